@@ -1,0 +1,16 @@
+# Helpers for CMocka tests registered with CTest.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+
+# locus_add_test(NAME name SOURCES a.cpp ... LIBS lib ... LABELS unit kat ... [TIMEOUT s])
+function(locus_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE ${T_LIBS} PkgConfig::CMOCKA locus_warnings)
+  add_test(NAME ${T_NAME} COMMAND ${T_NAME} ${T_ARGS})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  set_tests_properties(${T_NAME} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    ENVIRONMENT "LOCUS_SOURCE_DIR=${PROJECT_SOURCE_DIR};LOCUS_BINARY_DIR=${PROJECT_BINARY_DIR}")
+endfunction()

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole locus test suite, from a fresh Debian 12 machine:
+#   installs what is missing, builds the host (ASan+UBSan) and the firmware images,
+#   and runs every CTest suite on 2 cores. Exit code: CTest's.
+#
+#   scripts/test.sh                 everything
+#   scripts/test.sh -L kat          pass extra arguments to ctest (e.g. a label)
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/bootstrap.sh
+
+JOBS="${LOCUS_JOBS:-2}"
+echo "== building firmware images (preset fw-cortex-m4)"
+cmake --preset fw-cortex-m4 >/dev/null
+cmake --build --preset fw-cortex-m4 -j "$JOBS"
+
+echo "== building host tools and tests (preset host-asan)"
+cmake --preset host-asan -DLOCUS_FW_BUILD_DIR="$ROOT/build/fw-cortex-m4" >/dev/null
+cmake --build --preset host-asan -j "$JOBS"
+
+echo "== running tests"
+cd build/host-asan
+ctest -j "$JOBS" --output-on-failure --timeout 600 "$@"
