@@ -28,6 +28,8 @@ constexpr size_t kP256SigDerMax = 72;
 
 // Deterministic key derivation: HKDF-SHA256(salt = label, ikm = seed, info = "locus P-256"
 // || counter) until the 32-byte candidate is a valid scalar in [1, n-1] (at most 16 tries).
+// "locus P-256" is the 11 ASCII bytes without a NUL; counter is one byte, 0x00 first. The
+// candidate is read big-endian. seed must not be empty. See docs/crypto.md.
 Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out);
 // Fresh random key from a seeded DRBG (ephemeral ECDH keys).
 Status p256_generate_key(Drbg& drbg, P256PrivateKey* out);
