@@ -49,6 +49,8 @@ class Encoder {
 
   Encoder& uint(uint64_t v);
   Encoder& int64(int64_t v);
+  // Negative integer -1 - n (major type 1 with argument n): reaches -2^64, which int64 cannot.
+  Encoder& negative(uint64_t n);
   Encoder& bytes(ByteSpan b);
   Encoder& text(const char* s);  // NUL-terminated
   Encoder& text(ByteSpan s);
@@ -77,12 +79,25 @@ class Encoder {
   Status status_ = Status::Ok();
 };
 
+// validate() keeps one small frame per nesting level on the stack; max_depth is clamped to
+// this cap so that the stack use is fixed (about 20 bytes per level).
+constexpr uint8_t kMaxDepthCap = 32;
+// Inputs are indexed with 32 bits; validate() refuses larger ones with kLengthTooLarge.
+constexpr size_t kMaxInputSize = 0x7FFFFFFF;
+
 struct Limits {
-  uint8_t max_depth = 16;
-  uint32_t max_items = 4096;
+  uint8_t max_depth = 16;    // containers and tags nested inside each other (top level = 1)
+  uint32_t max_items = 4096; // heads in the whole input (every integer, string, container, tag)
 };
 
 // Checks that `in` is exactly one well-formed, deterministic CBOR item within limits.
+// One iterative pass, no recursion, no allocation. Errors, by first cause found:
+//   head cut short -> kTruncated; string length / container count beyond the input ->
+//   kLengthTooLarge; ai 28..30 -> kReservedAdditionalInfo; ai 31 -> kIndefiniteLength;
+//   non-shortest argument -> kNonCanonical; float/undefined/simple other than
+//   false/true/null -> kUnsupportedType; bad UTF-8 -> kBadUtf8; map keys equal ->
+//   kDuplicateMapKey, decreasing -> kUnsortedMapKeys; limits -> kTooDeep / kTooManyItems;
+//   bytes after the item -> kTrailingBytes.
 Status validate(ByteSpan in, Limits limits = Limits());
 
 class Decoder {
@@ -93,6 +108,7 @@ class Decoder {
   Result<MajorType> peek() const;
   Status read_uint(uint64_t* v);
   Status read_int(int64_t* v);           // major 0 or 1, within int64
+  Status read_negative(uint64_t* n);     // major 1, raw argument n (the value is -1 - n)
   Status read_bytes(ByteSpan* v);        // zero-copy view into the input
   Status read_text(ByteSpan* v);
   Status read_array(uint64_t* n);
@@ -101,10 +117,18 @@ class Decoder {
   Status expect_tag(uint64_t t);         // kWrongTag if another tag
   Status read_bool(bool* v);
   Status read_null();
-  // Skips one whole item (bounded by max_depth); returns its encoded bytes in *item if given.
+  // Skips one whole item; returns its encoded bytes in *item if given. Iterative (a count of
+  // pending items, no recursion, each step consumes input), so its cost is bounded by the
+  // input length; nesting deeper than max_depth is refused with kTooDeep.
   Status skip(ByteSpan* item = nullptr, uint8_t max_depth = 16);
   bool at_end() const { return pos_ == in_.size; }
   size_t position() const { return pos_; }
+  // The bytes not yet consumed.
+  ByteSpan rest() const { return ByteSpan(in_.data + pos_, in_.size - pos_); }
+  // Every read_*() either succeeds and consumes its item (for containers and tags: only the
+  // head), or fails and leaves the position unchanged. The decoder checks heads and string
+  // content itself (shortest form, lengths within the input, UTF-8 of text), so it is safe
+  // on any input; validate() adds the whole-item checks (key order, limits, trailing bytes).
 
  private:
   Status head(uint8_t* major, uint64_t* arg, uint8_t* ai);
