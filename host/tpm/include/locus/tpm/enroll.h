@@ -1,0 +1,37 @@
+// locus/tpm/enroll.h: the provisioning side of the host binding (no TPM needed here).
+//
+// Enrollment of a host: the EK certificate must chain to the TPM manufacturer's CA (a file of
+// PEM/DER certificates the operator provides) and carry the EK public key the TPM reports; the
+// AK is bound to that EK with MakeCredential (done here in software with mbed TLS: RSA-OAEP
+// with label "IDENTITY", KDFa, AES-128-CFB, HMAC-SHA256 — TPM 2.0 part 1 §24) and the agent's
+// TPM answering with ActivateCredential; only a TPM that holds that EK's private key, with the
+// AK of that name loaded, recovers the secret.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "locus/span.h"
+#include "locus/tpm/agent.h"
+
+namespace locus::tpm {
+
+// Verifies ek_cert_der against the CA certificates in ca_file (all are trust anchors) and that
+// its public key is the RSA key with modulus ek_modulus.
+// Errors: kEkCertInvalid, kEkCertUntrusted (reason in *detail), kEkMismatch.
+Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, ByteSpan ek_modulus,
+                             std::string* detail);
+
+// Software MakeCredential for an RSA-2048 EK (public area `ek_public`, marshalled TPMT_PUBLIC)
+// and the AK name; `secret` is 1..32 bytes.
+Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name, ByteSpan secret);
+
+// Parses a marshalled TPMT_PUBLIC of an AK: checks ECC P-256, ECDSA/SHA-256, restricted +
+// sign + fixedTPM + fixedParent + sensitiveDataOrigin, and that `name` is its name.
+Result<std::array<uint8_t, 65>> check_ak_public(ByteSpan ak_public, ByteSpan name);
+
+// Parses a marshalled TPMT_PUBLIC of the RSA EK: returns the modulus and checks `name`
+// (if non-empty) is its name.
+Result<std::vector<uint8_t>> ek_public_modulus(ByteSpan ek_public, ByteSpan name);
+
+}  // namespace locus::tpm

@@ -1,0 +1,55 @@
+#include "locus/tpm/errors.h"
+
+#include "locus/tpm/verify.h"
+
+namespace locus::tpm {
+
+const char* to_string(TpmError e) {
+  switch (e) {
+    case TpmError::kUnimplemented: return "tpm: unimplemented";
+    case TpmError::kTcti: return "tpm: TCTI could not be initialised";
+    case TpmError::kEsys: return "tpm: ESAPI call failed";
+    case TpmError::kNotOpen: return "tpm: not open";
+    case TpmError::kNoAk: return "tpm: no AK loaded";
+    case TpmError::kBadBlob: return "tpm: AK blob file invalid";
+    case TpmError::kIo: return "tpm: file I/O failed";
+    case TpmError::kMalformed: return "tpm: malformed TPM structure";
+    case TpmError::kBadMagic: return "tpm: TPMS_ATTEST magic is not TPM_GENERATED_VALUE";
+    case TpmError::kBadType: return "tpm: TPMS_ATTEST is not a quote";
+    case TpmError::kUnsupportedAlg: return "tpm: unsupported algorithm";
+    case TpmError::kBadSignature: return "tpm: quote signature invalid";
+    case TpmError::kEkCertMissing: return "tpm: no EK certificate in NV";
+    case TpmError::kEkCertInvalid: return "tpm: EK certificate does not parse";
+    case TpmError::kEkCertUntrusted: return "tpm: EK certificate not issued by the TPM manufacturer CA";
+    case TpmError::kEkMismatch: return "tpm: EK public key differs from the EK certificate";
+    case TpmError::kActivationFailed: return "tpm: credential activation failed";
+    case TpmError::kCrypto: return "tpm: crypto backend failed";
+    case TpmError::kBadPcrSelection: return "tpm: bad PCR selection";
+    case TpmError::kDb: return "tpm: database error";
+    case TpmError::kNotFound: return "tpm: not found";
+    case TpmError::kBadAkAttributes: return "tpm: AK is not a restricted fixedTPM ECDSA P-256 signing key";
+    case TpmError::kInvalidArgument: return "tpm: invalid argument";
+    default: return "tpm: unknown error";
+  }
+}
+
+const char* to_string(QuoteCheck c) {
+  switch (c) {
+    case QuoteCheck::kOk: return "ok";
+    case QuoteCheck::kBoardMoved: return "board_moved";
+    case QuoteCheck::kMalformed: return "quote_malformed";
+    case QuoteCheck::kBadSignature: return "quote_signature_invalid";
+    case QuoteCheck::kWrongSigner: return "quote_wrong_signer";
+    case QuoteCheck::kWrongExtraData: return "quote_wrong_extra_data";
+    case QuoteCheck::kTpmReset: return "tpm_reset";
+    case QuoteCheck::kTpmRestart: return "tpm_restart";
+    case QuoteCheck::kReplay: return "quote_replay";
+    case QuoteCheck::kClockUnsafe: return "tpm_clock_unsafe";
+    case QuoteCheck::kPcrSelection: return "pcr_selection";
+    case QuoteCheck::kPcrDigest: return "pcr_digest";
+    case QuoteCheck::kPcrMismatch: return "pcr_mismatch";
+    default: return "unknown";
+  }
+}
+
+}  // namespace locus::tpm
