@@ -1,0 +1,138 @@
+// locus/firmware/core.h: the firmware core: journaled state, DICE identity, evidence,
+// interconnect license enforcement, verifier key rotation, distance-bounding sessions, and
+// the dispatcher that turns link bytes into responses. Hardware-free: everything the board
+// provides goes through locus/firmware/board.h. No heap; one Core object (static storage)
+// holds all state, so sizeof(Core) plus Core::kStaticScratch is the RAM the core uses.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "locus/crypto/drbg.h"
+#include "locus/firmware/board.h"
+#include "locus/firmware/dice.h"
+#include "locus/firmware/errors.h"
+#include "locus/firmware/store.h"
+#include "locus/protocol/dbound.h"
+#include "locus/protocol/frame.h"
+
+#ifndef LOCUS_FW_SVN
+#define LOCUS_FW_SVN 1
+#endif
+
+namespace locus::firmware {
+
+// The security version of this image (build-time constant, compile definition LOCUS_FW_SVN).
+constexpr uint32_t kFirmwareSvn = LOCUS_FW_SVN;
+constexpr uint32_t kMaxLeaseSeconds = 86400;
+constexpr size_t kMinNonce = 16;
+constexpr size_t kMaxNonce = 64;
+
+// Message types (spec-protocol.md).
+enum class MsgType : uint8_t {
+  kGetIdentity = 1,
+  kInstallDevIdCert = 2,
+  kInstallVerifierKey = 3,
+  kRotateVerifierKey = 4,
+  kGetEvidence = 5,
+  kApplyLicense = 6,
+  kGetStatus = 7,
+  kLmSetup = 8,
+  kLmRound = 9,
+  kLmClose = 10,
+};
+constexpr uint8_t kErrorType = 0xFF;
+
+class Core {
+ public:
+  // The reset path. Restricts the interconnect first, then loads the journal, derives the
+  // DICE identity, increments boot_count and raises min_svn (one journal commit) and seeds
+  // the DRBG. `svn` is the image SVN (kFirmwareSvn; host-sim may override it for tests).
+  // On failure the core stays RESTRICTED and answers every request with the boot error.
+  Status boot(const char* hwmodel, uint32_t svn = kFirmwareSvn);
+
+  // Feeds bytes received on the link; complete frames are handled and the response frames
+  // written with board::link_write.
+  void on_link_bytes(const uint8_t* data, size_t n);
+  // One main-loop iteration: lease check, link_read with timeout, feed, lease check.
+  // Returns the link_read error (kLinkTimeout is normal) or OK.
+  Status run_once(uint32_t timeout_ms);
+
+  // Handles one request frame and writes the response frame payload (*out_rev = 1 or 2).
+  void handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
+
+  // Lease expiry: drops to RESTRICTED when the lease has run out.
+  void poll();
+
+  bool is_full() const;
+  uint64_t lease_remaining_ms() const;
+  const PersistentState& state() const { return store_.state(); }
+  const DiceIdentity& identity() const { return id_; }
+  bool attestation_refused() const { return rollback_ != kNoRollback; }
+  bool session_open() const { return session_.open; }
+  Status boot_status() const { return boot_status_; }
+
+ private:
+  struct Session {
+    bool open = false;
+    uint8_t session_id[protocol::dbound::kSessionIdSize];
+    uint8_t lm_nonce[kMaxNonce];
+    size_t lm_nonce_len;
+    uint8_t verifier_nonce[kMaxNonce];
+    size_t verifier_nonce_len;
+    uint8_t lm_eph_pub[65];
+    uint8_t dev_eph_pub[65];
+    size_t next_round;
+    uint8_t challenge[protocol::dbound::kMaxRounds][protocol::dbound::kChallengeSize];
+    uint8_t answer[protocol::dbound::kMaxRounds][protocol::dbound::kAnswerSize];
+    protocol::dbound::Table table;
+  };
+  static constexpr uint32_t kNoRollback = 0x5AA5C33Cu;
+  static constexpr uint32_t kRollbackDetected = 0xA55A3CC3u;
+
+  Status dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* out_len, uint64_t req_id);
+  Status do_identity(MutByteSpan out, size_t* n, uint64_t id);
+  Status do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_license(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_status(MutByteSpan out, size_t* n, uint64_t id, uint8_t type);
+  Status do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  Status check_license(ByteSpan license, uint64_t* counter, uint32_t* lease_s);
+  void fast_round(ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
+  void set_mode(board::InterconnectMode m, uint32_t lease_s);
+  void restrict_now();
+  void close_session();
+  void send_frame(uint8_t rev, ByteSpan payload);
+
+  Store store_;
+  PersistentState next_;  // scratch for the next journaled state (kept off the stack)
+  DiceSecrets secrets_{};
+  DiceIdentity id_;
+  crypto::Drbg drbg_;
+  const char* hwmodel_ = "";
+  uint32_t svn_ = 0;
+  Status boot_status_;  // default: failure until boot() succeeds
+  uint32_t rollback_ = kRollbackDetected;
+  // Hardened interconnect mode: the mode and its bitwise complement must agree.
+  board::InterconnectMode mode_ = board::InterconnectMode::kRestricted;
+  uint8_t mode_inv_ = static_cast<uint8_t>(~static_cast<uint8_t>(board::InterconnectMode::kRestricted));
+  uint64_t lease_end_us_ = 0;
+  // Nonce of the latest evidence, usable by one license.
+  uint8_t evidence_nonce_[kMaxNonce] = {};
+  size_t evidence_nonce_len_ = 0;
+  bool evidence_nonce_valid_ = false;
+  uint8_t csr_[kMaxCsr] = {};
+  size_t csr_len_ = 0;
+  Session session_;
+  protocol::Deframer deframer_;
+  uint8_t resp_[protocol::kMaxPayload] = {};
+  uint8_t scratch_[protocol::kMaxPayload] = {};
+  uint8_t tx_[protocol::kMaxFrameSize] = {};
+  uint8_t rx_[256] = {};
+};
+
+}  // namespace locus::firmware

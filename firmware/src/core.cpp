@@ -1,0 +1,708 @@
+// The firmware core: dispatcher, evidence, license enforcement, rotation, dbound sessions.
+#include "locus/firmware/core.h"
+
+#include <string.h>
+
+#include "locus/crypto/cbor.h"
+#include "locus/crypto/cose.h"
+#include "locus/crypto/ct.h"
+#include "locus/crypto/hash.h"
+#include "locus/crypto/p256.h"
+#include "locus/protocol/errors.h"
+
+namespace locus::firmware {
+namespace {
+
+using board::InterconnectMode;
+using cbor::Decoder;
+using cbor::Encoder;
+using protocol::ProtocolError;
+namespace db = protocol::dbound;
+
+constexpr char kEatProfile[] = "tag:locus.dev,2026:eat/v1";
+constexpr char kSwName[] = "locus-fw";
+constexpr uint64_t kWireRestricted = 1;
+constexpr uint64_t kWireFull = 2;
+// License decision values: far apart so that one flipped bit cannot grant.
+constexpr uint32_t kDeny = 0x3CA5965Au;
+constexpr uint32_t kGrant = 0xC35A69A5u;
+
+constexpr uint8_t inv(InterconnectMode m) { return static_cast<uint8_t>(~static_cast<uint8_t>(m)); }
+
+int board_entropy(void*, uint8_t* out, size_t len) { return board::entropy(out, len).ok() ? 0 : -1; }
+
+// Appends the decimal form of v to buf at *n (buf has room: callers size it).
+void put_dec(char* buf, size_t* n, uint64_t v) {
+  char tmp[21];
+  size_t k = 0;
+  do {
+    tmp[k++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0 && k < sizeof(tmp));
+  while (k > 0) buf[(*n)++] = tmp[--k];
+}
+void put_str(char* buf, size_t* n, const char* s) {
+  while (*s != '\0') buf[(*n)++] = *s++;
+}
+
+// Reads map key `want` (uint) at the decoder position; keys arrive in canonical order
+// because validate() ran on the whole message.
+bool expect_key(Decoder& d, uint64_t want) {
+  uint64_t k = 0;
+  return d.read_uint(&k).ok() && k == want;
+}
+bool bstr(Decoder& d, ByteSpan* v, size_t min, size_t max) {
+  return d.read_bytes(v).ok() && v->size >= min && v->size <= max;
+}
+
+Encoder& response_head(Encoder& e, uint8_t type, uint64_t id) {
+  return e.array(3).uint(static_cast<uint64_t>(type) | 0x80).uint(id);
+}
+
+Status finish(const Encoder& e, size_t* n) {
+  Result<size_t> r = e.finish();
+  if (!r.ok()) return FirmwareError::kResponseTooLarge;
+  *n = r.value();
+  return Status::Ok();
+}
+
+bool find(ByteSpan hay, ByteSpan needle) {
+  if (needle.size == 0 || hay.size < needle.size) return false;
+  for (size_t i = 0; i + needle.size <= hay.size; ++i) {
+    if (memcmp(hay.data + i, needle.data, needle.size) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- boot, mode, lease
+
+Status Core::boot(const char* hwmodel, uint32_t svn) {
+  // First thing at reset: the interconnect is RESTRICTED until a license says otherwise.
+  board::set_interconnect(InterconnectMode::kRestricted);
+  mode_ = InterconnectMode::kRestricted;
+  mode_inv_ = inv(InterconnectMode::kRestricted);
+  lease_end_us_ = 0;
+  board::log("interconnect: RESTRICTED");
+  boot_status_ = Status();
+  rollback_ = kRollbackDetected;
+  crypto::zeroize(evidence_nonce_, sizeof(evidence_nonce_));
+  evidence_nonce_len_ = 0;
+  evidence_nonce_valid_ = false;
+  close_session();
+  deframer_.reset();
+  csr_len_ = 0;
+  hwmodel_ = hwmodel != nullptr ? hwmodel : "";
+  svn_ = svn;
+  if (board::entropy_is_emulated()) board::log("emulation only: entropy is not a TRNG");
+
+  Status st = store_.load();
+  if (!st.ok()) {
+    board::log("boot: persistent storage unusable");
+    boot_status_ = st;
+    return st;
+  }
+  st = dice_derive(svn, &secrets_, &id_);
+  if (!st.ok()) {
+    board::log("boot: DICE derivation failed");
+    boot_status_ = FirmwareError::kDiceFailed;
+    return boot_status_;
+  }
+  // One journal commit per boot: count the boot and raise min_svn to this image's SVN.
+  next_ = store_.state();
+  next_.boot_count = next_.boot_count + 1;
+  if (svn > next_.min_svn) next_.min_svn = svn;
+  st = store_.commit(next_);
+  crypto::zeroize(&next_, sizeof(next_));
+  if (!st.ok()) {
+    board::log("boot: journal commit failed");
+    boot_status_ = st;
+    return st;
+  }
+  if (store_.state().min_svn > svn) {
+    char line[96];
+    size_t n = 0;
+    put_str(line, &n, "anti-rollback: stored min_svn ");
+    put_dec(line, &n, store_.state().min_svn);
+    put_str(line, &n, " > image SVN ");
+    put_dec(line, &n, svn);
+    put_str(line, &n, ": attestation refused");
+    line[n] = '\0';
+    board::log(line);
+    rollback_ = kRollbackDetected;
+  } else {
+    rollback_ = kNoRollback;
+  }
+  st = drbg_.seed(board_entropy, nullptr, ByteSpan(id_.ueid, kUeidSize));
+  if (!st.ok()) {
+    board::log("boot: DRBG seeding failed");
+    boot_status_ = st;
+    return st;
+  }
+  boot_status_ = Status::Ok();
+  return boot_status_;
+}
+
+bool Core::is_full() const {
+  return mode_ == InterconnectMode::kFull && mode_inv_ == inv(InterconnectMode::kFull) &&
+         board::monotonic_us() < lease_end_us_;
+}
+
+uint64_t Core::lease_remaining_ms() const {
+  if (!is_full()) return 0;
+  return (lease_end_us_ - board::monotonic_us()) / 1000;
+}
+
+void Core::restrict_now() {
+  const bool was_restricted =
+      mode_ == InterconnectMode::kRestricted && mode_inv_ == inv(InterconnectMode::kRestricted);
+  board::set_interconnect(InterconnectMode::kRestricted);
+  mode_ = InterconnectMode::kRestricted;
+  mode_inv_ = inv(InterconnectMode::kRestricted);
+  lease_end_us_ = 0;
+  if (!was_restricted) board::log("interconnect: RESTRICTED");
+}
+
+void Core::set_mode(InterconnectMode m, uint32_t lease_s) {
+  if (m != InterconnectMode::kFull) {
+    restrict_now();
+    return;
+  }
+  lease_end_us_ = board::monotonic_us() + static_cast<uint64_t>(lease_s) * 1000000u;
+  mode_ = InterconnectMode::kFull;
+  mode_inv_ = inv(InterconnectMode::kFull);
+  board::set_interconnect(InterconnectMode::kFull);
+  char line[64];
+  size_t n = 0;
+  put_str(line, &n, "interconnect: FULL (lease ");
+  put_dec(line, &n, lease_s);
+  put_str(line, &n, " s)");
+  line[n] = '\0';
+  board::log(line);
+}
+
+void Core::poll() {
+  const bool restricted =
+      mode_ == InterconnectMode::kRestricted && mode_inv_ == inv(InterconnectMode::kRestricted);
+  if (restricted) return;
+  // Anything other than a consistent, unexpired FULL falls back to RESTRICTED.
+  if (!is_full()) restrict_now();
+}
+
+// ---------------------------------------------------------------- link and dispatch
+
+void Core::send_frame(uint8_t rev, ByteSpan payload) {
+  size_t n = 0;
+  if (protocol::encode_frame(rev, payload, MutByteSpan(tx_, sizeof(tx_)), &n).ok()) {
+    board::link_write(tx_, n).IgnoreError();  // a dead link is noticed by link_read
+  }
+}
+
+void Core::on_link_bytes(const uint8_t* data, size_t len) {
+  for (size_t i = 0; i < len; ++i) {
+    const protocol::DeframeResult r = deframer_.feed(data[i]);
+    if (r.event == protocol::DeframeEvent::kFrame) {
+      uint8_t rev = protocol::kRevMessage;
+      size_t n = 0;
+      handle(r.rev, r.payload, &rev, MutByteSpan(resp_, sizeof(resp_)), &n);
+      send_frame(rev, ByteSpan(resp_, n));
+      poll();
+    } else if (r.event == protocol::DeframeEvent::kError) {
+      Encoder e(resp_, sizeof(resp_));
+      e.array(3).uint(kErrorType).uint(0).uint(r.error.code());
+      Result<size_t> fin = e.finish();
+      if (fin.ok()) send_frame(protocol::kRevMessage, ByteSpan(resp_, fin.value()));
+    }
+  }
+}
+
+Status Core::run_once(uint32_t timeout_ms) {
+  poll();
+  Result<size_t> r = board::link_read(rx_, sizeof(rx_), timeout_ms);
+  if (r.ok()) on_link_bytes(rx_, r.value() < sizeof(rx_) ? r.value() : sizeof(rx_));
+  poll();
+  return r.status();
+}
+
+void Core::fast_round(ByteSpan p, uint8_t* out_rev, MutByteSpan out, size_t* out_len) {
+  // The timed path: bounds checks, one table lookup per nibble, XOR. Nothing else.
+  if (p.size == 1 + db::kChallengeSize && session_.open && p.data[0] == session_.next_round &&
+      session_.next_round < session_.table.rounds && out.size >= 1 + db::kAnswerSize) {
+    const size_t i = session_.next_round;
+    out.data[0] = p.data[0];
+    db::answer(session_.table, i, p.data + 1, out.data + 1);
+    *out_rev = protocol::kRevFast;
+    *out_len = 1 + db::kAnswerSize;
+    memcpy(session_.challenge[i], p.data + 1, db::kChallengeSize);
+    memcpy(session_.answer[i], out.data + 1, db::kAnswerSize);
+    session_.next_round = i + 1;
+    return;
+  }
+  Status st;
+  if (p.size != 1 + db::kChallengeSize) {
+    st = ProtocolError::kBadFastRound;
+  } else if (!session_.open) {
+    st = FirmwareError::kNoSession;
+  } else {
+    st = FirmwareError::kRoundOutOfOrder;
+    close_session();  // a repeated or skipped round ends the session
+  }
+  if (p.size != 1 + db::kChallengeSize && session_.open) close_session();
+  Encoder e(out);
+  e.array(3).uint(kErrorType).uint(0).uint(st.code());
+  Result<size_t> fin = e.finish();
+  *out_rev = protocol::kRevMessage;
+  *out_len = fin.ok() ? fin.value() : 0;
+}
+
+void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len) {
+  if (rev == protocol::kRevFast) {
+    fast_round(payload, out_rev, out, out_len);
+    return;
+  }
+  *out_rev = protocol::kRevMessage;
+  *out_len = 0;
+  poll();
+  uint64_t req_id = 0;
+  Status st;
+  if (rev != protocol::kRevMessage) {
+    st = ProtocolError::kFrameUnknownRev;
+  } else if (!cbor::validate(payload).ok()) {
+    st = ProtocolError::kBadEnvelope;
+  } else {
+    Decoder d(payload);
+    uint64_t n = 0;
+    uint64_t type = 0;
+    uint64_t id = 0;
+    if (!d.read_array(&n).ok() || n != 3 || !d.read_uint(&type).ok()) {
+      st = ProtocolError::kBadEnvelope;
+    } else if (!d.read_uint(&id).ok() || id > 0xFFFFFFFFu) {
+      st = ProtocolError::kBadRequestId;
+    } else {
+      req_id = id;
+      if (!boot_status_.ok()) {
+        st = boot_status_.module() == Module::kCore ? Status(FirmwareError::kNotReady) : boot_status_;
+      } else if (type == 0 || type > static_cast<uint64_t>(MsgType::kLmClose)) {
+        st = ProtocolError::kUnknownMessageType;
+      } else {
+        st = dispatch(static_cast<uint8_t>(type), d.rest(), out, out_len, req_id);
+      }
+    }
+  }
+  if (!st.ok()) {
+    Encoder e(out);
+    e.array(3).uint(kErrorType).uint(req_id).uint(st.code());
+    Result<size_t> fin = e.finish();
+    *out_len = fin.ok() ? fin.value() : 0;
+  }
+  poll();
+}
+
+Status Core::dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  switch (static_cast<MsgType>(type)) {
+    case MsgType::kGetIdentity: {
+      Decoder d(body);
+      if (!d.read_null().ok()) return FirmwareError::kBadMessage;
+      return do_identity(out, n, id);
+    }
+    case MsgType::kInstallDevIdCert: return do_install_cert(body, out, n, id);
+    case MsgType::kInstallVerifierKey: return do_install_key(body, out, n, id);
+    case MsgType::kRotateVerifierKey: return do_rotate(body, out, n, id);
+    case MsgType::kGetEvidence: return do_evidence(body, out, n, id);
+    case MsgType::kApplyLicense: return do_license(body, out, n, id);
+    case MsgType::kGetStatus: {
+      Decoder d(body);
+      if (!d.read_null().ok()) return FirmwareError::kBadMessage;
+      return do_status(out, n, id, type);
+    }
+    case MsgType::kLmSetup: return do_lm_setup(body, out, n, id);
+    case MsgType::kLmRound: return do_lm_round(body, out, n, id);
+    case MsgType::kLmClose: return do_lm_close(body, out, n, id);
+    default: return ProtocolError::kUnknownMessageType;
+  }
+}
+
+// ---------------------------------------------------------------- identity and provisioning
+
+Status Core::do_identity(MutByteSpan out, size_t* n, uint64_t id) {
+  if (csr_len_ == 0) {
+    LOCUS_TRY(dice_write_csr(id_, MutByteSpan(csr_, sizeof(csr_)), &csr_len_));
+  }
+  const PersistentState& s = store_.state();
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kGetIdentity), id).map(8);
+  e.uint(1).bytes(ByteSpan(id_.ueid, kUeidSize));
+  e.uint(2).bytes(ByteSpan(id_.devid_pub.q.data(), 65));
+  e.uint(3).bytes(ByteSpan(csr_, csr_len_));
+  e.uint(4);
+  if (s.devid_cert_len > 0) {
+    e.bytes(ByteSpan(s.devid_cert, s.devid_cert_len));
+  } else {
+    e.null();
+  }
+  e.uint(5).bytes(ByteSpan(id_.alias_cert, id_.alias_cert_len));
+  e.uint(6).text(hwmodel_);
+  e.uint(7).uint(svn_);
+  e.uint(8).bytes(ByteSpan(id_.fwid, 32));
+  return finish(e, n);
+}
+
+Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  Decoder d(body);
+  ByteSpan cert;
+  if (!d.read_bytes(&cert).ok()) return FirmwareError::kBadMessage;
+  if (cert.size > kMaxDevIdCert) return FirmwareError::kCertTooLarge;
+  // A DER SEQUENCE whose stated length covers exactly the bytes given.
+  size_t total = 0;
+  if (cert.size >= 4 && cert[0] == 0x30 && cert[1] == 0x82) {
+    total = 4 + (static_cast<size_t>(cert[2]) << 8 | cert[3]);
+  } else if (cert.size >= 3 && cert[0] == 0x30 && cert[1] == 0x81) {
+    total = 3 + static_cast<size_t>(cert[2]);
+  }
+  if (total == 0 || total != cert.size) return FirmwareError::kCertMalformed;
+  // It must certify this board's DeviceID key (the SEC1 point appears in its SPKI).
+  if (!find(cert, ByteSpan(id_.devid_pub.q.data(), 65))) return FirmwareError::kCertWrongKey;
+  if (store_.state().devid_cert_len != 0) return FirmwareError::kCertInstalled;
+  next_ = store_.state();
+  memcpy(next_.devid_cert, cert.data, cert.size);
+  next_.devid_cert_len = static_cast<uint16_t>(cert.size);
+  const Status st = store_.commit(next_);
+  crypto::zeroize(&next_, sizeof(next_));
+  LOCUS_TRY(st);
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kInstallDevIdCert), id).null();
+  return finish(e, n);
+}
+
+Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  Decoder d(body);
+  ByteSpan key;
+  if (!d.read_bytes(&key).ok()) return FirmwareError::kBadMessage;
+  if (store_.state().has_verifier_key) return FirmwareError::kVerifierKeyInstalled;
+  crypto::P256PublicKey pub;
+  if (key.size != 65) return FirmwareError::kBadPublicKey;
+  memcpy(pub.q.data(), key.data, 65);
+  if (!crypto::p256_check_public(pub).ok()) return FirmwareError::kBadPublicKey;
+  next_ = store_.state();
+  memcpy(next_.verifier_key, key.data, 65);
+  next_.has_verifier_key = true;
+  const Status st = store_.commit(next_);
+  crypto::zeroize(&next_, sizeof(next_));
+  LOCUS_TRY(st);
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kInstallVerifierKey), id).null();
+  return finish(e, n);
+}
+
+Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  Decoder d(body);
+  ByteSpan msg;
+  if (!d.read_bytes(&msg).ok()) return FirmwareError::kBadMessage;
+  const PersistentState& s = store_.state();
+  if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
+  cose::Sign1View v;
+  if (!cose::sign1_decode(msg, &v).ok()) return FirmwareError::kRotationMalformed;
+  crypto::P256PublicKey cur;
+  memcpy(cur.q.data(), s.verifier_key, 65);
+  if (!cose::sign1_verify_es256(v, cur).ok()) return FirmwareError::kRotationSignature;
+  if (!cbor::validate(v.payload).ok()) return FirmwareError::kRotationMalformed;
+  Decoder p(v.payload);
+  uint64_t entries = 0;
+  ByteSpan key;
+  uint64_t counter = 0;
+  if (!p.read_map(&entries).ok() || entries != 2 || !expect_key(p, 1) || !bstr(p, &key, 65, 65) ||
+      !expect_key(p, 2) || !p.read_uint(&counter).ok()) {
+    return FirmwareError::kRotationMalformed;
+  }
+  if (counter <= s.rotation_counter) return FirmwareError::kRotationStaleCounter;
+  crypto::P256PublicKey next_key;
+  memcpy(next_key.q.data(), key.data, 65);
+  if (!crypto::p256_check_public(next_key).ok()) return FirmwareError::kBadPublicKey;
+  next_ = s;
+  memcpy(next_.verifier_key, key.data, 65);
+  next_.has_verifier_key = true;
+  next_.rotation_counter = counter;
+  const Status st = store_.commit(next_);
+  crypto::zeroize(&next_, sizeof(next_));
+  LOCUS_TRY(st);
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kRotateVerifierKey), id).null();
+  return finish(e, n);
+}
+
+// ---------------------------------------------------------------- evidence
+
+Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  if (attestation_refused() || store_.state().min_svn > svn_) return FirmwareError::kRollback;
+  Decoder d(body);
+  ByteSpan nonce;
+  if (!d.read_bytes(&nonce).ok()) return FirmwareError::kBadMessage;
+  if (nonce.size < kMinNonce || nonce.size > kMaxNonce) return FirmwareError::kBadNonceLength;
+  const PersistentState& s = store_.state();
+  Encoder c(scratch_, sizeof(scratch_));
+  c.map(11);
+  c.uint(10).bytes(nonce);
+  c.uint(256).bytes(ByteSpan(id_.ueid, kUeidSize));
+  c.uint(259).bytes(ByteSpan(reinterpret_cast<const uint8_t*>(hwmodel_), strlen(hwmodel_)));
+  c.uint(263).uint(0);
+  c.uint(265).text(kEatProfile);
+  c.uint(271).text(kSwName);
+  c.int64(-70001).bytes(ByteSpan(id_.fwid, 32));
+  c.int64(-70002).uint(svn_);
+  c.int64(-70003).uint(s.boot_count);
+  c.int64(-70004).uint(is_full() ? kWireFull : kWireRestricted);
+  c.int64(-70005).uint(s.license_counter);
+  Result<size_t> claims = c.finish();
+  if (!claims.ok()) return FirmwareError::kResponseTooLarge;
+  const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
+  cose::Sign1Options opt;
+  opt.x5chain = chain;
+  opt.x5chain_len = 1;
+  size_t cose_len = 0;
+  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, claims.value()), opt,
+                              MutByteSpan(tx_, sizeof(tx_)), &cose_len));
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kGetEvidence), id).bytes(ByteSpan(tx_, cose_len));
+  LOCUS_TRY(finish(e, n));
+  // Only the latest evidence nonce can be answered by a license.
+  memcpy(evidence_nonce_, nonce.data, nonce.size);
+  evidence_nonce_len_ = nonce.size;
+  evidence_nonce_valid_ = true;
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------- license
+
+Status Core::check_license(ByteSpan license, uint64_t* counter_out, uint32_t* lease_out) {
+  const PersistentState& s = store_.state();
+  if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
+  cose::Sign1View v;
+  if (!cose::sign1_decode(license, &v).ok()) return FirmwareError::kLicenseMalformed;
+  crypto::P256PublicKey pub;
+  memcpy(pub.q.data(), s.verifier_key, 65);
+  if (!cose::sign1_verify_es256(v, pub).ok()) return FirmwareError::kLicenseSignature;
+  if (!cbor::validate(v.payload).ok()) return FirmwareError::kLicenseMalformed;
+  Decoder p(v.payload);
+  uint64_t entries = 0;
+  ByteSpan ueid;
+  ByteSpan nonce;
+  uint64_t counter = 0;
+  uint64_t mode = 0;
+  uint64_t lease = 0;
+  ByteSpan site;
+  ByteSpan fwid;
+  if (!p.read_map(&entries).ok() || entries != 7 || !expect_key(p, 1) || !bstr(p, &ueid, kUeidSize, kUeidSize) ||
+      !expect_key(p, 2) || !bstr(p, &nonce, kMinNonce, kMaxNonce) || !expect_key(p, 3) || !p.read_uint(&counter).ok() ||
+      !expect_key(p, 4) || !p.read_uint(&mode).ok() || !expect_key(p, 5) || !p.read_uint(&lease).ok() || !expect_key(p, 6) ||
+      !p.read_text(&site).ok() || !expect_key(p, 7) || !bstr(p, &fwid, 32, 32)) {
+    return FirmwareError::kLicenseMalformed;
+  }
+  if (!crypto::ct_equal(ueid, ByteSpan(id_.ueid, kUeidSize))) return FirmwareError::kLicenseWrongUeid;
+  if (!evidence_nonce_valid_) return FirmwareError::kLicenseNoEvidence;
+  if (!crypto::ct_equal(nonce, ByteSpan(evidence_nonce_, evidence_nonce_len_))) {
+    return FirmwareError::kLicenseWrongNonce;
+  }
+  if (counter <= s.license_counter) return FirmwareError::kLicenseStaleCounter;
+  if (!crypto::ct_equal(fwid, ByteSpan(id_.fwid, 32))) return FirmwareError::kLicenseWrongFwid;
+  if (mode != kWireFull) return FirmwareError::kLicenseBadMode;
+  if (lease < 1 || lease > kMaxLeaseSeconds) return FirmwareError::kLicenseBadLease;
+  *counter_out = counter;
+  *lease_out = static_cast<uint32_t>(lease);
+  return Status::Ok();
+}
+
+Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  Status st = Status();
+  uint32_t decision = kDeny;
+  uint64_t counter = 0;
+  uint32_t lease = 0;
+  Decoder d(body);
+  ByteSpan license;
+  if (attestation_refused()) {
+    st = FirmwareError::kRollback;
+  } else if (!d.read_bytes(&license).ok()) {
+    st = FirmwareError::kBadMessage;
+  } else {
+    st = check_license(license, &counter, &lease);
+    if (st.ok()) decision = kGrant;
+  }
+  if (!st.ok() || decision != kGrant) {
+    restrict_now();  // every license error leaves or returns the board RESTRICTED
+    return st.ok() ? Status(FirmwareError::kLicenseMalformed) : st;
+  }
+  // Persist the counter BEFORE switching: a replay after a power cut must fail.
+  next_ = store_.state();
+  next_.license_counter = counter;
+  st = store_.commit(next_);
+  crypto::zeroize(&next_, sizeof(next_));
+  if (!st.ok()) {
+    restrict_now();
+    return st;
+  }
+  // The nonce is single use.
+  crypto::zeroize(evidence_nonce_, sizeof(evidence_nonce_));
+  evidence_nonce_len_ = 0;
+  evidence_nonce_valid_ = false;
+  // Second check on the hardened decision and the journaled counter before granting.
+  if (decision == kGrant && store_.state().license_counter == counter && counter != 0 && !attestation_refused()) {
+    set_mode(InterconnectMode::kFull, lease);
+  } else {
+    restrict_now();
+    return FirmwareError::kLicenseMalformed;
+  }
+  return do_status(out, n, id, static_cast<uint8_t>(MsgType::kApplyLicense));
+}
+
+Status Core::do_status(MutByteSpan out, size_t* n, uint64_t id, uint8_t type) {
+  const PersistentState& s = store_.state();
+  const bool full = is_full();
+  Encoder e(out);
+  response_head(e, type, id).map(8);
+  e.uint(1).uint(full ? kWireFull : kWireRestricted);
+  e.uint(2).uint(full ? lease_remaining_ms() : 0);
+  e.uint(3).uint(s.license_counter);
+  e.uint(4).uint(s.boot_count);
+  e.uint(5).uint(svn_);
+  e.uint(6).uint(s.min_svn);
+  e.uint(7).boolean(s.devid_cert_len != 0);
+  e.uint(8).boolean(s.has_verifier_key);
+  return finish(e, n);
+}
+
+// ---------------------------------------------------------------- distance bounding
+
+void Core::close_session() {
+  crypto::zeroize(&session_, sizeof(session_));
+  session_.open = false;
+}
+
+Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  if (attestation_refused()) return FirmwareError::kRollback;
+  close_session();  // one session at a time: a new set-up ends any open one
+  Decoder d(body);
+  uint64_t entries = 0;
+  ByteSpan sid;
+  ByteSpan lm_nonce;
+  ByteSpan lm_pub;
+  uint64_t rounds = 0;
+  ByteSpan vnonce;
+  if (!d.read_map(&entries).ok() || entries != 5 || !expect_key(d, 1) ||
+      !bstr(d, &sid, db::kSessionIdSize, db::kSessionIdSize) || !expect_key(d, 2) ||
+      !bstr(d, &lm_nonce, kMinNonce, kMaxNonce) || !expect_key(d, 3) || !bstr(d, &lm_pub, 65, 65) ||
+      !expect_key(d, 4) || !d.read_uint(&rounds).ok() || !expect_key(d, 5) || !bstr(d, &vnonce, kMinNonce, kMaxNonce) ||
+      rounds < db::kMinRounds || rounds > db::kMaxRounds) {
+    return FirmwareError::kBadSessionParams;
+  }
+  crypto::P256PublicKey peer;
+  memcpy(peer.q.data(), lm_pub.data, 65);
+  if (!crypto::p256_check_public(peer).ok()) return FirmwareError::kBadPublicKey;
+  crypto::P256PrivateKey eph;  // zeroised by its destructor
+  crypto::P256PublicKey eph_pub;
+  std::array<uint8_t, 32> shared{};
+  uint8_t k[db::kKeySize];
+  Status st = crypto::p256_generate_key(drbg_, &eph);
+  if (st.ok()) st = crypto::p256_public_key(eph, &eph_pub);
+  if (st.ok()) st = crypto::ecdh_p256(eph, peer, &shared);
+  if (st.ok()) {
+    st = db::derive_session_key(ByteSpan(shared.data(), 32), lm_nonce, sid, lm_pub,
+                                ByteSpan(eph_pub.q.data(), 65), vnonce, k);
+  }
+  if (st.ok()) st = db::derive_table(k, static_cast<size_t>(rounds), &session_.table);
+  crypto::zeroize(shared.data(), shared.size());
+  crypto::zeroize(k, sizeof(k));
+  crypto::zeroize(eph.d.data(), eph.d.size());
+  if (!st.ok()) {
+    close_session();
+    return FirmwareError::kDbound;
+  }
+  memcpy(session_.session_id, sid.data, sid.size);
+  memcpy(session_.lm_nonce, lm_nonce.data, lm_nonce.size);
+  session_.lm_nonce_len = lm_nonce.size;
+  memcpy(session_.verifier_nonce, vnonce.data, vnonce.size);
+  session_.verifier_nonce_len = vnonce.size;
+  memcpy(session_.lm_eph_pub, lm_pub.data, 65);
+  memcpy(session_.dev_eph_pub, eph_pub.q.data(), 65);
+  session_.next_round = 0;
+  session_.open = true;
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kLmSetup), id).map(1);
+  e.uint(1).bytes(ByteSpan(session_.dev_eph_pub, 65));
+  return finish(e, n);
+}
+
+Status Core::do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  Decoder d(body);
+  uint64_t count = 0;
+  uint64_t round = 0;
+  ByteSpan c;
+  if (!d.read_array(&count).ok() || count != 2 || !d.read_uint(&round).ok() || !d.read_bytes(&c).ok()) {
+    return FirmwareError::kBadMessage;
+  }
+  if (c.size != db::kChallengeSize) return FirmwareError::kBadChallengeLength;
+  if (!session_.open) return FirmwareError::kNoSession;
+  if (round != session_.next_round || session_.next_round >= session_.table.rounds) {
+    close_session();
+    return FirmwareError::kRoundOutOfOrder;
+  }
+  const size_t i = session_.next_round;
+  db::answer(session_.table, i, c.data, session_.answer[i]);
+  memcpy(session_.challenge[i], c.data, db::kChallengeSize);
+  session_.next_round = i + 1;
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kLmRound), id).bytes(ByteSpan(session_.answer[i], db::kAnswerSize));
+  return finish(e, n);
+}
+
+Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+  Decoder d(body);
+  uint64_t entries = 0;
+  ByteSpan sid;
+  if (!d.read_map(&entries).ok() || entries != 1 || !expect_key(d, 1) ||
+      !bstr(d, &sid, db::kSessionIdSize, db::kSessionIdSize)) {
+    return FirmwareError::kBadMessage;
+  }
+  if (!session_.open) return FirmwareError::kNoSession;
+  if (!crypto::ct_equal(sid, ByteSpan(session_.session_id, db::kSessionIdSize))) {
+    close_session();
+    return FirmwareError::kSessionMismatch;
+  }
+  if (session_.next_round != session_.table.rounds) {
+    close_session();
+    return FirmwareError::kRoundsIncomplete;
+  }
+  if (attestation_refused()) {
+    close_session();
+    return FirmwareError::kRollback;
+  }
+  // The table is not needed any more: wipe it before the (slow) signature.
+  db::zeroize(&session_.table);
+  Encoder t(scratch_, sizeof(scratch_));
+  t.map(7);
+  t.uint(1).bytes(ByteSpan(session_.session_id, db::kSessionIdSize));
+  t.uint(2).bytes(ByteSpan(session_.lm_nonce, session_.lm_nonce_len));
+  t.uint(3).bytes(ByteSpan(session_.verifier_nonce, session_.verifier_nonce_len));
+  t.uint(4).bytes(ByteSpan(session_.lm_eph_pub, 65));
+  t.uint(5).bytes(ByteSpan(session_.dev_eph_pub, 65));
+  t.uint(6).bytes(ByteSpan(id_.ueid, kUeidSize));
+  t.uint(7).array(session_.next_round);
+  for (size_t i = 0; i < session_.next_round; ++i) {
+    t.array(3).uint(i).bytes(ByteSpan(session_.challenge[i], db::kChallengeSize))
+        .bytes(ByteSpan(session_.answer[i], db::kAnswerSize));
+  }
+  close_session();
+  Result<size_t> tl = t.finish();
+  if (!tl.ok()) return FirmwareError::kResponseTooLarge;
+  const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
+  cose::Sign1Options opt;
+  opt.x5chain = chain;
+  opt.x5chain_len = 1;
+  size_t cose_len = 0;
+  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, tl.value()), opt,
+                              MutByteSpan(tx_, sizeof(tx_)), &cose_len));
+  Encoder e(out);
+  response_head(e, static_cast<uint8_t>(MsgType::kLmClose), id).bytes(ByteSpan(tx_, cose_len));
+  return finish(e, n);
+}
+
+}  // namespace locus::firmware

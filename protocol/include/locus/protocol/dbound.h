@@ -1,0 +1,76 @@
+// locus/protocol/dbound.h: distance-bounding session key, response table and answers
+// (DESIGN §4). Shared by the firmware (answers) and the landmark (checks answers).
+//
+//   K = HKDF-SHA256(salt = lm_nonce || session_id, ikm = ECDH shared secret,
+//                   info = "locus/dbound/v1" || lm_eph_pub || dev_eph_pub || verifier_nonce)
+//   material = HKDF-Expand(PRK = K, info = "locus/dbound/table", L = 24*16*12 + rounds*12)
+//            = T[24][16][12] || R[rounds][12]
+//   answer(i, c) = R[i] XOR  XOR_{j<24} T[j][nibble_j(c)],  nibble_j = high nibble first.
+// answer() is a table lookup plus XOR: no hashing, no branches on secret data.
+// Freestanding, no heap.
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "locus/span.h"
+#include "locus/status.h"
+
+namespace locus::protocol::dbound {
+
+constexpr size_t kChallengeSize = 12;
+constexpr size_t kAnswerSize = 12;
+constexpr size_t kNibbles = 2 * kChallengeSize;  // 24
+constexpr size_t kMinRounds = 1;
+constexpr size_t kMaxRounds = 64;
+constexpr size_t kSessionIdSize = 16;
+constexpr size_t kKeySize = 32;
+constexpr size_t kTSize = kNibbles * 16 * kAnswerSize;  // 4608
+constexpr size_t kMaxMaterial = kTSize + kMaxRounds * kAnswerSize;
+constexpr char kKeyLabel[] = "locus/dbound/v1";
+constexpr char kTableLabel[] = "locus/dbound/table";
+
+struct Table {
+  uint8_t t[kNibbles][16][kAnswerSize];
+  uint8_t r[kMaxRounds][kAnswerSize];
+  uint8_t rounds;
+};
+
+// K from the ECDH shared secret and the session values (sizes as in the agreement:
+// lm_nonce and verifier_nonce 16..64, session_id 16, public keys 65).
+Status derive_session_key(ByteSpan shared, ByteSpan lm_nonce, ByteSpan session_id,
+                          ByteSpan lm_eph_pub, ByteSpan dev_eph_pub, ByteSpan verifier_nonce,
+                          uint8_t key[kKeySize]);
+
+// Expands K into the table for `rounds` (1..64) rounds. On failure *out is zeroised.
+Status derive_table(const uint8_t key[kKeySize], size_t rounds, Table* out);
+
+// The answer for round `round` (< table.rounds; the caller enforces order) to challenge c.
+inline void answer(const Table& table, size_t round, const uint8_t c[kChallengeSize],
+                   uint8_t out[kAnswerSize]) {
+  uint32_t acc[3];
+  const uint8_t* r = table.r[round];
+  for (size_t w = 0; w < 3; ++w) {
+    acc[w] = static_cast<uint32_t>(r[4 * w]) | static_cast<uint32_t>(r[4 * w + 1]) << 8 |
+             static_cast<uint32_t>(r[4 * w + 2]) << 16 | static_cast<uint32_t>(r[4 * w + 3]) << 24;
+  }
+  for (size_t j = 0; j < kNibbles; ++j) {
+    const uint8_t nib = static_cast<uint8_t>((c[j / 2] >> (4 * (1 - (j % 2)))) & 0xF);
+    const uint8_t* e = table.t[j][nib];
+    for (size_t w = 0; w < 3; ++w) {
+      acc[w] ^= static_cast<uint32_t>(e[4 * w]) | static_cast<uint32_t>(e[4 * w + 1]) << 8 |
+                static_cast<uint32_t>(e[4 * w + 2]) << 16 | static_cast<uint32_t>(e[4 * w + 3]) << 24;
+    }
+  }
+  for (size_t w = 0; w < 3; ++w) {
+    out[4 * w] = static_cast<uint8_t>(acc[w]);
+    out[4 * w + 1] = static_cast<uint8_t>(acc[w] >> 8);
+    out[4 * w + 2] = static_cast<uint8_t>(acc[w] >> 16);
+    out[4 * w + 3] = static_cast<uint8_t>(acc[w] >> 24);
+  }
+}
+
+// Wipes the table (after close or on error).
+void zeroize(Table* table);
+
+}  // namespace locus::protocol::dbound
