@@ -31,6 +31,8 @@ const char* to_string(ProtocolError e) {
     case ProtocolError::kTooManyRounds: return "more than 64 rounds";
     case ProtocolError::kRoundOutOfOrder: return "transcript rounds out of order";
     case ProtocolError::kBadErrorCode: return "error response carries no error";
+    case ProtocolError::kBadPublicKey: return "public key not an uncompressed P-256 point";
+    case ProtocolError::kBadUeid: return "UEID not 33 bytes of RAND type";
     default: return "unknown protocol error";
   }
 }

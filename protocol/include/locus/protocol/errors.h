@@ -38,6 +38,8 @@ enum class ProtocolError : uint8_t {
   kTooManyRounds = 33,       // a transcript with more than kMaxRounds rounds
   kRoundOutOfOrder = 34,     // transcript round indices not 0, 1, 2, ... in order
   kBadErrorCode = 35,        // error response with code 0 (OK) or > 0xFFFF
+  kBadPublicKey = 36,        // a P-256 key field not 65 bytes starting with 0x04
+  kBadUeid = 37,             // a UEID not 33 bytes starting with 0x01 (RAND type)
 };
 
 const char* to_string(ProtocolError e);
