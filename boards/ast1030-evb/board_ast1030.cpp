@@ -1,0 +1,46 @@
+// Aspeed AST1030 MiniBMC under QEMU (-M ast1030-evb): Cortex-M4 at 200 MHz, console/link on
+// UART5 at 0x7E784000 (QEMU's first -serial), a 16550-compatible UART with 4-byte register
+// stride (QEMU serial_mm, regshift 2). QEMU's model needs no clock or reset setup in the SCU.
+//
+//   0x00 RBR/THR (DLL when LCR.DLAB), 0x04 IER (DLM), 0x08 FCR, 0x0C LCR, 0x10 MCR, 0x14 LSR
+//   LSR bit0 = data ready, bit5 = THR empty.
+#include <stdint.h>
+
+#include "locus/boards/cortex_m.h"
+
+namespace locus::cm::port {
+namespace {
+constexpr uintptr_t kUart5 = 0x7E784000u;
+volatile uint32_t& reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(kUart5 + off); }
+constexpr uint32_t kLsrDataReady = 1u << 0;
+constexpr uint32_t kLsrThrEmpty = 1u << 5;
+constexpr uint32_t kUartClockHz = 24000000u;  // the AST1030's UART clock (24 MHz)
+}  // namespace
+
+const uint32_t kCpuHz = 200000000u;
+const char* const kHwModel = "locus-qemu-ast1030-evb";
+
+void uart_init() {
+  const uint32_t div = kUartClockHz / (16u * 115200u);
+  reg(0x0C) = 0x80;                // DLAB
+  reg(0x00) = div & 0xFF;          // DLL
+  reg(0x04) = (div >> 8) & 0xFF;   // DLM
+  reg(0x0C) = 0x03;                // 8N1, DLAB off
+  reg(0x08) = 0x07;                // FIFOs on and cleared
+  reg(0x04) = 0;                   // no interrupts: polled
+  reg(0x10) = 0x03;                // DTR | RTS
+}
+
+void uart_put(uint8_t b) {
+  while ((reg(0x14) & kLsrThrEmpty) == 0) {
+  }
+  reg(0x00) = b;
+}
+
+bool uart_try_get(uint8_t* b) {
+  if ((reg(0x14) & kLsrDataReady) == 0) return false;
+  *b = static_cast<uint8_t>(reg(0x00) & 0xFF);
+  return true;
+}
+
+}  // namespace locus::cm::port

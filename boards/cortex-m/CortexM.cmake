@@ -1,0 +1,44 @@
+# boards/cortex-m/CortexM.cmake: build helpers shared by the QEMU Cortex-M4 boards.
+# Included by each board folder and by tests/qemu/target (firmware flavour only).
+#
+#   locus_cortex_m_board(<board> SOURCES ...)
+#       static library locus_board_<board>: the shared Cortex-M code + the board's own files,
+#       linked with boards/<board>/memory.ld through boards/cortex-m/sections.ld.
+#   locus_cortex_m_image(<name> BOARD <board> SOURCES ... [LIBS ...])
+#       executable images/<name>.elf (loaded by qemu -kernel), size report after the link.
+include_guard(GLOBAL)
+
+
+function(locus_cortex_m_board board)
+  cmake_parse_arguments(B "" "" "SOURCES" ${ARGN})
+  set(LOCUS_CORTEX_M_DIR ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
+  set(common
+    ${LOCUS_CORTEX_M_DIR}/src/startup.cpp
+    ${LOCUS_CORTEX_M_DIR}/src/systick.cpp
+    ${LOCUS_CORTEX_M_DIR}/src/semihosting.cpp
+    ${LOCUS_CORTEX_M_DIR}/src/console.cpp
+    ${LOCUS_CORTEX_M_DIR}/src/board.cpp)
+  add_library(locus_board_${board} STATIC ${common} ${B_SOURCES})
+  target_include_directories(locus_board_${board} PUBLIC
+    ${LOCUS_CORTEX_M_DIR}/include ${PROJECT_SOURCE_DIR}/firmware/include)
+  target_link_libraries(locus_board_${board} PUBLIC locus_crypto PRIVATE locus_warnings locus_freestanding)
+  target_compile_options(locus_board_${board} PRIVATE -Os)
+  get_filename_component(bdir ${PROJECT_SOURCE_DIR}/boards/${board} ABSOLUTE)
+  target_link_options(locus_board_${board} INTERFACE
+    -nostartfiles -L${bdir} -T${LOCUS_CORTEX_M_DIR}/sections.ld
+    -Wl,-u,g_vectors -Wl,-u,Reset_Handler -Wl,--print-memory-usage)
+  set_property(TARGET locus_board_${board} APPEND PROPERTY INTERFACE_LINK_DEPENDS
+    ${bdir}/memory.ld ${LOCUS_CORTEX_M_DIR}/sections.ld)
+endfunction()
+
+function(locus_cortex_m_image name)
+  cmake_parse_arguments(I "" "BOARD" "SOURCES;LIBS" ${ARGN})
+  set(LOCUS_IMAGE_DIR ${CMAKE_BINARY_DIR}/images)
+  add_executable(${name} ${I_SOURCES})
+  # The board library goes last: it resolves what the core and the libraries leave open.
+  target_link_libraries(${name} PRIVATE ${I_LIBS} locus_board_${I_BOARD} locus_warnings locus_freestanding)
+  set_target_properties(${name} PROPERTIES SUFFIX .elf RUNTIME_OUTPUT_DIRECTORY ${LOCUS_IMAGE_DIR})
+  target_link_options(${name} PRIVATE -Wl,-Map=${LOCUS_IMAGE_DIR}/${name}.map)
+  add_custom_command(TARGET ${name} POST_BUILD
+    COMMAND ${CMAKE_SIZE} $<TARGET_FILE:${name}> VERBATIM)
+endfunction()
