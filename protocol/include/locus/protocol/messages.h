@@ -244,8 +244,9 @@ Status encode_message(uint32_t request_id, const Body& body, MutByteSpan out, si
   *out_len = 0;
   cbor::Encoder e(out);
   e.array(3).uint(Body::kType).uint(request_id);
-  LOCUS_TRY(encode_body(e, body));
-  return finish_encoding(e, out_len);
+  const Status s = encode_body(e, body);
+  if (!s.ok() && s != Status(cbor::CborError::kBufferFull)) return s;
+  return finish_encoding(e, out_len);  // maps kBufferFull to kOutputTooSmall
 }
 
 // Decodes a whole message that must be of type Body::kType (else kUnexpectedType, with
