@@ -54,6 +54,8 @@ class Core {
   // Feeds bytes received on the link; complete frames are handled and the response frames
   // written with board::link_write.
   void on_link_bytes(const uint8_t* data, size_t n);
+  // The link was re-established (a new client on host-sim): drops any partial frame.
+  void link_reset() { deframer_.reset(); }
   // One main-loop iteration: lease check, link_read with timeout, feed, lease check.
   // Returns the link_read error (kLinkTimeout is normal) or OK.
   Status run_once(uint32_t timeout_ms);

@@ -1,0 +1,23 @@
+// host-sim board configuration (set by main.cpp before the core boots).
+#pragma once
+
+#include <stdint.h>
+
+#include <string>
+
+namespace hostsim {
+
+struct Config {
+  uint8_t uds[32] = {};
+  uint8_t fwid[32] = {};
+  std::string state_path;
+  int listen_fd = -1;
+};
+
+Config& config();
+// Opens (creating if needed) the fixed-size storage file. Returns an error text or "".
+std::string open_storage(const std::string& path);
+// Binds "tcp:127.0.0.1:PORT" or "unix:PATH"; *bound gets a printable address.
+std::string open_listener(const std::string& spec, std::string* bound);
+
+}  // namespace hostsim

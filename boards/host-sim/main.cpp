@@ -1,0 +1,156 @@
+// locus-host-sim: the firmware core as a Linux process (a board like any other).
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "hostsim.h"
+#include "locus/crypto/hash.h"
+#include "locus/firmware/core.h"
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+locus::firmware::Core g_core;  // all firmware state: static storage, like on the board
+
+const char kUsage[] =
+    "usage: locus-host-sim --uds FILE --image FILE --state FILE --listen ADDR [options]\n"
+    "\n"
+    "The locus firmware core as a Linux process (board 'host-sim').\n"
+    "  --uds FILE       32-byte Unique Device Secret: 32 raw bytes or 64 hex digits\n"
+    "  --image FILE     firmware image; FWID = SHA-256 of its bytes\n"
+    "  --state FILE     persistent storage (4096 bytes, created blank if missing)\n"
+    "  --listen ADDR    tcp:127.0.0.1:PORT (PORT 0 = any free port) or unix:PATH;\n"
+    "                   prints 'listening on <addr>' on stdout when ready\n"
+    "  --hwmodel NAME   hardware model string (default locus-host-sim)\n"
+    "  --svn N          TEST ONLY: override the image SVN (default: built-in)\n"
+    "  --help           this text\n";
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out, std::string* err) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    *err = "cannot read " + path;
+    return false;
+  }
+  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  return true;
+}
+
+int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool parse_uds(const std::vector<uint8_t>& raw, uint8_t out[32], std::string* err) {
+  if (raw.size() == 32) {
+    memcpy(out, raw.data(), 32);
+    return true;
+  }
+  std::string hex;
+  for (uint8_t c : raw) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    hex.push_back(static_cast<char>(c));
+  }
+  if (hex.size() != 64) {
+    *err = "UDS file must hold 32 raw bytes or 64 hex digits (has " + std::to_string(raw.size()) + " bytes)";
+    return false;
+  }
+  for (size_t i = 0; i < 32; ++i) {
+    const int h = hexval(hex[2 * i]);
+    const int l = hexval(hex[2 * i + 1]);
+    if (h < 0 || l < 0) {
+      *err = "UDS file: not hex";
+      return false;
+    }
+    out[i] = static_cast<uint8_t>(h << 4 | l);
+  }
+  return true;
+}
+
+int fail(const std::string& msg) {
+  fprintf(stderr, "locus-host-sim: error: %s\n(see --help)\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string uds_path, image_path, state_path, listen_spec, hwmodel = "locus-host-sim";
+  long svn = -1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      fputs(kUsage, stdout);
+      return 0;
+    }
+    if (i + 1 >= argc) return fail("option " + a + " needs a value (or is unknown)");
+    const std::string v = argv[++i];
+    if (a == "--uds") uds_path = v;
+    else if (a == "--image") image_path = v;
+    else if (a == "--state") state_path = v;
+    else if (a == "--listen") listen_spec = v;
+    else if (a == "--hwmodel") hwmodel = v;
+    else if (a == "--svn") {
+      char* end = nullptr;
+      svn = strtol(v.c_str(), &end, 10);
+      if (end == nullptr || *end != '\0' || svn < 0 || svn > 0xFFFFFFFFL) return fail("bad --svn " + v);
+    } else {
+      return fail("unknown option " + a);
+    }
+  }
+  if (uds_path.empty() || image_path.empty() || state_path.empty() || listen_spec.empty()) {
+    return fail("--uds, --image, --state and --listen are required");
+  }
+  if (hwmodel.empty() || hwmodel.size() > 64) return fail("--hwmodel must be 1..64 bytes");
+  std::string err;
+  std::vector<uint8_t> raw;
+  if (!read_file(uds_path, &raw, &err)) return fail(err);
+  hostsim::Config& cfg = hostsim::config();
+  if (!parse_uds(raw, cfg.uds, &err)) return fail(err);
+  memset(raw.data(), 0, raw.size());
+  std::vector<uint8_t> image;
+  if (!read_file(image_path, &image, &err)) return fail(err);
+  locus::crypto::Digest fwid;
+  if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok()) return fail("SHA-256 failed");
+  memcpy(cfg.fwid, fwid.data(), 32);
+  err = hostsim::open_storage(state_path);
+  if (!err.empty()) return fail(err);
+  std::string bound;
+  err = hostsim::open_listener(listen_spec, &bound);
+  if (!err.empty()) return fail(err);
+
+  signal(SIGTERM, on_signal);
+  signal(SIGINT, on_signal);
+  signal(SIGPIPE, SIG_IGN);
+
+  uint32_t image_svn = locus::firmware::kFirmwareSvn;
+  if (svn >= 0) {
+    image_svn = static_cast<uint32_t>(svn);
+    fprintf(stderr, "locus-host-sim: WARNING: TEST ONLY: image SVN overridden to %u (built-in %u)\n",
+            image_svn, locus::firmware::kFirmwareSvn);
+  }
+  const locus::Status st = g_core.boot(hwmodel.c_str(), image_svn);
+  memset(cfg.uds, 0, sizeof(cfg.uds));  // the core has derived what it needs
+  if (!st.ok()) {
+    fprintf(stderr, "locus-host-sim: boot failed (status 0x%04x); serving errors, RESTRICTED\n", st.code());
+  }
+  fprintf(stderr, "locus-host-sim: core RAM %zu bytes (static), boot_count %u, svn %u, min_svn %u\n",
+          sizeof(g_core), g_core.state().boot_count, image_svn, g_core.state().min_svn);
+  printf("listening on %s\n", bound.c_str());
+  fflush(stdout);
+  while (g_stop == 0) {
+    const locus::Status r = g_core.run_once(100);
+    if (r == locus::Status(locus::board::BoardError::kLinkIo)) g_core.link_reset();
+  }
+  fprintf(stderr, "locus-host-sim: stopping\n");
+  return 0;
+}
