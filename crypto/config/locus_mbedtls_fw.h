@@ -7,8 +7,20 @@
 
 #include "locus_mbedtls_common.h"
 
-/* mbed TLS's X.509 writer allocates; the firmware gives it a fixed arena (crypto/src/fw_alloc.cpp). */
+/* mbed TLS allocates (bignums, MD/HMAC contexts, X.509 writer): the firmware gives it a fixed
+ * arena (crypto/src/fw_alloc.cpp, locus/crypto/arena.h), in place from reset. */
 #define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_PLATFORM_STD_CALLOC locus_fw_calloc
+#define MBEDTLS_PLATFORM_STD_FREE locus_fw_free
+#include <stddef.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+void *locus_fw_calloc(size_t n, size_t size);
+void locus_fw_free(void *p);
+#ifdef __cplusplus
+}
+#endif
 #define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
 #define MBEDTLS_PLATFORM_SNPRINTF_MACRO snprintf
 #define MBEDTLS_NO_PLATFORM_ENTROPY

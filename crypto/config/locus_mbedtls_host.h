@@ -6,6 +6,10 @@
 
 #include "locus_mbedtls_common.h"
 
+/* calloc/free by default; tests swap in locus::crypto::Arena to measure the firmware's
+ * peak use and to exercise out-of-memory paths (mbedtls_platform_set_calloc_free). */
+#define MBEDTLS_PLATFORM_MEMORY
+
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_HAVE_TIME_DATE
 #define MBEDTLS_FS_IO
@@ -30,5 +34,8 @@
 #define MBEDTLS_X509_CRT_PARSE_C
 #define MBEDTLS_X509_CSR_PARSE_C
 #define MBEDTLS_X509_CRL_PARSE_C
+/* Path validation also checks keyUsage (keyCertSign on issuers) and extendedKeyUsage. */
+#define MBEDTLS_X509_CHECK_KEY_USAGE
+#define MBEDTLS_X509_CHECK_EXTENDED_KEY_USAGE
 
 #endif

@@ -40,7 +40,22 @@ struct CertSpec {
   bool is_ca = false;
   int max_path_len = -1;              // -1: unlimited (only with is_ca)
   const TcbInfo* tcb_info = nullptr;  // optional TcbInfo extension
+  // authorityKeyIdentifier keyIdentifier. Empty: derived from the issuer's public key the way
+  // locus derives every subjectKeyIdentifier (first 20 bytes of SHA-256 over the 65-byte
+  // point, RFC 7093 method 1). Set it to the issuer certificate's actual SKI when the issuer
+  // was not made by locus (e.g. a CA created with openssl, which uses SHA-1).
+  ByteSpan authority_key_id;
 };
+
+// The subjectKeyIdentifier locus writes for a P-256 key: SHA-256(0x04||X||Y)[0..20).
+constexpr size_t kKeyIdSize = 20;
+Status x509_key_id(const P256PublicKey& key, std::array<uint8_t, kKeyIdSize>* out);
+
+// Certificates: serial 1..20 bytes, first byte non-zero (minimal), and < 0x80 when 20 bytes
+// long (so the DER INTEGER stays within RFC 5280's 20 octets). Times are 14 digits.
+// Extensions written: basicConstraints (critical when cA), keyUsage (critical; CA: keyCertSign|cRLSign,
+// otherwise digitalSignature), subjectKeyIdentifier, authorityKeyIdentifier, and TcbInfo
+// (non-critical, so that generic verifiers such as openssl accept the chain).
 
 // DER CSR for `key` with `subject`, signed by `key`.
 Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpan out, size_t* out_len);
