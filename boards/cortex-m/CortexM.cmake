@@ -26,7 +26,9 @@ function(locus_cortex_m_board board)
   get_filename_component(bdir ${PROJECT_SOURCE_DIR}/boards/${board} ABSOLUTE)
   target_link_options(locus_board_${board} INTERFACE
     -nostartfiles -L${bdir} -T${LOCUS_CORTEX_M_DIR}/sections.ld
-    -Wl,-u,g_vectors -Wl,-u,Reset_Handler -Wl,--print-memory-usage)
+    -Wl,-u,g_vectors -Wl,-u,Reset_Handler -Wl,--print-memory-usage
+    # mbed TLS (linked after locus_crypto) calls back into the crypto arena.
+    -Wl,-u,locus_fw_calloc -Wl,-u,locus_fw_free)
   set_property(TARGET locus_board_${board} APPEND PROPERTY INTERFACE_LINK_DEPENDS
     ${bdir}/memory.ld ${LOCUS_CORTEX_M_DIR}/sections.ld)
 endfunction()
