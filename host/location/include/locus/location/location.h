@@ -1,0 +1,70 @@
+// locus/location/location.h: the location verdict the verifier asks for (spec-host
+// "Location API"): landmark records -> discs -> feasible region -> approved / refused.
+//
+// appraise_location() verifies every landmark record (landmark signature from the trust list,
+// payload fields, nonce, UEID, transcript hash, transcript signed by the device's Alias key,
+// transcript consistent with the record), turns each valid record into a disc (radius
+// c * rtt_min / 2 inflated by the policy margin) and decides with evaluate(). Fail closed:
+// the verdict starts refused and is approved only at the end, when every check passed.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "locus/crypto/p256.h"
+#include "locus/location/geo.h"
+#include "locus/location/records.h"
+#include "locus/location/trustlist.h"
+#include "locus/span.h"
+#include "locus/status.h"
+
+namespace locus::location {
+
+struct LocationPolicy {
+  std::vector<Zone> zones;      // approved: the union of these (see docs/location.md)
+  std::vector<Zone> forbidden;  // F must touch none of these
+  std::vector<std::string> required_landmarks;  // each must give a valid record
+  int f = 0;                    // tolerated lying landmarks
+  double margin_km = 1.0;       // added to every radius
+  double margin_fraction = 0.005;  // and this fraction of it (spherical model vs WGS84)
+  Margin margin() const { return {margin_fraction, margin_km}; }
+};
+
+// Policy from TOML text (format in docs/location.md); geojson paths are relative to base_dir.
+// Returns an empty string on success, else the error.
+std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out);
+
+struct DiscInfo {
+  std::string landmark_id;
+  GeoPoint center;
+  uint64_t rtt_min_ns = 0;
+  double radius_km = 0;  // inflated
+};
+
+struct LocationVerdict {
+  bool approved = false;
+  std::vector<std::string> reasons;
+  std::vector<DiscInfo> discs;          // from the valid records
+  bool region_empty = true;
+  GeoPoint region_centroid;
+  std::vector<GeoPoint> region_outline;  // boundary of F (all valid discs), for drawing
+  nlohmann::json to_json() const;
+};
+
+// The geometric decision on already-validated discs (also used by `locus verifier explain`):
+//   - no discs, or fewer than f + 1: refused;
+//   - F of all discs empty: refused (a landmark lied or failed);
+//   - for every subset S of n - f discs: F_S inside some approved zone and disjoint from
+//     every forbidden region; else refused. (f = 0: the only subset is all discs.)
+// n is capped at 16 and C(n, f) at 20000 subsets; larger policies are refused.
+LocationVerdict evaluate(const std::vector<DiscInfo>& discs, const LocationPolicy& policy);
+
+LocationVerdict appraise_location(const std::vector<RecordPair>& records, const TrustList& trust,
+                                  const LocationPolicy& policy, ByteSpan verifier_nonce, ByteSpan ueid,
+                                  const crypto::P256PublicKey& alias_pub);
+
+}  // namespace locus::location

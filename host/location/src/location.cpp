@@ -1,0 +1,283 @@
+// The location verdict: discs -> feasible region -> zone / forbidden checks, with f-subsets.
+#include "locus/location/location.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace locus::location {
+namespace {
+
+std::string fmt_disc(const DiscInfo& d) {
+  char b[256];
+  std::snprintf(b, sizeof b, "landmark %s: rtt_min %.3f ms -> radius %.1f km", d.landmark_id.c_str(),
+                double(d.rtt_min_ns) / 1e6, d.radius_km);
+  return b;
+}
+
+uint64_t binom(uint64_t n, uint64_t k) {
+  if (k > n) return 0;
+  uint64_t r = 1;
+  for (uint64_t i = 1; i <= k; ++i) r = r * (n - k + i) / i;
+  return r;
+}
+
+// Checks one disc set against the policy; appends reasons; true if it passes.
+bool check_set(const std::vector<Disc>& discs, const LocationPolicy& p, const std::string& label,
+               std::vector<std::string>* reasons) {
+  Region f(discs);
+  if (f.empty()) {
+    reasons->push_back(label + "feasible region is empty: the landmark discs do not overlap");
+    return false;
+  }
+  if (f.unbounded()) {
+    reasons->push_back(label + "no landmark disc constrains the device (all radii >= 10000 km)");
+    return false;
+  }
+  bool inside_any = false;
+  std::string why_not;
+  for (const auto& z : p.zones) {
+    auto c = f.inside(z);
+    if (c.ok) {
+      inside_any = true;
+      break;
+    }
+    if (!why_not.empty()) why_not += "; ";
+    why_not += c.detail;
+  }
+  bool ok = true;
+  if (!inside_any) {
+    reasons->push_back(label + (p.zones.empty() ? std::string("policy has no approved zone") : why_not));
+    ok = false;
+  }
+  for (const auto& z : p.forbidden) {
+    auto c = f.disjoint(z);
+    if (!c.ok) {
+      reasons->push_back(label + c.detail);
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+}  // namespace
+
+LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& p) {
+  LocationVerdict v;
+  v.discs = in;
+  for (const auto& d : in) v.reasons.push_back(fmt_disc(d));
+  std::vector<Disc> discs;
+  for (const auto& d : in) discs.push_back({d.landmark_id, d.center, d.radius_km});
+  Region all(discs);
+  v.region_empty = all.empty();
+  if (!all.empty() && !all.unbounded()) {
+    v.region_outline = all.outline();
+    v.region_centroid = all.centroid();
+  }
+  const size_t n = discs.size();
+  if (n == 0) {
+    v.reasons.push_back("refused: no valid landmark record");
+    return v;
+  }
+  if (p.f < 0 || size_t(p.f) >= n) {
+    v.reasons.push_back("refused: policy f=" + std::to_string(p.f) + " needs at least " +
+                        std::to_string(p.f + 1) + " valid landmark records, got " + std::to_string(n));
+    return v;
+  }
+  if (n > 16 || binom(n, size_t(p.f)) > 20000) {
+    v.reasons.push_back("refused: too many landmark subsets to check (n=" + std::to_string(n) + ")");
+    return v;
+  }
+  if (all.empty()) {
+    v.reasons.push_back("refused as inconsistent: the intersection of all landmark discs is empty "
+                        "(a landmark lied or failed)");
+    return v;
+  }
+  // Every subset of size n - f: walk the index combinations of the f discs left out.
+  const size_t k = n - size_t(p.f);
+  bool all_ok = true;
+  std::vector<size_t> out_idx(size_t(p.f));
+  for (size_t i = 0; i < out_idx.size(); ++i) out_idx[i] = i;
+  for (size_t guard = 0; guard < 20001; ++guard) {
+    std::vector<Disc> sub;
+    std::string label;
+    std::vector<bool> left_out(n, false);
+    for (size_t i : out_idx) left_out[i] = true;
+    for (size_t i = 0; i < n; ++i) {
+      if (!left_out[i]) sub.push_back(discs[i]);
+    }
+    if (p.f > 0) {
+      label = "without";
+      for (size_t i : out_idx) label += " " + discs[i].name;
+      label += ": ";
+    }
+    (void)k;
+    if (!check_set(sub, p, label, &v.reasons)) all_ok = false;
+    // next combination
+    if (out_idx.empty()) break;
+    size_t pos = out_idx.size();
+    while (pos > 0 && out_idx[pos - 1] == n - out_idx.size() + pos - 1) --pos;
+    if (pos == 0) break;
+    ++out_idx[pos - 1];
+    for (size_t j = pos; j < out_idx.size(); ++j) out_idx[j] = out_idx[j - 1] + 1;
+  }
+  if (!all_ok) {
+    v.reasons.push_back("refused: the feasible region is not entirely inside the approved zone");
+    return v;
+  }
+  v.reasons.push_back("approved: feasible region lies inside the approved zone" +
+                      std::string(p.f > 0 ? " for every subset of " + std::to_string(k) + " landmarks" : "") +
+                      " and touches no forbidden region");
+  v.approved = true;
+  return v;
+}
+
+LocationVerdict appraise_location(const std::vector<RecordPair>& records, const TrustList& trust,
+                                  const LocationPolicy& policy, ByteSpan verifier_nonce, ByteSpan ueid,
+                                  const crypto::P256PublicKey& alias_pub) {
+  std::vector<DiscInfo> discs;
+  std::vector<std::string> bad;
+  std::vector<std::string> seen;
+  for (const auto& pair : records) {
+    LandmarkRecord rec;
+    size_t idx = 0;
+    std::string why;
+    const Status s = verify_record_pair(pair, trust, verifier_nonce, ueid, alias_pub, &rec, &idx, &why);
+    if (!s.ok()) {
+      bad.push_back("landmark record rejected: " + why);
+      continue;
+    }
+    bool dup = false;
+    for (const auto& id : seen) dup = dup || id == rec.landmark_id;
+    if (dup) {
+      bad.push_back("landmark " + rec.landmark_id + ": more than one record; all but the first ignored");
+      continue;
+    }
+    seen.push_back(rec.landmark_id);
+    const LandmarkEntry& e = trust.landmarks[idx];
+    DiscInfo d;
+    d.landmark_id = e.id;
+    d.center = {e.lat_deg, e.lon_deg};
+    d.rtt_min_ns = rec.rtt_min_ns;
+    d.radius_km = inflate(rtt_to_km(double(rec.rtt_min_ns)), policy.margin());
+    discs.push_back(d);
+  }
+  LocationVerdict v = evaluate(discs, policy);
+  v.reasons.insert(v.reasons.begin(), bad.begin(), bad.end());
+  std::vector<std::string> missing;
+  for (const auto& req : policy.required_landmarks) {
+    bool have = false;
+    for (const auto& id : seen) have = have || id == req;
+    if (!have) missing.push_back(req);
+  }
+  if (!missing.empty()) {
+    std::string m;
+    for (const auto& x : missing) m += (m.empty() ? "" : ", ") + x;
+    v.reasons.push_back("refused: no valid record from required landmark(s) " + m);
+    v.approved = false;
+  }
+  return v;
+}
+
+nlohmann::json LocationVerdict::to_json() const {
+  nlohmann::json j;
+  j["approved"] = approved;
+  j["reasons"] = reasons;
+  j["region_empty"] = region_empty;
+  nlohmann::json ds = nlohmann::json::array();
+  for (const auto& d : discs) {
+    ds.push_back({{"landmark", d.landmark_id}, {"lat", d.center.lat_deg}, {"lon", d.center.lon_deg},
+                  {"rtt_min_ns", d.rtt_min_ns}, {"radius_km", d.radius_km}});
+  }
+  j["discs"] = ds;
+  if (!region_outline.empty()) {
+    j["region_centroid"] = {{"lat", region_centroid.lat_deg}, {"lon", region_centroid.lon_deg}};
+    nlohmann::json o = nlohmann::json::array();
+    for (const auto& g : region_outline) o.push_back({g.lat_deg, g.lon_deg});
+    j["region_outline"] = o;
+  }
+  return j;
+}
+
+namespace {
+
+std::string parse_zone_list(const toml::table& t, const char* key, const std::string& base, std::vector<Zone>* out) {
+  const auto* arr = t[key].as_array();
+  if (!t.contains(key)) return "";
+  if (!arr) return std::string("'") + key + "' must be an array of tables ([[" + key + "]])";
+  size_t k = 0;
+  for (const auto& node : *arr) {
+    const auto* z = node.as_table();
+    if (!z) return std::string("'") + key + "' entries must be tables";
+    std::string name = (*z)["name"].value_or(std::string(key) + "-" + std::to_string(k));
+    ++k;
+    if (z->contains("geojson") || z->contains("geojson_inline")) {
+      std::string text;
+      if (auto inl = (*z)["geojson_inline"].value<std::string>()) {
+        text = *inl;
+      } else {
+        auto path = (*z)["geojson"].value<std::string>();
+        if (!path) return "zone '" + name + "': geojson must be a path string";
+        std::string full = (!path->empty() && (*path)[0] == '/') ? *path : base + "/" + *path;
+        std::ifstream f(full, std::ios::binary);
+        if (!f) return "zone '" + name + "': cannot read " + full;
+        std::stringstream ss;
+        ss << f.rdbuf();
+        text = ss.str();
+      }
+      std::string e = parse_geojson(text, name, out);
+      if (!e.empty()) return "zone '" + name + "': " + e;
+      continue;
+    }
+    auto lat = (*z)["lat"].value<double>();
+    auto lon = (*z)["lon"].value<double>();
+    auto r = (*z)["radius_km"].value<double>();
+    if (!lat || !lon || !r) return "zone '" + name + "': needs lat, lon, radius_km (or geojson)";
+    if (std::fabs(*lat) > 90 || std::fabs(*lon) > 180 || !(*r > 0) || *r > 9000) {
+      return "zone '" + name + "': lat/lon/radius_km out of range";
+    }
+    Zone zz;
+    zz.kind = Zone::Kind::kDisc;
+    zz.disc = {name, {*lat, *lon}, *r};
+    out->push_back(zz);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out) {
+  toml::table t;
+  try {
+    t = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    return std::string("policy TOML: ") + std::string(e.description());
+  }
+  LocationPolicy p;
+  if (auto v = t["f"].value<int64_t>()) p.f = int(*v);
+  if (auto v = t["margin_km"].value<double>()) p.margin_km = *v;
+  if (auto v = t["margin_fraction"].value<double>()) p.margin_fraction = *v;
+  if (p.f < 0 || p.f > 8) return "policy: f must be 0..8";
+  if (!(p.margin_km >= 0) || !(p.margin_fraction >= 0) || p.margin_fraction > 1) {
+    return "policy: margin_km and margin_fraction must be >= 0";
+  }
+  if (const auto* req = t["required_landmarks"].as_array()) {
+    for (const auto& n : *req) {
+      auto s = n.value<std::string>();
+      if (!s) return "policy: required_landmarks must be strings";
+      p.required_landmarks.push_back(*s);
+    }
+  }
+  std::string e = parse_zone_list(t, "zone", base_dir, &p.zones);
+  if (!e.empty()) return e;
+  e = parse_zone_list(t, "forbidden", base_dir, &p.forbidden);
+  if (!e.empty()) return e;
+  if (p.zones.empty()) return "policy: at least one [[zone]] is required";
+  *out = p;
+  return "";
+}
+
+}  // namespace locus::location

@@ -1,0 +1,301 @@
+// Signed landmark trust list and P-256 key files.
+#include "locus/location/trustlist.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <mbedtls/base64.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+#include <nlohmann/json.hpp>
+
+#include "locus/crypto/cose.h"
+#include "locus/crypto/ct.h"
+#include "locus/location/records.h"
+
+namespace locus::location {
+namespace {
+
+constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+                                   0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+
+int urandom_rng(void*, unsigned char* out, size_t len) {
+  std::ifstream f("/dev/urandom", std::ios::binary);
+  if (!f.read(reinterpret_cast<char*>(out), std::streamsize(len))) return -1;
+  return 0;
+}
+
+std::string pem(const char* label, const std::vector<uint8_t>& der) {
+  std::vector<unsigned char> b64(der.size() * 2 + 8);
+  size_t olen = 0;
+  if (mbedtls_base64_encode(b64.data(), b64.size(), &olen, der.data(), der.size()) != 0) return "";
+  std::string s = std::string("-----BEGIN ") + label + "-----\n";
+  for (size_t i = 0; i < olen; i += 64) {
+    s.append(reinterpret_cast<const char*>(b64.data()) + i, std::min<size_t>(64, olen - i));
+    s += "\n";
+  }
+  s += std::string("-----END ") + label + "-----\n";
+  return s;
+}
+
+Status write_new(const std::string& path, const std::string& text, unsigned mode, std::string* why) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (why) *why = "cannot create " + path + " (exists or not writable)";
+    return LocationError::kIo;
+  }
+  size_t off = 0;
+  while (off < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      if (why) *why = "write failed: " + path;
+      return LocationError::kIo;
+    }
+    off += size_t(n);
+  }
+  ::close(fd);
+  return Status::Ok();
+}
+
+bool is_pem(const std::vector<uint8_t>& b) {
+  static const char kBegin[] = "-----BEGIN";
+  return std::search(b.begin(), b.end(), kBegin, kBegin + 10) != b.end();
+}
+
+}  // namespace
+
+std::string to_hex(const uint8_t* p, size_t n) {
+  static const char* d = "0123456789abcdef";
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += d[p[i] >> 4];
+    s += d[p[i] & 15];
+  }
+  return s;
+}
+
+bool from_hex(const std::string& s, std::vector<uint8_t>* out) {
+  if (s.size() % 2) return false;
+  out->clear();
+  for (size_t i = 0; i < s.size(); i += 2) {
+    int v = 0;
+    for (size_t k = 0; k < 2; ++k) {
+      const char c = s[i + k];
+      int x = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+      if (x < 0) return false;
+      v = v * 16 + x;
+    }
+    out->push_back(uint8_t(v));
+  }
+  return true;
+}
+
+bool read_file(const std::string& path, std::vector<uint8_t>* out, size_t max) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return false;
+  out->clear();
+  char buf[4096];
+  while (f) {
+    f.read(buf, sizeof buf);
+    const auto n = f.gcount();
+    if (n > 0) out->insert(out->end(), buf, buf + n);
+    if (out->size() > max) return false;
+  }
+  return true;
+}
+
+const LandmarkEntry* TrustList::find(const std::string& id) const {
+  for (const auto& e : landmarks) {
+    if (e.id == id) return &e;
+  }
+  return nullptr;
+}
+
+std::string parse_trust_list_json(const std::string& text, TrustList* out) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "trust list is not a JSON object";
+  if (!j.contains("version") || j["version"] != 1) return "trust list version must be 1";
+  if (!j.contains("landmarks") || !j["landmarks"].is_array()) return "trust list has no \"landmarks\" array";
+  TrustList t;
+  for (const auto& e : j["landmarks"]) {
+    LandmarkEntry le;
+    if (!e.is_object() || !e.contains("id") || !e["id"].is_string()) return "landmark entry without string \"id\"";
+    le.id = e["id"].get<std::string>();
+    if (le.id.empty() || le.id.size() > 64) return "landmark id must be 1..64 characters";
+    if (t.find(le.id)) return "duplicate landmark id '" + le.id + "'";
+    if (!e.contains("lat") || !e["lat"].is_number() || !e.contains("lon") || !e["lon"].is_number()) {
+      return "landmark '" + le.id + "': lat/lon must be numbers";
+    }
+    le.lat_deg = e["lat"].get<double>();
+    le.lon_deg = e["lon"].get<double>();
+    if (!std::isfinite(le.lat_deg) || !std::isfinite(le.lon_deg) || std::fabs(le.lat_deg) > 90 || std::fabs(le.lon_deg) > 180) {
+      return "landmark '" + le.id + "': lat/lon out of range";
+    }
+    std::vector<uint8_t> k;
+    if (!e.contains("public_key") || !e["public_key"].is_string() || !from_hex(e["public_key"].get<std::string>(), &k) ||
+        k.size() != 65) {
+      return "landmark '" + le.id + "': public_key must be 65-byte SEC1 hex";
+    }
+    std::copy(k.begin(), k.end(), le.key.q.begin());
+    if (!crypto::p256_check_public(le.key).ok()) return "landmark '" + le.id + "': public_key is not a P-256 point";
+    if (e.contains("operator") && e["operator"].is_string()) le.operator_name = e["operator"].get<std::string>();
+    if (e.contains("host") && e["host"].is_string()) le.host = e["host"].get<std::string>();
+    for (const char* p : {"tcp_port", "udp_port"}) {
+      if (!e.contains(p)) continue;
+      if (!e[p].is_number_unsigned() || e[p].get<uint64_t>() > 65535) return "landmark '" + le.id + "': bad " + p;
+      (std::string(p) == "tcp_port" ? le.tcp_port : le.udp_port) = uint16_t(e[p].get<uint64_t>());
+    }
+    t.landmarks.push_back(le);
+  }
+  *out = std::move(t);
+  return "";
+}
+
+std::string trust_list_to_json(const TrustList& t) {
+  nlohmann::json j;
+  j["version"] = 1;
+  j["landmarks"] = nlohmann::json::array();
+  for (const auto& e : t.landmarks) {
+    j["landmarks"].push_back({{"id", e.id}, {"lat", e.lat_deg}, {"lon", e.lon_deg},
+                              {"public_key", to_hex(e.key.q.data(), 65)}, {"operator", e.operator_name},
+                              {"host", e.host}, {"tcp_port", e.tcp_port}, {"udp_port", e.udp_port}});
+  }
+  return j.dump(2);
+}
+
+Status sign_trust_list(const std::string& json_text, const crypto::P256PrivateKey& signer,
+                       std::vector<uint8_t>* cose_out, std::string* why) {
+  TrustList t;
+  std::string e = parse_trust_list_json(json_text, &t);
+  if (!e.empty()) {
+    if (why) *why = e;
+    return LocationError::kBadTrustList;
+  }
+  static const char kKid[] = "locus-trust-list";
+  return sign_cose(signer, ByteSpan(reinterpret_cast<const uint8_t*>(json_text.data()), json_text.size()),
+                   ByteSpan(reinterpret_cast<const uint8_t*>(kKid), sizeof kKid - 1), {}, cose_out);
+}
+
+Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose_bytes, const crypto::P256PublicKey& signer,
+                                    std::string* why) {
+  cose::Sign1View v;
+  if (!cose::sign1_decode(ByteSpan(cose_bytes), &v).ok()) {
+    if (why) *why = "trust list is not a COSE_Sign1";
+    return LocationError::kBadTrustList;
+  }
+  if (!cose::sign1_verify_es256(v, signer).ok()) {
+    if (why) *why = "trust list signature does not verify with the trust-list signing key";
+    return LocationError::kBadSignature;
+  }
+  TrustList t;
+  std::string e = parse_trust_list_json(std::string(reinterpret_cast<const char*>(v.payload.data), v.payload.size), &t);
+  if (!e.empty()) {
+    if (why) *why = e;
+    return LocationError::kBadTrustList;
+  }
+  return t;
+}
+
+Result<TrustList> load_trust_list(const std::string& path, const crypto::P256PublicKey& signer) {
+  std::vector<uint8_t> b;
+  if (!read_file(path, &b)) return LocationError::kIo;
+  return verify_trust_list(b, signer);
+}
+
+Status load_private_key(const std::string& path, crypto::P256PrivateKey* out, std::string* why) {
+  std::vector<uint8_t> b;
+  if (!read_file(path, &b, 1 << 20)) {
+    if (why) *why = "cannot read key file " + path;
+    return LocationError::kIo;
+  }
+  if (is_pem(b)) b.push_back(0);
+  mbedtls_pk_context pk;
+  mbedtls_pk_init(&pk);
+  Status st = LocationError::kBadConfig;
+  if (mbedtls_pk_parse_key(&pk, b.data(), b.size(), nullptr, 0, urandom_rng, nullptr) == 0 &&
+      mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
+      mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk)) == MBEDTLS_ECP_DP_SECP256R1) {
+    size_t olen = 0;
+    if (mbedtls_ecp_write_key_ext(mbedtls_pk_ec(pk), &olen, out->d.data(), out->d.size()) == 0 && olen == 32) {
+      st = Status::Ok();
+    }
+  }
+  mbedtls_pk_free(&pk);
+  crypto::zeroize(b.data(), b.size());
+  if (!st.ok() && why) *why = path + ": not a P-256 private key (PEM or DER)";
+  return st;
+}
+
+Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std::string* why) {
+  std::vector<uint8_t> b;
+  if (!read_file(path, &b, 1 << 20)) {
+    if (why) *why = "cannot read key file " + path;
+    return LocationError::kIo;
+  }
+  if (b.size() == 65 && b[0] == 4) {
+    std::copy(b.begin(), b.end(), out->q.begin());
+    return crypto::p256_check_public(*out).ok() ? Status::Ok() : Status(LocationError::kBadConfig);
+  }
+  {
+    std::string s(b.begin(), b.end());
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    std::vector<uint8_t> h;
+    if (s.size() == 130 && from_hex(s, &h)) {
+      std::copy(h.begin(), h.end(), out->q.begin());
+      return crypto::p256_check_public(*out).ok() ? Status::Ok() : Status(LocationError::kBadConfig);
+    }
+  }
+  if (is_pem(b)) b.push_back(0);
+  mbedtls_pk_context pk;
+  mbedtls_pk_init(&pk);
+  Status st = LocationError::kBadConfig;
+  int rc = mbedtls_pk_parse_public_key(&pk, b.data(), b.size());
+  if (rc != 0) {
+    // Also accept a private key file (its public half).
+    mbedtls_pk_free(&pk);
+    mbedtls_pk_init(&pk);
+    rc = mbedtls_pk_parse_key(&pk, b.data(), b.size(), nullptr, 0, urandom_rng, nullptr);
+  }
+  if (rc == 0 && mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
+      mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk)) == MBEDTLS_ECP_DP_SECP256R1) {
+    size_t olen = 0;
+    if (mbedtls_ecp_write_public_key(mbedtls_pk_ec(pk), MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out->q.data(),
+                                     out->q.size()) == 0 &&
+        olen == 65) {
+      st = Status::Ok();
+    }
+  }
+  mbedtls_pk_free(&pk);
+  if (!st.ok() && why) *why = path + ": not a P-256 public key";
+  return st;
+}
+
+Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key, std::string* why) {
+  crypto::P256PublicKey pub;
+  LOCUS_TRY(crypto::p256_public_key(key, &pub));
+  std::vector<uint8_t> der = {0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20};
+  der.insert(der.end(), key.d.begin(), key.d.end());
+  const uint8_t mid[] = {0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42, 0x00};
+  der.insert(der.end(), mid, mid + sizeof mid);
+  der.insert(der.end(), pub.q.begin(), pub.q.end());
+  std::string text = pem("EC PRIVATE KEY", der);
+  crypto::zeroize(der.data(), der.size());
+  Status s = write_new(path, text, 0600, why);
+  crypto::zeroize(&text[0], text.size());
+  return s;
+}
+
+Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key, std::string* why) {
+  std::vector<uint8_t> der(kSpkiPrefix, kSpkiPrefix + sizeof kSpkiPrefix);
+  der.insert(der.end(), key.q.begin(), key.q.end());
+  return write_new(path, pem("PUBLIC KEY", der), 0644, why);
+}
+
+}  // namespace locus::location
