@@ -16,6 +16,11 @@ locus::firmware::Core& core() {
 
 Status boot(uint32_t svn) { return core().boot("locus-test-board", svn); }
 
+Bytes& last_response() {
+  static Bytes b;
+  return b;
+}
+
 Bytes roundtrip(const Bytes& msg) {
   static uint8_t out[locus::protocol::kMaxPayload];
   uint8_t rev = 0;

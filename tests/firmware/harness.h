@@ -24,6 +24,7 @@ locus::Status boot(uint32_t svn = locus::firmware::kFirmwareSvn);
 
 // Sends one rev 0x01 message (already encoded) and returns the response payload.
 Bytes roundtrip(const Bytes& msg);
+Bytes& last_response();
 // Encodes req, sends it, and decodes the response into *resp. An error response comes back
 // as its Status code; a response of another shape as kUnexpectedType.
 template <typename Req, typename Resp>
@@ -34,7 +35,9 @@ locus::Status call(const Req& req, Resp* resp, Bytes* raw = nullptr) {
   const uint32_t id = next_id++;
   locus::Status st = locus::protocol::encode_message(id, req, locus::MutByteSpan(buf, sizeof(buf)), &n);
   if (!st.ok()) return st;
-  Bytes out = roundtrip(Bytes(buf, buf + n));
+  // Decoded spans point into last_response(): valid until the next call.
+  Bytes& out = last_response();
+  out = roundtrip(Bytes(buf, buf + n));
   if (raw != nullptr) *raw = out;
   locus::protocol::Envelope env;
   st = locus::protocol::decode_envelope(locus::ByteSpan(out.data(), out.size()), &env);
