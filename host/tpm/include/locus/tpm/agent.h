@@ -3,7 +3,8 @@
 // The TCTI is a tctildr configuration string: "device:/dev/tpmrm0" in production,
 // "swtpm:host=127.0.0.1,port=P" in tests (never a real TPM in tests).
 //
-// Key hierarchy (docs/tpm.md): the EK is re-created on every open from the TCG default RSA
+// Key hierarchy (docs/tpm.md): the EK is re-created whenever it is needed (and flushed right
+// after, to spare transient slots on TPMs without a resource manager) from the TCG default RSA
 // 2048 EK template (EK Credential Profile, template L-1) in the endorsement hierarchy, so it
 // matches the EK certificate in NV 0x01c00002. The AK is an ECC P-256 restricted signing key
 // (ECDSA/SHA-256) created as a CHILD of the EK, the way tpm2_createak does: the EK's
@@ -62,6 +63,8 @@ class Tpm {
   Result<AkInfo> create_ak(const std::string& blob_path);
   // Loads an AK saved by create_ak.
   Result<AkInfo> load_ak(const std::string& blob_path);
+  // The loaded AK (kNoAk if none).
+  Result<AkInfo> ak() const;
 
   // TPM2_Quote with the loaded AK over sha256:pcrs, qualifyingData = extra_data (<= 64 bytes),
   // plus TPM2_PCR_Read of the same PCRs. Fails if the PCRs changed between quote and read.
@@ -76,6 +79,12 @@ class Tpm {
   Result<std::vector<PcrValue>> pcr_read(const std::vector<uint32_t>& pcrs);
   // TPM2_PCR_Extend of the sha256 bank (tests and tools).
   Status pcr_extend(uint32_t pcr, const Sha256Digest& digest);
+
+  // TPM2_Shutdown(CLEAR), what the OS sends before a reboot (tools and tests); then close().
+  Status shutdown();
+
+  // Text of the last TPM failure (ESAPI response code decoded), for logs and the CLI.
+  std::string last_error() const;
 
   struct Impl;
 

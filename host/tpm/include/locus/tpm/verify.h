@@ -48,7 +48,8 @@ struct QuoteVerdict {
 
 struct QuoteOptions {
   // A host reboot increments resetCount; accept it (PCRs still have to match the golden
-  // values) instead of refusing with kTpmReset. Counters going backwards are always refused.
+  // values) instead of refusing with kTpmReset/kTpmRestart, and tolerates clockInfo.safe == NO
+  // (unorderly reset) instead of kClockUnsafe. Counters going backwards are always refused.
   bool accept_reboot = false;
   std::string board_ueid_hex;          // for the reason text only
 };

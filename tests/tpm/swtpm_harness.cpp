@@ -1,0 +1,199 @@
+#include "swtpm_harness.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+extern char** environ;
+
+namespace locus::tpm::test {
+
+namespace {
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream f(path);
+  f << text;
+  return static_cast<bool>(f);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// Asks the kernel for a free port P such that P+1 is free as well (swtpm's control port).
+int free_port_pair() {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) return 0;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    int port = 0;
+    if (bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+        getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = ntohs(a.sin_port);
+    }
+    close(s);
+    if (port == 0 || port >= 65535) continue;
+    int s2 = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in b{};
+    b.sin_family = AF_INET;
+    b.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    b.sin_port = htons(static_cast<uint16_t>(port + 1));
+    bool ok = bind(s2, reinterpret_cast<sockaddr*>(&b), sizeof(b)) == 0;
+    close(s2);
+    if (ok) return port;
+  }
+  return 0;
+}
+
+bool can_connect(int port) {
+  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = connect(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(s);
+  return ok;
+}
+
+pid_t spawn(const char* const* argv, const std::string& log_path) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (!log_path.empty()) {
+    posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+}  // namespace
+
+int run_command(const char* const* argv, const std::string& log_path) {
+  pid_t pid = spawn(argv, log_path);
+  if (pid < 0) return -1;
+  int st = 0;
+  if (waitpid(pid, &st, 0) != pid) return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+Swtpm::~Swtpm() { stop(); }
+
+std::string Swtpm::tcti() const { return "swtpm:host=127.0.0.1,port=" + std::to_string(port_); }
+
+bool Swtpm::start() {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/locus-swtpm.XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (mkdtemp(buf.data()) == nullptr) return false;
+  dir_ = buf.data();
+  const std::string ca = dir_ + "/ca";
+  const std::string state = dir_ + "/state";
+  if (mkdir(ca.c_str(), 0700) != 0 || mkdir(state.c_str(), 0700) != 0) return false;
+  // swtpm_localca with its own state: never the system-wide /var/lib/swtpm-localca.
+  bool ok = write_file(dir_ + "/localca.conf", "statedir = " + ca + "\nsigningkey = " + ca +
+                                                   "/signkey.pem\nissuercert = " + ca +
+                                                   "/issuercert.pem\ncertserial = " + ca + "/certserial\n") &&
+            write_file(dir_ + "/localca.options",
+                       "--platform-manufacturer locus-test\n--platform-version 2.1\n--platform-model swtpm\n") &&
+            write_file(dir_ + "/swtpm_setup.conf", "create_certs_tool = /usr/bin/swtpm_localca\n"
+                                                   "create_certs_tool_config = " + dir_ + "/localca.conf\n"
+                                                   "create_certs_tool_options = " + dir_ + "/localca.options\n"
+                                                   "active_pcr_banks = sha256\n");
+  if (!ok) return false;
+  const std::string conf = dir_ + "/swtpm_setup.conf";
+  const char* setup[] = {"swtpm_setup", "--tpm2", "--tpmstate", state.c_str(), "--create-ek-cert",
+                         "--config", conf.c_str(), nullptr};
+  if (run_command(setup, dir_ + "/setup.log") != 0) {
+    std::fprintf(stderr, "swtpm_setup failed, see %s/setup.log\n", dir_.c_str());
+    return false;
+  }
+  ca_file_ = dir_ + "/tpm-ca.pem";
+  if (!write_file(ca_file_, read_file(ca + "/issuercert.pem") + read_file(ca + "/swtpm-localca-rootca-cert.pem"))) {
+    return false;
+  }
+  return launch();
+}
+
+bool Swtpm::launch() {
+  const std::string state = "dir=" + dir_ + "/state";
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_port_pair();
+    if (port_ == 0) continue;
+    const std::string server = "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1";
+    const std::string ctrl = "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
+    const char* argv[] = {"swtpm", "socket", "--tpm2", "--server", server.c_str(), "--ctrl", ctrl.c_str(),
+                          "--tpmstate", state.c_str(), "--flags", "not-need-init,startup-clear", nullptr};
+    pid_ = spawn(argv, dir_ + "/swtpm.log");
+    if (pid_ < 0) return false;
+    // Readiness: the server port accepts a connection (bounded: 10 s), or swtpm exited
+    // (port taken between our probe and its bind: try other ports).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    bool exited = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        exited = true;
+        break;
+      }
+      if (can_connect(port_) && can_connect(port_ + 1)) return true;
+      poll(nullptr, 0, 20);  // back-off between connection attempts
+    }
+    if (!exited) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    pid_ = -1;
+  }
+  std::fprintf(stderr, "swtpm did not start, see %s/swtpm.log\n", dir_.c_str());
+  return false;
+}
+
+bool Swtpm::restart() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  return launch();
+}
+
+void Swtpm::stop() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    pid_ = -1;
+  }
+  if (!dir_.empty() && std::getenv("LOCUS_KEEP_TMP") == nullptr) {
+    const char* rm[] = {"rm", "-rf", "--", dir_.c_str(), nullptr};
+    (void)run_command(rm, "");
+  }
+  dir_.clear();
+}
+
+}  // namespace locus::tpm::test
