@@ -4,6 +4,7 @@
 # contributes after --gc-sections, largest first, from the linker map.
 #
 # usage: bench/fw_crypto_size.sh [firmware build dir]   (default: build/fw-cortex-m4)
+# With targets fw_crypto_size_core and fw_crypto_size_psa built, also compares legacy and PSA.
 # The build dir must be a firmware (arm-none-eabi) build with target fw_crypto_size built:
 #   cmake --build <dir> --target fw_crypto_size
 set -eu
@@ -68,3 +69,12 @@ print("== flash (text+rodata+data) per archive")
 for g, n in sorted(groups.items(), key=lambda kv: -kv[1]):
     print(f"{n:8d}  {g}")
 PY
+
+# PSA vs legacy comparison, when built (targets fw_crypto_size_core fw_crypto_size_psa).
+core=$build/bench/fw_crypto_size_core.elf
+psa=$build/bench/fw_crypto_size_psa.elf
+if [ -f "$core" ] && [ -f "$psa" ]; then
+  echo
+  echo "== same core operations: legacy API (locus wrappers) vs PSA Crypto"
+  arm-none-eabi-size "$core" "$psa"
+fi
