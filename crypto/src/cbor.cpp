@@ -451,6 +451,18 @@ Status Decoder::read_bytes(ByteSpan* v) {
   return Status::Ok();
 }
 
+Status Decoder::read_bytes_exact(ByteSpan* v, size_t n) {
+  const size_t start = pos_;
+  ByteSpan b;
+  LOCUS_TRY(read_bytes(&b));
+  if (b.size != n) {
+    pos_ = start;
+    return CborError::kWrongLength;
+  }
+  *v = b;
+  return Status::Ok();
+}
+
 Status Decoder::read_text(ByteSpan* v) {
   Head h;
   LOCUS_TRY(expect_head(in_, pos_, 3, &h));

@@ -442,6 +442,22 @@ void test_skip_and_walk(void** /*state*/) {
   assert_int_equal(d.rest().size, 0);
 }
 
+// read_bytes_exact: the right length reads, another length is kWrongLength and consumes
+// nothing, a non-bstr is kWrongType.
+void test_read_bytes_exact(void** /*state*/) {
+  std::vector<uint8_t> in = hex("43010203 6161");
+  Decoder d{ByteSpan(in)};
+  ByteSpan v;
+  ASSERT_ERR(d.read_bytes_exact(&v, 4), CborError::kWrongLength);
+  ASSERT_ERR(d.read_bytes_exact(&v, 2), CborError::kWrongLength);
+  assert_int_equal(d.position(), 0);
+  ASSERT_OK(d.read_bytes_exact(&v, 3));
+  assert_int_equal(v.size, 3);
+  assert_int_equal(v.data[2], 3);
+  ASSERT_ERR(d.read_bytes_exact(&v, 1), CborError::kWrongType);
+  assert_int_equal(d.position(), 4);
+}
+
 }  // namespace
 
 int main() {
@@ -463,6 +479,7 @@ int main() {
       cmocka_unit_test(test_encoder_boundaries),
       cmocka_unit_test(test_encoder_sticky_error),
       cmocka_unit_test(test_skip_and_walk),
+      cmocka_unit_test(test_read_bytes_exact),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -110,6 +110,9 @@ class Decoder {
   Status read_int(int64_t* v);           // major 0 or 1, within int64
   Status read_negative(uint64_t* n);     // major 1, raw argument n (the value is -1 - n)
   Status read_bytes(ByteSpan* v);        // zero-copy view into the input
+  // A byte string of exactly n bytes (kWrongLength otherwise, nothing consumed): nonces,
+  // digests, keys, signatures.
+  Status read_bytes_exact(ByteSpan* v, size_t n);
   Status read_text(ByteSpan* v);
   Status read_array(uint64_t* n);
   Status read_map(uint64_t* n);
