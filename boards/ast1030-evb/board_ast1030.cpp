@@ -26,7 +26,9 @@ void uart_init() {
   reg(0x00) = div & 0xFF;          // DLL
   reg(0x04) = (div >> 8) & 0xFF;   // DLM
   reg(0x0C) = 0x03;                // 8N1, DLAB off
-  reg(0x08) = 0x07;                // FIFOs on and cleared
+  // FCR is left alone (FIFOs off): enabling the FIFOs clears them, which would drop bytes
+  // the host sent before this point (QEMU connects the link before the guest runs). Polled
+  // one byte at a time, the 16450 mode loses nothing: QEMU holds further input back.
   reg(0x04) = 0;                   // no interrupts: polled
   reg(0x10) = 0x03;                // DTR | RTS
 }

@@ -201,6 +201,15 @@ bool QemuBoard::request(uint8_t type, const std::vector<uint8_t>& body, Reply* o
   return false;
 }
 
+bool QemuBoard::wait_ready(int timeout_ms) {
+  const int64_t deadline = now_ms() + timeout_ms;
+  for (int i = 0; i < 120 && now_ms() < deadline; ++i) {
+    Reply r;
+    if (request(protocol::kMsgGetStatus, {0xF6}, &r, 1000)) return true;
+  }
+  return false;
+}
+
 void QemuBoard::stop() {
   if (fd_ >= 0) {
     close(fd_);

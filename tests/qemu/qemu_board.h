@@ -39,6 +39,8 @@ class QemuBoard {
   bool start(const BoardSpec& spec, const std::string& dir, const std::vector<std::string>& extra_args = {});
   // Sends one request and waits (bounded by timeout_ms) for the response with its id.
   bool request(uint8_t type, const std::vector<uint8_t>& body_item, Reply* out, int timeout_ms = 30000);
+  // Readiness: repeats GET_STATUS (1 s apart) until the board answers, bounded by timeout_ms.
+  bool wait_ready(int timeout_ms = 30000);
   // Kills QEMU (SIGTERM, then SIGKILL after 5 s) and closes the link.
   void stop();
   // Semihosting console output so far (QEMU's stdout/stderr).

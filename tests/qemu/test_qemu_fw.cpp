@@ -150,7 +150,8 @@ void lifecycle_and_persistence(void**) {
   {
     QemuBoard b;
     assert_true(b.start(g_spec, dir));
-    proto::StatusInfo s = get_status(b);  // readiness: the first answered request
+    assert_true(b.wait_ready());
+    proto::StatusInfo s = get_status(b);
     assert_int_equal(s.mode, proto::kModeRestricted);
     assert_int_equal(s.boot_count, 1);
     assert_false(s.has_verifier_key);
@@ -221,6 +222,7 @@ void lifecycle_and_persistence(void**) {
   {
     QemuBoard b;
     assert_true(b.start(g_spec, dir));
+    assert_true(b.wait_ready());
     const proto::StatusInfo s = get_status(b);
     assert_int_equal(s.mode, proto::kModeRestricted);
     assert_int_equal(s.boot_count, 2);

@@ -175,7 +175,7 @@ Status entropy(uint8_t* out, size_t len) {
 
 bool entropy_is_emulated() { return true; }
 
-uint64_t monotonic_us() { return cm::ticks_to_ns(cm::ticks()) / 1000u; }
+uint64_t monotonic_us() { return cm::micros(); }
 
 size_t storage_size() { return kStorageSize; }
 

@@ -1,6 +1,10 @@
 // Monotonic time from SysTick. QEMU models SysTick on its virtual clock; with CLKSOURCE = 1
 // it counts at the CPU clock the machine declares (mps2-an386: 25 MHz, AST1030: 200 MHz).
-// The 24-bit counter wraps every 2^24 ticks; the wrap interrupt extends it to 64 bits.
+//
+// The 24-bit counter's period is chosen as mhz * 2^k ticks (the largest that fits in 24
+// bits), i.e. exactly 2^k microseconds, and the wrap interrupt counts periods. Microseconds
+// are then wraps << k plus one 32-bit division, which keeps monotonic_us() cheap enough to be
+// called around every request (no 64-bit division on the M4).
 #include <stdint.h>
 
 #include "locus/boards/cortex_m.h"
@@ -10,27 +14,18 @@ volatile uint32_t* const kSystCsr = reinterpret_cast<volatile uint32_t*>(0xE000E
 volatile uint32_t* const kSystRvr = reinterpret_cast<volatile uint32_t*>(0xE000E014u);
 volatile uint32_t* const kSystCvr = reinterpret_cast<volatile uint32_t*>(0xE000E018u);
 volatile uint32_t* const kIcsr = reinterpret_cast<volatile uint32_t*>(0xE000ED04u);
-constexpr uint32_t kReload = 0x00FFFFFFu;
-constexpr uint64_t kPeriod = uint64_t{kReload} + 1;
 constexpr uint32_t kPendStSet = 1u << 26;
+constexpr uint32_t kMaxPeriod = 1u << 24;
+
 volatile uint32_t g_wraps = 0;
-}  // namespace
+uint32_t g_period = kMaxPeriod;  // ticks per SysTick period
+uint32_t g_mhz = 1;              // ticks per microsecond
+uint32_t g_period_log2_us = 0;   // period = 2^k microseconds
 
-extern "C" void SysTick_Handler() { g_wraps = g_wraps + 1; }
-
-namespace locus::cm {
-
-void systick_start() {
-  *kSystCsr = 0;
-  *kSystRvr = kReload;
-  *kSystCvr = 0;
-  *kSystCsr = 0x7;  // ENABLE | TICKINT | CLKSOURCE (processor clock)
-}
-
-// Reads (wraps, counter) consistently: with interrupts masked, a wrap that happened but was
-// not yet counted shows up as a pending SysTick; the counter value read after checking the
-// pending bit then belongs to the next period.
-uint64_t ticks() {
+// A consistent (periods, ticks into the period) pair. With interrupts masked, a wrap that
+// happened but was not counted yet shows up as a pending SysTick; the counter value read
+// after checking the pending bit then belongs to the next period.
+void snapshot(uint32_t* wraps, uint32_t* elapsed) {
   uint32_t primask;
   __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
   const uint32_t v1 = *kSystCvr;
@@ -38,14 +33,51 @@ uint64_t ticks() {
   const uint32_t v2 = *kSystCvr;
   const uint32_t w = g_wraps;
   __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
-  if (pending) return (uint64_t{w} + 1) * kPeriod + (kReload - v2);
-  return uint64_t{w} * kPeriod + (kReload - v1);
+  if (pending) {
+    *wraps = w + 1;
+    *elapsed = g_period - 1 - v2;
+  } else {
+    *wraps = w;
+    *elapsed = g_period - 1 - v1;
+  }
+}
+}  // namespace
+
+extern "C" void SysTick_Handler() { g_wraps = g_wraps + 1; }
+
+namespace locus::cm {
+
+void systick_start() {
+  g_mhz = port::kCpuHz / 1000000u;
+  if (g_mhz == 0 || port::kCpuHz % 1000000u != 0) {  // boards declare whole MHz
+    semi::write0("locus: CPU clock is not a whole number of MHz\n");
+    semi::exit(0x7D);
+  }
+  uint32_t k = 0;
+  while ((uint64_t{g_mhz} << (k + 1)) <= kMaxPeriod) ++k;
+  g_period_log2_us = k;
+  g_period = g_mhz << k;
+  *kSystCsr = 0;
+  *kSystRvr = g_period - 1;
+  *kSystCvr = 0;
+  *kSystCsr = 0x7;  // ENABLE | TICKINT | CLKSOURCE (processor clock)
+}
+
+uint64_t ticks() {
+  uint32_t w, e;
+  snapshot(&w, &e);
+  return uint64_t{w} * g_period + e;
+}
+
+uint64_t micros() {
+  uint32_t w, e;
+  snapshot(&w, &e);
+  return (uint64_t{w} << g_period_log2_us) + e / g_mhz;
 }
 
 uint64_t ticks_to_ns(uint64_t t) {
-  // t * 1e9 / hz without overflow for any realistic uptime: split whole seconds off first.
-  const uint64_t hz = port::kCpuHz;
-  return (t / hz) * 1000000000ull + ((t % hz) * 1000000000ull) / hz;
+  // t * 1000 / mhz without overflow for any realistic uptime.
+  return (t / g_mhz) * 1000u + ((t % g_mhz) * 1000u) / g_mhz;
 }
 
 }  // namespace locus::cm

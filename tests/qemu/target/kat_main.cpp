@@ -172,7 +172,7 @@ void ct_equal_basic(TestState& st) {
 void board_monotonic(TestState& st) {
   uint64_t prev = board::monotonic_us();
   const uint64_t start = prev;
-  const uint64_t wrap_us = (uint64_t{1} << 24) * 1000000u / locus::cm::port::kCpuHz;
+  const uint64_t wrap_us = (uint64_t{1} << 24) * 1000000u / locus::cm::port::kCpuHz;  // >= one period
   for (uint32_t i = 0; i < 50000000u; ++i) {
     const uint64_t now = board::monotonic_us();
     LOCUS_CHECK(st, now >= prev);
@@ -180,6 +180,10 @@ void board_monotonic(TestState& st) {
     if (now - start > wrap_us + wrap_us / 2) break;
   }
   LOCUS_CHECK(st, prev - start > wrap_us);
+  // ticks() and micros() agree (to the microsecond) on the same clock.
+  const uint64_t us = locus::cm::micros();
+  const uint64_t via_ticks = locus::cm::ticks_to_ns(locus::cm::ticks()) / 1000u;
+  LOCUS_CHECK(st, via_ticks >= us && via_ticks - us < 1000);
 }
 
 // Storage: a write reads back, out-of-range access is refused with kStorageRange.

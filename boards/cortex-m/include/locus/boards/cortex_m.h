@@ -34,6 +34,8 @@ uint64_t ticks();
 // clock advances 1 ns per guest instruction, so a difference of two readings is an
 // instruction count (resolution 1e9 / kCpuHz instructions).
 uint64_t ticks_to_ns(uint64_t t);
+// Microseconds since start, cheap (no 64-bit division): board::monotonic_us().
+uint64_t micros();
 
 // ---- semihosting (ARM semihosting v2 via BKPT 0xAB; QEMU -semihosting-config enable=on) -----
 namespace semi {
