@@ -1,7 +1,10 @@
 // Unit tests of protocol/claims.h: EAT claims, license, verifier-key rotation, dbound
 // transcript and landmark record payloads.
 #include "fixtures.h"
+#include "locus/crypto/cose.h"
+#include "locus/crypto/p256.h"
 #include "locus/protocol/claims.h"
+#include "locus/protocol/frame.h"
 #include "schema_util.h"  // last: it includes cmocka.h
 
 using namespace locus;
@@ -410,6 +413,33 @@ void test_fuzz_payloads(void**) {
   assert_true(failures > 1000);
 }
 
+// Size budget: the largest LM_CLOSE response (64 rounds, 64-byte nonces, a signed transcript
+// carrying an Alias certificate of the firmware's maximum 768 bytes, request id 2^32-1) fits
+// one frame payload (3072 bytes).
+void test_lm_close_fits_one_frame(void**) {
+  make_transcript(64);
+  size_t tn = 0;
+  assert_true(encode_transcript(g_t, MutByteSpan(g_buf, sizeof g_buf), &tn).ok());
+  crypto::P256PrivateKey key;
+  assert_true(crypto::p256_derive_key(txt("size-budget"), txt("test"), &key).ok());
+  static uint8_t cert[768];
+  memset(cert, 0xAA, sizeof cert);
+  const ByteSpan chain[1] = {ByteSpan(cert, sizeof cert)};
+  cose::Sign1Options opt;
+  opt.x5chain = chain;
+  opt.x5chain_len = 1;
+  static uint8_t signed_t[4096];
+  size_t sn = 0;
+  assert_true(cose::sign1_es256(key, ByteSpan(g_buf, tn), opt, MutByteSpan(signed_t, sizeof signed_t), &sn).ok());
+  LmCloseResponse r;
+  r.cose_sign1 = ByteSpan(signed_t, sn);
+  static uint8_t msg[4096];
+  size_t mn = 0;
+  assert_true(encode_message(0xFFFFFFFFu, r, MutByteSpan(msg, sizeof msg), &mn).ok());
+  print_message("largest LM_CLOSE response: %zu of %zu bytes\n", mn, kMaxPayload);
+  assert_true(mn <= kMaxPayload);
+}
+
 }  // namespace
 
 int main() {
@@ -423,6 +453,7 @@ int main() {
       cmocka_unit_test(test_transcript_schema),
       cmocka_unit_test(test_landmark_record),
       cmocka_unit_test(test_fuzz_payloads),
+      cmocka_unit_test(test_lm_close_fits_one_frame),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -154,6 +154,65 @@ void test_examples_decode(void**) {
   }
 }
 
+struct Code {
+  ProtocolError e;
+  const char* name;
+};
+const Code kCodes[] = {
+    {ProtocolError::kFrameBadFcs, "kFrameBadFcs"},
+    {ProtocolError::kFrameTruncated, "kFrameTruncated"},
+    {ProtocolError::kFrameOversize, "kFrameOversize"},
+    {ProtocolError::kFrameUnstuffedFlag, "kFrameUnstuffedFlag"},
+    {ProtocolError::kFrameBadEscape, "kFrameBadEscape"},
+    {ProtocolError::kFrameLengthMismatch, "kFrameLengthMismatch"},
+    {ProtocolError::kFrameUnknownRev, "kFrameUnknownRev"},
+    {ProtocolError::kFrameNoFlag, "kFrameNoFlag"},
+    {ProtocolError::kFrameTrailingBytes, "kFrameTrailingBytes"},
+    {ProtocolError::kOutputTooSmall, "kOutputTooSmall"},
+    {ProtocolError::kBadFastRound, "kBadFastRound"},
+    {ProtocolError::kBadEnvelope, "kBadEnvelope"},
+    {ProtocolError::kUnknownMessageType, "kUnknownMessageType"},
+    {ProtocolError::kBadRequestId, "kBadRequestId"},
+    {ProtocolError::kUnexpectedType, "kUnexpectedType"},
+    {ProtocolError::kBodyWrongType, "kBodyWrongType"},
+    {ProtocolError::kMissingField, "kMissingField"},
+    {ProtocolError::kUnknownField, "kUnknownField"},
+    {ProtocolError::kFieldWrongType, "kFieldWrongType"},
+    {ProtocolError::kFieldWrongSize, "kFieldWrongSize"},
+    {ProtocolError::kFieldOutOfRange, "kFieldOutOfRange"},
+    {ProtocolError::kBadNonceSize, "kBadNonceSize"},
+    {ProtocolError::kWrongArity, "kWrongArity"},
+    {ProtocolError::kBadProfile, "kBadProfile"},
+    {ProtocolError::kTooManyRounds, "kTooManyRounds"},
+    {ProtocolError::kRoundOutOfOrder, "kRoundOutOfOrder"},
+    {ProtocolError::kBadErrorCode, "kBadErrorCode"},
+    {ProtocolError::kBadPublicKey, "kBadPublicKey"},
+    {ProtocolError::kBadUeid, "kBadUeid"},
+};
+
+// Every ProtocolError is unique, has its own description, and is listed in the doc's code
+// table as "| 0x05XX | `kName` |"; the table has no code the enum lacks.
+void test_error_codes_documented(void**) {
+  const size_t n = sizeof kCodes / sizeof kCodes[0];
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) {
+      assert_int_not_equal(static_cast<int>(kCodes[i].e), static_cast<int>(kCodes[j].e));
+      assert_string_not_equal(to_string(kCodes[i].e), to_string(kCodes[j].e));
+    }
+    assert_string_not_equal(to_string(kCodes[i].e), "unknown protocol error");
+    char row[128];
+    snprintf(row, sizeof row, "| 0x%04X | `%s` |", Status(kCodes[i].e).code(), kCodes[i].name);
+    if (strstr(g_doc, row) == nullptr) print_message("docs/protocol.md lacks the row %s\n", row);
+    assert_non_null(strstr(g_doc, row));
+  }
+  // Count the rows of the code table: exactly one per enumerator.
+  size_t rows = 0;
+  for (const char* p = g_doc; (p = strstr(p, "\n| 0x05")) != nullptr; ++p) {
+    if (strstr(p, " | `k") == p + 9) rows++;
+  }
+  assert_int_equal(rows, n);
+}
+
 }  // namespace
 
 int main() {
@@ -161,6 +220,7 @@ int main() {
       cmocka_unit_test(test_doc_matches_code),
       cmocka_unit_test(test_no_stale_examples),
       cmocka_unit_test(test_examples_decode),
+      cmocka_unit_test(test_error_codes_documented),
   };
   return cmocka_run_group_tests(tests, setup, nullptr);
 }
