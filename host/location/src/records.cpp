@@ -1,11 +1,14 @@
 // Landmark record and transcript payloads (CBOR) and their verification.
 #include "locus/location/records.h"
 
+#include <memory>
+
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/trustlist.h"
+#include "locus/protocol/claims.h"
 
 namespace locus::location {
 
@@ -31,127 +34,89 @@ const char* to_string(LocationError e) {
   }
 }
 
-namespace {
 
-using cbor::Decoder;
-using cbor::Encoder;
-
-Status read_key(Decoder& d, uint64_t want) {
-  uint64_t k = 0;
-  if (!d.read_uint(&k).ok() || k != want) return LocationError::kMalformed;
-  return Status::Ok();
+// The payload codecs are protocol/'s (the ones the firmware uses), wrapped into vectors.
+template <size_t N>
+bool to_array(const std::vector<uint8_t>& v, std::array<uint8_t, N>* a) {
+  if (v.size() != N) return false;
+  std::copy(v.begin(), v.end(), a->begin());
+  return true;
 }
-
-Status read_bytes(Decoder& d, std::vector<uint8_t>* out, size_t min, size_t max) {
-  ByteSpan b;
-  if (!d.read_bytes(&b).ok() || b.size < min || b.size > max) return LocationError::kMalformed;
-  out->assign(b.begin(), b.end());
-  return Status::Ok();
-}
-
-std::vector<uint8_t> finish(std::vector<uint8_t>& buf, const Encoder& e) {
-  auto r = e.finish();
-  if (!r.ok()) return {};
-  buf.resize(*r);
-  return buf;
-}
-
-}  // namespace
 
 std::vector<uint8_t> encode_transcript(const Transcript& t) {
-  std::vector<uint8_t> buf(1024 + t.rounds.size() * 40 + t.lm_nonce.size() + t.verifier_nonce.size());
-  Encoder e(buf.data(), buf.size());
-  e.map(7);
-  e.uint(1).bytes(ByteSpan(t.session_id));
-  e.uint(2).bytes(ByteSpan(t.lm_nonce));
-  e.uint(3).bytes(ByteSpan(t.verifier_nonce));
-  e.uint(4).bytes(ByteSpan(t.lm_eph_pub));
-  e.uint(5).bytes(ByteSpan(t.dev_eph_pub));
-  e.uint(6).bytes(ByteSpan(t.ueid));
-  e.uint(7).array(t.rounds.size());
-  for (const auto& r : t.rounds) {
-    e.array(3).uint(r.round).bytes(ByteSpan(r.challenge)).bytes(ByteSpan(r.answer));
+  auto pt = std::make_unique<protocol::DboundTranscript>();
+  if (!to_array(t.session_id, &pt->session_id) || !to_array(t.lm_eph_pub, &pt->lm_eph_pub) ||
+      !to_array(t.dev_eph_pub, &pt->dev_eph_pub) || !to_array(t.ueid, &pt->ueid) ||
+      t.rounds.size() > protocol::kMaxRounds) {
+    return {};
   }
-  return finish(buf, e);
+  pt->lm_nonce = ByteSpan(t.lm_nonce);
+  pt->verifier_nonce = ByteSpan(t.verifier_nonce);
+  pt->round_count = t.rounds.size();
+  for (size_t i = 0; i < t.rounds.size(); ++i) {
+    if (t.rounds[i].round > 255) return {};
+    pt->rounds[i].round = uint8_t(t.rounds[i].round);
+    pt->rounds[i].challenge = t.rounds[i].challenge;
+    pt->rounds[i].answer = t.rounds[i].answer;
+  }
+  std::vector<uint8_t> out(protocol::kMaxTranscriptSize);
+  size_t len = 0;
+  if (!protocol::encode_transcript(*pt, MutByteSpan(out.data(), out.size()), &len).ok()) return {};
+  out.resize(len);
+  return out;
 }
 
 Status decode_transcript(ByteSpan payload, Transcript* out) {
-  if (!cbor::validate(payload).ok()) return LocationError::kMalformed;
-  Decoder d(payload);
-  uint64_t n = 0;
-  if (!d.read_map(&n).ok() || n != 7) return LocationError::kMalformed;
+  auto pt = std::make_unique<protocol::DboundTranscript>();
+  const Status s = protocol::decode_transcript(payload, pt.get());
+  if (!s.ok()) return s == Status(protocol::ProtocolError::kRoundOutOfOrder) ? Status(LocationError::kTranscriptInconsistent)
+                                                                             : Status(LocationError::kMalformed);
   Transcript t;
-  LOCUS_TRY(read_key(d, 1));
-  LOCUS_TRY(read_bytes(d, &t.session_id, 16, 16));
-  LOCUS_TRY(read_key(d, 2));
-  LOCUS_TRY(read_bytes(d, &t.lm_nonce, 16, 64));
-  LOCUS_TRY(read_key(d, 3));
-  LOCUS_TRY(read_bytes(d, &t.verifier_nonce, 16, 64));
-  LOCUS_TRY(read_key(d, 4));
-  LOCUS_TRY(read_bytes(d, &t.lm_eph_pub, 65, 65));
-  LOCUS_TRY(read_key(d, 5));
-  LOCUS_TRY(read_bytes(d, &t.dev_eph_pub, 65, 65));
-  LOCUS_TRY(read_key(d, 6));
-  LOCUS_TRY(read_bytes(d, &t.ueid, 33, 33));
-  LOCUS_TRY(read_key(d, 7));
-  uint64_t rounds = 0;
-  if (!d.read_array(&rounds).ok() || rounds < 1 || rounds > 64) return LocationError::kMalformed;
-  for (uint64_t i = 0; i < rounds; ++i) {
-    uint64_t m = 0;
-    if (!d.read_array(&m).ok() || m != 3) return LocationError::kMalformed;
+  t.session_id.assign(pt->session_id.begin(), pt->session_id.end());
+  t.lm_nonce.assign(pt->lm_nonce.begin(), pt->lm_nonce.end());
+  t.verifier_nonce.assign(pt->verifier_nonce.begin(), pt->verifier_nonce.end());
+  t.lm_eph_pub.assign(pt->lm_eph_pub.begin(), pt->lm_eph_pub.end());
+  t.dev_eph_pub.assign(pt->dev_eph_pub.begin(), pt->dev_eph_pub.end());
+  t.ueid.assign(pt->ueid.begin(), pt->ueid.end());
+  for (size_t i = 0; i < pt->round_count; ++i) {
     TranscriptRound r;
-    ByteSpan c, a;
-    if (!d.read_uint(&r.round).ok() || !d.read_bytes(&c).ok() || !d.read_bytes(&a).ok() || c.size != 12 ||
-        a.size != 12) {
-      return LocationError::kMalformed;
-    }
+    r.round = pt->rounds[i].round;
     if (r.round != i) return LocationError::kTranscriptInconsistent;
-    std::copy(c.begin(), c.end(), r.challenge.begin());
-    std::copy(a.begin(), a.end(), r.answer.begin());
+    r.challenge = pt->rounds[i].challenge;
+    r.answer = pt->rounds[i].answer;
     t.rounds.push_back(r);
   }
-  if (!d.at_end()) return LocationError::kMalformed;
   *out = std::move(t);
   return Status::Ok();
 }
 
 std::vector<uint8_t> encode_record(const LandmarkRecord& r) {
-  std::vector<uint8_t> buf(512 + r.landmark_id.size() + r.lm_nonce.size() + r.verifier_nonce.size());
-  Encoder e(buf.data(), buf.size());
-  e.map(7);
-  e.uint(1).text(ByteSpan(r.landmark_id));
-  e.uint(2).bytes(ByteSpan(r.ueid));
-  e.uint(3).bytes(ByteSpan(r.verifier_nonce));
-  e.uint(4).uint(r.rtt_min_ns);
-  e.uint(5).uint(r.rounds);
-  e.uint(6).bytes(ByteSpan(r.transcript_hash));
-  e.uint(7).bytes(ByteSpan(r.lm_nonce));
-  return finish(buf, e);
+  protocol::LandmarkRecord pr;
+  pr.landmark_id = ByteSpan(reinterpret_cast<const uint8_t*>(r.landmark_id.data()), r.landmark_id.size());
+  if (!to_array(r.ueid, &pr.ueid) || r.transcript_hash.size() != 32 || r.rounds > 255) return {};
+  std::copy(r.transcript_hash.begin(), r.transcript_hash.end(), pr.transcript_hash.begin());
+  pr.verifier_nonce = ByteSpan(r.verifier_nonce);
+  pr.lm_nonce = ByteSpan(r.lm_nonce);
+  pr.rtt_min_ns = r.rtt_min_ns;
+  pr.rounds = uint8_t(r.rounds);
+  std::vector<uint8_t> out(512 + r.landmark_id.size());
+  size_t len = 0;
+  if (!protocol::encode_landmark_record(pr, MutByteSpan(out.data(), out.size()), &len).ok()) return {};
+  out.resize(len);
+  return out;
 }
 
 Status decode_record(ByteSpan payload, LandmarkRecord* out) {
-  if (!cbor::validate(payload).ok()) return LocationError::kMalformed;
-  Decoder d(payload);
-  uint64_t n = 0;
-  if (!d.read_map(&n).ok() || n != 7) return LocationError::kMalformed;
+  protocol::LandmarkRecord pr;
+  if (!protocol::decode_landmark_record(payload, &pr).ok()) return LocationError::kMalformed;
   LandmarkRecord r;
-  LOCUS_TRY(read_key(d, 1));
-  ByteSpan id;
-  if (!d.read_text(&id).ok() || id.size < 1 || id.size > 64) return LocationError::kMalformed;
-  r.landmark_id.assign(reinterpret_cast<const char*>(id.data), id.size);
-  LOCUS_TRY(read_key(d, 2));
-  LOCUS_TRY(read_bytes(d, &r.ueid, 33, 33));
-  LOCUS_TRY(read_key(d, 3));
-  LOCUS_TRY(read_bytes(d, &r.verifier_nonce, 16, 64));
-  LOCUS_TRY(read_key(d, 4));
-  if (!d.read_uint(&r.rtt_min_ns).ok()) return LocationError::kMalformed;
-  LOCUS_TRY(read_key(d, 5));
-  if (!d.read_uint(&r.rounds).ok() || r.rounds < 1 || r.rounds > 64) return LocationError::kMalformed;
-  LOCUS_TRY(read_key(d, 6));
-  LOCUS_TRY(read_bytes(d, &r.transcript_hash, 32, 32));
-  LOCUS_TRY(read_key(d, 7));
-  LOCUS_TRY(read_bytes(d, &r.lm_nonce, 16, 64));
-  if (!d.at_end()) return LocationError::kMalformed;
+  r.landmark_id.assign(reinterpret_cast<const char*>(pr.landmark_id.data), pr.landmark_id.size);
+  r.ueid.assign(pr.ueid.begin(), pr.ueid.end());
+  r.verifier_nonce.assign(pr.verifier_nonce.begin(), pr.verifier_nonce.end());
+  r.transcript_hash.assign(pr.transcript_hash.begin(), pr.transcript_hash.end());
+  r.lm_nonce.assign(pr.lm_nonce.begin(), pr.lm_nonce.end());
+  r.rtt_min_ns = pr.rtt_min_ns;
+  r.rounds = pr.rounds;
   *out = std::move(r);
   return Status::Ok();
 }

@@ -1,0 +1,38 @@
+// Private helpers of host/landmark: bounded socket I/O, length-prefixed JSON messages,
+// monotonic time, OS randomness.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "locus/status.h"
+
+namespace locus::landmark::net {
+
+constexpr size_t kMaxMessage = 64 * 1024;
+
+int64_t now_ns();
+bool random_bytes(uint8_t* out, size_t n);
+int os_entropy(void* ctx, uint8_t* out, size_t len);
+
+// Sends one message: 4-byte big-endian length + JSON text.
+Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* why);
+// Receives one message within timeout_ms; the JSON must be an object with a string "type".
+// A message of type "error" is returned as kSessionRefused with its text in *why.
+Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why);
+// Reads a hex field of min..max bytes.
+bool get_hex(const nlohmann::json& j, const char* key, size_t min, size_t max, std::vector<uint8_t>* out);
+bool get_uint(const nlohmann::json& j, const char* key, uint64_t max, uint64_t* out);
+std::string hex(const uint8_t* p, size_t n);
+
+// TCP connect (IPv4/IPv6 via getaddrinfo) within timeout_ms; -1 on failure.
+int connect_tcp(const std::string& host, uint16_t port, int timeout_ms, std::string* why);
+// UDP socket connected to host:port; -1 on failure.
+int connect_udp(const std::string& host, uint16_t port, std::string* why);
+// Waits until fd is readable; false on timeout or error.
+bool wait_readable(int fd, int timeout_ms);
+
+}  // namespace locus::landmark::net
