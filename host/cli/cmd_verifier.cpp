@@ -1,0 +1,173 @@
+// `locus verifier ...`: the HTTP verifier service, revocation, policy check, decisions.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "locus/audit/audit.h"
+#include "locus/registry/registry.h"
+#include "locus/verifier/policy.h"
+#include "locus/verifier/service.h"
+#include "locus/verifier/verifier.h"
+
+namespace {
+using json = nlohmann::json;
+using locus::cli::fail;
+using locus::host::HostError;
+namespace ver = locus::verifier;
+
+struct VerOpts {
+  std::string policy, db = "locus.db", ca = "ca.pem", license_key = "license.key", listen = "127.0.0.1:0";
+  std::string audit_log, ueid, serial, reason = "revoked by operator";
+  int64_t limit = 50;
+  std::string audit_path() const { return audit_log.empty() ? db + ".audit.jsonl" : audit_log; }
+};
+
+bool split_listen(const std::string& s, std::string* host, int* port) {
+  size_t c = s.rfind(':');
+  if (c == std::string::npos || c == 0) return false;
+  *host = s.substr(0, c);
+  try {
+    size_t used = 0;
+    int p = std::stoi(s.substr(c + 1), &used);
+    if (used != s.size() - c - 1 || p < 0 || p > 65535) return false;
+    *port = p;
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+void serve(const VerOpts& o, CliContext& ctx) {
+  std::string host;
+  int port = 0;
+  if (!split_listen(o.listen, &host, &port)) fail(ctx, HostError::kUsage, "--listen wants HOST:PORT, got '" + o.listen + "'");
+  auto pol = ver::load_policy(o.policy);
+  if (!pol.ok()) fail(ctx, pol.error());
+  auto keys = ver::load_keys(o.ca, o.license_key);
+  if (!keys.ok()) fail(ctx, keys.error());
+  auto reg = locus::registry::open_sqlite(o.db);
+  if (!reg.ok()) fail(ctx, reg.error());
+  locus::audit::AuditLog log(o.audit_path(), reg.value().get());
+  auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
+  if (!v.ok()) fail(ctx, v.error());
+  ver::HttpService svc(v.value().get());
+  // Signals are taken by a dedicated thread (sigwait) that stops the server cleanly.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto bound = svc.bind(host, port);
+  if (!bound.ok()) fail(ctx, bound.error());
+  std::thread sig([&svc, set]() {
+    int s = 0;
+    sigwait(&set, &s);
+    svc.stop();
+  });
+  locus::host::log(locus::host::LogLevel::kInfo, "verifier_started",
+                   json{{"listen", host + ":" + std::to_string(bound.value())}, {"policy", o.policy}, {"db", o.db},
+                        {"audit_log", o.audit_path()}, {"location", ver::Verifier::location_available()}}.dump());
+  std::printf("listening on %s:%d\n", host.c_str(), bound.value());
+  std::fflush(stdout);
+  auto r = svc.run();
+  // Wake the signal thread if the server ended for another reason.
+  pthread_kill(sig.native_handle(), SIGTERM);
+  sig.join();
+  if (!r.ok()) fail(ctx, r.error());
+  locus::host::log(locus::host::LogLevel::kInfo, "verifier_stopped");
+}
+}  // namespace
+
+void register_verifier_commands(CLI::App& app, CliContext& ctx) {
+  auto o = std::make_shared<VerOpts>();
+  CLI::App* v = app.add_subcommand("verifier", "Appraise evidence against policy and issue interconnect licenses");
+  v->require_subcommand(1);
+
+  CLI::App* s = v->add_subcommand("serve", "Run the verifier HTTP service (prints 'listening on HOST:PORT' when ready)");
+  s->add_option("--policy", o->policy, "Policy file (TOML)")->required();
+  s->add_option("--db", o->db, "Registry database (SQLite)")->capture_default_str();
+  s->add_option("--ca", o->ca, "Manufacturer root CA certificate (PEM)")->capture_default_str();
+  s->add_option("--license-key", o->license_key, "License-signing private key (PEM)")->capture_default_str();
+  s->add_option("--listen", o->listen, "HOST:PORT to listen on (PORT 0: any free port)")->capture_default_str();
+  s->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
+  s->callback([o, &ctx]() { serve(*o, ctx); });
+
+  CLI::App* rv = v->add_subcommand("revoke", "Revoke a device (by UEID) or a DeviceID certificate (by serial)");
+  rv->add_option("--ueid", o->ueid, "UEID (66 hex digits)");
+  rv->add_option("--serial", o->serial, "DeviceID certificate serial (hex)");
+  rv->add_option("--reason", o->reason, "Reason, recorded in the registry and the audit log")->capture_default_str();
+  rv->add_option("--db", o->db, "Registry database")->capture_default_str();
+  rv->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
+  rv->callback([o, &ctx]() {
+    if (o->ueid.empty() == o->serial.empty()) fail(ctx, HostError::kUsage, "give exactly one of --ueid or --serial");
+    auto reg = locus::registry::open_sqlite(o->db);
+    if (!reg.ok()) fail(ctx, reg.error());
+    locus::audit::AuditLog log(o->audit_path(), reg.value().get());
+    locus::host::HStatus st;
+    json out;
+    if (!o->ueid.empty()) {
+      auto u = locus::host::hex_decode(o->ueid);
+      if (!u.ok() || u.value().size() != 33) fail(ctx, HostError::kUsage, "--ueid must be 66 hex digits");
+      st = reg.value()->revoke_ueid(u.value(), o->reason);
+      out = {{"revoked_ueid", locus::host::hex_encode(u.value())}, {"reason", o->reason}};
+      if (st.ok()) {
+        auto a = log.append("revoke", out.dump());
+        if (!a.ok()) st = a.status();
+      }
+    } else {
+      auto sb = locus::host::hex_decode(o->serial);
+      if (!sb.ok() || sb.value().empty() || sb.value().size() > 20) fail(ctx, HostError::kUsage, "--serial must be 1..20 bytes of hex");
+      std::string serial = locus::host::hex_encode(sb.value());
+      st = reg.value()->revoke_serial(serial, o->reason);
+      out = {{"revoked_serial", serial}, {"reason", o->reason}};
+      if (st.ok()) {
+        auto a = log.append("revoke", out.dump());
+        if (!a.ok()) st = a.status();
+      }
+    }
+    if (!st.ok()) fail(ctx, st.error());
+    locus::cli::emit(ctx, out.dump(), "revoked: " + out.dump());
+  });
+
+  CLI::App* cp = v->add_subcommand("check-policy", "Parse and check a policy file (errors name file, line and key)");
+  cp->add_option("--policy", o->policy, "Policy file (TOML)")->required();
+  cp->callback([o, &ctx]() {
+    auto p = ver::load_policy(o->policy);
+    if (!p.ok()) fail(ctx, p.error());
+    json sites = json::array(), hws = json::array();
+    for (auto& [k, sp] : p.value().sites) sites.push_back({{"site", k}, {"landmarks", sp.landmarks}, {"zones", sp.zones.size()}});
+    for (auto& [k, hp] : p.value().hwmodels) hws.push_back({{"hwmodel", k}, {"fwids", hp.fwids.size()}, {"min_svn", hp.min_svn}});
+    locus::cli::emit(ctx, json{{"ok", true}, {"sites", sites}, {"hwmodels", hws}}.dump(),
+                     o->policy + ": OK (" + std::to_string(sites.size()) + " sites, " + std::to_string(hws.size()) + " hardware models)");
+  });
+
+  CLI::App* dc = v->add_subcommand("decisions", "List recorded decisions");
+  dc->add_option("--db", o->db, "Registry database")->capture_default_str();
+  dc->add_option("--limit", o->limit, "At most N decisions (-1: all)")->capture_default_str();
+  dc->callback([o, &ctx]() {
+    auto reg = locus::registry::open_sqlite(o->db);
+    if (!reg.ok()) fail(ctx, reg.error());
+    auto d = reg.value()->list_decisions(o->limit);
+    if (!d.ok()) fail(ctx, d.error());
+    json arr = json::array();
+    std::string human;
+    for (const auto& x : d.value()) {
+      json j = json::parse(x.decision_json, nullptr, false);
+      arr.push_back(j.is_discarded() ? json(x.decision_json) : j);
+      std::string why;
+      if (!j.is_discarded() && j.contains("checks"))
+        for (const auto& c : j["checks"])
+          if (!c.value("pass", false)) { why = c.value("name", "") + ": " + c.value("reason", ""); break; }
+      human += "#" + std::to_string(x.id) + "  " + locus::host::hex_encode(x.ueid).substr(0, 18) + "...  " + x.status +
+               (why.empty() ? "" : "  (" + why + ")") + "\n";
+    }
+    locus::cli::emit(ctx, arr.dump(), human.empty() ? "no decisions" : human);
+  });
+
+  register_explain_command(*v, ctx);
+}

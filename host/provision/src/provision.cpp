@@ -1,0 +1,438 @@
+// Provisioning: CA, license key, enrollment over the board link, export.
+#include "locus/provision/provision.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "locus/crypto/ct.h"
+#include "locus/crypto/drbg.h"
+#include "locus/crypto/x509.h"
+#include "locus/protocol/frame.h"
+#include "locus/protocol/messages.h"
+
+namespace locus::provision {
+
+using host::HostError;
+using json = nlohmann::json;
+
+namespace {
+
+HStatus random_key(crypto::P256PrivateKey* key) {
+  crypto::Drbg drbg;
+  const char pers[] = "locus provision key";
+  if (!drbg.seed(host::os_entropy, nullptr, ByteSpan(reinterpret_cast<const uint8_t*>(pers), sizeof pers - 1)).ok())
+    return {HostError::kInternal, "cannot seed the DRBG"};
+  if (!crypto::p256_generate_key(drbg, key).ok()) return {HostError::kInternal, "key generation failed"};
+  return HStatus::Ok();
+}
+
+Bytes random_serial() {
+  Bytes s(16);
+  if (!host::os_random(s.data(), s.size())) s.assign(16, 0x5a);
+  s[0] = static_cast<uint8_t>((s[0] & 0x7F) | 0x40);  // positive, 16 significant bytes
+  return s;
+}
+
+// mbedtls_x509_dn_gets() separates attributes with ", "; the name parser wants ",".
+std::string dn_for_writer(const std::string& dn) {
+  std::string out;
+  for (size_t i = 0; i < dn.size(); i++) {
+    if (dn[i] == ',' && i + 1 < dn.size() && dn[i + 1] == ' ') {
+      out.push_back(',');
+      i++;
+    } else {
+      out.push_back(dn[i]);
+    }
+  }
+  return out;
+}
+
+std::string status_hex(uint16_t c) {
+  char b[8];
+  std::snprintf(b, sizeof b, "0x%04x", c);
+  return b;
+}
+
+}  // namespace
+
+HStatus init_ca(const CaFiles& f, const std::string& subject, bool force) {
+  if (!force) {
+    for (const auto& p : {f.key_path, f.cert_path})
+      if (host::file_exists(p)) return {HostError::kExists, p + ": exists; refusing to overwrite (use --force to replace it)"};
+  }
+  crypto::P256PrivateKey key;
+  HStatus s = random_key(&key);
+  if (!s.ok()) return s;
+  crypto::P256PublicKey pub;
+  if (!crypto::p256_public_key(key, &pub).ok()) return {HostError::kInternal, "public key"};
+  Bytes serial = random_serial();
+  crypto::CertSpec spec;
+  spec.subject = subject.c_str();
+  spec.issuer = subject.c_str();
+  spec.serial = serial;
+  spec.is_ca = true;
+  spec.max_path_len = 1;  // root -> DeviceID (CA) -> Alias
+  uint8_t der[2048];
+  size_t n = 0;
+  Status xs = crypto::x509_issue(spec, pub, key, MutByteSpan(der, sizeof der), &n);
+  if (!xs.ok()) return {HostError::kConfig, "cannot issue the root certificate for subject '" + subject + "' (status " + status_hex(xs.code()) + ")"};
+  auto pem = verifier::private_key_to_pem(key);
+  if (!pem.ok()) return pem.status();
+  s = host::write_text_file(f.key_path, pem.value(), 0600, force);
+  if (!s.ok()) return s;
+  return host::write_text_file(f.cert_path, host::pem_encode("CERTIFICATE", ByteSpan(der, n)), 0644, force);
+}
+
+HStatus init_license_key(const std::string& key_path, const std::string& pub_path, bool force) {
+  if (!force) {
+    for (const auto& p : {key_path, pub_path})
+      if (!p.empty() && host::file_exists(p)) return {HostError::kExists, p + ": exists; refusing to overwrite (use --force to replace it)"};
+  }
+  crypto::P256PrivateKey key;
+  HStatus s = random_key(&key);
+  if (!s.ok()) return s;
+  crypto::P256PublicKey pub;
+  if (!crypto::p256_public_key(key, &pub).ok()) return {HostError::kInternal, "public key"};
+  auto pem = verifier::private_key_to_pem(key);
+  if (!pem.ok()) return pem.status();
+  s = host::write_text_file(key_path, pem.value(), 0600, force);
+  if (!s.ok() || pub_path.empty()) return s;
+  auto ppem = verifier::public_key_to_pem(pub);
+  if (!ppem.ok()) return ppem.status();
+  return host::write_text_file(pub_path, ppem.value(), 0644, force);
+}
+
+HostResult<Ca> load_ca(const CaFiles& f) {
+  Ca ca;
+  auto kp = host::read_text_file(f.key_path, 1u << 16);
+  if (!kp.ok()) return {HostError::kConfig, kp.message()};
+  HStatus s = verifier::private_key_from_pem(kp.value(), &ca.key);
+  if (!s.ok()) return {HostError::kConfig, f.key_path + ": " + s.message()};
+  auto cp = host::read_text_file(f.cert_path, 1u << 16);
+  if (!cp.ok()) return {HostError::kConfig, cp.message()};
+  auto der = host::pem_decode("CERTIFICATE", cp.value());
+  if (!der.ok()) return {HostError::kConfig, f.cert_path + ": " + der.message()};
+  auto ci = verifier::parse_cert(der.value());
+  if (!ci.ok()) return {HostError::kConfig, f.cert_path + ": " + ci.message()};
+  crypto::P256PublicKey pub;
+  if (!crypto::p256_public_key(ca.key, &pub).ok() || !crypto::ct_equal(pub.q, ci.value().pub.q))
+    return {HostError::kConfig, f.key_path + ": does not match the certificate " + f.cert_path};
+  ca.cert = ci.value();
+  return ca;
+}
+
+HStatus load_license_public(const std::string& path, crypto::P256PublicKey* out) {
+  auto t = host::read_text_file(path, 1u << 16);
+  if (!t.ok()) return {HostError::kConfig, t.message()};
+  if (t.value().find("EC PRIVATE KEY") != std::string::npos) {
+    crypto::P256PrivateKey k;
+    HStatus s = verifier::private_key_from_pem(t.value(), &k);
+    if (!s.ok()) return {HostError::kConfig, path + ": " + s.message()};
+    if (!crypto::p256_public_key(k, out).ok()) return {HostError::kInternal, "public key"};
+    return HStatus::Ok();
+  }
+  HStatus s = verifier::public_key_from_pem(t.value(), out);
+  if (!s.ok()) return {HostError::kConfig, path + ": " + s.message()};
+  return s;
+}
+
+// ---- board link -------------------------------------------------------------------------
+
+BoardLink::~BoardLink() { close(); }
+
+void BoardLink::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+HStatus BoardLink::connect(const std::string& spec, int timeout_ms) {
+  if (spec.rfind("tcp:", 0) != 0) return {HostError::kUsage, "link must be tcp:HOST:PORT, got '" + spec + "'"};
+  std::string rest = spec.substr(4);
+  size_t colon = rest.rfind(':');
+  if (colon == std::string::npos || colon == 0) return {HostError::kUsage, "link must be tcp:HOST:PORT, got '" + spec + "'"};
+  std::string h = rest.substr(0, colon), p = rest.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(h.c_str(), p.c_str(), &hints, &res) != 0 || !res) return {HostError::kNetwork, "cannot resolve " + spec};
+  HStatus st(HostError::kNetwork, "cannot connect to " + spec);
+  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+      fd_ = fd;
+      st = HStatus::Ok();
+      break;
+    }
+    st = HStatus(HostError::kNetwork, "cannot connect to " + spec + ": " + std::strerror(errno));
+    ::close(fd);
+  }
+  ::freeaddrinfo(res);
+  return st;
+}
+
+HStatus BoardLink::request(uint8_t type, ByteSpan body_item, uint8_t* resp_type, Bytes* resp_body,
+                           uint16_t* err_code, int timeout_ms) {
+  if (fd_ < 0) return {HostError::kNetwork, "link not connected"};
+  uint32_t id = next_id_++;
+  Bytes msg(protocol::kMaxPayload);
+  size_t mlen = 0;
+  if (!protocol::encode_envelope(type, id, body_item, MutByteSpan(msg.data(), msg.size()), &mlen).ok())
+    return {HostError::kInternal, "message too large for the link"};
+  Bytes frame(protocol::kMaxFrameSize);
+  size_t flen = 0;
+  if (!protocol::encode_frame(protocol::kRevMessage, ByteSpan(msg.data(), mlen), MutByteSpan(frame.data(), frame.size()), &flen).ok())
+    return {HostError::kInternal, "framing failed"};
+  size_t off = 0;
+  while (off < flen) {
+    ssize_t w = ::send(fd_, frame.data() + off, flen - off, MSG_NOSIGNAL);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return {HostError::kNetwork, std::string("link write: ") + std::strerror(errno)};
+    }
+    off += static_cast<size_t>(w);
+  }
+  auto deframer = std::make_unique<protocol::Deframer>();
+  int64_t deadline = host::monotonic_ms() + timeout_ms;
+  for (;;) {
+    int64_t left = deadline - host::monotonic_ms();
+    if (left <= 0) return {HostError::kNetwork, "board did not answer within " + std::to_string(timeout_ms) + " ms"};
+    pollfd pfd{fd_, POLLIN, 0};
+    int r = ::poll(&pfd, 1, static_cast<int>(left));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) continue;
+    uint8_t buf[1024];
+    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n == 0) return {HostError::kNetwork, "board closed the link"};
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {HostError::kNetwork, std::string("link read: ") + std::strerror(errno)};
+    }
+    for (ssize_t i = 0; i < n; i++) {
+      protocol::DeframeResult dr = deframer->feed(buf[i]);
+      if (dr.event != protocol::DeframeEvent::kFrame || dr.rev != protocol::kRevMessage) continue;
+      protocol::Envelope env;
+      Status es = protocol::decode_envelope(dr.payload, &env);
+      if (!es.ok() || env.request_id != id) continue;  // not ours: keep reading
+      *resp_type = env.type;
+      resp_body->assign(env.body.begin(), env.body.end());
+      *err_code = 0;
+      if (env.type == protocol::kMsgError) {
+        protocol::ErrorResponse er;
+        if (protocol::decode_body(env.body, &er).ok()) *err_code = er.code;
+      }
+      return HStatus::Ok();
+    }
+  }
+}
+
+namespace {
+
+template <typename Req>
+HStatus call(BoardLink& link, const Req& req, uint8_t want_type, Bytes* body, const char* what) {
+  uint8_t item[protocol::kMaxPayload];
+  cbor::Encoder e(item, sizeof item);
+  Status s = protocol::encode_body(e, req);
+  auto n = e.finish();
+  if (!s.ok() || !n.ok()) return {HostError::kInternal, std::string(what) + ": cannot encode the request"};
+  uint8_t rt = 0;
+  uint16_t code = 0;
+  HStatus hs = link.request(Req::kType, ByteSpan(item, n.value()), &rt, body, &code);
+  if (!hs.ok()) return {hs.code(), std::string(what) + ": " + hs.message()};
+  if (rt == protocol::kMsgError) return {HostError::kRefused, std::string(what) + ": board answered error " + status_hex(code)};
+  if (rt != want_type) return {HostError::kParse, std::string(what) + ": unexpected response type"};
+  return HStatus::Ok();
+}
+
+}  // namespace
+
+HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const crypto::P256PublicKey& license_pub,
+                                registry::Registry* reg, audit::AuditLog* log) {
+  if (opt.site.empty() || opt.host.empty()) return {HostError::kUsage, "site and host are required"};
+  BoardLink link;
+  HStatus s = link.connect(opt.link);
+  if (!s.ok()) return s.error();
+
+  Bytes body;
+  s = call(link, protocol::GetIdentityRequest{}, protocol::IdentityResponse::kType, &body, "GET_IDENTITY");
+  if (!s.ok()) return s.error();
+  protocol::IdentityResponse id;
+  if (!protocol::decode_body(body, &id).ok()) return {HostError::kParse, "GET_IDENTITY: malformed identity"};
+
+  crypto::P256PublicKey devid_pub;
+  devid_pub.q = id.devid_pub;
+  auto ueid = verifier::ueid_of(devid_pub);
+  if (!ueid.ok()) return ueid.error();
+  if (!crypto::ct_equal(ueid.value(), id.ueid)) return {HostError::kRefused, "board UEID is not derived from its DeviceID key"};
+  std::string ueid_hex = host::hex_encode(id.ueid);
+  auto existing = reg->get_device(id.ueid);
+  if (existing.ok()) return {HostError::kDuplicate, "device " + ueid_hex + " is already enrolled (site " + existing.value().site + ")"};
+
+  auto csr = verifier::parse_csr(id.csr);
+  if (!csr.ok()) return {HostError::kRefused, "CSR: " + csr.message()};
+  if (!csr.value().signature_ok) return {HostError::kRefused, "CSR self-signature does not verify"};
+  if (!crypto::ct_equal(csr.value().pub.q, devid_pub.q)) return {HostError::kRefused, "CSR key differs from the board's DeviceID key"};
+
+  std::string board_hw(reinterpret_cast<const char*>(id.hwmodel.data), id.hwmodel.size);
+  std::string hwmodel = opt.hwmodel.empty() ? board_hw : opt.hwmodel;
+  if (hwmodel != board_hw)
+    return {HostError::kRefused, "--hwmodel '" + hwmodel + "' differs from the board's '" + board_hw + "'"};
+
+  // DeviceID certificate: subject from the CSR, issued by the manufacturer root.
+  std::string subject = dn_for_writer(csr.value().subject);
+  std::string issuer = dn_for_writer(ca.cert.subject);
+  Bytes serial = random_serial();
+  crypto::CertSpec spec;
+  spec.subject = subject.c_str();
+  spec.issuer = issuer.c_str();
+  spec.serial = serial;
+  spec.is_ca = true;      // DICE: the DeviceID key issues the Alias certificate
+  spec.max_path_len = 0;
+  uint8_t der[2048];
+  size_t dlen = 0;
+  Status xs = crypto::x509_issue(spec, devid_pub, ca.key, MutByteSpan(der, sizeof der), &dlen);
+  if (!xs.ok()) return {HostError::kInternal, "cannot issue the DeviceID certificate (status " + status_hex(xs.code()) + ")"};
+  auto issued = verifier::parse_cert(ByteSpan(der, dlen));
+  if (!issued.ok()) return {HostError::kInternal, "issued certificate does not parse: " + issued.message()};
+  s = verifier::verify_signed_by(issued.value(), ca.cert.pub, ca.cert.subject_raw);
+  if (!s.ok()) return {HostError::kInternal, "issued certificate does not chain to the CA: " + s.message()};
+  if (issued.value().subject != csr.value().subject) return {HostError::kInternal, "issued subject differs from the CSR subject"};
+
+  protocol::InstallDevidCertRequest ic;
+  ic.cert = ByteSpan(der, dlen);
+  s = call(link, ic, protocol::InstallDevidCertResponse::kType, &body, "INSTALL_DEVID_CERT");
+  if (!s.ok()) return s.error();
+  protocol::InstallVerifierKeyRequest ik;
+  ik.key = license_pub.q;
+  s = call(link, ik, protocol::InstallVerifierKeyResponse::kType, &body, "INSTALL_VERIFIER_KEY");
+  if (!s.ok()) return s.error();
+
+  registry::Device d;
+  d.ueid = ueid.value();
+  d.site = opt.site;
+  d.host = opt.host;
+  d.hwmodel = hwmodel;
+  d.devid_cert.assign(der, der + dlen);
+  d.serial_hex = issued.value().serial_hex;
+  d.enrolled_at = host::unix_time();
+  s = reg->add_device(d);
+  if (!s.ok()) return s.error();
+  if (log) {
+    auto r = log->append("provision", json{{"ueid", ueid_hex}, {"site", opt.site}, {"host", opt.host},
+                                          {"hwmodel", hwmodel}, {"devid_serial", d.serial_hex},
+                                          {"link", opt.link}, {"fwid", host::hex_encode(id.fwid)}, {"svn", id.svn}}.dump());
+    if (!r.ok()) return {r.code(), "enrolled, but the audit record failed: " + r.message()};
+  }
+  EnrollResult out;
+  out.ueid = d.ueid;
+  out.serial_hex = d.serial_hex;
+  out.hwmodel = hwmodel;
+  out.devid_cert = d.devid_cert;
+  return out;
+}
+
+HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, const std::string& source) {
+  std::vector<EnrollOptions> out;
+  std::istringstream in(text);
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    lineno++;
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    for (char& c : line)
+      if (c == ',' || c == '\t' || c == '\r') c = ' ';
+    std::istringstream ls(line);
+    std::vector<std::string> cols;
+    std::string c;
+    while (ls >> c) cols.push_back(c);
+    if (cols.empty()) continue;
+    if (cols[0] == "link") continue;  // CSV header
+    if (cols.size() < 3 || cols.size() > 4)
+      return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": expected 'LINK SITE HOST [HWMODEL]'"};
+    if (cols[0].rfind("tcp:", 0) != 0)
+      return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": link must be tcp:HOST:PORT"};
+    EnrollOptions o;
+    o.link = cols[0];
+    o.site = cols[1];
+    o.host = cols[2];
+    if (cols.size() == 4) o.hwmodel = cols[3];
+    out.push_back(o);
+  }
+  if (out.empty()) return {HostError::kConfig, source + ": no boards listed"};
+  return out;
+}
+
+HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry::Registry* reg,
+                                           const std::string& ca_cert_path, const std::string& audit_log_path,
+                                           bool force) {
+  ExportSummary sum;
+  for (const std::string& d : {out_dir, out_dir + "/devices", out_dir + "/decisions", out_dir + "/evidence", out_dir + "/licenses"}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return {HostError::kIo, d + ": " + std::strerror(errno)};
+  }
+  if (!ca_cert_path.empty()) {
+    auto ca = host::read_file(ca_cert_path);
+    if (!ca.ok()) return ca.error();
+    HStatus s = host::write_file(out_dir + "/ca.pem", ca.value(), 0644, force);
+    if (!s.ok()) return s.error();
+    sum.certs++;
+  }
+  auto devs = reg->list_devices();
+  if (!devs.ok()) return devs.error();
+  json dj = json::array();
+  for (const auto& d : devs.value()) {
+    std::string u = host::hex_encode(d.ueid);
+    std::string dir = out_dir + "/devices/" + u;
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {HostError::kIo, dir + ": " + std::strerror(errno)};
+    HStatus s = host::write_text_file(dir + "/devid.pem", host::pem_encode("CERTIFICATE", d.devid_cert), 0644, force);
+    if (!s.ok()) return s.error();
+    sum.certs++;
+    dj.push_back({{"ueid", u}, {"site", d.site}, {"host", d.host}, {"hwmodel", d.hwmodel},
+                  {"devid_serial", d.serial_hex}, {"revoked", d.revoked}, {"revoke_reason", d.revoke_reason},
+                  {"enrolled_at", d.enrolled_at}});
+  }
+  HStatus s = host::write_text_file(out_dir + "/devices.json", dj.dump(2) + "\n", 0644, force);
+  if (!s.ok()) return s.error();
+  auto decs = reg->list_decisions(-1);
+  if (!decs.ok()) return decs.error();
+  for (const auto& d : decs.value()) {
+    std::string id = std::to_string(d.id);
+    json j = json::parse(d.decision_json, nullptr, false);
+    std::string text = j.is_discarded() ? d.decision_json : j.dump(2);
+    s = host::write_text_file(out_dir + "/decisions/" + id + ".json", text + "\n", 0644, force);
+    if (!s.ok()) return s.error();
+    sum.decisions++;
+    if (!d.evidence.empty()) {
+      s = host::write_file(out_dir + "/evidence/" + id + ".cose", d.evidence, 0644, force);
+      if (!s.ok()) return s.error();
+      sum.evidence++;
+    }
+    if (!d.license.empty()) {
+      s = host::write_file(out_dir + "/licenses/" + id + ".cose", d.license, 0644, force);
+      if (!s.ok()) return s.error();
+      sum.licenses++;
+    }
+  }
+  if (!audit_log_path.empty() && host::file_exists(audit_log_path)) {
+    auto a = host::read_file(audit_log_path);
+    if (!a.ok()) return a.error();
+    s = host::write_file(out_dir + "/audit.jsonl", a.value(), 0644, force);
+    if (!s.ok()) return s.error();
+  }
+  return sum;
+}
+
+}  // namespace locus::provision

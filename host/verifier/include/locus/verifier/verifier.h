@@ -1,0 +1,117 @@
+// locus/verifier/verifier.h: the verifier core (library; the HTTP service wraps it).
+//
+//   issue_nonce(ueid)   a fresh 32-byte nonce, single use, expiring after policy nonce_ttl_s,
+//                       stored in the registry (a restart loses nothing).
+//   attest(request)     appraises one evidence bundle and returns an EAR-like decision; on
+//                       "affirming" also a license (COSE_Sign1 by the license key) with the
+//                       next per-device counter. Every check is listed with a reason; the
+//                       status starts "contraindicated" and turns "affirming" only when every
+//                       check passed. One decision row + one audit record per call.
+// Checks (name: what fails it): request (malformed input), device (unknown UEID), revocation
+// (UEID or DeviceID serial revoked), nonce (unknown, expired, used, other device), evidence
+// (COSE_Sign1 decode, x5chain), chain (Alias -> registry DeviceID -> manufacturer root),
+// signature (Alias key over the EAT), claims (decode, profile), ueid (claim == request ==
+// registry == derived from the DeviceID key), nonce_claim, hwmodel, tcbinfo (Alias cert
+// TcbInfo == claims fwid/svn), fwid, svn, dbgstat, mode, swname, site, location, tpm.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "locus/audit/audit.h"
+#include "locus/common/common.h"
+#include "locus/crypto/p256.h"
+#include "locus/registry/registry.h"
+#include "locus/verifier/policy.h"
+#include "locus/verifier/x509_util.h"
+
+namespace locus::verifier {
+
+constexpr char kEarProfile[] = "tag:locus.dev,2026:ear/v1";
+constexpr size_t kNonceSize = 32;
+
+struct LandmarkPair {
+  Bytes record;      // COSE_Sign1 landmark record
+  Bytes transcript;  // COSE_Sign1 device transcript
+};
+
+struct AttestRequest {
+  Bytes ueid;
+  Bytes nonce;
+  Bytes evidence;
+  std::vector<LandmarkPair> landmarks;
+  nlohmann::json tpm;  // null when absent
+};
+
+struct Check {
+  std::string name;
+  bool pass = false;
+  std::string reason;
+};
+
+struct AttestResult {
+  bool affirming = false;          // true only when every check passed and a license was made
+  nlohmann::json decision;         // EAR-like object (spec-host)
+  Bytes license;                   // empty unless affirming
+  int64_t decision_id = 0;
+  uint64_t license_counter = 0;
+  std::vector<Check> checks;
+  // The first failed check's reason ("" when affirming).
+  std::string first_failure() const;
+};
+
+struct IssuedNonce {
+  Bytes nonce;
+  int64_t expires_in_s = 0;
+};
+
+struct VerifierKeys {
+  CertInfo root;                        // manufacturer root CA certificate
+  crypto::P256PrivateKey license_key;   // signs licenses
+};
+
+// Location context (trust list + per-site location policies), opaque here.
+struct LocationContext;
+
+class Verifier {
+ public:
+  // reg and log must outlive the verifier. Loads the landmark trust list and GeoJSON zones
+  // named by the policy; fails (kConfig) if they do not load.
+  static HostResult<std::unique_ptr<Verifier>> create(Policy policy, registry::Registry* reg,
+                                                      audit::AuditLog* log, const VerifierKeys& keys);
+  ~Verifier();
+
+  HostResult<IssuedNonce> issue_nonce(ByteSpan ueid);
+  AttestResult attest(const AttestRequest& req);
+
+  // Revocations, each with an audit record.
+  HStatus revoke_ueid(ByteSpan ueid, const std::string& reason);
+  HStatus revoke_serial(const std::string& serial_hex, const std::string& reason);
+
+  // GET /v1/landmarks/required and /v1/quote-policy bodies.
+  HostResult<nlohmann::json> required_landmarks(ByteSpan ueid);
+  HostResult<nlohmann::json> quote_policy(ByteSpan ueid);
+
+  const Policy& policy() const { return policy_; }
+  // True when this build can appraise landmark records (host/location linked).
+  static bool location_available();
+
+ private:
+  Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log, const VerifierKeys& keys);
+  Policy policy_;
+  registry::Registry* reg_;
+  audit::AuditLog* log_;
+  CertInfo root_;
+  crypto::P256PrivateKey license_key_;
+  std::unique_ptr<LocationContext> loc_;
+};
+
+// Loads the manufacturer root certificate (PEM "CERTIFICATE" or DER) and the license key
+// (PEM "EC PRIVATE KEY").
+HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path, const std::string& license_key_path);
+
+}  // namespace locus::verifier

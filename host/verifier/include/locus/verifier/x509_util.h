@@ -1,0 +1,52 @@
+// locus/verifier/x509_util.h: host-side certificate and CSR parsing over mbed TLS public API.
+// Used by the verifier (chain checks) and provisioning (CSR checks, CA). Only ECDSA P-256
+// with SHA-256 is accepted: anything else is refused.
+#pragma once
+
+#include <string>
+
+#include "locus/common/common.h"
+#include "locus/crypto/p256.h"
+#include "locus/crypto/x509.h"
+
+namespace locus::verifier {
+
+using host::Bytes;
+using host::HostResult;
+using host::HStatus;
+
+struct CertInfo {
+  Bytes der;
+  crypto::P256PublicKey pub;
+  Bytes subject_raw;   // DER Name
+  Bytes issuer_raw;    // DER Name
+  std::string subject; // RFC 4514-ish text (mbedtls_x509_dn_gets)
+  std::string serial_hex;
+  bool is_ca = false;
+  Bytes tbs;           // signed part
+  crypto::P256Signature sig;  // raw r||s of the issuer's signature
+};
+
+struct CsrInfo {
+  crypto::P256PublicKey pub;
+  std::string subject;
+  bool signature_ok = false;  // the CSR's self-signature verified with its own key
+};
+
+HostResult<CertInfo> parse_cert(ByteSpan der);
+// Verifies that `child` is signed by `issuer_pub` and names `issuer_subject_raw` as issuer.
+HStatus verify_signed_by(const CertInfo& child, const crypto::P256PublicKey& issuer_pub,
+                         const Bytes& issuer_subject_raw);
+HostResult<CsrInfo> parse_csr(ByteSpan der);
+
+// UEID = 0x01 || SHA-256(SEC1 public key).
+HostResult<Bytes> ueid_of(const crypto::P256PublicKey& pub);
+
+// Key files: PEM "EC PRIVATE KEY" (SEC1 / RFC 5915) read and write; public keys as PEM
+// "PUBLIC KEY" (SubjectPublicKeyInfo).
+HostResult<std::string> private_key_to_pem(const crypto::P256PrivateKey& key);
+HStatus private_key_from_pem(const std::string& pem, crypto::P256PrivateKey* out);
+HostResult<std::string> public_key_to_pem(const crypto::P256PublicKey& pub);
+HStatus public_key_from_pem(const std::string& pem, crypto::P256PublicKey* out);
+
+}  // namespace locus::verifier

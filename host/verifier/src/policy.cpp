@@ -1,0 +1,246 @@
+// Policy loading (TOML via toml++). Strict: unknown keys are errors, so a typo cannot
+// silently weaken policy.
+#include "locus/verifier/policy.h"
+
+#include <set>
+#include <toml++/toml.h>
+
+namespace locus::verifier {
+
+using host::HostError;
+
+namespace {
+
+struct Ctx {
+  std::string file;
+  host::Error err;
+  bool failed = false;
+
+  bool fail(const toml::node* n, const std::string& key, const std::string& what) {
+    if (failed) return false;
+    failed = true;
+    std::string pos = file;
+    if (n && n->source().begin.line > 0) pos += ":" + std::to_string(n->source().begin.line);
+    err = {HostError::kConfig, pos + ": " + key + ": " + what};
+    return false;
+  }
+};
+
+bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix, const std::set<std::string>& allowed) {
+  for (auto&& [k, v] : t) {
+    std::string key(k.str());
+    if (!allowed.count(key)) return c.fail(&v, prefix + key, "unknown key");
+  }
+  return true;
+}
+
+bool get_int(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, int64_t lo, int64_t hi, int64_t* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  auto v = n->value<int64_t>();
+  if (!n->is_integer() || !v) return c.fail(n, prefix + key, "must be an integer");
+  if (*v < lo || *v > hi) return c.fail(n, prefix + key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
+  *out = *v;
+  return true;
+}
+
+bool get_str(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, std::string* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  if (!n->is_string()) return c.fail(n, prefix + key, "must be a string");
+  *out = *n->value<std::string>();
+  if (out->empty()) return c.fail(n, prefix + key, "must not be empty");
+  return true;
+}
+
+bool get_bool(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, bool* out) {
+  const toml::node* n = t.get(key);
+  if (!n) return true;
+  if (!n->is_boolean()) return c.fail(n, prefix + key, "must be true or false");
+  *out = *n->value<bool>();
+  return true;
+}
+
+bool get_double(Ctx& c, const toml::node* n, const std::string& key, double lo, double hi, double* out) {
+  if (!n) return c.fail(n, key, "missing");
+  if (!n->is_number()) return c.fail(n, key, "must be a number");
+  double v = *n->value<double>();
+  if (!(v >= lo && v <= hi)) return c.fail(n, key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  *out = v;
+  return true;
+}
+
+std::string dir_of(const std::string& path) {
+  size_t s = path.rfind('/');
+  return s == std::string::npos ? std::string() : path.substr(0, s + 1);
+}
+
+bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, const char* key,
+                 const std::string& base_dir, std::vector<Zone>* out) {
+  const toml::node* n = site.get(key);
+  if (!n) return true;
+  const toml::array* arr = n->as_array();
+  if (!arr) return c.fail(n, prefix + key, "must be an array of zones ({lat, lon, radius_km} or {geojson})");
+  for (size_t i = 0; i < arr->size(); i++) {
+    const toml::node& zn = (*arr)[i];
+    std::string zk = prefix + key + "[" + std::to_string(i) + "]";
+    const toml::table* zt = zn.as_table();
+    if (!zt) return c.fail(&zn, zk, "must be an inline table");
+    Zone z;
+    if (zt->contains("geojson")) {
+      if (!check_keys(c, *zt, zk + ".", {"geojson"})) return false;
+      const toml::node* g = zt->get("geojson");
+      if (!g->is_string() || g->value<std::string>()->empty()) return c.fail(g, zk + ".geojson", "must be a file path");
+      z.is_polygon = true;
+      std::string p = *g->value<std::string>();
+      z.geojson_path = (!p.empty() && p[0] == '/') ? p : base_dir + p;
+      if (!host::file_exists(z.geojson_path)) return c.fail(g, zk + ".geojson", "file not found: " + z.geojson_path);
+    } else {
+      if (!check_keys(c, *zt, zk + ".", {"lat", "lon", "radius_km"})) return false;
+      if (!get_double(c, zt->get("lat"), zk + ".lat", -90, 90, &z.disc.lat_deg)) return c.fail(&zn, zk + ".lat", "missing");
+      if (!get_double(c, zt->get("lon"), zk + ".lon", -180, 180, &z.disc.lon_deg)) return c.fail(&zn, zk + ".lon", "missing");
+      if (!get_double(c, zt->get("radius_km"), zk + ".radius_km", 0.001, 20100, &z.disc.radius_km))
+        return c.fail(&zn, zk + ".radius_km", "missing");
+    }
+    out->push_back(z);
+  }
+  return true;
+}
+
+}  // namespace
+
+HostResult<Policy> parse_policy(const std::string& text, const std::string& source_name) {
+  Ctx c;
+  c.file = source_name;
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return {HostError::kConfig, source_name + ":" + std::to_string(e.source().begin.line) + ":" +
+                                    std::to_string(e.source().begin.column) + ": syntax: " + std::string(e.description())};
+  }
+  Policy p;
+  p.source = source_name;
+  std::string base = dir_of(source_name);
+  if (!check_keys(c, root, "", {"verifier_id", "lease_s", "nonce_ttl_s", "hwmodel", "site", "location", "tpm"}))
+    return c.err;
+  if (!get_str(c, root, "", "verifier_id", &p.verifier_id)) return c.err;
+  if (!get_int(c, root, "", "lease_s", 1, 86400, &p.lease_s)) return c.err;
+  if (!get_int(c, root, "", "nonce_ttl_s", 5, 3600, &p.nonce_ttl_s)) return c.err;
+
+  if (const toml::node* hn = root.get("hwmodel")) {
+    const toml::table* ht = hn->as_table();
+    if (!ht) return (c.fail(hn, "hwmodel", "must be a table of [hwmodel.\"<name>\"] sections"), c.err);
+    for (auto&& [k, v] : *ht) {
+      std::string name(k.str());
+      std::string pre = "hwmodel." + name + ".";
+      const toml::table* t = v.as_table();
+      if (!t) return (c.fail(&v, "hwmodel." + name, "must be a table"), c.err);
+      if (!check_keys(c, *t, pre, {"fwids", "min_svn", "allow_debug"})) return c.err;
+      HwModelPolicy hp;
+      hp.name = name;
+      const toml::node* fn = t->get("fwids");
+      if (!fn) return (c.fail(&v, pre + "fwids", "missing (list the accepted firmware measurements)"), c.err);
+      const toml::array* fa = fn->as_array();
+      if (!fa || fa->empty()) return (c.fail(fn, pre + "fwids", "must be a non-empty array of 64-hex-digit strings"), c.err);
+      for (size_t i = 0; i < fa->size(); i++) {
+        const toml::node& e = (*fa)[i];
+        std::string ek = pre + "fwids[" + std::to_string(i) + "]";
+        if (!e.is_string()) return (c.fail(&e, ek, "must be a string"), c.err);
+        auto b = host::hex_decode(*e.value<std::string>());
+        if (!b.ok() || b.value().size() != 32) return (c.fail(&e, ek, "must be 64 hex digits (SHA-256)"), c.err);
+        std::array<uint8_t, 32> f{};
+        std::copy(b.value().begin(), b.value().end(), f.begin());
+        hp.fwids.push_back(f);
+      }
+      int64_t svn = -1;
+      if (!t->get("min_svn")) return (c.fail(&v, pre + "min_svn", "missing"), c.err);
+      if (!get_int(c, *t, pre, "min_svn", 0, 0xFFFFFFFFll, &svn)) return c.err;
+      hp.min_svn = static_cast<uint32_t>(svn);
+      if (!get_bool(c, *t, pre, "allow_debug", &hp.allow_debug)) return c.err;
+      p.hwmodels[name] = hp;
+    }
+  }
+
+  if (const toml::node* sn = root.get("site")) {
+    const toml::table* st = sn->as_table();
+    if (!st) return (c.fail(sn, "site", "must be a table of [site.<name>] sections"), c.err);
+    for (auto&& [k, v] : *st) {
+      std::string name(k.str());
+      std::string pre = "site." + name + ".";
+      const toml::table* t = v.as_table();
+      if (!t) return (c.fail(&v, "site." + name, "must be a table"), c.err);
+      if (!check_keys(c, *t, pre, {"zones", "forbidden", "landmarks", "rounds", "f", "margin_km", "lease_s"})) return c.err;
+      SitePolicy sp;
+      sp.name = name;
+      if (!parse_zones(c, *t, pre, "zones", base, &sp.zones)) return c.err;
+      if (!parse_zones(c, *t, pre, "forbidden", base, &sp.forbidden)) return c.err;
+      if (const toml::node* ln = t->get("landmarks")) {
+        const toml::array* la = ln->as_array();
+        if (!la) return (c.fail(ln, pre + "landmarks", "must be an array of landmark ids"), c.err);
+        for (size_t i = 0; i < la->size(); i++) {
+          const toml::node& e = (*la)[i];
+          if (!e.is_string() || e.value<std::string>()->empty())
+            return (c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "must be a landmark id string"), c.err);
+          sp.landmarks.push_back(*e.value<std::string>());
+        }
+      }
+      int64_t rounds = sp.rounds, f = sp.f, lease = 0;
+      if (!get_int(c, *t, pre, "rounds", 1, 64, &rounds)) return c.err;
+      if (!get_int(c, *t, pre, "f", 0, 16, &f)) return c.err;
+      if (!get_int(c, *t, pre, "lease_s", 1, 86400, &lease)) return c.err;
+      if (const toml::node* mn = t->get("margin_km"))
+        if (!get_double(c, mn, pre + "margin_km", 0, 1000, &sp.margin_km)) return c.err;
+      sp.rounds = static_cast<int>(rounds);
+      sp.f = static_cast<int>(f);
+      sp.lease_s = lease;
+      if (!sp.landmarks.empty() && sp.zones.empty())
+        return (c.fail(&v, pre + "zones", "a site that requires landmarks needs at least one approved zone"), c.err);
+      if (!sp.landmarks.empty() && static_cast<size_t>(sp.f) >= sp.landmarks.size())
+        return (c.fail(t->get("f") ? t->get("f") : &v, pre + "f", "must be smaller than the number of landmarks"), c.err);
+      p.sites[name] = sp;
+    }
+  }
+
+  if (const toml::node* ln = root.get("location")) {
+    const toml::table* t = ln->as_table();
+    if (!t) return (c.fail(ln, "location", "must be a table"), c.err);
+    if (!check_keys(c, *t, "location.", {"trust_list", "trust_list_signer"})) return c.err;
+    if (!get_str(c, *t, "location.", "trust_list", &p.trust_list_path)) return c.err;
+    if (!get_str(c, *t, "location.", "trust_list_signer", &p.trust_list_signer_path)) return c.err;
+    auto rel = [&](std::string& s) { if (!s.empty() && s[0] != '/') s = base + s; };
+    rel(p.trust_list_path);
+    rel(p.trust_list_signer_path);
+  }
+
+  if (const toml::node* tn = root.get("tpm")) {
+    const toml::table* t = tn->as_table();
+    if (!t) return (c.fail(tn, "tpm", "must be a table"), c.err);
+    if (!check_keys(c, *t, "tpm.", {"required", "hash", "pcrs"})) return c.err;
+    if (!get_bool(c, *t, "tpm.", "required", &p.tpm.required)) return c.err;
+    if (!get_str(c, *t, "tpm.", "hash", &p.tpm.hash)) return c.err;
+    if (p.tpm.hash != "sha256") return (c.fail(t->get("hash"), "tpm.hash", "only \"sha256\" is supported"), c.err);
+    if (const toml::node* pn = t->get("pcrs")) {
+      const toml::array* pa = pn->as_array();
+      if (!pa) return (c.fail(pn, "tpm.pcrs", "must be an array of PCR indices"), c.err);
+      for (size_t i = 0; i < pa->size(); i++) {
+        const toml::node& e = (*pa)[i];
+        auto v = e.value<int64_t>();
+        if (!e.is_integer() || !v || *v < 0 || *v > 23)
+          return (c.fail(&e, "tpm.pcrs[" + std::to_string(i) + "]", "must be a PCR index 0..23"), c.err);
+        p.tpm.pcrs.push_back(static_cast<int>(*v));
+      }
+    }
+  }
+  if (p.hwmodels.empty()) return (c.fail(&root, "hwmodel", "no [hwmodel.\"<name>\"] section: nothing could ever be approved"), c.err);
+  if (p.sites.empty()) return (c.fail(&root, "site", "no [site.<name>] section"), c.err);
+  return p;
+}
+
+HostResult<Policy> load_policy(const std::string& path) {
+  auto t = host::read_text_file(path, 1u << 20);
+  if (!t.ok()) return {HostError::kConfig, t.message()};
+  return parse_policy(t.value(), path);
+}
+
+}  // namespace locus::verifier
