@@ -19,8 +19,6 @@ using cbor::Encoder;
 using protocol::ProtocolError;
 namespace db = protocol::dbound;
 
-constexpr char kEatProfile[] = "tag:locus.dev,2026:eat/v1";
-constexpr char kSwName[] = "locus-fw";
 constexpr uint64_t kWireRestricted = 1;
 constexpr uint64_t kWireFull = 2;
 // License decision values: far apart so that one flipped bit cannot grant.
@@ -234,8 +232,10 @@ void Core::fast_round(ByteSpan p, uint8_t* out_rev, MutByteSpan out, size_t* out
     db::answer(session_.table, i, p.data + 1, out.data + 1);
     *out_rev = protocol::kRevFast;
     *out_len = 1 + db::kAnswerSize;
-    memcpy(session_.challenge[i], p.data + 1, db::kChallengeSize);
-    memcpy(session_.answer[i], out.data + 1, db::kAnswerSize);
+    protocol::TranscriptRound& r = session_.transcript.rounds[i];
+    r.round = p.data[0];
+    memcpy(r.challenge.data(), p.data + 1, db::kChallengeSize);
+    memcpy(r.answer.data(), out.data + 1, db::kAnswerSize);
     session_.next_round = i + 1;
     return;
   }
@@ -440,27 +440,27 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
   if (!d.read_bytes(&nonce).ok()) return FirmwareError::kBadMessage;
   if (nonce.size < kMinNonce || nonce.size > kMaxNonce) return FirmwareError::kBadNonceLength;
   const PersistentState& s = store_.state();
-  Encoder c(scratch_, sizeof(scratch_));
-  c.map(11);
-  c.uint(10).bytes(nonce);
-  c.uint(256).bytes(ByteSpan(id_.ueid, kUeidSize));
-  c.uint(259).bytes(ByteSpan(reinterpret_cast<const uint8_t*>(hwmodel_), strlen(hwmodel_)));
-  c.uint(263).uint(0);
-  c.uint(265).text(kEatProfile);
-  c.uint(271).text(kSwName);
-  c.int64(-70001).bytes(ByteSpan(id_.fwid, 32));
-  c.int64(-70002).uint(svn_);
-  c.int64(-70003).uint(s.boot_count);
-  c.int64(-70004).uint(is_full() ? kWireFull : kWireRestricted);
-  c.int64(-70005).uint(s.license_counter);
-  Result<size_t> claims = c.finish();
-  if (!claims.ok()) return FirmwareError::kResponseTooLarge;
+  protocol::EatClaims c;
+  c.nonce = nonce;
+  memcpy(c.ueid.data(), id_.ueid, kUeidSize);
+  c.hwmodel = ByteSpan(reinterpret_cast<const uint8_t*>(hwmodel_), strlen(hwmodel_));
+  c.dbgstat = 0;  // host-sim and the QEMU boards: debug enabled (RFC 9711 dbgstat 0)
+  c.swname = ByteSpan(reinterpret_cast<const uint8_t*>(protocol::kSwName), sizeof(protocol::kSwName) - 1);
+  memcpy(c.fwid.data(), id_.fwid, 32);
+  c.svn = svn_;
+  c.boot_count = s.boot_count;
+  c.mode = is_full() ? protocol::kModeFull : protocol::kModeRestricted;
+  c.license_counter = s.license_counter;
+  size_t claims_len = 0;
+  if (!protocol::encode_claims(c, MutByteSpan(scratch_, sizeof(scratch_)), &claims_len).ok()) {
+    return FirmwareError::kResponseTooLarge;
+  }
   const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
   cose::Sign1Options opt;
   opt.x5chain = chain;
   opt.x5chain_len = 1;
   size_t cose_len = 0;
-  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, claims.value()), opt,
+  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, claims_len), opt,
                               MutByteSpan(tx_, sizeof(tx_)), &cose_len));
   Encoder e(out);
   response_head(e, static_cast<uint8_t>(MsgType::kGetEvidence), id).bytes(ByteSpan(tx_, cose_len));
@@ -616,18 +616,21 @@ Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
     close_session();
     return FirmwareError::kDbound;
   }
-  memcpy(session_.session_id, sid.data, sid.size);
+  protocol::DboundTranscript& t = session_.transcript;
+  memcpy(t.session_id.data(), sid.data, sid.size);
   memcpy(session_.lm_nonce, lm_nonce.data, lm_nonce.size);
-  session_.lm_nonce_len = lm_nonce.size;
+  t.lm_nonce = ByteSpan(session_.lm_nonce, lm_nonce.size);
   memcpy(session_.verifier_nonce, vnonce.data, vnonce.size);
-  session_.verifier_nonce_len = vnonce.size;
-  memcpy(session_.lm_eph_pub, lm_pub.data, 65);
-  memcpy(session_.dev_eph_pub, eph_pub.q.data(), 65);
+  t.verifier_nonce = ByteSpan(session_.verifier_nonce, vnonce.size);
+  memcpy(t.lm_eph_pub.data(), lm_pub.data, 65);
+  memcpy(t.dev_eph_pub.data(), eph_pub.q.data(), 65);
+  memcpy(t.ueid.data(), id_.ueid, kUeidSize);
+  t.round_count = 0;
   session_.next_round = 0;
   session_.open = true;
   Encoder e(out);
   response_head(e, static_cast<uint8_t>(MsgType::kLmSetup), id).map(1);
-  e.uint(1).bytes(ByteSpan(session_.dev_eph_pub, 65));
+  e.uint(1).bytes(ByteSpan(t.dev_eph_pub.data(), 65));
   return finish(e, n);
 }
 
@@ -646,11 +649,13 @@ Status Core::do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
     return FirmwareError::kRoundOutOfOrder;
   }
   const size_t i = session_.next_round;
-  db::answer(session_.table, i, c.data, session_.answer[i]);
-  memcpy(session_.challenge[i], c.data, db::kChallengeSize);
+  protocol::TranscriptRound& r = session_.transcript.rounds[i];
+  db::answer(session_.table, i, c.data, r.answer.data());
+  r.round = static_cast<uint8_t>(i);
+  memcpy(r.challenge.data(), c.data, db::kChallengeSize);
   session_.next_round = i + 1;
   Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kLmRound), id).bytes(ByteSpan(session_.answer[i], db::kAnswerSize));
+  response_head(e, static_cast<uint8_t>(MsgType::kLmRound), id).bytes(ByteSpan(r.answer.data(), db::kAnswerSize));
   return finish(e, n);
 }
 
@@ -663,7 +668,7 @@ Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
     return FirmwareError::kBadMessage;
   }
   if (!session_.open) return FirmwareError::kNoSession;
-  if (!crypto::ct_equal(sid, ByteSpan(session_.session_id, db::kSessionIdSize))) {
+  if (!crypto::ct_equal(sid, ByteSpan(session_.transcript.session_id.data(), db::kSessionIdSize))) {
     close_session();
     return FirmwareError::kSessionMismatch;
   }
@@ -677,28 +682,17 @@ Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
   }
   // The table is not needed any more: wipe it before the (slow) signature.
   db::zeroize(&session_.table);
-  Encoder t(scratch_, sizeof(scratch_));
-  t.map(7);
-  t.uint(1).bytes(ByteSpan(session_.session_id, db::kSessionIdSize));
-  t.uint(2).bytes(ByteSpan(session_.lm_nonce, session_.lm_nonce_len));
-  t.uint(3).bytes(ByteSpan(session_.verifier_nonce, session_.verifier_nonce_len));
-  t.uint(4).bytes(ByteSpan(session_.lm_eph_pub, 65));
-  t.uint(5).bytes(ByteSpan(session_.dev_eph_pub, 65));
-  t.uint(6).bytes(ByteSpan(id_.ueid, kUeidSize));
-  t.uint(7).array(session_.next_round);
-  for (size_t i = 0; i < session_.next_round; ++i) {
-    t.array(3).uint(i).bytes(ByteSpan(session_.challenge[i], db::kChallengeSize))
-        .bytes(ByteSpan(session_.answer[i], db::kAnswerSize));
-  }
+  session_.transcript.round_count = session_.next_round;
+  size_t tl = 0;
+  const Status enc = protocol::encode_transcript(session_.transcript, MutByteSpan(scratch_, sizeof(scratch_)), &tl);
   close_session();
-  Result<size_t> tl = t.finish();
-  if (!tl.ok()) return FirmwareError::kResponseTooLarge;
+  if (!enc.ok()) return FirmwareError::kResponseTooLarge;
   const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
   cose::Sign1Options opt;
   opt.x5chain = chain;
   opt.x5chain_len = 1;
   size_t cose_len = 0;
-  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, tl.value()), opt,
+  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, tl), opt,
                               MutByteSpan(tx_, sizeof(tx_)), &cose_len));
   Encoder e(out);
   response_head(e, static_cast<uint8_t>(MsgType::kLmClose), id).bytes(ByteSpan(tx_, cose_len));

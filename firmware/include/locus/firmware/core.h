@@ -13,6 +13,7 @@
 #include "locus/firmware/dice.h"
 #include "locus/firmware/errors.h"
 #include "locus/firmware/store.h"
+#include "locus/protocol/claims.h"
 #include "locus/protocol/dbound.h"
 #include "locus/protocol/frame.h"
 
@@ -77,16 +78,12 @@ class Core {
  private:
   struct Session {
     bool open = false;
-    uint8_t session_id[protocol::dbound::kSessionIdSize];
-    uint8_t lm_nonce[kMaxNonce];
-    size_t lm_nonce_len;
-    uint8_t verifier_nonce[kMaxNonce];
-    size_t verifier_nonce_len;
-    uint8_t lm_eph_pub[65];
-    uint8_t dev_eph_pub[65];
     size_t next_round;
-    uint8_t challenge[protocol::dbound::kMaxRounds][protocol::dbound::kChallengeSize];
-    uint8_t answer[protocol::dbound::kMaxRounds][protocol::dbound::kAnswerSize];
+    uint8_t lm_nonce[kMaxNonce];
+    uint8_t verifier_nonce[kMaxNonce];
+    // The transcript as the protocol codec signs it; challenges and answers are recorded
+    // straight into it (its nonce spans point at the two arrays above).
+    protocol::DboundTranscript transcript;
     protocol::dbound::Table table;
   };
   static constexpr uint32_t kNoRollback = 0x5AA5C33Cu;
