@@ -45,7 +45,7 @@ uint32_t g_entropy_calls = 0;
 bool storage_open() {
   if (g_storage_fh >= 0) return true;
   if (g_storage_failed) return false;
-  static char path[160];
+  char path[160];  // semihosting copies the name at SYS_OPEN
   if (!cm::cmdline_value("storage", path, sizeof(path))) {
     strcpy(path, "locus-storage.bin");
   }

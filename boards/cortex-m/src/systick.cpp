@@ -15,6 +15,7 @@ volatile uint32_t* const kSystRvr = reinterpret_cast<volatile uint32_t*>(0xE000E
 volatile uint32_t* const kSystCvr = reinterpret_cast<volatile uint32_t*>(0xE000E018u);
 volatile uint32_t* const kIcsr = reinterpret_cast<volatile uint32_t*>(0xE000ED04u);
 constexpr uint32_t kPendStSet = 1u << 26;
+constexpr uint32_t kPendStClr = 1u << 25;
 constexpr uint32_t kMaxPeriod = 1u << 24;
 
 volatile uint32_t g_wraps = 0;
@@ -33,9 +34,12 @@ void snapshot(uint32_t* wraps, uint32_t* elapsed) {
   const uint32_t v2 = *kSystCvr;
   const uint32_t w = g_wraps;
   __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
-  if (pending) {
+  if (pending && v2 != 0) {  // reloaded: the wrap belongs to the count
     *wraps = w + 1;
     *elapsed = g_period - 1 - v2;
+  } else if (pending) {      // at zero, not reloaded yet: the last tick of this period
+    *wraps = w;
+    *elapsed = g_period - 1;
   } else {
     *wraps = w;
     *elapsed = g_period - 1 - v1;
@@ -60,7 +64,14 @@ void systick_start() {
   *kSystCsr = 0;
   *kSystRvr = g_period - 1;
   *kSystCvr = 0;
-  *kSystCsr = 0x7;  // ENABLE | TICKINT | CLKSOURCE (processor clock)
+  // Run without the interrupt until the first reload, then drop the wrap that starting
+  // from zero may have pended: time starts at zero, not one period in.
+  *kSystCsr = 0x5;  // ENABLE | CLKSOURCE (processor clock)
+  for (uint32_t i = 0; i < 100000u && *kSystCvr == 0; ++i) {
+  }
+  *kIcsr = kPendStClr;
+  g_wraps = 0;
+  *kSystCsr = 0x7;  // ENABLE | TICKINT | CLKSOURCE
 }
 
 uint64_t ticks() {

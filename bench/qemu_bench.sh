@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# qemu_bench.sh: figures for the firmware on the QEMU Cortex-M4 boards.
+#
+#   bench/qemu_bench.sh [firmware build dir]     (default: build/fw-cortex-m4)
+#
+# Per board: flash/RAM of the firmware image (arm-none-eabi-size), and from the bench image
+# (bench/qemu_bench_target.cpp) run under `qemu-system-arm -icount shift=0` — where the
+# virtual clock advances 1 ns per guest instruction — the instruction counts of boot,
+# evidence signing, license verification and one timed-round answer, and the peak stack.
+# Targets (DESIGN/brief): text <= 128 KiB, static RAM + peak stack <= 48 KiB,
+# timed-round answer <= 500 instructions.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+FW="${1:-$ROOT/build/fw-cortex-m4}"
+IMG="$FW/images"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/locus-qemu-bench-XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+declare -A UDS_ADDR=([mps2-an386]=0x003FF000 [ast1030-evb]=0x0007F000)
+
+printf '%-12s %-28s %12s\n' "board" "figure" "value"
+for board in mps2-an386 ast1030-evb; do
+  fw="$IMG/locus-fw-$board.elf"
+  bench="$IMG/locus-bench-$board.elf"
+  [[ -f "$fw" && -f "$bench" ]] || { echo "missing $fw or $bench (build the fw-cortex-m4 tree)" >&2; exit 1; }
+  read -r text data bss _ < <(arm-none-eabi-size "$fw" | awk 'NR==2{print $1, $2, $3}')
+  sym() { arm-none-eabi-nm "$fw" | awk -v s="$1" '$3==s{print $1}'; }
+  stack_res=$(( 16#$(sym __stack_top) - 16#$(sym __stack_limit) ))
+  static_ram=$((data + bss - stack_res))
+
+  out="$WORK/$board.txt"
+  timeout 120 qemu-system-arm -M "$board" -icount shift=0 -nographic -monitor none \
+    -semihosting-config "enable=on,target=native,arg=bench,arg=storage=$WORK/$board-storage.bin" \
+    -kernel "$bench" -device "loader,file=$ROOT/tests/qemu/fixtures/uds-test-$board.hex" \
+    2>"$WORK/$board.log" | tr -d '\r' | grep -a '^bench ' >"$out" || true
+  grep -q '^bench FAILED' "$out" && { cat "$out" "$WORK/$board.log" >&2; exit 1; }
+  get() { awk -v k="$1" '$2==k{print $3}' "$out"; }
+  peak=$(get stack_high_water_bytes)
+  [[ -n "$peak" ]] || { echo "bench image on $board produced no figures" >&2; cat "$WORK/$board.log" >&2; exit 1; }
+
+  row() { printf '%-12s %-28s %12s\n' "$board" "$1" "$2"; }
+  row "text (flash) bytes" "$text"
+  row "data bytes" "$data"
+  row "bss bytes (w/o stack)" "$((bss - stack_res))"
+  row "peak stack bytes" "$peak"
+  row "static RAM + peak stack" "$((static_ram + peak))"
+  row "boot_to_ready instr" "$(get boot_to_ready)"
+  row "get_identity instr" "$(get get_identity)"
+  row "evidence_sign instr" "$(get evidence_sign)"
+  row "license_verify instr" "$(get license_verify_apply)"
+  row "lm_setup instr" "$(get lm_setup)"
+  row "timed_round (handle) instr" "$(get timed_round_handle)"
+  row "timed_round (wire) instr" "$(get timed_round_wire)"
+  row "clock resolution instr" "$((1000000000 / $( [[ $board == mps2-an386 ]] && echo 25000000 || echo 200000000 )))"
+  verdict=ok
+  (( text <= 131072 )) || verdict="text over 128 KiB"
+  (( static_ram + peak <= 49152 )) || verdict="RAM over 48 KiB"
+  row "budget check" "$verdict"
+done
