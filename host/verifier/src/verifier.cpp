@@ -80,9 +80,12 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
     if (!s.ok()) return s.error();
     v->loc_->sites[name] = lp;
   }
-  if (any_landmarks) {
-    if (p.trust_list_path.empty() || p.trust_list_signer_path.empty())
-      return {HostError::kConfig, p.source + ": location: trust_list and trust_list_signer are required when a site requires landmarks"};
+  if (any_landmarks && (p.trust_list_path.empty() || p.trust_list_signer_path.empty())) {
+    // Not fatal: sites without landmarks still work; sites with landmarks are refused
+    // ("location appraisal unavailable") until a trust list is configured.
+    host::log(host::LogLevel::kWarn, "no_trust_list",
+              json{{"policy", p.source}, {"detail", "sites that require landmarks will be refused"}}.dump());
+  } else if (any_landmarks) {
     auto pem = host::read_text_file(p.trust_list_signer_path, 1u << 16);
     if (!pem.ok()) return {HostError::kConfig, pem.message()};
     crypto::P256PublicKey signer;
@@ -289,7 +292,7 @@ AttestResult Verifier::attest(const AttestRequest& req) {
 #if LOCUS_HAVE_LOCATION
         auto it = loc_->sites.find(site->name);
         if (!loc_->have_trust || it == loc_->sites.end()) {
-          a.add("location", false, "location appraisal unavailable");
+          a.add("location", false, "location appraisal unavailable (no landmark trust list configured)");
         } else {
           std::vector<location::RecordPair> recs;
           for (const auto& lp : req.landmarks) recs.push_back({lp.record, lp.transcript});
