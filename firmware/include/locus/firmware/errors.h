@@ -27,7 +27,7 @@ enum class FirmwareError : uint8_t {
   kRotationSignature = 18,
   kRotationStaleCounter = 19,
   kBadMessage = 20,            // request not [type, id, body] or body of the wrong shape
-  kUnknownType = 21,
+  kUnknownType = 21,           // reserved: unknown types get ProtocolError::kUnknownMessageType
   kCertTooLarge = 22,          // DeviceID certificate larger than the journal holds
   kCertMalformed = 23,         // not a DER SEQUENCE of the stated length
   kDiceFailed = 24,            // identity derivation failed at boot

@@ -1,0 +1,39 @@
+// FirmwareError: every code 1..kLast has its own description, and the wire codes are
+// 0x0601.. (module 6). Codes are append-only: this list must only grow.
+#include <string.h>
+
+#include <set>
+#include <string>
+
+#include "locus/firmware/errors.h"
+extern "C" {
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+}
+#undef skip
+
+using locus::firmware::FirmwareError;
+
+namespace {
+constexpr int kLast = 35;  // FirmwareError::kCertInstalled
+
+// Every code has a unique, non-default description; the one after the last is unknown.
+void test_codes_documented(void**) {
+  std::set<std::string> seen;
+  for (int i = 1; i <= kLast; ++i) {
+    const auto e = static_cast<FirmwareError>(i);
+    const std::string s = locus::firmware::to_string(e);
+    assert_true(s != "unknown firmware error");
+    assert_true(seen.insert(s).second);
+    assert_int_equal(locus::Status(e).code(), 0x0600 + i);
+  }
+  assert_string_equal(locus::firmware::to_string(static_cast<FirmwareError>(kLast + 1)), "unknown firmware error");
+}
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_codes_documented)};
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
