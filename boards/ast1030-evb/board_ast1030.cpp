@@ -39,6 +39,20 @@ void uart_put(uint8_t b) {
   reg(0x00) = b;
 }
 
+// Aspeed timer 1 at 0x7E782000 with the 1 MHz external clock (QEMU hw/timer/aspeed_timer.c):
+// 0x00 counter (down), 0x04 reload, 0x30 control (timer 1: bit0 enable, bit1 external
+// clock; on the AST2600/AST1030 a write sets bits and 0x3C clears them). Wraps every 71 min.
+namespace {
+volatile uint32_t& timer_reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(0x7E782000u + off); }
+}  // namespace
+const uint32_t kTimerHz = 1000000u;
+void timer_init() {
+  timer_reg(0x3C) = 0xF;         // timer 1 off
+  timer_reg(0x04) = 0xFFFFFFFFu; // reload
+  timer_reg(0x30) = 0x3;         // enable, external 1 MHz clock, no interrupt
+}
+uint32_t timer_count() { return ~timer_reg(0x00); }  // as an up-counter
+
 bool uart_try_get(uint8_t* b) {
   if ((reg(0x14) & kLsrDataReady) == 0) return false;
   *b = static_cast<uint8_t>(reg(0x00) & 0xFF);

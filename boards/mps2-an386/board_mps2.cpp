@@ -32,6 +32,20 @@ void uart_put(uint8_t b) {
   reg(0x00) = b;
 }
 
+// CMSDK APB timer 0 at 0x40000000 (QEMU: clocked by the 25 MHz system clock): a 32-bit
+// down-counter, 0x00 CTRL (bit0 enable), 0x04 VALUE, 0x08 RELOAD. Wraps every 171 s.
+namespace {
+volatile uint32_t& timer_reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(0x40000000u + off); }
+}  // namespace
+const uint32_t kTimerHz = 25000000u;
+void timer_init() {
+  timer_reg(0x00) = 0;
+  timer_reg(0x08) = 0xFFFFFFFFu;
+  timer_reg(0x04) = 0xFFFFFFFFu;
+  timer_reg(0x00) = 1;  // enable, internal clock, no interrupt
+}
+uint32_t timer_count() { return ~timer_reg(0x04); }  // as an up-counter
+
 bool uart_try_get(uint8_t* b) {
   if ((reg(0x04) & kStateRxFull) == 0) return false;
   *b = static_cast<uint8_t>(reg(0x00) & 0xFF);

@@ -22,6 +22,8 @@ enum Op : uint32_t {
   kSysTime = 0x11,
   kSysGetCmdline = 0x15,
   kSysExitExtended = 0x20,
+  kSysElapsed = 0x30,
+  kSysTickFreq = 0x31,
 };
 constexpr uint32_t kAdpStoppedApplicationExit = 0x20026;
 
@@ -64,6 +66,15 @@ long flen(int fh) {
 void write0(const char* s) { (void)call(kSysWrite0, s); }
 uint32_t time_s() { return call(kSysTime, nullptr); }
 uint32_t clock_cs() { return call(kSysClock, nullptr); }
+
+uint64_t elapsed_ns() {
+  uint32_t block[2] = {0, 0};
+  if (call(kSysElapsed, block) != 0) return 0;
+  const uint32_t freq = call(kSysTickFreq, nullptr);
+  const uint64_t t = uint64_t{block[1]} << 32 | block[0];
+  if (freq == 0 || freq == 0xFFFFFFFFu) return 0;
+  return (t / freq) * 1000000000ull + ((t % freq) * 1000000000ull) / freq;
+}
 
 bool get_cmdline(char* buf, size_t cap) {
   if (cap == 0) return false;

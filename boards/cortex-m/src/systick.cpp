@@ -1,10 +1,9 @@
 // Monotonic time from SysTick. QEMU models SysTick on its virtual clock; with CLKSOURCE = 1
 // it counts at the CPU clock the machine declares (mps2-an386: 25 MHz, AST1030: 200 MHz).
 //
-// The 24-bit counter's period is chosen as mhz * 2^k ticks (the largest that fits in 24
-// bits), i.e. exactly 2^k microseconds, and the wrap interrupt counts periods. Microseconds
-// are then wraps << k plus one 32-bit division, which keeps monotonic_us() cheap enough to be
-// called around every request (no 64-bit division on the M4).
+// The 24-bit counter's period is mhz * 2^k ticks (the largest that fits in 24 bits) and the
+// wrap interrupt counts periods. Used for instruction-accurate figures under -icount; the
+// board's monotonic_us() comes from a 32-bit timer instead (see micros() in cortex_m.h).
 #include <stdint.h>
 
 #include "locus/boards/cortex_m.h"
@@ -21,7 +20,6 @@ constexpr uint32_t kMaxPeriod = 1u << 24;
 volatile uint32_t g_wraps = 0;
 uint32_t g_period = kMaxPeriod;  // ticks per SysTick period
 uint32_t g_mhz = 1;              // ticks per microsecond
-uint32_t g_period_log2_us = 0;   // period = 2^k microseconds
 
 // A consistent (periods, ticks into the period) pair. With interrupts masked, a wrap that
 // happened but was not counted yet shows up as a pending SysTick; the counter value read
@@ -59,7 +57,6 @@ void systick_start() {
   }
   uint32_t k = 0;
   while ((uint64_t{g_mhz} << (k + 1)) <= kMaxPeriod) ++k;
-  g_period_log2_us = k;
   g_period = g_mhz << k;
   *kSystCsr = 0;
   *kSystRvr = g_period - 1;
@@ -72,18 +69,44 @@ void systick_start() {
   *kIcsr = kPendStClr;
   g_wraps = 0;
   *kSystCsr = 0x7;  // ENABLE | TICKINT | CLKSOURCE
+  port::timer_init();
+}
+
+namespace {
+uint32_t g_timer_last = 0;
+uint32_t g_timer_rem = 0;  // ticks not yet converted into a whole microsecond
+uint64_t g_timer_us = 0;
+bool g_timer_started = false;
+}  // namespace
+
+// 32-bit arithmetic only: delta / mhz and delta % mhz are single UDIV/MLS instructions.
+uint64_t micros() {
+  uint32_t primask;
+  __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
+  const uint32_t mhz = port::kTimerHz / 1000000u;
+  const uint32_t now = port::timer_count();
+  if (!g_timer_started) {
+    g_timer_last = now;
+    g_timer_started = true;
+  }
+  const uint32_t delta = now - g_timer_last;
+  g_timer_last = now;
+  uint32_t add = delta / mhz;
+  g_timer_rem += delta % mhz;
+  if (g_timer_rem >= mhz) {
+    g_timer_rem -= mhz;
+    ++add;
+  }
+  g_timer_us += add;
+  const uint64_t us = g_timer_us;
+  __asm volatile("msr primask, %0" ::"r"(primask) : "memory");
+  return us;
 }
 
 uint64_t ticks() {
   uint32_t w, e;
   snapshot(&w, &e);
   return uint64_t{w} * g_period + e;
-}
-
-uint64_t micros() {
-  uint32_t w, e;
-  snapshot(&w, &e);
-  return (uint64_t{w} << g_period_log2_us) + e / g_mhz;
 }
 
 uint64_t ticks_to_ns(uint64_t t) {

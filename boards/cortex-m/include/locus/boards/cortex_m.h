@@ -23,9 +23,14 @@ void uart_init();
 void uart_put(uint8_t b);
 // Non-blocking read: true and *b if a byte was waiting.
 bool uart_try_get(uint8_t* b);
+// A free-running 32-bit timer for monotonic time (wraps after minutes, not milliseconds):
+// started once from reset, read as an up-counter at kTimerHz (a whole number of MHz).
+extern const uint32_t kTimerHz;
+void timer_init();
+uint32_t timer_count();
 }  // namespace port
 
-// ---- SysTick time -------------------------------------------------------------------
+// ---- SysTick time (instruction-accurate under -icount; benches and tests) -------------
 // Starts SysTick from the CPU clock with its wrap interrupt (done by the reset handler).
 void systick_start();
 // CPU clock ticks since systick_start(), 64-bit, never wraps in practice.
@@ -34,7 +39,11 @@ uint64_t ticks();
 // clock advances 1 ns per guest instruction, so a difference of two readings is an
 // instruction count (resolution 1e9 / kCpuHz instructions).
 uint64_t ticks_to_ns(uint64_t t);
-// Microseconds since start, cheap (no 64-bit division): board::monotonic_us().
+// Microseconds since start from the board's 32-bit timer (port::timer_count), extended in
+// software: board::monotonic_us(). Must be called at least once per timer wrap (minutes);
+// the firmware's main loop calls it every few milliseconds. SysTick is not used for this:
+// its 24-bit counter wraps every 84 ms at 200 MHz, and when the host deschedules QEMU for
+// longer than that, wrap interrupts coalesce and time would be lost.
 uint64_t micros();
 
 // ---- semihosting (ARM semihosting v2 via BKPT 0xAB; QEMU -semihosting-config enable=on) -----
@@ -50,6 +59,7 @@ long flen(int fh);                              // -1 on error
 void write0(const char* s);                     // to QEMU's semihosting console
 uint32_t time_s();                              // host wall clock (SYS_TIME)
 uint32_t clock_cs();                            // centiseconds since start (SYS_CLOCK)
+uint64_t elapsed_ns();                          // host elapsed time (SYS_ELAPSED), 0 if unsupported
 // Fills buf with the command line (QEMU: -semihosting-config ...,arg=... or -kernel + -append).
 bool get_cmdline(char* buf, size_t cap);
 // Ends the emulation with the given exit status (SYS_EXIT_EXTENDED, ApplicationExit).
