@@ -1,0 +1,275 @@
+// On-target license enforcement: the unchanged firmware core with this QEMU board, driven
+// through Core::handle() (the same entry the UART path uses), one case per rule of DESIGN §5:
+// signature, UEID, nonce (single use), counter, FWID, mode, lease bounds, lease expiry on the
+// board's own timer, and "every error returns the board to RESTRICTED". The exit status is
+// the number of failed cases.
+#include <string.h>
+
+#include "locus/boards/cortex_m.h"
+#include "locus/crypto/cbor.h"
+#include "locus/crypto/cose.h"
+#include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
+#include "locus/firmware/errors.h"
+#include "locus/protocol/claims.h"
+#include "locus/protocol/frame.h"
+#include "locus/protocol/messages.h"
+#include "runner.h"
+
+namespace proto = locus::protocol;
+namespace crypto = locus::crypto;
+namespace fw = locus::firmware;
+using locus::ByteSpan;
+using locus::MutByteSpan;
+using locus::target::TestState;
+
+namespace {
+
+fw::Core g_core;
+crypto::P256PrivateKey g_vkey, g_other_key;
+crypto::P256PublicKey g_vpub, g_other_pub;
+proto::Ueid g_ueid{};
+proto::Fwid g_fwid{};
+uint64_t g_counter = 0;  // last counter this run used
+uint8_t g_req[1024];
+uint8_t g_resp[proto::kMaxPayload];
+uint8_t g_nonce[32];
+uint8_t g_nonce_seq = 0;
+
+struct Reply {
+  uint8_t type = 0;
+  uint16_t error = 0;
+  ByteSpan body;
+};
+
+template <typename T>
+Reply call(const T& body) {
+  Reply r;
+  uint8_t item[640];
+  locus::cbor::Encoder e(item, sizeof(item));
+  if (!proto::encode_body(e, body).ok()) return r;
+  const locus::Result<size_t> n = e.finish();
+  size_t len = 0;
+  if (!n.ok() || !proto::encode_envelope(T::kType, 7, ByteSpan(item, n.value()), MutByteSpan(g_req, sizeof(g_req)), &len).ok()) {
+    return r;
+  }
+  uint8_t rev = 0;
+  size_t out = 0;
+  g_core.handle(proto::kRevMessage, ByteSpan(g_req, len), &rev, MutByteSpan(g_resp, sizeof(g_resp)), &out);
+  proto::Envelope env;
+  if (!proto::decode_envelope(ByteSpan(g_resp, out), &env).ok()) return r;
+  r.type = env.type;
+  r.body = env.body;
+  if (env.type == proto::kMsgError) {
+    proto::ErrorResponse er;
+    if (proto::decode_body(env.body, &er).ok()) r.error = er.code;
+  }
+  return r;
+}
+
+bool fresh_evidence() {
+  for (uint8_t i = 0; i < sizeof(g_nonce); ++i) g_nonce[i] = static_cast<uint8_t>(g_nonce_seq * 17 + i);
+  ++g_nonce_seq;
+  proto::GetEvidenceRequest req;
+  req.nonce = ByteSpan(g_nonce);
+  return call(req).type == proto::response_type(proto::kMsgGetEvidence);
+}
+
+struct LicenseFields {
+  proto::Ueid ueid;
+  const uint8_t* nonce;
+  uint64_t counter;
+  uint8_t mode;
+  uint32_t lease_s;
+  proto::Fwid fwid;
+  const crypto::P256PrivateKey* key;
+};
+
+LicenseFields good_fields() {
+  return LicenseFields{g_ueid, g_nonce, g_counter + 1, proto::kModeFull, 60, g_fwid, &g_vkey};
+}
+
+Reply apply(const LicenseFields& f, bool flip_signature = false) {
+  static uint8_t payload[256], lic[512];
+  size_t plen = 0, llen = 0;
+  // Encoded here, not with proto::encode_license (which refuses a bad mode or lease), so
+  // that the firmware's own checks are what is tested. Keys in deterministic order.
+  locus::cbor::Encoder e(payload, sizeof(payload));
+  e.map(7);
+  e.uint(1).bytes(ByteSpan(f.ueid.data(), f.ueid.size()));
+  e.uint(2).bytes(ByteSpan(f.nonce, sizeof(g_nonce)));
+  e.uint(3).uint(f.counter);
+  e.uint(4).uint(f.mode);
+  e.uint(5).uint(f.lease_s);
+  e.uint(6).text("qemu");
+  e.uint(7).bytes(ByteSpan(f.fwid.data(), f.fwid.size()));
+  const locus::Result<size_t> pn = e.finish();
+  locus::cose::Sign1Options opt;
+  Reply bad;
+  if (!pn.ok()) return bad;
+  plen = pn.value();
+  if (!locus::cose::sign1_es256(*f.key, ByteSpan(payload, plen), opt, MutByteSpan(lic, sizeof(lic)), &llen).ok()) {
+    return bad;
+  }
+  if (flip_signature) lic[llen - 1] ^= 0x01;
+  proto::ApplyLicenseRequest req;
+  req.cose_sign1 = ByteSpan(lic, llen);
+  return call(req);
+}
+
+uint16_t code(fw::FirmwareError e) { return locus::Status(e).code(); }
+
+// Grants FULL with a good license (helper for the cases that start from FULL).
+bool make_full(uint32_t lease_s = 60) {
+  if (!fresh_evidence()) return false;
+  LicenseFields f = good_fields();
+  f.lease_s = lease_s;
+  const Reply r = apply(f);
+  if (r.type != proto::response_type(proto::kMsgApplyLicense)) return false;
+  g_counter = f.counter;
+  return g_core.is_full();
+}
+
+// A license signed by the installed verifier key, for this UEID, the latest evidence nonce,
+// a higher counter and this FWID switches the board to FULL and stores the counter.
+void accepts_valid_license(TestState& st) {
+  LOCUS_CHECK(st, make_full());
+  LOCUS_CHECK(st, g_core.state().license_counter == g_counter);
+  LOCUS_CHECK(st, g_core.lease_remaining_ms() > 50000);
+}
+
+// The same license again (its nonce is consumed): refused with kLicenseNoEvidence, and the
+// error drops the board from FULL to RESTRICTED.
+void nonce_single_use_and_fail_closed(TestState& st) {
+  LOCUS_CHECK(st, make_full());
+  LicenseFields f = good_fields();
+  f.counter = g_counter + 5;
+  const Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseNoEvidence));
+  LOCUS_CHECK(st, !g_core.is_full());
+}
+
+// A license for an older evidence nonce: kLicenseWrongNonce.
+void wrong_nonce(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  uint8_t old_nonce[32];
+  memcpy(old_nonce, g_nonce, sizeof(old_nonce));
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.nonce = old_nonce;
+  const Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongNonce));
+  LOCUS_CHECK(st, !g_core.is_full());
+}
+
+// A counter equal to the last accepted one: kLicenseStaleCounter.
+void stale_counter(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.counter = g_core.state().license_counter;
+  const Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseStaleCounter));
+}
+
+// A license for another device (UEID differs in one bit): kLicenseWrongUeid.
+void wrong_ueid(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.ueid[32] ^= 0x01;
+  const Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongUeid));
+}
+
+// A license naming other firmware: kLicenseWrongFwid.
+void wrong_fwid(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.fwid[0] ^= 0x80;
+  const Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongFwid));
+}
+
+// Signed by another key, or with one signature bit flipped: kLicenseSignature.
+void bad_signature(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.key = &g_other_key;
+  Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
+  r = apply(good_fields(), /*flip_signature=*/true);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
+  LOCUS_CHECK(st, !g_core.is_full());
+}
+
+// Mode RESTRICTED (1) is not a grant: kLicenseBadMode; lease 0 and 86401 s: kLicenseBadLease.
+void bad_mode_and_lease(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.mode = proto::kModeRestricted;
+  Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseBadMode));
+  for (uint32_t lease : {0u, 86401u}) {
+    LOCUS_CHECK(st, fresh_evidence());
+    f = good_fields();
+    f.lease_s = lease;
+    r = apply(f);
+    LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseBadLease));
+  }
+}
+
+// A 1 s lease: FULL at once, still FULL after 0.5 s, RESTRICTED (by the core's own poll on
+// the board timer) after 1.1 s.
+void lease_expires_on_board_timer(TestState& st) {
+  LOCUS_CHECK(st, make_full(1));
+  const uint64_t t0 = locus::board::monotonic_us();
+  while (locus::board::monotonic_us() - t0 < 500000u) {
+  }
+  g_core.poll();
+  LOCUS_CHECK(st, g_core.is_full());
+  while (locus::board::monotonic_us() - t0 < 1100000u) {
+  }
+  g_core.poll();
+  LOCUS_CHECK(st, !g_core.is_full());
+  LOCUS_CHECK(st, locus::cm::g_interconnect_line == 0x3C);
+}
+
+const locus::target::TestCase kCases[] = {
+    {"accepts_valid_license", accepts_valid_license},
+    {"nonce_single_use_and_fail_closed", nonce_single_use_and_fail_closed},
+    {"wrong_nonce", wrong_nonce},
+    {"stale_counter", stale_counter},
+    {"wrong_ueid", wrong_ueid},
+    {"wrong_fwid", wrong_fwid},
+    {"bad_signature", bad_signature},
+    {"bad_mode_and_lease", bad_mode_and_lease},
+    {"lease_expires_on_board_timer", lease_expires_on_board_timer},
+};
+
+bool derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
+  return crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
+                                 ByteSpan(reinterpret_cast<const uint8_t*>("qemu-license"), 12), k).ok() &&
+         crypto::p256_public_key(*k, pub).ok();
+}
+
+}  // namespace
+
+int main() {
+  locus::cm::uart_write("locus on-target license tests on ");
+  locus::cm::uart_write(locus::cm::port::kHwModel);
+  locus::cm::uart_write("\r\n");
+  if (!g_core.boot(locus::cm::port::kHwModel).ok() || !derive("verifier", &g_vkey, &g_vpub) ||
+      !derive("someone else", &g_other_key, &g_other_pub)) {
+    locus::cm::uart_write("set-up failed\r\n");
+    return 100;
+  }
+  // The verifier key persists in the storage file: install it when the store has none.
+  if (!g_core.state().has_verifier_key) {
+    proto::InstallVerifierKeyRequest ik;
+    ik.key = g_vpub.q;
+    if (call(ik).type != proto::response_type(proto::kMsgInstallVerifierKey)) return 101;
+  }
+  memcpy(g_ueid.data(), g_core.identity().ueid, g_ueid.size());
+  memcpy(g_fwid.data(), g_core.identity().fwid, g_fwid.size());
+  g_counter = g_core.state().license_counter;
+  return locus::target::run_tests("license", kCases, sizeof(kCases) / sizeof(kCases[0]));
+}
