@@ -1,0 +1,411 @@
+// Verifier appraisal tests (in process, real crypto, real SQLite): the happy path and each
+// negative with its specific reason, including one flipped byte anywhere in a token.
+#include <sys/stat.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "locus/audit/audit.h"
+#include "locus/common/testproc.h"
+#include "locus/crypto/cose.h"
+#include "locus/protocol/claims.h"
+#include "locus/registry/registry.h"
+#include "locus/verifier/policy.h"
+#include "locus/verifier/service.h"
+#include "locus/verifier/verifier.h"
+#include "sim_device.h"
+
+// cmocka last: it defines macros (fail) that clash with the C++ library.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+using namespace locus;
+using json = nlohmann::json;
+
+namespace {
+
+std::string g_dir;
+int g_n = 0;
+simdev::Ca g_ca, g_other_ca;
+simdev::Device g_dev, g_dev2, g_low_svn, g_bad_fw, g_tcb_mismatch;
+
+const uint8_t kFw = 0xA5;
+
+std::string policy_text(const std::string& extra = "", bool allow_debug = true) {
+  return "verifier_id = \"unit\"\nlease_s = 600\nnonce_ttl_s = 60\n"
+         "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" + std::string(64, 'a').replace(0, 64, host::hex_encode(std::array<uint8_t, 32>{})) +
+         "\", \"" + host::hex_encode(g_dev.fwid) + "\"]\nmin_svn = 2\nallow_debug = " + (allow_debug ? "true" : "false") + "\n"
+         "[site.sg-1]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\n"
+         "[site.sg-lm]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\nlandmarks = [\"lm-1\", \"lm-2\"]\n" + extra;
+}
+
+struct Env {
+  std::string dir;
+  std::unique_ptr<registry::Registry> reg;
+  std::unique_ptr<audit::AuditLog> log;
+  std::unique_ptr<verifier::Verifier> v;
+  crypto::P256PublicKey license_pub;
+  verifier::VerifierKeys keys;
+
+  void start(const std::string& policy) {
+    auto p = verifier::parse_policy(policy, dir + "/policy.toml");
+    assert_true(p.ok());
+    auto vv = verifier::Verifier::create(p.take(), reg.get(), log.get(), keys);
+    assert_true(vv.ok());
+    v = vv.take();
+  }
+  void enroll(const simdev::Device& d, const std::string& site = "sg-1", const std::string& hwmodel = "locus-host-sim") {
+    registry::Device r;
+    r.ueid = d.ueid;
+    r.site = site;
+    r.host = "h1";
+    r.hwmodel = hwmodel;
+    r.devid_cert = d.devid_cert;
+    r.serial_hex = d.serial_hex;
+    assert_true(reg->add_device(r).ok());
+  }
+  host::Bytes nonce(const simdev::Device& d) {
+    auto n = v->issue_nonce(d.ueid);
+    assert_true(n.ok());
+    return n.value().nonce;
+  }
+  verifier::AttestResult attest(const simdev::Device& d, const host::Bytes& nonce, const host::Bytes& evidence) {
+    verifier::AttestRequest r;
+    r.ueid = d.ueid;
+    r.nonce = nonce;
+    r.evidence = evidence;
+    return v->attest(r);
+  }
+};
+
+std::unique_ptr<Env> make_env(const std::string& policy = "") {
+  auto e = std::make_unique<Env>();
+  e->dir = g_dir + "/e" + std::to_string(g_n++);
+  assert_int_equal(mkdir(e->dir.c_str(), 0700), 0);
+  e->reg = registry::open_sqlite(e->dir + "/r.db").take();
+  e->log = std::make_unique<audit::AuditLog>(e->dir + "/r.db.audit.jsonl", e->reg.get());
+  e->keys.root = verifier::parse_cert(g_ca.der).value();
+  (void)crypto::p256_derive_key(simdev::bytes_of("license"), simdev::bytes_of("lk"), &e->keys.license_key);
+  (void)crypto::p256_public_key(e->keys.license_key, &e->license_pub);
+  e->start(policy.empty() ? policy_text() : policy);
+  return e;
+}
+
+// The failed check with this name, or nullptr.
+const verifier::Check* failed(const verifier::AttestResult& r, const char* name) {
+  for (const auto& c : r.checks)
+    if (!c.pass && c.name == name) return &c;
+  return nullptr;
+}
+
+void expect_refused(const verifier::AttestResult& r, const char* check, const char* reason_part) {
+  assert_false(r.affirming);
+  assert_true(r.license.empty());
+  assert_string_equal(r.decision["status"].get<std::string>().c_str(), "contraindicated");
+  const verifier::Check* c = failed(r, check);
+  if (!c) fail_msg("expected check '%s' to fail; first failure: %s", check, r.first_failure().c_str());
+  if (!strstr(c->reason.c_str(), reason_part))
+    fail_msg("check '%s' reason '%s' lacks '%s'", check, c->reason.c_str(), reason_part);
+}
+
+int setup_all(void**) {
+  // ~900 appraisals, each with fsync'd SQLite transactions and audit appends: run them on
+  // tmpfs when there is one (durability is not what this test is about).
+  if (host::file_exists("/dev/shm")) setenv("TMPDIR", "/dev/shm", 1);
+  g_dir = host::test::make_temp_dir("locus-appraisal-");
+  g_ca = simdev::make_ca("root-1");
+  g_other_ca = simdev::make_ca("root-2");
+  g_dev = simdev::make_device(g_ca, "dev-1", kFw, 3);
+  g_dev2 = simdev::make_device(g_ca, "dev-2", kFw, 3);
+  g_low_svn = simdev::make_device(g_ca, "dev-3", kFw, 1);
+  g_bad_fw = simdev::make_device(g_ca, "dev-4", 0x5A, 3);
+  std::array<uint8_t, 32> other{};
+  other.fill(0x77);
+  g_tcb_mismatch = simdev::make_device(g_ca, "dev-5", kFw, 3, &other);
+  return 0;
+}
+
+int teardown_all(void**) {
+  host::test::remove_tree(g_dir);
+  return 0;
+}
+
+// Happy path: registered device, fresh nonce, good firmware -> affirming, a license that
+// verifies with the license key and carries ueid/nonce/counter/lease/site/fwid; one decision
+// row and one audit record; the next attestation gets counter 2.
+void test_affirming(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  auto r = e->attest(g_dev, n, simdev::evidence(g_dev, n));
+  if (!r.affirming) fail_msg("refused: %s", r.first_failure().c_str());
+  assert_string_equal(r.decision["status"].get<std::string>().c_str(), "affirming");
+  assert_string_equal(r.decision["eat_profile"].get<std::string>().c_str(), verifier::kEarProfile);
+  assert_int_equal(r.license_counter, 1);
+  cose::Sign1View view;
+  assert_true(cose::sign1_decode(r.license, &view).ok());
+  assert_true(cose::sign1_verify_es256(view, e->license_pub).ok());
+  protocol::License lic;
+  assert_true(protocol::decode_license(view.payload, &lic).ok());
+  assert_memory_equal(lic.ueid.data(), g_dev.ueid.data(), 33);
+  assert_int_equal(lic.nonce.size, n.size());
+  assert_memory_equal(lic.nonce.data, n.data(), n.size());
+  assert_int_equal(lic.counter, 1);
+  assert_int_equal(lic.mode, protocol::kModeFull);
+  assert_int_equal(lic.lease_s, 600);
+  assert_int_equal(lic.site.size, 4);
+  assert_memory_equal(lic.fwid.data(), g_dev.fwid.data(), 32);
+  host::Bytes n2 = e->nonce(g_dev);
+  auto r2 = e->attest(g_dev, n2, simdev::evidence(g_dev, n2));
+  assert_true(r2.affirming);
+  assert_int_equal(r2.license_counter, 2);
+  assert_int_equal(static_cast<int>(e->reg->list_decisions(-1).value().size()), 2);
+  auto v = audit::verify_log(e->log->path(), nullptr);
+  assert_true(v.ok);
+  assert_int_equal(v.records, 2);
+}
+
+// A UEID that was never enrolled: no nonce is issued, and evidence is refused "unknown device".
+void test_unknown_device(void**) {
+  auto e = make_env();
+  assert_false(e->v->issue_nonce(g_dev.ueid).ok());
+  host::Bytes n(32, 9);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "device", "unknown device");
+}
+
+// Revoked by UEID: refused with "revoked (by UEID)" and an audit record of the revocation.
+void test_revoked_ueid(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  assert_true(e->v->revoke_ueid(g_dev.ueid, "stolen").ok());
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "revocation", "by UEID");
+}
+
+// Revoked by DeviceID certificate serial: refused naming the serial.
+void test_revoked_serial(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  assert_true(e->v->revoke_serial(g_dev.serial_hex, "key compromise").ok());
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "revocation", "serial");
+}
+
+// A nonce the verifier never issued: "nonce unknown".
+void test_wrong_nonce(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n(32, 0x42);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "nonce", "unknown");
+}
+
+// A nonce past its expiry: "nonce expired".
+void test_stale_nonce(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n(32, 0x43);
+  assert_true(e->reg->put_nonce(n, g_dev.ueid, host::unix_time() - 1).ok());
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "nonce", "expired");
+}
+
+// The same nonce twice: the first is affirmed, the replay refused "already used".
+void test_reused_nonce(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  host::Bytes ev = simdev::evidence(g_dev, n);
+  assert_true(e->attest(g_dev, n, ev).affirming);
+  expect_refused(e->attest(g_dev, n, ev), "nonce", "already used");
+}
+
+// A nonce issued to device 2 used by device 1: "issued to another device".
+void test_nonce_other_device(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  e->enroll(g_dev2);
+  host::Bytes n = e->nonce(g_dev2);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "nonce", "another device");
+}
+
+// Evidence signed over another nonce than the one presented: eat_nonce check fails.
+void test_claim_nonce_mismatch(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  host::Bytes other(32, 0x44);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, other)), "nonce_claim", "differs");
+}
+
+// SVN 1 with min_svn 2: "SVN 1 below minimum 2".
+void test_svn_below_min(void**) {
+  auto e = make_env();
+  e->enroll(g_low_svn);
+  host::Bytes n = e->nonce(g_low_svn);
+  expect_refused(e->attest(g_low_svn, n, simdev::evidence(g_low_svn, n)), "svn", "below minimum");
+}
+
+// A firmware measurement that is not a reference value: "unknown FWID".
+void test_unknown_fwid(void**) {
+  auto e = make_env();
+  e->enroll(g_bad_fw);
+  host::Bytes n = e->nonce(g_bad_fw);
+  expect_refused(e->attest(g_bad_fw, n, simdev::evidence(g_bad_fw, n)), "fwid", "unknown FWID");
+}
+
+// Claims whose fwid differs from the Alias certificate's TcbInfo: tcbinfo check fails.
+void test_tcbinfo_mismatch(void**) {
+  auto e = make_env();
+  e->enroll(g_tcb_mismatch);
+  host::Bytes n = e->nonce(g_tcb_mismatch);
+  expect_refused(e->attest(g_tcb_mismatch, n, simdev::evidence(g_tcb_mismatch, n)), "tcbinfo", "differs");
+}
+
+// A device registered with a DeviceID certificate from another root: chain check fails.
+void test_wrong_root(void**) {
+  auto e = make_env();
+  simdev::Device foreign = simdev::make_device(g_other_ca, "dev-9", kFw, 3);
+  e->enroll(foreign);
+  host::Bytes n = e->nonce(foreign);
+  expect_refused(e->attest(foreign, n, simdev::evidence(foreign, n)), "chain", "manufacturer root");
+}
+
+// Evidence of device 2 presented under device 1's UEID: chain (Alias not issued by the
+// registered DeviceID key) fails.
+void test_evidence_of_other_device(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  e->enroll(g_dev2);
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev2, n)), "chain", "DeviceID");
+}
+
+// Registry hwmodel differs from the claim: hwmodel check fails.
+void test_hwmodel_mismatch(void**) {
+  auto e = make_env();
+  e->enroll(g_dev, "sg-1", "other-model");
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "hwmodel", "differs from the registry");
+}
+
+// dbgstat 0 (debug enabled) where the policy does not allow debug: refused.
+void test_debug_not_allowed(void**) {
+  auto e = make_env(policy_text("", false));
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "dbgstat", "debug enabled");
+}
+
+// A device assigned to a site the policy does not know: "site ... is not in the policy".
+void test_wrong_site(void**) {
+  auto e = make_env();
+  e->enroll(g_dev, "nowhere");
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "site", "not in the policy");
+}
+
+// A site that requires landmarks, with no landmark trust list configured: fail closed with
+// "location appraisal unavailable", never approve.
+void test_location_unavailable(void**) {
+  auto e = make_env();
+  e->enroll(g_dev, "sg-lm");
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "location", "location appraisal unavailable");
+}
+
+// TPM required by policy but no TPM appraisal: refused.
+void test_tpm_required(void**) {
+  auto e = make_env(policy_text("[tpm]\nrequired = true\npcrs = [0, 7]\n"));
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "tpm", "unavailable");
+}
+
+// One flipped byte anywhere in a real evidence token: every single flip is refused.
+void test_every_byte_flip(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n0 = e->nonce(g_dev);
+  host::Bytes good = simdev::evidence(g_dev, n0);
+  size_t refused = 0;
+  for (size_t i = 0; i < good.size(); i++) {
+    host::Bytes n = e->nonce(g_dev);
+    // The token must carry this nonce: re-sign for it, then flip byte i.
+    host::Bytes ev = simdev::evidence(g_dev, n);
+    assert_int_equal(ev.size(), good.size());
+    ev[i] ^= 0x01;
+    auto r = e->attest(g_dev, n, ev);
+    if (r.affirming) fail_msg("flipping bit 0 of byte %zu of %zu was accepted", i, ev.size());
+    refused++;
+  }
+  assert_int_equal(refused, good.size());
+  // And the unmodified token is still accepted (the loop did not pass by accident).
+  host::Bytes n = e->nonce(g_dev);
+  assert_true(e->attest(g_dev, n, simdev::evidence(g_dev, n)).affirming);
+}
+
+// Counters keep increasing after the verifier and registry are re-created on the same DB.
+void test_counter_across_restart(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n = e->nonce(g_dev);
+  assert_int_equal(e->attest(g_dev, n, simdev::evidence(g_dev, n)).license_counter, 1);
+  host::Bytes pending = e->nonce(g_dev);  // issued before the "restart"
+  e->v.reset();
+  e->log.reset();
+  e->reg = registry::open_sqlite(e->dir + "/r.db").take();
+  e->log = std::make_unique<audit::AuditLog>(e->dir + "/r.db.audit.jsonl", e->reg.get());
+  e->start(policy_text());
+  auto r = e->attest(g_dev, pending, simdev::evidence(g_dev, pending));
+  assert_true(r.affirming);
+  assert_int_equal(r.license_counter, 2);
+}
+
+// HTTP handlers without a socket: malformed bodies get 400 with a specific error; unknown
+// devices 404; an attestation with garbage evidence is a 200 "contraindicated" decision.
+void test_http_handlers(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  verifier::HttpService svc(e->v.get());
+  std::string out;
+  assert_int_equal(svc.handle_nonce("not json", &out), 400);
+  assert_int_equal(svc.handle_nonce(R"({"ueid":"zz"})", &out), 400);
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev2.ueid)}}.dump(), &out), 404);
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev.ueid)}}.dump(), &out), 200);
+  json nj = json::parse(out);
+  assert_int_equal(nj["expires_in_s"].get<int>(), 60);
+  assert_int_equal(svc.handle_attest(R"({"ueid":"00"})", &out), 400);
+  assert_int_equal(svc.handle_attest(json{{"ueid", host::hex_encode(g_dev.ueid)}, {"nonce", "!!"}, {"evidence", "AAAA"}}.dump(), &out), 400);
+  assert_int_equal(svc.handle_attest(json{{"ueid", host::hex_encode(g_dev.ueid)}, {"nonce", nj["nonce"]}, {"evidence", "AAAA"}}.dump(), &out), 200);
+  json aj = json::parse(out);
+  assert_string_equal(aj["decision"]["status"].get<std::string>().c_str(), "contraindicated");
+  assert_true(aj["license"].is_null());
+  assert_int_equal(svc.handle_required(host::hex_encode(g_dev.ueid), &out), 200);
+  assert_string_equal(json::parse(out)["site"].get<std::string>().c_str(), "sg-1");
+  assert_int_equal(svc.handle_quote_policy("00", &out), 400);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_affirming),           cmocka_unit_test(test_unknown_device),
+      cmocka_unit_test(test_revoked_ueid),        cmocka_unit_test(test_revoked_serial),
+      cmocka_unit_test(test_wrong_nonce),         cmocka_unit_test(test_stale_nonce),
+      cmocka_unit_test(test_reused_nonce),        cmocka_unit_test(test_nonce_other_device),
+      cmocka_unit_test(test_claim_nonce_mismatch), cmocka_unit_test(test_svn_below_min),
+      cmocka_unit_test(test_unknown_fwid),        cmocka_unit_test(test_tcbinfo_mismatch),
+      cmocka_unit_test(test_wrong_root),          cmocka_unit_test(test_evidence_of_other_device),
+      cmocka_unit_test(test_hwmodel_mismatch),    cmocka_unit_test(test_debug_not_allowed),
+      cmocka_unit_test(test_wrong_site),          cmocka_unit_test(test_location_unavailable),
+      cmocka_unit_test(test_tpm_required),        cmocka_unit_test(test_every_byte_flip),
+      cmocka_unit_test(test_counter_across_restart), cmocka_unit_test(test_http_handlers),
+  };
+  return cmocka_run_group_tests(tests, setup_all, teardown_all);
+}
