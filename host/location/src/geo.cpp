@@ -117,6 +117,32 @@ GeoPoint to_geo(const Vec3& v) {
   return {std::atan2(n.z, std::hypot(n.x, n.y)) / kDeg, std::atan2(n.y, n.x) / kDeg};
 }
 
+GeoPoint destination(const GeoPoint& p, double d_km, double bearing) {
+  const double la = p.lat_deg * kDeg, lo = p.lon_deg * kDeg, a = d_km / kEarthRadiusKm;
+  const double la2 = std::asin(clamp1(std::sin(la) * std::cos(a) + std::cos(la) * std::sin(a) * std::cos(bearing)));
+  const double lo2 = lo + std::atan2(std::sin(bearing) * std::sin(a) * std::cos(la), std::cos(a) - std::sin(la) * std::sin(la2));
+  GeoPoint g{la2 / kDeg, lo2 / kDeg};
+  g.lon_deg = std::remainder(g.lon_deg, 360.0);
+  return g;
+}
+
+std::vector<GeoPoint> geodesic(const GeoPoint& a, const GeoPoint& b, size_t n) {
+  std::vector<GeoPoint> out;
+  if (n < 2) n = 2;
+  const Vec3 va = to_vec(a), vb = to_vec(b);
+  const double om = angle(va, vb);
+  for (size_t i = 0; i < n; ++i) {
+    const double t = double(i) / double(n - 1);
+    if (om < 1e-12) {
+      out.push_back(a);
+      continue;
+    }
+    const double s0 = std::sin((1 - t) * om) / std::sin(om), s1 = std::sin(t * om) / std::sin(om);
+    out.push_back(to_geo(add(scale(va, s0), scale(vb, s1))));
+  }
+  return out;
+}
+
 double distance_km(const Vec3& a, const Vec3& b) { return angle(a, b) * kEarthRadiusKm; }
 double distance_km(const GeoPoint& a, const GeoPoint& b) { return distance_km(to_vec(a), to_vec(b)); }
 

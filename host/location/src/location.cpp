@@ -249,12 +249,19 @@ std::string parse_zone_list(const toml::table& t, const char* key, const std::st
 
 }  // namespace
 
-std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out) {
-  toml::table t;
+std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out,
+                              const std::string& site) {
+  toml::table root;
   try {
-    t = toml::parse(text);
+    root = toml::parse(text);
   } catch (const toml::parse_error& e) {
     return std::string("policy TOML: ") + std::string(e.description());
+  }
+  toml::table t = root;
+  if (!site.empty()) {
+    const auto* st = root["site"][site].as_table();
+    if (!st) return "policy: no [site." + site + "] table";
+    t = *st;
   }
   LocationPolicy p;
   if (auto v = t["f"].value<int64_t>()) p.f = int(*v);
@@ -264,7 +271,9 @@ std::string parse_policy_toml(const std::string& text, const std::string& base_d
   if (!(p.margin_km >= 0) || !(p.margin_fraction >= 0) || p.margin_fraction > 1) {
     return "policy: margin_km and margin_fraction must be >= 0";
   }
-  if (const auto* req = t["required_landmarks"].as_array()) {
+  const auto* req = t["required_landmarks"].as_array();
+  if (!req) req = t["landmarks"].as_array();
+  if (req) {
     for (const auto& n : *req) {
       auto s = n.value<std::string>();
       if (!s) return "policy: required_landmarks must be strings";
@@ -272,6 +281,8 @@ std::string parse_policy_toml(const std::string& text, const std::string& base_d
     }
   }
   std::string e = parse_zone_list(t, "zone", base_dir, &p.zones);
+  if (!e.empty()) return e;
+  e = parse_zone_list(t, "zones", base_dir, &p.zones);
   if (!e.empty()) return e;
   e = parse_zone_list(t, "forbidden", base_dir, &p.forbidden);
   if (!e.empty()) return e;

@@ -43,6 +43,10 @@ GeoPoint to_geo(const Vec3& v);
 // Great-circle distance on the sphere (km).
 double distance_km(const GeoPoint& a, const GeoPoint& b);
 double distance_km(const Vec3& a, const Vec3& b);
+// The point d_km from p along the initial bearing (radians, clockwise from north).
+GeoPoint destination(const GeoPoint& p, double d_km, double bearing_rad);
+// Points along the great-circle arc a..b (n >= 2 points, both ends included).
+std::vector<GeoPoint> geodesic(const GeoPoint& a, const GeoPoint& b, size_t n);
 // "1.520N 103.900E"
 std::string format_point(const GeoPoint& p);
 

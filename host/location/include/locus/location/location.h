@@ -35,8 +35,12 @@ struct LocationPolicy {
 };
 
 // Policy from TOML text (format in docs/location.md); geojson paths are relative to base_dir.
+// Zones come from [[zone]] tables or a `zones = [{...}]` array (the verifier's site format),
+// required landmarks from `required_landmarks` or `landmarks`. With `site` set, the keys are
+// read from the [site.<site>] table of a verifier policy file.
 // Returns an empty string on success, else the error.
-std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out);
+std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out,
+                              const std::string& site = "");
 
 struct DiscInfo {
   std::string landmark_id;

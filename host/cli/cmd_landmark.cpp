@@ -1,0 +1,141 @@
+// `locus landmark ...`: run a landmark timing server, make landmark keys, sign and show the
+// landmark trust list. See docs/location.md.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "locus/crypto/drbg.h"
+#include "locus/landmark/server.h"
+#include "locus/location/trustlist.h"
+
+using locus::host::HostError;
+using locus::cli::fail;
+namespace loc = locus::location;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop = true; }
+
+std::string dir_of(const std::string& path) {
+  const auto p = path.find_last_of('/');
+  return p == std::string::npos ? "." : path.substr(0, p);
+}
+
+}  // namespace
+
+void register_landmark_commands(CLI::App& app, CliContext& ctx) {
+  auto* lm = app.add_subcommand("landmark", "Landmark timing server and landmark trust list");
+  lm->require_subcommand(1);
+
+  // ---- serve ----------------------------------------------------------------------------
+  struct ServeOpts {
+    std::string config;
+    size_t max_sessions = 0;
+  };
+  auto so = std::make_shared<ServeOpts>();
+  auto* serve = lm->add_subcommand("serve", "Serve distance-bounding sessions (TCP set-up/close, UDP timed rounds)");
+  serve->add_option("--config", so->config, "Landmark config (TOML: id, lat, lon, key_file, listen, tcp_port, udp_port)")->required();
+  serve->add_option("--max-sessions", so->max_sessions, "Exit after this many sessions (0: until SIGTERM/SIGINT)");
+  serve->callback([so, &ctx]() {
+    auto text = locus::host::read_text_file(so->config, 1 << 20);
+    if (!text.ok()) fail(ctx, HostError::kIo, text.message());
+    locus::landmark::LandmarkConfig cfg;
+    std::string e = locus::landmark::parse_config_toml(text.value(), dir_of(so->config), &cfg);
+    if (!e.empty()) fail(ctx, HostError::kConfig, so->config + ": " + e);
+    locus::crypto::P256PrivateKey key;
+    std::string why;
+    if (!loc::load_private_key(cfg.key_file, &key, &why).ok()) fail(ctx, HostError::kConfig, why);
+    locus::landmark::Server server(cfg, key);
+    if (!server.start(&why).ok()) fail(ctx, HostError::kNetwork, why);
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    std::printf("listening tcp=%u udp=%u\n", unsigned(server.tcp_port()), unsigned(server.udp_port()));
+    std::fflush(stdout);
+    server.serve(&g_stop, so->max_sessions, true);
+    if (!ctx.quiet) {
+      std::fprintf(stderr, "locus landmark %s: %zu sessions ok, %zu failed\n", cfg.id.c_str(), server.sessions_ok(),
+                   server.sessions_failed());
+    }
+  });
+
+  // ---- keygen ---------------------------------------------------------------------------
+  struct KeyOpts {
+    std::string out, pub;
+  };
+  auto ko = std::make_shared<KeyOpts>();
+  auto* keygen = lm->add_subcommand("keygen", "Make a P-256 key (landmark key or trust-list signing key)");
+  keygen->add_option("--out", ko->out, "Private key file to create (PEM, mode 0600)")->required();
+  keygen->add_option("--pub", ko->pub, "Also write the public key (PEM SubjectPublicKeyInfo)");
+  keygen->callback([ko, &ctx]() {
+    locus::crypto::Drbg drbg;
+    static const uint8_t kPers[] = "locus landmark keygen";
+    locus::crypto::P256PrivateKey key;
+    locus::crypto::P256PublicKey pub;
+    if (!drbg.seed(locus::host::os_entropy, nullptr, locus::ByteSpan(kPers, sizeof kPers - 1)).ok() ||
+        !locus::crypto::p256_generate_key(drbg, &key).ok() || !locus::crypto::p256_public_key(key, &pub).ok()) {
+      fail(ctx, HostError::kInternal, "key generation failed");
+    }
+    std::string why;
+    if (!loc::write_private_key_pem(ko->out, key, &why).ok()) fail(ctx, HostError::kIo, why);
+    if (!ko->pub.empty() && !loc::write_public_key_pem(ko->pub, pub, &why).ok()) fail(ctx, HostError::kIo, why);
+    const std::string hex = loc::to_hex(pub.q.data(), pub.q.size());
+    locus::cli::emit(ctx, nlohmann::json{{"private_key", ko->out}, {"public_key", hex}}.dump(), hex);
+  });
+
+  // ---- trustlist sign|show --------------------------------------------------------------
+  auto* tl = lm->add_subcommand("trustlist", "Sign or show the landmark trust list");
+  tl->require_subcommand(1);
+  struct TlOpts {
+    std::string in, key, out, signer;
+    bool force = false;
+  };
+  auto to = std::make_shared<TlOpts>();
+  auto* sign = tl->add_subcommand("sign", "Sign a JSON landmark list into a COSE_Sign1 trust list");
+  sign->add_option("--in", to->in, "JSON list {\"version\":1,\"landmarks\":[...]}")->required();
+  sign->add_option("--key", to->key, "Trust-list signing key (PEM/DER P-256 private key)")->required();
+  sign->add_option("--out", to->out, "Signed trust list to write (COSE_Sign1 bytes)")->required();
+  sign->add_flag("--force", to->force, "Replace an existing output file");
+  sign->callback([to, &ctx]() {
+    auto text = locus::host::read_text_file(to->in, 4 << 20);
+    if (!text.ok()) fail(ctx, HostError::kIo, text.message());
+    locus::crypto::P256PrivateKey key;
+    std::string why;
+    if (!loc::load_private_key(to->key, &key, &why).ok()) fail(ctx, HostError::kConfig, why);
+    std::vector<uint8_t> cose;
+    if (!loc::sign_trust_list(text.value(), key, &cose, &why).ok()) fail(ctx, HostError::kParse, to->in + ": " + why);
+    auto w = locus::host::write_file(to->out, locus::ByteSpan(cose), 0644, to->force);
+    if (!w.ok()) fail(ctx, w.error());
+    loc::TrustList t;
+    (void)loc::parse_trust_list_json(text.value(), &t);
+    locus::cli::emit(ctx, nlohmann::json{{"out", to->out}, {"landmarks", t.landmarks.size()}}.dump(),
+                     "signed " + std::to_string(t.landmarks.size()) + " landmarks into " + to->out);
+  });
+  auto* show = tl->add_subcommand("show", "Verify a signed trust list and print it");
+  show->add_option("--in", to->in, "Signed trust list (COSE_Sign1)")->required();
+  show->add_option("--signer", to->signer, "Trust-list signer public key (PEM, DER, or 65-byte SEC1 hex)")->required();
+  show->callback([to, &ctx]() {
+    locus::crypto::P256PublicKey pub;
+    std::string why;
+    if (!loc::load_public_key(to->signer, &pub, &why).ok()) fail(ctx, HostError::kConfig, why);
+    std::vector<uint8_t> b;
+    if (!loc::read_file(to->in, &b)) fail(ctx, HostError::kIo, "cannot read " + to->in);
+    auto t = loc::verify_trust_list(b, pub, &why);
+    if (!t.ok()) fail(ctx, HostError::kRefused, to->in + ": " + why);
+    std::string human;
+    for (const auto& e : t->landmarks) {
+      char line[256];
+      std::snprintf(line, sizeof line, "%-12s %9.4f %10.4f  %s:%u/%u  %s\n", e.id.c_str(), e.lat_deg, e.lon_deg, e.host.c_str(),
+                    unsigned(e.tcp_port), unsigned(e.udp_port), e.operator_name.c_str());
+      human += line;
+    }
+    locus::cli::emit(ctx, loc::trust_list_to_json(t.value()), "trust list OK (signature verified)\n" + human);
+  });
+}
