@@ -15,6 +15,7 @@
 
 #include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
+#include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 #include "locus/provision/provision.h"
 
