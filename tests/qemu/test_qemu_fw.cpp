@@ -217,6 +217,12 @@ void lifecycle_and_persistence(void**) {
     assert_true(restricted);
     assert_true(now_ms() - t0 >= 500);  // it did not drop at once
     assert_int_equal(s.lease_remaining_ms, 0);
+    // The boot log (semihosting console) says the board is an emulation, and the lease end
+    // was logged by the board's interconnect driver.
+    const std::string log = b.console();
+    assert_true(log.find("EMULATION ONLY") != std::string::npos);
+    assert_true(log.find("interconnect: FULL") != std::string::npos);
+    assert_true(log.find("interconnect: RESTRICTED (400 GB/s)") != std::string::npos);
     b.stop();
   }
   {
