@@ -64,6 +64,11 @@ void* Arena::calloc(size_t n, size_t size) {
   // Bounded: each step advances by a block size >= kMinBlock.
   for (uint8_t* p = base_; p < end; p += at(p)->size) {
     Header* h = at(p);
+    // A corrupted header (someone wrote past a block) stops the walk instead of looping.
+    if (h->size < kMinBlock || h->size > static_cast<size_t>(end - p) || h->size % kAlign != 0 ||
+        (h->used != kFree && h->used != kUsed)) {
+      break;
+    }
     if (h->used != kFree) continue;
     // Merge the free blocks that follow.
     while (p + h->size < end && at(p + h->size)->used == kFree) h->size += at(p + h->size)->size;

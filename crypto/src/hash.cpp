@@ -15,6 +15,8 @@ static_assert(alignof(mbedtls_sha256_context) <= 8, "Sha256::ctx_ under-aligned"
 namespace {
 mbedtls_sha256_context* sha_ctx(uint8_t* p) { return reinterpret_cast<mbedtls_sha256_context*>(p); }
 const mbedtls_md_info_t* sha256_info() { return mbedtls_md_info_from_type(MBEDTLS_MD_SHA256); }
+// A span with a length must have data.
+bool valid(ByteSpan s) { return s.data != nullptr || s.size == 0; }
 }  // namespace
 
 Status sha256(ByteSpan in, Digest* out) {
@@ -44,13 +46,14 @@ Status Sha256::finish(Digest* out) {
 }
 
 Status hmac_sha256(ByteSpan key, ByteSpan msg, Digest* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
+  if (out == nullptr || !valid(key) || !valid(msg)) return CryptoError::kBadInputLength;
   return detail::from_ret(
       mbedtls_md_hmac(sha256_info(), key.data, key.size, msg.data, msg.size, out->data()));
 }
 
 Status hkdf_sha256(ByteSpan salt, ByteSpan ikm, ByteSpan info, MutByteSpan okm) {
-  if (okm.data == nullptr || okm.size == 0 || okm.size > 255 * kSha256Size) {
+  if (okm.data == nullptr || okm.size == 0 || okm.size > 255 * kSha256Size || !valid(salt) ||
+      !valid(ikm) || !valid(info)) {
     return CryptoError::kBadInputLength;
   }
   return detail::from_ret(mbedtls_hkdf(sha256_info(), salt.data, salt.size, ikm.data, ikm.size,

@@ -139,12 +139,26 @@ void out_of_memory_is_reported(void**) {
   assert_int_equal(a.stats().in_use, 0);
 }
 
+// A block header overwritten by an out-of-bounds write (size 0) stops the allocator's walk:
+// the request fails instead of looping forever.
+void arena_corrupted_header_fails_closed(void**) {
+  alignas(8) static uint8_t mem[256];
+  Arena a;
+  a.init(mem, sizeof(mem));
+  uint8_t* p = static_cast<uint8_t*>(a.calloc(1, 16));
+  assert_non_null(p);
+  memset(p - 8, 0, 8);  // the header just before the block
+  assert_null(a.calloc(1, 16));
+  assert_int_equal(a.stats().failures, 1);
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(arena_alloc_free_merge),
       cmocka_unit_test(arena_exhaustion_and_bad_free),
+      cmocka_unit_test(arena_corrupted_header_fails_closed),
       cmocka_unit_test(firmware_ops_fit_arena),
       cmocka_unit_test(out_of_memory_is_reported),
   };
