@@ -149,7 +149,8 @@ struct Agent::Impl {
     cli.set_read_timeout(sec, usec);
     cli.set_write_timeout(sec, usec);
     httplib::Result r = method == "GET" ? cli.Get(path) : cli.Post(path, body ? body->dump() : "{}", "application/json");
-    if (!r) return {HostError::kNetwork, method + " " + path + ": " + httplib::to_string(r.error())};
+    if (!r)
+      return {HostError::kNetwork, method + " " + path + ": verifier " + cfg.verifier + " unreachable (" + httplib::to_string(r.error()) + ")"};
     json j = json::parse(r->body, nullptr, false);
     if (r->status >= 500) return {HostError::kNetwork, method + " " + path + ": HTTP " + std::to_string(r->status)};
     if (r->status >= 400) {

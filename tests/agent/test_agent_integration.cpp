@@ -1,0 +1,324 @@
+// The host agent with real processes over loopback: locus-host-sim (the firmware core),
+// `locus verifier serve`, enrollment with `locus provision ...`, and `locus agent run`.
+// Every server listens on a kernel-chosen port and is waited for through its "listening on"
+// line; every process is killed by PID; every wait is bounded.
+// One scenario per ctest entry (argv[1]): once, renewal, verifier_down, tampered.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "locus/agent/link.h"
+#include "locus/common/common.h"
+#include "locus/common/testproc.h"
+#include "locus/crypto/hash.h"
+
+// cmocka last: its macros clash with the C++ library.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+using namespace locus;
+using host::test::Process;
+
+namespace {
+
+std::string g_bin, g_sim, g_dir;
+
+// The processes of the running scenario live outside the test function: a failed cmocka
+// assertion longjmps past local destructors, but these are still killed (by PID) when the
+// next scenario starts or the program exits.
+struct World {
+  Process board, ver, agentp;
+};
+std::unique_ptr<World> g_world;
+
+std::string path(const std::string& n) { return g_dir + "/" + n; }
+
+int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr,
+              int timeout_ms = 60000) {
+  std::vector<std::string> argv = {g_bin};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string o, e;
+  const int rc = host::test::run_command(argv, &o, &e, timeout_ms);
+  if (out) *out = o;
+  if (err) *err = e;
+  print_message("locus %s %s -> %d\n%s%s", args.size() > 0 ? args[0].c_str() : "", args.size() > 1 ? args[1].c_str() : "",
+                rc, o.c_str(), rc != 0 ? e.c_str() : "");
+  return rc;
+}
+
+int port_of(const std::string& line) {
+  const size_t c = line.rfind(':');
+  return c == std::string::npos ? -1 : std::atoi(line.c_str() + c + 1);
+}
+
+void write(const std::string& name, const std::string& data) {
+  std::ofstream f(path(name), std::ios::binary);
+  f << data;
+}
+
+std::string fwid_hex(const std::string& image_name) {
+  auto img = host::read_file(path(image_name));
+  assert_true(img.ok());
+  crypto::Digest d{};
+  assert_true(crypto::sha256(ByteSpan(img.value().data(), img.value().size()), &d).ok());
+  return host::hex_encode(ByteSpan(d.data(), d.size()));
+}
+
+// Fresh directory with CA, license key, two images (released + one byte changed) and a
+// policy accepting only the released one, with the given lease.
+void setup_world(int lease_s) {
+  const char* b = std::getenv("LOCUS_BINARY_DIR");
+  assert_non_null(b);
+  g_bin = std::string(b) + "/host/cli/locus";
+  g_sim = std::string(b) + "/boards/host-sim/locus-host-sim";
+  g_dir = host::test::make_temp_dir("locus-agent-");
+  std::string image(8192, '\0');
+  for (size_t i = 0; i < image.size(); i++) image[i] = static_cast<char>(i * 13 + 1);
+  write("image", image);
+  image[777] = static_cast<char>(image[777] ^ 0x40);
+  write("image-tampered", image);
+  uint8_t uds[32];
+  assert_true(host::os_random(uds, sizeof uds));
+  write("uds", std::string(reinterpret_cast<char*>(uds), sizeof uds));
+  write("policy.toml", "verifier_id = \"agent-test\"\nlease_s = " + std::to_string(lease_s) +
+                           "\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" + fwid_hex("image") +
+                           "\"]\nmin_svn = 0\nallow_debug = true\n"
+                           "[site.lab]\nzones = [{lat = 47.37, lon = 8.54, radius_km = 50}]\n");
+  assert_int_equal(locus_cmd({"provision", "init-ca", "--key", path("ca.key"), "--cert", path("ca.pem")}), 0);
+  assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"), "--pub", path("license.pub")}), 0);
+}
+
+void start_board(Process* p, const std::string& image, std::string* link) {
+  assert_true(p->start({g_sim, "--uds", path("uds"), "--image", path(image), "--state", path(image + ".state"), "--listen",
+                        "tcp:127.0.0.1:0"},
+                       path("hostsim-" + image + ".log")));
+  std::string line;
+  assert_true(p->wait_for_line("listening on", 10000, &line));
+  const int port = port_of(line);
+  assert_true(port > 0);
+  *link = "tcp:127.0.0.1:" + std::to_string(port);
+}
+
+void start_verifier(Process* p, std::string* url) {
+  assert_true(p->start({g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"), "--db",
+                        path("locus.db"), "--ca", path("ca.pem"), "--license-key", path("license.key"), "--listen",
+                        "127.0.0.1:0"},
+                       path("verifier.log")));
+  std::string line;
+  assert_true(p->wait_for_line("listening on", 10000, &line));
+  const int port = port_of(line);
+  assert_true(port > 0);
+  *url = "http://127.0.0.1:" + std::to_string(port);
+}
+
+void enroll(const std::string& link) {
+  assert_int_equal(locus_cmd({"provision", "enroll", "--link", link, "--site", "lab", "--host", "host-1", "--ca-key",
+                              path("ca.key"), "--ca-cert", path("ca.pem"), "--license-key", path("license.pub"), "--db",
+                              path("locus.db")}),
+                   0);
+}
+
+// GET_STATUS over a short-lived connection (host-sim serves one client at a time).
+bool board_status(const std::string& link, protocol::StatusInfo* s) {
+  agent::Link l;
+  if (!l.open(link, 3000).ok()) return false;
+  l.set_timeout_ms(15000);  // the agent may be mid-attestation on the board's one link
+  return l.get_status(s).ok();
+}
+
+std::string file_text(const std::string& name) {
+  auto t = host::read_text_file(path(name));
+  return t.ok() ? t.value() : std::string();
+}
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+// `locus agent run --once` on an enrolled board with the released firmware: exit 0, the board
+// reports FULL with license #1 (read independently over GET_STATUS), and `agent status`
+// agrees; a second run renews (license #2).
+void test_once_full(void**) {
+  setup_world(600);
+  g_world = std::make_unique<World>();
+  Process& board = g_world->board;
+  Process& ver = g_world->ver;
+  std::string link, url;
+  start_board(&board, "image", &link);
+  start_verifier(&ver, &url);
+  enroll(link);
+  protocol::StatusInfo s;
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeRestricted);
+
+  std::string out;
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
+  assert_non_null(std::strstr(out.c_str(), "interconnect FULL"));
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeFull);
+  assert_int_equal(s.license_counter, 1);
+  assert_true(s.lease_remaining_ms > 590000 && s.lease_remaining_ms <= 600000);
+
+  assert_int_equal(locus_cmd({"--json", "agent", "status", "--link", link}, &out), 0);
+  assert_non_null(std::strstr(out.c_str(), "\"mode\":\"FULL\""));
+  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
+  assert_non_null(std::strstr(out.c_str(), "\"outcome\":\"full\""));
+  assert_non_null(std::strstr(out.c_str(), "\"status\":\"affirming\""));
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.license_counter, 2);
+  ver.kill_and_wait();
+  board.kill_and_wait();
+  host::test::remove_tree(g_dir);
+}
+
+// Loop mode with a 4 s lease and a 2 s renewal margin: over 10 s (2.5 leases) every sample of
+// the board's status is FULL and the license counter keeps increasing (>= 4 licenses); on
+// SIGTERM the agent stops cleanly with exit 0.
+void test_renewal_keeps_full(void**) {
+  setup_world(4);
+  g_world = std::make_unique<World>();
+  Process& board = g_world->board;
+  Process& ver = g_world->ver;
+  Process& agentp = g_world->agentp;
+  std::string link, url;
+  start_board(&board, "image", &link);
+  start_verifier(&ver, &url);
+  enroll(link);
+  assert_true(agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link, "--verifier", url,
+                            "--renew-margin", "2", "--max-backoff", "2", "--min-backoff-ms", "200"},
+                           path("agent.log")));
+  protocol::StatusInfo s;
+  bool full = false;
+  for (int i = 0; i < 100 && !full; i++) {  // first license: bounded (10 s)
+    full = board_status(link, &s) && s.mode == protocol::kModeFull;
+    if (!full) sleep_ms(100);
+  }
+  assert_true(full);
+  const uint64_t first = s.license_counter;
+  const int64_t until = host::monotonic_ms() + 10000;
+  int samples = 0;
+  while (host::monotonic_ms() < until) {
+    assert_true(board_status(link, &s));
+    if (s.mode != protocol::kModeFull) print_message("sample %d: RESTRICTED\n%s\n", samples, file_text("agent.log").c_str());
+    assert_int_equal(s.mode, protocol::kModeFull);
+    samples++;
+    sleep_ms(250);
+  }
+  assert_true(samples >= 10);
+  assert_true(s.license_counter >= first + 3);
+  const int st = agentp.kill_and_wait(SIGTERM, 15000);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  const std::string log = file_text("agent.log");
+  assert_non_null(std::strstr(log.c_str(), "agent.renew_scheduled"));
+  assert_non_null(std::strstr(log.c_str(), "agent.stopped"));
+  ver.kill_and_wait();
+  board.kill_and_wait();
+  host::test::remove_tree(g_dir);
+}
+
+// The verifier goes away while the agent loops: the agent logs its failures and backs off
+// (it stays alive and fabricates nothing), and the board falls back to RESTRICTED when its
+// lease ends, with no new license counter.
+void test_verifier_down_restricts(void**) {
+  setup_world(4);
+  g_world = std::make_unique<World>();
+  Process& board = g_world->board;
+  Process& ver = g_world->ver;
+  Process& agentp = g_world->agentp;
+  std::string link, url;
+  start_board(&board, "image", &link);
+  start_verifier(&ver, &url);
+  enroll(link);
+  assert_true(agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link, "--verifier", url,
+                            "--renew-margin", "2", "--max-backoff", "1", "--min-backoff-ms", "200",
+                            "--http-timeout-ms", "1000"},
+                           path("agent.log")));
+  protocol::StatusInfo s;
+  bool full = false;
+  for (int i = 0; i < 100 && !full; i++) {
+    full = board_status(link, &s) && s.mode == protocol::kModeFull;
+    if (!full) sleep_ms(100);
+  }
+  assert_true(full);
+  ver.kill_and_wait(SIGKILL);
+  // Lease 4 s: RESTRICTED within 4 s plus slack (bounded: 10 s).
+  bool restricted = false;
+  const int64_t t0 = host::monotonic_ms();
+  for (int i = 0; i < 100 && !restricted; i++) {
+    restricted = board_status(link, &s) && s.mode == protocol::kModeRestricted;
+    if (!restricted) sleep_ms(100);
+  }
+  assert_true(restricted);
+  assert_true(host::monotonic_ms() - t0 < 10000);
+  const uint64_t counter = s.license_counter;
+  // Let the agent fail a few more times, then look at its log.
+  bool backed_off = false;
+  for (int i = 0; i < 50 && !backed_off; i++) {
+    const std::string log = file_text("agent.log");
+    size_t n = 0;
+    for (size_t p = log.find("agent.backoff"); p != std::string::npos; p = log.find("agent.backoff", p + 1)) n++;
+    backed_off = n >= 2;
+    if (!backed_off) sleep_ms(100);
+  }
+  assert_true(backed_off);
+  assert_true(agentp.running() && ::kill(agentp.pid(), 0) == 0);
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeRestricted);
+  assert_int_equal(s.license_counter, counter);
+  const std::string log = file_text("agent.log");
+  assert_non_null(std::strstr(log.c_str(), "\"stage\":\"nonce\""));
+  const int st = agentp.kill_and_wait(SIGTERM, 15000);
+  assert_true(WIFEXITED(st));
+  assert_int_equal(WEXITSTATUS(st), 0);
+  board.kill_and_wait();
+  host::test::remove_tree(g_dir);
+}
+
+// A board running a tampered image (one byte changed: another FWID) is enrolled like any
+// other, but the agent's attestation is refused (exit 1, reason names the FWID check) and
+// the board stays RESTRICTED with no license.
+void test_tampered_refused(void**) {
+  setup_world(600);
+  g_world = std::make_unique<World>();
+  Process& board = g_world->board;
+  Process& ver = g_world->ver;
+  std::string link, url;
+  start_board(&board, "image-tampered", &link);
+  start_verifier(&ver, &url);
+  enroll(link);
+  std::string out;
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
+  assert_non_null(std::strstr(out.c_str(), "REFUSED"));
+  assert_non_null(std::strstr(out.c_str(), "fwid"));
+  protocol::StatusInfo s;
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeRestricted);
+  assert_int_equal(s.license_counter, 0);
+  // And an unreachable verifier is an I/O failure (exit 4), not a refusal.
+  ver.kill_and_wait();
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url, "--http-timeout-ms", "1000"}), 4);
+  board.kill_and_wait();
+  host::test::remove_tree(g_dir);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string which = argc > 1 ? argv[1] : "all";
+  std::vector<CMUnitTest> tests;
+  if (which == "once" || which == "all") tests.push_back(cmocka_unit_test(test_once_full));
+  if (which == "renewal" || which == "all") tests.push_back(cmocka_unit_test(test_renewal_keeps_full));
+  if (which == "verifier_down" || which == "all") tests.push_back(cmocka_unit_test(test_verifier_down_restricts));
+  if (which == "tampered" || which == "all") tests.push_back(cmocka_unit_test(test_tampered_refused));
+  return _cmocka_run_group_tests(("agent_integration_" + which).c_str(), tests.data(), tests.size(), nullptr, nullptr);
+}
