@@ -42,14 +42,15 @@ die() { echo "demo: FAILED: $*" >&2; for f in "$WORK"/*.log; do [[ -s "$f" ]] &&
 locus() { "$LOCUS" "$@"; }
 
 # start NAME CMD...: runs CMD in the background (stdout NAME.out, stderr NAME.log) and waits,
-# bounded (15 s), for its "listening on ADDR" line; sets ADDR.
+# bounded (15 s), for its "listening ..." line; sets LINE and, for "listening on ADDR", ADDR.
 start() {
   local name="$1"; shift
   "$@" >"$name.out" 2>"$name.log" &
   local pid=$!
   PIDS+=("$pid")
   for _ in $(seq 1 150); do
-    if grep -q "listening on" "$name.out" 2>/dev/null; then
+    if grep -q "listening" "$name.out" 2>/dev/null; then
+      LINE="$(grep -m1 "listening" "$name.out")"
       ADDR="$(sed -n 's/.*listening on \([^ ]*\).*/\1/p' "$name.out" | head -n1)"
       return 0
     fi
@@ -81,9 +82,39 @@ FWID_BAD="$(sha256sum fw-tampered.bin | cut -d' ' -f1)"
 say "released FWID (SHA-256 of the image): ${FWID:0:16}.."
 say "tampered FWID:                         ${FWID_BAD:0:16}.."
 
+LANDMARKS=""
+LOCATION=""
+if "$LOCUS" landmark --help >/dev/null 2>&1 && [[ "${LOCUS_DEMO_LANDMARKS:-1}" == 1 ]]; then
+  step "Landmark operators: three timing servers at surveyed positions (here all on this machine)"
+  locus landmark keygen --out tl-signer.key --pub tl-signer.pem >/dev/null
+  TL='{"version":1,"landmarks":['
+  SEP=""
+  while read -r ID LAT LON CITY; do
+    PUB="$(locus landmark keygen --out "$ID.key")"
+    printf 'id = "%s"\nlat = %s\nlon = %s\nkey_file = "%s.key"\nlisten = "127.0.0.1"\n' "$ID" "$LAT" "$LON" "$ID" >"$ID.toml"
+    start "$ID" "$LOCUS" landmark serve --config "$ID.toml"
+    TCP="$(sed -n 's/.*tcp=\([0-9]*\).*/\1/p' <<<"$LINE")"
+    UDP="$(sed -n 's/.*udp=\([0-9]*\).*/\1/p' <<<"$LINE")"
+    say "$ID stands for a timing server in $CITY ($LAT, $LON): tcp $TCP, udp $UDP"
+    TL+="$SEP{\"id\":\"$ID\",\"lat\":$LAT,\"lon\":$LON,\"public_key\":\"$PUB\",\"operator\":\"demo\",\"host\":\"127.0.0.1\",\"tcp_port\":$TCP,\"udp_port\":$UDP}"
+    SEP=","
+    LANDMARKS+="${LANDMARKS:+, }\"$ID\""
+  done <"$ROOT/scripts/demo/landmarks.txt"
+  echo "$TL]}" >trustlist.json
+  locus landmark trustlist sign --in trustlist.json --key tl-signer.key --out trustlist.cose >/dev/null
+  say "signed landmark trust list: trustlist.cose (the verifier trusts landmarks listed there only)"
+  LOCATION=$'[location]\ntrust_list = "trustlist.cose"\ntrust_list_signer = "tl-signer.pem"'
+fi
+
 step "Start the verifier with the demo policy (scripts/demo/policy.toml.in: FWID allow-list, site, 60 s lease)"
-sed -e "s/@FWID@/$FWID/" -e "s/@LANDMARKS@//" -e "s/@LOCATION@//" -e "s/@TPM@//" \
-  "$ROOT/scripts/demo/policy.toml.in" >policy.toml
+python3 - "$ROOT/scripts/demo/policy.toml.in" "$FWID" "$LANDMARKS" "$LOCATION" "${TPM_POLICY:-}" >policy.toml <<'PY'
+import sys
+t = open(sys.argv[1]).read()
+for k, v in zip(("@FWID@", "@LANDMARKS@", "@LOCATION@", "@TPM@"), sys.argv[2:]):
+    t = t.replace(k, v)
+sys.stdout.write(t)
+PY
+[[ -n "$LANDMARKS" ]] && say "site 'demo' requires the landmarks [$LANDMARKS]: the board must be provably inside the zone"
 locus verifier check-policy --policy policy.toml >/dev/null || die "policy does not parse"
 start verifier "$LOCUS" --log-level info verifier serve --policy policy.toml --db locus.db --ca ca.pem \
   --license-key license.key --listen 127.0.0.1:0
@@ -118,23 +149,22 @@ read -r MODE LEASE CTR < <(echo "$STATUS_A" | python3 -c 'import json,sys; s=jso
 ok "board A: interconnect FULL for ${LEASE} s (license #${CTR}); it falls back to RESTRICTED by itself unless renewed"
 
 step "What the verifier decided (EAR-style result: every check with its reason)"
-locus --json verifier decisions --db locus.db --limit 1 >decisions-a.json 2>/dev/null || true
-python3 - "$WORK/agent-a.log" <<'EOF' || true
-import json, sys
-for line in open(sys.argv[1]):
-    try: j = json.loads(line)
-    except ValueError: continue
-    if j.get("event") == "agent.decision": print("   agent log:", j.get("summary"))
-EOF
 locus --json agent run --once --link "$LINK_A" --verifier "$VERIFIER" >renew-a.json 2>/dev/null || true
 python3 - renew-a.json <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 d = r.get("decision") or {}
-print("   status:", d.get("status"), "| decision #%s" % d.get("decision_id"), "| verifier:", d.get("verifier_id"))
-print("   checks:", ", ".join("%s %s" % (c["name"], "ok" if c["pass"] else "FAIL") for c in d.get("checks", [])))
+print("   status: %s (decision #%s by %s)" % (d.get("status"), d.get("decision_id"), d.get("verifier_id")))
+print("   checks: " + ", ".join("%s %s" % (c["name"], "ok" if c["pass"] else "FAIL") for c in d.get("checks", [])))
+loc = (d.get("claims") or {}).get("location")
+if loc:
+    for disc in loc.get("discs", []):
+        print("   location: %s answered in %.3f ms round trip -> the board is within %.1f km of it (incl. margin)"
+              % (disc["landmark"], disc["rtt_min_ns"] / 1e6, disc["radius_km"]))
+    print("   location: %s" % ("the intersection of these discs lies inside the approved zone" if loc.get("approved") else "REFUSED"))
 st = r.get("status") or {}
-print("   (this was a renewal: license #%s now, lease %d s)" % (st.get("license_counter"), round(st.get("lease_remaining_ms", 0) / 1000)))
+print("   (asked again just now, so this was a renewal: license #%s, lease %d s)"
+      % (st.get("license_counter"), round(st.get("lease_remaining_ms", 0) / 1000)))
 EOF
 
 step "Board B powers up with the TAMPERED firmware image (different FWID), and is enrolled too"
