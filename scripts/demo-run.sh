@@ -133,12 +133,51 @@ locus provision enroll --link "$LINK_A" --site demo --host host-a --ca-key ca.ke
 UEID_A="$(locus --json agent identity --link "$LINK_A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["ueid"])')"
 say "board A enrolled, UEID ${UEID_A:0:18}.."
 
+TPM_ARGS=()
+if [[ "${LOCUS_DEMO_TPM:-1}" == 1 ]] && command -v swtpm >/dev/null && command -v swtpm_setup >/dev/null \
+   && "$LOCUS" tpm --help >/dev/null 2>&1; then
+  step "Host A's TPM 2.0 (swtpm): enroll the host (EK certificate checked, AK activated, golden PCRs) and bind board A to it"
+  mkdir -p tpm-ca tpm-state
+  printf 'statedir = %s\nsigningkey = %s/signkey.pem\nissuercert = %s/issuercert.pem\ncertserial = %s/certserial\n' \
+    "$WORK/tpm-ca" "$WORK/tpm-ca" "$WORK/tpm-ca" "$WORK/tpm-ca" >localca.conf
+  printf -- '--platform-manufacturer locus-demo\n--platform-version 2.1\n--platform-model swtpm\n' >localca.options
+  printf 'create_certs_tool = /usr/bin/swtpm_localca\ncreate_certs_tool_config = %s/localca.conf\ncreate_certs_tool_options = %s/localca.options\nactive_pcr_banks = sha256\n' \
+    "$WORK" "$WORK" >swtpm_setup.conf
+  swtpm_setup --tpm2 --tpmstate "$WORK/tpm-state" --create-ek-cert --config "$WORK/swtpm_setup.conf" >swtpm-setup.log 2>&1 \
+    || die "swtpm_setup failed"
+  cat tpm-ca/issuercert.pem tpm-ca/swtpm-localca-rootca-cert.pem >tpm-ca.pem
+  TPM_PORT="$(python3 -c '
+import socket
+for _ in range(100):
+    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1)); print(p); break
+    except OSError: pass
+    finally: a.close(); b.close()')"
+  swtpm socket --tpm2 --server "type=tcp,port=$TPM_PORT,bindaddr=127.0.0.1" \
+    --ctrl "type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$WORK/tpm-state" \
+    --flags not-need-init,startup-clear >swtpm.log 2>&1 &
+  PIDS+=("$!")
+  for _ in $(seq 1 100); do   # readiness: the command port accepts connections (bounded: 10 s)
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $TPM_PORT), 0.2).close()" 2>/dev/null && break
+    sleep 0.1
+  done
+  TCTI="swtpm:host=127.0.0.1,port=$TPM_PORT"
+  locus tpm enroll-host --tcti "$TCTI" --ak ak-a.blob --create-ak --ek-ca tpm-ca.pem --db locus.db --host host-a \
+    --pcrs 0,1,7 >tpm-enroll.txt 2>&1 || { cat tpm-enroll.txt; die "TPM host enrollment"; }
+  say "$(head -c 160 tpm-enroll.txt | head -n1 | sed 's/ AK [0-9a-f]* / AK /')"
+  locus tpm bind-board --db locus.db --board "$UEID_A" --host host-a >/dev/null
+  say "board A is recorded as installed in host-a; the agent adds a TPM quote over (nonce, evidence) to each attestation"
+  TPM_ARGS=(--tcti "$TCTI" --ak ak-a.blob --pcrs 0,1,7)
+fi
+
 step "Board A before attestation: the interconnect starts RESTRICTED"
 say "$(locus agent status --link "$LINK_A")"
 
 step "The host agent attests board A: nonce -> signed evidence -> verifier -> license -> board"
 set +e
-locus --log-level info agent run --once --link "$LINK_A" --verifier "$VERIFIER" >agent-a.txt 2>agent-a.log
+locus --log-level info agent run --once --link "$LINK_A" --verifier "$VERIFIER" "${TPM_ARGS[@]}" >agent-a.txt 2>agent-a.log
 RC=$?
 set -e
 sed 's/^/   /' agent-a.txt
@@ -149,7 +188,7 @@ read -r MODE LEASE CTR < <(echo "$STATUS_A" | python3 -c 'import json,sys; s=jso
 ok "board A: interconnect FULL for ${LEASE} s (license #${CTR}); it falls back to RESTRICTED by itself unless renewed"
 
 step "What the verifier decided (EAR-style result: every check with its reason)"
-locus --json agent run --once --link "$LINK_A" --verifier "$VERIFIER" >renew-a.json 2>/dev/null || true
+locus --json agent run --once --link "$LINK_A" --verifier "$VERIFIER" "${TPM_ARGS[@]}" >renew-a.json 2>/dev/null || true
 python3 - renew-a.json <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -162,6 +201,11 @@ if loc:
         print("   location: %s answered in %.3f ms round trip -> the board is within %.1f km of it (incl. margin)"
               % (disc["landmark"], disc["rtt_min_ns"] / 1e6, disc["radius_km"]))
     print("   location: %s" % ("the intersection of these discs lies inside the approved zone" if loc.get("approved") else "REFUSED"))
+tpm = [c for c in d.get("checks", []) if c["name"] == "tpm"]
+if tpm:
+    print("   host TPM: %s (%s)" % ("ok" if tpm[0]["pass"] else "FAIL", tpm[0]["reason"]))
+elif r.get("tpm_quoted"):
+    print("   host TPM: quote sent with the evidence (this verifier build does not appraise TPM quotes yet)")
 st = r.get("status") or {}
 print("   (asked again just now, so this was a renewal: license #%s, lease %d s)"
       % (st.get("license_counter"), round(st.get("lease_remaining_ms", 0) / 1000)))
