@@ -59,14 +59,18 @@ Status derive_table(const uint8_t key[kKeySize], size_t rounds, Table* out) {
     if (!st.ok()) break;
     const size_t take = total - done < block.size() ? total - done : block.size();
     for (size_t i = 0; i < take; ++i) {
+      // Byte `pos` of the material goes to byte pos % 12 of its entry: word (pos % 12) / 4,
+      // bits 8 * (pos % 4) (the table starts zeroed).
       const size_t pos = done + i;
+      const size_t byte = pos % kAnswerSize;
+      const uint32_t bits = static_cast<uint32_t>(block[i]) << (8 * (byte % 4));
       if (pos < kTSize) {
         const size_t j = pos / (16 * kAnswerSize);
         const size_t v = (pos / kAnswerSize) % 16;
-        out->t[j][v][pos % kAnswerSize] = block[i];
+        out->t[j][v][byte / 4] |= bits;
       } else {
         const size_t q = pos - kTSize;
-        out->r[q / kAnswerSize][q % kAnswerSize] = block[i];
+        out->r[q / kAnswerSize][byte / 4] |= bits;
       }
     }
     done += take;

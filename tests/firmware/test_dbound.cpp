@@ -60,6 +60,8 @@ void test_table_matches_reference(void**) {
   assert_true(db::derive_table(k, 64, &t2).ok());
   assert_memory_equal(&t1, &t2, sizeof(t1));
   const Bytes m = ref_material(k, 64);
+  // The table holds little-endian words: on this (little-endian) host its memory image is
+  // the material byte for byte.
   assert_memory_equal(&t1.t[0][0][0], m.data(), db::kTSize);
   assert_memory_equal(&t1.r[0][0], m.data() + db::kTSize, 64 * 12);
   uint8_t c[12], a[12], r[12];
