@@ -211,6 +211,15 @@ print("   (asked again just now, so this was a renewal: license #%s, lease %d s)
       % (st.get("license_counter"), round(st.get("lease_remaining_ms", 0) / 1000)))
 EOF
 
+if [[ -n "$LANDMARKS" ]] && "$LOCUS" verifier explain --help >/dev/null 2>&1; then
+  python3 -c 'import json,sys; json.dump(json.load(open(sys.argv[1]))["decision"], open(sys.argv[2], "w"))' \
+    renew-a.json decision-a.json 2>/dev/null || true
+  if locus verifier explain --policy policy.toml --site demo --decision decision-a.json --svg location-a.svg \
+       --title "board A, site demo" >/dev/null 2>&1; then
+    say "picture of the discs and the zone: location-a.svg$([[ "${LOCUS_DEMO_KEEP:-0}" == 1 ]] && echo " (in $WORK)" || echo " (run with LOCUS_DEMO_KEEP=1 to keep it)")"
+  fi
+fi
+
 step "Board B powers up with the TAMPERED firmware image (different FWID), and is enrolled too"
 head -c 32 /dev/urandom >board-b.uds
 start board-b "$SIM" --uds board-b.uds --image fw-tampered.bin --state board-b.state --listen tcp:127.0.0.1:0
