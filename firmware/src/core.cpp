@@ -9,13 +9,13 @@
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
 #include "locus/protocol/errors.h"
+#include "locus/protocol/messages.h"
 
 namespace locus::firmware {
 namespace {
 
 using board::InterconnectMode;
 using cbor::Decoder;
-using cbor::Encoder;
 using protocol::ProtocolError;
 namespace db = protocol::dbound;
 
@@ -53,15 +53,25 @@ bool bstr(Decoder& d, ByteSpan* v, size_t min, size_t max) {
   return d.read_bytes(v).ok() && v->size >= min && v->size <= max;
 }
 
-Encoder& response_head(Encoder& e, uint8_t type, uint64_t id) {
-  return e.array(3).uint(static_cast<uint64_t>(type) | 0x80).uint(id);
+// Encodes a whole response with the protocol library's codec; an output buffer that is too
+// small becomes the firmware's kResponseTooLarge.
+template <typename Body>
+Status respond(uint32_t id, const Body& body, MutByteSpan out, size_t* n) {
+  const Status st = protocol::encode_message(id, body, out, n);
+  if (st == Status(ProtocolError::kOutputTooSmall)) return FirmwareError::kResponseTooLarge;
+  return st;
 }
 
-Status finish(const Encoder& e, size_t* n) {
-  Result<size_t> r = e.finish();
-  if (!r.ok()) return FirmwareError::kResponseTooLarge;
-  *n = r.value();
-  return Status::Ok();
+// The request body through the protocol library's strict decoder. Schema violations the
+// firmware documents with its own code (a wrong nonce size, a bad key, ...) are mapped by the
+// caller; anything else is kBadMessage.
+template <typename Req>
+Status decode_request(ByteSpan body, Req* req, ProtocolError special, Status special_code,
+                      Status other_code = FirmwareError::kBadMessage) {
+  const Status st = protocol::decode_body(body, req);
+  if (st.ok()) return st;
+  if (st == Status(special)) return special_code;
+  return other_code;
 }
 
 bool find(ByteSpan hay, ByteSpan needle) {
@@ -191,10 +201,38 @@ void Core::poll() {
 // ---------------------------------------------------------------- link and dispatch
 
 void Core::send_frame(uint8_t rev, ByteSpan payload) {
+  // The frame is streamed to the link through the small tx_ buffer, stuffed on the fly: the
+  // firmware never holds a stuffed copy of a 3 KB response (that would be another 6 KB).
+  if (payload.size > protocol::kMaxPayload) return;
+  const uint8_t header[protocol::kFrameHeaderSize] = {rev, static_cast<uint8_t>(payload.size >> 8),
+                                                      static_cast<uint8_t>(payload.size & 0xFFu)};
+  uint16_t fcs = protocol::fcs16_update(protocol::kFcsInit, ByteSpan(header, sizeof(header)));
+  fcs = static_cast<uint16_t>(protocol::fcs16_update(fcs, payload) ^ 0xFFFFu);
+  const uint8_t trailer[protocol::kFcsSize] = {static_cast<uint8_t>(fcs & 0xFFu), static_cast<uint8_t>(fcs >> 8)};
   size_t n = 0;
-  if (protocol::encode_frame(rev, payload, MutByteSpan(tx_, sizeof(tx_)), &n).ok()) {
-    board::link_write(tx_, n).IgnoreError();  // a dead link is noticed by link_read
+  tx_[n++] = protocol::kFlag;
+  const ByteSpan parts[3] = {ByteSpan(header, sizeof(header)), payload, ByteSpan(trailer, sizeof(trailer))};
+  for (const ByteSpan& part : parts) {
+    for (size_t i = 0; i < part.size; ++i) {
+      if (sizeof(tx_) - n < 2) {
+        board::link_write(tx_, n).IgnoreError();  // a dead link is noticed by link_read
+        n = 0;
+      }
+      const uint8_t b = part.data[i];
+      if (b == protocol::kFlag || b == protocol::kEscape) {
+        tx_[n++] = protocol::kEscape;
+        tx_[n++] = static_cast<uint8_t>(b ^ protocol::kEscapeXor);
+      } else {
+        tx_[n++] = b;
+      }
+    }
   }
+  if (sizeof(tx_) - n < 1) {
+    board::link_write(tx_, n).IgnoreError();
+    n = 0;
+  }
+  tx_[n++] = protocol::kFlag;
+  board::link_write(tx_, n).IgnoreError();
 }
 
 void Core::on_link_bytes(const uint8_t* data, size_t len) {
@@ -207,10 +245,10 @@ void Core::on_link_bytes(const uint8_t* data, size_t len) {
       send_frame(rev, ByteSpan(resp_, n));
       poll();
     } else if (r.event == protocol::DeframeEvent::kError) {
-      Encoder e(resp_, sizeof(resp_));
-      e.array(3).uint(kErrorType).uint(0).uint(r.error.code());
-      Result<size_t> fin = e.finish();
-      if (fin.ok()) send_frame(protocol::kRevMessage, ByteSpan(resp_, fin.value()));
+      size_t n = 0;
+      if (protocol::encode_error(0, r.error, MutByteSpan(resp_, sizeof(resp_)), &n).ok()) {
+        send_frame(protocol::kRevMessage, ByteSpan(resp_, n));
+      }
     }
   }
 }
@@ -250,11 +288,8 @@ void Core::fast_round(ByteSpan p, uint8_t* out_rev, MutByteSpan out, size_t* out
     close_session();  // a repeated or skipped round ends the session
   }
   if (p.size != 1 + db::kChallengeSize && session_.open) close_session();
-  Encoder e(out);
-  e.array(3).uint(kErrorType).uint(0).uint(st.code());
-  Result<size_t> fin = e.finish();
   *out_rev = protocol::kRevMessage;
-  *out_len = fin.ok() ? fin.value() : 0;
+  if (!protocol::encode_error(0, st, out, out_len).ok()) *out_len = 0;
 }
 
 void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len) {
@@ -265,94 +300,80 @@ void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan o
   *out_rev = protocol::kRevMessage;
   *out_len = 0;
   poll();
-  uint64_t req_id = 0;
+  uint32_t req_id = 0;
   Status st;
+  protocol::Envelope env;
   if (rev != protocol::kRevMessage) {
     st = ProtocolError::kFrameUnknownRev;
-  } else if (!cbor::validate(payload).ok()) {
-    st = ProtocolError::kBadEnvelope;
+  } else if (Status e = protocol::decode_envelope(payload, &env); !e.ok() && e != Status(ProtocolError::kUnknownMessageType)) {
+    // Not a well-formed [type, request_id, body]: kBadRequestId keeps its code, any other
+    // envelope or CBOR failure is kBadEnvelope (request id 0 unless it was read).
+    st = e == Status(ProtocolError::kBadRequestId) ? e : Status(ProtocolError::kBadEnvelope);
+    req_id = env.request_id;
   } else {
-    Decoder d(payload);
-    uint64_t n = 0;
-    uint64_t type = 0;
-    uint64_t id = 0;
-    if (!d.read_array(&n).ok() || n != 3 || !d.read_uint(&type).ok()) {
-      st = ProtocolError::kBadEnvelope;
-    } else if (!d.read_uint(&id).ok() || id > 0xFFFFFFFFu) {
-      st = ProtocolError::kBadRequestId;
+    req_id = env.request_id;
+    if (!boot_status_.ok()) {
+      st = boot_status_.module() == Module::kCore ? Status(FirmwareError::kNotReady) : boot_status_;
+    } else if (!e.ok() || !protocol::is_request_type(env.type)) {
+      st = ProtocolError::kUnknownMessageType;  // unknown, or a response/error type
     } else {
-      req_id = id;
-      if (!boot_status_.ok()) {
-        st = boot_status_.module() == Module::kCore ? Status(FirmwareError::kNotReady) : boot_status_;
-      } else if (type == 0 || type > static_cast<uint64_t>(MsgType::kLmClose)) {
-        st = ProtocolError::kUnknownMessageType;
-      } else {
-        st = dispatch(static_cast<uint8_t>(type), d.rest(), out, out_len, req_id);
-      }
+      st = dispatch(env.type, env.body, out, out_len, req_id);
     }
   }
-  if (!st.ok()) {
-    Encoder e(out);
-    e.array(3).uint(kErrorType).uint(req_id).uint(st.code());
-    Result<size_t> fin = e.finish();
-    *out_len = fin.ok() ? fin.value() : 0;
-  }
+  if (!st.ok() && !protocol::encode_error(req_id, st, out, out_len).ok()) *out_len = 0;
   poll();
 }
 
-Status Core::dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
-  switch (static_cast<MsgType>(type)) {
-    case MsgType::kGetIdentity: {
-      Decoder d(body);
-      if (!d.read_null().ok()) return FirmwareError::kBadMessage;
+Status Core::dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  switch (type) {
+    case protocol::kMsgGetIdentity: {
+      protocol::GetIdentityRequest q;
+      LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
       return do_identity(out, n, id);
     }
-    case MsgType::kInstallDevIdCert: return do_install_cert(body, out, n, id);
-    case MsgType::kInstallVerifierKey: return do_install_key(body, out, n, id);
-    case MsgType::kRotateVerifierKey: return do_rotate(body, out, n, id);
-    case MsgType::kGetEvidence: return do_evidence(body, out, n, id);
-    case MsgType::kApplyLicense: return do_license(body, out, n, id);
-    case MsgType::kGetStatus: {
-      Decoder d(body);
-      if (!d.read_null().ok()) return FirmwareError::kBadMessage;
-      return do_status(out, n, id, type);
+    case protocol::kMsgInstallDevidCert: return do_install_cert(body, out, n, id);
+    case protocol::kMsgInstallVerifierKey: return do_install_key(body, out, n, id);
+    case protocol::kMsgRotateVerifierKey: return do_rotate(body, out, n, id);
+    case protocol::kMsgGetEvidence: return do_evidence(body, out, n, id);
+    case protocol::kMsgApplyLicense: return do_license(body, out, n, id);
+    case protocol::kMsgGetStatus: {
+      protocol::GetStatusRequest q;
+      LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
+      protocol::StatusResponse r;
+      status_info(&r.status);
+      return respond(id, r, out, n);
     }
-    case MsgType::kLmSetup: return do_lm_setup(body, out, n, id);
-    case MsgType::kLmRound: return do_lm_round(body, out, n, id);
-    case MsgType::kLmClose: return do_lm_close(body, out, n, id);
+    case protocol::kMsgLmSetup: return do_lm_setup(body, out, n, id);
+    case protocol::kMsgLmRound: return do_lm_round(body, out, n, id);
+    case protocol::kMsgLmClose: return do_lm_close(body, out, n, id);
     default: return ProtocolError::kUnknownMessageType;
   }
 }
 
 // ---------------------------------------------------------------- identity and provisioning
 
-Status Core::do_identity(MutByteSpan out, size_t* n, uint64_t id) {
+Status Core::do_identity(MutByteSpan out, size_t* n, uint32_t id) {
   if (csr_len_ == 0) {
     LOCUS_TRY(dice_write_csr(id_, MutByteSpan(csr_, sizeof(csr_)), &csr_len_));
   }
   const PersistentState& s = store_.state();
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kGetIdentity), id).map(8);
-  e.uint(1).bytes(ByteSpan(id_.ueid, kUeidSize));
-  e.uint(2).bytes(ByteSpan(id_.devid_pub.q.data(), 65));
-  e.uint(3).bytes(ByteSpan(csr_, csr_len_));
-  e.uint(4);
-  if (s.devid_cert_len > 0) {
-    e.bytes(ByteSpan(s.devid_cert, s.devid_cert_len));
-  } else {
-    e.null();
-  }
-  e.uint(5).bytes(ByteSpan(id_.alias_cert, id_.alias_cert_len));
-  e.uint(6).text(hwmodel_);
-  e.uint(7).uint(svn_);
-  e.uint(8).bytes(ByteSpan(id_.fwid, 32));
-  return finish(e, n);
+  protocol::IdentityResponse r;
+  memcpy(r.ueid.data(), id_.ueid, kUeidSize);
+  memcpy(r.devid_pub.data(), id_.devid_pub.q.data(), r.devid_pub.size());
+  r.csr = ByteSpan(csr_, csr_len_);
+  r.devid_cert = ByteSpan(s.devid_cert, s.devid_cert_len);  // empty: null on the wire
+  r.alias_cert = ByteSpan(id_.alias_cert, id_.alias_cert_len);
+  r.hwmodel = ByteSpan(reinterpret_cast<const uint8_t*>(hwmodel_), strlen(hwmodel_));
+  r.svn = svn_;
+  memcpy(r.fwid.data(), id_.fwid, r.fwid.size());
+  return respond(id, r, out, n);
 }
 
-Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
-  Decoder d(body);
-  ByteSpan cert;
-  if (!d.read_bytes(&cert).ok()) return FirmwareError::kBadMessage;
+Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::InstallDevidCertRequest q;
+  // Empty, or beyond the protocol's certificate limit: not a certificate we could take.
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kFieldWrongSize, FirmwareError::kCertMalformed));
+  const ByteSpan cert = q.cert;
   if (cert.size > kMaxDevIdCert) return FirmwareError::kCertTooLarge;
   // A DER SEQUENCE whose stated length covers exactly the bytes given.
   size_t total = 0;
@@ -371,35 +392,31 @@ Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint64_t
   const Status st = store_.commit(next_);
   crypto::zeroize(&next_, sizeof(next_));
   LOCUS_TRY(st);
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kInstallDevIdCert), id).null();
-  return finish(e, n);
+  return respond(id, protocol::InstallDevidCertResponse{}, out, n);
 }
 
-Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
-  Decoder d(body);
-  ByteSpan key;
-  if (!d.read_bytes(&key).ok()) return FirmwareError::kBadMessage;
+Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::InstallVerifierKeyRequest q;
+  const Status dec = decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey);
+  if (dec == Status(FirmwareError::kBadMessage)) return dec;
   if (store_.state().has_verifier_key) return FirmwareError::kVerifierKeyInstalled;
+  LOCUS_TRY(dec);
   crypto::P256PublicKey pub;
-  if (key.size != 65) return FirmwareError::kBadPublicKey;
-  memcpy(pub.q.data(), key.data, 65);
+  memcpy(pub.q.data(), q.key.data(), 65);
   if (!crypto::p256_check_public(pub).ok()) return FirmwareError::kBadPublicKey;
   next_ = store_.state();
-  memcpy(next_.verifier_key, key.data, 65);
+  memcpy(next_.verifier_key, q.key.data(), 65);
   next_.has_verifier_key = true;
   const Status st = store_.commit(next_);
   crypto::zeroize(&next_, sizeof(next_));
   LOCUS_TRY(st);
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kInstallVerifierKey), id).null();
-  return finish(e, n);
+  return respond(id, protocol::InstallVerifierKeyResponse{}, out, n);
 }
 
-Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
-  Decoder d(body);
-  ByteSpan msg;
-  if (!d.read_bytes(&msg).ok()) return FirmwareError::kBadMessage;
+Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::RotateVerifierKeyRequest q;
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
+  const ByteSpan msg = q.cose_sign1;
   const PersistentState& s = store_.state();
   if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
   cose::Sign1View v;
@@ -407,39 +424,32 @@ Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
   crypto::P256PublicKey cur;
   memcpy(cur.q.data(), s.verifier_key, 65);
   if (!cose::sign1_verify_es256(v, cur).ok()) return FirmwareError::kRotationSignature;
-  if (!cbor::validate(v.payload).ok()) return FirmwareError::kRotationMalformed;
-  Decoder p(v.payload);
-  uint64_t entries = 0;
-  ByteSpan key;
-  uint64_t counter = 0;
-  if (!p.read_map(&entries).ok() || entries != 2 || !expect_key(p, 1) || !bstr(p, &key, 65, 65) ||
-      !expect_key(p, 2) || !p.read_uint(&counter).ok()) {
-    return FirmwareError::kRotationMalformed;
-  }
-  if (counter <= s.rotation_counter) return FirmwareError::kRotationStaleCounter;
+  protocol::VerifierKeyRotation rot;
+  if (!protocol::decode_rotation(v.payload, &rot).ok()) return FirmwareError::kRotationMalformed;
+  if (rot.counter <= s.rotation_counter) return FirmwareError::kRotationStaleCounter;
   crypto::P256PublicKey next_key;
-  memcpy(next_key.q.data(), key.data, 65);
+  memcpy(next_key.q.data(), rot.new_key.data(), 65);
   if (!crypto::p256_check_public(next_key).ok()) return FirmwareError::kBadPublicKey;
   next_ = s;
-  memcpy(next_.verifier_key, key.data, 65);
+  memcpy(next_.verifier_key, rot.new_key.data(), 65);
   next_.has_verifier_key = true;
-  next_.rotation_counter = counter;
+  next_.rotation_counter = rot.counter;
   const Status st = store_.commit(next_);
   crypto::zeroize(&next_, sizeof(next_));
   LOCUS_TRY(st);
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kRotateVerifierKey), id).null();
-  return finish(e, n);
+  return respond(id, protocol::RotateVerifierKeyResponse{}, out, n);
 }
 
 // ---------------------------------------------------------------- evidence
 
-Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   if (attestation_refused() || store_.state().min_svn > svn_) return FirmwareError::kRollback;
-  Decoder d(body);
-  ByteSpan nonce;
-  if (!d.read_bytes(&nonce).ok()) return FirmwareError::kBadMessage;
-  if (nonce.size < kMinNonce || nonce.size > kMaxNonce) return FirmwareError::kBadNonceLength;
+  protocol::GetEvidenceRequest q;
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kBadNonceSize, FirmwareError::kBadNonceLength));
+  // Kept before `out` is used as scratch below (the request may share memory with it).
+  uint8_t nonce_buf[kMaxNonce];
+  memcpy(nonce_buf, q.nonce.data, q.nonce.size);
+  const ByteSpan nonce(nonce_buf, q.nonce.size);
   const PersistentState& s = store_.state();
   protocol::EatClaims c;
   c.nonce = nonce;
@@ -452,20 +462,13 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
   c.boot_count = s.boot_count;
   c.mode = is_full() ? protocol::kModeFull : protocol::kModeRestricted;
   c.license_counter = s.license_counter;
+  // Claims into `out` (free until the response is written), signed into scratch_, then the
+  // response wraps the COSE_Sign1 in `out`: two payload buffers in all.
   size_t claims_len = 0;
-  if (!protocol::encode_claims(c, MutByteSpan(scratch_, sizeof(scratch_)), &claims_len).ok()) {
-    return FirmwareError::kResponseTooLarge;
-  }
-  const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
-  cose::Sign1Options opt;
-  opt.x5chain = chain;
-  opt.x5chain_len = 1;
-  size_t cose_len = 0;
-  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, claims_len), opt,
-                              MutByteSpan(tx_, sizeof(tx_)), &cose_len));
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kGetEvidence), id).bytes(ByteSpan(tx_, cose_len));
-  LOCUS_TRY(finish(e, n));
+  if (!protocol::encode_claims(c, out, &claims_len).ok()) return FirmwareError::kResponseTooLarge;
+  protocol::EvidenceResponse r;
+  LOCUS_TRY(sign_alias(ByteSpan(out.data, claims_len), &r.cose_sign1));
+  LOCUS_TRY(respond(id, r, out, n));
   // Only the latest evidence nonce can be answered by a license.
   memcpy(evidence_nonce_, nonce.data, nonce.size);
   evidence_nonce_len_ = nonce.size;
@@ -513,19 +516,18 @@ Status Core::check_license(ByteSpan license, uint64_t* counter_out, uint32_t* le
   return Status::Ok();
 }
 
-Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   Status st = Status();
   uint32_t decision = kDeny;
   uint64_t counter = 0;
   uint32_t lease = 0;
-  Decoder d(body);
-  ByteSpan license;
+  protocol::ApplyLicenseRequest q;
   if (attestation_refused()) {
     st = FirmwareError::kRollback;
-  } else if (!d.read_bytes(&license).ok()) {
+  } else if (!protocol::decode_body(body, &q).ok()) {
     st = FirmwareError::kBadMessage;
   } else {
-    st = check_license(license, &counter, &lease);
+    st = check_license(q.cose_sign1, &counter, &lease);
     if (st.ok()) decision = kGrant;
   }
   if (!st.ok() || decision != kGrant) {
@@ -552,23 +554,33 @@ Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) 
     restrict_now();
     return FirmwareError::kLicenseMalformed;
   }
-  return do_status(out, n, id, static_cast<uint8_t>(MsgType::kApplyLicense));
+  protocol::ApplyLicenseResponse r;
+  status_info(&r.status);
+  return respond(id, r, out, n);
 }
 
-Status Core::do_status(MutByteSpan out, size_t* n, uint64_t id, uint8_t type) {
+void Core::status_info(protocol::StatusInfo* out) const {
   const PersistentState& s = store_.state();
   const bool full = is_full();
-  Encoder e(out);
-  response_head(e, type, id).map(8);
-  e.uint(1).uint(full ? kWireFull : kWireRestricted);
-  e.uint(2).uint(full ? lease_remaining_ms() : 0);
-  e.uint(3).uint(s.license_counter);
-  e.uint(4).uint(s.boot_count);
-  e.uint(5).uint(svn_);
-  e.uint(6).uint(s.min_svn);
-  e.uint(7).boolean(s.devid_cert_len != 0);
-  e.uint(8).boolean(s.has_verifier_key);
-  return finish(e, n);
+  out->mode = full ? protocol::kModeFull : protocol::kModeRestricted;
+  out->lease_remaining_ms = full ? lease_remaining_ms() : 0;
+  out->license_counter = s.license_counter;
+  out->boot_count = s.boot_count;
+  out->svn = svn_;
+  out->min_svn = s.min_svn;
+  out->has_devid_cert = s.devid_cert_len != 0;
+  out->has_verifier_key = s.has_verifier_key;
+}
+
+Status Core::sign_alias(ByteSpan payload, ByteSpan* cose) {
+  const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
+  cose::Sign1Options opt;
+  opt.x5chain = chain;
+  opt.x5chain_len = 1;
+  size_t len = 0;
+  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, payload, opt, MutByteSpan(scratch_, sizeof(scratch_)), &len));
+  *cose = ByteSpan(scratch_, len);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- distance bounding
@@ -578,23 +590,16 @@ void Core::close_session() {
   session_.open = false;
 }
 
-Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
+Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   if (attestation_refused()) return FirmwareError::kRollback;
   close_session();  // one session at a time: a new set-up ends any open one
-  Decoder d(body);
-  uint64_t entries = 0;
-  ByteSpan sid;
-  ByteSpan lm_nonce;
-  ByteSpan lm_pub;
-  uint64_t rounds = 0;
-  ByteSpan vnonce;
-  if (!d.read_map(&entries).ok() || entries != 5 || !expect_key(d, 1) ||
-      !bstr(d, &sid, db::kSessionIdSize, db::kSessionIdSize) || !expect_key(d, 2) ||
-      !bstr(d, &lm_nonce, kMinNonce, kMaxNonce) || !expect_key(d, 3) || !bstr(d, &lm_pub, 65, 65) ||
-      !expect_key(d, 4) || !d.read_uint(&rounds).ok() || !expect_key(d, 5) || !bstr(d, &vnonce, kMinNonce, kMaxNonce) ||
-      rounds < db::kMinRounds || rounds > db::kMaxRounds) {
-    return FirmwareError::kBadSessionParams;
-  }
+  protocol::LmSetupRequest q;
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey,
+                           FirmwareError::kBadSessionParams));
+  const ByteSpan sid(q.session_id.data(), q.session_id.size());
+  const ByteSpan lm_pub(q.lm_eph_pub.data(), q.lm_eph_pub.size());
+  const ByteSpan lm_nonce = q.lm_nonce;
+  const ByteSpan vnonce = q.verifier_nonce;
   crypto::P256PublicKey peer;
   memcpy(peer.q.data(), lm_pub.data, 65);
   if (!crypto::p256_check_public(peer).ok()) return FirmwareError::kBadPublicKey;
@@ -609,7 +614,7 @@ Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
     st = db::derive_session_key(ByteSpan(shared.data(), 32), lm_nonce, sid, lm_pub,
                                 ByteSpan(eph_pub.q.data(), 65), vnonce, k);
   }
-  if (st.ok()) st = db::derive_table(k, static_cast<size_t>(rounds), &session_.table);
+  if (st.ok()) st = db::derive_table(k, q.rounds, &session_.table);
   crypto::zeroize(shared.data(), shared.size());
   crypto::zeroize(k, sizeof(k));
   crypto::zeroize(eph.d.data(), eph.d.size());
@@ -629,45 +634,41 @@ Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
   t.round_count = 0;
   session_.next_round = 0;
   session_.open = true;
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kLmSetup), id).map(1);
-  e.uint(1).bytes(ByteSpan(t.dev_eph_pub.data(), 65));
-  return finish(e, n);
+  protocol::LmSetupResponse r;
+  r.dev_eph_pub = t.dev_eph_pub;
+  return respond(id, r, out, n);
 }
 
-Status Core::do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
-  Decoder d(body);
-  uint64_t count = 0;
-  uint64_t round = 0;
-  ByteSpan c;
-  if (!d.read_array(&count).ok() || count != 2 || !d.read_uint(&round).ok() || !d.read_bytes(&c).ok()) {
-    return FirmwareError::kBadMessage;
+Status Core::do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::LmRoundRequest q;
+  const Status dec = protocol::decode_body(body, &q);
+  // A round index beyond any session (>= 64) is out of order like any other wrong index.
+  const bool bad_index = dec == Status(ProtocolError::kFieldOutOfRange);
+  if (!dec.ok() && !bad_index) {
+    return dec == Status(ProtocolError::kFieldWrongSize) ? Status(FirmwareError::kBadChallengeLength)
+                                                          : Status(FirmwareError::kBadMessage);
   }
-  if (c.size != db::kChallengeSize) return FirmwareError::kBadChallengeLength;
   if (!session_.open) return FirmwareError::kNoSession;
-  if (round != session_.next_round || session_.next_round >= session_.table.rounds) {
+  if (bad_index || q.round != session_.next_round || session_.next_round >= session_.table.rounds) {
     close_session();
     return FirmwareError::kRoundOutOfOrder;
   }
+  const ByteSpan c(q.challenge.data(), q.challenge.size());
   const size_t i = session_.next_round;
   protocol::TranscriptRound& r = session_.transcript.rounds[i];
   db::answer(session_.table, i, c.data, r.answer.data());
   r.round = static_cast<uint8_t>(i);
   memcpy(r.challenge.data(), c.data, db::kChallengeSize);
   session_.next_round = i + 1;
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kLmRound), id).bytes(ByteSpan(r.answer.data(), db::kAnswerSize));
-  return finish(e, n);
+  protocol::LmRoundResponse resp;
+  resp.answer = r.answer;
+  return respond(id, resp, out, n);
 }
 
-Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id) {
-  Decoder d(body);
-  uint64_t entries = 0;
-  ByteSpan sid;
-  if (!d.read_map(&entries).ok() || entries != 1 || !expect_key(d, 1) ||
-      !bstr(d, &sid, db::kSessionIdSize, db::kSessionIdSize)) {
-    return FirmwareError::kBadMessage;
-  }
+Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::LmCloseRequest q;
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
+  const ByteSpan sid(q.session_id.data(), q.session_id.size());
   if (!session_.open) return FirmwareError::kNoSession;
   if (!crypto::ct_equal(sid, ByteSpan(session_.transcript.session_id.data(), db::kSessionIdSize))) {
     close_session();
@@ -684,20 +685,14 @@ Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id)
   // The table is not needed any more: wipe it before the (slow) signature.
   db::zeroize(&session_.table);
   session_.transcript.round_count = session_.next_round;
+  // Transcript into `out`, signed into scratch_, wrapped into `out` (as for evidence).
   size_t tl = 0;
-  const Status enc = protocol::encode_transcript(session_.transcript, MutByteSpan(scratch_, sizeof(scratch_)), &tl);
+  const Status enc = protocol::encode_transcript(session_.transcript, out, &tl);
   close_session();
   if (!enc.ok()) return FirmwareError::kResponseTooLarge;
-  const ByteSpan chain[1] = {ByteSpan(id_.alias_cert, id_.alias_cert_len)};
-  cose::Sign1Options opt;
-  opt.x5chain = chain;
-  opt.x5chain_len = 1;
-  size_t cose_len = 0;
-  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, ByteSpan(scratch_, tl), opt,
-                              MutByteSpan(tx_, sizeof(tx_)), &cose_len));
-  Encoder e(out);
-  response_head(e, static_cast<uint8_t>(MsgType::kLmClose), id).bytes(ByteSpan(tx_, cose_len));
-  return finish(e, n);
+  protocol::LmCloseResponse r;
+  LOCUS_TRY(sign_alias(ByteSpan(out.data, tl), &r.cose_sign1));
+  return respond(id, r, out, n);
 }
 
 }  // namespace locus::firmware

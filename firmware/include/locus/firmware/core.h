@@ -89,22 +89,27 @@ class Core {
   static constexpr uint32_t kNoRollback = 0x5AA5C33Cu;
   static constexpr uint32_t kRollbackDetected = 0xA55A3CC3u;
 
-  Status dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* out_len, uint64_t req_id);
-  Status do_identity(MutByteSpan out, size_t* n, uint64_t id);
-  Status do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_license(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_status(MutByteSpan out, size_t* n, uint64_t id, uint8_t type);
-  Status do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
-  Status do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint64_t id);
+  // Requests are decoded and responses encoded by the protocol library (messages.h); the
+  // handlers' `out` doubles as scratch before the response is written into it.
+  Status dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* out_len, uint32_t req_id);
+  Status do_identity(MutByteSpan out, size_t* n, uint32_t id);
+  Status do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  Status do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
+  void status_info(protocol::StatusInfo* out) const;
+  // COSE_Sign1 (ES256, Alias key, x5chain = Alias cert) of payload into scratch_.
+  Status sign_alias(ByteSpan payload, ByteSpan* cose);
   Status check_license(ByteSpan license, uint64_t* counter, uint32_t* lease_s);
   void fast_round(ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
   void set_mode(board::InterconnectMode m, uint32_t lease_s);
   void restrict_now();
   void close_session();
+  // Streams one frame (flags, stuffing, FCS) to board::link_write through tx_.
   void send_frame(uint8_t rev, ByteSpan payload);
 
   Store store_;
@@ -128,10 +133,11 @@ class Core {
   size_t csr_len_ = 0;
   Session session_;
   protocol::Deframer deframer_;
+  // Two payload buffers: the response, and the COSE output it wraps (evidence, transcript).
   uint8_t resp_[protocol::kMaxPayload] = {};
   uint8_t scratch_[protocol::kMaxPayload] = {};
-  uint8_t tx_[protocol::kMaxFrameSize] = {};
-  uint8_t rx_[256] = {};
+  uint8_t tx_[64] = {};   // stuffed frame bytes on their way to link_write
+  uint8_t rx_[128] = {};  // link_read chunk
 };
 
 }  // namespace locus::firmware
