@@ -55,6 +55,10 @@ void serve(const VerOpts& o, CliContext& ctx) {
   locus::audit::AuditLog log(o.audit_path(), reg.value().get());
   auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
   if (!v.ok()) fail(ctx, v.error());
+  if (ver::Verifier::tpm_available()) {
+    auto ts = v.value()->enable_tpm(o.db);
+    if (!ts.ok()) fail(ctx, ts.error());
+  }
   ver::HttpService svc(v.value().get());
   // Signals are taken by a dedicated thread (sigwait) that stops the server cleanly.
   sigset_t set;

@@ -319,12 +319,36 @@ void test_location_unavailable(void**) {
   expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "location", "location appraisal unavailable");
 }
 
-// TPM required by policy but no TPM appraisal: refused.
+// TPM required by policy and no quote presented: refused.
 void test_tpm_required(void**) {
   auto e = make_env(policy_text("[tpm]\nrequired = true\npcrs = [0, 7]\n"));
   e->enroll(g_dev);
   host::Bytes n = e->nonce(g_dev);
-  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "tpm", "unavailable");
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "tpm", "required by policy");
+}
+
+// A quote presented to a verifier without TPM appraisal is refused ("unavailable"); with
+// TPM appraisal on, a malformed quote object and a board bound to no host are refused.
+void test_tpm_quote_refusals(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  auto with_tpm = [&](const json& t) {
+    host::Bytes n = e->nonce(g_dev);
+    verifier::AttestRequest r;
+    r.ueid = g_dev.ueid;
+    r.nonce = n;
+    r.evidence = simdev::evidence(g_dev, n);
+    r.tpm = t;
+    return e->v->attest(r);
+  };
+  json quote = {{"quote", "AAAA"}, {"signature", "AAAA"}, {"pcrs", {{"sha256", {{"0", std::string(64, '0')}}}}}, {"ak_name", "000b"}};
+  expect_refused(with_tpm(quote), "tpm", "TPM appraisal unavailable");
+  if (!verifier::Verifier::tpm_available()) return;
+  assert_true(e->v->enable_tpm(e->dir + "/r.db").ok());
+  expect_refused(with_tpm(json{{"quote", 5}}), "tpm", "malformed");
+  auto r = with_tpm(quote);
+  assert_false(r.affirming);
+  assert_non_null(failed(r, "tpm"));
 }
 
 // One flipped byte anywhere in a real evidence token: every single flip is refused.
@@ -404,7 +428,8 @@ int main() {
       cmocka_unit_test(test_wrong_root),          cmocka_unit_test(test_evidence_of_other_device),
       cmocka_unit_test(test_hwmodel_mismatch),    cmocka_unit_test(test_debug_not_allowed),
       cmocka_unit_test(test_wrong_site),          cmocka_unit_test(test_location_unavailable),
-      cmocka_unit_test(test_tpm_required),        cmocka_unit_test(test_every_byte_flip),
+      cmocka_unit_test(test_tpm_required),        cmocka_unit_test(test_tpm_quote_refusals),
+      cmocka_unit_test(test_every_byte_flip),
       cmocka_unit_test(test_counter_across_restart), cmocka_unit_test(test_http_handlers),
   };
   return cmocka_run_group_tests(tests, setup_all, teardown_all);

@@ -216,8 +216,9 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
   if (const toml::node* tn = root.get("tpm")) {
     const toml::table* t = tn->as_table();
     if (!t) return (c.fail(tn, "tpm", "must be a table"), c.err);
-    if (!check_keys(c, *t, "tpm.", {"required", "hash", "pcrs"})) return c.err;
+    if (!check_keys(c, *t, "tpm.", {"required", "accept_reboot", "hash", "pcrs"})) return c.err;
     if (!get_bool(c, *t, "tpm.", "required", &p.tpm.required)) return c.err;
+    if (!get_bool(c, *t, "tpm.", "accept_reboot", &p.tpm.accept_reboot)) return c.err;
     if (!get_str(c, *t, "tpm.", "hash", &p.tpm.hash)) return c.err;
     if (p.tpm.hash != "sha256") return (c.fail(t->get("hash"), "tpm.hash", "only \"sha256\" is supported"), c.err);
     if (const toml::node* pn = t->get("pcrs")) {

@@ -9,6 +9,11 @@
 #include "locus/crypto/x509.h"
 #include "locus/protocol/claims.h"
 
+#if LOCUS_HAVE_TPM
+#include "locus/tpm/quote_json.h"
+#include "locus/tpm/registry.h"
+#include "locus/tpm/verify.h"
+#endif
 #if LOCUS_HAVE_LOCATION
 #include "locus/location/geo.h"
 #include "locus/location/location.h"
@@ -29,6 +34,26 @@ struct LocationContext {
 };
 
 bool Verifier::location_available() { return LOCUS_HAVE_LOCATION != 0; }
+bool Verifier::tpm_available() { return LOCUS_HAVE_TPM != 0; }
+
+struct Verifier::TpmContext {
+#if LOCUS_HAVE_TPM
+  tpm::TpmRegistry reg;
+#endif
+};
+
+HStatus Verifier::enable_tpm(const std::string& db_path) {
+#if LOCUS_HAVE_TPM
+  auto t = std::make_unique<TpmContext>();
+  Status s = t->reg.open(db_path);
+  if (!s.ok()) return {HostError::kDb, db_path + ": TPM host records cannot be opened"};
+  tpm_ = std::move(t);
+  return HStatus::Ok();
+#else
+  (void)db_path;
+  return {HostError::kConfig, "this build has no TPM support"};
+#endif
+}
 
 std::string AttestResult::first_failure() const {
   for (const auto& c : checks)
@@ -309,7 +334,33 @@ AttestResult Verifier::attest(const AttestRequest& req) {
 #endif
       }
     }
-    if (policy_.tpm.required) a.add("tpm", false, "TPM appraisal unavailable");
+    bool have_quote = !req.tpm.is_null();
+    if (!have_quote) {
+      if (policy_.tpm.required) a.add("tpm", false, "TPM quote required by policy but none presented");
+    } else if (!tpm_) {
+      a.add("tpm", false, "TPM appraisal unavailable");
+    } else {
+#if LOCUS_HAVE_TPM
+      auto qb = tpm::quote_from_json(req.tpm.dump());
+      if (!qb.ok()) {
+        a.add("tpm", false, "malformed TPM quote object");
+      } else {
+        tpm::QuoteOptions qo;
+        qo.accept_reboot = policy_.tpm.accept_reboot;
+        qo.board_ueid_hex = host::hex_encode(req.ueid);
+        auto v = tpm::appraise_board_quote(tpm_->reg, qo.board_ueid_hex, qb.value(), req.nonce, req.evidence, qo);
+        if (!v.ok()) {
+          a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
+        } else if (!v.value().accepted || !v.value().reasons.empty()) {
+          std::string why;
+          for (const auto& r : v.value().reasons) why += (why.empty() ? "" : "; ") + r.text;
+          a.add("tpm", false, why.empty() ? "TPM quote refused" : why);
+        } else {
+          a.add("tpm", true, "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
+        }
+      }
+#endif
+    }
   }
 
   // License, only when every check passed.

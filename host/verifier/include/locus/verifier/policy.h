@@ -21,6 +21,7 @@
 //   trust_list_signer = "tl-signer.pem"
 //   [tpm]                            # placeholders for the TPM binding (TPM helper)
 //   required = false
+//   accept_reboot = false          # tolerate host reboots between quotes
 //   hash = "sha256"
 //   pcrs = [0, 1, 2, 3, 4, 5, 6, 7]
 // Every error names the file, the line and the key.
@@ -66,7 +67,8 @@ struct HwModelPolicy {
 };
 
 struct TpmPolicy {
-  bool required = false;
+  bool required = false;       // refuse attestations without an appraised TPM quote
+  bool accept_reboot = false;  // accept a host TPM reset/restart since the last quote
   std::string hash = "sha256";
   std::vector<int> pcrs;
 };

@@ -88,6 +88,12 @@ class Verifier {
   HostResult<IssuedNonce> issue_nonce(ByteSpan ueid);
   AttestResult attest(const AttestRequest& req);
 
+  // Appraise TPM quotes (the "tpm" object of /v1/attest) against the host records the TPM
+  // helper keeps in the same SQLite file (host/tpm). Without this, a request with a quote
+  // is refused at the "tpm" check, and tpm.required refuses every request.
+  HStatus enable_tpm(const std::string& db_path);
+  static bool tpm_available();
+
   // Revocations, each with an audit record.
   HStatus revoke_ueid(ByteSpan ueid, const std::string& reason);
   HStatus revoke_serial(const std::string& serial_hex, const std::string& reason);
@@ -108,6 +114,8 @@ class Verifier {
   CertInfo root_;
   crypto::P256PrivateKey license_key_;
   std::unique_ptr<LocationContext> loc_;
+  struct TpmContext;
+  std::unique_ptr<TpmContext> tpm_;
 };
 
 // Loads the manufacturer root certificate (PEM "CERTIFICATE" or DER) and the license key
