@@ -100,9 +100,13 @@ int run_command(const char* const* argv, const std::string& log_path) {
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-Swtpm::~Swtpm() { stop(); }
+Swtpm::~Swtpm() {
+  stop();
+}
 
-std::string Swtpm::tcti() const { return "swtpm:host=127.0.0.1,port=" + std::to_string(port_); }
+std::string Swtpm::tcti() const {
+  return "swtpm:host=127.0.0.1,port=" + std::to_string(port_);
+}
 
 bool Swtpm::start() {
   const char* tmp = std::getenv("TMPDIR");
@@ -115,25 +119,33 @@ bool Swtpm::start() {
   const std::string state = dir_ + "/state";
   if (mkdir(ca.c_str(), 0700) != 0 || mkdir(state.c_str(), 0700) != 0) return false;
   // swtpm_localca with its own state: never the system-wide /var/lib/swtpm-localca.
-  bool ok = write_file(dir_ + "/localca.conf", "statedir = " + ca + "\nsigningkey = " + ca +
-                                                   "/signkey.pem\nissuercert = " + ca +
-                                                   "/issuercert.pem\ncertserial = " + ca + "/certserial\n") &&
-            write_file(dir_ + "/localca.options",
-                       "--platform-manufacturer locus-test\n--platform-version 2.1\n--platform-model swtpm\n") &&
-            write_file(dir_ + "/swtpm_setup.conf", "create_certs_tool = /usr/bin/swtpm_localca\n"
-                                                   "create_certs_tool_config = " + dir_ + "/localca.conf\n"
-                                                   "create_certs_tool_options = " + dir_ + "/localca.options\n"
-                                                   "active_pcr_banks = sha256\n");
+  bool ok =
+      write_file(dir_ + "/localca.conf",
+                 "statedir = " + ca + "\nsigningkey = " + ca + "/signkey.pem\nissuercert = " + ca +
+                     "/issuercert.pem\ncertserial = " + ca + "/certserial\n") &&
+      write_file(
+          dir_ + "/localca.options",
+          "--platform-manufacturer locus-test\n--platform-version 2.1\n--platform-model swtpm\n") &&
+      write_file(dir_ + "/swtpm_setup.conf",
+                 "create_certs_tool = /usr/bin/swtpm_localca\n"
+                 "create_certs_tool_config = " +
+                     dir_ +
+                     "/localca.conf\n"
+                     "create_certs_tool_options = " +
+                     dir_ +
+                     "/localca.options\n"
+                     "active_pcr_banks = sha256\n");
   if (!ok) return false;
   const std::string conf = dir_ + "/swtpm_setup.conf";
-  const char* setup[] = {"swtpm_setup", "--tpm2", "--tpmstate", state.c_str(), "--create-ek-cert",
-                         "--config", conf.c_str(), nullptr};
+  const char* setup[] = {"swtpm_setup",      "--tpm2",   "--tpmstate", state.c_str(),
+                         "--create-ek-cert", "--config", conf.c_str(), nullptr};
   if (run_command(setup, dir_ + "/setup.log") != 0) {
     std::fprintf(stderr, "swtpm_setup failed, see %s/setup.log\n", dir_.c_str());
     return false;
   }
   ca_file_ = dir_ + "/tpm-ca.pem";
-  if (!write_file(ca_file_, read_file(ca + "/issuercert.pem") + read_file(ca + "/swtpm-localca-rootca-cert.pem"))) {
+  if (!write_file(ca_file_, read_file(ca + "/issuercert.pem") +
+                                read_file(ca + "/swtpm-localca-rootca-cert.pem"))) {
     return false;
   }
   return launch();
@@ -146,8 +158,18 @@ bool Swtpm::launch() {
     if (port_ == 0) continue;
     const std::string server = "type=tcp,port=" + std::to_string(port_) + ",bindaddr=127.0.0.1";
     const std::string ctrl = "type=tcp,port=" + std::to_string(port_ + 1) + ",bindaddr=127.0.0.1";
-    const char* argv[] = {"swtpm", "socket", "--tpm2", "--server", server.c_str(), "--ctrl", ctrl.c_str(),
-                          "--tpmstate", state.c_str(), "--flags", "not-need-init,startup-clear", nullptr};
+    const char* argv[] = {"swtpm",
+                          "socket",
+                          "--tpm2",
+                          "--server",
+                          server.c_str(),
+                          "--ctrl",
+                          ctrl.c_str(),
+                          "--tpmstate",
+                          state.c_str(),
+                          "--flags",
+                          "not-need-init,startup-clear",
+                          nullptr};
     pid_ = spawn(argv, dir_ + "/swtpm.log");
     if (pid_ < 0) return false;
     // Readiness: the server port accepts a connection (bounded: 10 s), or swtpm exited

@@ -12,6 +12,7 @@
 
 #include "swtpm_harness.h"
 
+// clang-format off
 extern "C" {
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@ extern "C" {
 #include <stdint.h>
 #include <cmocka.h>
 }
+// clang-format on
 
 namespace {
 
@@ -46,8 +48,8 @@ void cli_enroll_quote_verify(void**) {
   assert_true(other.start());
   const std::string d = sw.dir();
   const std::string tcti = sw.tcti();
-  const std::string ak = d + "/ak.blob", db = d + "/reg.db", ev = d + "/evidence.cose", q = d + "/quote.json",
-                    log = d + "/cli.log";
+  const std::string ak = d + "/ak.blob", db = d + "/reg.db", ev = d + "/evidence.cose",
+                    q = d + "/quote.json", log = d + "/cli.log";
   const std::string board = "01c0ffee";
   const std::string nonce = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
   {
@@ -57,41 +59,43 @@ void cli_enroll_quote_verify(void**) {
   // `--help` works at the tpm level.
   assert_int_equal(locus({"tpm", "--help"}, log), 0);
   // Enrollment against the other TPM's CA is refused (exit 1) and says why.
-  assert_int_equal(locus({"tpm", "enroll-host", "--tcti", tcti, "--ak", ak, "--create-ak", "--ek-ca", other.ca_file(),
-                          "--db", db, "--host", "h1"},
+  assert_int_equal(locus({"tpm", "enroll-host", "--tcti", tcti, "--ak", ak, "--create-ak",
+                          "--ek-ca", other.ca_file(), "--db", db, "--host", "h1"},
                          log),
                    1);
   assert_true(slurp(log).find("not issued by the given TPM manufacturer CA") != std::string::npos);
-  assert_int_equal(locus({"tpm", "enroll-host", "--tcti", tcti, "--ak", ak, "--ek-ca", sw.ca_file(), "--db", db,
-                          "--host", "h1", "--pcrs", "0,1,7"},
+  assert_int_equal(locus({"tpm", "enroll-host", "--tcti", tcti, "--ak", ak, "--ek-ca", sw.ca_file(),
+                          "--db", db, "--host", "h1", "--pcrs", "0,1,7"},
                          log),
                    0);
-  assert_int_equal(locus({"tpm", "bind-board", "--db", db, "--board", board, "--host", "h1"}, log), 0);
-  assert_int_equal(locus({"tpm", "quote", "--tcti", tcti, "--ak", ak, "--nonce", nonce, "--evidence", ev, "--pcrs",
-                          "0,1,7", "--out", q},
+  assert_int_equal(locus({"tpm", "bind-board", "--db", db, "--board", board, "--host", "h1"}, log),
+                   0);
+  assert_int_equal(locus({"tpm", "quote", "--tcti", tcti, "--ak", ak, "--nonce", nonce,
+                          "--evidence", ev, "--pcrs", "0,1,7", "--out", q},
                          log),
                    0);
-  assert_int_equal(locus({"--json", "tpm", "verify-quote", "--db", db, "--board", board, "--nonce", nonce,
-                          "--evidence", ev, "--in", q},
+  assert_int_equal(locus({"--json", "tpm", "verify-quote", "--db", db, "--board", board, "--nonce",
+                          nonce, "--evidence", ev, "--in", q},
                          log),
                    0);
   assert_true(slurp(log).find("\"accepted\":true") != std::string::npos);
   // PCR 7 extended -> the next quote is refused with pcr_mismatch, exit code 1.
-  assert_int_equal(locus({"tpm", "pcr-extend", "--tcti", tcti, "--pcr", "7", "--digest", nonce}, log), 0);
+  assert_int_equal(
+      locus({"tpm", "pcr-extend", "--tcti", tcti, "--pcr", "7", "--digest", nonce}, log), 0);
   std::remove(q.c_str());
   const std::string nonce2 = "ff" + nonce.substr(2);
-  assert_int_equal(locus({"tpm", "quote", "--tcti", tcti, "--ak", ak, "--nonce", nonce2, "--evidence", ev, "--pcrs",
-                          "0,1,7", "--out", q},
+  assert_int_equal(locus({"tpm", "quote", "--tcti", tcti, "--ak", ak, "--nonce", nonce2,
+                          "--evidence", ev, "--pcrs", "0,1,7", "--out", q},
                          log),
                    0);
-  assert_int_equal(locus({"--json", "tpm", "verify-quote", "--db", db, "--board", board, "--nonce", nonce2,
-                          "--evidence", ev, "--in", q},
+  assert_int_equal(locus({"--json", "tpm", "verify-quote", "--db", db, "--board", board, "--nonce",
+                          nonce2, "--evidence", ev, "--in", q},
                          log),
                    1);
   assert_true(slurp(log).find("pcr_mismatch") != std::string::npos);
   // Usage errors exit 2.
-  assert_int_equal(locus({"tpm", "quote", "--tcti", tcti, "--ak", ak, "--nonce", nonce, "--evidence", ev, "--pcrs",
-                          "0,99"},
+  assert_int_equal(locus({"tpm", "quote", "--tcti", tcti, "--ak", ak, "--nonce", nonce,
+                          "--evidence", ev, "--pcrs", "0,99"},
                          log),
                    2);
 }

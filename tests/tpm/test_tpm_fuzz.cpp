@@ -10,6 +10,7 @@
 #include "locus/tpm/quote.h"
 #include "locus/tpm/quote_json.h"
 
+// clang-format off
 extern "C" {
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@ extern "C" {
 #include <stdint.h>
 #include <cmocka.h>
 }
+// clang-format on
 
 using namespace locus;
 using namespace locus::tpm;
@@ -48,7 +50,8 @@ std::vector<uint8_t> mutate(const std::vector<uint8_t>& seed, Rng& r) {
         if (!m.empty()) m.resize(r.next() % m.size());
         break;
       case 3:
-        m.insert(m.begin() + static_cast<long>(m.empty() ? 0 : r.next() % m.size()), static_cast<uint8_t>(r.next()));
+        m.insert(m.begin() + static_cast<long>(m.empty() ? 0 : r.next() % m.size()),
+                 static_cast<uint8_t>(r.next()));
         break;
       default:
         if (m.size() > 2) {  // a plausible length field: 0x00 0xNN
@@ -68,9 +71,9 @@ std::vector<uint8_t> seed_attest() {
   a.push_back(0x00);
   a.push_back(0x20);
   a.insert(a.end(), 32, 0x22);
-  a.insert(a.end(), 8, 0x01);              // clock
+  a.insert(a.end(), 8, 0x01);                      // clock
   a.insert(a.end(), {0, 0, 0, 1, 0, 0, 0, 0, 1});  // reset, restart, safe
-  a.insert(a.end(), 8, 0x02);              // firmwareVersion
+  a.insert(a.end(), 8, 0x02);                      // firmwareVersion
   a.insert(a.end(), {0, 0, 0, 1, 0x00, 0x0b, 3, 0x83, 0, 0, 0x00, 0x20});
   a.insert(a.end(), 32, 0x33);
   return a;
@@ -88,7 +91,8 @@ void fuzz_parse_attest(void**) {
     if (p.ok()) {
       assert_int_equal(p->magic, kTpmGeneratedValue);
       assert_int_equal(p->type, kTpmStAttestQuote);
-      assert_true(p->qualified_signer.size() <= 66 && p->extra_data.size() <= 66 && p->pcr_digest.size() <= 64);
+      assert_true(p->qualified_signer.size() <= 66 && p->extra_data.size() <= 66 &&
+                  p->pcr_digest.size() <= 64);
       for (const auto& s : p->pcr_select) {
         for (uint32_t idx : s.pcrs) assert_true(idx < 32);
       }
@@ -119,6 +123,7 @@ void fuzz_signature_and_json(void**) {
 }  // namespace
 
 int main() {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(fuzz_parse_attest), cmocka_unit_test(fuzz_signature_and_json)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(fuzz_parse_attest),
+                                     cmocka_unit_test(fuzz_signature_and_json)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

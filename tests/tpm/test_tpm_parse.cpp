@@ -8,6 +8,7 @@
 #include "locus/tpm/quote_json.h"
 #include "locus/tpm/verify.h"
 
+// clang-format off
 extern "C" {
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@ extern "C" {
 #include <stdint.h>
 #include <cmocka.h>
 }
+// clang-format on
 
 using namespace locus;
 using namespace locus::tpm;
@@ -135,13 +137,16 @@ void signature_parse(void**) {
   assert_int_equal((*rs)[32], 0xbb);
   auto t = s;
   t.push_back(0);
-  assert_true(parse_ecdsa_signature(ByteSpan(t.data(), t.size())).status() == Status(TpmError::kMalformed));
+  assert_true(parse_ecdsa_signature(ByteSpan(t.data(), t.size())).status() ==
+              Status(TpmError::kMalformed));
   t = s;
   t[1] = 0x14;  // TPM_ALG_RSASSA
-  assert_true(parse_ecdsa_signature(ByteSpan(t.data(), t.size())).status() == Status(TpmError::kUnsupportedAlg));
+  assert_true(parse_ecdsa_signature(ByteSpan(t.data(), t.size())).status() ==
+              Status(TpmError::kUnsupportedAlg));
   t = s;
   t[3] = 0x04;  // SHA-1
-  assert_true(parse_ecdsa_signature(ByteSpan(t.data(), t.size())).status() == Status(TpmError::kUnsupportedAlg));
+  assert_true(parse_ecdsa_signature(ByteSpan(t.data(), t.size())).status() ==
+              Status(TpmError::kUnsupportedAlg));
 }
 
 // PCR lists: sorted and unique; out of range, duplicates, empty items and junk are refused.
@@ -161,8 +166,8 @@ void extra_data_known_answer(void**) {
   const uint8_t ev[] = {'a', 'b', 'c'};
   Sha256Digest d = quote_extra_data(ByteSpan(n.data(), n.size()), ByteSpan(ev, 3));
   const uint8_t want[32] = {0xb2, 0xc1, 0xb4, 0x3d, 0x1b, 0x65, 0xa7, 0x91, 0x0e, 0xf8, 0x6e,
-                           0x54, 0xa7, 0x6f, 0x42, 0xa2, 0xa2, 0xf1, 0xa3, 0x15, 0x57, 0xc8,
-                           0xe0, 0x86, 0xe4, 0x20, 0xcb, 0xb3, 0x3d, 0x71, 0x2c, 0x53};
+                            0x54, 0xa7, 0x6f, 0x42, 0xa2, 0xa2, 0xf1, 0xa3, 0x15, 0x57, 0xc8,
+                            0xe0, 0x86, 0xe4, 0x20, 0xcb, 0xb3, 0x3d, 0x71, 0x2c, 0x53};
   assert_memory_equal(d.data(), want, 32);
 }
 
@@ -222,11 +227,14 @@ void quote_json_malformed_refused(void**) {
       R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{}},"ak_name":"zz"})",
   };
   for (const char* b : bad) assert_false(quote_from_json(b).ok());
-  std::string idx24 = R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"24":")" + pcr0 + R"("}},"ak_name":"00"})";
+  std::string idx24 = R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"24":")" + pcr0 +
+                      R"("}},"ak_name":"00"})";
   assert_false(quote_from_json(idx24).ok());
-  std::string idx07 = R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"07":")" + pcr0 + R"("}},"ak_name":"00"})";
+  std::string idx07 = R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"07":")" + pcr0 +
+                      R"("}},"ak_name":"00"})";
   assert_false(quote_from_json(idx07).ok());
-  std::string good = R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"7":")" + pcr0 + R"("}},"ak_name":"00"})";
+  std::string good = R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"7":")" + pcr0 +
+                     R"("}},"ak_name":"00"})";
   assert_true(quote_from_json(good).ok());  // control: the same shape with a valid index parses
 }
 
@@ -234,10 +242,14 @@ void quote_json_malformed_refused(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(attest_parses_fields),     cmocka_unit_test(attest_truncations_refused),
-      cmocka_unit_test(attest_trailing_byte_refused), cmocka_unit_test(attest_magic_and_type_checked),
-      cmocka_unit_test(attest_oversize_fields_refused), cmocka_unit_test(signature_parse),
-      cmocka_unit_test(pcr_list_parse),           cmocka_unit_test(extra_data_known_answer),
+      cmocka_unit_test(attest_parses_fields),
+      cmocka_unit_test(attest_truncations_refused),
+      cmocka_unit_test(attest_trailing_byte_refused),
+      cmocka_unit_test(attest_magic_and_type_checked),
+      cmocka_unit_test(attest_oversize_fields_refused),
+      cmocka_unit_test(signature_parse),
+      cmocka_unit_test(pcr_list_parse),
+      cmocka_unit_test(extra_data_known_answer),
       cmocka_unit_test(appraise_early_refusals),
       cmocka_unit_test(quote_json_round_trip),
       cmocka_unit_test(quote_json_malformed_refused),

@@ -20,9 +20,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+// clang-format off
 extern "C" {
 #include <cmocka.h>
 }
+// clang-format on
 
 using namespace locus;
 using namespace locus::tpm;
@@ -43,7 +45,8 @@ struct World {
 };
 World* g = nullptr;
 
-const uint8_t kEvidence[] = {0xd2, 0x84, 0x43, 0xa1, 0x01, 0x26, 0xa0, 0x41, 0x00, 0x40};  // stand-in COSE bytes
+const uint8_t kEvidence[] = {0xd2, 0x84, 0x43, 0xa1, 0x01,
+                             0x26, 0xa0, 0x41, 0x00, 0x40};  // stand-in COSE bytes
 
 std::vector<uint8_t> nonce_of(uint8_t seed) {
   std::vector<uint8_t> n(32);
@@ -59,7 +62,8 @@ bool has_reason(const QuoteVerdict& v, QuoteCheck c) {
 }
 
 void print_reasons(const QuoteVerdict& v) {
-  for (const auto& r : v.reasons) std::fprintf(stderr, "  reason %s: %s\n", to_string(r.check), r.text.c_str());
+  for (const auto& r : v.reasons)
+    std::fprintf(stderr, "  reason %s: %s\n", to_string(r.check), r.text.c_str());
 }
 
 std::string hex(const std::vector<uint8_t>& b) {
@@ -259,8 +263,8 @@ void interop_tpm2_checkquote(void**) {
   auto q = g->tpm_a.quote_evidence(n, kEvidence, kPcrs);
   assert_true(q.ok());
   auto ak = g->tpm_a.ak();
-  const std::string pem = g->tmp + "/ak.pem", msg = g->tmp + "/quote.msg", sig = g->tmp + "/quote.sig",
-                    pcrs = g->tmp + "/quote.pcrs";
+  const std::string pem = g->tmp + "/ak.pem", msg = g->tmp + "/quote.msg",
+                    sig = g->tmp + "/quote.sig", pcrs = g->tmp + "/quote.pcrs";
   {
     std::ofstream f(pem);
     f << p256_public_pem(ak->public_key);
@@ -272,12 +276,14 @@ void interop_tpm2_checkquote(void**) {
   write_bin(pcrs, values);
   Sha256Digest ed = quote_extra_data(n, kEvidence);
   const std::string qual = hex(std::vector<uint8_t>(ed.begin(), ed.end()));
-  const char* argv[] = {"tpm2_checkquote", "-u", pem.c_str(), "-m", msg.c_str(), "-s", sig.c_str(), "-f",
-                        pcrs.c_str(), "-l", "sha256:0,1,7", "-g", "sha256", "-q", qual.c_str(), nullptr};
+  const char* argv[] = {"tpm2_checkquote", "-u", pem.c_str(),  "-m",   msg.c_str(),    "-s",
+                        sig.c_str(),       "-f", pcrs.c_str(), "-l",   "sha256:0,1,7", "-g",
+                        "sha256",          "-q", qual.c_str(), nullptr};
   assert_int_equal(test::run_command(argv, g->tmp + "/checkquote.log"), 0);
   const std::string wrong(64, '0');
-  const char* argv2[] = {"tpm2_checkquote", "-u", pem.c_str(), "-m", msg.c_str(), "-s", sig.c_str(), "-f",
-                         pcrs.c_str(), "-l", "sha256:0,1,7", "-g", "sha256", "-q", wrong.c_str(), nullptr};
+  const char* argv2[] = {"tpm2_checkquote", "-u", pem.c_str(),   "-m",   msg.c_str(),    "-s",
+                         sig.c_str(),       "-f", pcrs.c_str(),  "-l",   "sha256:0,1,7", "-g",
+                         "sha256",          "-q", wrong.c_str(), nullptr};
   assert_int_not_equal(test::run_command(argv2, g->tmp + "/checkquote.log"), 0);
 }
 

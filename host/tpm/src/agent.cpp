@@ -77,7 +77,8 @@ bool fill_selection(const std::vector<uint32_t>& pcrs, TPML_PCR_SELECTION* sel) 
   sel->pcrSelections[0].sizeofSelect = 3;
   for (uint32_t p : pcrs) {
     if (p > kMaxPcrIndex) return false;
-    sel->pcrSelections[0].pcrSelect[p / 8] = static_cast<uint8_t>(sel->pcrSelections[0].pcrSelect[p / 8] | (1u << (p % 8)));
+    sel->pcrSelections[0].pcrSelect[p / 8] =
+        static_cast<uint8_t>(sel->pcrSelections[0].pcrSelect[p / 8] | (1u << (p % 8)));
   }
   return true;
 }
@@ -95,7 +96,8 @@ struct Tpm::Impl {
 
   Status fail(const char* what, TSS2_RC rc) {
     last_error = std::string(what) + ": " + Tss2_RC_Decode(rc);
-    std::fprintf(stderr, "{\"module\":\"tpm\",\"level\":\"error\",\"msg\":\"%s\"}\n", last_error.c_str());
+    std::fprintf(stderr, "{\"module\":\"tpm\",\"level\":\"error\",\"msg\":\"%s\"}\n",
+                 last_error.c_str());
     return TpmError::kEsys;
   }
 
@@ -109,8 +111,9 @@ struct Tpm::Impl {
     TPM2B_DATA outside{};
     TPML_PCR_SELECTION none{};
     EsysFree<TPM2B_PUBLIC> pub;
-    TSS2_RC rc = Esys_CreatePrimary(esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
-                                    &sens, &tmpl, &outside, &none, &ek, &pub.p, nullptr, nullptr, nullptr);
+    TSS2_RC rc = Esys_CreatePrimary(esys, ESYS_TR_RH_ENDORSEMENT, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+                                    ESYS_TR_NONE, &sens, &tmpl, &outside, &none, &ek, &pub.p,
+                                    nullptr, nullptr, nullptr);
     if (rc != TSS2_RC_SUCCESS) {
       ek = ESYS_TR_NONE;
       return fail("CreatePrimary(EK)", rc);
@@ -127,8 +130,9 @@ struct Tpm::Impl {
   Status ek_session(ESYS_TR* sess) {
     TPMT_SYM_DEF sym{};
     sym.algorithm = TPM2_ALG_NULL;
-    TSS2_RC rc = Esys_StartAuthSession(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
-                                       ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, sess);
+    TSS2_RC rc =
+        Esys_StartAuthSession(esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                              ESYS_TR_NONE, nullptr, TPM2_SE_POLICY, &sym, TPM2_ALG_SHA256, sess);
     if (rc != TSS2_RC_SUCCESS) return fail("StartAuthSession", rc);
     TPM2B_TIMEOUT* to = nullptr;
     TPMT_TK_AUTH* tk = nullptr;
@@ -160,7 +164,8 @@ struct Tpm::Impl {
     }
     ak_info.public_area.assign(buf, buf + off);
     const auto& e = pub.publicArea.unique.ecc;
-    if (pub.publicArea.type != TPM2_ALG_ECC || e.x.size != 32 || e.y.size != 32) return TpmError::kBadAkAttributes;
+    if (pub.publicArea.type != TPM2_ALG_ECC || e.x.size != 32 || e.y.size != 32)
+      return TpmError::kBadAkAttributes;
     ak_info.public_key[0] = 0x04;
     std::memcpy(ak_info.public_key.data() + 1, e.x.buffer, 32);
     std::memcpy(ak_info.public_key.data() + 33, e.y.buffer, 32);
@@ -195,9 +200,13 @@ struct Tpm::Impl {
 };
 
 Tpm::Tpm() : impl_(new Impl) {}
-Tpm::~Tpm() { close(); }
+Tpm::~Tpm() {
+  close();
+}
 
-std::string Tpm::last_error() const { return impl_->last_error; }
+std::string Tpm::last_error() const {
+  return impl_->last_error;
+}
 
 void Tpm::close() {
   Impl& m = *impl_;
@@ -241,7 +250,8 @@ Result<EkInfo> Tpm::ek() {
   EkInfo info;
   uint8_t buf[sizeof(TPMT_PUBLIC)];
   size_t off = 0;
-  if (Tss2_MU_TPMT_PUBLIC_Marshal(&m.ek_public.publicArea, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) {
+  if (Tss2_MU_TPMT_PUBLIC_Marshal(&m.ek_public.publicArea, buf, sizeof(buf), &off) !=
+      TSS2_RC_SUCCESS) {
     return TpmError::kMalformed;
   }
   info.public_area.assign(buf, buf + off);
@@ -257,11 +267,13 @@ Result<EkInfo> Tpm::ek() {
 
   // EK certificate from NV (absent is not an error here; enrollment refuses it).
   ESYS_TR nv = ESYS_TR_NONE;
-  rc = Esys_TR_FromTPMPublic(m.esys, kEkCertNvIndexRsa, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nv);
+  rc = Esys_TR_FromTPMPublic(m.esys, kEkCertNvIndexRsa, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+                             &nv);
   if (rc != TSS2_RC_SUCCESS) return info;
   EsysFree<TPM2B_NV_PUBLIC> nvpub;
   EsysFree<TPM2B_NAME> nvname;
-  rc = Esys_NV_ReadPublic(m.esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nvpub.p, &nvname.p);
+  rc =
+      Esys_NV_ReadPublic(m.esys, nv, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &nvpub.p, &nvname.p);
   if (rc != TSS2_RC_SUCCESS) {
     (void)Esys_TR_Close(m.esys, &nv);
     return m.fail("NV_ReadPublic(EK cert)", rc);
@@ -271,7 +283,8 @@ Result<EkInfo> Tpm::ek() {
   for (int guard = 0; done < total && guard < 64; ++guard) {
     uint16_t chunk = static_cast<uint16_t>(total - done > 512 ? 512 : total - done);
     EsysFree<TPM2B_MAX_NV_BUFFER> data;
-    rc = Esys_NV_Read(m.esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, chunk, done, &data.p);
+    rc = Esys_NV_Read(m.esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, chunk, done,
+                      &data.p);
     if (rc != TSS2_RC_SUCCESS || data.p->size != chunk) {
       (void)Esys_TR_Close(m.esys, &nv);
       return m.fail("NV_Read(EK cert)", rc);
@@ -308,8 +321,8 @@ Result<AkInfo> Tpm::create_ak(const std::string& blob_path) {
   EsysFree<TPM2B_PRIVATE> priv;
   EsysFree<TPM2B_PUBLIC> pub;
   if (s.ok()) {
-    TSS2_RC rc = Esys_Create(m.esys, m.ek, sess, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside, &none,
-                             &priv.p, &pub.p, nullptr, nullptr, nullptr);
+    TSS2_RC rc = Esys_Create(m.esys, m.ek, sess, ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside,
+                             &none, &priv.p, &pub.p, nullptr, nullptr, nullptr);
     m.flush_session(&sess);
     if (rc != TSS2_RC_SUCCESS) s = m.fail("Create(AK under EK)", rc);
   }
@@ -375,7 +388,8 @@ Result<std::vector<PcrValue>> Tpm::pcr_read(const std::vector<uint32_t>& pcrs) {
     uint32_t counter = 0;
     EsysFree<TPML_PCR_SELECTION> outsel;
     EsysFree<TPML_DIGEST> vals;
-    TSS2_RC rc = Esys_PCR_Read(m.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter, &outsel.p, &vals.p);
+    TSS2_RC rc = Esys_PCR_Read(m.esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &sel, &counter,
+                               &outsel.p, &vals.p);
     if (rc != TSS2_RC_SUCCESS) return m.fail("PCR_Read", rc);
     if (vals.p->count != 1 || vals.p->digests[0].size != 32) return TpmError::kBadPcrSelection;
     PcrValue v;
@@ -402,8 +416,8 @@ Status Tpm::pcr_extend(uint32_t pcr, const Sha256Digest& digest) {
   d.count = 1;
   d.digests[0].hashAlg = TPM2_ALG_SHA256;
   std::memcpy(d.digests[0].digest.sha256, digest.data(), 32);
-  TSS2_RC rc = Esys_PCR_Extend(m.esys, static_cast<ESYS_TR>(ESYS_TR_PCR0 + pcr), ESYS_TR_PASSWORD, ESYS_TR_NONE,
-                               ESYS_TR_NONE, &d);
+  TSS2_RC rc = Esys_PCR_Extend(m.esys, static_cast<ESYS_TR>(ESYS_TR_PCR0 + pcr), ESYS_TR_PASSWORD,
+                               ESYS_TR_NONE, ESYS_TR_NONE, &d);
   if (rc != TSS2_RC_SUCCESS) return m.fail("PCR_Extend", rc);
   return Status::Ok();
 }
@@ -425,8 +439,8 @@ Result<QuoteBundle> Tpm::quote(ByteSpan extra_data, const std::vector<uint32_t>&
   if (!before.ok()) return before.status();
   EsysFree<TPM2B_ATTEST> attest;
   EsysFree<TPMT_SIGNATURE> sig;
-  TSS2_RC rc = Esys_Quote(m.esys, m.ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &q, &scheme, &sel,
-                          &attest.p, &sig.p);
+  TSS2_RC rc = Esys_Quote(m.esys, m.ak, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &q, &scheme,
+                          &sel, &attest.p, &sig.p);
   if (rc != TSS2_RC_SUCCESS) return m.fail("Quote", rc);
   auto after = pcr_read(pcrs);
   if (!after.ok()) return after.status();
@@ -440,7 +454,8 @@ Result<QuoteBundle> Tpm::quote(ByteSpan extra_data, const std::vector<uint32_t>&
   b.attest.assign(attest.p->attestationData, attest.p->attestationData + attest.p->size);
   uint8_t buf[sizeof(TPMT_SIGNATURE)];
   size_t off = 0;
-  if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig.p, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS) return TpmError::kMalformed;
+  if (Tss2_MU_TPMT_SIGNATURE_Marshal(sig.p, buf, sizeof(buf), &off) != TSS2_RC_SUCCESS)
+    return TpmError::kMalformed;
   b.signature.assign(buf, buf + off);
   b.pcrs = *after;
   b.ak_name = m.ak_info.name;
@@ -475,8 +490,8 @@ Result<std::vector<uint8_t>> Tpm::activate_credential(const CredentialChallenge&
     return s;
   }
   EsysFree<TPM2B_DIGEST> cert;
-  TSS2_RC rc = Esys_ActivateCredential(m.esys, m.ak, m.ek, ESYS_TR_PASSWORD, sess, ESYS_TR_NONE, &blob, &secret,
-                                       &cert.p);
+  TSS2_RC rc = Esys_ActivateCredential(m.esys, m.ak, m.ek, ESYS_TR_PASSWORD, sess, ESYS_TR_NONE,
+                                       &blob, &secret, &cert.p);
   m.flush_session(&sess);
   m.unload_ek();
   if (rc != TSS2_RC_SUCCESS) {

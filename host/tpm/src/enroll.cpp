@@ -12,8 +12,8 @@
 
 #include <cstring>
 
-#include "locus/tpm/verify.h"
 #include "locus/crypto/ct.h"
+#include "locus/tpm/verify.h"
 #include "reader.h"
 
 namespace locus::tpm {
@@ -32,7 +32,8 @@ int os_rng(void*, unsigned char* out, size_t len) {
 Result<TPMT_PUBLIC> unmarshal_public(ByteSpan pub) {
   TPMT_PUBLIC p{};
   size_t off = 0;
-  if (pub.size == 0 || Tss2_MU_TPMT_PUBLIC_Unmarshal(pub.data, pub.size, &off, &p) != TSS2_RC_SUCCESS ||
+  if (pub.size == 0 ||
+      Tss2_MU_TPMT_PUBLIC_Unmarshal(pub.data, pub.size, &off, &p) != TSS2_RC_SUCCESS ||
       off != pub.size) {
     return TpmError::kMalformed;
   }
@@ -68,7 +69,9 @@ Status kdfa(ByteSpan key, const char* label, ByteSpan context_u, ByteSpan contex
     int rc = mbedtls_md_setup(&c, md, 1);
     if (rc == 0) rc = mbedtls_md_hmac_starts(&c, key.data, key.size);
     if (rc == 0) rc = mbedtls_md_hmac_update(&c, ctr, 4);
-    if (rc == 0) rc = mbedtls_md_hmac_update(&c, reinterpret_cast<const uint8_t*>(label), std::strlen(label) + 1);
+    if (rc == 0)
+      rc = mbedtls_md_hmac_update(&c, reinterpret_cast<const uint8_t*>(label),
+                                  std::strlen(label) + 1);
     if (rc == 0 && context_u.size) rc = mbedtls_md_hmac_update(&c, context_u.data, context_u.size);
     if (rc == 0 && context_v.size) rc = mbedtls_md_hmac_update(&c, context_v.data, context_v.size);
     if (rc == 0) rc = mbedtls_md_hmac_update(&c, len, 4);
@@ -88,8 +91,8 @@ Status kdfa(ByteSpan key, const char* label, ByteSpan context_u, ByteSpan contex
 Result<std::vector<uint8_t>> ek_public_modulus(ByteSpan ek_public, ByteSpan name) {
   auto p = unmarshal_public(ek_public);
   if (!p.ok()) return p.status();
-  if (p->type != TPM2_ALG_RSA || p->nameAlg != TPM2_ALG_SHA256 || p->parameters.rsaDetail.keyBits != 2048 ||
-      p->unique.rsa.size != 256 ||
+  if (p->type != TPM2_ALG_RSA || p->nameAlg != TPM2_ALG_SHA256 ||
+      p->parameters.rsaDetail.keyBits != 2048 || p->unique.rsa.size != 256 ||
       (p->parameters.rsaDetail.exponent != 0 && p->parameters.rsaDetail.exponent != 65537) ||
       p->parameters.rsaDetail.symmetric.algorithm != TPM2_ALG_AES ||
       p->parameters.rsaDetail.symmetric.keyBits.aes != 128 ||
@@ -104,8 +107,9 @@ Result<std::vector<uint8_t>> ek_public_modulus(ByteSpan ek_public, ByteSpan name
 Result<std::array<uint8_t, 65>> check_ak_public(ByteSpan ak_public, ByteSpan name) {
   auto p = unmarshal_public(ak_public);
   if (!p.ok()) return p.status();
-  const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | TPMA_OBJECT_SENSITIVEDATAORIGIN |
-                           TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
+  const TPMA_OBJECT need = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+                           TPMA_OBJECT_SENSITIVEDATAORIGIN | TPMA_OBJECT_RESTRICTED |
+                           TPMA_OBJECT_SIGN_ENCRYPT;
   const auto& e = p->parameters.eccDetail;
   if (p->type != TPM2_ALG_ECC || p->nameAlg != TPM2_ALG_SHA256 || e.curveID != TPM2_ECC_NIST_P256 ||
       e.scheme.scheme != TPM2_ALG_ECDSA || e.scheme.details.ecdsa.hashAlg != TPM2_ALG_SHA256 ||
@@ -153,9 +157,11 @@ Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, B
     if (rc != 0 || flags != 0) {
       char buf[512];
       int n = mbedtls_x509_crt_verify_info(buf, sizeof(buf), "", flags);
-      std::string why = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("verification failed");
+      std::string why =
+          n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string("verification failed");
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      for (auto& ch : why) if (ch == '\n') ch = ';';
+      for (auto& ch : why)
+        if (ch == '\n') ch = ';';
       result = TpmError::kEkCertUntrusted;
       set("EK certificate not issued by the given TPM manufacturer CA: " + why);
       break;
@@ -168,8 +174,8 @@ Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, B
     uint8_t n_buf[512];
     size_t nlen = mbedtls_rsa_get_len(mbedtls_pk_rsa(cert.pk));
     if (nlen > sizeof(n_buf) ||
-        mbedtls_rsa_export_raw(mbedtls_pk_rsa(cert.pk), n_buf, nlen, nullptr, 0, nullptr, 0, nullptr, 0, nullptr,
-                               0) != 0 ||
+        mbedtls_rsa_export_raw(mbedtls_pk_rsa(cert.pk), n_buf, nlen, nullptr, 0, nullptr, 0,
+                               nullptr, 0, nullptr, 0) != 0 ||
         !same(ByteSpan(n_buf, nlen), ek_modulus)) {
       result = TpmError::kEkMismatch;
       set("the TPM's EK public key is not the key in its EK certificate");
@@ -187,9 +193,10 @@ Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name
   auto mod = ek_public_modulus(ek_public, ByteSpan());
   if (!mod.ok()) return mod.status();
   auto pub = unmarshal_public(ek_public);
-  uint32_t e = pub->parameters.rsaDetail.exponent == 0 ? 65537u : pub->parameters.rsaDetail.exponent;
-  uint8_t e_bytes[4] = {static_cast<uint8_t>(e >> 24), static_cast<uint8_t>(e >> 16), static_cast<uint8_t>(e >> 8),
-                        static_cast<uint8_t>(e)};
+  uint32_t e =
+      pub->parameters.rsaDetail.exponent == 0 ? 65537u : pub->parameters.rsaDetail.exponent;
+  uint8_t e_bytes[4] = {static_cast<uint8_t>(e >> 24), static_cast<uint8_t>(e >> 16),
+                        static_cast<uint8_t>(e >> 8), static_cast<uint8_t>(e)};
   CredentialChallenge ch;
   uint8_t seed[32];
   uint8_t sym_key[16];
@@ -201,17 +208,19 @@ Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name
     if (os_rng(nullptr, seed, sizeof(seed)) != 0) break;
     // Encrypted seed: RSA-OAEP(SHA-256) with label "IDENTITY" (NUL included).
     if (mbedtls_rsa_set_padding(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256) != 0 ||
-        mbedtls_rsa_import_raw(&rsa, mod->data(), mod->size(), nullptr, 0, nullptr, 0, nullptr, 0, e_bytes, 4) != 0 ||
+        mbedtls_rsa_import_raw(&rsa, mod->data(), mod->size(), nullptr, 0, nullptr, 0, nullptr, 0,
+                               e_bytes, 4) != 0 ||
         mbedtls_rsa_complete(&rsa) != 0) {
       break;
     }
     std::vector<uint8_t> enc(mbedtls_rsa_get_len(&rsa));
     static const uint8_t kLabel[] = "IDENTITY";
-    if (mbedtls_rsa_rsaes_oaep_encrypt(&rsa, os_rng, nullptr, kLabel, sizeof(kLabel), sizeof(seed), seed,
-                                       enc.data()) != 0) {
+    if (mbedtls_rsa_rsaes_oaep_encrypt(&rsa, os_rng, nullptr, kLabel, sizeof(kLabel), sizeof(seed),
+                                       seed, enc.data()) != 0) {
       break;
     }
-    // symKey = KDFa(seed, "STORAGE", name, "", 128); encIdentity = AES-128-CFB(TPM2B_DIGEST credential).
+    // symKey = KDFa(seed, "STORAGE", name, "", 128); encIdentity = AES-128-CFB(TPM2B_DIGEST
+    // credential).
     if (!kdfa(ByteSpan(seed, 32), "STORAGE", ak_name, ByteSpan(), 128, sym_key).ok()) break;
     std::vector<uint8_t> plain;
     detail::put_u16(&plain, static_cast<uint16_t>(secret.size));
@@ -238,8 +247,8 @@ Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name
     std::vector<uint8_t> mac_in(enc_id);
     mac_in.insert(mac_in.end(), ak_name.data, ak_name.data + ak_name.size);
     uint8_t mac[32];
-    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), hmac_key, sizeof(hmac_key), mac_in.data(),
-                        mac_in.size(), mac) != 0) {
+    if (mbedtls_md_hmac(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), hmac_key, sizeof(hmac_key),
+                        mac_in.data(), mac_in.size(), mac) != 0) {
       break;
     }
     detail::put_u16(&ch.credential_blob, 32);
@@ -262,8 +271,9 @@ namespace locus::tpm {
 
 std::string p256_public_pem(const std::array<uint8_t, 65>& point) {
   // DER SubjectPublicKeyInfo: SEQ { SEQ { id-ecPublicKey, prime256v1 }, BIT STRING point }.
-  static const uint8_t kPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-                                    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+  static const uint8_t kPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                    0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                    0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
   std::vector<uint8_t> der(kPrefix, kPrefix + sizeof(kPrefix));
   der.insert(der.end(), point.begin(), point.end());
   static const char* b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -319,15 +329,17 @@ Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string*
   }
   uint8_t secret[32];
   if (os_rng(nullptr, secret, sizeof(secret)) != 0) return TpmError::kCrypto;
-  auto ch = make_credential(ByteSpan(ek->public_area.data(), ek->public_area.size()),
-                            ByteSpan(ak->name.data(), ak->name.size()), ByteSpan(secret, sizeof(secret)));
+  auto ch =
+      make_credential(ByteSpan(ek->public_area.data(), ek->public_area.size()),
+                      ByteSpan(ak->name.data(), ak->name.size()), ByteSpan(secret, sizeof(secret)));
   if (!ch.ok()) {
     mbedtls_platform_zeroize(secret, sizeof(secret));
     set("MakeCredential failed");
     return ch.status();
   }
   auto got = tpm.activate_credential(*ch);
-  bool match = got.ok() && same(ByteSpan(got->data(), got->size()), ByteSpan(secret, sizeof(secret)));
+  bool match =
+      got.ok() && same(ByteSpan(got->data(), got->size()), ByteSpan(secret, sizeof(secret)));
   mbedtls_platform_zeroize(secret, sizeof(secret));
   if (!match) {
     set("credential activation failed: the AK is not bound to this EK (" + tpm.last_error() + ")");
@@ -337,8 +349,8 @@ Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string*
   uint8_t nonce[32];
   if (os_rng(nullptr, nonce, sizeof(nonce)) != 0) return TpmError::kCrypto;
   static const uint8_t kEnrollEvidence[] = "locus tpm enrollment";
-  auto q = tpm.quote_evidence(ByteSpan(nonce, sizeof(nonce)), ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)),
-                              opts.pcrs);
+  auto q = tpm.quote_evidence(ByteSpan(nonce, sizeof(nonce)),
+                              ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)), opts.pcrs);
   if (!q.ok()) {
     set("enrollment quote failed: " + tpm.last_error());
     return q.status();
@@ -352,10 +364,12 @@ Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string*
   rec.ak_name = ak->name;
   rec.pcrs = opts.pcrs;
   rec.golden = q->pcrs;
-  auto v = appraise_quote(*q, rec, ByteSpan(nonce, sizeof(nonce)), ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)));
+  auto v = appraise_quote(*q, rec, ByteSpan(nonce, sizeof(nonce)),
+                          ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)));
   if (!v.ok()) return v.status();
   if (!v->accepted) {
-    set("enrollment quote refused: " + (v->reasons.empty() ? std::string("?") : v->reasons[0].text));
+    set("enrollment quote refused: " +
+        (v->reasons.empty() ? std::string("?") : v->reasons[0].text));
     return TpmError::kBadSignature;
   }
   rec.qualified_signer = v->attest.qualified_signer;

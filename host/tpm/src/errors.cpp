@@ -20,14 +20,16 @@ const char* to_string(TpmError e) {
     case TpmError::kBadSignature: return "tpm: quote signature invalid";
     case TpmError::kEkCertMissing: return "tpm: no EK certificate in NV";
     case TpmError::kEkCertInvalid: return "tpm: EK certificate does not parse";
-    case TpmError::kEkCertUntrusted: return "tpm: EK certificate not issued by the TPM manufacturer CA";
+    case TpmError::kEkCertUntrusted:
+      return "tpm: EK certificate not issued by the TPM manufacturer CA";
     case TpmError::kEkMismatch: return "tpm: EK public key differs from the EK certificate";
     case TpmError::kActivationFailed: return "tpm: credential activation failed";
     case TpmError::kCrypto: return "tpm: crypto backend failed";
     case TpmError::kBadPcrSelection: return "tpm: bad PCR selection";
     case TpmError::kDb: return "tpm: database error";
     case TpmError::kNotFound: return "tpm: not found";
-    case TpmError::kBadAkAttributes: return "tpm: AK is not a restricted fixedTPM ECDSA P-256 signing key";
+    case TpmError::kBadAkAttributes:
+      return "tpm: AK is not a restricted fixedTPM ECDSA P-256 signing key";
     case TpmError::kInvalidArgument: return "tpm: invalid argument";
     default: return "tpm: unknown error";
   }

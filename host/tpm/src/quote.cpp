@@ -11,12 +11,12 @@
 namespace locus::tpm {
 
 namespace {
-constexpr size_t kMaxName = 2 + 64;     // sizeof(TPMU_NAME): nameAlg + largest digest
-constexpr size_t kMaxData = 2 + 64;     // sizeof(TPMT_HA)
-constexpr size_t kMaxDigest = 64;       // sizeof(TPMU_HA)
-constexpr uint32_t kMaxHashCount = 16;  // HASH_COUNT bound, generous
-constexpr uint8_t kMaxSizeofSelect = 4; // PCR_SELECT_MAX for 32 PCRs
-constexpr size_t kMaxEccParam = 66;     // MAX_ECC_KEY_BYTES for P-521
+constexpr size_t kMaxName = 2 + 64;      // sizeof(TPMU_NAME): nameAlg + largest digest
+constexpr size_t kMaxData = 2 + 64;      // sizeof(TPMT_HA)
+constexpr size_t kMaxDigest = 64;        // sizeof(TPMU_HA)
+constexpr uint32_t kMaxHashCount = 16;   // HASH_COUNT bound, generous
+constexpr uint8_t kMaxSizeofSelect = 4;  // PCR_SELECT_MAX for 32 PCRs
+constexpr size_t kMaxEccParam = 66;      // MAX_ECC_KEY_BYTES for P-521
 }  // namespace
 
 Result<ParsedAttest> parse_attest(ByteSpan attest) {

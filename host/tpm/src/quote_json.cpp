@@ -17,7 +17,8 @@ constexpr size_t kMaxName = 66;
 std::string b64(const std::vector<uint8_t>& v) {
   size_t olen = 0;
   std::string out(4 * ((v.size() + 2) / 3) + 1, '\0');
-  if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(&out[0]), out.size(), &olen, v.data(), v.size()) != 0) {
+  if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(&out[0]), out.size(), &olen, v.data(),
+                            v.size()) != 0) {
     return std::string();
   }
   out.resize(olen);
@@ -27,12 +28,14 @@ std::string b64(const std::vector<uint8_t>& v) {
 bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   if (s.empty() || s.size() > 4 * ((max + 2) / 3) || s.size() % 4 != 0) return false;
   for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return false;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
+      return false;
   }
   out->assign(s.size(), 0);
   size_t olen = 0;
-  if (mbedtls_base64_decode(out->data(), out->size(), &olen, reinterpret_cast<const unsigned char*>(s.data()),
-                            s.size()) != 0 || olen == 0 || olen > max) {
+  if (mbedtls_base64_decode(out->data(), out->size(), &olen,
+                            reinterpret_cast<const unsigned char*>(s.data()), s.size()) != 0 ||
+      olen == 0 || olen > max) {
     return false;
   }
   out->resize(olen);
@@ -85,8 +88,8 @@ Result<QuoteBundle> quote_from_json(const std::string& text) {
   for (const char* k : {"quote", "signature", "ak_name"}) {
     if (!j.contains(k) || !j[k].is_string()) return TpmError::kMalformed;
   }
-  if (!j.contains("pcrs") || !j["pcrs"].is_object() || j["pcrs"].size() != 1 || !j["pcrs"].contains("sha256") ||
-      !j["pcrs"]["sha256"].is_object()) {
+  if (!j.contains("pcrs") || !j["pcrs"].is_object() || j["pcrs"].size() != 1 ||
+      !j["pcrs"].contains("sha256") || !j["pcrs"]["sha256"].is_object()) {
     return TpmError::kMalformed;
   }
   QuoteBundle q;
@@ -107,13 +110,15 @@ Result<QuoteBundle> quote_from_json(const std::string& text) {
     PcrValue v;
     v.index = static_cast<uint32_t>(std::stoul(key));
     std::vector<uint8_t> val;
-    if (v.index > kMaxPcrIndex || !unhex(it.value().get<std::string>(), 32, &val) || val.size() != 32) {
+    if (v.index > kMaxPcrIndex || !unhex(it.value().get<std::string>(), 32, &val) ||
+        val.size() != 32) {
       return TpmError::kMalformed;
     }
     std::copy(val.begin(), val.end(), v.value.begin());
     q.pcrs.push_back(v);
   }
-  std::sort(q.pcrs.begin(), q.pcrs.end(), [](const PcrValue& a, const PcrValue& b) { return a.index < b.index; });
+  std::sort(q.pcrs.begin(), q.pcrs.end(),
+            [](const PcrValue& a, const PcrValue& b) { return a.index < b.index; });
   return q;
 }
 

@@ -1,12 +1,11 @@
 // Additive TPM tables in the verifier's SQLite database (see registry.h).
-#include "locus/tpm/registry.h"
-
 #include <sqlite3.h>
 
 #include <ctime>
 
 #include "locus/tpm/enroll.h"
 #include "locus/tpm/quote.h"
+#include "locus/tpm/registry.h"
 
 namespace locus::tpm {
 
@@ -20,9 +19,12 @@ constexpr const char* kSchema =
     " last_clock INTEGER NOT NULL DEFAULT 0, last_reset INTEGER NOT NULL DEFAULT 0,"
     " last_restart INTEGER NOT NULL DEFAULT 0, enrolled_at INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS tpm_board_hosts("
-    " ueid TEXT PRIMARY KEY NOT NULL, host TEXT NOT NULL REFERENCES tpm_hosts(host), bound_at INTEGER NOT NULL);";
+    " ueid TEXT PRIMARY KEY NOT NULL, host TEXT NOT NULL REFERENCES tpm_hosts(host), bound_at "
+    "INTEGER NOT NULL);";
 
-sqlite3* db_of(void* p) { return static_cast<sqlite3*>(p); }
+sqlite3* db_of(void* p) {
+  return static_cast<sqlite3*>(p);
+}
 
 struct Stmt {
   sqlite3_stmt* s = nullptr;
@@ -30,8 +32,8 @@ struct Stmt {
 };
 
 void bind_blob(sqlite3_stmt* s, int i, const std::vector<uint8_t>& v) {
-  sqlite3_bind_blob(s, i, v.empty() ? "" : static_cast<const void*>(v.data()), static_cast<int>(v.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_blob(s, i, v.empty() ? "" : static_cast<const void*>(v.data()),
+                    static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 std::vector<uint8_t> col_blob(sqlite3_stmt* s, int i) {
   const uint8_t* p = static_cast<const uint8_t*>(sqlite3_column_blob(s, i));
@@ -55,7 +57,8 @@ TpmRegistry::~TpmRegistry() {
 Status TpmRegistry::open(const std::string& db_path) {
   if (db_ != nullptr) return TpmError::kInvalidArgument;
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+  if (sqlite3_open_v2(db_path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     sqlite3_close(db);
     return TpmError::kDb;
@@ -72,7 +75,8 @@ Status TpmRegistry::open(const std::string& db_path) {
 
 Status TpmRegistry::put_host(const HostRecord& r) {
   if (db_ == nullptr) return TpmError::kNotOpen;
-  if (r.host.empty() || r.golden.size() != r.pcrs.size() || r.ak_name.empty()) return TpmError::kInvalidArgument;
+  if (r.host.empty() || r.golden.size() != r.pcrs.size() || r.ak_name.empty())
+    return TpmError::kInvalidArgument;
   std::vector<uint8_t> golden;
   for (size_t i = 0; i < r.golden.size(); ++i) {
     if (r.golden[i].index != r.pcrs[i]) return TpmError::kInvalidArgument;
@@ -80,7 +84,8 @@ Status TpmRegistry::put_host(const HostRecord& r) {
   }
   Stmt st;
   if (sqlite3_prepare_v2(db_of(db_),
-                         "INSERT OR REPLACE INTO tpm_hosts(host,ek_public,ek_cert,ak_public,ak_name,qualified_signer,"
+                         "INSERT OR REPLACE INTO "
+                         "tpm_hosts(host,ek_public,ek_cert,ak_public,ak_name,qualified_signer,"
                          "pcrs,golden,have_last,last_clock,last_reset,last_restart,enrolled_at)"
                          " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                          -1, &st.s, nullptr) != SQLITE_OK) {
@@ -105,10 +110,11 @@ Status TpmRegistry::put_host(const HostRecord& r) {
 Result<HostRecord> TpmRegistry::get_host(const std::string& host) {
   if (db_ == nullptr) return TpmError::kNotOpen;
   Stmt st;
-  if (sqlite3_prepare_v2(db_of(db_),
-                         "SELECT ek_public,ek_cert,ak_public,ak_name,qualified_signer,pcrs,golden,have_last,"
-                         "last_clock,last_reset,last_restart FROM tpm_hosts WHERE host=?",
-                         -1, &st.s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(
+          db_of(db_),
+          "SELECT ek_public,ek_cert,ak_public,ak_name,qualified_signer,pcrs,golden,have_last,"
+          "last_clock,last_reset,last_restart FROM tpm_hosts WHERE host=?",
+          -1, &st.s, nullptr) != SQLITE_OK) {
     return TpmError::kDb;
   }
   sqlite3_bind_text(st.s, 1, host.c_str(), -1, SQLITE_TRANSIENT);
@@ -131,8 +137,8 @@ Result<HostRecord> TpmRegistry::get_host(const std::string& host) {
   for (size_t i = 0; i < r.pcrs.size(); ++i) {
     PcrValue v;
     v.index = r.pcrs[i];
-    std::copy(golden.begin() + static_cast<long>(32 * i), golden.begin() + static_cast<long>(32 * i + 32),
-              v.value.begin());
+    std::copy(golden.begin() + static_cast<long>(32 * i),
+              golden.begin() + static_cast<long>(32 * i + 32), v.value.begin());
     r.golden.push_back(v);
   }
   r.have_last = sqlite3_column_int(st.s, 7) != 0;
@@ -151,7 +157,8 @@ Result<HostRecord> TpmRegistry::get_host(const std::string& host) {
 Result<std::string> TpmRegistry::host_by_ak_name(ByteSpan ak_name) {
   if (db_ == nullptr) return TpmError::kNotOpen;
   Stmt st;
-  if (sqlite3_prepare_v2(db_of(db_), "SELECT host FROM tpm_hosts WHERE ak_name=?", -1, &st.s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_of(db_), "SELECT host FROM tpm_hosts WHERE ak_name=?", -1, &st.s,
+                         nullptr) != SQLITE_OK) {
     return TpmError::kDb;
   }
   sqlite3_bind_blob(st.s, 1, ak_name.size ? static_cast<const void*>(ak_name.data) : "",
@@ -166,8 +173,9 @@ Status TpmRegistry::bind_board(const std::string& ueid_hex, const std::string& h
   if (db_ == nullptr) return TpmError::kNotOpen;
   if (ueid_hex.empty() || host.empty()) return TpmError::kInvalidArgument;
   Stmt st;
-  if (sqlite3_prepare_v2(db_of(db_), "INSERT OR REPLACE INTO tpm_board_hosts(ueid,host,bound_at) VALUES(?,?,?)", -1,
-                         &st.s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_of(db_),
+                         "INSERT OR REPLACE INTO tpm_board_hosts(ueid,host,bound_at) VALUES(?,?,?)",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
     return TpmError::kDb;
   }
   sqlite3_bind_text(st.s, 1, ueid_hex.c_str(), -1, SQLITE_TRANSIENT);
@@ -181,8 +189,8 @@ Status TpmRegistry::bind_board(const std::string& ueid_hex, const std::string& h
 Result<std::string> TpmRegistry::board_host(const std::string& ueid_hex) {
   if (db_ == nullptr) return TpmError::kNotOpen;
   Stmt st;
-  if (sqlite3_prepare_v2(db_of(db_), "SELECT host FROM tpm_board_hosts WHERE ueid=?", -1, &st.s, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_of(db_), "SELECT host FROM tpm_board_hosts WHERE ueid=?", -1, &st.s,
+                         nullptr) != SQLITE_OK) {
     return TpmError::kDb;
   }
   sqlite3_bind_text(st.s, 1, ueid_hex.c_str(), -1, SQLITE_TRANSIENT);
@@ -195,9 +203,10 @@ Result<std::string> TpmRegistry::board_host(const std::string& ueid_hex) {
 Status TpmRegistry::record_accepted(const std::string& host, const ClockInfo& ci) {
   if (db_ == nullptr) return TpmError::kNotOpen;
   Stmt st;
-  if (sqlite3_prepare_v2(db_of(db_),
-                         "UPDATE tpm_hosts SET have_last=1,last_clock=?,last_reset=?,last_restart=? WHERE host=?", -1,
-                         &st.s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(
+          db_of(db_),
+          "UPDATE tpm_hosts SET have_last=1,last_clock=?,last_reset=?,last_restart=? WHERE host=?",
+          -1, &st.s, nullptr) != SQLITE_OK) {
     return TpmError::kDb;
   }
   sqlite3_bind_int64(st.s, 1, static_cast<sqlite3_int64>(ci.clock));

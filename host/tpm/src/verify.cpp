@@ -30,7 +30,8 @@ std::string hex(ByteSpan b) {
 }
 
 // 0 when the signature verifies, non-zero otherwise (fail closed on any backend error).
-int ecdsa_p256_verify(const std::array<uint8_t, 65>& pub, ByteSpan msg, const std::array<uint8_t, 64>& rs) {
+int ecdsa_p256_verify(const std::array<uint8_t, 65>& pub, ByteSpan msg,
+                      const std::array<uint8_t, 64>& rs) {
   uint8_t h[32];
   if (mbedtls_sha256(msg.data, msg.size, h, 0) != 0) return -1;
   mbedtls_ecp_group grp;
@@ -55,11 +56,15 @@ int ecdsa_p256_verify(const std::array<uint8_t, 65>& pub, ByteSpan msg, const st
 
 }  // namespace
 
-Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host, ByteSpan verifier_nonce,
-                                    ByteSpan evidence_bytes, const QuoteOptions& opts) {
+Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host,
+                                    ByteSpan verifier_nonce, ByteSpan evidence_bytes,
+                                    const QuoteOptions& opts) {
   QuoteVerdict v;
-  auto add = [&v](QuoteCheck c, std::string text) { v.reasons.push_back(QuoteReason{c, std::move(text)}); };
-  const std::string board = opts.board_ueid_hex.empty() ? std::string("the board") : "board " + opts.board_ueid_hex;
+  auto add = [&v](QuoteCheck c, std::string text) {
+    v.reasons.push_back(QuoteReason{c, std::move(text)});
+  };
+  const std::string board =
+      opts.board_ueid_hex.empty() ? std::string("the board") : "board " + opts.board_ueid_hex;
 
   // 1. The quote must come from the AK of the host the board was enrolled in.
   if (host.ak_name.empty() || !same(ByteSpan(q.ak_name.data(), q.ak_name.size()),
@@ -90,7 +95,8 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
   // 3. Signature with the enrolled AK over the attest bytes.
   int sig_rc = ecdsa_p256_verify(host.ak_key, ByteSpan(q.attest.data(), q.attest.size()), *sig);
   if (sig_rc != 0) {
-    add(QuoteCheck::kBadSignature, "quote signature does not verify with the AK enrolled for host '" + host.host + "'");
+    add(QuoteCheck::kBadSignature,
+        "quote signature does not verify with the AK enrolled for host '" + host.host + "'");
     return v;  // unsigned content proves nothing; stop here
   }
   if (!host.qualified_signer.empty() &&
@@ -101,9 +107,11 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
 
   // 4. extraData = SHA-256(nonce || SHA-256(evidence)).
   Sha256Digest want = quote_extra_data(verifier_nonce, evidence_bytes);
-  if (!same(ByteSpan(a.extra_data.data(), a.extra_data.size()), ByteSpan(want.data(), want.size()))) {
+  if (!same(ByteSpan(a.extra_data.data(), a.extra_data.size()),
+            ByteSpan(want.data(), want.size()))) {
     add(QuoteCheck::kWrongExtraData,
-        "quote extraData is not SHA-256(verifier nonce || SHA-256(evidence)): quote made for another nonce or "
+        "quote extraData is not SHA-256(verifier nonce || SHA-256(evidence)): quote made for "
+        "another nonce or "
         "other evidence");
   }
 
@@ -111,19 +119,21 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
   // safe == NO follows an unorderly TPM reset (no TPM2_Shutdown): Clock may repeat values.
   // The nonce still binds the quote, so a policy that accepts reboots tolerates it.
   if (!a.clock_info.safe && !opts.accept_reboot) {
-    add(QuoteCheck::kClockUnsafe, "TPM clockInfo.safe is NO (TPM reset without orderly shutdown): clock may repeat");
+    add(QuoteCheck::kClockUnsafe,
+        "TPM clockInfo.safe is NO (TPM reset without orderly shutdown): clock may repeat");
   }
   if (host.have_last) {
     const ClockInfo& l = host.last;
     const ClockInfo& c = a.clock_info;
     if (c.reset_count < l.reset_count ||
         (c.reset_count == l.reset_count && c.restart_count < l.restart_count)) {
-      add(QuoteCheck::kReplay, "TPM reset/restart counters went backwards: replayed or rolled-back quote");
+      add(QuoteCheck::kReplay,
+          "TPM reset/restart counters went backwards: replayed or rolled-back quote");
     } else if (c.reset_count != l.reset_count) {
       if (!opts.accept_reboot) {
         add(QuoteCheck::kTpmReset, "TPM resetCount changed since the last accepted quote (" +
-                                       std::to_string(l.reset_count) + " -> " + std::to_string(c.reset_count) +
-                                       "): host rebooted");
+                                       std::to_string(l.reset_count) + " -> " +
+                                       std::to_string(c.reset_count) + "): host rebooted");
       }
     } else if (c.restart_count != l.restart_count) {
       if (!opts.accept_reboot) {
@@ -133,7 +143,8 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
       }
     } else if (c.clock <= l.clock) {
       add(QuoteCheck::kReplay, "TPM clock did not advance since the last accepted quote (" +
-                                   std::to_string(l.clock) + " -> " + std::to_string(c.clock) + "): replay");
+                                   std::to_string(l.clock) + " -> " + std::to_string(c.clock) +
+                                   "): replay");
     }
   }
 
@@ -143,34 +154,39 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
                 a.pcr_select[0].pcrs == host.pcrs && q.pcrs.size() == host.pcrs.size();
   for (size_t i = 0; sel_ok && i < q.pcrs.size(); ++i) sel_ok = q.pcrs[i].index == host.pcrs[i];
   if (!sel_ok) {
-    add(QuoteCheck::kPcrSelection, "quoted/reported PCR selection is not the host's policy (sha256 bank)");
+    add(QuoteCheck::kPcrSelection,
+        "quoted/reported PCR selection is not the host's policy (sha256 bank)");
   } else {
     Sha256Digest d = pcr_composite_digest(q.pcrs);
     if (!same(ByteSpan(d.data(), d.size()), ByteSpan(a.pcr_digest.data(), a.pcr_digest.size()))) {
       add(QuoteCheck::kPcrDigest, "reported PCR values do not hash to the quoted pcrDigest");
     } else {
       for (size_t i = 0; i < q.pcrs.size() && i < host.golden.size(); ++i) {
-        if (!same(ByteSpan(q.pcrs[i].value.data(), 32), ByteSpan(host.golden[i].value.data(), 32))) {
-          add(QuoteCheck::kPcrMismatch, "PCR " + std::to_string(q.pcrs[i].index) +
-                                            " differs from the golden value recorded at enrollment (now " +
-                                            hex(ByteSpan(q.pcrs[i].value.data(), 32)) + ")");
+        if (!same(ByteSpan(q.pcrs[i].value.data(), 32),
+                  ByteSpan(host.golden[i].value.data(), 32))) {
+          add(QuoteCheck::kPcrMismatch,
+              "PCR " + std::to_string(q.pcrs[i].index) +
+                  " differs from the golden value recorded at enrollment (now " +
+                  hex(ByteSpan(q.pcrs[i].value.data(), 32)) + ")");
         }
       }
-      if (host.golden.size() != q.pcrs.size()) add(QuoteCheck::kPcrMismatch, "golden PCR set incomplete");
+      if (host.golden.size() != q.pcrs.size())
+        add(QuoteCheck::kPcrMismatch, "golden PCR set incomplete");
     }
   }
 
   // Re-check the decisive facts (cheap) and set success last.
   if (v.reasons.empty() && sig_rc == 0 &&
-      same(ByteSpan(a.extra_data.data(), a.extra_data.size()), ByteSpan(want.data(), want.size()))) {
+      same(ByteSpan(a.extra_data.data(), a.extra_data.size()),
+           ByteSpan(want.data(), want.size()))) {
     v.accepted = true;
   }
   return v;
 }
 
-Result<QuoteVerdict> appraise_board_quote(TpmRegistry& reg, const std::string& ueid_hex, const QuoteBundle& q,
-                                          ByteSpan verifier_nonce, ByteSpan evidence_bytes,
-                                          const QuoteOptions& opts) {
+Result<QuoteVerdict> appraise_board_quote(TpmRegistry& reg, const std::string& ueid_hex,
+                                          const QuoteBundle& q, ByteSpan verifier_nonce,
+                                          ByteSpan evidence_bytes, const QuoteOptions& opts) {
   auto host_name = reg.board_host(ueid_hex);
   if (!host_name.ok()) return host_name.status();
   auto host = reg.get_host(*host_name);
@@ -180,7 +196,8 @@ Result<QuoteVerdict> appraise_board_quote(TpmRegistry& reg, const std::string& u
   auto v = appraise_quote(q, *host, verifier_nonce, evidence_bytes, o);
   if (!v.ok()) return v;
   QuoteVerdict verdict = *v;
-  if (!verdict.accepted && !verdict.reasons.empty() && verdict.reasons[0].check == QuoteCheck::kBoardMoved) {
+  if (!verdict.accepted && !verdict.reasons.empty() &&
+      verdict.reasons[0].check == QuoteCheck::kBoardMoved) {
     auto other = reg.host_by_ak_name(ByteSpan(q.ak_name.data(), q.ak_name.size()));
     if (other.ok()) {
       verdict.reasons[0].text = "board " + ueid_hex + " was enrolled in host '" + *host_name +

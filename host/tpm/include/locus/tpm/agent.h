@@ -33,9 +33,9 @@ struct EkInfo {
 };
 
 struct AkInfo {
-  std::vector<uint8_t> public_area;  // marshalled TPMT_PUBLIC of the AK
+  std::vector<uint8_t> public_area;      // marshalled TPMT_PUBLIC of the AK
   std::array<uint8_t, 65> public_key{};  // SEC1 uncompressed P-256 point
-  std::vector<uint8_t> name;         // TPM2B_NAME contents
+  std::vector<uint8_t> name;             // TPM2B_NAME contents
 };
 
 // Credential-activation challenge made by the provisioning side (enroll.h).

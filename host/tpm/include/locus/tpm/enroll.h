@@ -39,9 +39,9 @@ Result<std::vector<uint8_t>> ek_public_modulus(ByteSpan ek_public, ByteSpan name
 std::string p256_public_pem(const std::array<uint8_t, 65>& point);
 
 struct EnrollOptions {
-  std::string host;             // host name recorded in the registry
-  std::string ca_file;          // TPM manufacturer CA certificate(s), PEM or DER
-  std::vector<uint32_t> pcrs;   // quote policy (sha256 bank)
+  std::string host;            // host name recorded in the registry
+  std::string ca_file;         // TPM manufacturer CA certificate(s), PEM or DER
+  std::vector<uint32_t> pcrs;  // quote policy (sha256 bank)
 };
 
 // The whole enrollment of a host whose TPM is `tpm` (open, AK created or loaded):

@@ -6,16 +6,16 @@
 namespace locus::tpm {
 
 enum class TpmError : uint8_t {
-  kUnimplemented = 1,      // the function is not available in this build
-  kTcti = 2,               // the TCTI could not be loaded/initialised (bad conf string, no TPM)
-  kEsys = 3,               // an ESAPI call failed (the TPM response code is logged)
-  kNotOpen = 4,            // Tpm used before open()
-  kNoAk = 5,               // quote/activate without a created or loaded AK
-  kBadBlob = 6,            // AK blob file missing, truncated or not ours
-  kIo = 7,                 // file read/write failed
-  kMalformed = 8,          // a TPM structure (TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC) does not parse
-  kBadMagic = 9,           // TPMS_ATTEST.magic != TPM_GENERATED_VALUE
-  kBadType = 10,           // TPMS_ATTEST.type != TPM_ST_ATTEST_QUOTE
+  kUnimplemented = 1,  // the function is not available in this build
+  kTcti = 2,           // the TCTI could not be loaded/initialised (bad conf string, no TPM)
+  kEsys = 3,           // an ESAPI call failed (the TPM response code is logged)
+  kNotOpen = 4,        // Tpm used before open()
+  kNoAk = 5,           // quote/activate without a created or loaded AK
+  kBadBlob = 6,        // AK blob file missing, truncated or not ours
+  kIo = 7,             // file read/write failed
+  kMalformed = 8,      // a TPM structure (TPMS_ATTEST, TPMT_SIGNATURE, TPM2B_PUBLIC) does not parse
+  kBadMagic = 9,       // TPMS_ATTEST.magic != TPM_GENERATED_VALUE
+  kBadType = 10,       // TPMS_ATTEST.type != TPM_ST_ATTEST_QUOTE
   kUnsupportedAlg = 11,    // an algorithm other than ECDSA/SHA-256/P-256 (AK) or RSA-2048 (EK)
   kBadSignature = 12,      // the quote signature does not verify with the AK
   kEkCertMissing = 13,     // no EK certificate in NV

@@ -22,7 +22,7 @@ constexpr uint32_t kTpmGeneratedValue = 0xff544347u;  // TPM_GENERATED_VALUE
 constexpr uint16_t kTpmStAttestQuote = 0x8018;        // TPM_ST_ATTEST_QUOTE
 constexpr uint16_t kTpmAlgSha256 = 0x000B;
 constexpr uint16_t kTpmAlgEcdsa = 0x0018;
-constexpr uint32_t kMaxPcrIndex = 23;                  // PC client: PCR 0..23
+constexpr uint32_t kMaxPcrIndex = 23;  // PC client: PCR 0..23
 
 struct PcrValue {
   uint32_t index = 0;
@@ -56,8 +56,8 @@ struct ParsedAttest {
   std::vector<uint8_t> extra_data;        // TPM2B_DATA contents
   ClockInfo clock_info;
   uint64_t firmware_version = 0;
-  std::vector<PcrSelection> pcr_select;   // TPML_PCR_SELECTION
-  std::vector<uint8_t> pcr_digest;        // TPM2B_DIGEST contents
+  std::vector<PcrSelection> pcr_select;  // TPML_PCR_SELECTION
+  std::vector<uint8_t> pcr_digest;       // TPM2B_DIGEST contents
 };
 
 // Bounded parse of a TPMS_ATTEST of type quote. Rejects trailing bytes, a wrong magic or

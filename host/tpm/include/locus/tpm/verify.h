@@ -20,18 +20,18 @@ namespace locus::tpm {
 // Stable codes of the refusal reasons (append-only).
 enum class QuoteCheck : uint8_t {
   kOk = 0,
-  kBoardMoved = 1,        // quote from an AK that is not the enrolled host's
-  kMalformed = 2,         // attest or signature does not parse
-  kBadSignature = 3,      // signature does not verify with the enrolled AK
-  kWrongSigner = 4,       // qualifiedSigner differs from enrollment
-  kWrongExtraData = 5,    // not bound to this nonce and evidence
-  kTpmReset = 6,          // resetCount changed since the last accepted quote
-  kTpmRestart = 7,        // restartCount changed
-  kReplay = 8,            // clock did not advance / counters went backwards
-  kClockUnsafe = 9,       // clockInfo.safe == NO
-  kPcrSelection = 10,     // quoted PCR set differs from the host's policy
-  kPcrDigest = 11,        // reported values do not hash to pcrDigest
-  kPcrMismatch = 12,      // a value differs from the golden one
+  kBoardMoved = 1,      // quote from an AK that is not the enrolled host's
+  kMalformed = 2,       // attest or signature does not parse
+  kBadSignature = 3,    // signature does not verify with the enrolled AK
+  kWrongSigner = 4,     // qualifiedSigner differs from enrollment
+  kWrongExtraData = 5,  // not bound to this nonce and evidence
+  kTpmReset = 6,        // resetCount changed since the last accepted quote
+  kTpmRestart = 7,      // restartCount changed
+  kReplay = 8,          // clock did not advance / counters went backwards
+  kClockUnsafe = 9,     // clockInfo.safe == NO
+  kPcrSelection = 10,   // quoted PCR set differs from the host's policy
+  kPcrDigest = 11,      // reported values do not hash to pcrDigest
+  kPcrMismatch = 12,    // a value differs from the golden one
 };
 const char* to_string(QuoteCheck c);
 
@@ -41,9 +41,9 @@ struct QuoteReason {
 };
 
 struct QuoteVerdict {
-  bool accepted = false;               // set true last, only with no reasons
-  std::vector<QuoteReason> reasons;    // empty when accepted
-  ParsedAttest attest;                 // what was parsed (for logs/claims)
+  bool accepted = false;             // set true last, only with no reasons
+  std::vector<QuoteReason> reasons;  // empty when accepted
+  ParsedAttest attest;               // what was parsed (for logs/claims)
 };
 
 struct QuoteOptions {
@@ -51,7 +51,7 @@ struct QuoteOptions {
   // values) instead of refusing with kTpmReset/kTpmRestart, and tolerates clockInfo.safe == NO
   // (unorderly reset) instead of kClockUnsafe. Counters going backwards are always refused.
   bool accept_reboot = false;
-  std::string board_ueid_hex;          // for the reason text only
+  std::string board_ueid_hex;  // for the reason text only
 };
 
 // Appraises `q` for a board enrolled in `host`. Returns an error only for internal failures;
