@@ -1,0 +1,232 @@
+// The verifier with a site that requires landmarks, wired to host/location: signed trust
+// list, device-signed transcripts and landmark-signed records built with the location
+// helper's codecs. Near landmarks (small RTT) inside the approved zone -> affirming; a large
+// RTT (feasible region spills out of the zone) -> refused; a missing landmark -> refused;
+// a record for another nonce -> refused.
+#include <sys/stat.h>
+
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "locus/audit/audit.h"
+#include "locus/common/testproc.h"
+#include "locus/crypto/hash.h"
+#include "locus/location/records.h"
+#include "locus/location/trustlist.h"
+#include "locus/registry/registry.h"
+#include "locus/verifier/verifier.h"
+#include "sim_device.h"
+
+// cmocka last: it defines macros (fail) that clash with the C++ library.
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+extern "C" {
+#include <cmocka.h>
+}
+
+using namespace locus;
+
+namespace {
+
+std::string g_dir;
+simdev::Ca g_ca;
+simdev::Device g_dev;
+crypto::P256PrivateKey g_lm_key[2];
+crypto::P256PrivateKey g_tl_key;
+const char* kLmIds[2] = {"lm-1", "lm-2"};
+// Two landmarks in Singapore, ~10 km apart.
+const double kLmPos[2][2] = {{1.30, 103.80}, {1.35, 103.88}};
+
+std::string P(const std::string& n) { return g_dir + "/" + n; }
+
+crypto::P256PublicKey pub_of(const crypto::P256PrivateKey& k) {
+  crypto::P256PublicKey p;
+  (void)crypto::p256_public_key(k, &p);
+  return p;
+}
+
+int setup(void**) {
+  g_dir = host::test::make_temp_dir("locus-locappraisal-");
+  g_ca = simdev::make_ca("root-loc");
+  g_dev = simdev::make_device(g_ca, "dev-loc", 0xA5, 3);
+  for (int i = 0; i < 2; i++)
+    (void)crypto::p256_derive_key(simdev::bytes_of(kLmIds[i]), simdev::bytes_of("lm"), &g_lm_key[i]);
+  (void)crypto::p256_derive_key(simdev::bytes_of("trust-list"), simdev::bytes_of("tl"), &g_tl_key);
+  location::TrustList tl;
+  for (int i = 0; i < 2; i++) {
+    location::LandmarkEntry e;
+    e.id = kLmIds[i];
+    e.lat_deg = kLmPos[i][0];
+    e.lon_deg = kLmPos[i][1];
+    e.key = pub_of(g_lm_key[i]);
+    e.operator_name = "test";
+    e.host = "127.0.0.1";
+    e.tcp_port = static_cast<uint16_t>(7000 + i);
+    e.udp_port = static_cast<uint16_t>(7100 + i);
+    tl.landmarks.push_back(e);
+  }
+  std::vector<uint8_t> cose;
+  std::string why;
+  if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose, &why).ok()) fail_msg("%s", why.c_str());
+  std::ofstream(P("landmarks.cose"), std::ios::binary).write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
+  std::ofstream(P("tl.pub")) << verifier::public_key_to_pem(pub_of(g_tl_key)).value();
+  std::ofstream(P("policy.toml"))
+      << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" << host::hex_encode(g_dev.fwid)
+      << "\"]\nmin_svn = 0\nallow_debug = true\n"
+      << "[site.sg-lm]\nzones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\n"
+      << "forbidden = [{lat = 22.54, lon = 114.06, radius_km = 80}]\n"
+      << "landmarks = [\"lm-1\", \"lm-2\"]\nrounds = 4\nf = 0\nmargin_km = 1\n"
+      << "[location]\ntrust_list = \"landmarks.cose\"\ntrust_list_signer = \"tl.pub\"\n";
+  return 0;
+}
+
+int teardown(void**) {
+  host::test::remove_tree(g_dir);
+  return 0;
+}
+
+// One landmark session: device transcript (Alias-signed) + landmark record (landmark-signed).
+verifier::LandmarkPair session(int lm, const host::Bytes& nonce, uint64_t rtt_ns) {
+  location::Transcript t;
+  t.session_id.assign(16, static_cast<uint8_t>(lm + 1));
+  t.lm_nonce.assign(16, static_cast<uint8_t>(0x30 + lm));
+  t.verifier_nonce = nonce;
+  crypto::P256PrivateKey e1, e2;
+  (void)crypto::p256_derive_key(simdev::bytes_of("eph-lm"), t.lm_nonce, &e1);
+  (void)crypto::p256_derive_key(simdev::bytes_of("eph-dev"), t.lm_nonce, &e2);
+  auto p1 = pub_of(e1), p2 = pub_of(e2);
+  t.lm_eph_pub.assign(p1.q.begin(), p1.q.end());
+  t.dev_eph_pub.assign(p2.q.begin(), p2.q.end());
+  t.ueid = g_dev.ueid;
+  for (uint64_t r = 0; r < 4; r++) {
+    location::TranscriptRound tr;
+    tr.round = r;
+    tr.challenge.fill(static_cast<uint8_t>(r));
+    tr.answer.fill(static_cast<uint8_t>(0x80 + r));
+    t.rounds.push_back(tr);
+  }
+  verifier::LandmarkPair out;
+  std::vector<uint8_t> tcose;
+  assert_true(location::sign_cose(g_dev.alias_key, location::encode_transcript(t), ByteSpan(), {g_dev.alias_cert}, &tcose).ok());
+  out.transcript = tcose;
+  location::LandmarkRecord rec;
+  rec.landmark_id = kLmIds[lm];
+  rec.ueid = g_dev.ueid;
+  rec.verifier_nonce = nonce;
+  crypto::Digest h{};
+  assert_true(crypto::sha256(tcose, &h).ok());
+  rec.transcript_hash.assign(h.begin(), h.end());
+  rec.lm_nonce = t.lm_nonce;
+  rec.rtt_min_ns = rtt_ns;
+  rec.rounds = 4;
+  std::vector<uint8_t> rcose;
+  std::string id = kLmIds[lm];
+  assert_true(location::sign_cose(g_lm_key[lm], location::encode_record(rec),
+                                  ByteSpan(reinterpret_cast<const uint8_t*>(id.data()), id.size()), {}, &rcose).ok());
+  out.record = rcose;
+  return out;
+}
+
+struct Env {
+  std::string dir;
+  std::unique_ptr<registry::Registry> reg;
+  std::unique_ptr<audit::AuditLog> log;
+  std::unique_ptr<verifier::Verifier> v;
+};
+
+Env make_env(const char* name) {
+  Env e;
+  e.dir = P(name);
+  assert_int_equal(mkdir(e.dir.c_str(), 0700), 0);
+  e.reg = registry::open_sqlite(e.dir + "/r.db").take();
+  e.log = std::make_unique<audit::AuditLog>(e.dir + "/audit.jsonl", e.reg.get());
+  verifier::VerifierKeys k;
+  k.root = verifier::parse_cert(g_ca.der).value();
+  (void)crypto::p256_derive_key(simdev::bytes_of("lic"), simdev::bytes_of("lk"), &k.license_key);
+  auto pol = verifier::load_policy(P("policy.toml"));
+  if (!pol.ok()) fail_msg("%s", pol.message().c_str());
+  auto v = verifier::Verifier::create(pol.take(), e.reg.get(), e.log.get(), k);
+  if (!v.ok()) fail_msg("%s", v.message().c_str());
+  e.v = v.take();
+  registry::Device d;
+  d.ueid = g_dev.ueid;
+  d.site = "sg-lm";
+  d.host = "h";
+  d.hwmodel = "locus-host-sim";
+  d.devid_cert = g_dev.devid_cert;
+  d.serial_hex = g_dev.serial_hex;
+  assert_true(e.reg->add_device(d).ok());
+  return e;
+}
+
+verifier::AttestResult attest(Env& e, const std::vector<verifier::LandmarkPair>& lms, const host::Bytes& nonce) {
+  verifier::AttestRequest r;
+  r.ueid = g_dev.ueid;
+  r.nonce = nonce;
+  r.evidence = simdev::evidence(g_dev, nonce);
+  r.landmarks = lms;
+  return e.v->attest(r);
+}
+
+const verifier::Check* check(const verifier::AttestResult& r, const char* name) {
+  for (const auto& c : r.checks)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+// Both landmarks measured 100 us RTT (~15 km): the feasible region lies inside the 60 km
+// zone -> affirming, and the decision carries the location verdict.
+void test_near_approved(void**) {
+  if (!verifier::Verifier::location_available()) skip();
+  Env e = make_env("near");
+  host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
+  auto r = attest(e, {session(0, n, 100000), session(1, n, 100000)}, n);
+  if (!r.affirming) fail_msg("refused: %s", r.first_failure().c_str());
+  assert_true(check(r, "location")->pass);
+  assert_true(r.decision["claims"].contains("location"));
+}
+
+// 20 ms RTT (~3000 km radius): the region reaches far outside the zone -> refused.
+void test_far_refused(void**) {
+  if (!verifier::Verifier::location_available()) skip();
+  Env e = make_env("far");
+  host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
+  auto r = attest(e, {session(0, n, 20000000), session(1, n, 20000000)}, n);
+  assert_false(r.affirming);
+  assert_false(check(r, "location")->pass);
+}
+
+// Only one of the two required landmarks: refused.
+void test_missing_landmark(void**) {
+  if (!verifier::Verifier::location_available()) skip();
+  Env e = make_env("missing");
+  host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
+  auto r = attest(e, {session(0, n, 100000)}, n);
+  assert_false(r.affirming);
+  assert_false(check(r, "location")->pass);
+}
+
+// Records made for another (older) nonce: refused even though the geometry would pass.
+void test_records_for_other_nonce(void**) {
+  if (!verifier::Verifier::location_available()) skip();
+  Env e = make_env("othernonce");
+  host::Bytes old(32, 0x11);
+  host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
+  auto r = attest(e, {session(0, old, 100000), session(1, old, 100000)}, n);
+  assert_false(r.affirming);
+  assert_false(check(r, "location")->pass);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_near_approved), cmocka_unit_test(test_far_refused),
+      cmocka_unit_test(test_missing_landmark), cmocka_unit_test(test_records_for_other_nonce),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
