@@ -121,8 +121,7 @@ Status Core::boot(const char* hwmodel, uint32_t svn) {
   next_ = store_.state();
   next_.boot_count = next_.boot_count + 1;
   if (svn > next_.min_svn) next_.min_svn = svn;
-  st = store_.commit(next_);
-  crypto::zeroize(&next_, sizeof(next_));
+  st = commit_next();
   if (!st.ok()) {
     board::log("boot: journal commit failed");
     boot_status_ = st;
@@ -389,9 +388,7 @@ Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t
   next_ = store_.state();
   memcpy(next_.devid_cert, cert.data, cert.size);
   next_.devid_cert_len = static_cast<uint16_t>(cert.size);
-  const Status st = store_.commit(next_);
-  crypto::zeroize(&next_, sizeof(next_));
-  LOCUS_TRY(st);
+  LOCUS_TRY(commit_next());
   return respond(id, protocol::InstallDevidCertResponse{}, out, n);
 }
 
@@ -407,9 +404,7 @@ Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t 
   next_ = store_.state();
   memcpy(next_.verifier_key, q.key.data(), 65);
   next_.has_verifier_key = true;
-  const Status st = store_.commit(next_);
-  crypto::zeroize(&next_, sizeof(next_));
-  LOCUS_TRY(st);
+  LOCUS_TRY(commit_next());
   return respond(id, protocol::InstallVerifierKeyResponse{}, out, n);
 }
 
@@ -434,9 +429,7 @@ Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   memcpy(next_.verifier_key, rot.new_key.data(), 65);
   next_.has_verifier_key = true;
   next_.rotation_counter = rot.counter;
-  const Status st = store_.commit(next_);
-  crypto::zeroize(&next_, sizeof(next_));
-  LOCUS_TRY(st);
+  LOCUS_TRY(commit_next());
   return respond(id, protocol::RotateVerifierKeyResponse{}, out, n);
 }
 
@@ -537,8 +530,7 @@ Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) 
   // Persist the counter BEFORE switching: a replay after a power cut must fail.
   next_ = store_.state();
   next_.license_counter = counter;
-  st = store_.commit(next_);
-  crypto::zeroize(&next_, sizeof(next_));
+  st = commit_next();
   if (!st.ok()) {
     restrict_now();
     return st;
@@ -557,6 +549,12 @@ Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) 
   protocol::ApplyLicenseResponse r;
   status_info(&r.status);
   return respond(id, r, out, n);
+}
+
+Status Core::commit_next() {
+  const Status st = store_.commit(next_);
+  crypto::zeroize(&next_, sizeof(next_));
+  return st;
 }
 
 void Core::status_info(protocol::StatusInfo* out) const {

@@ -16,6 +16,7 @@
 #include "locus/protocol/claims.h"
 #include "locus/protocol/dbound.h"
 #include "locus/protocol/frame.h"
+#include "locus/protocol/messages.h"
 
 #ifndef LOCUS_FW_SVN
 #define LOCUS_FW_SVN 1
@@ -29,20 +30,7 @@ constexpr uint32_t kMaxLeaseSeconds = 86400;
 constexpr size_t kMinNonce = 16;
 constexpr size_t kMaxNonce = 64;
 
-// Message types (spec-protocol.md).
-enum class MsgType : uint8_t {
-  kGetIdentity = 1,
-  kInstallDevIdCert = 2,
-  kInstallVerifierKey = 3,
-  kRotateVerifierKey = 4,
-  kGetEvidence = 5,
-  kApplyLicense = 6,
-  kGetStatus = 7,
-  kLmSetup = 8,
-  kLmRound = 9,
-  kLmClose = 10,
-};
-constexpr uint8_t kErrorType = 0xFF;
+// Message types, envelope and bodies: locus/protocol/messages.h.
 
 class Core {
  public:
@@ -102,6 +90,8 @@ class Core {
   Status do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
   Status do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id);
   void status_info(protocol::StatusInfo* out) const;
+  // Journals next_ (then wipes the scratch copy); the RAM state changes only on success.
+  Status commit_next();
   // COSE_Sign1 (ES256, Alias key, x5chain = Alias cert) of payload into scratch_.
   Status sign_alias(ByteSpan payload, ByteSpan* cose);
   Status check_license(ByteSpan license, uint64_t* counter, uint32_t* lease_s);
