@@ -2,11 +2,12 @@
 // `locus verifier serve`, enrollment with `locus provision ...`, and `locus agent run`.
 // Every server listens on a kernel-chosen port and is waited for through its "listening on"
 // line; every process is killed by PID; every wait is bounded.
-// One scenario per ctest entry (argv[1]): once, renewal, verifier_down, tampered.
+// One scenario per ctest entry (argv[1]): once, renewal, verifier_down, tampered, landmarks.
 #include <signal.h>
 #include <sys/wait.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <memory>
@@ -311,6 +312,83 @@ void test_tampered_refused(void**) {
   host::test::remove_tree(g_dir);
 }
 
+// Landmarks: two `locus landmark serve` processes on loopback (standing for Zurich and
+// Winterthur) in a signed trust list; the site requires both. The agent runs both
+// distance-bounding sessions through the board (fast frames over the link) and gets FULL;
+// the decision's location check passes. The same board under a policy whose approved zone is
+// elsewhere (Singapore) is refused on the location check and stays RESTRICTED.
+void test_landmarks(void**) {
+  setup_world(600);
+  g_world = std::make_unique<World>();
+  Process& board = g_world->board;
+  Process& ver = g_world->ver;
+  Process lm[2];
+  const char* ids[2] = {"lm-zurich", "lm-winterthur"};
+  const double pos[2][2] = {{47.3769, 8.5417}, {47.4988, 8.7237}};
+  std::string out;
+  assert_int_equal(locus_cmd({"landmark", "keygen", "--out", path("tl.key"), "--pub", path("tl.pem")}), 0);
+  std::string tl = "{\"version\":1,\"landmarks\":[";
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(locus_cmd({"landmark", "keygen", "--out", path(std::string(ids[i]) + ".key")}, &out), 0);
+    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+    const std::string pub = out;
+    write(std::string(ids[i]) + ".toml", "id = \"" + std::string(ids[i]) + "\"\nlat = " + std::to_string(pos[i][0]) +
+                                             "\nlon = " + std::to_string(pos[i][1]) + "\nkey_file = \"" + ids[i] +
+                                             ".key\"\nlisten = \"127.0.0.1\"\n");
+    assert_true(lm[i].start({g_bin, "landmark", "serve", "--config", path(std::string(ids[i]) + ".toml")},
+                            path(std::string(ids[i]) + ".log")));
+    std::string line;
+    assert_true(lm[i].wait_for_line("listening", 10000, &line));
+    const size_t t = line.find("tcp="), u = line.find("udp=");
+    assert_true(t != std::string::npos && u != std::string::npos);
+    const int tcp = std::atoi(line.c_str() + t + 4), udp = std::atoi(line.c_str() + u + 4);
+    tl += std::string(i ? "," : "") + "{\"id\":\"" + ids[i] + "\",\"lat\":" + std::to_string(pos[i][0]) +
+          ",\"lon\":" + std::to_string(pos[i][1]) + ",\"public_key\":\"" + pub +
+          "\",\"operator\":\"test\",\"host\":\"127.0.0.1\",\"tcp_port\":" + std::to_string(tcp) +
+          ",\"udp_port\":" + std::to_string(udp) + "}";
+  }
+  write("tl.json", tl + "]}");
+  assert_int_equal(locus_cmd({"landmark", "trustlist", "sign", "--in", path("tl.json"), "--key", path("tl.key"), "--out",
+                              path("tl.cose")}),
+                   0);
+  const std::string common = "verifier_id = \"agent-test\"\nlease_s = 600\nnonce_ttl_s = 60\n"
+                             "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" + fwid_hex("image") +
+                             "\"]\nmin_svn = 0\nallow_debug = true\n";
+  const std::string location = "[location]\ntrust_list = \"" + path("tl.cose") + "\"\ntrust_list_signer = \"" +
+                               path("tl.pem") + "\"\n";
+  write("policy.toml", common + "[site.lab]\nzones = [{lat = 47.37, lon = 8.54, radius_km = 400}]\n"
+                                "landmarks = [\"lm-zurich\", \"lm-winterthur\"]\nrounds = 16\nf = 0\nmargin_km = 25\n" +
+                           location);
+  std::string link, url;
+  start_board(&board, "image", &link);
+  start_verifier(&ver, &url);
+  enroll(link);
+  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
+  assert_non_null(std::strstr(out.c_str(), "\"landmark_sessions\":2"));
+  assert_non_null(std::strstr(out.c_str(), "\"outcome\":\"full\""));
+  assert_non_null(std::strstr(out.c_str(), "inside the approved zone"));
+  protocol::StatusInfo s;
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeFull);
+
+  // Same board, a verifier whose site zone is Singapore: refused on location.
+  ver.kill_and_wait();
+  write("policy.toml", common + "[site.lab]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 400}]\n"
+                                "landmarks = [\"lm-zurich\", \"lm-winterthur\"]\nrounds = 16\nf = 0\nmargin_km = 25\n" +
+                           location);
+  Process ver2;
+  start_verifier(&ver2, &url);
+  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
+  assert_non_null(std::strstr(out.c_str(), "\"landmark_sessions\":2"));
+  assert_non_null(std::strstr(out.c_str(), "location"));
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.license_counter, 1);  // nothing new was applied
+  ver2.kill_and_wait();
+  for (auto& p : lm) p.kill_and_wait();
+  board.kill_and_wait();
+  host::test::remove_tree(g_dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -320,5 +398,10 @@ int main(int argc, char** argv) {
   if (which == "renewal" || which == "all") tests.push_back(cmocka_unit_test(test_renewal_keeps_full));
   if (which == "verifier_down" || which == "all") tests.push_back(cmocka_unit_test(test_verifier_down_restricts));
   if (which == "tampered" || which == "all") tests.push_back(cmocka_unit_test(test_tampered_refused));
+  if (which == "landmarks") tests.push_back(cmocka_unit_test(test_landmarks));
+  if (tests.empty()) {
+    std::fprintf(stderr, "unknown scenario '%s' (once, renewal, verifier_down, tampered, landmarks, all)\n", which.c_str());
+    return 2;
+  }
   return _cmocka_run_group_tests(("agent_integration_" + which).c_str(), tests.data(), tests.size(), nullptr, nullptr);
 }
