@@ -148,95 +148,25 @@ HStatus load_license_public(const std::string& path, crypto::P256PublicKey* out)
 
 // ---- board link -------------------------------------------------------------------------
 
+// The link itself (framing, request ids, bounded waits, reconnect) is the agent's shared
+// client, locus/agent/link.h; this keeps provisioning's request() interface on top of it.
+BoardLink::BoardLink() : link_(std::make_unique<agent::Link>()) {}
 BoardLink::~BoardLink() { close(); }
 
-void BoardLink::close() {
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-}
+void BoardLink::close() { link_->close(); }
 
-HStatus BoardLink::connect(const std::string& spec, int timeout_ms) {
-  if (spec.rfind("tcp:", 0) != 0) return {HostError::kUsage, "link must be tcp:HOST:PORT, got '" + spec + "'"};
-  std::string rest = spec.substr(4);
-  size_t colon = rest.rfind(':');
-  if (colon == std::string::npos || colon == 0) return {HostError::kUsage, "link must be tcp:HOST:PORT, got '" + spec + "'"};
-  std::string h = rest.substr(0, colon), p = rest.substr(colon + 1);
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* res = nullptr;
-  if (::getaddrinfo(h.c_str(), p.c_str(), &hints, &res) != 0 || !res) return {HostError::kNetwork, "cannot resolve " + spec};
-  HStatus st(HostError::kNetwork, "cannot connect to " + spec);
-  for (addrinfo* ai = res; ai; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-    if (fd < 0) continue;
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-      fd_ = fd;
-      st = HStatus::Ok();
-      break;
-    }
-    st = HStatus(HostError::kNetwork, "cannot connect to " + spec + ": " + std::strerror(errno));
-    ::close(fd);
-  }
-  ::freeaddrinfo(res);
-  return st;
-}
+HStatus BoardLink::connect(const std::string& spec, int timeout_ms) { return link_->open(spec, timeout_ms); }
 
 HStatus BoardLink::request(uint8_t type, ByteSpan body_item, uint8_t* resp_type, Bytes* resp_body,
                            uint16_t* err_code, int timeout_ms) {
-  if (fd_ < 0) return {HostError::kNetwork, "link not connected"};
-  uint32_t id = next_id_++;
-  Bytes msg(protocol::kMaxPayload);
-  size_t mlen = 0;
-  if (!protocol::encode_envelope(type, id, body_item, MutByteSpan(msg.data(), msg.size()), &mlen).ok())
-    return {HostError::kInternal, "message too large for the link"};
-  Bytes frame(protocol::kMaxFrameSize);
-  size_t flen = 0;
-  if (!protocol::encode_frame(protocol::kRevMessage, ByteSpan(msg.data(), mlen), MutByteSpan(frame.data(), frame.size()), &flen).ok())
-    return {HostError::kInternal, "framing failed"};
-  size_t off = 0;
-  while (off < flen) {
-    ssize_t w = ::send(fd_, frame.data() + off, flen - off, MSG_NOSIGNAL);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      return {HostError::kNetwork, std::string("link write: ") + std::strerror(errno)};
-    }
-    off += static_cast<size_t>(w);
-  }
-  auto deframer = std::make_unique<protocol::Deframer>();
-  int64_t deadline = host::monotonic_ms() + timeout_ms;
-  for (;;) {
-    int64_t left = deadline - host::monotonic_ms();
-    if (left <= 0) return {HostError::kNetwork, "board did not answer within " + std::to_string(timeout_ms) + " ms"};
-    pollfd pfd{fd_, POLLIN, 0};
-    int r = ::poll(&pfd, 1, static_cast<int>(left));
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) continue;
-    uint8_t buf[1024];
-    ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n == 0) return {HostError::kNetwork, "board closed the link"};
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return {HostError::kNetwork, std::string("link read: ") + std::strerror(errno)};
-    }
-    for (ssize_t i = 0; i < n; i++) {
-      protocol::DeframeResult dr = deframer->feed(buf[i]);
-      if (dr.event != protocol::DeframeEvent::kFrame || dr.rev != protocol::kRevMessage) continue;
-      protocol::Envelope env;
-      Status es = protocol::decode_envelope(dr.payload, &env);
-      if (!es.ok() || env.request_id != id) continue;  // not ours: keep reading
-      *resp_type = env.type;
-      resp_body->assign(env.body.begin(), env.body.end());
-      *err_code = 0;
-      if (env.type == protocol::kMsgError) {
-        protocol::ErrorResponse er;
-        if (protocol::decode_body(env.body, &er).ok()) *err_code = er.code;
-      }
-      return HStatus::Ok();
-    }
-  }
+  link_->set_timeout_ms(timeout_ms);
+  agent::RawResponse r;
+  HStatus s = link_->request(type, body_item, &r);
+  if (!s.ok()) return s;
+  *resp_type = r.type;
+  *resp_body = std::move(r.body);
+  *err_code = r.board_error;
+  return HStatus::Ok();
 }
 
 namespace {

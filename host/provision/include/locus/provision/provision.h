@@ -2,7 +2,7 @@
 //
 //   init_ca              manufacturer root CA: P-256 key + self-signed certificate (PEM, 0600)
 //   init_license_key     the verifier's license-signing key (+ its public key PEM)
-//   BoardLink            the board serial link over TCP (framing + CBOR messages)
+//   BoardLink            the board serial link (over the shared client, locus/agent/link.h)
 //   enroll               GET_IDENTITY -> check CSR -> issue DeviceID cert -> INSTALL_DEVID_CERT
 //                        -> INSTALL_VERIFIER_KEY -> registry -> audit
 //   parse_batch          enroll-batch input (see docs/operator-guide.md)
@@ -10,9 +10,11 @@
 // Key files are never overwritten silently: kExists unless force.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "locus/agent/link.h"
 #include "locus/audit/audit.h"
 #include "locus/common/common.h"
 #include "locus/crypto/p256.h"
@@ -41,10 +43,11 @@ HostResult<Ca> load_ca(const CaFiles& f);
 // Public key of the license key from a PEM private key or PEM public key file.
 HStatus load_license_public(const std::string& path, crypto::P256PublicKey* out);
 
-// A request/response client on the board link. Link spec: "tcp:HOST:PORT".
+// A request/response client on the board link. Link spec: "tcp:HOST:PORT" or "unix:PATH".
+// Implemented over the shared link client (locus/agent/link.h).
 class BoardLink {
  public:
-  BoardLink() = default;
+  BoardLink();
   ~BoardLink();
   BoardLink(const BoardLink&) = delete;
   BoardLink& operator=(const BoardLink&) = delete;
@@ -56,8 +59,7 @@ class BoardLink {
   void close();
 
  private:
-  int fd_ = -1;
-  uint32_t next_id_ = 1;
+  std::unique_ptr<agent::Link> link_;
 };
 
 struct EnrollOptions {
