@@ -96,6 +96,7 @@ class Core {
   Status sign_alias(ByteSpan payload, ByteSpan* cose);
   Status check_license(ByteSpan license, uint64_t* counter, uint32_t* lease_s);
   void fast_round(ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
+  void handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
   void set_mode(board::InterconnectMode m, uint32_t lease_s);
   void restrict_now();
   void close_session();
