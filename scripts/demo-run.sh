@@ -106,6 +106,15 @@ if "$LOCUS" landmark --help >/dev/null 2>&1 && [[ "${LOCUS_DEMO_LANDMARKS:-1}" =
   LOCATION=$'[location]\ntrust_list = "trustlist.cose"\ntrust_list_signer = "tl-signer.pem"'
 fi
 
+TPM_ON=0
+TPM_POLICY=""
+if [[ "${LOCUS_DEMO_TPM:-1}" == 1 ]] && command -v swtpm >/dev/null && command -v swtpm_setup >/dev/null \
+   && "$LOCUS" tpm --help >/dev/null 2>&1; then
+  TPM_ON=1
+  # Every board must attest from inside its enrolled host: a TPM quote of sha256 PCRs 0, 1, 7.
+  TPM_POLICY=$'[tpm]\nrequired = true\nhash = "sha256"\npcrs = [0, 1, 7]'
+fi
+
 step "Start the verifier with the demo policy (scripts/demo/policy.toml.in: FWID allow-list, site, 60 s lease)"
 python3 - "$ROOT/scripts/demo/policy.toml.in" "$FWID" "$LANDMARKS" "$LOCATION" "${TPM_POLICY:-}" >policy.toml <<'PY'
 import sys
@@ -134,8 +143,7 @@ UEID_A="$(locus --json agent identity --link "$LINK_A" | python3 -c 'import json
 say "board A enrolled, UEID ${UEID_A:0:18}.."
 
 TPM_ARGS=()
-if [[ "${LOCUS_DEMO_TPM:-1}" == 1 ]] && command -v swtpm >/dev/null && command -v swtpm_setup >/dev/null \
-   && "$LOCUS" tpm --help >/dev/null 2>&1; then
+if [[ "$TPM_ON" == 1 ]]; then
   step "Host A's TPM 2.0 (swtpm): enroll the host (EK certificate checked, AK activated, golden PCRs) and bind board A to it"
   mkdir -p tpm-ca tpm-state
   printf 'statedir = %s\nsigningkey = %s/signkey.pem\nissuercert = %s/issuercert.pem\ncertserial = %s/certserial\n' \
