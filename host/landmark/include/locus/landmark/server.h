@@ -49,15 +49,16 @@ class Server {
   void serve(const std::atomic<bool>* stop, size_t max_sessions = 0, bool log = true);
   // Serves one session from an accepted TCP connection; returns its outcome.
   Status serve_one(int conn_fd, std::string* why);
-  size_t sessions_ok() const { return ok_; }
-  size_t sessions_failed() const { return failed_; }
+  // Counted after each session's connection is closed (another thread may read them).
+  size_t sessions_ok() const { return ok_.load(); }
+  size_t sessions_failed() const { return failed_.load(); }
 
  private:
   LandmarkConfig cfg_;
   crypto::P256PrivateKey key_;
   int tcp_fd_ = -1, udp_fd_ = -1;
   uint16_t tcp_port_ = 0, udp_port_ = 0;
-  size_t ok_ = 0, failed_ = 0;
+  std::atomic<size_t> ok_{0}, failed_{0};  // read by other threads (tests, benches)
 };
 
 }  // namespace locus::landmark
