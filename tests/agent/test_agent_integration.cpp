@@ -2,7 +2,7 @@
 // `locus verifier serve`, enrollment with `locus provision ...`, and `locus agent run`.
 // Every server listens on a kernel-chosen port and is waited for through its "listening on"
 // line; every process is killed by PID; every wait is bounded.
-// One scenario per ctest entry (argv[1]): once, renewal, verifier_down, tampered, landmarks.
+// One scenario per ctest entry (argv[1]): once, renewal, verifier_down, tampered, landmarks, tpm.
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -19,6 +19,9 @@
 #include "locus/common/common.h"
 #include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
+#if defined(LOCUS_AGENT_TEST_TPM)
+#include "swtpm_harness.h"
+#endif
 
 // cmocka last: its macros clash with the C++ library.
 #include <setjmp.h>
@@ -389,6 +392,65 @@ void test_landmarks(void**) {
   host::test::remove_tree(g_dir);
 }
 
+#if defined(LOCUS_AGENT_TEST_TPM)
+// Host binding with software TPMs: the policy requires a TPM quote; host-1 (swtpm A) is
+// enrolled with `locus tpm enroll-host` and the board bound to it. Without --tcti the agent
+// is refused on the tpm check; with swtpm A's AK the quote is appraised and the board goes
+// FULL; with an AK of another TPM (the board moved to another host) it is refused again and
+// no license is applied.
+void test_tpm(void**) {
+  setup_world(600);
+  {
+    auto pol = host::read_text_file(path("policy.toml"));
+    assert_true(pol.ok());
+    write("policy.toml", pol.value() + "[tpm]\nrequired = true\nhash = \"sha256\"\npcrs = [0, 1, 7]\n");
+  }
+  g_world = std::make_unique<World>();
+  Process& board = g_world->board;
+  Process& ver = g_world->ver;
+  locus::tpm::test::Swtpm tpm_a, tpm_b;
+  assert_true(tpm_a.start());
+  assert_true(tpm_b.start());
+  std::string link, url, out;
+  start_board(&board, "image", &link);
+  start_verifier(&ver, &url);
+  enroll(link);
+  assert_int_equal(locus_cmd({"tpm", "enroll-host", "--tcti", tpm_a.tcti(), "--ak", path("ak-a.blob"), "--create-ak",
+                              "--ek-ca", tpm_a.ca_file(), "--db", path("locus.db"), "--host", "host-1", "--pcrs", "0,1,7"}),
+                   0);
+  assert_int_equal(locus_cmd({"--json", "agent", "identity", "--link", link}, &out), 0);
+  const size_t k = out.find("\"ueid\":\"");
+  assert_true(k != std::string::npos);
+  const std::string ueid = out.substr(k + 8, 66);
+  assert_int_equal(locus_cmd({"tpm", "bind-board", "--db", path("locus.db"), "--board", ueid, "--host", "host-1"}), 0);
+
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
+  assert_non_null(std::strstr(out.c_str(), "tpm"));
+
+  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url, "--tcti", tpm_a.tcti(),
+                              "--ak", path("ak-a.blob"), "--pcrs", "0,1,7"},
+                             &out),
+                   0);
+  assert_non_null(std::strstr(out.c_str(), "\"tpm_quoted\":true"));
+  protocol::StatusInfo s;
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeFull);
+  assert_int_equal(s.license_counter, 1);
+
+  assert_int_equal(locus_cmd({"tpm", "ak", "create", "--tcti", tpm_b.tcti(), "--ak", path("ak-b.blob")}), 0);
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url, "--tcti", tpm_b.tcti(), "--ak",
+                              path("ak-b.blob"), "--pcrs", "0,1,7"},
+                             &out),
+                   1);
+  assert_non_null(std::strstr(out.c_str(), "tpm"));
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.license_counter, 1);
+  ver.kill_and_wait();
+  board.kill_and_wait();
+  host::test::remove_tree(g_dir);
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -399,6 +461,9 @@ int main(int argc, char** argv) {
   if (which == "verifier_down" || which == "all") tests.push_back(cmocka_unit_test(test_verifier_down_restricts));
   if (which == "tampered" || which == "all") tests.push_back(cmocka_unit_test(test_tampered_refused));
   if (which == "landmarks") tests.push_back(cmocka_unit_test(test_landmarks));
+#if defined(LOCUS_AGENT_TEST_TPM)
+  if (which == "tpm") tests.push_back(cmocka_unit_test(test_tpm));
+#endif
   if (tests.empty()) {
     std::fprintf(stderr, "unknown scenario '%s' (once, renewal, verifier_down, tampered, landmarks, all)\n", which.c_str());
     return 2;

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <thread>
 
-#if LOCUS_LANDMARK_AVAILABLE
+#if defined(LOCUS_LANDMARK_AVAILABLE)
 #include "locus/landmark/client.h"
 #endif
-#if LOCUS_TPM_AVAILABLE
+#if defined(LOCUS_TPM_AVAILABLE)
 #include "locus/tpm/agent.h"
 #include "locus/tpm/quote_json.h"
 #endif
@@ -95,7 +95,7 @@ int64_t Agent::renew_delay_ms(uint64_t lease_remaining_ms, int64_t margin_s) {
 
 namespace {
 
-#if LOCUS_LANDMARK_AVAILABLE
+#if defined(LOCUS_LANDMARK_AVAILABLE)
 // The landmark session library reaches the board through this adapter.
 class LinkBoard : public landmark::BoardLink {
  public:
@@ -134,7 +134,7 @@ std::string b64(const Bytes& b) { return host::b64_encode(ByteSpan(b.data(), b.s
 struct Agent::Impl {
   AgentConfig cfg;
   Link link;
-#if LOCUS_TPM_AVAILABLE
+#if defined(LOCUS_TPM_AVAILABLE)
   std::unique_ptr<tpm::Tpm> tpm;
 #endif
 
@@ -188,7 +188,7 @@ struct Agent::Impl {
     const json& j = req.value();
     if (!j.contains("landmarks") || !j["landmarks"].is_array()) return {HostError::kParse, "landmarks/required: no 'landmarks' list"};
     if (j["landmarks"].empty()) return HStatus::Ok();
-#if LOCUS_LANDMARK_AVAILABLE
+#if defined(LOCUS_LANDMARK_AVAILABLE)
     int rounds = j.value("rounds", 16);
     if (rounds < 1 || rounds > 64) return {HostError::kParse, "landmarks/required: rounds out of 1..64"};
     LinkBoard board(&link);
@@ -229,7 +229,7 @@ struct Agent::Impl {
   }
 
   HStatus quote(const Bytes& nonce, const Bytes& evidence, json* out) {
-#if LOCUS_TPM_AVAILABLE
+#if defined(LOCUS_TPM_AVAILABLE)
     std::vector<uint32_t> pcrs = cfg.pcrs;
     if (pcrs.empty()) pcrs = {0, 1, 7};
     if (!tpm) {
