@@ -35,6 +35,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
   v->add_option("--db", o->db, "Registry holding the log head (default: the log path without .audit.jsonl)");
   v->add_flag("--no-db", o->no_db, "Chain check only (cannot detect truncation of the tail)");
   v->callback([o, &ctx]() {
+    if (!locus::host::file_exists(o->log)) fail(ctx, HostError::kIo, o->log + ": no such file");
     locus::registry::AuditHead head;
     bool have_head = false;
     std::string db = o->db.empty() ? default_db(o->log) : o->db;
@@ -49,7 +50,6 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
       head = h.value();
       have_head = true;
     }
-    if (!locus::host::file_exists(o->log)) fail(ctx, HostError::kIo, o->log + ": no such file");
     auto r = locus::audit::verify_log(o->log, have_head ? &head : nullptr);
     json j = {{"ok", r.ok}, {"records", r.records}, {"head_hash", r.head_hash_hex}};
     if (!r.ok) {
