@@ -82,7 +82,7 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
   });
 
   CLI::App* en = p->add_subcommand("enroll", "Enroll one board over its link: DeviceID certificate, verifier key, registry");
-  en->add_option("--link", o->link, "Board link, tcp:HOST:PORT")->required();
+  en->add_option("--link", o->link, "Board link, tcp:HOST:PORT or unix:PATH")->required();
   en->add_option("--site", o->site, "Site the board is licensed for (a [site.<name>] of the policy)")->required();
   en->add_option("--host", o->host, "Host server the board is installed in")->required();
   en->add_option("--hwmodel", o->hwmodel, "Hardware model (default: as the board reports it; must match)");
@@ -104,7 +104,7 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
   });
 
   CLI::App* eb = p->add_subcommand("enroll-batch",
-                                   "Enroll many boards from FILE (lines: tcp:HOST:PORT SITE HOST [HWMODEL]; CSV also accepted)");
+                                   "Enroll many boards from FILE (lines: LINK SITE HOST [HWMODEL]; CSV also accepted)");
   eb->add_option("FILE", o->batch, "Batch file")->required();
   add_key_opts(eb, *o);
   eb->callback([o, &ctx]() {

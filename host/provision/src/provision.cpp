@@ -293,8 +293,8 @@ HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, cons
     if (cols[0] == "link") continue;  // CSV header
     if (cols.size() < 3 || cols.size() > 4)
       return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": expected 'LINK SITE HOST [HWMODEL]'"};
-    if (cols[0].rfind("tcp:", 0) != 0)
-      return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": link must be tcp:HOST:PORT"};
+    if (cols[0].rfind("tcp:", 0) != 0 && cols[0].rfind("unix:", 0) != 0)
+      return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": link must be tcp:HOST:PORT or unix:PATH"};
     EnrollOptions o;
     o.link = cols[0];
     o.site = cols[1];

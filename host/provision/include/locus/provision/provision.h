@@ -80,7 +80,7 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
                                 registry::Registry* reg, audit::AuditLog* log);
 
 // Batch file: one board per line, '#' comments and blank lines ignored:
-//   tcp:HOST:PORT  SITE  HOST  [HWMODEL]
+//   LINK  SITE  HOST  [HWMODEL]      (LINK: tcp:HOST:PORT or unix:PATH)
 // (whitespace separated, or comma separated CSV with the same columns; a header line
 // starting with "link" is skipped).
 HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, const std::string& source);
