@@ -26,7 +26,7 @@ using namespace locus::location;
 
 namespace {
 
-constexpr int kMutations = 6000;
+constexpr int kMutations = 4000;
 
 std::vector<uint8_t> mutate(std::mt19937_64& rng, std::vector<uint8_t> b) {
   std::uniform_int_distribution<int> op(0, 5);
