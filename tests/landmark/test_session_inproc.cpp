@@ -68,7 +68,7 @@ struct World {
   }
 };
 
-void add_landmark(World* w, const City& c, uint8_t seed) {
+void add_landmark(World* w, const City& c, uint8_t seed, int timeout_ms = 5000) {
   auto l = std::make_unique<RunningLandmark>();
   l->city = c;
   const uint8_t s[16] = {seed, 0x77};
@@ -79,7 +79,7 @@ void add_landmark(World* w, const City& c, uint8_t seed) {
   cfg.id = c.name;
   cfg.lat_deg = c.lat;
   cfg.lon_deg = c.lon;
-  cfg.timeout_ms = 5000;
+  cfg.timeout_ms = timeout_ms;
   l->server = std::make_unique<landmark::Server>(cfg, l->key);
   std::string why;
   assert_true(l->server->start(&why).ok());
@@ -377,6 +377,41 @@ void test_server_rejects_malformed_peers(void**) {
   assert_int_equal(w.lms[0]->server->sessions_failed(), n_cases);
 }
 
+// Timeouts both ways. A client that completes set-up and then goes silent: the landmark gives
+// up after its timeout (300 ms here) and serves the next client. A "landmark" that accepts
+// but never answers: run_session returns kTimeout after the client's timeout.
+void test_timeouts(void**) {
+  World w;
+  add_landmark(&w, kSingapore, 1, 300);
+  const uint16_t port = w.lms[0]->server->tcp_port();
+  const std::string setup = framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + std::string(32, 'a') + "\",\"ueid\":\"" +
+                                   std::string(66, 'b') + "\",\"rounds\":4}");
+  const std::string reply = raw_exchange(port, setup, false);  // never sends dev_key
+  assert_true(reply.find("setup_ok") != std::string::npos);
+  assert_true(reply.find("timed out") != std::string::npos);
+  FakeDevice good(10);
+  landmark::SessionResult r;
+  std::string why;
+  assert_true(session(w, good, "sg-1", kSgDatacenter, kSgDatacenter, &r, &why, 4).ok());
+
+  const int lfd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  assert_int_equal(listen(lfd, 4), 0);
+  socklen_t al = sizeof a;
+  getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &al);
+  landmark::SessionOptions opt;
+  opt.rounds = 4;
+  opt.timeout_ms = 300;
+  const Status s = landmark::run_session({"mute", "127.0.0.1", ntohs(a.sin_port), 9}, ByteSpan(kNonce), ByteSpan(good.ueid()), good,
+                                         opt, &r, &why);
+  std::printf("  %s\n", why.c_str());
+  assert_int_equal(s.code(), Status(LocationError::kTimeout).code());
+  close(lfd);
+}
+
 }  // namespace
 
 int main() {
@@ -384,7 +419,7 @@ int main() {
       cmocka_unit_test(test_honest_singapore_approved),  cmocka_unit_test(test_relayed_from_shenzhen_refused),
       cmocka_unit_test(test_lying_landmark_f1),          cmocka_unit_test(test_guessing_and_preasking_relays_fail),
       cmocka_unit_test(test_record_verification),        cmocka_unit_test(test_trust_list),
-      cmocka_unit_test(test_server_rejects_malformed_peers),
+      cmocka_unit_test(test_server_rejects_malformed_peers), cmocka_unit_test(test_timeouts),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
