@@ -85,13 +85,7 @@ void run_agent(const AgentOpts& o, CliContext& ctx) {
   c.http_timeout_ms = o.http_timeout_ms;
   ag::Agent agent(c);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-
-  if (o.once) {
+  if (o.once) {  // default signal actions: nothing to clean up, the board keeps its own state
     ag::AttemptResult r = agent.attest_once();
     print_result(ctx, r);
     switch (r.outcome) {
@@ -103,6 +97,13 @@ void run_agent(const AgentOpts& o, CliContext& ctx) {
     }
     return;
   }
+  // Loop mode: SIGINT/SIGTERM end the current wait at once (and the current request within
+  // its timeout), then the agent logs agent.stopped and exits 0.
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   ag::AttemptResult last = agent.run(&g_stop);
   (void)last;
   ctx.exit_code = 0;
