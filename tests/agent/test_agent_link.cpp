@@ -405,6 +405,16 @@ void test_renew_delay(void**) {
   assert_int_equal(agent::Agent::renew_delay_ms(0, 60), 0);
 }
 
+// Backoff while a lease still runs: never later than half the time left, never sooner than
+// the minimum; without a running lease the backoff is unchanged.
+void test_cap_to_lease(void**) {
+  assert_int_equal(agent::Agent::cap_to_lease(60000, 0, 1000), 60000);
+  assert_int_equal(agent::Agent::cap_to_lease(60000, -5, 1000), 60000);
+  assert_int_equal(agent::Agent::cap_to_lease(60000, 30000, 1000), 15000);
+  assert_int_equal(agent::Agent::cap_to_lease(4000, 30000, 1000), 4000);
+  assert_int_equal(agent::Agent::cap_to_lease(60000, 1500, 1000), 1000);
+}
+
 }  // namespace
 
 int main() {
@@ -421,6 +431,7 @@ int main() {
       cmocka_unit_test(test_fast_round_timeout),
       cmocka_unit_test(test_backoff),
       cmocka_unit_test(test_renew_delay),
+      cmocka_unit_test(test_cap_to_lease),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -93,6 +93,12 @@ int64_t Agent::renew_delay_ms(uint64_t lease_remaining_ms, int64_t margin_s) {
   return rem - margin;
 }
 
+int64_t Agent::cap_to_lease(int64_t backoff, int64_t lease_left_ms, int64_t min_ms) {
+  if (lease_left_ms <= 0) return backoff;
+  const int64_t cap = std::max<int64_t>(min_ms, lease_left_ms / 2);
+  return std::min(backoff, cap);
+}
+
 namespace {
 
 #if defined(LOCUS_LANDMARK_AVAILABLE)
@@ -400,6 +406,7 @@ AttemptResult Agent::attest_once() {
 AttemptResult Agent::run(const std::atomic<bool>* stop) {
   AttemptResult last;
   int failures = 0;
+  int64_t lease_end_ms = 0;  // monotonic time the last applied lease ends (0: none)
   host::log(LogLevel::kInfo, "agent.started",
             json{{"link", impl_->cfg.link}, {"verifier", impl_->cfg.verifier}, {"tpm", !impl_->cfg.tcti.empty()},
                  {"renew_margin_s", impl_->cfg.renew_margin_s}, {"max_backoff_s", impl_->cfg.max_backoff_s}}.dump());
@@ -408,6 +415,7 @@ AttemptResult Agent::run(const std::atomic<bool>* stop) {
     int64_t delay = 0;
     if (last.outcome == Outcome::kFull) {
       failures = 0;
+      lease_end_ms = host::monotonic_ms() + static_cast<int64_t>(std::min<uint64_t>(last.status.lease_remaining_ms, 86400000ull));
       delay = renew_delay_ms(last.status.lease_remaining_ms, impl_->cfg.renew_margin_s);
       host::log(LogLevel::kInfo, "agent.renew_scheduled", json{{"in_ms", delay}, {"lease_remaining_ms", last.status.lease_remaining_ms}}.dump());
     } else {
@@ -415,6 +423,7 @@ AttemptResult Agent::run(const std::atomic<bool>* stop) {
       uint64_t rnd = 0;
       if (!host::os_random(reinterpret_cast<uint8_t*>(&rnd), sizeof rnd)) rnd = static_cast<uint64_t>(host::monotonic_ms());
       delay = backoff_ms(failures, impl_->cfg.min_backoff_ms, impl_->cfg.max_backoff_s * 1000, rnd);
+      delay = cap_to_lease(delay, lease_end_ms - host::monotonic_ms(), impl_->cfg.min_backoff_ms);
       host::log(LogLevel::kWarn, "agent.backoff",
                 json{{"failures", failures}, {"in_ms", delay}, {"stage", last.stage}, {"reason", last.reason}}.dump());
     }

@@ -8,7 +8,8 @@
 //   SHA-256(evidence))) -> POST /v1/attest -> APPLY_LICENSE if a license came back.
 // The loop (run) repeats it: after a license, at lease_remaining - margin (margin capped at
 // half the lease); after any failure, after an exponential backoff with jitter (1 s, 2 s,
-// 4 s ... up to max_backoff, each delay drawn uniformly from [d/2, d]). The agent holds no
+// 4 s ... up to max_backoff, each delay drawn uniformly from [d/2, d]), shortened to half the
+// time left while the last lease still runs. The agent holds no
 // secret and never makes anything up: when it cannot get a license, the board's own lease
 // timer returns it to RESTRICTED.
 // Logs: JSON lines through host::log (events "agent.*", docs/agent.md).
@@ -82,6 +83,10 @@ class Agent {
   static int64_t backoff_ms(int failures, int64_t min_ms, int64_t max_ms, uint64_t random);
   // When to renew after a license with lease_remaining_ms: remaining - min(margin, remaining/2).
   static int64_t renew_delay_ms(uint64_t lease_remaining_ms, int64_t margin_s);
+  // A failed renewal while the last lease still runs (lease_left_ms > 0) retries no later
+  // than half the time left (but not sooner than min_ms): the board should not drop to
+  // RESTRICTED just because the backoff grew past the lease end.
+  static int64_t cap_to_lease(int64_t backoff_ms, int64_t lease_left_ms, int64_t min_ms);
 
  private:
   struct Impl;
