@@ -127,7 +127,7 @@ void register_agent_commands(CLI::App& app, CliContext& ctx) {
   r->add_option("--verifier", o->verifier, "Verifier base URL, http://HOST:PORT")->required();
   r->add_option("--tcti", o->tcti, "Host TPM (tctildr string, e.g. swtpm:host=127.0.0.1,port=2321); omit for no quote");
   r->add_option("--ak", o->ak, "AK blob file (from `locus tpm ak create`), with --tcti");
-  r->add_option("--pcrs", o->pcrs, "PCRs of the sha256 bank to quote (default 0,1,7)");
+  r->add_option("--pcrs", o->pcrs, "PCRs of the sha256 bank to quote (default: the verifier's quote policy for the board, else 0,1,7)");
   r->add_flag("--once", o->once, "One attestation, then exit: 0 FULL, 1 refused, 3 config, 4 I/O");
   r->add_option("--renew-margin", o->renew_margin_s, "Renew this many seconds before the lease ends (capped at half the lease)")
       ->capture_default_str();

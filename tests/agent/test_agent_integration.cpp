@@ -395,8 +395,8 @@ void test_landmarks(void**) {
 #if defined(LOCUS_AGENT_TEST_TPM)
 // Host binding with software TPMs: the policy requires a TPM quote; host-1 (swtpm A) is
 // enrolled with `locus tpm enroll-host` and the board bound to it. Without --tcti the agent
-// is refused on the tpm check; with swtpm A's AK the quote is appraised and the board goes
-// FULL; with an AK of another TPM (the board moved to another host) it is refused again and
+// is refused on the tpm check; with swtpm A's AK (PCR list from the verifier's quote policy)
+// the quote is appraised and the board goes FULL; with an AK of another TPM (the board moved to another host) it is refused again and
 // no license is applied.
 void test_tpm(void**) {
   setup_world(600);
@@ -428,7 +428,7 @@ void test_tpm(void**) {
   assert_non_null(std::strstr(out.c_str(), "tpm"));
 
   assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url, "--tcti", tpm_a.tcti(),
-                              "--ak", path("ak-a.blob"), "--pcrs", "0,1,7"},
+                              "--ak", path("ak-a.blob")},  // PCRs from GET /v1/quote-policy
                              &out),
                    0);
   assert_non_null(std::strstr(out.c_str(), "\"tpm_quoted\":true"));

@@ -234,10 +234,24 @@ struct Agent::Impl {
 #endif
   }
 
-  HStatus quote(const Bytes& nonce, const Bytes& evidence, json* out) {
-#if defined(LOCUS_TPM_AVAILABLE)
-    std::vector<uint32_t> pcrs = cfg.pcrs;
+  // PCRs to quote: --pcrs, else the verifier's quote policy for this board, else 0,1,7.
+  std::vector<uint32_t> quote_pcrs(const std::string& ueid_hex) {
+    if (!cfg.pcrs.empty()) return cfg.pcrs;
+    std::vector<uint32_t> pcrs;
+    auto qp = http("GET", "/v1/quote-policy?ueid=" + ueid_hex, nullptr);
+    if (qp.ok() && qp.value().contains("pcrs") && qp.value()["pcrs"].is_array()) {
+      for (const auto& v : qp.value()["pcrs"]) {
+        if (!v.is_number_unsigned() || v.get<uint64_t>() > 23) return {0, 1, 7};
+        pcrs.push_back(v.get<uint32_t>());
+      }
+    }
     if (pcrs.empty()) pcrs = {0, 1, 7};
+    return pcrs;
+  }
+
+  HStatus quote(const std::string& ueid_hex, const Bytes& nonce, const Bytes& evidence, json* out) {
+#if defined(LOCUS_TPM_AVAILABLE)
+    const std::vector<uint32_t> pcrs = quote_pcrs(ueid_hex);
     if (!tpm) {
       tpm = std::make_unique<tpm::Tpm>();
       Status s = tpm->open(cfg.tcti);
@@ -261,6 +275,7 @@ struct Agent::Impl {
     if (out->is_discarded()) return {HostError::kInternal, "quote JSON"};
     return HStatus::Ok();
 #else
+    (void)ueid_hex;
     (void)nonce;
     (void)evidence;
     (void)out;
@@ -328,7 +343,7 @@ struct Agent::Impl {
     json body = {{"ueid", res.ueid_hex}, {"nonce", b64(nonce)}, {"evidence", b64(evidence)}, {"landmark_records", records}};
     if (!cfg.tcti.empty()) {
       json q;
-      s = quote(nonce, evidence, &q);
+      s = quote(res.ueid_hex, nonce, evidence, &q);
       if (!s.ok()) {
         fail(&res, s.code() == HostError::kIo ? Outcome::kIoError : outcome_for(s.code()), "tpm", s.message());
         return res;
