@@ -19,6 +19,7 @@
 #include "locus/common/common.h"
 #include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
+#include "locus_test/proc.h"
 #if defined(LOCUS_AGENT_TEST_TPM)
 #include "swtpm_harness.h"
 #endif
@@ -61,11 +62,6 @@ int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, 
   return rc;
 }
 
-int port_of(const std::string& line) {
-  const size_t c = line.rfind(':');
-  return c == std::string::npos ? -1 : std::atoi(line.c_str() + c + 1);
-}
-
 void write(const std::string& name, const std::string& data) {
   std::ofstream f(path(name), std::ios::binary);
   f << data;
@@ -104,24 +100,17 @@ void setup_world(int lease_s) {
 }
 
 void start_board(Process* p, const std::string& image, std::string* link) {
-  assert_true(p->start({g_sim, "--uds", path("uds"), "--image", path(image), "--state", path(image + ".state"), "--listen",
-                        "tcp:127.0.0.1:0"},
-                       path("hostsim-" + image + ".log")));
-  std::string line;
-  assert_true(p->wait_for_line("listening on", 10000, &line));
-  const int port = port_of(line);
+  const int port = locus_test::start_host_sim(p, g_sim, path("uds"), path(image), path(image + ".state"),
+                                              path("hostsim-" + image + ".log"));
   assert_true(port > 0);
   *link = "tcp:127.0.0.1:" + std::to_string(port);
 }
 
 void start_verifier(Process* p, std::string* url) {
-  assert_true(p->start({g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"), "--db",
-                        path("locus.db"), "--ca", path("ca.pem"), "--license-key", path("license.key"), "--listen",
-                        "127.0.0.1:0"},
-                       path("verifier.log")));
-  std::string line;
-  assert_true(p->wait_for_line("listening on", 10000, &line));
-  const int port = port_of(line);
+  const int port = locus_test::start_listening(p, {g_bin, "--log-level", "info", "verifier", "serve", "--policy",
+                                                   path("policy.toml"), "--db", path("locus.db"), "--ca", path("ca.pem"),
+                                                   "--license-key", path("license.key"), "--listen", "127.0.0.1:0"},
+                                               path("verifier.log"));
   assert_true(port > 0);
   *url = "http://127.0.0.1:" + std::to_string(port);
 }

@@ -14,8 +14,8 @@ extern "C" {
 
 #include <vector>
 
-#include "hex.h"
 #include "locus/crypto/cbor.h"
+#include "locus_test/hex.h"
 
 using locus::ByteSpan;
 using locus::Status;

@@ -8,9 +8,9 @@
 
 #include <vector>
 
-#include "../cbor/hex.h"
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/p256.h"
+#include "locus_test/hex.h"
 
 namespace locus_test {
 

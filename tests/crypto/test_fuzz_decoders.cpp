@@ -6,50 +6,17 @@
 // the input; an accepted TcbInfo/CSR/certificate yields a valid result).
 #include "locus/crypto/x509.h"
 #include "locus/crypto/x509_host.h"
+#include "locus_test/mutate.h"
 #include "test_util.h"
 
 using namespace locus;
 using namespace locus::crypto;
+using locus_test::mutated;
+using locus_test::Rng;
 
 namespace {
 
 constexpr int kMutations = 20000;
-
-struct Rng {
-  uint64_t s = 0x9E3779B97F4A7C15ull;
-  uint32_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return static_cast<uint32_t>(s >> 11);
-  }
-  size_t below(size_t n) { return n == 0 ? 0 : next() % n; }
-};
-
-Bytes mutate(const Bytes& in, Rng& r) {
-  Bytes b = in;
-  const int edits = 1 + static_cast<int>(r.below(4));
-  for (int e = 0; e < edits; ++e) {
-    switch (r.below(5)) {
-      case 0:
-        if (!b.empty()) b[r.below(b.size())] ^= static_cast<uint8_t>(1u << r.below(8));
-        break;
-      case 1:
-        if (!b.empty()) b[r.below(b.size())] = static_cast<uint8_t>(r.next());
-        break;
-      case 2:
-        if (!b.empty()) b.resize(r.below(b.size()));
-        break;
-      case 3:
-        b.insert(b.begin() + static_cast<long>(r.below(b.size() + 1)), static_cast<uint8_t>(r.next()));
-        break;
-      default:
-        if (!b.empty()) b.erase(b.begin() + static_cast<long>(r.below(b.size())));
-        break;
-    }
-  }
-  return b;
-}
 
 P256PrivateKey key(const char* label) {
   const uint8_t seed[32] = {5};
@@ -74,7 +41,7 @@ void fuzz_signature_der(void**) {
   }
   int accepted = 0;
   for (int i = 0; i < kMutations; ++i) {
-    const Bytes m = mutate(seeds[r.below(seeds.size())], r);
+    const Bytes m = mutated(seeds[r.below(seeds.size())], r);
     P256Signature sig;
     if (signature_from_der(ByteSpan(m.data(), m.size()), &sig).ok()) {
       ++accepted;
@@ -108,7 +75,7 @@ void fuzz_certificate(void**) {
   Rng r;
   int tcb_ok = 0;
   for (int i = 0; i < kMutations; ++i) {
-    const Bytes m = mutate(seed, r);
+    const Bytes m = mutated(seed, r);
     TcbInfo out;
     if (x509_read_tcb_info(ByteSpan(m.data(), m.size()), &out).ok()) ++tcb_ok;
     if (i % 4 == 0) {  // the host parser is slower; a quarter of the inputs is plenty
@@ -132,7 +99,7 @@ void fuzz_csr(void**) {
   seed.resize(len);
   Rng r;
   for (int i = 0; i < kMutations / 4; ++i) {
-    const Bytes m = mutate(seed, r);
+    const Bytes m = mutated(seed, r);
     CsrInfo info;
     if (x509_parse_csr(ByteSpan(m.data(), m.size()), &info).ok()) ASSERT_OK(p256_check_public(info.public_key));
   }
@@ -146,7 +113,7 @@ void fuzz_pem(void**) {
   const Bytes seed(pem.begin(), pem.end());
   Rng r;
   for (int i = 0; i < kMutations / 4; ++i) {
-    const Bytes m = mutate(seed, r);
+    const Bytes m = mutated(seed, r);
     Bytes out;
     if (pem_to_der(std::string(m.begin(), m.end()), "CERTIFICATE", &out).ok()) assert_false(out.empty());
   }

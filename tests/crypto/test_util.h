@@ -17,23 +17,9 @@ extern "C" {
 
 #include "locus/span.h"
 #include "locus/status.h"
+#include "locus_test/hex.h"
 
-inline std::vector<uint8_t> hex(const char* s) {
-  std::vector<uint8_t> out;
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  size_t n = strlen(s);
-  for (size_t i = 0; i + 1 < n; i += 2) {
-    int hi = nib(s[i]), lo = nib(s[i + 1]);
-    if (hi < 0 || lo < 0) fail_msg("bad hex in test vector");
-    out.push_back(static_cast<uint8_t>(hi * 16 + lo));
-  }
-  return out;
-}
+using locus_test::hex;
 
 inline std::vector<uint8_t> bytes(const char* s) { return std::vector<uint8_t>(s, s + strlen(s)); }
 

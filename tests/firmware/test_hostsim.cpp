@@ -24,6 +24,7 @@
 #include "locus/protocol/claims.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
+#include "locus_test/license.h"
 extern "C" {
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,27 +177,6 @@ void key_from_seed(uint8_t seed, locus::crypto::P256PrivateKey* priv, locus::cry
   assert_true(locus::crypto::p256_public_key(*priv, pub).ok());
 }
 
-Bytes sign_license(const proto::Ueid& ueid, const Bytes& nonce, uint64_t counter, uint32_t lease_s,
-                   const proto::Fwid& fwid, const locus::crypto::P256PrivateKey& key) {
-  proto::License l;
-  l.ueid = ueid;
-  l.nonce = ByteSpan(nonce.data(), nonce.size());
-  l.counter = counter;
-  l.mode = proto::kModeFull;
-  l.lease_s = lease_s;
-  static const uint8_t site[] = "sg-1";
-  l.site = ByteSpan(site, 4);
-  l.fwid = fwid;
-  uint8_t payload[512];
-  size_t n = 0;
-  assert_true(proto::encode_license(l, MutByteSpan(payload, sizeof(payload)), &n).ok());
-  uint8_t out[1024];
-  size_t len = 0;
-  locus::cose::Sign1Options opt;
-  assert_true(locus::cose::sign1_es256(key, ByteSpan(payload, n), opt, MutByteSpan(out, sizeof(out)), &len).ok());
-  return Bytes(out, out + len);
-}
-
 int setup_dir(void**) {
   char tmpl[] = "/tmp/locus-hostsim-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) return -1;
@@ -322,7 +302,7 @@ void test_flow(void**) {
   }
 
   // License with a 2 s lease -> FULL.
-  const Bytes lic = sign_license(id.ueid, nonce, 10, 2, id.fwid, vpriv);
+  const Bytes lic = locus_test::sign_full_license(vpriv, id.ueid, nonce, 10, 2, id.fwid, "sg-1");
   proto::ApplyLicenseRequest lq;
   lq.cose_sign1 = ByteSpan(lic.data(), lic.size());
   proto::ApplyLicenseResponse lr;

@@ -10,6 +10,7 @@
 
 #include "locus/common/common.h"
 #include "locus/common/testproc.h"
+#include "locus_test/proc.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
 #include <setjmp.h>
@@ -41,12 +42,7 @@ int run(const std::vector<std::string>& args, std::string* out) {
 bool start_board(Process* p, const std::string& tag, int* port) {
   std::ofstream(P("uds-" + tag), std::ios::binary) << std::string(32, tag[0]);
   std::ofstream(P("image"), std::ios::binary) << std::string(1000, 'x');
-  if (!p->start({g_sim, "--uds", P("uds-" + tag), "--image", P("image"), "--state", P("state-" + tag), "--listen",
-                 "tcp:127.0.0.1:0"}, P("sim-" + tag + ".log")))
-    return false;
-  std::string line;
-  if (!p->wait_for_line("listening on", 10000, &line)) return false;
-  *port = std::atoi(line.c_str() + line.rfind(':') + 1);
+  *port = locus_test::start_host_sim(p, g_sim, P("uds-" + tag), P("image"), P("state-" + tag), P("sim-" + tag + ".log"));
   return *port > 0;
 }
 

@@ -21,6 +21,7 @@
 #include "locus/crypto/x509.h"
 #include "locus/protocol/claims.h"
 #include "locus/protocol/messages.h"
+#include "locus_test/license.h"
 #include "qemu_board.h"
 
 // cmocka.h last: it defines a skip() macro that clashes with cbor::Decoder::skip.
@@ -74,30 +75,6 @@ void derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* 
   assert_true(crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
                                       ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k).ok());
   assert_true(crypto::p256_public_key(*k, pub).ok());
-}
-
-// Signs a license for the board with the verifier key.
-std::vector<uint8_t> make_license(const crypto::P256PrivateKey& vkey, const proto::Ueid& ueid,
-                                  const std::vector<uint8_t>& nonce, uint64_t counter,
-                                  uint32_t lease_s, const proto::Fwid& fwid) {
-  proto::License l;
-  l.ueid = ueid;
-  l.nonce = ByteSpan(nonce.data(), nonce.size());
-  l.counter = counter;
-  l.mode = proto::kModeFull;
-  l.lease_s = lease_s;
-  static const char kSite[] = "qemu-lab";
-  l.site = ByteSpan(reinterpret_cast<const uint8_t*>(kSite), strlen(kSite));
-  l.fwid = fwid;
-  uint8_t payload[512];
-  size_t plen = 0;
-  assert_true(proto::encode_license(l, MutByteSpan(payload, sizeof(payload)), &plen).ok());
-  std::vector<uint8_t> out(1024);
-  size_t olen = 0;
-  cose::Sign1Options opt;
-  assert_true(cose::sign1_es256(vkey, ByteSpan(payload, plen), opt, MutByteSpan(out.data(), out.size()), &olen).ok());
-  out.resize(olen);
-  return out;
 }
 
 std::vector<uint8_t> fresh_nonce(uint8_t tag) {
@@ -190,7 +167,7 @@ void lifecycle_and_persistence(void**) {
     const std::vector<uint8_t> nonce = fresh_nonce(1);
     get_evidence(b, nonce, proto::kModeRestricted);
 
-    first_license = make_license(vkey, ueid, nonce, 1, 2, fwid);
+    first_license = locus_test::sign_full_license(vkey, ueid, nonce, 1, 2, fwid, "qemu-lab");
     proto::ApplyLicenseRequest al;
     al.cose_sign1 = ByteSpan(first_license.data(), first_license.size());
     assert_true(b.request(proto::kMsgApplyLicense, encode(al), &r));

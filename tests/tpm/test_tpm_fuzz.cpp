@@ -9,6 +9,7 @@
 
 #include "locus/tpm/quote.h"
 #include "locus/tpm/quote_json.h"
+#include "locus_test/mutate.h"
 
 // clang-format off
 extern "C" {
@@ -22,48 +23,10 @@ extern "C" {
 
 using namespace locus;
 using namespace locus::tpm;
+using locus_test::mutated;
+using locus_test::Rng;
 
 namespace {
-
-struct Rng {
-  uint64_t s = 0x9e3779b97f4a7c15ull;
-  uint32_t next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return static_cast<uint32_t>(s >> 16);
-  }
-};
-
-std::vector<uint8_t> mutate(const std::vector<uint8_t>& seed, Rng& r) {
-  std::vector<uint8_t> m = seed;
-  int ops = 1 + static_cast<int>(r.next() % 4);
-  for (int i = 0; i < ops; ++i) {
-    switch (r.next() % 5) {
-      case 0:
-        if (!m.empty()) m[r.next() % m.size()] ^= static_cast<uint8_t>(1u << (r.next() % 8));
-        break;
-      case 1:
-        if (!m.empty()) m[r.next() % m.size()] = static_cast<uint8_t>(r.next());
-        break;
-      case 2:
-        if (!m.empty()) m.resize(r.next() % m.size());
-        break;
-      case 3:
-        m.insert(m.begin() + static_cast<long>(m.empty() ? 0 : r.next() % m.size()),
-                 static_cast<uint8_t>(r.next()));
-        break;
-      default:
-        if (m.size() > 2) {  // a plausible length field: 0x00 0xNN
-          size_t p = r.next() % (m.size() - 1);
-          m[p] = 0;
-          m[p + 1] = static_cast<uint8_t>(r.next());
-        }
-        break;
-    }
-  }
-  return m;
-}
 
 std::vector<uint8_t> seed_attest() {
   std::vector<uint8_t> a = {0xff, 0x54, 0x43, 0x47, 0x80, 0x18, 0x00, 0x22, 0x00, 0x0b};
@@ -86,7 +49,7 @@ void fuzz_parse_attest(void**) {
   auto seed = seed_attest();
   assert_true(parse_attest(ByteSpan(seed.data(), seed.size())).ok());  // control
   for (int i = 0; i < 20000; ++i) {
-    auto m = mutate(seed, r);
+    auto m = mutated(seed, r);
     auto p = parse_attest(ByteSpan(m.data(), m.size()));
     if (p.ok()) {
       assert_int_equal(p->magic, kTpmGeneratedValue);
@@ -113,9 +76,9 @@ void fuzz_signature_and_json(void**) {
   assert_true(quote_from_json(js).ok());
   std::vector<uint8_t> jseed(js.begin(), js.end());
   for (int i = 0; i < 20000; ++i) {
-    auto m = mutate(sig, r);
+    auto m = mutated(sig, r);
     (void)parse_ecdsa_signature(ByteSpan(m.data(), m.size()));
-    auto j = mutate(jseed, r);
+    auto j = mutated(jseed, r);
     (void)quote_from_json(std::string(j.begin(), j.end()));
   }
 }

@@ -13,6 +13,7 @@
 #include "locus/tpm/enroll.h"
 #include "locus/tpm/registry.h"
 #include "locus/tpm/verify.h"
+#include "locus_test/hex.h"
 #include "swtpm_harness.h"
 
 // cmocka last: its fail() macro clashes with <ios>.
@@ -64,16 +65,6 @@ bool has_reason(const QuoteVerdict& v, QuoteCheck c) {
 void print_reasons(const QuoteVerdict& v) {
   for (const auto& r : v.reasons)
     std::fprintf(stderr, "  reason %s: %s\n", to_string(r.check), r.text.c_str());
-}
-
-std::string hex(const std::vector<uint8_t>& b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (uint8_t x : b) {
-    s += d[x >> 4];
-    s += d[x & 15];
-  }
-  return s;
 }
 
 void write_bin(const std::string& path, const std::vector<uint8_t>& b) {
@@ -275,7 +266,7 @@ void interop_tpm2_checkquote(void**) {
   for (const auto& p : q->pcrs) values.insert(values.end(), p.value.begin(), p.value.end());
   write_bin(pcrs, values);
   Sha256Digest ed = quote_extra_data(n, kEvidence);
-  const std::string qual = hex(std::vector<uint8_t>(ed.begin(), ed.end()));
+  const std::string qual = locus_test::to_hex(ed.data(), ed.size());
   const char* argv[] = {"tpm2_checkquote", "-u", pem.c_str(),  "-m",   msg.c_str(),    "-s",
                         sig.c_str(),       "-f", pcrs.c_str(), "-l",   "sha256:0,1,7", "-g",
                         "sha256",          "-q", qual.c_str(), nullptr};

@@ -18,6 +18,7 @@
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 #include "locus/provision/provision.h"
+#include "locus_test/proc.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
 #include <setjmp.h>
@@ -48,29 +49,16 @@ int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, 
   return rc;
 }
 
-int port_of(const std::string& line) {
-  size_t c = line.rfind(':');
-  return c == std::string::npos ? -1 : std::atoi(line.c_str() + c + 1);
-}
-
 bool start_board(Process* p, const std::string& image, int* port) {
-  if (!p->start({g_sim, "--uds", path("uds"), "--image", image, "--state", path("state"), "--listen", "tcp:127.0.0.1:0"},
-                path("hostsim.log")))
-    return false;
-  std::string line;
-  if (!p->wait_for_line("listening on", 10000, &line)) return false;
-  *port = port_of(line);
+  *port = locus_test::start_host_sim(p, g_sim, path("uds"), image, path("state"), path("hostsim.log"));
   return *port > 0;
 }
 
 bool start_verifier(Process* p, int* port) {
-  if (!p->start({g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"), "--db", path("locus.db"),
-                 "--ca", path("ca.pem"), "--license-key", path("license.key"), "--listen", "127.0.0.1:0"},
-                path("verifier.log")))
-    return false;
-  std::string line;
-  if (!p->wait_for_line("listening on", 10000, &line)) return false;
-  *port = port_of(line);
+  *port = locus_test::start_listening(p, {g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"),
+                                          "--db", path("locus.db"), "--ca", path("ca.pem"), "--license-key",
+                                          path("license.key"), "--listen", "127.0.0.1:0"},
+                                      path("verifier.log"));
   return *port > 0;
 }
 
