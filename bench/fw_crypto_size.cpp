@@ -7,21 +7,10 @@
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
 #include "locus/crypto/x509.h"
+#include "fw_crypto_size_io.h"
 
 using namespace locus;
 using namespace locus::crypto;
-
-namespace {
-volatile uint8_t g_input[64];
-volatile uint32_t g_sink;
-
-int entropy(void*, uint8_t* out, size_t len) {
-  for (size_t i = 0; i < len; ++i) out[i] = g_input[i % sizeof(g_input)];
-  return 0;
-}
-
-void sink(Status s) { g_sink = g_sink + s.code(); }
-}  // namespace
 
 int main() {
   uint8_t seed[32];
