@@ -113,8 +113,9 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
       locus::crypto::P256PublicKey signer, alias;
       std::string why;
       if (!loc::load_public_key(o->trust_signer, &signer, &why).ok()) fail(ctx, HostError::kConfig, why);
-      std::vector<uint8_t> tlb;
-      if (!loc::read_file(o->trust_list, &tlb)) fail(ctx, HostError::kIo, "cannot read " + o->trust_list);
+      auto tlb_r = locus::host::read_file(o->trust_list, 16u << 20);
+      if (!tlb_r.ok()) fail(ctx, HostError::kIo, "cannot read " + o->trust_list);
+      const std::vector<uint8_t>& tlb = tlb_r.value();
       auto tl = loc::verify_trust_list(tlb, signer, &why);
       if (!tl.ok()) fail(ctx, HostError::kRefused, o->trust_list + ": " + why);
       auto str = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };

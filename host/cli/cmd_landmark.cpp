@@ -86,7 +86,7 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     std::string why;
     if (!loc::write_private_key_pem(ko->out, key, &why).ok()) fail(ctx, HostError::kIo, why);
     if (!ko->pub.empty() && !loc::write_public_key_pem(ko->pub, pub, &why).ok()) fail(ctx, HostError::kIo, why);
-    const std::string hex = loc::to_hex(pub.q.data(), pub.q.size());
+    const std::string hex = locus::host::hex_encode(locus::ByteSpan(pub.q.data(), pub.q.size()));
     locus::cli::emit(ctx, nlohmann::json{{"private_key", ko->out}, {"public_key", hex}}.dump(), hex);
   });
 
@@ -125,8 +125,9 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     locus::crypto::P256PublicKey pub;
     std::string why;
     if (!loc::load_public_key(to->signer, &pub, &why).ok()) fail(ctx, HostError::kConfig, why);
-    std::vector<uint8_t> b;
-    if (!loc::read_file(to->in, &b)) fail(ctx, HostError::kIo, "cannot read " + to->in);
+    auto b_r = locus::host::read_file(to->in, 16u << 20);
+    if (!b_r.ok()) fail(ctx, HostError::kIo, "cannot read " + to->in);
+    const std::vector<uint8_t>& b = b_r.value();
     auto t = loc::verify_trust_list(b, pub, &why);
     if (!t.ok()) fail(ctx, HostError::kRefused, to->in + ": " + why);
     std::string human;

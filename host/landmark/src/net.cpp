@@ -14,6 +14,7 @@
 
 #include <cstring>
 
+#include "locus/common/common.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 
@@ -145,13 +146,15 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
   return Status::Ok();
 }
 
-std::string hex(const uint8_t* p, size_t n) { return location::to_hex(p, n); }
+std::string hex(const uint8_t* p, size_t n) { return host::hex_encode(ByteSpan(p, n)); }
 
 bool get_hex(const nlohmann::json& j, const char* key, size_t min, size_t max, std::vector<uint8_t>* out) {
   if (!j.contains(key) || !j[key].is_string()) return false;
   const std::string& s = j[key].get_ref<const std::string&>();
   if (s.size() > 2 * max) return false;
-  if (!location::from_hex(s, out)) return false;
+  auto h = host::hex_decode(s);
+  if (!h.ok()) return false;
+  *out = h.take();
   return out->size() >= min && out->size() <= max;
 }
 

@@ -7,14 +7,13 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <sstream>
 
-#include <mbedtls/base64.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
 #include <nlohmann/json.hpp>
 
+#include "locus/common/common.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/location/records.h"
@@ -24,25 +23,6 @@ namespace {
 
 constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
                                    0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
-
-int urandom_rng(void*, unsigned char* out, size_t len) {
-  std::ifstream f("/dev/urandom", std::ios::binary);
-  if (!f.read(reinterpret_cast<char*>(out), std::streamsize(len))) return -1;
-  return 0;
-}
-
-std::string pem(const char* label, const std::vector<uint8_t>& der) {
-  std::vector<unsigned char> b64(der.size() * 2 + 8);
-  size_t olen = 0;
-  if (mbedtls_base64_encode(b64.data(), b64.size(), &olen, der.data(), der.size()) != 0) return "";
-  std::string s = std::string("-----BEGIN ") + label + "-----\n";
-  for (size_t i = 0; i < olen; i += 64) {
-    s.append(reinterpret_cast<const char*>(b64.data()) + i, std::min<size_t>(64, olen - i));
-    s += "\n";
-  }
-  s += std::string("-----END ") + label + "-----\n";
-  return s;
-}
 
 Status write_new(const std::string& path, const std::string& text, unsigned mode, std::string* why) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -69,47 +49,22 @@ bool is_pem(const std::vector<uint8_t>& b) {
   return std::search(b.begin(), b.end(), kBegin, kBegin + 10) != b.end();
 }
 
-}  // namespace
-
-std::string to_hex(const uint8_t* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
+// Whole key/list file through host::read_file (16 MiB bound unless told).
+bool read_file(const std::string& path, std::vector<uint8_t>* out, size_t max = 16u << 20) {
+  auto r = host::read_file(path, max);
+  if (!r.ok()) return false;
+  *out = r.take();
+  return true;
 }
 
 bool from_hex(const std::string& s, std::vector<uint8_t>* out) {
-  if (s.size() % 2) return false;
-  out->clear();
-  for (size_t i = 0; i < s.size(); i += 2) {
-    int v = 0;
-    for (size_t k = 0; k < 2; ++k) {
-      const char c = s[i + k];
-      int x = (c >= '0' && c <= '9') ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
-      if (x < 0) return false;
-      v = v * 16 + x;
-    }
-    out->push_back(uint8_t(v));
-  }
+  auto r = host::hex_decode(s);
+  if (!r.ok()) return false;
+  *out = r.take();
   return true;
 }
 
-bool read_file(const std::string& path, std::vector<uint8_t>* out, size_t max) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return false;
-  out->clear();
-  char buf[4096];
-  while (f) {
-    f.read(buf, sizeof buf);
-    const auto n = f.gcount();
-    if (n > 0) out->insert(out->end(), buf, buf + n);
-    if (out->size() > max) return false;
-  }
-  return true;
-}
+}  // namespace
 
 const LandmarkEntry* TrustList::find(const std::string& id) const {
   for (const auto& e : landmarks) {
@@ -164,7 +119,7 @@ std::string trust_list_to_json(const TrustList& t) {
   j["landmarks"] = nlohmann::json::array();
   for (const auto& e : t.landmarks) {
     j["landmarks"].push_back({{"id", e.id}, {"lat", e.lat_deg}, {"lon", e.lon_deg},
-                              {"public_key", to_hex(e.key.q.data(), 65)}, {"operator", e.operator_name},
+                              {"public_key", host::hex_encode(ByteSpan(e.key.q.data(), 65))}, {"operator", e.operator_name},
                               {"host", e.host}, {"tcp_port", e.tcp_port}, {"udp_port", e.udp_port}});
   }
   return j.dump(2);
@@ -219,7 +174,7 @@ Status load_private_key(const std::string& path, crypto::P256PrivateKey* out, st
   mbedtls_pk_context pk;
   mbedtls_pk_init(&pk);
   Status st = LocationError::kBadConfig;
-  if (mbedtls_pk_parse_key(&pk, b.data(), b.size(), nullptr, 0, urandom_rng, nullptr) == 0 &&
+  if (mbedtls_pk_parse_key(&pk, b.data(), b.size(), nullptr, 0, host::os_entropy, nullptr) == 0 &&
       mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
       mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk)) == MBEDTLS_ECP_DP_SECP256R1) {
     size_t olen = 0;
@@ -261,7 +216,7 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
     // Also accept a private key file (its public half).
     mbedtls_pk_free(&pk);
     mbedtls_pk_init(&pk);
-    rc = mbedtls_pk_parse_key(&pk, b.data(), b.size(), nullptr, 0, urandom_rng, nullptr);
+    rc = mbedtls_pk_parse_key(&pk, b.data(), b.size(), nullptr, 0, host::os_entropy, nullptr);
   }
   if (rc == 0 && mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
       mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk)) == MBEDTLS_ECP_DP_SECP256R1) {
@@ -285,7 +240,7 @@ Status write_private_key_pem(const std::string& path, const crypto::P256PrivateK
   const uint8_t mid[] = {0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42, 0x00};
   der.insert(der.end(), mid, mid + sizeof mid);
   der.insert(der.end(), pub.q.begin(), pub.q.end());
-  std::string text = pem("EC PRIVATE KEY", der);
+  std::string text = host::pem_encode("EC PRIVATE KEY", ByteSpan(der));
   crypto::zeroize(der.data(), der.size());
   Status s = write_new(path, text, 0600, why);
   crypto::zeroize(&text[0], text.size());
@@ -295,7 +250,7 @@ Status write_private_key_pem(const std::string& path, const crypto::P256PrivateK
 Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key, std::string* why) {
   std::vector<uint8_t> der(kSpkiPrefix, kSpkiPrefix + sizeof kSpkiPrefix);
   der.insert(der.end(), key.q.begin(), key.q.end());
-  return write_new(path, pem("PUBLIC KEY", der), 0644, why);
+  return write_new(path, host::pem_encode("PUBLIC KEY", ByteSpan(der)), 0644, why);
 }
 
 }  // namespace locus::location

@@ -49,8 +49,6 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
 Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key, std::string* why = nullptr);
 Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key, std::string* why = nullptr);
 
-std::string to_hex(const uint8_t* p, size_t n);
-bool from_hex(const std::string& s, std::vector<uint8_t>* out);
-bool read_file(const std::string& path, std::vector<uint8_t>* out, size_t max = 16u << 20);
+// Hex and whole-file reads: locus/common/common.h (host::hex_encode, hex_decode, read_file).
 
 }  // namespace locus::location
