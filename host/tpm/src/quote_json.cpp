@@ -6,6 +6,8 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "locus/common/common.h"
+
 namespace locus::tpm {
 
 namespace {
@@ -14,16 +16,7 @@ constexpr size_t kMaxAttest = 1024;
 constexpr size_t kMaxSignature = 512;
 constexpr size_t kMaxName = 66;
 
-std::string b64(const std::vector<uint8_t>& v) {
-  size_t olen = 0;
-  std::string out(4 * ((v.size() + 2) / 3) + 1, '\0');
-  if (mbedtls_base64_encode(reinterpret_cast<unsigned char*>(&out[0]), out.size(), &olen, v.data(),
-                            v.size()) != 0) {
-    return std::string();
-  }
-  out.resize(olen);
-  return out;
-}
+std::string b64(const std::vector<uint8_t>& v) { return host::b64_encode(ByteSpan(v)); }
 
 bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   if (s.empty() || s.size() > 4 * ((max + 2) / 3) || s.size() % 4 != 0) return false;
@@ -42,30 +35,13 @@ bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   return true;
 }
 
-std::string hex(const uint8_t* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
+std::string hex(const uint8_t* p, size_t n) { return host::hex_encode(ByteSpan(p, n)); }
 
 bool unhex(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   if (s.empty() || s.size() % 2 != 0 || s.size() / 2 > max) return false;
-  out->clear();
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < s.size(); i += 2) {
-    int hi = nib(s[i]), lo = nib(s[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<uint8_t>(hi << 4 | lo));
-  }
+  auto r = host::hex_decode(s);
+  if (!r.ok()) return false;
+  *out = r.take();
   return true;
 }
 
