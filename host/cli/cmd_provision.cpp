@@ -28,6 +28,25 @@ std::unique_ptr<locus::registry::Registry> open_db(const CliContext& ctx, const 
   return r.take();
 }
 
+// What enroll and enroll-batch both need: the CA, the license public key, the registry
+// and the audit log (loaded in that order; any failure ends the command).
+struct EnrollEnv {
+  prov::Ca ca;
+  locus::crypto::P256PublicKey lpub;
+  std::unique_ptr<locus::registry::Registry> reg;
+  std::unique_ptr<locus::audit::AuditLog> log;
+
+  EnrollEnv(const CliContext& ctx, const ProvOpts& o) {
+    auto c = prov::load_ca({o.ca_key, o.ca_cert});
+    if (!c.ok()) fail(ctx, c.error());
+    ca = c.take();
+    auto s = prov::load_license_public(o.license_key, &lpub);
+    if (!s.ok()) fail(ctx, s.error());
+    reg = open_db(ctx, o.db);
+    log = std::make_unique<locus::audit::AuditLog>(o.audit_path(), reg.get());
+  }
+};
+
 void add_key_opts(CLI::App* c, ProvOpts& o) {
   c->add_option("--ca-key", o.ca_key, "Manufacturer CA private key (PEM)")->capture_default_str();
   c->add_option("--ca-cert", o.ca_cert, "Manufacturer CA certificate (PEM)")->capture_default_str();
@@ -88,15 +107,9 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
   en->add_option("--hwmodel", o->hwmodel, "Hardware model (default: as the board reports it; must match)");
   add_key_opts(en, *o);
   en->callback([o, &ctx]() {
-    auto ca = prov::load_ca({o->ca_key, o->ca_cert});
-    if (!ca.ok()) fail(ctx, ca.error());
-    locus::crypto::P256PublicKey lpub;
-    auto s = prov::load_license_public(o->license_key, &lpub);
-    if (!s.ok()) fail(ctx, s.error());
-    auto reg = open_db(ctx, o->db);
-    locus::audit::AuditLog log(o->audit_path(), reg.get());
+    EnrollEnv env(ctx, *o);
     prov::EnrollOptions e{o->link, o->site, o->host, o->hwmodel};
-    auto r = prov::enroll(e, ca.value(), lpub, reg.get(), &log);
+    auto r = prov::enroll(e, env.ca, env.lpub, env.reg.get(), env.log.get());
     if (!r.ok()) fail(ctx, r.error());
     locus::cli::emit(ctx, result_json(e, r).dump(),
                      "enrolled " + locus::host::hex_encode(r.value().ueid) + " (" + r.value().hwmodel + ") at site " +
@@ -112,20 +125,14 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
     if (!text.ok()) fail(ctx, HostError::kConfig, text.message());
     auto list = prov::parse_batch(text.value(), o->batch);
     if (!list.ok()) fail(ctx, list.error());
-    auto ca = prov::load_ca({o->ca_key, o->ca_cert});
-    if (!ca.ok()) fail(ctx, ca.error());
-    locus::crypto::P256PublicKey lpub;
-    auto s = prov::load_license_public(o->license_key, &lpub);
-    if (!s.ok()) fail(ctx, s.error());
-    auto reg = open_db(ctx, o->db);
-    locus::audit::AuditLog log(o->audit_path(), reg.get());
+    EnrollEnv env(ctx, *o);
     json results = json::array();
     size_t ok = 0, failed = 0;
     int worst = 0;
     locus::cli::Progress prog(ctx, list.value().size(), "enroll");
     for (const auto& e : list.value()) {
       prog.step(e.link);
-      auto r = prov::enroll(e, ca.value(), lpub, reg.get(), &log);
+      auto r = prov::enroll(e, env.ca, env.lpub, env.reg.get(), env.log.get());
       results.push_back(result_json(e, r));
       if (r.ok()) {
         ok++;
