@@ -6,22 +6,15 @@
 //     must be rejected by validate() with the specific error.
 // Limit: integers outside int64 are reached through the raw API (Encoder::uint /
 // Encoder::negative, Decoder::read_uint / read_negative); read_int reports kIntegerOverflow.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-extern "C" {
-#include <cmocka.h>
-}
-#undef skip  // cmocka's skip() macro would hide Decoder::skip()
 
 #include <string>
 #include <vector>
 
 #include "locus/crypto/cbor.h"
 #include "locus_test/hex.h"
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::Status;
@@ -32,9 +25,6 @@ using locus::cbor::MajorType;
 using locus_test::hex;
 
 namespace {
-
-#define ASSERT_OK(expr) assert_int_equal((expr).code(), Status::Ok().code())
-#define ASSERT_ERR(expr, err) assert_int_equal((expr).code(), Status(err).code())
 
 ByteSpan text_span(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
 

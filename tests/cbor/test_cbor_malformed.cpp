@@ -1,21 +1,14 @@
 // Unit tests of the CBOR encoder, validate() and Decoder on valid edge cases and on
 // malformed input. Every malformed case must give its specific CborError, never OK and
 // never a crash (the suite also runs under ASan+UBSan).
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-extern "C" {
-#include <cmocka.h>
-}
-#undef skip  // cmocka's skip() macro would hide Decoder::skip()
 
 #include <vector>
 
 #include "locus/crypto/cbor.h"
 #include "locus_test/hex.h"
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::Status;
@@ -27,9 +20,6 @@ using locus::cbor::validate;
 using locus_test::hex;
 
 namespace {
-
-#define ASSERT_OK(expr) assert_int_equal((expr).code(), Status::Ok().code())
-#define ASSERT_ERR(expr, err) assert_int_equal((expr).code(), Status(err).code())
 
 void expect_invalid(const char* h, CborError err) {
   const std::vector<uint8_t> in = hex(h);

@@ -1,21 +1,14 @@
 // Known-answer tests for COSE_Sign1 ES256 against the published RFC 9052 example
 // (Appendix C.2.1, "Single ECDSA Signature", identical to cose-wg/Examples sign-pass-03),
 // signed with key '11' of Appendix C.7.1.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-extern "C" {
-#include <cmocka.h>
-}
-#undef skip  // cmocka's skip() macro would hide Decoder::skip()
 
 #include <vector>
 
 #include "cose_test_util.h"
 #include "locus/crypto/cose.h"
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::Status;
@@ -24,9 +17,6 @@ using locus::cose::Sign1View;
 using locus_test::hex;
 
 namespace {
-
-#define ASSERT_OK(expr) assert_int_equal((expr).code(), Status::Ok().code())
-#define ASSERT_ERR(expr, err) assert_int_equal((expr).code(), Status(err).code())
 
 // RFC 9052 C.2.1: 18([h'a10126', {4: '11'}, 'This is the content.', sig]).
 const char* const kC21 =

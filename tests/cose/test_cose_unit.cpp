@@ -1,20 +1,13 @@
 // Unit tests of COSE_Sign1 ES256: sign/decode/verify round trips, and every kind of bad
 // message refused with its specific CoseError (the suite also runs under ASan+UBSan).
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-
-extern "C" {
-#include <cmocka.h>
-}
-#undef skip  // cmocka's skip() macro would hide Decoder::skip()
 
 #include <vector>
 
 #include "cose_test_util.h"
 #include "locus/crypto/cose.h"
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;
@@ -26,9 +19,6 @@ using locus_test::hex;
 using locus_test::make_sign1;
 
 namespace {
-
-#define ASSERT_OK(expr) assert_int_equal((expr).code(), Status::Ok().code())
-#define ASSERT_ERR(expr, err) assert_int_equal((expr).code(), Status(err).code())
 
 std::vector<uint8_t> bytes_of(const char* s) {
   return std::vector<uint8_t>(reinterpret_cast<const uint8_t*>(s),

@@ -29,10 +29,10 @@ void drbg_unseeded_refuses(void**) {
   Drbg d;
   assert_false(d.seeded());
   uint8_t out[16];
-  ASSERT_STATUS(d.generate(out), CryptoError::kDrbgNotSeeded);
+  ASSERT_ERR(d.generate(out), CryptoError::kDrbgNotSeeded);
   assert_int_not_equal(Drbg::rng(&d, out, sizeof(out)), 0);
   P256PrivateKey k;
-  ASSERT_STATUS(p256_generate_key(d, &k), CryptoError::kDrbgNotSeeded);
+  ASSERT_ERR(p256_generate_key(d, &k), CryptoError::kDrbgNotSeeded);
 }
 
 // A failing entropy source makes seeding fail with kEntropyFailed and leaves it unseeded.
@@ -40,10 +40,10 @@ void drbg_failing_entropy(void**) {
   Drbg d;
   FakeEntropy e;
   e.fail = true;
-  ASSERT_STATUS(d.seed(fake_entropy, &e, ByteSpan()), CryptoError::kEntropyFailed);
+  ASSERT_ERR(d.seed(fake_entropy, &e, ByteSpan()), CryptoError::kEntropyFailed);
   assert_false(d.seeded());
   assert_true(e.calls >= 1);
-  ASSERT_STATUS(d.seed(nullptr, nullptr, ByteSpan()), CryptoError::kEntropyFailed);
+  ASSERT_ERR(d.seed(nullptr, nullptr, ByteSpan()), CryptoError::kEntropyFailed);
 }
 
 // Same entropy + personalization give the same stream; a different personalization a

@@ -48,7 +48,7 @@ void derive_matches_documented_construction(void**) {
 // An empty seed is refused.
 void derive_rejects_empty_seed(void**) {
   P256PrivateKey k;
-  ASSERT_STATUS(p256_derive_key(ByteSpan(), str("x"), &k), CryptoError::kBadInputLength);
+  ASSERT_ERR(p256_derive_key(ByteSpan(), str("x"), &k), CryptoError::kBadInputLength);
 }
 
 // Alice's private key with Bob's public key and Bob's with Alice's give the same secret;
@@ -79,9 +79,9 @@ void ecdh_rejects_bad_inputs(void**) {
   P256PublicKey off = pa;
   off.q[64] ^= 1;  // y changed: off the curve
   std::array<uint8_t, 32> z{};
-  ASSERT_STATUS(ecdh_p256(a, off, &z), CryptoError::kBadKey);
+  ASSERT_ERR(ecdh_p256(a, off, &z), CryptoError::kBadKey);
   P256PrivateKey zero;  // d = 0 is not a scalar in [1, n-1]
-  ASSERT_STATUS(ecdh_p256(zero, pa, &z), CryptoError::kBadKey);
+  ASSERT_ERR(ecdh_p256(zero, pa, &z), CryptoError::kBadKey);
 }
 
 // A signature verifies with the signer's key over the signed message only: a flipped message
@@ -100,35 +100,35 @@ void verify_rejects_tampering(void**) {
 
   std::vector<uint8_t> msg2 = msg;
   msg2[0] ^= 0x01;
-  ASSERT_STATUS(ecdsa_verify(pub, ByteSpan(msg2.data(), msg2.size()), sig), CryptoError::kBadSignature);
+  ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg2.data(), msg2.size()), sig), CryptoError::kBadSignature);
   for (size_t bit : {0u, 255u, 256u, 511u}) {
     P256Signature bad = sig;
     bad.rs[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    ASSERT_STATUS(ecdsa_verify(pub, ByteSpan(msg.data(), msg.size()), bad), CryptoError::kBadSignature);
+    ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg.data(), msg.size()), bad), CryptoError::kBadSignature);
   }
-  ASSERT_STATUS(ecdsa_verify(opub, ByteSpan(msg.data(), msg.size()), sig), CryptoError::kBadSignature);
+  ASSERT_ERR(ecdsa_verify(opub, ByteSpan(msg.data(), msg.size()), sig), CryptoError::kBadSignature);
   P256PublicKey off = pub;
   off.q[40] ^= 0x10;
-  ASSERT_STATUS(ecdsa_verify(off, ByteSpan(msg.data(), msg.size()), sig), CryptoError::kBadKey);
+  ASSERT_ERR(ecdsa_verify(off, ByteSpan(msg.data(), msg.size()), sig), CryptoError::kBadKey);
   P256PublicKey compressed = pub;
   compressed.q[0] = 0x02;
-  ASSERT_STATUS(p256_check_public(compressed), CryptoError::kBadKey);
+  ASSERT_ERR(p256_check_public(compressed), CryptoError::kBadKey);
   // r = 0 and s = 0 are outside [1, n-1].
   P256Signature zero;
-  ASSERT_STATUS(ecdsa_verify(pub, ByteSpan(msg.data(), msg.size()), zero), CryptoError::kBadSignature);
+  ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg.data(), msg.size()), zero), CryptoError::kBadSignature);
 }
 
 // Signing with the zero scalar (or with n) is refused as a bad key.
 void sign_rejects_invalid_scalar(void**) {
   P256PrivateKey zero;
   P256Signature sig;
-  ASSERT_STATUS(ecdsa_sign(zero, str("m"), &sig), CryptoError::kBadKey);
+  ASSERT_ERR(ecdsa_sign(zero, str("m"), &sig), CryptoError::kBadKey);
   P256PrivateKey n;
   const auto nb = hex("FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551");
   memcpy(n.d.data(), nb.data(), 32);
-  ASSERT_STATUS(ecdsa_sign(n, str("m"), &sig), CryptoError::kBadKey);
+  ASSERT_ERR(ecdsa_sign(n, str("m"), &sig), CryptoError::kBadKey);
   P256PublicKey pub;
-  ASSERT_STATUS(p256_public_key(n, &pub), CryptoError::kBadKey);
+  ASSERT_ERR(p256_public_key(n, &pub), CryptoError::kBadKey);
 }
 
 // raw -> DER -> raw is the identity, including values with the top bit set and with
@@ -151,7 +151,7 @@ void signature_der_round_trip(void**) {
   }
   uint8_t small[10];
   size_t len = 0;
-  ASSERT_STATUS(signature_to_der(sigs[0], small, &len), CryptoError::kOutputTooSmall);
+  ASSERT_ERR(signature_to_der(sigs[0], small, &len), CryptoError::kOutputTooSmall);
 }
 
 // Malformed DER signatures are rejected with kBadSignatureEncoding: wrong outer tag, trailing
@@ -173,7 +173,7 @@ void signature_der_malformed(void**) {
   for (const char* h : bad) {
     const auto d = hex(h);
     P256Signature out;
-    ASSERT_STATUS(signature_from_der(ByteSpan(d.data(), d.size()), &out), CryptoError::kBadSignatureEncoding);
+    ASSERT_ERR(signature_from_der(ByteSpan(d.data(), d.size()), &out), CryptoError::kBadSignatureEncoding);
   }
 }
 

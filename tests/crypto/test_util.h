@@ -8,15 +8,9 @@
 #include <string>
 #include <vector>
 
-// CMocka needs these before its header.
-#include <setjmp.h>
-#include <stdarg.h>
-extern "C" {
-#include <cmocka.h>
-}
-
 #include "locus/span.h"
 #include "locus/status.h"
+#include "locus_test/cmocka.h"
 #include "locus_test/hex.h"
 
 using locus_test::hex;
@@ -30,11 +24,3 @@ inline void assert_bytes_equal(const A& a, const B& b) {
   assert_int_equal(a.size(), b.size());
   assert_memory_equal(a.data(), b.data(), a.size());
 }
-
-#define ASSERT_OK(expr)                                                     \
-  do {                                                                      \
-    ::locus::Status s_ = (expr);                                            \
-    if (!s_.ok()) fail_msg("%s failed: status 0x%04x", #expr, s_.code());   \
-  } while (0)
-
-#define ASSERT_STATUS(expr, err) assert_int_equal((expr).code(), ::locus::Status(err).code())

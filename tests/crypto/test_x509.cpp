@@ -91,10 +91,10 @@ void issue_and_read_tcb_info(void**) {
 void read_tcb_info_absent_or_garbage(void**) {
   Chain c;
   TcbInfo t;
-  ASSERT_STATUS(x509_read_tcb_info(ByteSpan(c.dev_der.data(), c.dev_der.size()), &t), X509Error::kNoTcbInfo);
+  ASSERT_ERR(x509_read_tcb_info(ByteSpan(c.dev_der.data(), c.dev_der.size()), &t), X509Error::kNoTcbInfo);
   const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
-  ASSERT_STATUS(x509_read_tcb_info(junk, &t), X509Error::kMalformed);
-  ASSERT_STATUS(x509_read_tcb_info(ByteSpan(), &t), X509Error::kMalformed);
+  ASSERT_ERR(x509_read_tcb_info(junk, &t), X509Error::kMalformed);
+  ASSERT_ERR(x509_read_tcb_info(ByteSpan(), &t), X509Error::kMalformed);
   // Every truncation of a valid certificate is rejected without reading out of bounds.
   for (size_t n = 0; n < c.alias_der.size(); ++n) {
     assert_false(x509_read_tcb_info(ByteSpan(c.alias_der.data(), n), &t).ok());
@@ -142,7 +142,7 @@ void read_tcb_info_malformed(void**) {
   };
   for (const char* h : bad) {
     Bytes cert = with_tcb_value(c.alias_der, hex(h));
-    ASSERT_STATUS(x509_read_tcb_info(ByteSpan(cert.data(), cert.size()), &t), X509Error::kBadTcbInfo);
+    ASSERT_ERR(x509_read_tcb_info(ByteSpan(cert.data(), cert.size()), &t), X509Error::kBadTcbInfo);
   }
 }
 
@@ -169,7 +169,7 @@ void chain_rejects_bad(void**) {
   Party other = make_party("other root");
   Bytes other_root = issue(other, other, "CN=locus test root,O=locus", "CN=locus test root,O=locus", true);
   uint32_t flags = 0;
-  ASSERT_STATUS(x509_verify_chain({c.alias_der, c.dev_der}, {other_root}, ChainProfile::kLocusP256, &flags),
+  ASSERT_ERR(x509_verify_chain({c.alias_der, c.dev_der}, {other_root}, ChainProfile::kLocusP256, &flags),
                 X509Error::kChainInvalid);
   assert_int_not_equal(flags, 0);
 
@@ -178,10 +178,10 @@ void chain_rejects_bad(void**) {
   tampered[pos] ^= 0x01;
   assert_false(x509_verify_chain({tampered, c.dev_der}, {c.root_der}, ChainProfile::kLocusP256).ok());
 
-  ASSERT_STATUS(x509_verify_chain({c.alias_der}, {c.root_der}, ChainProfile::kLocusP256), X509Error::kChainInvalid);
+  ASSERT_ERR(x509_verify_chain({c.alias_der}, {c.root_der}, ChainProfile::kLocusP256), X509Error::kChainInvalid);
 
   Bytes dev_not_ca = issue(c.dev, c.root, "CN=locus DeviceID,O=locus", "CN=locus test root,O=locus", false);
-  ASSERT_STATUS(x509_verify_chain({c.alias_der, dev_not_ca}, {c.root_der}, ChainProfile::kLocusP256),
+  ASSERT_ERR(x509_verify_chain({c.alias_der, dev_not_ca}, {c.root_der}, ChainProfile::kLocusP256),
                 X509Error::kChainInvalid);
   const uint8_t junk[3] = {1, 2, 3};
   assert_false(x509_verify_chain({Bytes(junk, junk + 3)}, {c.root_der}, ChainProfile::kLocusP256).ok());
@@ -211,10 +211,10 @@ void csr_round_trip(void**) {
       break;
     }
   }
-  ASSERT_STATUS(x509_parse_csr(ByteSpan(body.data(), body.size()), &info), X509Error::kBadCsrSignature);
+  ASSERT_ERR(x509_parse_csr(ByteSpan(body.data(), body.size()), &info), X509Error::kBadCsrSignature);
   Bytes sigflip(buf, buf + len);
   sigflip[len - 5] ^= 0x01;  // inside s
-  ASSERT_STATUS(x509_parse_csr(ByteSpan(sigflip.data(), sigflip.size()), &info), X509Error::kBadCsrSignature);
+  ASSERT_ERR(x509_parse_csr(ByteSpan(sigflip.data(), sigflip.size()), &info), X509Error::kBadCsrSignature);
 }
 
 // Bad issuance arguments: missing subject, zero or oversized serial, malformed time,
@@ -231,26 +231,26 @@ void issue_rejects_bad_spec(void**) {
   ASSERT_OK(x509_issue(s, a.pub, a.priv, out, &len));
   CertSpec t = s;
   t.subject = nullptr;
-  ASSERT_STATUS(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadSubject);
+  ASSERT_ERR(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadSubject);
   t = s;
   t.subject = "XX=bogus";
-  ASSERT_STATUS(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadSubject);
+  ASSERT_ERR(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadSubject);
   t = s;
   const uint8_t zero[1] = {0};
   t.serial = ByteSpan(zero, 1);
-  ASSERT_STATUS(x509_issue(t, a.pub, a.priv, out, &len), CoreError::kInvalidArgument);
+  ASSERT_ERR(x509_issue(t, a.pub, a.priv, out, &len), CoreError::kInvalidArgument);
   t = s;
   t.not_before = "2025010100000";
-  ASSERT_STATUS(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadValidity);
+  ASSERT_ERR(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadValidity);
   t = s;
   t.not_before = "20300101000000";
   t.not_after = "20290101000000";
-  ASSERT_STATUS(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadValidity);
-  ASSERT_STATUS(x509_issue(s, a.pub, a.priv, MutByteSpan(out, 100), &len), X509Error::kOutputTooSmall);
+  ASSERT_ERR(x509_issue(t, a.pub, a.priv, out, &len), X509Error::kBadValidity);
+  ASSERT_ERR(x509_issue(s, a.pub, a.priv, MutByteSpan(out, 100), &len), X509Error::kOutputTooSmall);
   P256PublicKey off = a.pub;
   off.q[10] ^= 1;
-  ASSERT_STATUS(x509_issue(s, off, a.priv, out, &len), X509Error::kWrongKeyType);
-  ASSERT_STATUS(x509_write_csr(a.priv, "CN=a", MutByteSpan(out, 50), &len), X509Error::kOutputTooSmall);
+  ASSERT_ERR(x509_issue(s, off, a.priv, out, &len), X509Error::kWrongKeyType);
+  ASSERT_ERR(x509_write_csr(a.priv, "CN=a", MutByteSpan(out, 50), &len), X509Error::kOutputTooSmall);
 }
 
 // Issuing is deterministic: the same inputs give the same certificate bytes (RFC 6979).

@@ -9,13 +9,7 @@
 #include "locus/crypto/hash.h"
 #include "locus/protocol/claims.h"
 #include "locus/protocol/dbound.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;

@@ -10,13 +10,7 @@
 #include "locus/crypto/x509.h"
 #include "locus/crypto/x509_host.h"
 #include "locus/firmware/dice.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;

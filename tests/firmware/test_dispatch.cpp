@@ -6,13 +6,7 @@
 
 #include "harness.h"
 #include "locus/protocol/frame.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;

@@ -6,13 +6,7 @@
 #include <string>
 
 #include "locus/firmware/errors.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::firmware::FirmwareError;
 

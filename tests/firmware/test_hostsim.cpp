@@ -25,13 +25,7 @@
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 #include "locus_test/license.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;

@@ -16,13 +16,7 @@
 
 #include "harness.h"
 #include "state_eq.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::Status;
 using locus::firmware::FirmwareError;

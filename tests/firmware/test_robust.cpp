@@ -8,14 +8,9 @@
 
 #include "harness.h"
 #include "locus/protocol/frame.h"
+#include "locus_test/mutate.h"
 #include "state_eq.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;
@@ -24,13 +19,7 @@ using th::Bytes;
 
 namespace {
 
-uint64_t g_rng = 0x9E3779B97F4A7C15ull;
-uint32_t rnd() {
-  g_rng ^= g_rng << 13;
-  g_rng ^= g_rng >> 7;
-  g_rng ^= g_rng << 17;
-  return static_cast<uint32_t>(g_rng >> 32);
-}
+locus_test::Rng g_rng;
 
 template <typename Req>
 Bytes enc(const Req& r) {
@@ -79,23 +68,6 @@ std::vector<Bytes> seeds() {
   return s;
 }
 
-Bytes mutate(Bytes m) {
-  const uint32_t ops = 1 + rnd() % 4;
-  for (uint32_t o = 0; o < ops; ++o) {
-    const uint32_t kind = rnd() % 5;
-    if (m.empty()) m.push_back(static_cast<uint8_t>(rnd()));
-    const size_t at = rnd() % m.size();
-    switch (kind) {
-      case 0: m[at] ^= static_cast<uint8_t>(1u << (rnd() % 8)); break;
-      case 1: m[at] = static_cast<uint8_t>(rnd()); break;
-      case 2: m.insert(m.begin() + static_cast<long>(at), static_cast<uint8_t>(rnd())); break;
-      case 3: m.erase(m.begin() + static_cast<long>(at)); break;
-      default: m.resize(at); break;
-    }
-  }
-  return m;
-}
-
 // Mutated requests through handle() (rev 1 and rev 2) and mutated frames through the link.
 void test_mutations(void**) {
   fake::reset_board();
@@ -105,8 +77,8 @@ void test_mutations(void**) {
   const std::vector<Bytes> base = seeds();
   static uint8_t out[proto::kMaxPayload];
   for (int i = 0; i < 3000; ++i) {
-    const Bytes m = mutate(base[rnd() % base.size()]);
-    const uint8_t rev = (rnd() % 8 == 0) ? proto::kRevFast : proto::kRevMessage;
+    const Bytes m = locus_test::mutated(base[g_rng.below(base.size())], g_rng);
+    const uint8_t rev = (g_rng.below(8) == 0) ? proto::kRevFast : proto::kRevMessage;
     uint8_t orev = 0;
     size_t n = 0;
     th::core().handle(rev, ByteSpan(m.data(), m.size()), &orev, MutByteSpan(out, sizeof(out)), &n);
@@ -122,9 +94,9 @@ void test_mutations(void**) {
   for (int i = 0; i < 300; ++i) {
     uint8_t f[proto::kMaxFrameSize];
     size_t n = 0;
-    const Bytes m = base[rnd() % base.size()];
+    const Bytes m = base[g_rng.below(base.size())];
     assert_true(proto::encode_frame(proto::kRevMessage, ByteSpan(m.data(), m.size()), MutByteSpan(f, sizeof(f)), &n).ok());
-    const Bytes bad = mutate(Bytes(f, f + n));
+    const Bytes bad = locus_test::mutated(Bytes(f, f + n), g_rng);
     th::core().on_link_bytes(bad.data(), bad.size());
     assert_true(th::is_restricted());
   }

@@ -7,13 +7,7 @@
 #include "fake_board.h"
 #include "locus/firmware/store.h"
 #include "state_eq.h"
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
-#undef skip
+#include "locus_test/cmocka.h"
 
 using locus::Status;
 using locus::firmware::FirmwareError;

@@ -25,10 +25,10 @@ struct Rng {
   size_t below(size_t n) { return n == 0 ? 0 : static_cast<size_t>(next() % n); }
 };
 
-// Applies 1..4 random edits to b: bit flip, byte set to a CBOR/DER boundary value, random
-// byte, insertion, deletion, truncation, duplicated chunk, a plausible 16-bit big-endian
-// length field (0x00 0xNN), and (when corpus is given and not empty) a splice with another
-// corpus input. Insertions stop growing b beyond kMaxMutatedSize bytes.
+// Applies 1..4 random edits to b: bit flip, byte set to a CBOR/DER/protocol boundary
+// value, random byte, insertion, deletion, truncation, duplicated chunk, a plausible 16-bit
+// big-endian length field (0x00 0xNN), and (when corpus is given and not empty) a splice
+// with another corpus input. Insertions stop growing b beyond kMaxMutatedSize bytes.
 constexpr size_t kMaxMutatedSize = 4096;
 void mutate(std::vector<uint8_t>& b, Rng& r, const std::vector<std::vector<uint8_t>>* corpus = nullptr);
 
