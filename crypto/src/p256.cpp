@@ -37,51 +37,41 @@ struct Group {
   Group(const Group&) = delete;
   Group& operator=(const Group&) = delete;
 };
-struct Mpi {
-  mbedtls_mpi m;
-  Mpi() { mbedtls_mpi_init(&m); }
-  ~Mpi() { mbedtls_mpi_free(&m); }
-  Mpi(const Mpi&) = delete;
-  Mpi& operator=(const Mpi&) = delete;
+template <typename T, void (*Init)(T*), void (*Free)(T*)>
+struct Holder {
+  T v;
+  Holder() { Init(&v); }
+  ~Holder() { Free(&v); }
+  Holder(const Holder&) = delete;
+  Holder& operator=(const Holder&) = delete;
 };
-struct Point {
-  mbedtls_ecp_point p;
-  Point() { mbedtls_ecp_point_init(&p); }
-  ~Point() { mbedtls_ecp_point_free(&p); }
-  Point(const Point&) = delete;
-  Point& operator=(const Point&) = delete;
-};
-struct Keypair {
-  mbedtls_ecp_keypair k;
-  Keypair() { mbedtls_ecp_keypair_init(&k); }
-  ~Keypair() { mbedtls_ecp_keypair_free(&k); }
-  Keypair(const Keypair&) = delete;
-  Keypair& operator=(const Keypair&) = delete;
-};
+using Mpi = Holder<mbedtls_mpi, mbedtls_mpi_init, mbedtls_mpi_free>;
+using Point = Holder<mbedtls_ecp_point, mbedtls_ecp_point_init, mbedtls_ecp_point_free>;
+using Keypair = Holder<mbedtls_ecp_keypair, mbedtls_ecp_keypair_init, mbedtls_ecp_keypair_free>;
 
 // Loads a private scalar and checks 1 <= d <= n-1.
 Status load_private(const Group& grp, const P256PrivateKey& key, Mpi* d) {
-  int ret = mbedtls_mpi_read_binary(&d->m, key.d.data(), key.d.size());
+  int ret = mbedtls_mpi_read_binary(&d->v, key.d.data(), key.d.size());
   if (ret != 0) return detail::map_error(ret);
-  if (mbedtls_ecp_check_privkey(&grp.g, &d->m) != 0) return CryptoError::kBadKey;
+  if (mbedtls_ecp_check_privkey(&grp.g, &d->v) != 0) return CryptoError::kBadKey;
   return Status::Ok();
 }
 
 // Loads an uncompressed public point and checks that it lies on the curve.
 Status load_public(const Group& grp, const P256PublicKey& pub, Point* q) {
   if (pub.q[0] != 0x04) return CryptoError::kBadKey;  // only uncompressed points
-  if (mbedtls_ecp_point_read_binary(&grp.g, &q->p, pub.q.data(), pub.q.size()) != 0) {
+  if (mbedtls_ecp_point_read_binary(&grp.g, &q->v, pub.q.data(), pub.q.size()) != 0) {
     return CryptoError::kBadKey;
   }
-  if (mbedtls_ecp_check_pubkey(&grp.g, &q->p) != 0) return CryptoError::kBadKey;
+  if (mbedtls_ecp_check_pubkey(&grp.g, &q->v) != 0) return CryptoError::kBadKey;
   return Status::Ok();
 }
 
 // Scalar candidate check without keeping the MPI.
 bool is_valid_scalar(const Group& grp, const uint8_t* cand) {
   Mpi d;
-  if (mbedtls_mpi_read_binary(&d.m, cand, kScalar) != 0) return false;
-  return mbedtls_ecp_check_privkey(&grp.g, &d.m) == 0;
+  if (mbedtls_mpi_read_binary(&d.v, cand, kScalar) != 0) return false;
+  return mbedtls_ecp_check_privkey(&grp.g, &d.v) == 0;
 }
 
 }  // namespace
@@ -137,14 +127,14 @@ Status p256_generate_key(Drbg& drbg, P256PrivateKey* out) {
 Status p256_public_key(const P256PrivateKey& key, P256PublicKey* out) {
   if (out == nullptr) return CryptoError::kBadInputLength;
   Keypair kp;
-  int ret = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, &kp.k, key.d.data(), key.d.size());
+  int ret = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, &kp.v, key.d.data(), key.d.size());
   if (ret != 0) return CryptoError::kBadKey;
   detail::BlindRng blind(ByteSpan(key.d.data(), key.d.size()), ByteSpan(kBlindPub));
   LOCUS_TRY(blind.status());
-  ret = mbedtls_ecp_keypair_calc_public(&kp.k, detail::BlindRng::rng, &blind);
+  ret = mbedtls_ecp_keypair_calc_public(&kp.v, detail::BlindRng::rng, &blind);
   if (ret != 0) return detail::map_error(ret);
   size_t olen = 0;
-  ret = mbedtls_ecp_write_public_key(&kp.k, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out->q.data(),
+  ret = mbedtls_ecp_write_public_key(&kp.v, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out->q.data(),
                                      out->q.size());
   if (ret != 0) return detail::map_error(ret);
   if (olen != out->q.size()) return CryptoError::kBackend;
@@ -170,12 +160,12 @@ Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Si
   memcpy(ctx + sizeof(kBlindSign), digest.data(), kSha256Size);
   detail::BlindRng blind(ByteSpan(key.d.data(), key.d.size()), ByteSpan(ctx, sizeof(ctx)));
   LOCUS_TRY(blind.status());
-  int ret = mbedtls_ecdsa_sign_det_ext(&grp.g, &r.m, &s.m, &d.m, digest.data(), digest.size(),
+  int ret = mbedtls_ecdsa_sign_det_ext(&grp.g, &r.v, &s.v, &d.v, digest.data(), digest.size(),
                                        MBEDTLS_MD_SHA256, detail::BlindRng::rng, &blind);
   if (ret != 0) return detail::map_error(ret);
   P256Signature sig;
-  ret = mbedtls_mpi_write_binary(&r.m, sig.rs.data(), kScalar);
-  if (ret == 0) ret = mbedtls_mpi_write_binary(&s.m, sig.rs.data() + kScalar, kScalar);
+  ret = mbedtls_mpi_write_binary(&r.v, sig.rs.data(), kScalar);
+  if (ret == 0) ret = mbedtls_mpi_write_binary(&s.v, sig.rs.data() + kScalar, kScalar);
   if (ret != 0) return detail::map_error(ret);
   *out = sig;
   return Status::Ok();
@@ -193,10 +183,10 @@ Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest, const
   Point q;
   LOCUS_TRY(load_public(grp, pub, &q));
   Mpi r, s;
-  int ret = mbedtls_mpi_read_binary(&r.m, sig.rs.data(), kScalar);
-  if (ret == 0) ret = mbedtls_mpi_read_binary(&s.m, sig.rs.data() + kScalar, kScalar);
+  int ret = mbedtls_mpi_read_binary(&r.v, sig.rs.data(), kScalar);
+  if (ret == 0) ret = mbedtls_mpi_read_binary(&s.v, sig.rs.data() + kScalar, kScalar);
   if (ret != 0) return detail::map_error(ret);
-  ret = mbedtls_ecdsa_verify(&grp.g, digest.data(), digest.size(), &q.p, &r.m, &s.m);
+  ret = mbedtls_ecdsa_verify(&grp.g, digest.data(), digest.size(), &q.v, &r.v, &s.v);
   if (ret == 0) return Status::Ok();
   // Any failure of the verification itself (range checks, point at infinity, mismatch) is a
   // bad signature; only resource failures are reported as such.
@@ -293,9 +283,9 @@ Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer, std::arra
   memcpy(ctx + sizeof(kBlindEcdh), peer.q.data(), peer.q.size());
   detail::BlindRng blind(ByteSpan(key.d.data(), key.d.size()), ByteSpan(ctx, sizeof(ctx)));
   LOCUS_TRY(blind.status());
-  int ret = mbedtls_ecdh_compute_shared(&grp.g, &z.m, &q.p, &d.m, detail::BlindRng::rng, &blind);
+  int ret = mbedtls_ecdh_compute_shared(&grp.g, &z.v, &q.v, &d.v, detail::BlindRng::rng, &blind);
   if (ret != 0) return detail::map_error(ret);
-  ret = mbedtls_mpi_write_binary(&z.m, shared->data(), shared->size());
+  ret = mbedtls_mpi_write_binary(&z.v, shared->data(), shared->size());
   if (ret != 0) {
     zeroize(shared->data(), shared->size());
     return detail::map_error(ret);
