@@ -24,13 +24,7 @@
 #include "swtpm_harness.h"
 #endif
 
-// cmocka last: its macros clash with the C++ library.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 
 using namespace locus;
 using host::test::Process;
@@ -51,15 +45,7 @@ std::string path(const std::string& n) { return g_dir + "/" + n; }
 
 int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr,
               int timeout_ms = 60000) {
-  std::vector<std::string> argv = {g_bin};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string o, e;
-  const int rc = host::test::run_command(argv, &o, &e, timeout_ms);
-  if (out) *out = o;
-  if (err) *err = e;
-  print_message("locus %s %s -> %d\n%s%s", args.size() > 0 ? args[0].c_str() : "", args.size() > 1 ? args[1].c_str() : "",
-                rc, o.c_str(), rc != 0 ? e.c_str() : "");
-  return rc;
+  return locus_test::run_tool(g_bin, args, out, err, timeout_ms);
 }
 
 void write(const std::string& name, const std::string& data) {

@@ -12,14 +12,9 @@
 #include "locus/common/testproc.h"
 #include "locus_test/proc.h"
 
-// cmocka last: it defines macros (fail) that clash with the C++ library.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <cstring>
-extern "C" {
-#include <cmocka.h>
-}
+
+#include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 
 using namespace locus;
 using json = nlohmann::json;
@@ -30,14 +25,7 @@ namespace {
 std::string g_bin, g_sim, g_dir;
 std::string P(const std::string& n) { return g_dir + "/" + n; }
 
-int run(const std::vector<std::string>& args, std::string* out) {
-  std::vector<std::string> argv = {g_bin};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string e;
-  int rc = host::test::run_command(argv, out, &e, 60000);
-  print_message("locus ... -> %d\n%s\n", rc, e.c_str());
-  return rc;
-}
+int run(const std::vector<std::string>& args, std::string* out) { return locus_test::run_tool(g_bin, args, out); }
 
 bool start_board(Process* p, const std::string& tag, int* port) {
   std::ofstream(P("uds-" + tag), std::ios::binary) << std::string(32, tag[0]);

@@ -20,13 +20,7 @@
 #include "locus/provision/provision.h"
 #include "locus_test/proc.h"
 
-// cmocka last: it defines macros (fail) that clash with the C++ library.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 
 using namespace locus;
 using json = nlohmann::json;
@@ -39,14 +33,7 @@ std::string g_bin, g_sim, g_dir;
 std::string path(const std::string& n) { return g_dir + "/" + n; }
 
 int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr) {
-  std::vector<std::string> argv = {g_bin};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::string o, e;
-  int rc = host::test::run_command(argv, &o, &e, 60000);
-  if (out) *out = o;
-  if (err) *err = e;
-  if (rc != 0) print_message("locus %s -> %d\nstdout: %s\nstderr: %s\n", args.empty() ? "" : args[0].c_str(), rc, o.c_str(), e.c_str());
-  return rc;
+  return locus_test::run_tool(g_bin, args, out, err);
 }
 
 bool start_board(Process* p, const std::string& image, int* port) {
