@@ -53,14 +53,12 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   EatClaims c;
   auto on_field = [&c](int64_t key, Decoder& d, unsigned* idx) -> Status {
-    uint64_t v = 0;
     switch (key) {
       case kClaimNonce: LOCUS_TRY(detail::read_nonce(d, &c.nonce)); *idx = 0; break;
       case kClaimUeid: LOCUS_TRY(detail::read_ueid(d, c.ueid.data())); *idx = 1; break;
       case kClaimHwmodel: LOCUS_TRY(detail::read_bstr_range(d, 1, kMaxTextSize, &c.hwmodel)); *idx = 2; break;
       case kClaimDbgstat:
-        LOCUS_TRY(detail::read_uint_range(d, 0, kDbgstatMax, &v));
-        c.dbgstat = static_cast<uint8_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 0, kDbgstatMax, &c.dbgstat));
         *idx = 3;
         break;
       case kClaimProfile: {
@@ -74,18 +72,15 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
       case kClaimSwname: LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &c.swname)); *idx = 5; break;
       case kClaimFwid: LOCUS_TRY(detail::read_bstr_fixed(d, c.fwid.data(), kFwidSize)); *idx = 6; break;
       case kClaimSvn:
-        LOCUS_TRY(detail::read_uint_range(d, 0, UINT32_MAX, &v));
-        c.svn = static_cast<uint32_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &c.svn));
         *idx = 7;
         break;
       case kClaimBootCount:
-        LOCUS_TRY(detail::read_uint_range(d, 0, UINT32_MAX, &v));
-        c.boot_count = static_cast<uint32_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &c.boot_count));
         *idx = 8;
         break;
       case kClaimMode:
-        LOCUS_TRY(detail::read_uint_range(d, kModeRestricted, kModeFull, &v));
-        c.mode = static_cast<uint8_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, kModeRestricted, kModeFull, &c.mode));
         *idx = 9;
         break;
       case kClaimLicenseCounter: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &c.license_counter)); *idx = 10; break;
@@ -123,18 +118,15 @@ Status decode_license(ByteSpan in, License* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   License l;
   auto on_field = [&l](int64_t key, Decoder& d, unsigned* idx) -> Status {
-    uint64_t v = 0;
     switch (key) {
       case 1: LOCUS_TRY(detail::read_ueid(d, l.ueid.data())); break;
       case 2: LOCUS_TRY(detail::read_nonce(d, &l.nonce)); break;
       case 3: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &l.counter)); break;
       case 4:
-        LOCUS_TRY(detail::read_uint_range(d, kModeFull, kModeFull, &v));
-        l.mode = static_cast<uint8_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, kModeFull, kModeFull, &l.mode));
         break;
       case 5:
-        LOCUS_TRY(detail::read_uint_range(d, 1, kMaxLeaseSeconds, &v));
-        l.lease_s = static_cast<uint32_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 1, kMaxLeaseSeconds, &l.lease_s));
         break;
       case 6: LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &l.site)); break;
       case 7: LOCUS_TRY(detail::read_bstr_fixed(d, l.fwid.data(), kFwidSize)); break;
@@ -283,15 +275,13 @@ Status decode_landmark_record(ByteSpan in, LandmarkRecord* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   LandmarkRecord r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
-    uint64_t v = 0;
     switch (key) {
       case 1: LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &r.landmark_id)); break;
       case 2: LOCUS_TRY(detail::read_ueid(d, r.ueid.data())); break;
       case 3: LOCUS_TRY(detail::read_nonce(d, &r.verifier_nonce)); break;
       case 4: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &r.rtt_min_ns)); break;
       case 5:
-        LOCUS_TRY(detail::read_uint_range(d, 1, kMaxRounds, &v));
-        r.rounds = static_cast<uint8_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 1, kMaxRounds, &r.rounds));
         break;
       case 6: LOCUS_TRY(detail::read_bstr_fixed(d, r.transcript_hash.data(), r.transcript_hash.size())); break;
       case 7: LOCUS_TRY(detail::read_nonce(d, &r.lm_nonce)); break;

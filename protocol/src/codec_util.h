@@ -27,6 +27,14 @@ Status read_ueid(cbor::Decoder& d, uint8_t* out33);       // kBadUeid
 Status read_pub(cbor::Decoder& d, uint8_t* out65);        // kBadPublicKey
 Status read_uint_range(cbor::Decoder& d, uint64_t min, uint64_t max, uint64_t* out);
 Status read_bool_field(cbor::Decoder& d, bool* out);
+// read_uint_range into a narrower field (min..max must fit T).
+template <typename T>
+Status read_uint_as(cbor::Decoder& d, uint64_t min, uint64_t max, T* out) {
+  uint64_t v = 0;
+  LOCUS_TRY(read_uint_range(d, min, max, &v));
+  *out = static_cast<T>(v);
+  return Status::Ok();
+}
 
 // Encoder-side checks (the encoder refuses what the decoder would refuse).
 bool nonce_ok(ByteSpan n);

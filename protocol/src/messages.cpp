@@ -122,25 +122,20 @@ Status encode_status_info(Encoder& e, const StatusInfo& s) {
 Status decode_status_info(ByteSpan body, StatusInfo* out) {
   StatusInfo s;
   auto on_field = [&s](int64_t key, Decoder& d, unsigned* idx) -> Status {
-    uint64_t v = 0;
     switch (key) {
       case 1:
-        LOCUS_TRY(detail::read_uint_range(d, kModeRestricted, kModeFull, &v));
-        s.mode = static_cast<uint8_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, kModeRestricted, kModeFull, &s.mode));
         break;
       case 2: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &s.lease_remaining_ms)); break;
       case 3: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &s.license_counter)); break;
       case 4:
-        LOCUS_TRY(detail::read_uint_range(d, 0, UINT32_MAX, &v));
-        s.boot_count = static_cast<uint32_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.boot_count));
         break;
       case 5:
-        LOCUS_TRY(detail::read_uint_range(d, 0, UINT32_MAX, &v));
-        s.svn = static_cast<uint32_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.svn));
         break;
       case 6:
-        LOCUS_TRY(detail::read_uint_range(d, 0, UINT32_MAX, &v));
-        s.min_svn = static_cast<uint32_t>(v);
+        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.min_svn));
         break;
       case 7: LOCUS_TRY(detail::read_bool_field(d, &s.has_devid_cert)); break;
       case 8: LOCUS_TRY(detail::read_bool_field(d, &s.has_verifier_key)); break;
@@ -204,12 +199,7 @@ Status decode_body(ByteSpan body, IdentityResponse* out) {
       }
       case 5: LOCUS_TRY(detail::read_bstr_range(d, 1, kMaxDerSize, &r.alias_cert)); break;
       case 6: LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &r.hwmodel)); break;
-      case 7: {
-        uint64_t v = 0;
-        LOCUS_TRY(detail::read_uint_range(d, 0, UINT32_MAX, &v));
-        r.svn = static_cast<uint32_t>(v);
-        break;
-      }
+      case 7: LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &r.svn)); break;
       case 8: LOCUS_TRY(detail::read_bstr_fixed(d, r.fwid.data(), kFwidSize)); break;
       default: return ProtocolError::kUnknownField;
     }
@@ -327,12 +317,7 @@ Status decode_body(ByteSpan body, LmSetupRequest* out) {
       case 1: LOCUS_TRY(detail::read_bstr_fixed(d, r.session_id.data(), kSessionIdSize)); break;
       case 2: LOCUS_TRY(detail::read_nonce(d, &r.lm_nonce)); break;
       case 3: LOCUS_TRY(detail::read_pub(d, r.lm_eph_pub.data())); break;
-      case 4: {
-        uint64_t v = 0;
-        LOCUS_TRY(detail::read_uint_range(d, 1, kMaxRounds, &v));
-        r.rounds = static_cast<uint8_t>(v);
-        break;
-      }
+      case 4: LOCUS_TRY(detail::read_uint_as(d, 1, kMaxRounds, &r.rounds)); break;
       case 5: LOCUS_TRY(detail::read_nonce(d, &r.verifier_nonce)); break;
       default: return ProtocolError::kUnknownField;
     }
