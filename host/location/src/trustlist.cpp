@@ -14,15 +14,13 @@
 #include <nlohmann/json.hpp>
 
 #include "locus/common/common.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/location/records.h"
 
 namespace locus::location {
 namespace {
-
-constexpr uint8_t kSpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
-                                   0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
 
 Status write_new(const std::string& path, const std::string& text, unsigned mode, std::string* why) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
@@ -233,24 +231,18 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
 }
 
 Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key, std::string* why) {
-  crypto::P256PublicKey pub;
-  LOCUS_TRY(crypto::p256_public_key(key, &pub));
-  std::vector<uint8_t> der = {0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20};
-  der.insert(der.end(), key.d.begin(), key.d.end());
-  const uint8_t mid[] = {0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0xa1, 0x44, 0x03, 0x42, 0x00};
-  der.insert(der.end(), mid, mid + sizeof mid);
-  der.insert(der.end(), pub.q.begin(), pub.q.end());
-  std::string text = host::pem_encode("EC PRIVATE KEY", ByteSpan(der));
-  crypto::zeroize(der.data(), der.size());
-  Status s = write_new(path, text, 0600, why);
-  crypto::zeroize(&text[0], text.size());
+  auto text = host::private_key_to_pem(key);
+  if (!text.ok()) {
+    if (why) *why = text.message();
+    return LocationError::kBadConfig;
+  }
+  Status s = write_new(path, text.value(), 0600, why);
+  crypto::zeroize(&text.value()[0], text.value().size());
   return s;
 }
 
 Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key, std::string* why) {
-  std::vector<uint8_t> der(kSpkiPrefix, kSpkiPrefix + sizeof kSpkiPrefix);
-  der.insert(der.end(), key.q.begin(), key.q.end());
-  return write_new(path, host::pem_encode("PUBLIC KEY", ByteSpan(der)), 0644, why);
+  return write_new(path, host::public_key_to_pem(key).value(), 0644, why);  // cannot fail
 }
 
 }  // namespace locus::location

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "locus/common/common.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/p256.h"
 #include "locus/crypto/x509.h"
 
@@ -42,11 +43,10 @@ HostResult<CsrInfo> parse_csr(ByteSpan der);
 // UEID = 0x01 || SHA-256(SEC1 public key).
 HostResult<Bytes> ueid_of(const crypto::P256PublicKey& pub);
 
-// Key files: PEM "EC PRIVATE KEY" (SEC1 / RFC 5915) read and write; public keys as PEM
-// "PUBLIC KEY" (SubjectPublicKeyInfo).
-HostResult<std::string> private_key_to_pem(const crypto::P256PrivateKey& key);
-HStatus private_key_from_pem(const std::string& pem, crypto::P256PrivateKey* out);
-HostResult<std::string> public_key_to_pem(const crypto::P256PublicKey& pub);
-HStatus public_key_from_pem(const std::string& pem, crypto::P256PublicKey* out);
+// Key files (PEM SEC1 private, SubjectPublicKeyInfo public): locus/common/keys.h.
+using host::private_key_from_pem;
+using host::private_key_to_pem;
+using host::public_key_from_pem;
+using host::public_key_to_pem;
 
 }  // namespace locus::verifier
