@@ -74,19 +74,14 @@ bool is_valid_scalar(const Group& grp, const uint8_t* cand) {
   return mbedtls_ecp_check_privkey(&grp.g, &d.v) == 0;
 }
 
-}  // namespace
-
-Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
-  if (out == nullptr || seed.data == nullptr || seed.size == 0) return CryptoError::kBadInputLength;
-  Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
-  uint8_t info[sizeof(kDeriveInfo)];  // "locus P-256" (11 bytes) || counter (1 byte)
-  memcpy(info, kDeriveInfo, sizeof(kDeriveInfo) - 1);
+// Draws candidates with next(i, cand) for i = 0.. until one is a valid scalar (at most
+// kMaxDeriveTries); a failing next() ends the search with its status.
+template <typename Next>
+Status first_valid_scalar(const Group& grp, Next next, P256PrivateKey* out) {
   uint8_t cand[kScalar];
   Status result = CryptoError::kKeyDerivationExhausted;
-  for (int counter = 0; counter < kMaxDeriveTries; ++counter) {
-    info[sizeof(kDeriveInfo) - 1] = static_cast<uint8_t>(counter);
-    const Status s = hkdf_sha256(label, seed, ByteSpan(info, sizeof(info)), MutByteSpan(cand, kScalar));
+  for (int i = 0; i < kMaxDeriveTries; ++i) {
+    const Status s = next(i, MutByteSpan(cand, kScalar));
     if (!s.ok()) {
       result = s;
       break;
@@ -101,27 +96,27 @@ Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
   return result;
 }
 
+}  // namespace
+
+Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
+  if (out == nullptr || seed.data == nullptr || seed.size == 0) return CryptoError::kBadInputLength;
+  Group grp;
+  if (grp.ret != 0) return detail::map_error(grp.ret);
+  uint8_t info[sizeof(kDeriveInfo)];  // "locus P-256" (11 bytes) || counter (1 byte)
+  memcpy(info, kDeriveInfo, sizeof(kDeriveInfo) - 1);
+  auto next = [&](int counter, MutByteSpan cand) {
+    info[sizeof(kDeriveInfo) - 1] = static_cast<uint8_t>(counter);
+    return hkdf_sha256(label, seed, ByteSpan(info, sizeof(info)), cand);
+  };
+  return first_valid_scalar(grp, next, out);
+}
+
 Status p256_generate_key(Drbg& drbg, P256PrivateKey* out) {
   if (out == nullptr) return CryptoError::kBadInputLength;
   if (!drbg.seeded()) return CryptoError::kDrbgNotSeeded;
   Group grp;
   if (grp.ret != 0) return detail::map_error(grp.ret);
-  uint8_t cand[kScalar];
-  Status result = CryptoError::kKeyDerivationExhausted;
-  for (int i = 0; i < kMaxDeriveTries; ++i) {
-    const Status s = drbg.generate(MutByteSpan(cand, kScalar));
-    if (!s.ok()) {
-      result = s;
-      break;
-    }
-    if (is_valid_scalar(grp, cand)) {
-      memcpy(out->d.data(), cand, kScalar);
-      result = Status::Ok();
-      break;
-    }
-  }
-  zeroize(cand, sizeof(cand));
-  return result;
+  return first_valid_scalar(grp, [&drbg](int, MutByteSpan cand) { return drbg.generate(cand); }, out);
 }
 
 Status p256_public_key(const P256PrivateKey& key, P256PublicKey* out) {
