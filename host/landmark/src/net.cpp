@@ -7,7 +7,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,18 +26,6 @@ int64_t now_ns() {
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t(ts.tv_sec) * 1000000000LL + ts.tv_nsec;
 }
-
-bool random_bytes(uint8_t* out, size_t n) {
-  size_t off = 0;
-  for (int tries = 0; off < n && tries < 100; ++tries) {
-    const ssize_t r = getrandom(out + off, n - off, 0);
-    if (r > 0) off += size_t(r);
-    else if (r < 0 && errno != EINTR) return false;
-  }
-  return off == n;
-}
-
-int os_entropy(void*, uint8_t* out, size_t len) { return random_bytes(out, len) ? 0 : -1; }
 
 bool wait_readable(int fd, int timeout_ms) {
   const int64_t deadline = now_ns() + int64_t(timeout_ms) * 1000000;

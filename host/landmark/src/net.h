@@ -15,8 +15,6 @@ namespace locus::landmark::net {
 constexpr size_t kMaxMessage = 64 * 1024;
 
 int64_t now_ns();
-bool random_bytes(uint8_t* out, size_t n);
-int os_entropy(void* ctx, uint8_t* out, size_t len);
 
 // Sends one message: 4-byte big-endian length + JSON text.
 Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* why);

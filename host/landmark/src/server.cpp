@@ -17,6 +17,7 @@
 
 #include <toml++/toml.h>
 
+#include "locus/common/common.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/drbg.h"
@@ -171,8 +172,8 @@ Status Server::serve_one(int fd, std::string* why_out) {
   {
     crypto::Drbg drbg;
     static const uint8_t kPers[] = "locus landmark";
-    if (!net::random_bytes(sid.data(), sid.size()) || !net::random_bytes(lm_nonce.data(), lm_nonce.size()) ||
-        !drbg.seed(net::os_entropy, nullptr, ByteSpan(kPers, sizeof kPers - 1)).ok() ||
+    if (!host::os_random(sid.data(), sid.size()) || !host::os_random(lm_nonce.data(), lm_nonce.size()) ||
+        !drbg.seed(host::os_entropy, nullptr, ByteSpan(kPers, sizeof kPers - 1)).ok() ||
         !crypto::p256_generate_key(drbg, &sec->eph).ok() || !crypto::p256_public_key(sec->eph, &lm_pub).ok()) {
       return fail(LocationError::kNetwork, "internal: randomness or key generation failed");
     }
@@ -235,7 +236,7 @@ Status Server::serve_one(int fd, std::string* why_out) {
   for (uint64_t i = 0; i < rounds; ++i) {
     location::TranscriptRound& r = sent[i];
     r.round = i;
-    if (!net::random_bytes(r.challenge.data(), 12)) return fail(LocationError::kNetwork, "internal: randomness failed");
+    if (!host::os_random(r.challenge.data(), 12)) return fail(LocationError::kNetwork, "internal: randomness failed");
     uint8_t dg[kDgRoundSize];
     dg[0] = kDgRound;
     std::memcpy(dg + 1, sid.data(), 16);

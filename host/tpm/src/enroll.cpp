@@ -7,11 +7,11 @@
 #include <mbedtls/rsa.h>
 #include <mbedtls/sha256.h>
 #include <mbedtls/x509_crt.h>
-#include <sys/random.h>
 #include <tss2/tss2_mu.h>
 
 #include <cstring>
 
+#include "locus/common/common.h"
 #include "locus/crypto/ct.h"
 #include "locus/tpm/verify.h"
 #include "reader.h"
@@ -19,15 +19,6 @@
 namespace locus::tpm {
 
 namespace {
-
-int os_rng(void*, unsigned char* out, size_t len) {
-  size_t done = 0;
-  for (int guard = 0; done < len && guard < 64; ++guard) {
-    ssize_t n = getrandom(out + done, len - done, 0);
-    if (n > 0) done += static_cast<size_t>(n);
-  }
-  return done == len ? 0 : -1;
-}
 
 Result<TPMT_PUBLIC> unmarshal_public(ByteSpan pub) {
   TPMT_PUBLIC p{};
@@ -205,7 +196,7 @@ Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name
   mbedtls_rsa_context rsa;
   mbedtls_rsa_init(&rsa);
   do {
-    if (os_rng(nullptr, seed, sizeof(seed)) != 0) break;
+    if (host::os_entropy(nullptr, seed, sizeof(seed)) != 0) break;
     // Encrypted seed: RSA-OAEP(SHA-256) with label "IDENTITY" (NUL included).
     if (mbedtls_rsa_set_padding(&rsa, MBEDTLS_RSA_PKCS_V21, MBEDTLS_MD_SHA256) != 0 ||
         mbedtls_rsa_import_raw(&rsa, mod->data(), mod->size(), nullptr, 0, nullptr, 0, nullptr, 0,
@@ -215,7 +206,7 @@ Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name
     }
     std::vector<uint8_t> enc(mbedtls_rsa_get_len(&rsa));
     static const uint8_t kLabel[] = "IDENTITY";
-    if (mbedtls_rsa_rsaes_oaep_encrypt(&rsa, os_rng, nullptr, kLabel, sizeof(kLabel), sizeof(seed),
+    if (mbedtls_rsa_rsaes_oaep_encrypt(&rsa, host::os_entropy, nullptr, kLabel, sizeof(kLabel), sizeof(seed),
                                        seed, enc.data()) != 0) {
       break;
     }
@@ -328,7 +319,7 @@ Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string*
     return key.status();
   }
   uint8_t secret[32];
-  if (os_rng(nullptr, secret, sizeof(secret)) != 0) return TpmError::kCrypto;
+  if (host::os_entropy(nullptr, secret, sizeof(secret)) != 0) return TpmError::kCrypto;
   auto ch =
       make_credential(ByteSpan(ek->public_area.data(), ek->public_area.size()),
                       ByteSpan(ak->name.data(), ak->name.size()), ByteSpan(secret, sizeof(secret)));
@@ -347,7 +338,7 @@ Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string*
   }
   // 3. Golden values and qualifiedSigner from a fresh quote, checked like any other.
   uint8_t nonce[32];
-  if (os_rng(nullptr, nonce, sizeof(nonce)) != 0) return TpmError::kCrypto;
+  if (host::os_entropy(nullptr, nonce, sizeof(nonce)) != 0) return TpmError::kCrypto;
   static const uint8_t kEnrollEvidence[] = "locus tpm enrollment";
   auto q = tpm.quote_evidence(ByteSpan(nonce, sizeof(nonce)),
                               ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)), opts.pcrs);

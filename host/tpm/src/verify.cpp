@@ -9,6 +9,7 @@
 
 #include <cstdio>
 
+#include "locus/common/common.h"
 #include "locus/crypto/ct.h"
 
 namespace locus::tpm {
@@ -19,15 +20,7 @@ bool same(ByteSpan a, ByteSpan b) {
   return crypto::ct_equal(a, b);
 }
 
-std::string hex(ByteSpan b) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < b.size; ++i) {
-    s += d[b.data[i] >> 4];
-    s += d[b.data[i] & 15];
-  }
-  return s;
-}
+std::string hex(ByteSpan b) { return host::hex_encode(b); }
 
 // 0 when the signature verifies, non-zero otherwise (fail closed on any backend error).
 int ecdsa_p256_verify(const std::array<uint8_t, 65>& pub, ByteSpan msg,
