@@ -1,10 +1,6 @@
 // Signed landmark trust list and P-256 key files.
 #include "locus/location/trustlist.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -22,24 +18,12 @@
 namespace locus::location {
 namespace {
 
+// New file only (never replaces one), exact mode; *why gets the reason on failure.
 Status write_new(const std::string& path, const std::string& text, unsigned mode, std::string* why) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (why) *why = "cannot create " + path + " (exists or not writable)";
-    return LocationError::kIo;
-  }
-  size_t off = 0;
-  while (off < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n <= 0) {
-      ::close(fd);
-      if (why) *why = "write failed: " + path;
-      return LocationError::kIo;
-    }
-    off += size_t(n);
-  }
-  ::close(fd);
-  return Status::Ok();
+  const host::HStatus s = host::write_text_file(path, text, mode, false);
+  if (s.ok()) return Status::Ok();
+  if (why) *why = s.message();
+  return LocationError::kIo;
 }
 
 bool is_pem(const std::vector<uint8_t>& b) {
