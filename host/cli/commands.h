@@ -1,12 +1,10 @@
 // host/cli/commands.h: how modules add subcommands to the one `locus` binary.
 //
 // Each module implements its registration function in host/cli/cmd_<module>.cpp. Every
-// host/cli/cmd_*.cpp file is compiled straight into the `locus` executable (not through an
-// archive), and main.cpp carries a weak, empty default for each function below, so the
-// binary links whether or not a module's file exists yet; a module's strong definition wins.
-// host/cli/CMakeLists.txt links every host library that exists (if(TARGET ...)).
+// host/cli/cmd_*.cpp file is compiled straight into the `locus` executable; a missing
+// registration function is a link error, so no command group can silently disappear.
 //
-// Conventions for subcommands (spec-host):
+// Conventions for subcommands:
 //   - --help at every level (CLI11 gives it); one-line descriptions on every command/option.
 //   - Exit codes: 0 ok, 1 refused / verification failed, 2 usage, 3 input/config,
 //     4 I/O or network, 5 internal. Report them by throwing CLI::RuntimeError(code) from the
@@ -56,10 +54,10 @@ class Progress {
 
 }  // namespace locus::cli
 
-void register_provision_commands(CLI::App& app, CliContext& ctx);   // verifier helper
-void register_verifier_commands(CLI::App& app, CliContext& ctx);    // verifier helper (calls register_explain_command)
-void register_audit_commands(CLI::App& app, CliContext& ctx);       // verifier helper
-void register_agent_commands(CLI::App& app, CliContext& ctx);       // agent helper   (cmd_agent.cpp)
-void register_landmark_commands(CLI::App& app, CliContext& ctx);    // location helper (cmd_landmark.cpp)
-void register_explain_command(CLI::App& verifier_app, CliContext& ctx);  // location helper (cmd_explain.cpp)
-void register_tpm_commands(CLI::App& app, CliContext& ctx);         // tpm helper (cmd_tpm.cpp)
+void register_provision_commands(CLI::App& app, CliContext& ctx);   // cmd_provision.cpp
+void register_verifier_commands(CLI::App& app, CliContext& ctx);    // cmd_verifier.cpp (calls register_explain_command)
+void register_audit_commands(CLI::App& app, CliContext& ctx);       // cmd_audit.cpp
+void register_agent_commands(CLI::App& app, CliContext& ctx);       // cmd_agent.cpp
+void register_landmark_commands(CLI::App& app, CliContext& ctx);    // cmd_landmark.cpp
+void register_explain_command(CLI::App& verifier_app, CliContext& ctx);  // cmd_explain.cpp
+void register_tpm_commands(CLI::App& app, CliContext& ctx);         // cmd_tpm.cpp

@@ -8,15 +8,6 @@
 
 #include "commands.h"
 
-// Weak defaults: a module that has not landed yet simply adds no subcommands.
-__attribute__((weak)) void register_provision_commands(CLI::App&, CliContext&) {}
-__attribute__((weak)) void register_verifier_commands(CLI::App&, CliContext&) {}
-__attribute__((weak)) void register_audit_commands(CLI::App&, CliContext&) {}
-__attribute__((weak)) void register_agent_commands(CLI::App&, CliContext&) {}
-__attribute__((weak)) void register_landmark_commands(CLI::App&, CliContext&) {}
-__attribute__((weak)) void register_explain_command(CLI::App&, CliContext&) {}
-__attribute__((weak)) void register_tpm_commands(CLI::App&, CliContext&) {}
-
 bool CliContext::progress_allowed() const { return !json && !quiet && ::isatty(2) == 1; }
 
 namespace locus::cli {

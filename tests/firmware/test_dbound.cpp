@@ -21,7 +21,7 @@ using th::Bytes;
 
 namespace {
 
-// Independent reference: HKDF-Expand by mbed TLS, answer by the agreement's formula.
+// Independent reference: HKDF-Expand by mbed TLS, answer by the formula in docs/protocol.md.
 Bytes ref_material(const uint8_t k[32], size_t rounds) {
   Bytes m(db::kTSize + rounds * 12);
   const char info[] = "locus/dbound/table";

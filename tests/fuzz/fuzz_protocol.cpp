@@ -1,4 +1,4 @@
-// Fuzz target (protocol helper): the board <-> host protocol decoders on arbitrary bytes.
+// Fuzz target: the board <-> host protocol decoders on arbitrary bytes.
 // The first byte picks the decoder, the rest is its input:
 //   0 streaming Deframer   1 decode_frame   2 message (envelope + body)   3 EAT claims
 //   4 license   5 verifier-key rotation   6 dbound transcript   7 landmark record

@@ -42,7 +42,7 @@ struct Table {
   uint8_t rounds;
 };
 
-// K from the ECDH shared secret and the session values (sizes as in the agreement:
+// K from the ECDH shared secret and the session values (sizes as in docs/protocol.md:
 // lm_nonce and verifier_nonce 16..64, session_id 16, public keys 65).
 Status derive_session_key(ByteSpan shared, ByteSpan lm_nonce, ByteSpan session_id,
                           ByteSpan lm_eph_pub, ByteSpan dev_eph_pub, ByteSpan verifier_nonce,

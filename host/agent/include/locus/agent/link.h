@@ -2,7 +2,7 @@
 //
 // A link is a byte stream to the board's management controller: "tcp:HOST:PORT" (host-sim's
 // socket, QEMU's UART socket) or "unix:PATH". Frames are the protocol library's
-// (encode_frame/Deframer, spec-protocol "Framing"); inside, rev 0x01 messages
+// (encode_frame/Deframer, docs/protocol.md "Framing"); inside, rev 0x01 messages
 // [type, request_id, body] and rev 0x02 timed-round fast frames.
 //
 // Contract:

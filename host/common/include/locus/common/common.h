@@ -35,7 +35,7 @@ enum class HostError : uint8_t {
 };
 const char* to_string(HostError e);
 
-// Maps a HostError onto the `locus` CLI exit codes (spec-host: 0 ok, 1 refused, 2 usage,
+// Maps a HostError onto the `locus` CLI exit codes (README: 0 ok, 1 refused, 2 usage,
 // 3 input/config, 4 I/O/network, 5 internal).
 int exit_code_for(HostError e);
 

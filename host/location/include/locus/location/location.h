@@ -1,5 +1,5 @@
-// locus/location/location.h: the location verdict the verifier asks for (spec-host
-// "Location API"): landmark records -> discs -> feasible region -> approved / refused.
+// locus/location/location.h: the location verdict the verifier asks for
+// (docs/location.md): landmark records -> discs -> feasible region -> approved / refused.
 //
 // appraise_location() verifies every landmark record (landmark signature from the trust list,
 // payload fields, nonce, UEID, transcript hash, transcript signed by the device's Alias key,

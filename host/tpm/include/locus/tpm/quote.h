@@ -1,7 +1,7 @@
 // locus/tpm/quote.h: the TPM quote as it travels from agent to verifier, and the bounded
 // TPMS_ATTEST parser (TPM 2.0 Library spec part 2, 10.12).
 //
-// Wire form (spec-host.md, POST /v1/attest "tpm"): quote = TPMS_ATTEST bytes (the contents of
+// Wire form (docs/protocol.md, POST /v1/attest "tpm"): quote = TPMS_ATTEST bytes (the contents of
 // TPM2B_ATTEST, no size prefix), signature = marshalled TPMT_SIGNATURE, pcrs = sha256 bank
 // values, ak_name = TPM2B_NAME contents (nameAlg 0x000B || SHA-256(TPMT_PUBLIC)).
 #pragma once

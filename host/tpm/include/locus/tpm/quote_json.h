@@ -1,4 +1,4 @@
-// locus/tpm/quote_json.h: the "tpm" object of POST /v1/attest (spec-host.md):
+// locus/tpm/quote_json.h: the "tpm" object of POST /v1/attest (docs/protocol.md):
 //   {"quote":"<b64 TPMS_ATTEST>","signature":"<b64 TPMT_SIGNATURE>",
 //    "pcrs":{"sha256":{"0":"<hex>",...}},"ak_name":"<hex>"}
 #pragma once

@@ -17,9 +17,9 @@
 //   margin_km = 10                   # Earth-model margin added to every disc
 //   lease_s = 1800                   # optional per-site lease
 //   [location]
-//   trust_list = "landmarks.cose"    # signed landmark trust list (location helper)
+//   trust_list = "landmarks.cose"    # signed landmark trust list (docs/location.md)
 //   trust_list_signer = "tl-signer.pem"
-//   [tpm]                            # placeholders for the TPM binding (TPM helper)
+//   [tpm]                            # host binding (docs/tpm.md): quote required?, PCRs
 //   required = false
 //   accept_reboot = false          # tolerate host reboots between quotes
 //   hash = "sha256"

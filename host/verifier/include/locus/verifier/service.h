@@ -1,4 +1,4 @@
-// locus/verifier/service.h: the verifier's HTTP API (spec-host "Verifier HTTP API") on
+// locus/verifier/service.h: the verifier's HTTP API (docs/protocol.md "Agent ↔ verifier: HTTP API") on
 // cpp-httplib. JSON bodies; binary fields base64 (standard, padded); UEIDs hex.
 //   GET  /v1/health, POST /v1/nonce, POST /v1/attest,
 //   GET  /v1/landmarks/required?ueid=, GET /v1/quote-policy?ueid=

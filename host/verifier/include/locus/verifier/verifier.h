@@ -55,7 +55,7 @@ struct Check {
 
 struct AttestResult {
   bool affirming = false;          // true only when every check passed and a license was made
-  nlohmann::json decision;         // EAR-like object (spec-host)
+  nlohmann::json decision;         // EAR-like object (docs/protocol.md)
   Bytes license;                   // empty unless affirming
   int64_t decision_id = 0;
   uint64_t license_counter = 0;
