@@ -20,6 +20,7 @@ enum class BoardError : uint8_t {
   kStorageRange = 5,      // offset/length outside the storage region
   kLinkIo = 6,            // serial link read/write failed or peer closed
   kLinkTimeout = 7,
+  kOtpConflict = 8,       // write-once region: programming would need a 0 -> 1 change
 };
 
 // Interconnect modes. The values are far apart in Hamming distance so that a single bit
@@ -51,6 +52,19 @@ Status storage_read(size_t offset, uint8_t* out, size_t len);
 Status storage_write(size_t offset, const uint8_t* in, size_t len);
 // Makes completed writes durable (fsync on host-sim; no-op where writes are synchronous).
 Status storage_flush();
+// NOR boards: storage_write may erase (to 0xFF) every kStorageSectorSize sector it touches
+// before programming. The core only ever writes whole journal slots, and each slot starts
+// on its own sector (firmware/store.h), so a write never disturbs the other slot.
+constexpr size_t kStorageSectorSize = 4096;
+
+// Write-once region (OTP/fuses on hardware; a flash sector the firmware programs but never
+// erases on the QEMU boards; a separate file on host-sim). Erased bytes read 0xFF.
+// otp_program may only clear bits (1 -> 0): it returns kOtpConflict without writing when a
+// target byte has a 0 bit where `in` has a 1, and kStorageIo when the device fails. A cut
+// during otp_program may leave any prefix of the bytes programmed. Nothing erases it.
+size_t otp_size();
+Status otp_read(size_t offset, uint8_t* out, size_t len);
+Status otp_program(size_t offset, const uint8_t* in, size_t len);
 
 // Serial link to the host agent. link_read returns the number of bytes read (>= 1), or
 // kLinkTimeout after timeout_ms with nothing read, or kLinkIo.
