@@ -1,0 +1,101 @@
+// Identity and provisioning: GET_IDENTITY, DeviceID certificate, verifier key install and rotation.
+#include "locus/firmware/core.h"
+
+#include <string.h>
+
+#include "locus/crypto/cbor.h"
+#include "locus/crypto/cose.h"
+#include "locus/crypto/ct.h"
+#include "locus/crypto/hash.h"
+#include "locus/crypto/p256.h"
+#include "locus/protocol/errors.h"
+#include "locus/protocol/messages.h"
+#include "core_internal.h"
+
+namespace locus::firmware {
+
+using namespace detail;  // NOLINT: the shared helpers of the core
+
+Status Core::do_identity(MutByteSpan out, size_t* n, uint32_t id) {
+  if (csr_len_ == 0) {
+    LOCUS_TRY(dice_write_csr(id_, MutByteSpan(csr_, sizeof(csr_)), &csr_len_));
+  }
+  const PersistentState& s = store_.state();
+  protocol::IdentityResponse r;
+  memcpy(r.ueid.data(), id_.ueid, kUeidSize);
+  memcpy(r.devid_pub.data(), id_.devid_pub.q.data(), r.devid_pub.size());
+  r.csr = ByteSpan(csr_, csr_len_);
+  r.devid_cert = ByteSpan(s.devid_cert, s.devid_cert_len);  // empty: null on the wire
+  r.alias_cert = ByteSpan(id_.alias_cert, id_.alias_cert_len);
+  r.hwmodel = ByteSpan(reinterpret_cast<const uint8_t*>(hwmodel_), strlen(hwmodel_));
+  r.svn = svn_;
+  memcpy(r.fwid.data(), id_.fwid, r.fwid.size());
+  return respond(id, r, out, n);
+}
+
+Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::InstallDevidCertRequest q;
+  // Empty, or beyond the protocol's certificate limit: not a certificate we could take.
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kFieldWrongSize, FirmwareError::kCertMalformed));
+  const ByteSpan cert = q.cert;
+  if (cert.size > kMaxDevIdCert) return FirmwareError::kCertTooLarge;
+  // A DER SEQUENCE whose stated length covers exactly the bytes given.
+  size_t total = 0;
+  if (cert.size >= 4 && cert[0] == 0x30 && cert[1] == 0x82) {
+    total = 4 + (static_cast<size_t>(cert[2]) << 8 | cert[3]);
+  } else if (cert.size >= 3 && cert[0] == 0x30 && cert[1] == 0x81) {
+    total = 3 + static_cast<size_t>(cert[2]);
+  }
+  if (total == 0 || total != cert.size) return FirmwareError::kCertMalformed;
+  // It must certify this board's DeviceID key (the SEC1 point appears in its SPKI).
+  if (!find(cert, ByteSpan(id_.devid_pub.q.data(), 65))) return FirmwareError::kCertWrongKey;
+  if (store_.state().devid_cert_len != 0) return FirmwareError::kCertInstalled;
+  next_ = store_.state();
+  memcpy(next_.devid_cert, cert.data, cert.size);
+  next_.devid_cert_len = static_cast<uint16_t>(cert.size);
+  LOCUS_TRY(commit_next());
+  return respond(id, protocol::InstallDevidCertResponse{}, out, n);
+}
+
+Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::InstallVerifierKeyRequest q;
+  const Status dec = decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey);
+  if (dec == Status(FirmwareError::kBadMessage)) return dec;
+  if (store_.state().has_verifier_key) return FirmwareError::kVerifierKeyInstalled;
+  LOCUS_TRY(dec);
+  crypto::P256PublicKey pub;
+  memcpy(pub.q.data(), q.key.data(), 65);
+  if (!crypto::p256_check_public(pub).ok()) return FirmwareError::kBadPublicKey;
+  next_ = store_.state();
+  memcpy(next_.verifier_key, q.key.data(), 65);
+  next_.has_verifier_key = true;
+  LOCUS_TRY(commit_next());
+  return respond(id, protocol::InstallVerifierKeyResponse{}, out, n);
+}
+
+Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  protocol::RotateVerifierKeyRequest q;
+  LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
+  const ByteSpan msg = q.cose_sign1;
+  const PersistentState& s = store_.state();
+  if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
+  cose::Sign1View v;
+  if (!cose::sign1_decode(msg, &v).ok()) return FirmwareError::kRotationMalformed;
+  crypto::P256PublicKey cur;
+  memcpy(cur.q.data(), s.verifier_key, 65);
+  if (!cose::sign1_verify_es256(v, cur).ok()) return FirmwareError::kRotationSignature;
+  protocol::VerifierKeyRotation rot;
+  if (!protocol::decode_rotation(v.payload, &rot).ok()) return FirmwareError::kRotationMalformed;
+  if (rot.counter <= s.rotation_counter) return FirmwareError::kRotationStaleCounter;
+  crypto::P256PublicKey next_key;
+  memcpy(next_key.q.data(), rot.new_key.data(), 65);
+  if (!crypto::p256_check_public(next_key).ok()) return FirmwareError::kBadPublicKey;
+  next_ = s;
+  memcpy(next_.verifier_key, rot.new_key.data(), 65);
+  next_.has_verifier_key = true;
+  next_.rotation_counter = rot.counter;
+  LOCUS_TRY(commit_next());
+  return respond(id, protocol::RotateVerifierKeyResponse{}, out, n);
+}
+
+}  // namespace locus::firmware
