@@ -1,10 +1,13 @@
 // board.h for host-sim: UDS and image from files, storage in a fixed-size file written with
-// pwrite + fsync (the journal in the core is the real power-cut guarantee), the link on a
-// TCP or Unix socket (one client at a time), entropy from getrandom(2).
+// pwrite + fsync (the journal in the core is the real power-cut guarantee), the write-once
+// region in a second file that this board only ever programs (1 -> 0 bits, never erased),
+// the link on a TCP or Unix socket (one client at a time, TCP_NODELAY), entropy from
+// getrandom(2).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,8 +25,10 @@
 
 namespace hostsim {
 namespace {
-constexpr size_t kStorageSize = 4096;
+constexpr size_t kStorageSize = 8192;
+constexpr size_t kOtpSize = 512;
 int g_storage_fd = -1;
+int g_otp_fd = -1;
 int g_client_fd = -1;
 uint64_t g_start_us = 0;
 
@@ -39,23 +44,32 @@ Config& config() {
   return c;
 }
 
-std::string open_storage(const std::string& path) {
-  g_storage_fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (g_storage_fd < 0) return "cannot open state file " + path + ": " + strerror(errno);
+namespace {
+// Opens (creating erased, 0xFF) a fixed-size file; *fd gets the descriptor.
+std::string open_fixed(const std::string& path, size_t size, const char* what, int* fd) {
+  *fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (*fd < 0) return std::string("cannot open ") + what + " " + path + ": " + strerror(errno);
   struct stat st {};
-  if (fstat(g_storage_fd, &st) != 0) return "cannot stat state file: " + std::string(strerror(errno));
+  if (fstat(*fd, &st) != 0) return std::string("cannot stat ") + what + ": " + strerror(errno);
   if (st.st_size == 0) {
     // A blank part: erased flash reads 0xFF.
     unsigned char blank[kStorageSize];
     memset(blank, 0xFF, sizeof(blank));
-    if (pwrite(g_storage_fd, blank, sizeof(blank), 0) != static_cast<ssize_t>(sizeof(blank)) ||
-        fsync(g_storage_fd) != 0) {
-      return "cannot initialise state file: " + std::string(strerror(errno));
+    if (pwrite(*fd, blank, size, 0) != static_cast<ssize_t>(size) || fsync(*fd) != 0) {
+      return std::string("cannot initialise ") + what + ": " + strerror(errno);
     }
-  } else if (static_cast<size_t>(st.st_size) != kStorageSize) {
-    return "state file " + path + " has " + std::to_string(st.st_size) + " bytes, expected " +
-           std::to_string(kStorageSize) + " (not a host-sim state file?)";
+  } else if (static_cast<size_t>(st.st_size) != size) {
+    return std::string(what) + " " + path + " has " + std::to_string(st.st_size) +
+           " bytes, expected " + std::to_string(size) + " (not a host-sim " + what + "?)";
   }
+  return "";
+}
+}  // namespace
+
+std::string open_storage(const std::string& path, const std::string& otp_path) {
+  std::string err = open_fixed(path, kStorageSize, "state file", &g_storage_fd);
+  if (err.empty()) err = open_fixed(otp_path, kOtpSize, "write-once file", &g_otp_fd);
+  if (!err.empty()) return err;
   g_start_us = now_raw_us();
   return "";
 }
@@ -156,6 +170,29 @@ Status storage_write(size_t offset, const uint8_t* in, size_t len) {
 Status storage_flush() {
   return fsync(hostsim::g_storage_fd) == 0 ? Status::Ok() : Status(BoardError::kStorageIo);
 }
+size_t otp_size() { return hostsim::kOtpSize; }
+Status otp_read(size_t offset, uint8_t* out, size_t len) {
+  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset) return BoardError::kStorageRange;
+  const ssize_t r = pread(hostsim::g_otp_fd, out, len, static_cast<off_t>(offset));
+  return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
+}
+Status otp_program(size_t offset, const uint8_t* in, size_t len) {
+  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset) return BoardError::kStorageRange;
+  uint8_t cur[hostsim::kOtpSize];
+  if (pread(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) != static_cast<ssize_t>(len)) {
+    return BoardError::kStorageIo;
+  }
+  // Programming clears bits only: a 1 wanted where a 0 is already programmed cannot be done.
+  for (size_t i = 0; i < len; ++i) {
+    if ((cur[i] & in[i]) != in[i]) return BoardError::kOtpConflict;
+    cur[i] &= in[i];
+  }
+  if (pwrite(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) != static_cast<ssize_t>(len) ||
+      fsync(hostsim::g_otp_fd) != 0) {
+    return BoardError::kStorageIo;
+  }
+  return Status::Ok();
+}
 
 Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
   if (hostsim::g_client_fd < 0) {
@@ -165,6 +202,10 @@ Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
     if (r < 0) return errno == EINTR ? BoardError::kLinkTimeout : BoardError::kLinkIo;
     const int c = accept4(config().listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) return BoardError::kLinkTimeout;
+    // Frames are written in small pieces: without TCP_NODELAY, delayed ACKs stall each
+    // response by tens of milliseconds (a Unix socket ignores the option).
+    const int one = 1;
+    (void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     hostsim::g_client_fd = c;
     log("link: client connected");
     return BoardError::kLinkTimeout;  // nothing read yet

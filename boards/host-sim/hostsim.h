@@ -15,8 +15,9 @@ struct Config {
 };
 
 Config& config();
-// Opens (creating if needed) the fixed-size storage file. Returns an error text or "".
-std::string open_storage(const std::string& path);
+// Opens (creating erased if needed) the fixed-size storage file (8192 bytes, the journal) and
+// the write-once file (512 bytes). Returns an error text or "".
+std::string open_storage(const std::string& path, const std::string& otp_path);
 // Binds "tcp:127.0.0.1:PORT" or "unix:PATH"; *bound gets a printable address.
 std::string open_listener(const std::string& spec, std::string* bound);
 

@@ -26,7 +26,9 @@ const char kUsage[] =
     "The locus firmware core as a Linux process (board 'host-sim').\n"
     "  --uds FILE       32-byte Unique Device Secret: 32 raw bytes or 64 hex digits\n"
     "  --image FILE     firmware image; FWID = SHA-256 of its bytes\n"
-    "  --state FILE     persistent storage (4096 bytes, created blank if missing)\n"
+    "  --state FILE     persistent storage (8192 bytes, created blank if missing)\n"
+    "  --otp FILE       write-once region (512 bytes; default: the --state path + .otp),\n"
+    "                   created erased if missing and never erased by the board\n"
     "  --listen ADDR    tcp:127.0.0.1:PORT (PORT 0 = any free port) or unix:PATH;\n"
     "                   prints 'listening on <addr>' on stdout when ready\n"
     "  --hwmodel NAME   hardware model string (default locus-host-sim)\n"
@@ -84,7 +86,7 @@ int fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string uds_path, image_path, state_path, listen_spec, hwmodel = "locus-host-sim";
+  std::string uds_path, image_path, state_path, otp_path, listen_spec, hwmodel = "locus-host-sim";
   long svn = -1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -99,6 +101,7 @@ int main(int argc, char** argv) {
     else if (a == "--state") state_path = v;
     else if (a == "--listen") listen_spec = v;
     else if (a == "--hwmodel") hwmodel = v;
+    else if (a == "--otp") otp_path = v;
     else if (a == "--svn") {
       char* end = nullptr;
       svn = strtol(v.c_str(), &end, 10);
@@ -122,7 +125,8 @@ int main(int argc, char** argv) {
   locus::crypto::Digest fwid;
   if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok()) return fail("SHA-256 failed");
   memcpy(cfg.fwid, fwid.data(), 32);
-  err = hostsim::open_storage(state_path);
+  if (otp_path.empty()) otp_path = state_path + ".otp";
+  err = hostsim::open_storage(state_path, otp_path);
   if (!err.empty()) return fail(err);
   std::string bound;
   err = hostsim::open_listener(listen_spec, &bound);
@@ -143,8 +147,12 @@ int main(int argc, char** argv) {
   if (!st.ok()) {
     fprintf(stderr, "locus-host-sim: boot failed (status 0x%04x); serving errors, RESTRICTED\n", st.code());
   }
-  fprintf(stderr, "locus-host-sim: core RAM %zu bytes (static), boot_count %u, svn %u, min_svn %u\n",
-          sizeof(g_core), g_core.state().boot_count, image_svn, g_core.state().min_svn);
+  static const char* const kHealth[] = {"?", "ok", "RECOVERED", "FAULT"};
+  fprintf(stderr,
+          "locus-host-sim: core RAM %zu bytes (static), boot_count %u, svn %u, min_svn %u, "
+          "provisioned %s, storage %s\n",
+          sizeof(g_core), g_core.state().boot_count, image_svn, g_core.state().min_svn,
+          g_core.provisioned() ? "yes" : "no", kHealth[g_core.storage_wire()]);
   printf("listening on %s\n", bound.c_str());
   fflush(stdout);
   while (g_stop == 0) {

@@ -25,9 +25,7 @@ Status Core::boot(const char* hwmodel, uint32_t svn) {
   board::log("interconnect: RESTRICTED");
   boot_status_ = Status();
   rollback_ = kRollbackDetected;
-  crypto::zeroize(evidence_nonce_, sizeof(evidence_nonce_));
-  evidence_nonce_len_ = 0;
-  evidence_nonce_valid_ = false;
+  void_board_nonce();  // a reboot voids any board nonce (it lived in RAM only anyway)
   close_session();
   deframer_.reset();
   csr_len_ = 0;
@@ -35,27 +33,36 @@ Status Core::boot(const char* hwmodel, uint32_t svn) {
   svn_ = svn;
   if (board::entropy_is_emulated()) board::log("emulation only: entropy is not a TRNG");
 
-  Status st = store_.load();
-  if (!st.ok()) {
-    board::log("boot: persistent storage unusable");
-    boot_status_ = st;
-    return st;
-  }
-  st = dice_derive(svn, &secrets_, &id_);
+  // DICE first: it needs only the UDS and the image, and gives the store its MAC key.
+  Status st = dice_derive(svn, &secrets_, &id_);
   if (!st.ok()) {
     board::log("boot: DICE derivation failed");
     boot_status_ = FirmwareError::kDiceFailed;
     return boot_status_;
   }
-  // One journal commit per boot: count the boot and raise min_svn to this image's SVN.
-  next_ = store_.state();
-  next_.boot_count = next_.boot_count + 1;
-  if (svn > next_.min_svn) next_.min_svn = svn;
-  st = commit_next();
+  store_.set_key(id_.storage_key);
+  crypto::zeroize(id_.storage_key, sizeof(id_.storage_key));
+  st = store_.load();
   if (!st.ok()) {
-    board::log("boot: journal commit failed");
+    board::log("boot: persistent storage unusable");
     boot_status_ = st;
     return st;
+  }
+  if (store_.fault()) {
+    // Provisioned but unreadable or inconsistent: never blank. The board answers (status,
+    // identity, evidence with the fault claim) but stays RESTRICTED and changes nothing.
+    board::log("boot: storage FAULT: RESTRICTED, key/certificate installation refused");
+  } else {
+    // One journal commit per boot: count the boot and raise min_svn to this image's SVN.
+    next_ = store_.state();
+    next_.boot_count = next_.boot_count + 1;
+    if (svn > next_.min_svn) next_.min_svn = svn;
+    st = commit_next();
+    if (!st.ok()) {
+      board::log("boot: journal commit failed");
+      boot_status_ = st;
+      return st;
+    }
   }
   if (store_.state().min_svn > svn) {
     char line[96];
@@ -82,8 +89,9 @@ Status Core::boot(const char* hwmodel, uint32_t svn) {
 }
 
 bool Core::is_full() const {
+  // FULL needs the mode and its complement to agree, an unexpired lease and healthy storage.
   return mode_ == InterconnectMode::kFull && mode_inv_ == inv(InterconnectMode::kFull) &&
-         board::monotonic_us() < lease_end_us_;
+         board::monotonic_us() < lease_end_us_ && !store_.fault();
 }
 
 uint64_t Core::lease_remaining_ms() const {
@@ -101,20 +109,21 @@ void Core::restrict_now() {
   if (!was_restricted) board::log("interconnect: RESTRICTED");
 }
 
-void Core::set_mode(InterconnectMode m, uint32_t lease_s) {
-  if (m != InterconnectMode::kFull) {
+void Core::set_mode(InterconnectMode m, uint64_t lease_end_us) {
+  const uint64_t now = board::monotonic_us();
+  if (m != InterconnectMode::kFull || lease_end_us <= now) {
     restrict_now();
     return;
   }
-  lease_end_us_ = board::monotonic_us() + static_cast<uint64_t>(lease_s) * 1000000u;
+  lease_end_us_ = lease_end_us;
   mode_ = InterconnectMode::kFull;
   mode_inv_ = inv(InterconnectMode::kFull);
   board::set_interconnect(InterconnectMode::kFull);
   char line[64];
   size_t n = 0;
   put_str(line, &n, "interconnect: FULL (lease ");
-  put_dec(line, &n, lease_s);
-  put_str(line, &n, " s)");
+  put_dec(line, &n, (lease_end_us - now) / 1000);
+  put_str(line, &n, " ms)");
   line[n] = '\0';
   board::log(line);
 }
@@ -144,6 +153,15 @@ void Core::status_info(protocol::StatusInfo* out) const {
   out->min_svn = s.min_svn;
   out->has_devid_cert = s.devid_cert_len != 0;
   out->has_verifier_key = s.has_verifier_key;
+  out->storage = store_.wire_health();
+}
+
+void Core::void_board_nonce() {
+  crypto::zeroize(evidence_nonce_, sizeof(evidence_nonce_));
+  evidence_nonce_len_ = 0;
+  crypto::zeroize(board_nonce_, sizeof(board_nonce_));
+  evidence_time_us_ = 0;
+  board_nonce_valid_ = hardened::kFalse;
 }
 
 }  // namespace locus::firmware

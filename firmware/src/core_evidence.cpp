@@ -17,6 +17,8 @@ namespace locus::firmware {
 using namespace detail;  // NOLINT: the shared helpers of the core
 
 Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  // A new GET_EVIDENCE voids the previous board nonce before anything else can fail.
+  void_board_nonce();
   if (attestation_refused() || store_.state().min_svn > svn_) return FirmwareError::kRollback;
   protocol::GetEvidenceRequest q;
   LOCUS_TRY(decode_request(body, &q, ProtocolError::kBadNonceSize, FirmwareError::kBadNonceLength));
@@ -25,6 +27,9 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   memcpy(nonce_buf, q.nonce.data, q.nonce.size);
   const ByteSpan nonce(nonce_buf, q.nonce.size);
   const PersistentState& s = store_.state();
+  const uint64_t now = board::monotonic_us();  // the lease of its license counts from here
+  uint8_t bnonce[protocol::kBoardNonceSize];
+  LOCUS_TRY(drbg_.generate(MutByteSpan(bnonce, sizeof(bnonce))));
   protocol::EatClaims c;
   c.nonce = nonce;
   memcpy(c.ueid.data(), id_.ueid, kUeidSize);
@@ -36,6 +41,8 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   c.boot_count = s.boot_count;
   c.mode = is_full() ? protocol::kModeFull : protocol::kModeRestricted;
   c.license_counter = s.license_counter;
+  memcpy(c.board_nonce.data(), bnonce, sizeof(bnonce));
+  c.storage = store_.wire_health();
   // Claims into `out` (free until the response is written), signed into scratch_, then the
   // response wraps the COSE_Sign1 in `out`: two payload buffers in all.
   size_t claims_len = 0;
@@ -43,10 +50,13 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   protocol::EvidenceResponse r;
   LOCUS_TRY(sign_alias(ByteSpan(out.data, claims_len), &r.cose_sign1));
   LOCUS_TRY(respond(id, r, out, n));
-  // Only the latest evidence nonce can be answered by a license.
+  // Only the latest evidence can be answered by a license, within the answer window.
   memcpy(evidence_nonce_, nonce.data, nonce.size);
   evidence_nonce_len_ = nonce.size;
-  evidence_nonce_valid_ = true;
+  memcpy(board_nonce_, bnonce, sizeof(bnonce));
+  crypto::zeroize(bnonce, sizeof(bnonce));
+  evidence_time_us_ = now;
+  board_nonce_valid_ = hardened::launder32(hardened::kTrue);
   return Status::Ok();
 }
 

@@ -16,12 +16,6 @@ using cbor::Decoder;
 using protocol::ProtocolError;
 namespace db = protocol::dbound;
 
-constexpr uint64_t kWireRestricted = 1;
-constexpr uint64_t kWireFull = 2;
-// License decision values: far apart so that one flipped bit cannot grant.
-constexpr uint32_t kDeny = 0x3CA5965Au;
-constexpr uint32_t kGrant = 0xC35A69A5u;
-
 constexpr uint8_t inv(InterconnectMode m) { return static_cast<uint8_t>(~static_cast<uint8_t>(m)); }
 
 inline int board_entropy(void*, uint8_t* out, size_t len) { return board::entropy(out, len).ok() ? 0 : -1; }
@@ -38,16 +32,6 @@ inline void put_dec(char* buf, size_t* n, uint64_t v) {
 }
 inline void put_str(char* buf, size_t* n, const char* s) {
   while (*s != '\0') buf[(*n)++] = *s++;
-}
-
-// Reads map key `want` (uint) at the decoder position; keys arrive in canonical order
-// because validate() ran on the whole message.
-inline bool expect_key(Decoder& d, uint64_t want) {
-  uint64_t k = 0;
-  return d.read_uint(&k).ok() && k == want;
-}
-inline bool bstr(Decoder& d, ByteSpan* v, size_t min, size_t max) {
-  return d.read_bytes(v).ok() && v->size >= min && v->size <= max;
 }
 
 // Encodes a whole response with the protocol library's codec; an output buffer that is too

@@ -1,76 +1,109 @@
-// Interconnect license: checks and the hardened grant.
-#include "locus/firmware/core.h"
-
+// Interconnect license: checks and the hardened grant (DESIGN §5).
+//
+// A license is accepted only if it answers the latest evidence of this boot: it echoes that
+// evidence's verifier nonce and board nonce, arrives within kAnswerWindowSeconds of it, and
+// its lease is counted from the evidence time. The first APPLY_LICENSE after an evidence
+// voids that evidence whatever the outcome, so at most one license per evidence is usable.
 #include <string.h>
 
-#include "locus/crypto/cbor.h"
+#include "core_internal.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
-#include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
+#include "locus/firmware/hardened.h"
+#include "locus/protocol/claims.h"
 #include "locus/protocol/errors.h"
 #include "locus/protocol/messages.h"
-#include "core_internal.h"
 
 namespace locus::firmware {
 
 using namespace detail;  // NOLINT: the shared helpers of the core
 
-Status Core::check_license(ByteSpan license, uint64_t* counter_out, uint32_t* lease_out) {
+namespace {
+
+// The protocol decoder's codes for a license payload, as the firmware documents them.
+Status map_license_decode(Status st) {
+  if (st.ok()) return st;
+  if (st.module() != Module::kProtocol) return FirmwareError::kLicenseMalformed;
+  switch (static_cast<ProtocolError>(st.code() & 0xFFu)) {
+    case ProtocolError::kBadLicenseMode: return FirmwareError::kLicenseBadMode;
+    case ProtocolError::kBadLeaseLength: return FirmwareError::kLicenseBadLease;
+    default: return FirmwareError::kLicenseMalformed;
+  }
+}
+
+}  // namespace
+
+Status Core::check_license(ByteSpan license, const PendingEvidence& ev, uint64_t* counter_out,
+                           uint64_t* lease_end_out) {
   const PersistentState& s = store_.state();
-  if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
+  if (store_.fault()) return FirmwareError::kStorageFault;
+  if (!s.has_verifier_key) {
+    return store_.provisioned() ? Status(FirmwareError::kVerifierKeyPending)
+                                : Status(FirmwareError::kNoVerifierKey);
+  }
+  if (!store_.key_matches_anchor(s)) return FirmwareError::kVerifierKeyPending;
   cose::Sign1View v;
   if (!cose::sign1_decode(license, &v).ok()) return FirmwareError::kLicenseMalformed;
   crypto::P256PublicKey pub;
   memcpy(pub.q.data(), s.verifier_key, 65);
   if (!cose::sign1_verify_es256(v, pub).ok()) return FirmwareError::kLicenseSignature;
-  if (!cbor::validate(v.payload).ok()) return FirmwareError::kLicenseMalformed;
-  Decoder p(v.payload);
-  uint64_t entries = 0;
-  ByteSpan ueid;
-  ByteSpan nonce;
-  uint64_t counter = 0;
-  uint64_t mode = 0;
-  uint64_t lease = 0;
-  ByteSpan site;
-  ByteSpan fwid;
-  if (!p.read_map(&entries).ok() || entries != 7 || !expect_key(p, 1) || !bstr(p, &ueid, kUeidSize, kUeidSize) ||
-      !expect_key(p, 2) || !bstr(p, &nonce, kMinNonce, kMaxNonce) || !expect_key(p, 3) || !p.read_uint(&counter).ok() ||
-      !expect_key(p, 4) || !p.read_uint(&mode).ok() || !expect_key(p, 5) || !p.read_uint(&lease).ok() || !expect_key(p, 6) ||
-      !p.read_text(&site).ok() || !expect_key(p, 7) || !bstr(p, &fwid, 32, 32)) {
-    return FirmwareError::kLicenseMalformed;
+  protocol::License lic;
+  LOCUS_TRY(map_license_decode(protocol::decode_license(v.payload, &lic)));
+  if (!crypto::ct_equal(ByteSpan(lic.ueid.data(), lic.ueid.size()), ByteSpan(id_.ueid, kUeidSize))) {
+    return FirmwareError::kLicenseWrongUeid;
   }
-  if (!crypto::ct_equal(ueid, ByteSpan(id_.ueid, kUeidSize))) return FirmwareError::kLicenseWrongUeid;
-  if (!evidence_nonce_valid_) return FirmwareError::kLicenseNoEvidence;
-  if (!crypto::ct_equal(nonce, ByteSpan(evidence_nonce_, evidence_nonce_len_))) {
+  if (!hardened::is_true(ev.valid)) return FirmwareError::kLicenseNoEvidence;
+  if (!crypto::ct_equal(lic.nonce, ByteSpan(ev.nonce, ev.nonce_len))) {
     return FirmwareError::kLicenseWrongNonce;
   }
-  if (counter <= s.license_counter) return FirmwareError::kLicenseStaleCounter;
-  if (!crypto::ct_equal(fwid, ByteSpan(id_.fwid, 32))) return FirmwareError::kLicenseWrongFwid;
-  if (mode != kWireFull) return FirmwareError::kLicenseBadMode;
-  if (lease < 1 || lease > kMaxLeaseSeconds) return FirmwareError::kLicenseBadLease;
-  *counter_out = counter;
-  *lease_out = static_cast<uint32_t>(lease);
+  if (!crypto::ct_equal(ByteSpan(lic.board_nonce.data(), lic.board_nonce.size()),
+                        ByteSpan(ev.board_nonce, sizeof(ev.board_nonce)))) {
+    return FirmwareError::kLicenseWrongBoardNonce;
+  }
+  const uint64_t now = board::monotonic_us();
+  const uint64_t window_us = static_cast<uint64_t>(kAnswerWindowSeconds) * 1000000u;
+  if (now < ev.time_us || now - ev.time_us > window_us) return FirmwareError::kLicenseWindowExpired;
+  // The lease runs from the evidence, not from now: holding a license back shortens it.
+  const uint64_t lease_end = ev.time_us + static_cast<uint64_t>(lic.lease_s) * 1000000u;
+  if (lease_end <= now) return FirmwareError::kLicenseWindowExpired;
+  if (lic.counter <= s.license_counter) return FirmwareError::kLicenseStaleCounter;
+  if (!crypto::ct_equal(ByteSpan(lic.fwid.data(), lic.fwid.size()), ByteSpan(id_.fwid, 32))) {
+    return FirmwareError::kLicenseWrongFwid;
+  }
+  *counter_out = lic.counter;
+  *lease_end_out = lease_end;
   return Status::Ok();
 }
 
 Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
+  // The first APPLY_LICENSE attempt consumes the pending evidence, accepted or not.
+  PendingEvidence ev;
+  ev.valid = board_nonce_valid_;
+  memcpy(ev.nonce, evidence_nonce_, sizeof(ev.nonce));
+  ev.nonce_len = evidence_nonce_len_;
+  memcpy(ev.board_nonce, board_nonce_, sizeof(ev.board_nonce));
+  ev.time_us = evidence_time_us_;
+  void_board_nonce();
+
   Status st = Status();
-  uint32_t decision = kDeny;
+  uint32_t decision = hardened::launder32(hardened::kFalse);
   uint64_t counter = 0;
-  uint32_t lease = 0;
+  uint64_t lease_end = 0;
   protocol::ApplyLicenseRequest q;
   if (attestation_refused()) {
     st = FirmwareError::kRollback;
   } else if (!protocol::decode_body(body, &q).ok()) {
     st = FirmwareError::kBadMessage;
   } else {
-    st = check_license(q.cose_sign1, &counter, &lease);
-    if (st.ok()) decision = kGrant;
+    st = check_license(q.cose_sign1, ev, &counter, &lease_end);
+    if (st.ok()) decision = hardened::launder32(hardened::kTrue);
   }
-  if (!st.ok() || decision != kGrant) {
+  crypto::zeroize(&ev, sizeof(ev));
+  if (!st.ok() || !hardened::is_true(decision)) {
     restrict_now();  // every license error leaves or returns the board RESTRICTED
-    return st.ok() ? Status(FirmwareError::kLicenseMalformed) : st;
+    return st.ok() ? Status(FirmwareError::kHardenedCheck) : st;
   }
   // Persist the counter BEFORE switching: a replay after a power cut must fail.
   next_ = store_.state();
@@ -80,16 +113,16 @@ Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) 
     restrict_now();
     return st;
   }
-  // The nonce is single use.
-  crypto::zeroize(evidence_nonce_, sizeof(evidence_nonce_));
-  evidence_nonce_len_ = 0;
-  evidence_nonce_valid_ = false;
-  // Second check on the hardened decision and the journaled counter before granting.
-  if (decision == kGrant && store_.state().license_counter == counter && counter != 0 && !attestation_refused()) {
-    set_mode(InterconnectMode::kFull, lease);
+  // Second, independent check before granting: the hardened decision, the journaled counter,
+  // healthy storage and no rollback, each re-read through launder so none is folded away.
+  const uint32_t again = hardened::eq(hardened::launder32(decision), hardened::kTrue);
+  if (hardened::is_true(again) &&
+      hardened::launder64(store_.state().license_counter) == hardened::launder64(counter) &&
+      counter != 0 && !store_.fault() && !attestation_refused()) {
+    set_mode(InterconnectMode::kFull, lease_end);
   } else {
     restrict_now();
-    return FirmwareError::kLicenseMalformed;
+    return FirmwareError::kHardenedCheck;
   }
   protocol::ApplyLicenseResponse r;
   status_info(&r.status);

@@ -47,6 +47,7 @@ Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t
     total = 3 + static_cast<size_t>(cert[2]);
   }
   if (total == 0 || total != cert.size) return FirmwareError::kCertMalformed;
+  if (store_.fault()) return FirmwareError::kStorageFault;
   // It must certify this board's DeviceID key (the SEC1 point appears in its SPKI).
   if (!find(cert, ByteSpan(id_.devid_pub.q.data(), 65))) return FirmwareError::kCertWrongKey;
   if (store_.state().devid_cert_len != 0) return FirmwareError::kCertInstalled;
@@ -61,14 +62,30 @@ Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t 
   protocol::InstallVerifierKeyRequest q;
   const Status dec = decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey);
   if (dec == Status(FirmwareError::kBadMessage)) return dec;
+  // Never on a faulty store: "could not read" is not "blank".
+  if (store_.fault()) return FirmwareError::kStorageFault;
   if (store_.state().has_verifier_key) return FirmwareError::kVerifierKeyInstalled;
   LOCUS_TRY(dec);
   crypto::P256PublicKey pub;
   memcpy(pub.q.data(), q.key.data(), 65);
   if (!crypto::p256_check_public(pub).ok()) return FirmwareError::kBadPublicKey;
+  crypto::Digest h;
+  LOCUS_TRY(crypto::sha256(ByteSpan(q.key.data(), 65), &h));
+  if (store_.provisioned()) {
+    // The write-once anchor is there but the journal commit after it was cut: only the
+    // anchored key completes the installation.
+    const Anchor& a = store_.anchor();
+    if (a.rotation != 0 || !crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(a.key_hash, 32))) {
+      return FirmwareError::kVerifierKeyMismatch;
+    }
+  } else {
+    // Write-once first: from here on the board is provisioned with this key, whatever happens.
+    LOCUS_TRY(store_.program_anchor(0, h.data()));
+  }
   next_ = store_.state();
   memcpy(next_.verifier_key, q.key.data(), 65);
   next_.has_verifier_key = true;
+  next_.rotation_counter = 0;
   LOCUS_TRY(commit_next());
   return respond(id, protocol::InstallVerifierKeyResponse{}, out, n);
 }
@@ -77,6 +94,7 @@ Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   protocol::RotateVerifierKeyRequest q;
   LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
   const ByteSpan msg = q.cose_sign1;
+  if (store_.fault()) return FirmwareError::kStorageFault;
   const PersistentState& s = store_.state();
   if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
   cose::Sign1View v;
@@ -90,6 +108,19 @@ Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   crypto::P256PublicKey next_key;
   memcpy(next_key.q.data(), rot.new_key.data(), 65);
   if (!crypto::p256_check_public(next_key).ok()) return FirmwareError::kBadPublicKey;
+  crypto::Digest h;
+  LOCUS_TRY(crypto::sha256(ByteSpan(rot.new_key.data(), 65), &h));
+  const Anchor& a = store_.anchor();
+  if (a.present && s.rotation_counter < a.rotation) {
+    // Completing a rotation whose journal commit was cut: only the anchored one.
+    if (rot.counter != a.rotation || !crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(a.key_hash, 32))) {
+      return FirmwareError::kVerifierKeyMismatch;
+    }
+  } else if (store_.key_matches_anchor(s)) {
+    LOCUS_TRY(store_.program_anchor(rot.counter, h.data()));
+  } else {
+    return FirmwareError::kAnchorMismatch;
+  }
   next_ = s;
   memcpy(next_.verifier_key, rot.new_key.data(), 65);
   next_.has_verifier_key = true;

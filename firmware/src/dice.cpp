@@ -40,6 +40,10 @@ Status derive_inner(uint32_t svn, DiceSecrets* s, DiceIdentity* out) {
       ByteSpan(s->uds, 32),
       ByteSpan(reinterpret_cast<const uint8_t*>(kDeviceIdLabel), sizeof(kDeviceIdLabel) - 1),
       &out->devid_priv));
+  LOCUS_TRY(crypto::hkdf_sha256(
+      ByteSpan(), ByteSpan(s->uds, 32),
+      ByteSpan(reinterpret_cast<const uint8_t*>(kStorageLabel), sizeof(kStorageLabel) - 1),
+      MutByteSpan(out->storage_key, sizeof(out->storage_key))));
   crypto::zeroize(s->uds, sizeof(s->uds));
   LOCUS_TRY(crypto::p256_derive_key(
       ByteSpan(s->cdi, 32),
@@ -112,6 +116,7 @@ bool dice_alias_subject(const DiceIdentity& id, char* buf, size_t cap) {
 }
 
 void dice_wipe(DiceIdentity* id) {
+  crypto::zeroize(id->storage_key, sizeof(id->storage_key));
   crypto::zeroize(id->devid_priv.d.data(), id->devid_priv.d.size());
   crypto::zeroize(id->alias_priv.d.data(), id->alias_priv.d.size());
   id->alias_cert_len = 0;

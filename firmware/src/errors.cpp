@@ -4,6 +4,17 @@ namespace locus::firmware {
 
 const char* to_string(FirmwareError e) {
   switch (e) {
+    case FirmwareError::kStorageFault: return "persistent state unusable: board stays RESTRICTED";
+    case FirmwareError::kJournalCorrupt: return "journal corrupt on a provisioned board";
+    case FirmwareError::kJournalErased: return "journal erased on a provisioned board";
+    case FirmwareError::kAnchorMismatch: return "journal does not match the write-once anchor";
+    case FirmwareError::kOtpTampered: return "write-once record does not verify";
+    case FirmwareError::kOtpFull: return "no write-once record left for a rotation";
+    case FirmwareError::kVerifierKeyPending: return "anchored verifier key not yet in the journal";
+    case FirmwareError::kVerifierKeyMismatch: return "verifier key differs from the anchored one";
+    case FirmwareError::kLicenseWrongBoardNonce: return "license board nonce is not the latest";
+    case FirmwareError::kLicenseWindowExpired: return "license arrived after the answer window";
+    case FirmwareError::kHardenedCheck: return "hardened double check failed";
     case FirmwareError::kStorageTooSmall: return "board storage too small for the journal";
     case FirmwareError::kPersistFailed: return "journal write failed";
     case FirmwareError::kRollback: return "min_svn above image SVN: attestation refused";

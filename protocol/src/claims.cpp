@@ -33,19 +33,23 @@ Status encode_claims(const EatClaims& c, MutByteSpan out, size_t* out_len) {
   if (!text_ok(c.hwmodel) || !text_ok(c.swname)) return ProtocolError::kFieldWrongSize;
   if (c.dbgstat > kDbgstatMax) return ProtocolError::kFieldOutOfRange;
   if (c.mode != kModeRestricted && c.mode != kModeFull) return ProtocolError::kFieldOutOfRange;
+  if (c.storage < kStorageOk || c.storage > kStorageFault) return ProtocolError::kFieldOutOfRange;
   Encoder e(out);
-  e.map(11);
+  // Keys in deterministic order (RFC 8949 §4.2.1): unsigned keys first, then negative ones.
+  e.map(13);
   e.uint(kClaimNonce).bytes(c.nonce);
   e.uint(kClaimUeid).bytes(span_of(c.ueid.data(), c.ueid.size()));
   e.uint(kClaimHwmodel).bytes(c.hwmodel);
   e.uint(kClaimDbgstat).uint(c.dbgstat);
   e.uint(kClaimProfile).text(kEatProfile);
+  e.uint(kClaimBootCount).uint(c.boot_count);
   e.uint(kClaimSwname).text(c.swname);
   e.int64(kClaimFwid).bytes(span_of(c.fwid.data(), c.fwid.size()));
   e.int64(kClaimSvn).uint(c.svn);
-  e.int64(kClaimBootCount).uint(c.boot_count);
   e.int64(kClaimMode).uint(c.mode);
   e.int64(kClaimLicenseCounter).uint(c.license_counter);
+  e.int64(kClaimBoardNonce).bytes(span_of(c.board_nonce.data(), c.board_nonce.size()));
+  e.int64(kClaimStorage).uint(c.storage);
   return detail::finish(e, out_len);
 }
 
@@ -84,11 +88,19 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
         *idx = 9;
         break;
       case kClaimLicenseCounter: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &c.license_counter)); *idx = 10; break;
+      case kClaimBoardNonce:
+        LOCUS_TRY(detail::read_bstr_fixed(d, c.board_nonce.data(), kBoardNonceSize));
+        *idx = 11;
+        break;
+      case kClaimStorage:
+        LOCUS_TRY(detail::read_uint_as(d, kStorageOk, kStorageFault, &c.storage));
+        *idx = 12;
+        break;
       default: return ProtocolError::kUnknownField;
     }
     return Status::Ok();
   };
-  LOCUS_TRY(walk_map(in, 11, on_field));
+  LOCUS_TRY(walk_map(in, 13, on_field));
   *out = c;
   return Status::Ok();
 }
@@ -99,11 +111,11 @@ Status encode_license(const License& l, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
   if (!detail::ueid_ok(l.ueid.data())) return ProtocolError::kBadUeid;
   if (!detail::nonce_ok(l.nonce)) return ProtocolError::kBadNonceSize;
-  if (l.mode != kModeFull) return ProtocolError::kFieldOutOfRange;
-  if (l.lease_s < 1 || l.lease_s > kMaxLeaseSeconds) return ProtocolError::kFieldOutOfRange;
+  if (l.mode != kModeFull) return ProtocolError::kBadLicenseMode;
+  if (l.lease_s < 1 || l.lease_s > kMaxLeaseSeconds) return ProtocolError::kBadLeaseLength;
   if (!text_ok(l.site)) return ProtocolError::kFieldWrongSize;
   Encoder e(out);
-  e.map(7);
+  e.map(8);
   e.uint(1).bytes(span_of(l.ueid.data(), l.ueid.size()));
   e.uint(2).bytes(l.nonce);
   e.uint(3).uint(l.counter);
@@ -111,6 +123,7 @@ Status encode_license(const License& l, MutByteSpan out, size_t* out_len) {
   e.uint(5).uint(l.lease_s);
   e.uint(6).text(l.site);
   e.uint(7).bytes(span_of(l.fwid.data(), l.fwid.size()));
+  e.uint(8).bytes(span_of(l.board_nonce.data(), l.board_nonce.size()));
   return detail::finish(e, out_len);
 }
 
@@ -122,20 +135,28 @@ Status decode_license(ByteSpan in, License* out) {
       case 1: LOCUS_TRY(detail::read_ueid(d, l.ueid.data())); break;
       case 2: LOCUS_TRY(detail::read_nonce(d, &l.nonce)); break;
       case 3: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &l.counter)); break;
-      case 4:
-        LOCUS_TRY(detail::read_uint_as(d, kModeFull, kModeFull, &l.mode));
+      case 4: {
+        // A well-formed uint that is not FULL gets its own code (the firmware reports it).
+        Status st = detail::read_uint_as(d, kModeFull, kModeFull, &l.mode);
+        if (st == Status(ProtocolError::kFieldOutOfRange)) return ProtocolError::kBadLicenseMode;
+        LOCUS_TRY(st);
         break;
-      case 5:
-        LOCUS_TRY(detail::read_uint_as(d, 1, kMaxLeaseSeconds, &l.lease_s));
+      }
+      case 5: {
+        Status st = detail::read_uint_as(d, 1, kMaxLeaseSeconds, &l.lease_s);
+        if (st == Status(ProtocolError::kFieldOutOfRange)) return ProtocolError::kBadLeaseLength;
+        LOCUS_TRY(st);
         break;
+      }
       case 6: LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &l.site)); break;
       case 7: LOCUS_TRY(detail::read_bstr_fixed(d, l.fwid.data(), kFwidSize)); break;
+      case 8: LOCUS_TRY(detail::read_bstr_fixed(d, l.board_nonce.data(), kBoardNonceSize)); break;
       default: return ProtocolError::kUnknownField;
     }
     *idx = static_cast<unsigned>(key - 1);
     return Status::Ok();
   };
-  LOCUS_TRY(walk_map(in, 7, on_field));
+  LOCUS_TRY(walk_map(in, 8, on_field));
   *out = l;
   return Status::Ok();
 }

@@ -33,6 +33,8 @@ const char* to_string(ProtocolError e) {
     case ProtocolError::kBadErrorCode: return "error response carries no error";
     case ProtocolError::kBadPublicKey: return "public key not an uncompressed P-256 point";
     case ProtocolError::kBadUeid: return "UEID not 33 bytes of RAND type";
+    case ProtocolError::kBadLicenseMode: return "license mode is not FULL";
+    case ProtocolError::kBadLeaseLength: return "license lease outside 1..86400 s";
     default: return "unknown protocol error";
   }
 }

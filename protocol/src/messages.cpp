@@ -107,7 +107,8 @@ bool der_ok(ByteSpan t) { return t.size >= 1 && t.size <= kMaxDerSize && t.data 
 
 Status encode_status_info(Encoder& e, const StatusInfo& s) {
   if (s.mode != kModeRestricted && s.mode != kModeFull) return ProtocolError::kFieldOutOfRange;
-  e.map(8);
+  if (s.storage < kStorageOk || s.storage > kStorageFault) return ProtocolError::kFieldOutOfRange;
+  e.map(9);
   e.uint(1).uint(s.mode);
   e.uint(2).uint(s.lease_remaining_ms);
   e.uint(3).uint(s.license_counter);
@@ -116,6 +117,7 @@ Status encode_status_info(Encoder& e, const StatusInfo& s) {
   e.uint(6).uint(s.min_svn);
   e.uint(7).boolean(s.has_devid_cert);
   e.uint(8).boolean(s.has_verifier_key);
+  e.uint(9).uint(s.storage);
   return e.status();
 }
 
@@ -139,12 +141,15 @@ Status decode_status_info(ByteSpan body, StatusInfo* out) {
         break;
       case 7: LOCUS_TRY(detail::read_bool_field(d, &s.has_devid_cert)); break;
       case 8: LOCUS_TRY(detail::read_bool_field(d, &s.has_verifier_key)); break;
+      case 9:
+        LOCUS_TRY(detail::read_uint_as(d, kStorageOk, kStorageFault, &s.storage));
+        break;
       default: return ProtocolError::kUnknownField;
     }
     *idx = static_cast<unsigned>(key - 1);
     return Status::Ok();
   };
-  LOCUS_TRY(walk_map(body, 8, on_field));
+  LOCUS_TRY(walk_map(body, 9, on_field));
   *out = s;
   return Status::Ok();
 }

@@ -3,7 +3,10 @@
 
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "locus/crypto/hash.h"
+#include "locus/firmware/dice.h"
 
 namespace fake {
 namespace {
@@ -31,6 +34,20 @@ void power_on() {
   g_board.powered = true;
   g_board.cut_at = -1;
   g_board.writes = 0;
+}
+
+void store_key(uint8_t out[32]) {
+  const char* label = locus::firmware::kStorageLabel;
+  if (!locus::crypto::hkdf_sha256(locus::ByteSpan(), locus::ByteSpan(g_board.uds, 32),
+                                  locus::ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)),
+                                  locus::MutByteSpan(out, 32))
+           .ok()) {
+    abort();
+  }
+}
+
+void otp_and(std::vector<uint8_t>* otp, size_t offset, const uint8_t* in, size_t len) {
+  for (size_t i = 0; i < len; ++i) (*otp)[offset + i] &= in[i];
 }
 
 bool logged(const std::string& line) {
@@ -62,13 +79,14 @@ uint64_t monotonic_us() { return fake::board().now_us; }
 size_t storage_size() { return fake::board().storage.size(); }
 Status storage_read(size_t offset, uint8_t* out, size_t len) {
   auto& b = fake::board();
+  if (b.storage_read_fails) return BoardError::kStorageIo;
   if (offset > b.storage.size() || len > b.storage.size() - offset) return BoardError::kStorageRange;
   memcpy(out, b.storage.data() + offset, len);
   return Status::Ok();
 }
 Status storage_write(size_t offset, const uint8_t* in, size_t len) {
   auto& b = fake::board();
-  if (!b.powered) return BoardError::kStorageIo;
+  if (!b.powered || b.writes_fail) return BoardError::kStorageIo;
   if (offset > b.storage.size() || len > b.storage.size() - offset) return BoardError::kStorageRange;
   ++b.writes;
   if (b.cut_at == b.writes) {
@@ -80,9 +98,38 @@ Status storage_write(size_t offset, const uint8_t* in, size_t len) {
   memcpy(b.storage.data() + offset, in, len);
   b.write_log.emplace_back(in, in + len);
   b.write_offsets.push_back(offset);
+  b.write_is_otp.push_back(false);
   return Status::Ok();
 }
 Status storage_flush() { return fake::board().powered ? Status::Ok() : Status(BoardError::kStorageIo); }
+size_t otp_size() { return fake::board().otp.size(); }
+Status otp_read(size_t offset, uint8_t* out, size_t len) {
+  auto& b = fake::board();
+  if (b.otp_read_fails) return BoardError::kStorageIo;
+  if (offset > b.otp.size() || len > b.otp.size() - offset) return BoardError::kStorageRange;
+  memcpy(out, b.otp.data() + offset, len);
+  return Status::Ok();
+}
+Status otp_program(size_t offset, const uint8_t* in, size_t len) {
+  auto& b = fake::board();
+  if (!b.powered || b.writes_fail) return BoardError::kStorageIo;
+  if (offset > b.otp.size() || len > b.otp.size() - offset) return BoardError::kStorageRange;
+  for (size_t i = 0; i < len; ++i) {
+    if ((b.otp[offset + i] & in[i]) != in[i]) return BoardError::kOtpConflict;
+  }
+  ++b.writes;
+  if (b.cut_at == b.writes) {
+    const size_t n = b.cut_prefix < len ? b.cut_prefix : len;
+    fake::otp_and(&b.otp, offset, in, n);
+    b.powered = false;
+    return BoardError::kStorageIo;
+  }
+  fake::otp_and(&b.otp, offset, in, len);
+  b.write_log.emplace_back(in, in + len);
+  b.write_offsets.push_back(offset);
+  b.write_is_otp.push_back(true);
+  return Status::Ok();
+}
 Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t) {
   auto& b = fake::board();
   if (b.link_in.empty()) return BoardError::kLinkTimeout;

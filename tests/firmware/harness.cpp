@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "locus/protocol/claims.h"
+
 namespace th {
 
 using locus::ByteSpan;
@@ -52,8 +54,20 @@ Status get_evidence(const Bytes& nonce, Bytes* cose) {
   proto::EvidenceResponse resp;
   Bytes raw;
   Status st = call(req, &resp, &raw);
-  if (st.ok() && cose != nullptr) cose->assign(resp.cose_sign1.begin(), resp.cose_sign1.end());
+  if (!st.ok()) return st;
+  if (cose != nullptr) cose->assign(resp.cose_sign1.begin(), resp.cose_sign1.end());
+  locus::cose::Sign1View v;
+  proto::EatClaims c;
+  if (!locus::cose::sign1_decode(resp.cose_sign1, &v).ok() || !proto::decode_claims(v.payload, &c).ok()) {
+    return locus::CoreError::kInternal;
+  }
+  last_board_nonce().assign(c.board_nonce.begin(), c.board_nonce.end());
   return st;
+}
+
+Bytes& last_board_nonce() {
+  static Bytes b;
+  return b;
 }
 
 LicenseFields good_license(const Bytes& nonce, uint64_t counter) {
@@ -61,6 +75,7 @@ LicenseFields good_license(const Bytes& nonce, uint64_t counter) {
   const auto& id = core().identity();
   f.ueid.assign(id.ueid, id.ueid + 33);
   f.nonce = nonce;
+  f.board_nonce = last_board_nonce();
   f.counter = counter;
   f.fwid.assign(id.fwid, id.fwid + 32);
   return f;
@@ -80,7 +95,7 @@ static Bytes sign(const uint8_t* payload, size_t n, int key_n) {
 Bytes sign_license(const LicenseFields& f, int key_n) {
   uint8_t buf[512];
   locus::cbor::Encoder e(buf, sizeof(buf));
-  e.map(7);
+  e.map(f.board_nonce.empty() ? 7 : 8);  // 7: the pre-board-nonce license shape
   e.uint(1).bytes(ByteSpan(f.ueid.data(), f.ueid.size()));
   e.uint(2).bytes(ByteSpan(f.nonce.data(), f.nonce.size()));
   e.uint(3).uint(f.counter);
@@ -88,6 +103,7 @@ Bytes sign_license(const LicenseFields& f, int key_n) {
   e.uint(5).uint(f.lease_s);
   e.uint(6).text(f.site.c_str());
   e.uint(7).bytes(ByteSpan(f.fwid.data(), f.fwid.size()));
+  if (!f.board_nonce.empty()) e.uint(8).bytes(ByteSpan(f.board_nonce.data(), f.board_nonce.size()));
   auto r = e.finish();
   if (!r.ok()) abort();
   return sign(buf, r.value(), key_n);

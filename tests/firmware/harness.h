@@ -59,16 +59,20 @@ locus::Status install_verifier_key(int n);
 // Fresh evidence for nonce (any bytes); returns the evidence COSE bytes.
 locus::Status get_evidence(const Bytes& nonce, Bytes* cose = nullptr);
 
+// The board nonce of the latest evidence fetched with get_evidence (from its claims).
+Bytes& last_board_nonce();
+
 struct LicenseFields {
   Bytes ueid;
   Bytes nonce;
+  Bytes board_nonce;  // good_license: last_board_nonce()
   uint64_t counter = 1;
   uint64_t mode = 2;
   uint64_t lease_s = 60;
   std::string site = "test-site";
   Bytes fwid;
 };
-// Fields that the current core accepts for the given nonce.
+// Fields that the current core accepts for the given nonce (and the latest board nonce).
 LicenseFields good_license(const Bytes& nonce, uint64_t counter);
 // Encodes the license payload by hand (CBOR) and signs it with verifier key `key_n`.
 Bytes sign_license(const LicenseFields& f, int key_n);

@@ -46,15 +46,18 @@ def main(d):
     devid_pub = devid.public_key().public_bytes(serialization.Encoding.X962,
                                                 serialization.PublicFormat.UncompressedPoint)
     ueid = b"\x01" + hashlib.sha256(devid_pub).digest()
-    expect = {10: nonce, 256: ueid, 265: "tag:locus.dev,2026:eat/v1", 271: "locus-fw", -70001: fwid,
-              263: 0, -70004: 1}
+    expect = {10: nonce, 256: ueid, 265: "tag:locus.dev,2026:eat/v1", 270: "locus-fw", -70001: fwid,
+              263: 0, -70004: 1, 267: 1, -70007: 1}
     for k, v in expect.items():
         if claims.get(k) != v:
             fail(f"claim {k}: {claims.get(k)!r} != {v!r}")
     if claims.get(259) != b"locus-host-sim":
         fail("hwmodel claim")
-    if list(claims.keys()) != [10, 256, 259, 263, 265, 271, -70001, -70002, -70003, -70004, -70005]:
+    if list(claims.keys()) != [10, 256, 259, 263, 265, 267, 270, -70001, -70002, -70004, -70005,
+                               -70006, -70007]:
         fail(f"claim order {list(claims.keys())}")
+    if not isinstance(claims.get(-70006), bytes) or len(claims[-70006]) != 32:
+        fail("board nonce claim (-70006) is not 32 bytes")
     if cbor2.dumps(claims, canonical=True) != payload:
         fail("claims are not deterministic CBOR")
 

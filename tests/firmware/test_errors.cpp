@@ -11,7 +11,7 @@
 using locus::firmware::FirmwareError;
 
 namespace {
-constexpr int kLast = 35;  // FirmwareError::kCertInstalled
+constexpr int kLast = 46;  // FirmwareError::kHardenedCheck
 
 // Every code has a unique, non-default description; the one after the last is unknown.
 void test_codes_documented(void**) {

@@ -296,7 +296,7 @@ void test_flow(void**) {
   }
 
   // License with a 2 s lease -> FULL.
-  const Bytes lic = locus_test::sign_full_license(vpriv, id.ueid, nonce, 10, 2, id.fwid, "sg-1");
+  const Bytes lic = locus_test::sign_full_license(vpriv, id.ueid, nonce, claims.board_nonce, 10, 2, id.fwid, "sg-1");
   proto::ApplyLicenseRequest lq;
   lq.cose_sign1 = ByteSpan(lic.data(), lic.size());
   proto::ApplyLicenseResponse lr;

@@ -60,7 +60,7 @@ static void test_valid_license_full(void**) {
   assert_int_equal(s.license_counter, 5);
   assert_true(s.lease_remaining_ms > 59000 && s.lease_remaining_ms <= 60000);
   assert_true(th::is_full());
-  assert_true(fake::logged("interconnect: FULL (lease 60 s)"));
+  assert_true(fake::logged("interconnect: FULL (lease 60000 ms)"));
   assert_int_equal(th::core().state().license_counter, 5);
 }
 
@@ -110,6 +110,7 @@ static void test_stale_counter(void**) {
   assert_true(th::get_evidence(nonce).ok());
   expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)), FirmwareError::kLicenseStaleCounter);
   assert_true(th::is_restricted());
+  assert_true(th::get_evidence(nonce).ok());  // the failed attempt voided the evidence
   expect(th::apply_license(th::sign_license(th::good_license(nonce, 4), 1)), FirmwareError::kLicenseStaleCounter);
   assert_int_equal(th::core().state().license_counter, 5);
 }
@@ -185,8 +186,10 @@ static void test_reboot_restricted(void**) {
   assert_int_equal(th::core().state().license_counter, 5);
   assert_int_equal(th::core().state().boot_count, 2);
   expect(th::apply_license(lic), FirmwareError::kLicenseNoEvidence);
-  assert_true(th::get_evidence(nonce).ok());  // same nonce again: counter still stale
-  expect(th::apply_license(lic), FirmwareError::kLicenseStaleCounter);
+  // The same verifier nonce again: the board draws a new board nonce, so the license held
+  // back across the reboot answers nothing.
+  assert_true(th::get_evidence(nonce).ok());
+  expect(th::apply_license(lic), FirmwareError::kLicenseWrongBoardNonce);
 }
 
 // No verifier key installed -> kNoVerifierKey; a second install -> kVerifierKeyInstalled;
@@ -204,6 +207,7 @@ static void test_verifier_key_install(void**) {
   expect(th::call(bad, &r), FirmwareError::kBadPublicKey);
   assert_true(th::install_verifier_key(1).ok());
   expect(th::install_verifier_key(2), FirmwareError::kVerifierKeyInstalled);
+  assert_true(th::get_evidence(nonce).ok());  // the failed attempt voided the evidence
   assert_true(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)).ok());
 }
 
@@ -221,6 +225,7 @@ static void test_rotation(void**) {
   const Bytes nonce = th::nonce_of(1);
   assert_true(th::get_evidence(nonce).ok());
   expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)), FirmwareError::kLicenseSignature);
+  assert_true(th::get_evidence(nonce).ok());  // the failed attempt voided the evidence
   assert_true(th::apply_license(th::sign_license(th::good_license(nonce, 5), 2)).ok());
   // The old key cannot rotate back; the same counter is stale even with the new key.
   locus::crypto::P256PrivateKey p1;

@@ -1,9 +1,10 @@
 // Power cuts in every state transition of the core: install DeviceID cert, install verifier
 // key, rotate, apply license, renew license, boot (boot_count + min_svn raise).
 //
-// Exhaustive part: each transition runs once with its storage writes recorded; then, for
-// every write k and every byte prefix p of it, the storage as a cut would leave it is
-// rebuilt and loaded: the state must be exactly the old or the new one.
+// Exhaustive part: each transition runs once with its storage writes and write-once programs
+// recorded; then, for every write k and every byte prefix p of it, the storage and the
+// write-once region as a cut would leave them are rebuilt and loaded: the state must be
+// exactly the old or the new one, and never a fault.
 // Live part: for a spread of prefixes (all the boundaries: 0, 1, header, record end, slot end,
 // and every 61st byte) the cut is injected into the running core: the request fails with
 // kPersistFailed, the board stays RESTRICTED, and after reboot the state is old or new, the
@@ -102,7 +103,11 @@ std::vector<Transition> transitions() {
 
 PersistentState load_state() {
   Store s;
+  uint8_t k[32];
+  fake::store_key(k);
+  s.set_key(k);
   assert_true(s.load().ok());
+  assert_false(s.fault());  // a cut never turns into a fault
   return s.state();
 }
 
@@ -113,20 +118,34 @@ void test_exhaustive_replay(void**) {
     tr.pre();
     const PersistentState old_s = th::core().state();
     const std::vector<uint8_t> s0 = fake::board().storage;
+    const std::vector<uint8_t> o0 = fake::board().otp;
     fake::board().write_log.clear();
     fake::board().write_offsets.clear();
+    fake::board().write_is_otp.clear();
     assert_true(tr.step().ok());
     const PersistentState new_s = load_state();
     assert_false(state_eq(old_s, new_s));
     const auto writes = fake::board().write_log;
     const auto offsets = fake::board().write_offsets;
+    const auto is_otp = fake::board().write_is_otp;
     assert_true(!writes.empty());
     size_t checked = 0;
+    // Replays writes [0, k) whole and the first p bytes of write k (otp: programmed, AND).
+    const auto rebuild = [&](size_t k, size_t p) {
+      fake::board().storage = s0;
+      fake::board().otp = o0;
+      for (size_t j = 0; j <= k; ++j) {
+        const size_t n = j < k ? writes[j].size() : p;
+        if (is_otp[j]) {
+          fake::otp_and(&fake::board().otp, offsets[j], writes[j].data(), n);
+        } else {
+          memcpy(fake::board().storage.data() + offsets[j], writes[j].data(), n);
+        }
+      }
+    };
     for (size_t k = 0; k < writes.size(); ++k) {
       for (size_t p = 0; p <= writes[k].size(); ++p) {
-        fake::board().storage = s0;
-        for (size_t j = 0; j < k; ++j) memcpy(fake::board().storage.data() + offsets[j], writes[j].data(), writes[j].size());
-        memcpy(fake::board().storage.data() + offsets[k], writes[k].data(), p);
+        rebuild(k, p);
         const PersistentState got = load_state();
         if (!(state_eq(got, old_s) || state_eq(got, new_s))) fail_msg("%s: write %zu prefix %zu: neither old nor new", tr.name.c_str(), k, p);
         assert_true(got.license_counter >= tr.acked_counter);

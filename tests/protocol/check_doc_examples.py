@@ -99,12 +99,17 @@ def main():
     assert rot[2] == 1 and len(rot[1]) == 65
     lic, _ = verify(cbor2.loads(ex["apply_license_request"])[2], verifier)
     assert lic[4] == 2 and 1 <= lic[5] <= 86400
+    assert list(lic) == [1, 2, 3, 4, 5, 6, 7, 8] and len(lic[8]) == 32, "license board nonce"
 
     ident = cbor2.loads(ex["get_identity_response"])[2]
     assert ident[1] == b"\x01" + hashlib.sha256(ident[2]).digest(), "UEID"
     claims = canonical(ex["eat_claims"])
     assert claims[265] == "tag:locus.dev,2026:eat/v1" and claims[256] == ident[1]
-    assert list(claims) == [10, 256, 259, 263, 265, 271, -70001, -70002, -70003, -70004, -70005]
+    # RFC 9711: bootcount 267, swname 270; -70003 retired; board nonce and storage private.
+    assert list(claims) == [10, 256, 259, 263, 265, 267, 270, -70001, -70002, -70004, -70005,
+                            -70006, -70007]
+    assert claims[270] == "locus-fw" and claims[-70007] in (1, 2, 3)
+    assert lic[8] == claims[-70006], "the license echoes the evidence's board nonce"
     ev = cbor2.loads(cbor2.loads(ex["get_evidence_response"])[2])
     assert cbor2.loads(ev.value[2]) == claims
 

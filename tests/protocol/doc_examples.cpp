@@ -119,6 +119,14 @@ size_t sign(const char* seed, ByteSpan payload, ByteSpan kid, bool with_alias_ce
 
 // ---- payloads ---------------------------------------------------------------------------
 
+// The board nonce of the examples: "board-nonce-from-drbg-0123456789" (32 bytes).
+BoardNonce example_board_nonce() {
+  BoardNonce b{};
+  const char* t = "board-nonce-from-drbg-0123456789";
+  memcpy(b.data(), t, b.size());
+  return b;
+}
+
 EatClaims example_claims() {
   EatClaims c;
   c.nonce = ByteSpan(kNonce);
@@ -131,6 +139,8 @@ EatClaims example_claims() {
   c.boot_count = 3;
   c.mode = kModeRestricted;
   c.license_counter = 0;
+  c.board_nonce = example_board_nonce();
+  c.storage = kStorageOk;
   return c;
 }
 
@@ -148,6 +158,7 @@ License example_license() {
   l.lease_s = 3600;
   l.site = txt("site-sg-1");
   l.fwid = example_fwid();
+  l.board_nonce = example_board_nonce();
   return l;
 }
 

@@ -37,16 +37,19 @@ EatClaims sample_claims() {
   c.boot_count = 17;
   c.mode = kModeFull;
   c.license_counter = 5;
+  for (size_t i = 0; i < c.board_nonce.size(); ++i) c.board_nonce[i] = static_cast<uint8_t>(0xB0 + i);
+  c.storage = kStorageRecovered;
   return c;
 }
 
 // Claims round-trip, and the encoding starts with the keys in deterministic order:
-// map(11), 10, ..., 256 (0x19 0x0100), and -70001 is 0x3A 0x00011170.
+// map(13), 10, ..., 256 (0x19 0x0100), bootcount 267 and swname 270 (RFC 9711), -70001 is
+// 0x3A 0x00011170, and the retired -70003 does not appear.
 void test_claims_round_trip_and_order(void**) {
   EatClaims c = sample_claims();
   size_t n = 0;
   assert_true(encode_claims(c, MutByteSpan(g_buf, sizeof g_buf), &n).ok());
-  assert_int_equal(g_buf[0], 0xAB);  // map of 11
+  assert_int_equal(g_buf[0], 0xAD);  // map of 13
   assert_int_equal(g_buf[1], 0x0A);  // key 10
   assert_int_equal(g_buf[2], 0x58);  // bstr, 1-byte length
   assert_int_equal(g_buf[3], 32);
@@ -57,6 +60,12 @@ void test_claims_round_trip_and_order(void**) {
   bool found = false;
   for (size_t i = 0; i + 5 <= n; ++i) found |= memcmp(g_buf + i, k70001, 5) == 0;
   assert_true(found);
+  const uint8_t k267[] = {0x19, 0x01, 0x0B}, k270[] = {0x19, 0x01, 0x0E}, k70003[] = {0x3A, 0x00, 0x01, 0x11, 0x72};
+  bool f267 = false, f270 = false, f70003 = false;
+  for (size_t i = 0; i + 3 <= n; ++i) f267 |= memcmp(g_buf + i, k267, 3) == 0;
+  for (size_t i = 0; i + 3 <= n; ++i) f270 |= memcmp(g_buf + i, k270, 3) == 0;
+  for (size_t i = 0; i + 5 <= n; ++i) f70003 |= memcmp(g_buf + i, k70003, 5) == 0;
+  assert_true(f267 && f270 && !f70003);
   assert_true(cbor::validate(ByteSpan(g_buf, n)).ok());  // sorted keys, canonical
   EatClaims o;
   assert_true(decode_claims(ByteSpan(g_buf, n), &o).ok());
@@ -67,6 +76,8 @@ void test_claims_round_trip_and_order(void**) {
   assert_int_equal(o.boot_count, 17);
   assert_int_equal(o.mode, kModeFull);
   assert_int_equal(o.license_counter, 5);
+  assert_true(o.board_nonce == c.board_nonce);
+  assert_int_equal(o.storage, kStorageRecovered);
 }
 
 void w_nonce(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 32)); }
@@ -122,6 +133,10 @@ void w_lmid(Encoder& e) { e.text("lm-sin-1"); }
 void w_rtt(Encoder& e) { e.uint(1234567); }
 void w_r64(Encoder& e) { e.uint(64); }
 void w_r65(Encoder& e) { e.uint(65); }
+void w_bn(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32)); }
+void w_bn31(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 31)); }
+void w_bn33(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 33)); }
+void w_u4(Encoder& e) { e.uint(4); }
 
 const Status kWT = ProtocolError::kFieldWrongType;
 const Status kWS = ProtocolError::kFieldWrongSize;
@@ -140,14 +155,16 @@ void test_claims_schema(void**) {
       {kClaimHwmodel, w_hw_b, {{w_hw_t, kWT}, {w_b0, kWS}, {w_b65, kWS}}},
       {kClaimDbgstat, w_u0, {{w_neg, kWT}, {w_u5, kOR}, {w_true, kWT}}},
       {kClaimProfile, w_profile, {{w_profile_b, kWT}, {w_profile_other, ProtocolError::kBadProfile}, {}}},
+      {kClaimBootCount, w_u5, {{w_null, kWT}, {w_u32over, kOR}, {}}},
       {kClaimSwname, w_swname, {{w_hw_b, kWT}, {w_t0, kWS}, {w_t65, kWS}}},
       {kClaimFwid, w_fwid, {{w_u5, kWT}, {w_fwid33, kWS}, {w_b0, kWS}}},
       {kClaimSvn, w_u5, {{w_neg, kWT}, {w_u32over, kOR}, {}}},
-      {kClaimBootCount, w_u5, {{w_null, kWT}, {w_u32over, kOR}, {}}},
       {kClaimMode, w_u2, {{w_hw_t, kWT}, {w_u0, kOR}, {w_u3, kOR}}},
       {kClaimLicenseCounter, w_u0, {{w_neg, kWT}, {}, {}}},
+      {kClaimBoardNonce, w_bn, {{w_u5, kWT}, {w_bn31, kWS}, {w_bn33, kWS}}},
+      {kClaimStorage, w_u1, {{w_neg, kWT}, {w_u0, kOR}, {w_u4, kOR}}},
   };
-  schema_test::check_schema(f, 11, [](ByteSpan b) { EatClaims c; return decode_claims(b, &c); }, -80000, kNotMap);
+  schema_test::check_schema(f, 13, [](ByteSpan b) { EatClaims c; return decode_claims(b, &c); }, -80000, kNotMap);
 }
 
 // License: strict schema; only mode 2 is a grant; lease 1..86400 s.
@@ -160,29 +177,35 @@ void test_license(void**) {
   l.lease_s = 86400;
   l.site = txt("site-sg-1");
   fill(l.fwid, fixtures::kFwidBytes);
+  for (size_t i = 0; i < l.board_nonce.size(); ++i) l.board_nonce[i] = static_cast<uint8_t>(i * 3);
   size_t n = 0;
   assert_true(encode_license(l, MutByteSpan(g_buf, sizeof g_buf), &n).ok());
   License o;
   assert_true(decode_license(ByteSpan(g_buf, n), &o).ok());
   assert_true(o.ueid == l.ueid && same(o.nonce, l.nonce) && o.fwid == l.fwid && same(o.site, l.site));
+  assert_true(o.board_nonce == l.board_nonce);
   assert_int_equal(o.counter, 9);
   assert_int_equal(o.mode, 2);
   assert_int_equal(o.lease_s, 86400);
+  const Status kBM = ProtocolError::kBadLicenseMode;
+  const Status kBL = ProtocolError::kBadLeaseLength;
   l.mode = kModeRestricted;
-  assert_int_equal(encode_license(l, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kOR));
+  assert_int_equal(encode_license(l, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kBM));
   l.mode = kModeFull;
   l.lease_s = 0;
-  assert_int_equal(encode_license(l, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kOR));
+  assert_int_equal(encode_license(l, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kBL));
+  // Mode and lease outside their range get their own codes (the firmware reports them).
   const Field f[] = {
       {1, w_ueid, {{w_nonce, kBU}, {w_u5, kWT}, {}}},
       {2, w_nonce, {{w_u5, kWT}, {w_nonce15, kNS}, {w_nonce65, kNS}}},
       {3, w_u5, {{w_neg, kWT}, {}, {}}},
-      {4, w_u2, {{w_true, kWT}, {w_u1, kOR}, {w_u3, kOR}}},
-      {5, w_lease, {{w_site, kWT}, {w_u0, kOR}, {w_lease_over, kOR}}},
+      {4, w_u2, {{w_true, kWT}, {w_u1, kBM}, {w_u3, kBM}}},
+      {5, w_lease, {{w_site, kWT}, {w_u0, kBL}, {w_lease_over, kBL}}},
       {6, w_site, {{w_hw_b, kWT}, {w_t0, kWS}, {w_t65, kWS}}},
       {7, w_fwid, {{w_site, kWT}, {w_fwid33, kWS}, {}}},
+      {8, w_bn, {{w_u5, kWT}, {w_bn31, kWS}, {w_bn33, kWS}}},
   };
-  schema_test::check_schema(f, 7, [](ByteSpan b) { License x; return decode_license(b, &x); }, 8, kNotMap);
+  schema_test::check_schema(f, 8, [](ByteSpan b) { License x; return decode_license(b, &x); }, 9, kNotMap);
 }
 
 // Verifier key rotation payload.

@@ -188,6 +188,8 @@ const Code kCodes[] = {
     {ProtocolError::kBadErrorCode, "kBadErrorCode"},
     {ProtocolError::kBadPublicKey, "kBadPublicKey"},
     {ProtocolError::kBadUeid, "kBadUeid"},
+    {ProtocolError::kBadLicenseMode, "kBadLicenseMode"},
+    {ProtocolError::kBadLeaseLength, "kBadLeaseLength"},
 };
 
 // Every ProtocolError is unique, has its own description, and is listed in the doc's code

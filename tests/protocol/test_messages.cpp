@@ -263,6 +263,7 @@ void w_zero(Encoder& e) { e.uint(0); }
 void w_65(Encoder& e) { e.uint(65); }
 void w_mode2(Encoder& e) { e.uint(2); }
 void w_mode3(Encoder& e) { e.uint(3); }
+void w_four(Encoder& e) { e.uint(4); }
 void w_neg(Encoder& e) { e.int64(-1); }
 
 const Status kWT = ProtocolError::kFieldWrongType;
@@ -299,9 +300,10 @@ void test_schema_status(void**) {
       {6, w_uint5, {{w_text, kWT}, {w_u32max1, kOR}, {}}},
       {7, w_true, {{w_uint5, kWT}, {w_null, kWT}, {}}},
       {8, w_true, {{w_zero, kWT}, {w_null, kWT}, {}}},
+      {9, w_mode2, {{w_text, kWT}, {w_zero, kOR}, {w_four, kOR}}},  // storage health 1..3
   };
-  schema_test::check_schema(f, 8, [](ByteSpan b) { StatusResponse r; return decode_body(b, &r); }, 100, kBodyWT);
-  schema_test::check_schema(f, 8, [](ByteSpan b) { ApplyLicenseResponse r; return decode_body(b, &r); }, 100, kBodyWT);
+  schema_test::check_schema(f, 9, [](ByteSpan b) { StatusResponse r; return decode_body(b, &r); }, 100, kBodyWT);
+  schema_test::check_schema(f, 9, [](ByteSpan b) { ApplyLicenseResponse r; return decode_body(b, &r); }, 100, kBodyWT);
 }
 
 // LM_SETUP request: nonces 15 and 65 bytes refused with kBadNonceSize, rounds 0/65 refused.

@@ -271,6 +271,10 @@ AttestResult Verifier::attest(const AttestRequest& req) {
                    {"boot_count", claims.boot_count},
                    {"interconnect_mode", claims.mode},
                    {"license_counter", claims.license_counter},
+                   {"board_nonce", host::hex_encode(claims.board_nonce)},
+                   {"storage", claims.storage == protocol::kStorageOk          ? "ok"
+                               : claims.storage == protocol::kStorageRecovered ? "recovered"
+                                                                               : "fault"},
                    {"eat_profile", protocol::kEatProfile}};
     // ueid
     bool ueid_ok = crypto::ct_equal(claims.ueid, req.ueid) && crypto::ct_equal(claims.ueid, dev.ueid);
@@ -303,6 +307,14 @@ AttestResult Verifier::attest(const AttestRequest& req) {
     a.add("mode", mode_ok, mode_ok ? (claims.mode == protocol::kModeFull ? "full (renewal)" : "restricted") : "unknown interconnect mode");
     bool sw_ok = text_of(claims.swname) == protocol::kSwName;
     a.add("swname", sw_ok, sw_ok ? protocol::kSwName : "unexpected swname");
+    // DESIGN §5a: a board that cannot trust its own persistent state is refused.
+    if (claims.storage == protocol::kStorageOk) {
+      a.add("storage", true, "board storage ok");
+    } else if (claims.storage == protocol::kStorageRecovered) {
+      a.add("storage", true, "board storage recovered (one journal copy was invalid; counter may be older)");
+    } else {
+      a.add("storage", false, "board storage fault");
+    }
   }
 
   // site + location + tpm
@@ -376,6 +388,7 @@ AttestResult Verifier::attest(const AttestRequest& req) {
       protocol::License lic;
       std::copy(req.ueid.begin(), req.ueid.end(), lic.ueid.begin());
       lic.nonce = ByteSpan(req.nonce);
+      lic.board_nonce = claims.board_nonce;  // DESIGN §5: the license answers this evidence only
       lic.counter = counter;
       lic.mode = protocol::kModeFull;
       lic.lease_s = static_cast<uint32_t>(policy_.lease_for(site));

@@ -12,6 +12,7 @@
 #include "locus/firmware/board.h"
 #include "locus/firmware/dice.h"
 #include "locus/firmware/errors.h"
+#include "locus/firmware/hardened.h"
 #include "locus/firmware/store.h"
 #include "locus/protocol/claims.h"
 #include "locus/protocol/dbound.h"
@@ -26,9 +27,10 @@ namespace locus::firmware {
 
 // The security version of this image (build-time constant, compile definition LOCUS_FW_SVN).
 constexpr uint32_t kFirmwareSvn = LOCUS_FW_SVN;
-constexpr uint32_t kMaxLeaseSeconds = 86400;
-constexpr size_t kMinNonce = 16;
-constexpr size_t kMaxNonce = 64;
+constexpr size_t kMaxNonce = protocol::kMaxNonceSize;
+// A license must be applied within this many seconds of the evidence it answers (measured on
+// the board's monotonic clock), and its lease is counted from that evidence (DESIGN §5).
+constexpr uint32_t kAnswerWindowSeconds = 60;
 
 // Message types, envelope and bodies: locus/protocol/messages.h.
 
@@ -60,6 +62,13 @@ class Core {
   const PersistentState& state() const { return store_.state(); }
   const DiceIdentity& identity() const { return id_; }
   bool attestation_refused() const { return rollback_ != kNoRollback; }
+  // Storage health of this boot (store.h): kOk, kRecovered, or kFault (RESTRICTED for good).
+  Health storage_health() const { return store_.health(); }
+  bool storage_fault() const { return store_.fault(); }
+  uint8_t storage_wire() const { return store_.wire_health(); }  // protocol::kStorage*
+  bool provisioned() const { return store_.provisioned(); }
+  // True while a board nonce from the latest GET_EVIDENCE is waiting for its license.
+  bool board_nonce_pending() const { return board_nonce_valid_ == hardened::kTrue; }
   bool session_open() const { return session_.open; }
   Status boot_status() const { return boot_status_; }
 
@@ -94,10 +103,20 @@ class Core {
   Status commit_next();
   // COSE_Sign1 (ES256, Alias key, x5chain = Alias cert) of payload into scratch_.
   Status sign_alias(ByteSpan payload, ByteSpan* cose);
-  Status check_license(ByteSpan license, uint64_t* counter, uint32_t* lease_s);
+  // The evidence a license may answer: copied out (and voided in the Core) at APPLY_LICENSE.
+  struct PendingEvidence {
+    uint32_t valid;  // hardened::kTrue / kFalse
+    uint8_t nonce[kMaxNonce];
+    size_t nonce_len;
+    uint8_t board_nonce[protocol::kBoardNonceSize];
+    uint64_t time_us;
+  };
+  Status check_license(ByteSpan license, const PendingEvidence& ev, uint64_t* counter,
+                       uint64_t* lease_end_us);
+  void void_board_nonce();
   void fast_round(ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
   void handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
-  void set_mode(board::InterconnectMode m, uint32_t lease_s);
+  void set_mode(board::InterconnectMode m, uint64_t lease_end_us);
   void restrict_now();
   void close_session();
   // Streams one frame (flags, stuffing, FCS) to board::link_write through tx_.
@@ -116,10 +135,14 @@ class Core {
   board::InterconnectMode mode_ = board::InterconnectMode::kRestricted;
   uint8_t mode_inv_ = static_cast<uint8_t>(~static_cast<uint8_t>(board::InterconnectMode::kRestricted));
   uint64_t lease_end_us_ = 0;
-  // Nonce of the latest evidence, usable by one license.
+  // The latest evidence, usable by one license: its verifier nonce, the board nonce drawn for
+  // it, and the monotonic time it was made. RAM only; voided by GET_EVIDENCE, APPLY_LICENSE
+  // and reset.
   uint8_t evidence_nonce_[kMaxNonce] = {};
   size_t evidence_nonce_len_ = 0;
-  bool evidence_nonce_valid_ = false;
+  uint8_t board_nonce_[protocol::kBoardNonceSize] = {};
+  uint64_t evidence_time_us_ = 0;
+  uint32_t board_nonce_valid_ = hardened::kFalse;
   uint8_t csr_[kMaxCsr] = {};
   size_t csr_len_ = 0;
   Session session_;

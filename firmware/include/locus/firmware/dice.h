@@ -5,6 +5,7 @@
 //   CDI  = HMAC-SHA256(key = UDS, msg = FWID)      (wiped right after use)
 //   DeviceID key = p256_derive_key(seed = UDS, label = "locus DeviceID v1")
 //   Alias key    = p256_derive_key(seed = CDI, label = "locus Alias v1")
+//   storage key  = HKDF-SHA256(ikm = UDS, info = "locus storage key v1") (journal MACs)
 //   UEID = 0x01 || SHA-256(DeviceID public key, 65-byte SEC1)
 //   Alias certificate: subject "CN=locus Alias,serialNumber=<ueid hex>", issuer
 //   "CN=locus DeviceID,serialNumber=<ueid hex>" (the DeviceID CSR subject, which the
@@ -25,6 +26,7 @@ namespace locus::firmware {
 
 constexpr char kDeviceIdLabel[] = "locus DeviceID v1";
 constexpr char kAliasLabel[] = "locus Alias v1";
+constexpr char kStorageLabel[] = "locus storage key v1";
 constexpr size_t kUeidSize = 33;
 constexpr size_t kMaxAliasCert = 768;
 constexpr size_t kMaxCsr = 512;
@@ -47,6 +49,8 @@ struct DiceIdentity {
   uint32_t svn = 0;
   uint8_t alias_cert[kMaxAliasCert] = {};
   size_t alias_cert_len = 0;
+  // MAC key of the persistent state (store.h): HKDF-SHA256(ikm = UDS, info = kStorageLabel).
+  uint8_t storage_key[32] = {};
 };
 
 // Derives the whole identity and issues the Alias certificate for `svn`.

@@ -42,6 +42,17 @@ enum class FirmwareError : uint8_t {
   kDbound = 33,                // session key derivation failed
   kCertWrongKey = 34,          // certificate does not carry this board's DeviceID key
   kCertInstalled = 35,         // a DeviceID certificate is installed already
+  kStorageFault = 36,          // provisioned board whose persistent state is unusable: refused
+  kJournalCorrupt = 37,        // provisioned board, no journal record verifies
+  kJournalErased = 38,         // provisioned board, both journal slots erased
+  kAnchorMismatch = 39,        // journal and write-once anchor disagree (key or rotation)
+  kOtpTampered = 40,           // a committed write-once record does not verify
+  kOtpFull = 41,               // every write-once record is used: no further rotation
+  kVerifierKeyPending = 42,    // provisioned, but the journal does not hold the anchored key yet
+  kVerifierKeyMismatch = 43,   // INSTALL_VERIFIER_KEY with another key than the anchored one
+  kLicenseWrongBoardNonce = 44,  // board nonce is not the one of the latest evidence
+  kLicenseWindowExpired = 45,  // license applied more than kAnswerWindowSeconds after evidence
+  kHardenedCheck = 46,         // a hardened double check disagreed: refused (fault injection?)
 };
 
 const char* to_string(FirmwareError e);

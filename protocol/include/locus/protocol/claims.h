@@ -30,16 +30,24 @@ constexpr int64_t kClaimUeid = 256;
 constexpr int64_t kClaimHwmodel = 259;
 constexpr int64_t kClaimDbgstat = 263;
 constexpr int64_t kClaimProfile = 265;
-constexpr int64_t kClaimSwname = 271;
+constexpr int64_t kClaimBootCount = 267;  // RFC 9711 bootcount
+constexpr int64_t kClaimSwname = 270;     // RFC 9711 swname (271 is swversion)
 constexpr int64_t kClaimFwid = -70001;
 constexpr int64_t kClaimSvn = -70002;
-constexpr int64_t kClaimBootCount = -70003;
+// -70003 was the private boot count before bootcount (267) was used: retired, never reused.
 constexpr int64_t kClaimMode = -70004;
 constexpr int64_t kClaimLicenseCounter = -70005;
+constexpr int64_t kClaimBoardNonce = -70006;  // DESIGN §5: fresh from the board's DRBG
+constexpr int64_t kClaimStorage = -70007;     // journal health, StorageHealth below
 
 constexpr char kEatProfile[] = "tag:locus.dev,2026:eat/v1";
 constexpr char kSwName[] = "locus-fw";
 constexpr uint8_t kDbgstatMax = 4;  // RFC 9711 §4.2.9: 0 enabled .. 4 disabled-fully-and-permanently
+
+// The board nonce: drawn from the board's DRBG at every GET_EVIDENCE, held only in RAM, and
+// echoed by the license that answers that evidence (DESIGN §5).
+constexpr size_t kBoardNonceSize = 32;
+using BoardNonce = std::array<uint8_t, kBoardNonceSize>;
 
 struct EatClaims {
   ByteSpan nonce;       // 16..64
@@ -52,6 +60,8 @@ struct EatClaims {
   uint32_t boot_count = 0;
   uint8_t mode = kModeRestricted;  // 1 or 2
   uint64_t license_counter = 0;
+  BoardNonce board_nonce{};
+  uint8_t storage = kStorageOk;  // kStorageOk / kStorageRecovered / kStorageFault
   // eat_profile is not a field: the encoder always writes kEatProfile and the decoder
   // refuses any other value (kBadProfile).
 };
@@ -60,13 +70,13 @@ Status decode_claims(ByteSpan in, EatClaims* out);
 
 // ---- license --------------------------------------------------------------------------
 
-constexpr uint32_t kMaxLeaseSeconds = 86400;
 struct License {
   Ueid ueid{};
-  ByteSpan nonce;            // the nonce of the evidence this license answers (16..64)
+  ByteSpan nonce;            // the verifier nonce of the evidence this license answers (16..64)
+  BoardNonce board_nonce{};  // the board nonce of that evidence
   uint64_t counter = 0;      // must be > the last accepted (checked by the firmware)
-  uint8_t mode = kModeFull;  // only 2 (full) is a valid grant
-  uint32_t lease_s = 0;      // 1..86400
+  uint8_t mode = kModeFull;  // only 2 (full) is a valid grant (kBadLicenseMode otherwise)
+  uint32_t lease_s = 0;      // 1..kMaxLeaseSeconds (kBadLeaseLength otherwise)
   ByteSpan site;             // tstr 1..64
   Fwid fwid{};
 };

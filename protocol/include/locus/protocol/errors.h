@@ -40,6 +40,8 @@ enum class ProtocolError : uint8_t {
   kBadErrorCode = 35,        // error response with code 0 (OK) or > 0xFFFF
   kBadPublicKey = 36,        // a P-256 key field not 65 bytes starting with 0x04
   kBadUeid = 37,             // a UEID not 33 bytes starting with 0x01 (RAND type)
+  kBadLicenseMode = 38,      // a license whose mode is not FULL (2)
+  kBadLeaseLength = 39,      // a license whose lease is outside 1..kMaxLeaseSeconds
 };
 
 const char* to_string(ProtocolError e);

@@ -61,6 +61,11 @@ constexpr size_t kMaxTextSize = 64;     // hwmodel, swname, site, landmark id
 constexpr size_t kMaxDerSize = 1536;    // one certificate or CSR
 constexpr uint8_t kModeRestricted = 1;
 constexpr uint8_t kModeFull = 2;
+constexpr uint32_t kMaxLeaseSeconds = 86400;  // longest lease a license may grant
+// Storage health as the board reports it (GET_STATUS, evidence claim -70007).
+constexpr uint8_t kStorageOk = 1;         // journal and write-once region consistent
+constexpr uint8_t kStorageRecovered = 2;  // one journal copy was invalid; the other was used
+constexpr uint8_t kStorageFault = 3;      // provisioned board, journal unreadable or corrupt
 
 using Ueid = std::array<uint8_t, kUeidSize>;
 using P256Pub = std::array<uint8_t, kP256PubSize>;
@@ -141,6 +146,7 @@ struct StatusInfo {
   uint32_t min_svn = 0;
   bool has_devid_cert = false;
   bool has_verifier_key = false;
+  uint8_t storage = kStorageOk;  // kStorageOk / kStorageRecovered / kStorageFault
 };
 struct ApplyLicenseResponse {
   static constexpr uint8_t kType = kMsgApplyLicense | kResponseBit;
