@@ -75,6 +75,23 @@ for board in mps2-an386 ast1030-evb; do
   row "budget check" "$verdict"
 done
 
+# What a real UART adds per timed round: the 13-byte fast frame is 2 flags + rev + 2 len +
+# 13 payload + 2 FCS = 20 bytes on the wire each way (docs/protocol.md, "Framing"; byte
+# stuffing adds ~0.1 byte on random payloads), 10 bits per byte (8N1), both directions.
+echo
+python3 - <<'PY'
+frame = 2 + 1 + 2 + 13 + 2
+bits = 2 * frame * 10
+c_km_per_s = 299792.458
+for name, baud in (("115200 baud (the AST1030 default console rate)", 115200),
+                   ("1.5 Mbaud (24 MHz UART clock / 16, divisor 1: the fastest the AST1030 UART allows)", 1500000)):
+    t = bits / baud
+    print("uart round trip: %-84s %8.1f us = %6.1f km" % (name, t * 1e6, c_km_per_s * t / 2))
+for name, bps in (("SPI at 50 MHz", 50e6), ("a 1 Gbit/s link", 1e9)):
+    t = bits / 1.25 / bps  # no start/stop bits
+    print("link round trip: %-84s %8.2f us = %6.2f km" % (name, t * 1e6, c_km_per_s * t / 2))
+PY
+
 # Wall-clock figures through the emulated UART (plain TCG, as the demo and the tests run):
 # they depend on the host's load, so the load average is printed with them.
 if [[ -n "$HOSTB" ]]; then

@@ -11,7 +11,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOSTB="$(cd "${1:?usage: qemu_e2e.sh HOST_BUILD_DIR FIRMWARE.elf BOARD [RUNS]}" && pwd)"
-ELF="${2:?firmware ELF}"
+ELF="$(cd "$(dirname "${2:?firmware ELF}")" && pwd)/$(basename "$2")"
 BOARD="${3:?board}"
 RUNS="${4:-5}"
 [[ "$RUNS" =~ ^[0-9]+$ && "$RUNS" -ge 1 && "$RUNS" -le 50 ]] || { echo "RUNS must be 1..50" >&2; exit 2; }
