@@ -11,6 +11,7 @@
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/board.h"
 #include "locus/firmware/core.h"
 #include "locus/protocol/claims.h"
 #include "locus/protocol/frame.h"
@@ -194,6 +195,28 @@ int main() {
   lc.session_id = ls.session_id;
   n = make_request(lc);
   if (!timed_handle("lm_close", proto::kRevMessage, n, proto::response_type(proto::kMsgLmClose))) fail("lm close");
+
+  // Board storage, after everything else (it overwrites journal slot B): one journal slot
+  // (1280 bytes) committed (ast1030-evb: sector erase, five page programs, read-back of
+  // both; mps2-an386: a semihosting write), read back, and 32 bytes of the write-once region.
+  {
+    static uint8_t slot[1280];
+    for (size_t i = 0; i < sizeof(slot); ++i) slot[i] = static_cast<uint8_t>(i * 7);
+    uint64_t s0 = cm::ticks();
+    if (!locus::board::storage_write(locus::board::kStorageSectorSize, slot, sizeof(slot)).ok()) fail("storage write");
+    uint64_t s1 = cm::ticks();
+    report("flash_commit_slot", instr(s0, s1));
+    s0 = cm::ticks();
+    if (!locus::board::storage_read(locus::board::kStorageSectorSize, slot, sizeof(slot)).ok()) fail("storage read");
+    s1 = cm::ticks();
+    report("storage_read_slot", instr(s0, s1));
+    uint8_t rec[32];
+    memset(rec, 0x5A, sizeof(rec));
+    s0 = cm::ticks();
+    if (!locus::board::otp_program(locus::board::otp_size() - sizeof(rec), rec, sizeof(rec)).ok()) fail("otp");
+    s1 = cm::ticks();
+    report("otp_program_32", instr(s0, s1));
+  }
 
   report("clock_read_overhead", g_overhead);
   report("stack_high_water_bytes", cm::stack_high_water());

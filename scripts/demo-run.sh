@@ -6,21 +6,60 @@
 # gets its interconnect switched to FULL speed, for a limited time. docs/agent.md walks through
 # every step. Every process it starts is stopped (by PID) when it ends, even on Ctrl-C.
 #   LOCUS_DEMO_KEEP=1  keep the temporary directory (logs, database, audit log) for a look.
+#   --board host-sim|ast1030-evb|mps2-an386   where the firmware runs (default host-sim): on a
+#              QEMU board the real firmware image runs in qemu-system-arm, started and stopped
+#              by scripts/qemu-board, and the agent talks to it over the emulated UART.
+#   --fw-build DIR   the fw-cortex-m4 build tree with the images (QEMU boards only)
+#   LOCUS_DEMO_LEASE=S  lease in seconds (default 60); at 30 s or less the demo also shows the
+#              agent renewing in a loop and, once the agent is stopped, the lease running out.
+#   LOCUS_DEMO_REQUIRE_ALL=1  fail unless the landmark and TPM steps run (the CTest variant).
+#   LOCUS_DEMO_ZONE_KM=R  radius of the approved zone around Zurich (default 400 km). An
+#              emulated UART on a loaded host can add milliseconds per round, i.e. hundreds
+#              of km: the CTest variant on QEMU (tests/qemu) widens the zone to keep its
+#              subject the flow, not the host's scheduling.
 set -euo pipefail
-BUILD="$(cd "${1:?usage: demo-run.sh BUILD_DIR}" && pwd)"
+USAGE="usage: demo-run.sh BUILD_DIR [--board host-sim|ast1030-evb|mps2-an386] [--fw-build DIR]"
+BUILD="$(cd "${1:?$USAGE}" && pwd)"
+shift
+BOARD=host-sim
+FWBUILD=""
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --board) BOARD="${2:?$USAGE}"; shift 2 ;;
+    --fw-build) FWBUILD="$(cd "${2:?$USAGE}" && pwd)"; shift 2 ;;
+    *) echo "$USAGE" >&2; exit 2 ;;
+  esac
+done
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCUS="$BUILD/host/cli/locus"
 SIM="$BUILD/boards/host-sim/locus-host-sim"
-for b in "$LOCUS" "$SIM"; do
+QBOARD="$ROOT/scripts/qemu-board"
+LEASE_S="${LOCUS_DEMO_LEASE:-60}"
+[[ "$LEASE_S" =~ ^[0-9]+$ && "$LEASE_S" -ge 4 && "$LEASE_S" -le 86400 ]] || { echo "demo: LOCUS_DEMO_LEASE must be 4..86400" >&2; exit 2; }
+ZONE_KM="${LOCUS_DEMO_ZONE_KM:-400}"
+[[ "$ZONE_KM" =~ ^[0-9]+$ && "$ZONE_KM" -ge 50 && "$ZONE_KM" -le 8000 ]] || { echo "demo: LOCUS_DEMO_ZONE_KM must be 50..8000" >&2; exit 2; }
+case "$BOARD" in
+  host-sim) NEED=("$LOCUS" "$SIM"); HWMODEL="locus-host-sim" ;;
+  ast1030-evb|mps2-an386)
+    [[ -n "$FWBUILD" ]] || { echo "demo: --board $BOARD needs --fw-build (the fw-cortex-m4 tree)" >&2; exit 2; }
+    FW_ELF="$FWBUILD/images/locus-fw-$BOARD.elf"
+    NEED=("$LOCUS" "$QBOARD"); HWMODEL="locus-qemu-$BOARD"
+    [[ -f "$FW_ELF" ]] || { echo "demo: $FW_ELF is missing (build the fw-cortex-m4 preset)" >&2; exit 3; }
+    command -v qemu-system-arm >/dev/null || { echo "demo: qemu-system-arm is missing" >&2; exit 3; } ;;
+  *) echo "$USAGE" >&2; exit 2 ;;
+esac
+for b in "${NEED[@]}"; do
   [[ -x "$b" ]] || { echo "demo: $b is missing (build first: scripts/demo.sh)" >&2; exit 3; }
 done
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/locus-demo.XXXXXX")"
 PIDS=()
+QDIRS=()
 cleanup() {
   local rc=$?
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  for q in "${QDIRS[@]}"; do "$QBOARD" stop --dir "$q" >/dev/null 2>&1 || true; done
   if [[ "${LOCUS_DEMO_KEEP:-0}" == 1 ]]; then
     echo "(files kept in $WORK)"
   else
@@ -40,6 +79,22 @@ ok() { echo "   ${G}$*${N}"; }
 bad() { echo "   ${R}$*${N}"; }
 die() { echo "demo: FAILED: $*" >&2; for f in "$WORK"/*.log; do [[ -s "$f" ]] && { echo "--- $f" >&2; tail -n 5 "$f" >&2; }; done; exit 1; }
 locus() { "$LOCUS" "$@"; }
+
+# start_board NAME IMAGE: board NAME (UDS NAME.uds) running IMAGE; sets LINK. host-sim is a
+# process; a QEMU board is started (and waited for) by scripts/qemu-board in NAME-qemu/.
+start_board() {
+  local name="$1" image="$2"
+  if [[ "$BOARD" == host-sim ]]; then
+    start "$name" "$SIM" --uds "$name.uds" --image "$image" --state "$name.state" --listen tcp:127.0.0.1:0
+    LINK="tcp:$ADDR"
+    return 0
+  fi
+  QDIRS+=("$WORK/$name-qemu")
+  "$QBOARD" start --board "$BOARD" --image "$image" --dir "$WORK/$name-qemu" --uds "$name.uds" \
+    >"$name.out" 2>"$name.log" || { cat "$name.log" >&2; die "$name: QEMU board did not start"; }
+  LINK="$(sed -n 's/^LOCUS_QEMU_BOARD .* link=\([^ ]*\).*/\1/p' "$name.out")"
+  [[ -n "$LINK" ]] || die "$name: no link in the launcher's output"
+}
 
 # start NAME CMD...: runs CMD in the background (stdout NAME.out, stderr NAME.log) and waits,
 # bounded (15 s), for its "listening ..." line; sets LINE and, for "listening on ADDR", ADDR.
@@ -74,11 +129,28 @@ locus provision init-license-key --key license.key --pub license.pub >/dev/null
 say "license.key (private, mode $(stat -c %a license.key)), license.pub (installed on each board)"
 
 step "Build a firmware image and a tampered copy; the verifier knows only the released one"
-head -c 65536 /dev/urandom >fw-release.bin
-cp fw-release.bin fw-tampered.bin
-printf '\x01' | dd of=fw-tampered.bin bs=1 seek=4096 conv=notrunc status=none   # one byte changed
-FWID="$(sha256sum fw-release.bin | cut -d' ' -f1)"
-FWID_BAD="$(sha256sum fw-tampered.bin | cut -d' ' -f1)"
+if [[ "$BOARD" == host-sim ]]; then
+  head -c 65536 /dev/urandom >fw-release.bin
+  cp fw-release.bin fw-tampered.bin
+  printf '\x01' | dd of=fw-tampered.bin bs=1 seek=4096 conv=notrunc status=none   # one byte changed
+  FWID="$(sha256sum fw-release.bin | cut -d' ' -f1)"
+  FWID_BAD="$(sha256sum fw-tampered.bin | cut -d' ' -f1)"
+  IMG_A=fw-release.bin IMG_B=fw-tampered.bin
+else
+  # The real firmware ELF, and a copy with one byte of its measured read-only data changed
+  # (a log string: the tampered image still boots and answers, with another FWID).
+  cp "$FW_ELF" fw-release.elf
+  python3 - fw-release.elf fw-tampered.elf <<'PY'
+import sys
+b = open(sys.argv[1], "rb").read()
+assert b.count(b"locus-fw on ") == 1, "marker string not found exactly once"
+open(sys.argv[2], "wb").write(b.replace(b"locus-fw on ", b"locus-fw 0n "))
+PY
+  FWID="$("$QBOARD" fwid --image fw-release.elf)"
+  FWID_BAD="$("$QBOARD" fwid --image fw-tampered.elf)"
+  IMG_A=fw-release.elf IMG_B=fw-tampered.elf
+  say "board: $BOARD in qemu-system-arm (the firmware ELF $(basename "$FW_ELF"), link on the emulated UART)"
+fi
 say "released FWID (SHA-256 of the image): ${FWID:0:16}.."
 say "tampered FWID:                         ${FWID_BAD:0:16}.."
 
@@ -106,6 +178,7 @@ if "$LOCUS" landmark --help >/dev/null 2>&1 && [[ "${LOCUS_DEMO_LANDMARKS:-1}" =
   LOCATION=$'[location]\ntrust_list = "trustlist.cose"\ntrust_list_signer = "tl-signer.pem"'
 fi
 
+if [[ "${LOCUS_DEMO_REQUIRE_ALL:-0}" == 1 && -z "$LANDMARKS" ]]; then die "landmark step unavailable (locus landmark)"; fi
 TPM_ON=0
 TPM_POLICY=""
 if [[ "${LOCUS_DEMO_TPM:-1}" == 1 ]] && command -v swtpm >/dev/null && command -v swtpm_setup >/dev/null \
@@ -115,25 +188,37 @@ if [[ "${LOCUS_DEMO_TPM:-1}" == 1 ]] && command -v swtpm >/dev/null && command -
   TPM_POLICY=$'[tpm]\nrequired = true\nhash = "sha256"\npcrs = [0, 1, 7]'
 fi
 
-step "Start the verifier with the demo policy (scripts/demo/policy.toml.in: FWID allow-list, site, 60 s lease)"
-python3 - "$ROOT/scripts/demo/policy.toml.in" "$FWID" "$LANDMARKS" "$LOCATION" "${TPM_POLICY:-}" >policy.toml <<'PY'
+if [[ "${LOCUS_DEMO_REQUIRE_ALL:-0}" == 1 && "$TPM_ON" != 1 ]]; then die "TPM step unavailable (swtpm, locus tpm)"; fi
+
+step "Start the verifier with the demo policy (scripts/demo/policy.toml.in: FWID allow-list, site, ${LEASE_S} s lease)"
+python3 - "$ROOT/scripts/demo/policy.toml.in" "$FWID" "$LANDMARKS" "$LOCATION" "${TPM_POLICY:-}" "$HWMODEL" "$LEASE_S" "$ZONE_KM" >policy.toml <<'PY'
 import sys
 t = open(sys.argv[1]).read()
-for k, v in zip(("@FWID@", "@LANDMARKS@", "@LOCATION@", "@TPM@"), sys.argv[2:]):
+for k, v in zip(("@FWID@", "@LANDMARKS@", "@LOCATION@", "@TPM@"), sys.argv[2:6]):
     t = t.replace(k, v)
+# The board's hardware model (host-sim or the QEMU board) and the lease of this run.
+for old, new in (('[hwmodel."locus-host-sim"]', '[hwmodel."%s"]' % sys.argv[6]),
+                 ("lease_s = 60 ", "lease_s = %s " % sys.argv[7]),
+                 ("radius_km = 400}]", "radius_km = %s}]" % sys.argv[8])):
+    assert t.count(old) == 1, old
+    t = t.replace(old, new)
 sys.stdout.write(t)
 PY
-[[ -n "$LANDMARKS" ]] && say "site 'demo' requires the landmarks [$LANDMARKS]: the board must be provably inside the zone"
+[[ -n "$LANDMARKS" ]] && say "site 'demo' requires the landmarks [$LANDMARKS]: the board must be provably inside the zone ($ZONE_KM km around Zurich)"
 locus verifier check-policy --policy policy.toml >/dev/null || die "policy does not parse"
 start verifier "$LOCUS" --log-level info verifier serve --policy policy.toml --db locus.db --ca ca.pem \
   --license-key license.key --listen 127.0.0.1:0
 VERIFIER="http://$ADDR"
 say "verifier listening on $VERIFIER"
 
-step "Board A powers up (host-sim: the real firmware core as a process; secret UDS from /dev/urandom)"
+if [[ "$BOARD" == host-sim ]]; then
+  step "Board A powers up (host-sim: the real firmware core as a process; secret UDS from /dev/urandom)"
+else
+  step "Board A powers up ($BOARD in QEMU: the firmware image on the emulated SoC; secret UDS from /dev/urandom)"
+fi
 head -c 32 /dev/urandom >board-a.uds
-start board-a "$SIM" --uds board-a.uds --image fw-release.bin --state board-a.state --listen tcp:127.0.0.1:0
-LINK_A="tcp:$ADDR"
+start_board board-a "$IMG_A"
+LINK_A="$LINK"
 say "board A link: $LINK_A"
 
 step "Provision board A: the CA certifies its DeviceID key, the license key is installed, site 'demo'"
@@ -230,8 +315,8 @@ fi
 
 step "Board B powers up with the TAMPERED firmware image (different FWID), and is enrolled too"
 head -c 32 /dev/urandom >board-b.uds
-start board-b "$SIM" --uds board-b.uds --image fw-tampered.bin --state board-b.state --listen tcp:127.0.0.1:0
-LINK_B="tcp:$ADDR"
+start_board board-b "$IMG_B"
+LINK_B="$LINK"
 locus provision enroll --link "$LINK_B" --site demo --host host-b --ca-key ca.key --ca-cert ca.pem \
   --license-key license.pub --db locus.db >enroll-b.txt 2>&1 || { cat enroll-b.txt; die "enroll B"; }
 say "board B link $LINK_B: $(locus agent status --link "$LINK_B")"
@@ -247,10 +332,51 @@ MODE_B="$(locus --json agent status --link "$LINK_B" | python3 -c 'import json,s
 [[ "$MODE_B" == RESTRICTED ]] || die "board B is $MODE_B"
 bad "board B: refused (firmware not among the reference values); interconnect stays RESTRICTED"
 
+if (( LEASE_S <= 30 )); then
+  step "Renewal and expiry: the agent renews board A's ${LEASE_S} s lease in a loop; then the agent stops"
+  RENEW_MARGIN=$(( LEASE_S / 2 ))
+  "$LOCUS" --log-level info agent run --link "$LINK_A" --verifier "$VERIFIER" "${TPM_ARGS[@]}" \
+    --renew-margin "$RENEW_MARGIN" --max-backoff 2 --min-backoff-ms 200 >agent-loop.out 2>agent-loop.log &
+  AGENT_PID=$!
+  PIDS+=("$AGENT_PID")
+  # The board serves one link client at a time: while the agent attests (seconds on a loaded
+  # host with a QEMU board) a status request waits its turn, so try up to three times.
+  status_a() {
+    local j
+    for _ in 1 2 3; do
+      j="$("$LOCUS" --json agent status --link "$LINK_A" 2>/dev/null)" && break
+    done
+    python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["mode"], s["license_counter"], s["lease_remaining_ms"])' <<<"$j"
+  }
+  read -r _ C0 _ < <(status_a) || die "status of board A"
+  # Bounded: three leases for two renewals, sampled every 0.25 s; every sample must be FULL.
+  C=$C0
+  for _ in $(seq 1 $(( LEASE_S * 12 ))); do
+    read -r M C _ < <(status_a) || die "status of board A"
+    [[ "$M" == FULL ]] || die "board A went $M while the agent was renewing (license #$C)"
+    (( C >= C0 + 2 )) && break
+    sleep 0.25
+  done
+  (( C >= C0 + 2 )) || die "the agent did not renew twice within $(( LEASE_S * 3 )) s (license #$C0 -> #$C)"
+  ok "renewed while FULL: license #$C0 -> #$C"
+  kill "$AGENT_PID"; wait "$AGENT_PID" || true
+  T_STOP=$SECONDS
+  # Bounded: the lease plus 10 s of slack.
+  M=FULL
+  for _ in $(seq 1 $(( (LEASE_S + 10) * 4 ))); do
+    read -r M C2 _ < <(status_a) || die "status of board A"
+    [[ "$M" == RESTRICTED ]] && break
+    sleep 0.25
+  done
+  [[ "$M" == RESTRICTED ]] || die "board A still $M $(( SECONDS - T_STOP )) s after the agent stopped"
+  (( C2 == C )) || die "license counter moved from #$C to #$C2 with no agent"
+  bad "agent stopped: board A fell back to RESTRICTED by itself after $(( SECONDS - T_STOP )) s (lease ${LEASE_S} s, last license #$C2)"
+fi
+
 step "Audit: every enrollment and decision is in a hash-chained log; check the chain"
 AUDIT="$(locus audit verify --log locus.db.audit.jsonl --db locus.db)" || die "audit verify: $AUDIT"
 ok "$AUDIT"
 
 echo
-echo "${B}Done in $((SECONDS - T0)) s.${N} Board A (released firmware): FULL for a 60 s lease;" \
+echo "${B}Done in $((SECONDS - T0)) s.${N} Board A (released firmware): FULL for a ${LEASE_S} s lease;" \
   "board B (tampered firmware): RESTRICTED."

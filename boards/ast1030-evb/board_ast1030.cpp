@@ -4,14 +4,18 @@
 //
 //   0x00 RBR/THR (DLL when LCR.DLAB), 0x04 IER (DLM), 0x08 FCR, 0x0C LCR, 0x10 MCR, 0x14 LSR
 //   LSR bit0 = data ready, bit5 = THR empty.
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "locus/boards/cortex_m.h"
 
 namespace locus::cm::port {
 namespace {
 constexpr uintptr_t kUart5 = 0x7E784000u;
-volatile uint32_t& reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(kUart5 + off); }
+volatile uint32_t& reg(uintptr_t off) {
+  return *reinterpret_cast<volatile uint32_t*>(kUart5 + off);
+}
 constexpr uint32_t kLsrDataReady = 1u << 0;
 constexpr uint32_t kLsrThrEmpty = 1u << 5;
 constexpr uint32_t kUartClockHz = 24000000u;  // the AST1030's UART clock (24 MHz)
@@ -22,15 +26,18 @@ const char* const kHwModel = "locus-qemu-ast1030-evb";
 
 void uart_init() {
   const uint32_t div = kUartClockHz / (16u * 115200u);
-  reg(0x0C) = 0x80;                // DLAB
-  reg(0x00) = div & 0xFF;          // DLL
-  reg(0x04) = (div >> 8) & 0xFF;   // DLM
-  reg(0x0C) = 0x03;                // 8N1, DLAB off
-  // FCR is left alone (FIFOs off): enabling the FIFOs clears them, which would drop bytes
-  // the host sent before this point (QEMU connects the link before the guest runs). Polled
-  // one byte at a time, the 16450 mode loses nothing: QEMU holds further input back.
-  reg(0x04) = 0;                   // no interrupts: polled
-  reg(0x10) = 0x03;                // DTR | RTS
+  reg(0x0C) = 0x80;               // DLAB
+  reg(0x00) = div & 0xFF;         // DLL
+  reg(0x04) = (div >> 8) & 0xFF;  // DLM
+  reg(0x0C) = 0x03;               // 8N1, DLAB off
+  // FIFOs on, receive trigger level 14: QEMU's 16550 then takes up to 14 bytes from the
+  // chardev per main-loop turn instead of one, which shortens a timed round (a 19-byte
+  // frame). Enabling the FIFOs clears them, so bytes a host sent before this instruction
+  // (microseconds after reset) are dropped: scripts/qemu-board reports the link only after
+  // "boot: ready", and the test harness repeats its first request until it is answered.
+  reg(0x08) = 0xC7;  // FCR: FIFO enable, clear RX/TX, RX trigger 14
+  reg(0x04) = 0;     // no interrupts: polled
+  reg(0x10) = 0x03;  // DTR | RTS
 }
 
 void uart_put(uint8_t b) {
@@ -43,15 +50,19 @@ void uart_put(uint8_t b) {
 // 0x00 counter (down), 0x04 reload, 0x30 control (timer 1: bit0 enable, bit1 external
 // clock; on the AST2600/AST1030 a write sets bits and 0x3C clears them). Wraps every 71 min.
 namespace {
-volatile uint32_t& timer_reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(0x7E782000u + off); }
+volatile uint32_t& timer_reg(uintptr_t off) {
+  return *reinterpret_cast<volatile uint32_t*>(0x7E782000u + off);
+}
 }  // namespace
 const uint32_t kTimerHz = 1000000u;
 void timer_init() {
-  timer_reg(0x3C) = 0xF;         // timer 1 off
-  timer_reg(0x04) = 0xFFFFFFFFu; // reload
-  timer_reg(0x30) = 0x3;         // enable, external 1 MHz clock, no interrupt
+  timer_reg(0x3C) = 0xF;          // timer 1 off
+  timer_reg(0x04) = 0xFFFFFFFFu;  // reload
+  timer_reg(0x30) = 0x3;          // enable, external 1 MHz clock, no interrupt
 }
-uint32_t timer_count() { return ~timer_reg(0x00); }  // as an up-counter
+uint32_t timer_count() {
+  return ~timer_reg(0x00);
+}  // as an up-counter
 
 bool uart_try_get(uint8_t* b) {
   if ((reg(0x14) & kLsrDataReady) == 0) return false;
@@ -59,4 +70,88 @@ bool uart_try_get(uint8_t* b) {
   return true;
 }
 
+// Watchdog 1 at 0x7E785000 (QEMU hw/watchdog/wdt_aspeed.c, AST2600 flavour, 1 MHz count):
+// 0x04 reload value (us), 0x08 restart (write 0x4755), 0x0C control: bit0 enable, bit1 reset
+// the system on expiry (reset mode bits 6:5 = 0: SoC reset). QEMU's action on expiry is a
+// system reset: the CPU restarts from the image, the flash keeps its content.
+namespace {
+volatile uint32_t& wdt_reg(uintptr_t off) {
+  return *reinterpret_cast<volatile uint32_t*>(0x7E785000u + off);
+}
+constexpr uint32_t kWdtRestartMagic = 0x4755u;
+}  // namespace
+
+bool watchdog_start(uint32_t timeout_ms) {
+  wdt_reg(0x0C) = 0;  // off while configuring
+  if (timeout_ms == 0 || timeout_ms > 0xFFFFFFFFu / 1000u) return false;
+  wdt_reg(0x04) = timeout_ms * 1000u;
+  wdt_reg(0x08) = kWdtRestartMagic;
+  wdt_reg(0x0C) = 0x3;  // enable, reset the system on expiry
+  return (wdt_reg(0x0C) & 0x3) == 0x3;
+}
+
+void watchdog_kick() {
+  wdt_reg(0x08) = kWdtRestartMagic;
+}
+
 }  // namespace locus::cm::port
+
+// Entropy from the SCU's random number generator. QEMU models its data register at SCU +
+// 0x540 (hw/misc/aspeed_scu.c, AST2600_RNG_DATA: a fresh 32-bit word per read from the
+// host's cryptographic RNG); on silicon it is the SoC's ring-oscillator RNG (Aspeed's own
+// drivers read it after setting the mode in the control register at 0x520; check the
+// AST1030 datasheet before relying on these offsets on a real board). Each 32-byte block is
+// SHA-256(domain | counter | 16 raw words) after a health check on the raw words: a word
+// equal to its predecessor, or all-zero/all-one words, fail closed (kEntropyFailed).
+#include "locus/crypto/ct.h"
+#include "locus/crypto/hash.h"
+#include "locus/firmware/board.h"
+
+namespace locus::board {
+namespace {
+volatile uint32_t& scu_reg(uintptr_t off) {
+  return *reinterpret_cast<volatile uint32_t*>(0x7E6E2000u + off);
+}
+constexpr uintptr_t kScuRngData = 0x540;
+uint32_t g_rng_blocks = 0;
+}  // namespace
+
+Status entropy(uint8_t* out, size_t len) {
+  static const char kDomain[] = "locus/ast1030-scu-rng/v1";
+  if (out == nullptr && len != 0) return BoardError::kEntropyFailed;
+  size_t done = 0;
+  while (done < len) {
+    uint32_t raw[16];
+    bool healthy = true;
+    for (size_t i = 0; i < 16; ++i) {
+      raw[i] = scu_reg(kScuRngData);
+      if (raw[i] == 0 || raw[i] == 0xFFFFFFFFu || (i > 0 && raw[i] == raw[i - 1])) healthy = false;
+    }
+    const uint32_t counter = ++g_rng_blocks;
+    crypto::Sha256 h;
+    crypto::Digest d{};
+    bool ok = healthy;
+    ok = ok && h.update(ByteSpan(reinterpret_cast<const uint8_t*>(kDomain), sizeof(kDomain))).ok();
+    ok = ok && h.update(ByteSpan(reinterpret_cast<const uint8_t*>(&counter), sizeof(counter))).ok();
+    ok = ok && h.update(ByteSpan(reinterpret_cast<const uint8_t*>(raw), sizeof(raw))).ok();
+    ok = ok && h.finish(&d).ok();
+    crypto::zeroize(reinterpret_cast<uint8_t*>(raw), sizeof(raw));
+    if (!ok) {
+      crypto::zeroize(d.data(), d.size());
+      return BoardError::kEntropyFailed;
+    }
+    const size_t n = (len - done) < d.size() ? (len - done) : d.size();
+    memcpy(out + done, d.data(), n);
+    crypto::zeroize(d.data(), d.size());
+    done += n;
+  }
+  return Status::Ok();
+}
+
+// The SoC's RNG, not a host substitute (the UDS and the flash are still not protected on
+// QEMU: the image says EMULATION ONLY for those).
+bool entropy_is_emulated() {
+  return false;
+}
+
+}  // namespace locus::board

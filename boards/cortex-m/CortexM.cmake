@@ -2,7 +2,8 @@
 # Included by each board folder and by tests/qemu/target (firmware flavour only).
 #
 #   locus_cortex_m_board(<board> SOURCES ...)
-#       static library locus_board_<board>: the shared Cortex-M code + the board's own files,
+#       static library locus_board_<board>: the shared Cortex-M code + the board's own files
+#       (UART, timer, watchdog, entropy, storage: semihosting or flash driver),
 #       linked with boards/<board>/memory.ld through boards/cortex-m/sections.ld.
 #   locus_cortex_m_image(<name> BOARD <board> SOURCES ... [LIBS ...])
 #       executable images/<name>.elf (loaded by qemu -kernel), size report after the link.
@@ -17,7 +18,8 @@ function(locus_cortex_m_board board)
     ${LOCUS_CORTEX_M_DIR}/src/systick.cpp
     ${LOCUS_CORTEX_M_DIR}/src/semihosting.cpp
     ${LOCUS_CORTEX_M_DIR}/src/console.cpp
-    ${LOCUS_CORTEX_M_DIR}/src/board.cpp)
+    ${LOCUS_CORTEX_M_DIR}/src/board.cpp
+    ${LOCUS_CORTEX_M_DIR}/src/test_hooks_default.cpp)
   add_library(locus_board_${board} STATIC ${common} ${B_SOURCES})
   target_include_directories(locus_board_${board} PUBLIC
     ${LOCUS_CORTEX_M_DIR}/include ${PROJECT_SOURCE_DIR}/firmware/include)

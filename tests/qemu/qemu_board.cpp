@@ -1,6 +1,7 @@
 #include "qemu_board.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -31,26 +32,24 @@ int64_t now_ms() {
 
 }  // namespace
 
-QemuBoard::~QemuBoard() { stop(); }
+QemuBoard::~QemuBoard() {
+  stop();
+}
 
-bool write_uds_hex(const std::string& path, const uint8_t uds[32], uint32_t addr) {
-  FILE* f = fopen(path.c_str(), "w");
+bool write_uds(const std::string& dir, const uint8_t uds[32]) {
+  FILE* f = fopen((dir + "/uds.bin").c_str(), "wb");
   if (f == nullptr) return false;
-  auto rec = [f](uint8_t type, uint16_t a, const uint8_t* d, size_t n) {
-    unsigned sum = static_cast<unsigned>(n) + (a >> 8) + (a & 0xFF) + type;
-    fprintf(f, ":%02X%04X%02X", static_cast<unsigned>(n), a, type);
-    for (size_t i = 0; i < n; ++i) {
-      fprintf(f, "%02X", d[i]);
-      sum += d[i];
-    }
-    fprintf(f, "%02X\n", (0x100 - (sum & 0xFF)) & 0xFF);
-  };
-  const uint8_t hi[2] = {static_cast<uint8_t>(addr >> 24), static_cast<uint8_t>(addr >> 16)};
-  rec(4, 0, hi, 2);
-  rec(0, static_cast<uint16_t>(addr & 0xFFFF), uds, 16);
-  rec(0, static_cast<uint16_t>((addr + 16) & 0xFFFF), uds + 16, 16);
-  rec(1, 0, nullptr, 0);
-  return fclose(f) == 0;
+  const bool ok = fwrite(uds, 1, 32, f) == 32;
+  return fclose(f) == 0 && ok;
+}
+
+bool copy_file(const std::string& from, const std::string& to) {
+  std::ifstream in(from, std::ios::binary);
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  if (!in || !out) return false;
+  out << in.rdbuf();
+  out.flush();
+  return static_cast<bool>(out);
 }
 
 std::string make_temp_dir(const char* tag) {
@@ -64,66 +63,122 @@ std::string make_temp_dir(const char* tag) {
 
 void remove_dir(const std::string& dir) {
   if (dir.empty()) return;
-  for (const char* f : {"uds.hex", "storage.bin", "qemu.log"}) unlink((dir + "/" + f).c_str());
+  DIR* d = opendir(dir.c_str());
+  if (d != nullptr) {
+    for (int i = 0; i < 256; ++i) {
+      dirent* e = readdir(d);
+      if (e == nullptr) break;
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+      unlink((dir + "/" + e->d_name).c_str());
+    }
+    closedir(d);
+  }
   rmdir(dir.c_str());
 }
 
-bool QemuBoard::start(const BoardSpec& spec, const std::string& dir, const std::vector<std::string>& extra) {
-  dir_ = dir;
-  const int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (lfd < 0) return false;
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  sa.sin_port = 0;
-  socklen_t sl = sizeof(sa);
-  if (bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 || listen(lfd, 1) != 0 ||
-      getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &sl) != 0) {
-    close(lfd);
-    return false;
-  }
-  const unsigned port = ntohs(sa.sin_port);
+namespace {
 
-  std::vector<std::string> args = {
-      "qemu-system-arm", "-M", spec.machine, "-nographic", "-monitor", "none",
-      "-semihosting-config",
-      "enable=on,target=native,arg=locus-fw,arg=storage=" + dir + "/storage.bin",
-      "-kernel", spec.image,
-      "-device", "loader,file=" + dir + "/uds.hex",
-      "-chardev", "socket,id=link,host=127.0.0.1,port=" + std::to_string(port) + ",server=off,nodelay=on",
-      "-serial", "chardev:link"};
-  args.insert(args.end(), extra.begin(), extra.end());
-
-  pid_ = fork();
-  if (pid_ < 0) {
-    close(lfd);
-    return false;
+// Runs the launcher with args, stdout captured (bounded by timeout_ms); its exit status.
+int run_launcher(const std::vector<std::string>& args, const std::string& log, std::string* out,
+                 int timeout_ms) {
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) return -1;
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(pfd[0]);
+    close(pfd[1]);
+    return -1;
   }
-  if (pid_ == 0) {
-    const int log = open((dir + "/qemu.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (log >= 0) {
-      dup2(log, 1);
-      dup2(log, 2);
-    }
+  if (pid == 0) {
+    dup2(pfd[1], 1);
+    const int lf = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (lf >= 0) dup2(lf, 2);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
-    if (chdir(dir.c_str()) != 0) _exit(126);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execvp(argv[0], argv.data());
     _exit(127);
   }
-  pollfd p{lfd, POLLIN, 0};
-  const int pr = poll(&p, 1, 20000);
-  if (pr != 1) {
-    fprintf(stderr, "qemu did not connect to port %u\n%s\n", port, console().c_str());
-    close(lfd);
+  close(pfd[1]);
+  const int64_t deadline = now_ms() + timeout_ms;
+  for (int i = 0; i < 100000; ++i) {
+    const int64_t left = deadline - now_ms();
+    if (left <= 0) break;
+    pollfd p{pfd[0], POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left)) != 1) break;
+    char buf[512];
+    const ssize_t n = read(pfd[0], buf, sizeof(buf));
+    if (n <= 0) break;
+    out->append(buf, static_cast<size_t>(n));
+  }
+  close(pfd[0]);
+  int status = 0;
+  for (int i = 0; i < 1000; ++i) {  // the launcher exits right after its output (10 s bound)
+    if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    usleep(10000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return -1;
+}
+
+std::string field(const std::string& line, const std::string& key) {
+  const size_t k = line.find(" " + key + "=");
+  if (k == std::string::npos) return "";
+  const size_t v = k + key.size() + 2;
+  const size_t e = line.find_first_of(" \n", v);
+  return line.substr(v, e == std::string::npos ? std::string::npos : e - v);
+}
+
+}  // namespace
+
+bool QemuBoard::start(const BoardSpec& spec, const std::string& dir,
+                      const std::vector<std::string>& semihost,
+                      const std::vector<std::string>& extra) {
+  stop();
+  dir_ = dir;
+  launcher_ = spec.launcher;
+  std::vector<std::string> args = {"python3",    spec.launcher, "start",    "--board",
+                                   spec.machine, "--image",     spec.image, "--dir",
+                                   dir,          "--timeout",   "120"};
+  for (const auto& a : semihost) {
+    args.push_back("--arg");
+    args.push_back(a);
+  }
+  if (!extra.empty()) {
+    args.push_back("--");
+    args.insert(args.end(), extra.begin(), extra.end());
+  }
+  std::string out;
+  const int rc = run_launcher(args, dir + "/launcher.log", &out, 150000);
+  const size_t at = out.find("LOCUS_QEMU_BOARD ");
+  if (rc != 0 || at == std::string::npos) {
+    fprintf(stderr, "qemu-board start failed (exit %d)\n%s\n%s\n", rc, out.c_str(),
+            console().c_str());
     return false;
   }
-  fd_ = accept4(lfd, nullptr, nullptr, SOCK_CLOEXEC);
-  close(lfd);
+  const std::string line = out.substr(at, out.find('\n', at) - at);
+  const std::string link = field(line, "link");
+  pid_ = static_cast<pid_t>(atoi(field(line, "pid").c_str()));
+  const size_t colon = link.rfind(':');
+  if (link.rfind("tcp:127.0.0.1:", 0) != 0 || colon == std::string::npos || pid_ <= 0) {
+    fprintf(stderr, "qemu-board: unexpected line '%s'\n", line.c_str());
+    return false;
+  }
+  const int port = atoi(link.c_str() + colon + 1);
+  fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return false;
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0) {
+    close(fd_);
+    fd_ = -1;
+    return false;
+  }
   const int one = 1;
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   return true;
@@ -159,19 +214,22 @@ bool QemuBoard::read_frame(std::vector<uint8_t>* payload, uint8_t* rev, int time
   return ok;
 }
 
-bool QemuBoard::request(uint8_t type, const std::vector<uint8_t>& body, Reply* out, int timeout_ms) {
+bool QemuBoard::request(uint8_t type, const std::vector<uint8_t>& body, Reply* out,
+                        int timeout_ms) {
   if (fd_ < 0) return false;
   const uint32_t id = next_id_++;
   std::vector<uint8_t> msg(body.size() + 32);
   size_t mlen = 0;
   if (!protocol::encode_envelope(type, id, ByteSpan(body.data(), body.size()),
-                                 MutByteSpan(msg.data(), msg.size()), &mlen).ok()) {
+                                 MutByteSpan(msg.data(), msg.size()), &mlen)
+           .ok()) {
     return false;
   }
   std::vector<uint8_t> frame(protocol::max_frame_size(mlen));
   size_t flen = 0;
   if (!protocol::encode_frame(protocol::kRevMessage, ByteSpan(msg.data(), mlen),
-                              MutByteSpan(frame.data(), frame.size()), &flen).ok()) {
+                              MutByteSpan(frame.data(), frame.size()), &flen)
+           .ok()) {
     return false;
   }
   for (size_t off = 0; off < flen;) {
@@ -210,32 +268,53 @@ bool QemuBoard::wait_ready(int timeout_ms) {
   return false;
 }
 
-void QemuBoard::stop() {
+void QemuBoard::disconnect() {
   if (fd_ >= 0) {
     close(fd_);
     fd_ = -1;
   }
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 500; ++i) {  // up to 5 s, then SIGKILL
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      usleep(10000);
-    }
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-    }
-  }
   rx_.clear();
 }
 
+bool QemuBoard::running() const {
+  if (pid_ <= 0) return false;
+  std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  const size_t close_paren = stat.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+         stat[close_paren + 2] != 'Z';
+}
+
+void QemuBoard::stop() {
+  disconnect();
+  if (pid_ > 0) {
+    std::string out;
+    const int rc = run_launcher({"python3", launcher_, "stop", "--dir", dir_},
+                                dir_ + "/launcher.log", &out, 30000);
+    if (rc != 0 && running()) {
+      fprintf(stderr, "qemu-board stop failed (exit %d): killing pid %d\n", rc,
+              static_cast<int>(pid_));
+      kill(pid_, SIGKILL);
+    }
+    pid_ = -1;
+  }
+}
+
+bool QemuBoard::wait_console(const std::string& needle, int count, int timeout_ms) {
+  const int64_t deadline = now_ms() + timeout_ms;
+  for (int i = 0; i < 100000 && now_ms() < deadline; ++i) {
+    const std::string log = console();
+    int n = 0;
+    for (size_t p = log.find(needle); p != std::string::npos; p = log.find(needle, p + 1)) ++n;
+    if (n >= count) return true;
+    usleep(20000);  // polling a log file: there is no readiness signal to wait on instead
+  }
+  return false;
+}
+
 std::string QemuBoard::console() const {
-  std::ifstream f(dir_ + "/qemu.log");
+  std::ifstream f(dir_ + "/console.log");
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();

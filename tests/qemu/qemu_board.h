@@ -1,9 +1,10 @@
 // tests/qemu/qemu_board.h: a firmware image running under qemu-system-arm, reached over its
 // UART with the locus wire protocol (test harness, host only).
 //
-// The harness listens on 127.0.0.1 with an ephemeral port first, then starts QEMU with
-// `-chardev socket,...,server=off` so QEMU connects to it: no port race and no sleeping,
-// readiness is the accepted connection plus the first answered request.
+// The board is started and stopped by scripts/qemu-board, the one launcher tests, the demo
+// and people share: it puts the UART on a kernel-chosen loopback port (read back from QEMU,
+// no port race), waits for the firmware's "boot: ready" and prints a machine-readable line
+// with the link and QEMU's PID. The harness then connects to the link.
 #pragma once
 
 #include <stddef.h>
@@ -16,15 +17,16 @@
 namespace locus::qemutest {
 
 struct BoardSpec {
-  std::string machine;    // -M value
+  std::string machine;    // board folder name = -M value (ast1030-evb, mps2-an386)
   std::string image;      // ELF for -kernel
-  uint32_t uds_addr = 0;  // provisioned UDS region
+  uint32_t uds_addr = 0;  // provisioned UDS region (informational: the launcher knows it)
+  std::string launcher = LOCUS_QEMU_BOARD_SCRIPT;  // scripts/qemu-board
 };
 
 struct Reply {
-  uint8_t type = 0;            // response type (request | 0x80) or 0xFF
-  uint16_t error_code = 0;     // for type 0xFF
-  std::vector<uint8_t> body;   // the encoded body item
+  uint8_t type = 0;           // response type (request | 0x80) or 0xFF
+  uint16_t error_code = 0;    // for type 0xFF
+  std::vector<uint8_t> body;  // the encoded body item
 };
 
 class QemuBoard {
@@ -34,20 +36,33 @@ class QemuBoard {
   QemuBoard(const QemuBoard&) = delete;
   QemuBoard& operator=(const QemuBoard&) = delete;
 
-  // Starts QEMU with the UDS in <dir>/uds.hex and storage <dir>/storage.bin. extra_args are
-  // appended (e.g. "-icount", "shift=0"). False on failure (message on stderr).
-  bool start(const BoardSpec& spec, const std::string& dir, const std::vector<std::string>& extra_args = {});
+  // Starts the board through the launcher on state directory dir (UDS <dir>/uds.bin, see
+  // write_uds; flash or storage files kept there across starts), waits for its boot, and
+  // connects to its link. semihost_args are KEY=VALUE tokens for the image (e.g. "cut=3");
+  // extra_args are appended to QEMU's command line. False on failure (message on stderr).
+  bool start(const BoardSpec& spec, const std::string& dir,
+             const std::vector<std::string>& semihost_args = {},
+             const std::vector<std::string>& extra_args = {});
   // Sends one request and waits (bounded by timeout_ms) for the response with its id.
-  bool request(uint8_t type, const std::vector<uint8_t>& body_item, Reply* out, int timeout_ms = 30000);
+  bool request(uint8_t type, const std::vector<uint8_t>& body_item, Reply* out,
+               int timeout_ms = 30000);
   // Readiness: repeats GET_STATUS (1 s apart) until the board answers, bounded by timeout_ms.
   bool wait_ready(int timeout_ms = 30000);
-  // Kills QEMU (SIGTERM, then SIGKILL after 5 s) and closes the link.
+  // Closes the link and stops QEMU through the launcher (QMP quit, then SIGTERM/SIGKILL by
+  // PID): the flash image is flushed.
   void stop();
   // Semihosting console output so far (QEMU's stdout/stderr).
   std::string console() const;
+  // Waits (bounded) until the console shows needle at least `count` times.
+  bool wait_console(const std::string& needle, int count, int timeout_ms);
+  // Closes the link only (QEMU keeps running; the next request fails).
+  void disconnect();
+  // True while the QEMU process recorded at start is alive.
+  bool running() const;
 
  private:
   bool read_frame(std::vector<uint8_t>* payload, uint8_t* rev, int timeout_ms);
+  std::string launcher_;
   pid_t pid_ = -1;
   int fd_ = -1;
   uint32_t next_id_ = 1;
@@ -55,10 +70,13 @@ class QemuBoard {
   std::vector<uint8_t> rx_;
 };
 
-// Writes 32 bytes at addr as an Intel HEX file (what QEMU's -device loader takes on every machine).
-bool write_uds_hex(const std::string& path, const uint8_t uds[32], uint32_t addr);
+// Writes the 32-byte UDS the launcher provisions (<dir>/uds.bin).
+bool write_uds(const std::string& dir, const uint8_t uds[32]);
+// Copies a file (e.g. a flash image snapshot).
+bool copy_file(const std::string& from, const std::string& to);
 // A fresh temporary directory (mkdtemp under $TMPDIR or /tmp).
 std::string make_temp_dir(const char* tag);
+// Removes the directory and the files in it (no subdirectories are made by the harness).
 void remove_dir(const std::string& dir);
 
 }  // namespace locus::qemutest

@@ -1,6 +1,7 @@
 // The unchanged firmware core on a QEMU Cortex-M4 board, driven over its UART with the wire
 // protocol: provisioning, evidence, license, FULL, lease expiry, and persistence across a
-// restart of the emulated board on the same storage file.
+// restart of the emulated board on the same storage (ast1030-evb: its SPI NOR flash image;
+// mps2-an386: the semihosting storage file), both started by scripts/qemu-board.
 //
 // Usage (CTest): test_qemu_fw <machine> <image.elf> <uds address>
 #include <setjmp.h>
@@ -113,7 +114,7 @@ void lifecycle_and_persistence(void**) {
   assert_false(dir.empty());
   uint8_t uds[32];
   for (size_t i = 0; i < sizeof(uds); ++i) uds[i] = static_cast<uint8_t>(0xA0 ^ (i * 13));
-  assert_true(locus::qemutest::write_uds_hex(dir + "/uds.hex", uds, g_spec.uds_addr));
+  assert_true(locus::qemutest::write_uds(dir, uds));
 
   crypto::P256PrivateKey vkey, ca_key;
   crypto::P256PublicKey vpub, ca_pub;
@@ -201,6 +202,23 @@ void lifecycle_and_persistence(void**) {
     assert_true(log.find("interconnect: FULL") != std::string::npos);
     assert_true(log.find("interconnect: RESTRICTED (400 GB/s)") != std::string::npos);
     b.stop();
+  }
+  if (g_spec.machine == "ast1030-evb") {
+    // On the AST1030 the journal lives in the SPI NOR flash image (-drive if=mtd), not in a
+    // semihosting file: the storage sectors (flash offsets 0..8 KiB) hold records, and no
+    // storage file exists.
+    FILE* f = fopen((dir + "/flash.bin").c_str(), "rb");
+    assert_non_null(f);
+    std::vector<uint8_t> head(8192, 0xFF);
+    assert_int_equal(fread(head.data(), 1, head.size(), f), head.size());
+    fclose(f);
+    size_t programmed = 0;
+    for (uint8_t v : head) programmed += v != 0xFF;
+    assert_true(programmed > 64);
+    FILE* st = fopen((dir + "/locus-storage.bin").c_str(), "rb");
+    assert_null(st);
+    st = fopen((dir + "/storage.bin").c_str(), "rb");
+    assert_null(st);
   }
   {
     QemuBoard b;

@@ -32,7 +32,7 @@ void uart_write_hex(const uint8_t* p, size_t n) {
 
 // The command line is a space-separated list; a token "key=value" yields value.
 bool cmdline_value(const char* key, char* out, size_t cap) {
-  char line[256];  // on the stack: used once, at storage open
+  char line[512];  // on the stack: read at storage open and by the test hooks
   if (cap == 0 || !semi::get_cmdline(line, sizeof(line))) return false;
   const size_t klen = strlen(key);
   const char* p = line;

@@ -233,13 +233,65 @@ void board_storage_roundtrip(TestState& st) {
   LOCUS_CHECK(st, board::storage_write(size + 1, w, 0) == locus::Status(board::BoardError::kStorageRange));
 }
 
-// Entropy: two draws differ, and the board says it is an emulation substitute.
-void board_entropy_emulated(TestState& st) {
+// Storage on NOR rules (ast1030-evb: SPI NOR flash; mps2-an386: a semihosting file): two
+// sectors, one journal slot each. A slot written over a different slot image reads back
+// exactly (the sector was erased first: programming alone could only clear bits), and
+// rewriting slot B never disturbs slot A.
+void board_storage_sectors(TestState& st) {
+  LOCUS_CHECK(st, board::storage_size() == 2 * board::kStorageSectorSize);
+  static uint8_t a[1280], b1[1280], b2[1280], r[1280];
+  for (size_t i = 0; i < sizeof(a); ++i) {
+    a[i] = static_cast<uint8_t>(i * 3 + 5);
+    b1[i] = static_cast<uint8_t>(~i);
+    b2[i] = static_cast<uint8_t>(i ^ 0x5A);  // needs 0 -> 1 changes over b1
+  }
+  const size_t kB = board::kStorageSectorSize;
+  LOCUS_CHECK_OK(st, board::storage_write(0, a, sizeof(a)));
+  LOCUS_CHECK_OK(st, board::storage_write(kB, b1, sizeof(b1)));
+  LOCUS_CHECK_OK(st, board::storage_write(kB, b2, sizeof(b2)));
+  LOCUS_CHECK_OK(st, board::storage_flush());
+  LOCUS_CHECK_OK(st, board::storage_read(kB, r, sizeof(r)));
+  LOCUS_CHECK(st, bytes_equal(b2, r, sizeof(r)));
+  LOCUS_CHECK_OK(st, board::storage_read(0, r, sizeof(r)));
+  LOCUS_CHECK(st, bytes_equal(a, r, sizeof(r)));
+}
+
+// Write-once region: programming only clears bits. Re-programming the same bytes is
+// allowed; any request needing a 0 -> 1 change is refused with kOtpConflict and writes
+// nothing, not even its conflict-free bytes; access past the end is kStorageRange. (Safe to
+// re-run on a region kept from an earlier run: every step is idempotent.)
+void board_otp_rules(TestState& st) {
+  LOCUS_CHECK(st, board::otp_size() == 512);
+  const uint8_t p[4] = {0xA5, 0x0F, 0xF0, 0x00};
+  uint8_t r[4];
+  LOCUS_CHECK_OK(st, board::otp_program(32, p, sizeof(p)));
+  LOCUS_CHECK_OK(st, board::otp_program(32, p, sizeof(p)));
+  LOCUS_CHECK_OK(st, board::otp_read(32, r, sizeof(r)));
+  LOCUS_CHECK(st, bytes_equal(p, r, sizeof(p)));
+  const uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+  LOCUS_CHECK(st, board::otp_program(32, ones, sizeof(ones)) == locus::Status(board::BoardError::kOtpConflict));
+  // Byte 31 is never programmed (erased, 0xFF): clearing its bits would be allowed, but the
+  // request also needs 0 -> 1 at byte 32, so nothing at all is written.
+  const uint8_t mixed[2] = {0x0F, 0xFF};
+  LOCUS_CHECK(st, board::otp_program(31, mixed, sizeof(mixed)) == locus::Status(board::BoardError::kOtpConflict));
+  uint8_t b31 = 0;
+  LOCUS_CHECK_OK(st, board::otp_read(31, &b31, 1));
+  LOCUS_CHECK(st, b31 == 0xFF);
+  LOCUS_CHECK_OK(st, board::otp_read(32, r, sizeof(r)));
+  LOCUS_CHECK(st, bytes_equal(p, r, sizeof(p)));
+  LOCUS_CHECK(st, board::otp_read(511, r, 2) == locus::Status(board::BoardError::kStorageRange));
+  LOCUS_CHECK(st, board::otp_program(513, p, 0) == locus::Status(board::BoardError::kStorageRange));
+}
+
+// Entropy: two draws differ. ast1030-evb draws from its SCU RNG (not an emulation
+// substitute); mps2-an386 has no RNG QEMU models and says its source is emulated.
+void board_entropy(TestState& st) {
   uint8_t a[48], b[48];
   LOCUS_CHECK_OK(st, board::entropy(a, sizeof(a)));
   LOCUS_CHECK_OK(st, board::entropy(b, sizeof(b)));
   LOCUS_CHECK(st, !bytes_equal(a, b, sizeof(a)));
-  LOCUS_CHECK(st, board::entropy_is_emulated());
+  const bool ast = strcmp(locus::cm::port::kHwModel, "locus-qemu-ast1030-evb") == 0;
+  LOCUS_CHECK(st, board::entropy_is_emulated() == !ast);
 }
 
 // UDS: the provisioned value (the test provisions 00 01 .. 1f) is read once; the region is
@@ -283,7 +335,9 @@ const locus::target::TestCase kCases[] = {
     {"board_monotonic", board_monotonic},
     {"board_clock_rate", board_clock_rate},
     {"board_storage_roundtrip", board_storage_roundtrip},
-    {"board_entropy_emulated", board_entropy_emulated},
+    {"board_storage_sectors", board_storage_sectors},
+    {"board_otp_rules", board_otp_rules},
+    {"board_entropy", board_entropy},
     {"board_uds_read_once", board_uds_read_once},
     {"board_measure_stable", board_measure_stable},
     {"board_interconnect", board_interconnect},
@@ -294,6 +348,6 @@ const locus::target::TestCase kCases[] = {
 int main() {
   locus::cm::uart_write("locus on-target KATs on ");
   locus::cm::uart_write(locus::cm::port::kHwModel);
-  locus::cm::uart_write(" (entropy: EMULATION ONLY, not secure)\r\n");
+  locus::cm::uart_write(" (EMULATION ONLY, not secure)\r\n");
   return locus::target::run_tests("crypto+board", kCases, sizeof(kCases) / sizeof(kCases[0]));
 }

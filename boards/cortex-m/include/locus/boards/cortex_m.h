@@ -28,7 +28,33 @@ bool uart_try_get(uint8_t* b);
 extern const uint32_t kTimerHz;
 void timer_init();
 uint32_t timer_count();
+// Watchdog: arms the board's watchdog to reset the SoC after timeout_ms without a kick;
+// false when the board has none (mps2-an386). timeout_ms 0 turns it off (returns false).
+// watchdog_kick restarts the count.
+bool watchdog_start(uint32_t timeout_ms);
+void watchdog_kick();
 }  // namespace port
+
+// ---- test hooks -----------------------------------------------------------------------
+// Weak defaults (boards/cortex-m/src/test_hooks_default.cpp) do nothing. Only the test images
+// (tests/qemu/target/test_hooks.cpp, image locus-fw-test-<board>) define them; those images
+// say "TEST BUILD" at boot. Release images contain the defaults only.
+namespace test {
+enum class FlashOp : uint8_t { kErase = 1, kProgram = 2 };
+// Asked by the flash driver before each erase/program of len bytes at addr: carry out
+// `bytes` of it (an erase is all or nothing) and then, if `cut`, call power_cut().
+struct FlashStep {
+  size_t bytes;
+  bool cut;
+};
+FlashStep flash_op(FlashOp op, uint32_t addr, size_t len);
+// The power goes away: the emulation ends on the spot (test images only).
+[[noreturn]] void power_cut();
+// True once the firmware is to stop servicing its watchdog (test images only).
+bool watchdog_stall();
+// Called once at boot: test images print their banner.
+void banner();
+}  // namespace test
 
 // ---- SysTick time (instruction-accurate under -icount; benches and tests) -------------
 // Starts SysTick from the CPU clock with its wrap interrupt (done by the reset handler).
