@@ -85,7 +85,8 @@ std::vector<uint8_t> fresh_nonce(uint8_t tag) {
 }
 
 // Evidence for nonce: a COSE_Sign1 whose EAT carries the nonce and the given mode.
-void get_evidence(QemuBoard& b, const std::vector<uint8_t>& nonce, uint8_t want_mode) {
+// Fetches evidence for nonce, checks it, and returns its board nonce (claim -70006).
+proto::BoardNonce get_evidence(QemuBoard& b, const std::vector<uint8_t>& nonce, uint8_t want_mode) {
   proto::GetEvidenceRequest req;
   req.nonce = ByteSpan(nonce.data(), nonce.size());
   Reply r;
@@ -101,6 +102,7 @@ void get_evidence(QemuBoard& b, const std::vector<uint8_t>& nonce, uint8_t want_
   assert_int_equal(claims.nonce.size, nonce.size());
   assert_memory_equal(claims.nonce.data, nonce.data(), nonce.size());
   assert_int_equal(claims.mode, want_mode);
+  return claims.board_nonce;
 }
 
 // Full life cycle on one board: first boot on blank storage; the host installs the verifier
@@ -166,9 +168,9 @@ void lifecycle_and_persistence(void**) {
     assert_int_equal(r.type, proto::response_type(proto::kMsgInstallVerifierKey));
 
     const std::vector<uint8_t> nonce = fresh_nonce(1);
-    get_evidence(b, nonce, proto::kModeRestricted);
+    const proto::BoardNonce bn = get_evidence(b, nonce, proto::kModeRestricted);
 
-    first_license = locus_test::sign_full_license(vkey, ueid, nonce, 1, 2, fwid, "qemu-lab");
+    first_license = locus_test::sign_full_license(vkey, ueid, nonce, bn, 1, 2, fwid, "qemu-lab");
     proto::ApplyLicenseRequest al;
     al.cose_sign1 = ByteSpan(first_license.data(), first_license.size());
     assert_true(b.request(proto::kMsgApplyLicense, encode(al), &r));

@@ -1,8 +1,9 @@
 // On-target license enforcement: the unchanged firmware core with this QEMU board, driven
 // through Core::handle() (the same entry the UART path uses), one case per rule of DESIGN §5:
-// signature, UEID, nonce (single use), counter, FWID, mode, lease bounds, lease expiry on the
-// board's own timer, and "every error returns the board to RESTRICTED". The exit status is
-// the number of failed cases.
+// signature, UEID, nonce (single use), board nonce (re-asked nonces and banked licenses are
+// refused), one attempt per evidence, counter, FWID, mode, lease bounds, lease counted from
+// the evidence, lease expiry on the board's own timer, and "every error returns the board to
+// RESTRICTED". The exit status is the number of failed cases.
 #include <string.h>
 
 #include "locus/boards/cortex_m.h"
@@ -35,6 +36,7 @@ uint8_t g_req[1024];
 uint8_t g_resp[proto::kMaxPayload];
 uint8_t g_nonce[32];
 uint8_t g_nonce_seq = 0;
+proto::BoardNonce g_board_nonce{};  // of the latest evidence
 
 struct Reply {
   uint8_t type = 0;
@@ -67,12 +69,27 @@ Reply call(const T& body) {
   return r;
 }
 
+// Evidence for the current g_nonce; records its board nonce.
+bool evidence_again() {
+  proto::GetEvidenceRequest req;
+  req.nonce = ByteSpan(g_nonce);
+  const Reply r = call(req);
+  if (r.type != proto::response_type(proto::kMsgGetEvidence)) return false;
+  proto::EvidenceResponse ev;
+  locus::cose::Sign1View v;
+  proto::EatClaims c;
+  if (!proto::decode_body(r.body, &ev).ok() || !locus::cose::sign1_decode(ev.cose_sign1, &v).ok() ||
+      !proto::decode_claims(v.payload, &c).ok()) {
+    return false;
+  }
+  g_board_nonce = c.board_nonce;
+  return true;
+}
+
 bool fresh_evidence() {
   for (uint8_t i = 0; i < sizeof(g_nonce); ++i) g_nonce[i] = static_cast<uint8_t>(g_nonce_seq * 17 + i);
   ++g_nonce_seq;
-  proto::GetEvidenceRequest req;
-  req.nonce = ByteSpan(g_nonce);
-  return call(req).type == proto::response_type(proto::kMsgGetEvidence);
+  return evidence_again();
 }
 
 struct LicenseFields {
@@ -83,10 +100,11 @@ struct LicenseFields {
   uint32_t lease_s;
   proto::Fwid fwid;
   const crypto::P256PrivateKey* key;
+  proto::BoardNonce board_nonce;
 };
 
 LicenseFields good_fields() {
-  return LicenseFields{g_ueid, g_nonce, g_counter + 1, proto::kModeFull, 60, g_fwid, &g_vkey};
+  return LicenseFields{g_ueid, g_nonce, g_counter + 1, proto::kModeFull, 60, g_fwid, &g_vkey, g_board_nonce};
 }
 
 Reply apply(const LicenseFields& f, bool flip_signature = false) {
@@ -95,7 +113,7 @@ Reply apply(const LicenseFields& f, bool flip_signature = false) {
   // Encoded here, not with proto::encode_license (which refuses a bad mode or lease), so
   // that the firmware's own checks are what is tested. Keys in deterministic order.
   locus::cbor::Encoder e(payload, sizeof(payload));
-  e.map(7);
+  e.map(8);
   e.uint(1).bytes(ByteSpan(f.ueid.data(), f.ueid.size()));
   e.uint(2).bytes(ByteSpan(f.nonce, sizeof(g_nonce)));
   e.uint(3).uint(f.counter);
@@ -103,6 +121,7 @@ Reply apply(const LicenseFields& f, bool flip_signature = false) {
   e.uint(5).uint(f.lease_s);
   e.uint(6).text("qemu");
   e.uint(7).bytes(ByteSpan(f.fwid.data(), f.fwid.size()));
+  e.uint(8).bytes(ByteSpan(f.board_nonce.data(), f.board_nonce.size()));
   const locus::Result<size_t> pn = e.finish();
   locus::cose::Sign1Options opt;
   Reply bad;
@@ -196,6 +215,7 @@ void bad_signature(TestState& st) {
   f.key = &g_other_key;
   Reply r = apply(f);
   LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
+  LOCUS_CHECK(st, fresh_evidence());  // the failed attempt voided the evidence
   r = apply(good_fields(), /*flip_signature=*/true);
   LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
   LOCUS_CHECK(st, !g_core.is_full());
@@ -217,23 +237,68 @@ void bad_mode_and_lease(TestState& st) {
   }
 }
 
-// A 1 s lease: FULL at once, still FULL after 0.5 s, RESTRICTED (by the core's own poll on
-// the board timer) after 1.1 s.
+// A 3 s lease (counted from the evidence, so part of it is spent while the evidence is signed
+// and the license verified): FULL at once, still FULL half-way through what is left,
+// RESTRICTED (by the core's own poll on the board timer) 100 ms after its end.
 void lease_expires_on_board_timer(TestState& st) {
-  LOCUS_CHECK(st, make_full(1));
+  LOCUS_CHECK(st, make_full(3));
+  const uint64_t left_us = g_core.lease_remaining_ms() * 1000u;
+  LOCUS_CHECK(st, left_us > 0 && left_us <= 3000000u);
   const uint64_t t0 = locus::board::monotonic_us();
-  while (locus::board::monotonic_us() - t0 < 500000u) {
+  while (locus::board::monotonic_us() - t0 < left_us / 2) {
   }
   g_core.poll();
   LOCUS_CHECK(st, g_core.is_full());
-  while (locus::board::monotonic_us() - t0 < 1100000u) {
+  while (locus::board::monotonic_us() - t0 < left_us + 100000u) {
   }
   g_core.poll();
   LOCUS_CHECK(st, !g_core.is_full());
   LOCUS_CHECK(st, locus::cm::g_interconnect_line == 0x3C);
 }
 
+// The host re-asks the same verifier nonce: a new board nonce, so the license it held back
+// for the first evidence is refused (kLicenseWrongBoardNonce).
+void reasked_nonce_refused(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  const LicenseFields held = good_fields();
+  LOCUS_CHECK(st, evidence_again());
+  LOCUS_CHECK(st, memcmp(held.board_nonce.data(), g_board_nonce.data(), g_board_nonce.size()) != 0);
+  const Reply r = apply(held);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongBoardNonce));
+  LOCUS_CHECK(st, !g_core.is_full());
+}
+
+// One attempt per evidence: after a refused license, a valid one is refused too.
+void one_attempt_per_evidence(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields bad = good_fields();
+  bad.fwid[1] ^= 0x01;
+  const LicenseFields good = good_fields();
+  Reply r = apply(bad);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongFwid));
+  r = apply(good);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseNoEvidence));
+  LOCUS_CHECK(st, !g_core.is_full());
+}
+
+// The lease counts from the evidence: a 1 s license applied 1.1 s after its evidence (on
+// the board's timer) is already spent (kLicenseWindowExpired).
+void lease_counted_from_evidence(TestState& st) {
+  LOCUS_CHECK(st, fresh_evidence());
+  LicenseFields f = good_fields();
+  f.lease_s = 1;
+  const uint64_t t0 = locus::board::monotonic_us();
+  while (locus::board::monotonic_us() - t0 < 1100000u) {
+  }
+  const Reply r = apply(f);
+  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWindowExpired));
+  LOCUS_CHECK(st, !g_core.is_full());
+}
+
 const locus::target::TestCase kCases[] = {
+    {"reasked_nonce_refused", reasked_nonce_refused},
+    {"one_attempt_per_evidence", one_attempt_per_evidence},
+    {"lease_counted_from_evidence", lease_counted_from_evidence},
     {"accepts_valid_license", accepts_valid_license},
     {"nonce_single_use_and_fail_closed", nonce_single_use_and_fail_closed},
     {"wrong_nonce", wrong_nonce},
