@@ -16,39 +16,15 @@ namespace locus::firmware {
 
 using namespace detail;  // NOLINT: the shared helpers of the core
 
+namespace {
+Status link_sink(void*, ByteSpan piece) { return board::link_write(piece.data, piece.size); }
+}  // namespace
+
 void Core::send_frame(uint8_t rev, ByteSpan payload) {
-  // The frame is streamed to the link through the small tx_ buffer, stuffed on the fly: the
-  // firmware never holds a stuffed copy of a 3 KB response (that would be another 6 KB).
-  if (payload.size > protocol::kMaxPayload) return;
-  const uint8_t header[protocol::kFrameHeaderSize] = {rev, static_cast<uint8_t>(payload.size >> 8),
-                                                      static_cast<uint8_t>(payload.size & 0xFFu)};
-  uint16_t fcs = protocol::fcs16_update(protocol::kFcsInit, ByteSpan(header, sizeof(header)));
-  fcs = static_cast<uint16_t>(protocol::fcs16_update(fcs, payload) ^ 0xFFFFu);
-  const uint8_t trailer[protocol::kFcsSize] = {static_cast<uint8_t>(fcs & 0xFFu), static_cast<uint8_t>(fcs >> 8)};
-  size_t n = 0;
-  tx_[n++] = protocol::kFlag;
-  const ByteSpan parts[3] = {ByteSpan(header, sizeof(header)), payload, ByteSpan(trailer, sizeof(trailer))};
-  for (const ByteSpan& part : parts) {
-    for (size_t i = 0; i < part.size; ++i) {
-      if (sizeof(tx_) - n < 2) {
-        board::link_write(tx_, n).IgnoreError();  // a dead link is noticed by link_read
-        n = 0;
-      }
-      const uint8_t b = part.data[i];
-      if (b == protocol::kFlag || b == protocol::kEscape) {
-        tx_[n++] = protocol::kEscape;
-        tx_[n++] = static_cast<uint8_t>(b ^ protocol::kEscapeXor);
-      } else {
-        tx_[n++] = b;
-      }
-    }
-  }
-  if (sizeof(tx_) - n < 1) {
-    board::link_write(tx_, n).IgnoreError();
-    n = 0;
-  }
-  tx_[n++] = protocol::kFlag;
-  board::link_write(tx_, n).IgnoreError();
+  // Streamed by the protocol's frame encoder through the small tx_ buffer: the firmware never
+  // holds a stuffed copy of a 3 KB response (that would be another 6 KB). A dead link is
+  // noticed by link_read.
+  protocol::stream_frame(rev, payload, MutByteSpan(tx_, sizeof(tx_)), link_sink, nullptr).IgnoreError();
 }
 
 void Core::on_link_bytes(const uint8_t* data, size_t len) {

@@ -19,19 +19,6 @@ struct FcsTable {
 };
 constexpr FcsTable kFcsTable;
 
-// Writes b (stuffed if it is a flag or an escape) at out[*pos]; false if out is full.
-bool put_stuffed(uint8_t b, MutByteSpan out, size_t* pos) {
-  if (b == kFlag || b == kEscape) {
-    if (out.size - *pos < 2) return false;
-    out.data[(*pos)++] = kEscape;
-    out.data[(*pos)++] = static_cast<uint8_t>(b ^ kEscapeXor);
-    return true;
-  }
-  if (out.size - *pos < 1) return false;
-  out.data[(*pos)++] = b;
-  return true;
-}
-
 }  // namespace
 
 uint16_t fcs16_update(uint16_t fcs, ByteSpan data) {
@@ -45,9 +32,8 @@ uint16_t fcs16(ByteSpan data) {
   return static_cast<uint16_t>(fcs16_update(kFcsInit, data) ^ 0xFFFFu);
 }
 
-Status encode_frame(uint8_t rev, ByteSpan payload, MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr || (out.data == nullptr && out.size != 0)) return CoreError::kInvalidArgument;
-  *out_len = 0;
+Status stream_frame(uint8_t rev, ByteSpan payload, MutByteSpan scratch, FrameSink sink, void* ctx) {
+  if (sink == nullptr || scratch.data == nullptr || scratch.size < 2) return CoreError::kInvalidArgument;
   if (rev != kRevMessage && rev != kRevFast) return ProtocolError::kFrameUnknownRev;
   if (payload.size > kMaxPayload) return ProtocolError::kFrameOversize;
   if (payload.data == nullptr && payload.size != 0) return CoreError::kInvalidArgument;
@@ -58,21 +44,53 @@ Status encode_frame(uint8_t rev, ByteSpan payload, MutByteSpan out, size_t* out_
   fcs = static_cast<uint16_t>(fcs16_update(fcs, payload) ^ 0xFFFFu);
   const uint8_t trailer[kFcsSize] = {static_cast<uint8_t>(fcs & 0xFFu), static_cast<uint8_t>(fcs >> 8)};
 
-  size_t pos = 0;
-  if (out.size < 1) return ProtocolError::kOutputTooSmall;
-  out.data[pos++] = kFlag;
-  for (uint8_t b : header) {
-    if (!put_stuffed(b, out, &pos)) return ProtocolError::kOutputTooSmall;
+  size_t n = 0;
+  scratch.data[n++] = kFlag;
+  const ByteSpan parts[3] = {ByteSpan(header, sizeof header), payload, ByteSpan(trailer, sizeof trailer)};
+  for (const ByteSpan& part : parts) {
+    for (size_t i = 0; i < part.size; ++i) {
+      if (scratch.size - n < 2) {  // room for an escaped byte
+        LOCUS_TRY(sink(ctx, ByteSpan(scratch.data, n)));
+        n = 0;
+      }
+      const uint8_t b = part.data[i];
+      if (b == kFlag || b == kEscape) {
+        scratch.data[n++] = kEscape;
+        scratch.data[n++] = static_cast<uint8_t>(b ^ kEscapeXor);
+      } else {
+        scratch.data[n++] = b;
+      }
+    }
   }
-  for (size_t i = 0; i < payload.size; ++i) {
-    if (!put_stuffed(payload.data[i], out, &pos)) return ProtocolError::kOutputTooSmall;
+  if (scratch.size - n < 1) {
+    LOCUS_TRY(sink(ctx, ByteSpan(scratch.data, n)));
+    n = 0;
   }
-  for (uint8_t b : trailer) {
-    if (!put_stuffed(b, out, &pos)) return ProtocolError::kOutputTooSmall;
-  }
-  if (out.size - pos < 1) return ProtocolError::kOutputTooSmall;
-  out.data[pos++] = kFlag;
-  *out_len = pos;
+  scratch.data[n++] = kFlag;
+  return sink(ctx, ByteSpan(scratch.data, n));
+}
+
+namespace {
+struct Appender {
+  MutByteSpan out;
+  size_t pos;
+};
+Status append_piece(void* ctx, ByteSpan piece) {
+  Appender* a = static_cast<Appender*>(ctx);
+  if (a->out.size - a->pos < piece.size) return ProtocolError::kOutputTooSmall;
+  memcpy(a->out.data + a->pos, piece.data, piece.size);
+  a->pos += piece.size;
+  return Status::Ok();
+}
+}  // namespace
+
+Status encode_frame(uint8_t rev, ByteSpan payload, MutByteSpan out, size_t* out_len) {
+  if (out_len == nullptr || (out.data == nullptr && out.size != 0)) return CoreError::kInvalidArgument;
+  *out_len = 0;
+  uint8_t scratch[64];
+  Appender a{out, 0};
+  LOCUS_TRY(stream_frame(rev, payload, MutByteSpan(scratch, sizeof scratch), append_piece, &a));
+  *out_len = a.pos;
   return Status::Ok();
 }
 

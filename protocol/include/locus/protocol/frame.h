@@ -43,6 +43,13 @@ uint16_t fcs16(ByteSpan data);  // init 0xFFFF, final xor 0xFFFF (CRC-16/X.25)
 // (max_frame_size(payload.size) always suffices).
 Status encode_frame(uint8_t rev, ByteSpan payload, MutByteSpan out, size_t* out_len);
 
+// The same encoder, streaming: the stuffed frame is handed to sink in pieces of at most
+// scratch.size bytes (scratch.size >= 2), so that a board can send a 3 KB response through a
+// 64-byte buffer. encode_frame is this with a sink that appends to its output. Stops at the
+// first error the sink returns.
+using FrameSink = Status (*)(void* ctx, ByteSpan piece);
+Status stream_frame(uint8_t rev, ByteSpan payload, MutByteSpan scratch, FrameSink sink, void* ctx);
+
 enum class DeframeEvent : uint8_t {
   kNeedMore = 0,  // byte consumed, no frame finished
   kFrame = 1,     // a frame finished: rev and payload are set
