@@ -40,7 +40,7 @@ for board in mps2-an386 ast1030-evb; do
 
   out="$WORK/$board.txt"
   timeout 120 qemu-system-arm -M "$board" -icount shift=0 -nographic -monitor none \
-    -semihosting-config "enable=on,target=native,arg=bench,arg=storage=$WORK/$board-storage.bin" \
+    -semihosting-config "enable=on,target=native,arg=bench,arg=storage=$WORK/$board-storage.bin,arg=otp=$WORK/$board-otp.bin" \
     -kernel "$bench" -device "loader,file=$ROOT/tests/qemu/fixtures/uds-test-$board.hex" \
     2>"$WORK/$board.log" | tr -d '\r' | grep -a '^bench ' >"$out" || true
   grep -q '^bench FAILED' "$out" && { cat "$out" "$WORK/$board.log" >&2; exit 1; }

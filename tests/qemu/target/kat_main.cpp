@@ -193,16 +193,23 @@ void board_monotonic(TestState& st) {
 // agrees within 10 % (kTimerHz), and over 20 ms SysTick agrees with the timer (kCpuHz).
 // A wrong rate would scale every lease.
 void board_clock_rate(TestState& st) {
-  const uint64_t h0 = locus::cm::semi::elapsed_ns();
-  const uint64_t b0 = board::monotonic_us();
-  LOCUS_CHECK(st, h0 != 0);
-  uint64_t b1 = b0;
-  for (uint32_t i = 0; i < 100000000u && b1 - b0 < 300000u; ++i) b1 = board::monotonic_us();
-  const uint64_t h1 = locus::cm::semi::elapsed_ns();
-  const uint64_t board_us = b1 - b0;
-  const uint64_t host_us = (h1 - h0) / 1000u;
-  LOCUS_CHECK(st, board_us >= 300000u);
-  LOCUS_CHECK(st, host_us * 10 >= board_us * 9 && host_us * 10 <= board_us * 11);
+  // Against the host clock over 300 ms, within 10%. A host that deschedules QEMU for tens of
+  // ms between the paired reads skews one window (seen at load average 28 on 2 cores): up to
+  // three windows; a wrong timer rate fails all of them.
+  bool host_agree = false;
+  for (int attempt = 0; attempt < 3 && !host_agree; ++attempt) {
+    const uint64_t h0 = locus::cm::semi::elapsed_ns();
+    const uint64_t b0 = board::monotonic_us();
+    LOCUS_CHECK(st, h0 != 0);
+    uint64_t b1 = b0;
+    for (uint32_t i = 0; i < 100000000u && b1 - b0 < 300000u; ++i) b1 = board::monotonic_us();
+    const uint64_t h1 = locus::cm::semi::elapsed_ns();
+    const uint64_t board_us = b1 - b0;
+    const uint64_t host_us = (h1 - h0) / 1000u;
+    LOCUS_CHECK(st, board_us >= 300000u);
+    host_agree = host_us * 10 >= board_us * 9 && host_us * 10 <= board_us * 11;
+  }
+  LOCUS_CHECK(st, host_agree);
 
   // SysTick can drop a wrap (65 ms at 200 MHz) when the host deschedules QEMU: up to three
   // attempts; a wrong kCpuHz fails all of them.
