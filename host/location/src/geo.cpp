@@ -410,6 +410,10 @@ Region::Region(const std::vector<Disc>& discs, double extra_rad)
     c.v = cross(c.c, c.u);
     c.cos_a = std::cos(c.a);
     c.sin_a = std::sin(c.a);
+    if (c.a >= 1e-4) {
+      c.cos_in = std::cos(c.a * (1 - 1e-3));
+      c.cos_out = std::cos(c.a * (1 + 1e-3) + kSlack);
+    }
     c.used = c.a < kMaxCapRad && std::isfinite(d.center.lat_deg) && std::isfinite(d.center.lon_deg);
     if (!std::isfinite(d.center.lat_deg) || !std::isfinite(d.center.lon_deg))
       c.a = 0;  // refuse below
@@ -454,7 +458,11 @@ Region::Region(const std::vector<Disc>& discs, double extra_rad)
         bool uncertain = false;
         for (const auto& iv : unc[j]) uncertain = uncertain || in_interval(t, iv);
         if (uncertain) continue;
-        if (angle(p, circles_[j].c) > circles_[j].a + kSlack) return false;
+        const Circle& cj = circles_[j];
+        const double d = dot(p, cj.c);
+        if (d >= cj.cos_in) continue;
+        if (d <= cj.cos_out) return false;
+        if (angle(p, cj.c) > cj.a + kSlack) return false;
       }
       return true;
     };

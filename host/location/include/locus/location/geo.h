@@ -169,6 +169,9 @@ class Region {
     Vec3 c, u, v;  // centre and an orthonormal basis of the tangent plane at c
     double a = 0;  // angular radius
     double cos_a = 1, sin_a = 0;
+    // Fast pre-test (caps >= 1e-4 rad only): p·c >= cos_in means clearly inside, <= cos_out
+    // clearly outside (gaps of >= 5e-12 against a dot-product error of ~4e-16).
+    double cos_in = 2, cos_out = -2;
     bool used = false;
   };
   Check inside_disc(const Disc& d) const;
