@@ -621,6 +621,11 @@ void test_f_subsets(void**) {
   assert_false(evaluate(lied, p).approved);
   // Fewer than f + 1 discs: refused.
   assert_false(evaluate({honest[0]}, p).approved);
+  // More than 16 discs: refused before any geometry (an --decision file is input).
+  std::vector<DiscInfo> many(5000, honest[0]);
+  const auto mv = evaluate(many, p);
+  assert_false(mv.approved);
+  assert_true(mv.reasons.back().find("too many landmark discs") != std::string::npos);
 }
 
 // Reason texts name the zone, the point and the distance (WGS84 km).

@@ -67,6 +67,12 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
   for (const auto& d : in) v.reasons.push_back(fmt_disc(d));
   std::vector<Disc> discs;
   for (const auto& d : in) discs.push_back({d.landmark_id, d.center, d.radius_km});
+  if (discs.size() > 16) {
+    // Checked before any geometry: the region costs O(n^3) (an --decision file is input).
+    v.region_empty = true;
+    v.reasons.push_back("refused: too many landmark discs (n=" + std::to_string(discs.size()) + ", at most 16)");
+    return v;
+  }
   Region all(discs);
   v.region_empty = all.empty();
   if (!all.empty() && !all.unbounded()) {
