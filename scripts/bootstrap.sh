@@ -18,6 +18,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libtomlplusplus-dev
   python3 python3-cbor2 python3-cryptography openssl
+  libgeographiclib-dev
   iproute2 valgrind dpkg-dev
 )
 

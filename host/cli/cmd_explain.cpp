@@ -3,6 +3,9 @@
 //   locus verifier explain --policy POLICY.toml [--site NAME] --svg OUT.svg
 //       (--decision DECISION.json | --records RECORDS.json [--trust-list TL --trust-signer PUB])
 //
+// POLICY.toml is parsed by the verifier's own parser (verifier::load_policy with --site, else
+//   verifier::load_location_policy: one site's keys at the top level), so explain, serve and
+//   check-policy read the same zones, margins and f from the same file.
 // --decision: a location verdict JSON (LocationVerdict::to_json, found at the top level, at
 //   "location" or at "claims.location"): its discs (landmark, lat, lon, radius_km) are re-evaluated
 //   against the policy.
@@ -20,17 +23,13 @@
 #include "locus/location/location.h"
 #include "locus/location/svg.h"
 #include "locus/location/trustlist.h"
+#include "locus/verifier/policy.h"
 
 using locus::host::HostError;
 using locus::cli::fail;
 namespace loc = locus::location;
 
 namespace {
-
-std::string dir_of(const std::string& path) {
-  const auto p = path.find_last_of('/');
-  return p == std::string::npos ? "." : path.substr(0, p);
-}
 
 const nlohmann::json* find_verdict(const nlohmann::json& j) {
   if (j.is_object() && j.contains("discs") && j["discs"].is_array()) return &j;
@@ -67,11 +66,20 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
   ex->add_flag("--force", o->force, "Replace an existing SVG file");
   ex->callback([o, &ctx]() {
     if (o->decision.empty() && o->records.empty()) fail(ctx, HostError::kUsage, "give --decision FILE or --records FILE");
-    auto ptext = locus::host::read_text_file(o->policy, 4 << 20);
-    if (!ptext.ok()) fail(ctx, HostError::kIo, ptext.message());
-    loc::LocationPolicy pol;
-    std::string e = loc::parse_policy_toml(ptext.value(), dir_of(o->policy), &pol, o->site);
-    if (!e.empty()) fail(ctx, HostError::kConfig, o->policy + ": " + e);
+    std::shared_ptr<const loc::LocationPolicy> polp;
+    if (!o->site.empty()) {
+      auto vp = locus::verifier::load_policy(o->policy);
+      if (!vp.ok()) fail(ctx, vp.error());
+      const locus::verifier::SitePolicy* sp = vp.value().site(o->site);
+      if (!sp) fail(ctx, HostError::kConfig, o->policy + ": no [site." + o->site + "] section");
+      polp = sp->location;
+    } else {
+      auto sp = locus::verifier::load_location_policy(o->policy);
+      if (!sp.ok()) fail(ctx, sp.error());
+      polp = sp.value().location;
+    }
+    if (!polp) fail(ctx, HostError::kConfig, o->policy + ": this build has no location support");
+    const loc::LocationPolicy& pol = *polp;
     const std::string in = o->decision.empty() ? o->records : o->decision;
     auto itext = locus::host::read_text_file(in, 16 << 20);
     if (!itext.ok()) fail(ctx, HostError::kIo, itext.message());

@@ -61,8 +61,8 @@ void test_trustlist(void**) {
 
 // explain: measurements -> verdict + SVG (well-formed XML); missing input -> 2; bad policy -> 3.
 void test_explain(void**) {
-  write("pol.toml", "[[zone]]\nname = \"sg-dc\"\nlat = 1.3337\nlon = 103.7437\nradius_km = 60\n"
-                    "[[forbidden]]\nname = \"prc\"\nlat = 22.5431\nlon = 114.0579\nradius_km = 300\n");
+  write("pol.toml", "zones = [{name = \"sg-dc\", lat = 1.3337, lon = 103.7437, radius_km = 60}]\n"
+                    "forbidden = [{name = \"prc\", lat = 22.5431, lon = 114.0579, radius_km = 300}]\n");
   write("m.json", "{\"measurements\":[{\"landmark\":\"sg-1\",\"lat\":1.3521,\"lon\":103.8198,\"rtt_min_ns\":120000},"
                   "{\"landmark\":\"kl-1\",\"lat\":3.139,\"lon\":101.6869,\"rtt_min_ns\":3300000}]}");
   std::string out;

@@ -15,7 +15,9 @@
 #include "locus/landmark/server.h"
 #include "locus/location/location.h"
 #include "locus/location/records.h"
+#include "locus/location/geojson.h"
 #include "locus/location/trustlist.h"
+#include "locus/verifier/policy.h"
 
 extern "C" {
 #include <cmocka.h>
@@ -161,14 +163,16 @@ void test_fuzz_text_inputs(void**) {
       R"({"type":"Polygon","coordinates":[[[103.6,1.2],[104.1,1.2],[104.1,1.5],[103.6,1.5],[103.6,1.2]],[[103.8,1.3],[103.9,1.3],[103.9,1.4],[103.8,1.3]]]})",
       R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}}]})",
   };
-  const std::string pol = "f = 1\nmargin_km = 2\nrequired_landmarks = [\"a\"]\n[[zone]]\nname = \"z\"\nlat = 1\nlon = 2\nradius_km = 30\n"
-                          "[[forbidden]]\nname = \"f\"\ngeojson_inline = '{\"type\":\"Polygon\",\"coordinates\":[[[0,0],[1,0],[1,1],[0,0]]]}'\n";
+  const std::string pol = "f = 1\nmargin_km = 2\nmargin_fraction = 0.01\nlandmarks = [\"a\", \"b\"]\n"
+                          "zones = [{name = \"z\", lat = 1, lon = 2, radius_km = 30}]\n"
+                          "forbidden = [{lat = 5, lon = 6, radius_km = 10}]\n";
   const std::string cfg = "id = \"sg-1\"\nlat = 1.3\nlon = 103.8\nkey_file = \"k.pem\"\nlisten = \"127.0.0.1\"\ntcp_port = 0\n";
   std::mt19937_64 rng(9);
   int ok = 0;
   for (int i = 0; i < kMutations; ++i) {
-    std::vector<Zone> zs;
-    if (parse_geojson(mutate_text(rng, geo[i % 2]), "x", &zs).empty()) {
+    auto parsed = parse_geojson(mutate_text(rng, geo[i % 2]), "x");
+    if (parsed.ok()) {
+      const std::vector<Zone>& zs = parsed.value();
       ++ok;
       Region r({{"a", {0.5, 0.5}, 50}});
       for (const auto& z : zs) {
@@ -176,8 +180,7 @@ void test_fuzz_text_inputs(void**) {
         (void)r.disjoint(z);
       }
     }
-    LocationPolicy p;
-    (void)parse_policy_toml(mutate_text(rng, pol), "/nonexistent", &p);
+    (void)verifier::parse_location_policy(mutate_text(rng, pol), "/nonexistent/p.toml");
     landmark::LandmarkConfig c;
     (void)landmark::parse_config_toml(mutate_text(rng, cfg), ".", &c);
   }

@@ -6,12 +6,15 @@
 #include <stddef.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "locus/location/location.h"
+#include "locus/location/geojson.h"
 #include "locus/location/svg.h"
 
 extern "C" {
@@ -55,10 +58,51 @@ LocationPolicy policy() {
   Zone z;
   z.disc = {"sg-dc", {1.3337, 103.7437}, 60};
   p.zones.push_back(z);
-  std::vector<Zone> poly;
-  assert_string_equal(parse_geojson(R"({"type":"Polygon","coordinates":[[[113.8,22.3],[114.4,22.3],[114.4,22.8],[113.8,22.8],[113.8,22.3]]]})", "prc-south", &poly).c_str(), "");
-  p.forbidden = poly;
+  auto poly = parse_geojson(R"({"type":"Polygon","coordinates":[[[113.8,22.3],[114.4,22.3],[114.4,22.8],[113.8,22.8],[113.8,22.3]]]})", "prc-south");
+  assert_true(poly.ok());
+  p.forbidden = poly.value();
   return p;
+}
+
+// Numbers of the "M x,y L x,y ... Z" path of the element with class `cls` (first one).
+std::vector<double> path_numbers(const std::string& svg, const std::string& cls) {
+  std::vector<double> out;
+  size_t at = svg.find("class=\"" + cls + "\" d=\"");
+  if (at == std::string::npos) return out;
+  at = svg.find("d=\"", at) + 3;
+  const size_t end = svg.find('"', at);
+  std::string d = svg.substr(at, end - at);
+  for (char& c : d)
+    if (c == 'M' || c == 'L' || c == 'Z' || c == ',') c = ' ';
+  std::istringstream is(d);
+  double x = 0;
+  while (is >> x) out.push_back(x);
+  return out;
+}
+
+// The map draws what is decided: a polygon zone's edges are the straight lon/lat lines RFC 7946
+// means (one path vertex per ring position: 5 for a closed box, all on 2 distinct x and 2
+// distinct y values), and a MultiPolygon split at the antimeridian is drawn as two adjacent
+// boxes (the right edge of one is the left edge of the other).
+void test_svg_edges_as_meant(void**) {
+  LocationPolicy p;
+  auto z = parse_geojson(R"({"type":"Polygon","coordinates":[[[-124,41],[-95,41],[-95,49],[-124,49],[-124,41]]]})", "us");
+  assert_true(z.ok());
+  p.zones = z.value();
+  auto v = evaluate({disc("a", {45, -110}, 50)}, p);
+  const std::string svg = render_svg(v, p, "parallel");
+  const auto n = path_numbers(svg, "zone");
+  assert_int_equal(n.size(), 10);
+  assert_true(std::fabs(n[1] - n[3]) < 1e-9);  // the 41°N edge is horizontal
+  assert_true(std::fabs(n[5] - n[7]) < 1e-9);  // and so is the 49°N edge
+  LocationPolicy q;
+  auto s = parse_geojson(R"({"type":"MultiPolygon","coordinates":[[[[179,0],[180,0],[180,1],[179,1],[179,0]]],[[[-180,0],[-179,0],[-179,1],[-180,1],[-180,0]]]]})", "pac");
+  assert_true(s.ok());
+  q.zones = s.value();
+  const std::string svg2 = render_svg(evaluate({disc("a", {0.5, 180}, 20)}, q), q, "split");
+  const auto m = path_numbers(svg2, "zone");
+  assert_int_equal(m.size(), 20);
+  assert_true(std::fabs(m[2] - m[10]) < 0.05);  // x of (180, 0) in part 1 == x of (-180, 0) in part 2
 }
 
 // Approved verdict: well-formed, 3 discs, zone, forbidden, feasible region, labels, scale bar.
@@ -100,6 +144,7 @@ void test_svg_refused_and_empty(void**) {
 }  // namespace
 
 int main() {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_svg_approved), cmocka_unit_test(test_svg_refused_and_empty)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_svg_approved), cmocka_unit_test(test_svg_refused_and_empty),
+                                     cmocka_unit_test(test_svg_edges_as_meant)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -5,6 +5,9 @@
 // a record for another nonce -> refused.
 #include <sys/stat.h>
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -138,7 +141,7 @@ struct Env {
   std::unique_ptr<verifier::Verifier> v;
 };
 
-Env make_env(const char* name) {
+Env make_env(const char* name, const std::string& policy_path = "") {
   Env e;
   e.dir = P(name);
   assert_int_equal(mkdir(e.dir.c_str(), 0700), 0);
@@ -147,7 +150,7 @@ Env make_env(const char* name) {
   verifier::VerifierKeys k;
   k.root = verifier::parse_cert(g_ca.der).value();
   (void)crypto::p256_derive_key(simdev::bytes_of("lic"), simdev::bytes_of("lk"), &k.license_key);
-  auto pol = verifier::load_policy(P("policy.toml"));
+  auto pol = verifier::load_policy(policy_path.empty() ? P("policy.toml") : policy_path);
   if (!pol.ok()) fail_msg("%s", pol.message().c_str());
   auto v = verifier::Verifier::create(pol.take(), e.reg.get(), e.log.get(), k);
   if (!v.ok()) fail_msg("%s", v.message().c_str());
@@ -221,12 +224,96 @@ void test_records_for_other_nonce(void**) {
   assert_false(check(r, "location")->pass);
 }
 
+// Writes a verifier policy whose site sg-lm has the given location keys.
+std::string write_policy(const std::string& name, const std::string& site_keys) {
+  const std::string path = P(name);
+  std::ofstream(path) << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\""
+                      << host::hex_encode(g_dev.fwid) << "\"]\nmin_svn = 0\nallow_debug = true\n"
+                      << "[site.sg-lm]\nlandmarks = [\"lm-1\", \"lm-2\"]\nrounds = 4\n" << site_keys
+                      << "[location]\ntrust_list = \"landmarks.cose\"\ntrust_list_signer = \"tl.pub\"\n";
+  return path;
+}
+
+int run_locus(const std::vector<std::string>& args, std::string* out) {
+  std::vector<std::string> argv = {std::string(std::getenv("LOCUS_BINARY_DIR")) + "/host/cli/locus"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string err;
+  const int rc = host::test::run_command(argv, out, &err, 60000);
+  if (rc != 0) std::printf("  locus %s -> %d: %s%s\n", args.size() > 1 ? args[1].c_str() : "", rc, out->c_str(), err.c_str());
+  return rc;
+}
+
+// One policy file, two commands: the serve path (the in-process verifier that `locus verifier
+// serve` runs) and `locus verifier explain --site` on the same signed records must give the
+// same location verdict and the same disc radii, for disc and GeoJSON zones, margins, forbidden
+// regions, f = 1, approvals and refusals; `check-policy` accepts every file.
+void test_serve_and_explain_agree(void**) {
+  if (!verifier::Verifier::location_available()) skip();
+  std::ofstream(P("sg.geojson")) << R"({"type":"Feature","properties":{"name":"sg-box"},"geometry":{"type":"Polygon",)"
+                                 << R"("coordinates":[[[103.55,1.1],[104.15,1.1],[104.15,1.55],[103.55,1.55],[103.55,1.1]]]}})";
+  const struct {
+    const char* name;
+    const char* keys;
+    uint64_t rtt_ns;
+    bool want;
+  } cases[] = {
+      {"disc-near", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nf = 0\n", 100000, true},
+      {"disc-far", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nf = 0\n", 600000, false},
+      {"margins", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nmargin_km = 30\nmargin_fraction = 0.5\n", 200000, false},
+      {"geojson-in", "zones = [{geojson = \"sg.geojson\"}]\n", 100000, true},
+      {"geojson-out", "zones = [{geojson = \"sg.geojson\"}]\n", 250000, false},
+      {"forbidden", "zones = [{lat = 1.33, lon = 103.84, radius_km = 600}]\nforbidden = [{name = \"jb\", lat = 1.33, lon = 103.84, radius_km = 2}]\n",
+       100000, false},
+      {"f1", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nf = 1\n", 100000, true},
+  };
+  const auto alias = pub_of(g_dev.alias_key);
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string path = write_policy(std::string(c.name) + ".toml", c.keys);
+    std::string out;
+    assert_int_equal(run_locus({"verifier", "check-policy", "--policy", path}, &out), 0);
+    Env e = make_env(c.name, path);
+    host::Bytes nonce = e.v->issue_nonce(g_dev.ueid).value().nonce;
+    const auto s0 = session(0, nonce, c.rtt_ns), s1 = session(1, nonce, c.rtt_ns);
+    auto r = attest(e, {s0, s1}, nonce);
+    const verifier::Check* loc = check(r, "location");
+    assert_non_null(loc);
+    nlohmann::json rec = {{"nonce", host::b64_encode(nonce)},
+                          {"ueid", host::hex_encode(g_dev.ueid)},
+                          {"alias_pub", host::hex_encode(ByteSpan(alias.q.data(), alias.q.size()))},
+                          {"landmark_records", nlohmann::json::array({{{"record", host::b64_encode(s0.record)}, {"transcript", host::b64_encode(s0.transcript)}},
+                                                                      {{"record", host::b64_encode(s1.record)}, {"transcript", host::b64_encode(s1.transcript)}}})}};
+    const std::string rpath = P(std::string(c.name) + "-records.json");
+    std::ofstream(rpath) << rec.dump();
+    assert_int_equal(run_locus({"--json", "verifier", "explain", "--policy", path, "--site", "sg-lm", "--records", rpath, "--trust-list",
+                                P("landmarks.cose"), "--trust-signer", P("tl.pub"), "--svg", P(std::string(c.name) + ".svg")},
+                               &out),
+                     0);
+    const nlohmann::json ex = nlohmann::json::parse(out, nullptr, false);
+    assert_false(ex.is_discarded());
+    if (ex["approved"].get<bool>() != loc->pass || loc->pass != c.want) {
+      fail_msg("%s: serve says %d (%s), explain says %d, expected %d", c.name, loc->pass, loc->reason.c_str(),
+               ex["approved"].get<bool>(), c.want);
+    }
+    if (r.decision.contains("claims") && r.decision["claims"].contains("location")) {
+      const auto& sd = r.decision["claims"]["location"]["discs"];
+      assert_int_equal(sd.size(), ex["discs"].size());
+      for (size_t i = 0; i < sd.size(); ++i) {
+        assert_true(std::fabs(sd[i]["radius_km"].get<double>() - ex["discs"][i]["radius_km"].get<double>()) < 1e-9);
+      }
+    }
+    ++n;
+  }
+  assert_int_equal(n, 7);
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_near_approved), cmocka_unit_test(test_far_refused),
       cmocka_unit_test(test_missing_landmark), cmocka_unit_test(test_records_for_other_nonce),
+      cmocka_unit_test(test_serve_and_explain_agree),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

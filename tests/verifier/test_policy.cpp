@@ -106,6 +106,43 @@ void test_missing_geojson(void**) {
   expect_error("geo.toml", mutate("zone.geojson", "missing.geojson"), "7", "site.sg-1.zones[1].geojson");
 }
 
+// A GeoJSON file that is read but is not a usable area (an edge drawn across the antimeridian):
+// a policy error with the file, line and key, for check-policy, serve and explain alike.
+void test_bad_geojson(void**) {
+  write("wide.geojson", "{\"type\":\"Polygon\",\"coordinates\":[[[179,0],[-179,0],[-179,1],[179,1],[179,0]]]}");
+  expect_error("widegeo.toml", mutate("zone.geojson", "wide.geojson"), "7", "site.sg-1.zones[1].geojson");
+  auto r = verifier::load_policy(g_dir + "/widegeo.toml");
+  assert_non_null(strstr(r.message().c_str(), "3.1.9"));
+}
+
+// The location keys of a site: margin_fraction parses (0..1), a landmark listed twice is an
+// error, and the parsed site carries the location policy the verdict uses.
+void test_location_keys(void**) {
+  write("zone.geojson", "{\"type\":\"Polygon\",\"coordinates\":[[[103,1],[104,1],[104,2],[103,1]]]}");
+  auto r = verifier::load_policy(write("mf.toml", mutate("margin_km = 5", "margin_km = 5\nmargin_fraction = 0.01")));
+  if (!r.ok()) fail_msg("%s", r.message().c_str());
+  const verifier::SitePolicy* s = r.value().site("sg-1");
+  assert_true(s->margin_fraction == 0.01);
+  assert_true(s->margin_km == 5);
+  assert_non_null(s->location.get());
+  expect_error("mf2.toml", mutate("margin_km = 5", "margin_km = 5\nmargin_fraction = 2"), "13", "site.sg-1.margin_fraction");
+  expect_error("dup.toml", mutate("\"lm-3\"]", "\"lm-1\"]"), "9", "site.sg-1.landmarks[2]");
+}
+
+// A location policy file for explain: one site's keys at the top level, the same parser
+// (unknown keys refused with file:line:key; a file without an approved zone refused).
+void test_location_policy_file(void**) {
+  auto ok = verifier::load_location_policy(write("loc.toml", "f = 0\nzones = [{name = \"z\", lat = 1, lon = 2, radius_km = 30}]\n"));
+  if (!ok.ok()) fail_msg("%s", ok.message().c_str());
+  assert_int_equal(ok.value().zones.size(), 1);
+  assert_string_equal(ok.value().zones[0].name.c_str(), "z");
+  auto bad = verifier::load_location_policy(write("loc2.toml", "f = 0\nzone = 3\n"));
+  assert_false(bad.ok());
+  assert_non_null(strstr(bad.message().c_str(), "loc2.toml:2"));
+  assert_non_null(strstr(bad.message().c_str(), "zone"));
+  assert_false(verifier::load_location_policy(write("loc3.toml", "f = 0\n")).ok());
+}
+
 // f must be smaller than the number of landmarks.
 void test_bad_f(void**) { expect_error("f.toml", mutate("f = 1", "f = 3"), "11", "site.sg-1.f"); }
 
@@ -135,7 +172,8 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good),        cmocka_unit_test(test_syntax),          cmocka_unit_test(test_unknown_key),
       cmocka_unit_test(test_bad_fwid),    cmocka_unit_test(test_bad_lease),       cmocka_unit_test(test_bad_radius),
-      cmocka_unit_test(test_missing_geojson), cmocka_unit_test(test_bad_f),       cmocka_unit_test(test_bad_pcr),
+      cmocka_unit_test(test_missing_geojson), cmocka_unit_test(test_bad_f),       cmocka_unit_test(test_bad_geojson),
+      cmocka_unit_test(test_location_keys), cmocka_unit_test(test_location_policy_file),       cmocka_unit_test(test_bad_pcr),
       cmocka_unit_test(test_wrong_type),  cmocka_unit_test(test_missing_min_svn), cmocka_unit_test(test_missing_file),
   };
   int rc = cmocka_run_group_tests(tests, nullptr, nullptr);

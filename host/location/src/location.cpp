@@ -3,10 +3,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
-
-#include <toml++/toml.h>
 
 namespace locus::location {
 namespace {
@@ -34,7 +30,7 @@ bool check_set(const std::vector<Disc>& discs, const LocationPolicy& p, const st
     return false;
   }
   if (f.unbounded()) {
-    reasons->push_back(label + "no landmark disc constrains the device (all radii >= 10000 km)");
+    reasons->push_back(label + "no landmark disc constrains the device (all radii near 10000 km or more)");
     return false;
   }
   bool inside_any = false;
@@ -71,6 +67,12 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
   for (const auto& d : in) v.reasons.push_back(fmt_disc(d));
   std::vector<Disc> discs;
   for (const auto& d : in) discs.push_back({d.landmark_id, d.center, d.radius_km});
+  if (discs.size() > 16) {
+    // Checked before any geometry: the region costs O(n^3) (an --decision file is input).
+    v.region_empty = true;
+    v.reasons.push_back("refused: too many landmark discs (n=" + std::to_string(discs.size()) + ", at most 16)");
+    return v;
+  }
   Region all(discs);
   v.region_empty = all.empty();
   if (!all.empty() && !all.unbounded()) {
@@ -200,95 +202,6 @@ nlohmann::json LocationVerdict::to_json() const {
     j["region_outline"] = o;
   }
   return j;
-}
-
-namespace {
-
-std::string parse_zone_list(const toml::table& t, const char* key, const std::string& base, std::vector<Zone>* out) {
-  const auto* arr = t[key].as_array();
-  if (!t.contains(key)) return "";
-  if (!arr) return std::string("'") + key + "' must be an array of tables ([[" + key + "]])";
-  size_t k = 0;
-  for (const auto& node : *arr) {
-    const auto* z = node.as_table();
-    if (!z) return std::string("'") + key + "' entries must be tables";
-    std::string name = (*z)["name"].value_or(std::string(key) + "-" + std::to_string(k));
-    ++k;
-    if (z->contains("geojson") || z->contains("geojson_inline")) {
-      std::string text;
-      if (auto inl = (*z)["geojson_inline"].value<std::string>()) {
-        text = *inl;
-      } else {
-        auto path = (*z)["geojson"].value<std::string>();
-        if (!path) return "zone '" + name + "': geojson must be a path string";
-        std::string full = (!path->empty() && (*path)[0] == '/') ? *path : base + "/" + *path;
-        std::ifstream f(full, std::ios::binary);
-        if (!f) return "zone '" + name + "': cannot read " + full;
-        std::stringstream ss;
-        ss << f.rdbuf();
-        text = ss.str();
-      }
-      std::string e = parse_geojson(text, name, out);
-      if (!e.empty()) return "zone '" + name + "': " + e;
-      continue;
-    }
-    auto lat = (*z)["lat"].value<double>();
-    auto lon = (*z)["lon"].value<double>();
-    auto r = (*z)["radius_km"].value<double>();
-    if (!lat || !lon || !r) return "zone '" + name + "': needs lat, lon, radius_km (or geojson)";
-    if (std::fabs(*lat) > 90 || std::fabs(*lon) > 180 || !(*r > 0) || *r > 9000) {
-      return "zone '" + name + "': lat/lon/radius_km out of range";
-    }
-    Zone zz;
-    zz.kind = Zone::Kind::kDisc;
-    zz.disc = {name, {*lat, *lon}, *r};
-    out->push_back(zz);
-  }
-  return "";
-}
-
-}  // namespace
-
-std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out,
-                              const std::string& site) {
-  toml::table root;
-  try {
-    root = toml::parse(text);
-  } catch (const toml::parse_error& e) {
-    return std::string("policy TOML: ") + std::string(e.description());
-  }
-  toml::table t = root;
-  if (!site.empty()) {
-    const auto* st = root["site"][site].as_table();
-    if (!st) return "policy: no [site." + site + "] table";
-    t = *st;
-  }
-  LocationPolicy p;
-  if (auto v = t["f"].value<int64_t>()) p.f = int(*v);
-  if (auto v = t["margin_km"].value<double>()) p.margin_km = *v;
-  if (auto v = t["margin_fraction"].value<double>()) p.margin_fraction = *v;
-  if (p.f < 0 || p.f > 8) return "policy: f must be 0..8";
-  if (!(p.margin_km >= 0) || !(p.margin_fraction >= 0) || p.margin_fraction > 1) {
-    return "policy: margin_km and margin_fraction must be >= 0";
-  }
-  const auto* req = t["required_landmarks"].as_array();
-  if (!req) req = t["landmarks"].as_array();
-  if (req) {
-    for (const auto& n : *req) {
-      auto s = n.value<std::string>();
-      if (!s) return "policy: required_landmarks must be strings";
-      p.required_landmarks.push_back(*s);
-    }
-  }
-  std::string e = parse_zone_list(t, "zone", base_dir, &p.zones);
-  if (!e.empty()) return e;
-  e = parse_zone_list(t, "zones", base_dir, &p.zones);
-  if (!e.empty()) return e;
-  e = parse_zone_list(t, "forbidden", base_dir, &p.forbidden);
-  if (!e.empty()) return e;
-  if (p.zones.empty()) return "policy: at least one [[zone]] is required";
-  *out = p;
-  return "";
 }
 
 }  // namespace locus::location

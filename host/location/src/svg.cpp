@@ -58,27 +58,35 @@ std::string polyline(const Proj& pr, const std::vector<GeoPoint>& pts, bool clos
   return s;
 }
 
-std::vector<GeoPoint> circle(const GeoPoint& c, double r_km) {
+// The cap the decision uses for a disc of WGS84 radius r_km (stretch = sphere_stretch_max()
+// for landmark discs and forbidden discs, sphere_stretch_min() for approved discs).
+std::vector<GeoPoint> circle(const GeoPoint& c, double r_km, double stretch) {
   std::vector<GeoPoint> o;
-  for (int i = 0; i <= 180; ++i) o.push_back(destination(c, r_km, 2 * kPi * i / 180.0));
+  for (int i = 0; i <= 180; ++i) o.push_back(destination(c, r_km * stretch, 2 * kPi * i / 180.0));
   return o;
 }
 
-std::vector<GeoPoint> dense_ring(const std::vector<GeoPoint>& ring) {
-  std::vector<GeoPoint> o;
-  for (size_t i = 0; i + 1 < ring.size(); ++i) {
-    auto seg = geodesic(ring[i], ring[i + 1], 16);
-    o.insert(o.end(), seg.begin(), seg.end() - 1);
+// A ring as RFC 7946 means it: straight lines in (lon, lat), so straight lines in this
+// equirectangular view. Longitudes are unwrapped along the ring (an edge from 170 to 180 and
+// one from -180 to -170 in another polygon land side by side).
+std::string ring_path(const Proj& pr, const std::vector<GeoPoint>& ring) {
+  std::string s;
+  if (ring.empty()) return s;
+  double x = pr.ux(ring[0].lon_deg);
+  for (size_t i = 0; i < ring.size(); ++i) {
+    if (i > 0) x += (ring[i].lon_deg - ring[i - 1].lon_deg) * pr.coslat * pr.k;
+    s += (i == 0 ? "M" : "L") + num(x) + "," + num(pr.uy(ring[i].lat_deg)) + " ";
   }
-  if (!ring.empty()) o.push_back(ring.back());
-  return o;
+  return s + "Z";
 }
 
 void extend(std::vector<GeoPoint>* pts, const Zone& z) {
   if (z.kind == Zone::Kind::kDisc) {
     for (double b : {0.0, kPi / 2, kPi, 3 * kPi / 2}) pts->push_back(destination(z.disc.center, z.disc.radius_km, b));
-  } else if (!z.polygon.rings.empty()) {
-    pts->insert(pts->end(), z.polygon.rings[0].begin(), z.polygon.rings[0].end());
+  } else {
+    for (const auto& part : z.polygon.parts) {
+      if (!part.rings.empty()) pts->insert(pts->end(), part.rings[0].begin(), part.rings[0].end());
+    }
   }
 }
 
@@ -154,20 +162,22 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p, const 
       << "</text>\n";
   }
   o << "</g>\n";
-  auto draw_zone = [&](const Zone& z, const char* fill, const char* stroke, const char* cls) {
+  auto draw_zone = [&](const Zone& z, const char* fill, const char* stroke, const char* cls, double stretch) {
     std::string d;
     if (z.kind == Zone::Kind::kDisc) {
-      d = polyline(pr, circle(z.disc.center, z.disc.radius_km), true);
+      d = polyline(pr, circle(z.disc.center, z.disc.radius_km, stretch), true);
     } else {
-      for (const auto& ring : z.polygon.rings) d += polyline(pr, dense_ring(ring), true) + " ";
+      for (const auto& part : z.polygon.parts) {
+        for (const auto& ring : part.rings) d += ring_path(pr, ring) + " ";
+      }
     }
     o << "<path class=\"" << cls << "\" d=\"" << d << "\" fill=\"" << fill << "\" fill-rule=\"evenodd\" stroke=\"" << stroke
       << "\" stroke-width=\"1.5\"><title>" << esc(std::string(cls) + " " + z.name()) << "</title></path>\n";
   };
-  for (const auto& z : p.zones) draw_zone(z, "rgba(46,160,67,0.25)", "#2ea043", "zone");
-  for (const auto& z : p.forbidden) draw_zone(z, "rgba(207,34,46,0.25)", "#cf222e", "forbidden");
+  for (const auto& z : p.zones) draw_zone(z, "rgba(46,160,67,0.25)", "#2ea043", "zone", sphere_stretch_min());
+  for (const auto& z : p.forbidden) draw_zone(z, "rgba(207,34,46,0.25)", "#cf222e", "forbidden", sphere_stretch_max());
   for (const auto& d : v.discs) {
-    o << "<path class=\"disc\" d=\"" << polyline(pr, circle(d.center, d.radius_km), true)
+    o << "<path class=\"disc\" d=\"" << polyline(pr, circle(d.center, d.radius_km, sphere_stretch_max()), true)
       << "\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.2\" stroke-dasharray=\"6 3\"><title>"
       << esc(d.landmark_id + ": radius " + num(d.radius_km) + " km") << "</title></path>\n";
   }

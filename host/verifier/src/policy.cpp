@@ -5,6 +5,11 @@
 #include <set>
 #include <toml++/toml.h>
 
+#if LOCUS_HAVE_LOCATION
+#include "locus/location/geojson.h"
+#include "locus/location/location.h"
+#endif
+
 namespace locus::verifier {
 
 using host::HostError;
@@ -70,40 +75,120 @@ bool get_double(Ctx& c, const toml::node* n, const std::string& key, double lo, 
   return true;
 }
 
+#if LOCUS_HAVE_LOCATION
+using LocZones = std::vector<location::Zone>;
+#else
+struct LocZones {};
+#endif
+
 std::string dir_of(const std::string& path) {
   size_t s = path.rfind('/');
   return s == std::string::npos ? std::string() : path.substr(0, s + 1);
 }
 
+// One zone list (`zones` approved, `forbidden`): inline tables {lat, lon, radius_km[, name]}
+// or {geojson[, name]}. GeoJSON files are read and parsed here, so a broken file is a policy
+// error for every command.
 bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, const char* key,
-                 const std::string& base_dir, std::vector<Zone>* out) {
+                 const std::string& base_dir, std::vector<Zone>* out, LocZones* loc) {
   const toml::node* n = site.get(key);
   if (!n) return true;
   const toml::array* arr = n->as_array();
   if (!arr) return c.fail(n, prefix + key, "must be an array of zones ({lat, lon, radius_km} or {geojson})");
+  const bool approved = std::string(key) == "zones";
   for (size_t i = 0; i < arr->size(); i++) {
     const toml::node& zn = (*arr)[i];
     std::string zk = prefix + key + "[" + std::to_string(i) + "]";
     const toml::table* zt = zn.as_table();
     if (!zt) return c.fail(&zn, zk, "must be an inline table");
     Zone z;
+    z.name = zk;
+    if (!get_str(c, *zt, zk + ".", "name", &z.name)) return false;
     if (zt->contains("geojson")) {
-      if (!check_keys(c, *zt, zk + ".", {"geojson"})) return false;
+      if (!check_keys(c, *zt, zk + ".", {"geojson", "name"})) return false;
       const toml::node* g = zt->get("geojson");
       if (!g->is_string() || g->value<std::string>()->empty()) return c.fail(g, zk + ".geojson", "must be a file path");
       z.is_polygon = true;
       std::string p = *g->value<std::string>();
       z.geojson_path = (!p.empty() && p[0] == '/') ? p : base_dir + p;
-      if (!host::file_exists(z.geojson_path)) return c.fail(g, zk + ".geojson", "file not found: " + z.geojson_path);
+      auto text = host::read_text_file(z.geojson_path, 16u << 20);
+      if (!text.ok()) return c.fail(g, zk + ".geojson", "cannot read " + z.geojson_path + ": " + text.message());
+#if LOCUS_HAVE_LOCATION
+      auto zones = location::parse_geojson(text.value(), z.name);
+      if (!zones.ok()) return c.fail(g, zk + ".geojson", z.geojson_path + ": " + zones.message());
+      for (auto& lz : zones.value()) loc->push_back(std::move(lz));
+#endif
     } else {
-      if (!check_keys(c, *zt, zk + ".", {"lat", "lon", "radius_km"})) return false;
+      if (!check_keys(c, *zt, zk + ".", {"lat", "lon", "radius_km", "name"})) return false;
+      const double rmax = approved ? 9000 : 19000;
       if (!get_double(c, zt->get("lat"), zk + ".lat", -90, 90, &z.disc.lat_deg)) return c.fail(&zn, zk + ".lat", "missing");
       if (!get_double(c, zt->get("lon"), zk + ".lon", -180, 180, &z.disc.lon_deg)) return c.fail(&zn, zk + ".lon", "missing");
-      if (!get_double(c, zt->get("radius_km"), zk + ".radius_km", 0.001, 20100, &z.disc.radius_km))
+      if (!get_double(c, zt->get("radius_km"), zk + ".radius_km", 0.001, rmax, &z.disc.radius_km))
         return c.fail(&zn, zk + ".radius_km", "missing");
+#if LOCUS_HAVE_LOCATION
+      location::Zone lz;
+      lz.kind = location::Zone::Kind::kDisc;
+      lz.disc.name = z.name;
+      lz.disc.center = {z.disc.lat_deg, z.disc.lon_deg};
+      lz.disc.radius_km = z.disc.radius_km;
+      loc->push_back(std::move(lz));
+#endif
     }
     out->push_back(z);
   }
+  (void)loc;
+  return true;
+}
+
+// The keys of one site (a [site.NAME] table, or the top level of a location policy file).
+// `where` is the node errors about the whole table point at.
+bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std::string& pre, const std::string& base,
+                const toml::node* where, SitePolicy* out) {
+  if (!check_keys(c, t, pre, {"zones", "forbidden", "landmarks", "rounds", "f", "margin_km", "margin_fraction", "lease_s"}))
+    return false;
+  SitePolicy sp;
+  sp.name = name;
+  LocZones zones, forbidden;
+  if (!parse_zones(c, t, pre, "zones", base, &sp.zones, &zones)) return false;
+  if (!parse_zones(c, t, pre, "forbidden", base, &sp.forbidden, &forbidden)) return false;
+  if (const toml::node* ln = t.get("landmarks")) {
+    const toml::array* la = ln->as_array();
+    if (!la) return c.fail(ln, pre + "landmarks", "must be an array of landmark ids");
+    for (size_t i = 0; i < la->size(); i++) {
+      const toml::node& e = (*la)[i];
+      if (!e.is_string() || e.value<std::string>()->empty())
+        return c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "must be a landmark id string");
+      for (const auto& seen : sp.landmarks)
+        if (seen == *e.value<std::string>()) return c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "listed twice");
+      sp.landmarks.push_back(*e.value<std::string>());
+    }
+  }
+  int64_t rounds = sp.rounds, f = sp.f, lease = 0;
+  if (!get_int(c, t, pre, "rounds", 1, 64, &rounds)) return false;
+  if (!get_int(c, t, pre, "f", 0, 16, &f)) return false;
+  if (!get_int(c, t, pre, "lease_s", 1, 86400, &lease)) return false;
+  if (const toml::node* mn = t.get("margin_km"))
+    if (!get_double(c, mn, pre + "margin_km", 0, 1000, &sp.margin_km)) return false;
+  if (const toml::node* mn = t.get("margin_fraction"))
+    if (!get_double(c, mn, pre + "margin_fraction", 0, 1, &sp.margin_fraction)) return false;
+  sp.rounds = static_cast<int>(rounds);
+  sp.f = static_cast<int>(f);
+  sp.lease_s = lease;
+  if (!sp.landmarks.empty() && sp.zones.empty())
+    return c.fail(where, pre + "zones", "a site that requires landmarks needs at least one approved zone");
+  if (!sp.landmarks.empty() && static_cast<size_t>(sp.f) >= sp.landmarks.size())
+    return c.fail(t.get("f") ? t.get("f") : where, pre + "f", "must be smaller than the number of landmarks");
+#if LOCUS_HAVE_LOCATION
+  auto lp = std::make_shared<location::LocationPolicy>();
+  lp->zones = std::move(zones);
+  lp->forbidden = std::move(forbidden);
+  lp->required_landmarks = sp.landmarks;
+  lp->f = sp.f;
+  lp->margin_km = sp.margin_km;
+  lp->margin_fraction = sp.margin_fraction;
+  sp.location = lp;
+#endif
+  *out = std::move(sp);
   return true;
 }
 
@@ -170,34 +255,8 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
       std::string pre = "site." + name + ".";
       const toml::table* t = v.as_table();
       if (!t) return (c.fail(&v, "site." + name, "must be a table"), c.err);
-      if (!check_keys(c, *t, pre, {"zones", "forbidden", "landmarks", "rounds", "f", "margin_km", "lease_s"})) return c.err;
       SitePolicy sp;
-      sp.name = name;
-      if (!parse_zones(c, *t, pre, "zones", base, &sp.zones)) return c.err;
-      if (!parse_zones(c, *t, pre, "forbidden", base, &sp.forbidden)) return c.err;
-      if (const toml::node* ln = t->get("landmarks")) {
-        const toml::array* la = ln->as_array();
-        if (!la) return (c.fail(ln, pre + "landmarks", "must be an array of landmark ids"), c.err);
-        for (size_t i = 0; i < la->size(); i++) {
-          const toml::node& e = (*la)[i];
-          if (!e.is_string() || e.value<std::string>()->empty())
-            return (c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "must be a landmark id string"), c.err);
-          sp.landmarks.push_back(*e.value<std::string>());
-        }
-      }
-      int64_t rounds = sp.rounds, f = sp.f, lease = 0;
-      if (!get_int(c, *t, pre, "rounds", 1, 64, &rounds)) return c.err;
-      if (!get_int(c, *t, pre, "f", 0, 16, &f)) return c.err;
-      if (!get_int(c, *t, pre, "lease_s", 1, 86400, &lease)) return c.err;
-      if (const toml::node* mn = t->get("margin_km"))
-        if (!get_double(c, mn, pre + "margin_km", 0, 1000, &sp.margin_km)) return c.err;
-      sp.rounds = static_cast<int>(rounds);
-      sp.f = static_cast<int>(f);
-      sp.lease_s = lease;
-      if (!sp.landmarks.empty() && sp.zones.empty())
-        return (c.fail(&v, pre + "zones", "a site that requires landmarks needs at least one approved zone"), c.err);
-      if (!sp.landmarks.empty() && static_cast<size_t>(sp.f) >= sp.landmarks.size())
-        return (c.fail(t->get("f") ? t->get("f") : &v, pre + "f", "must be smaller than the number of landmarks"), c.err);
+      if (!parse_site(c, *t, name, pre, base, &v, &sp)) return c.err;
       p.sites[name] = sp;
     }
   }
@@ -236,6 +295,28 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
   if (p.hwmodels.empty()) return (c.fail(&root, "hwmodel", "no [hwmodel.\"<name>\"] section: nothing could ever be approved"), c.err);
   if (p.sites.empty()) return (c.fail(&root, "site", "no [site.<name>] section"), c.err);
   return p;
+}
+
+HostResult<SitePolicy> parse_location_policy(const std::string& text, const std::string& source_name) {
+  Ctx c;
+  c.file = source_name;
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return {HostError::kConfig, source_name + ":" + std::to_string(e.source().begin.line) + ":" +
+                                    std::to_string(e.source().begin.column) + ": syntax: " + std::string(e.description())};
+  }
+  SitePolicy sp;
+  if (!parse_site(c, root, "location", "", dir_of(source_name), &root, &sp)) return c.err;
+  if (sp.zones.empty()) return (c.fail(&root, "zones", "no approved zone: nothing could ever be approved"), c.err);
+  return sp;
+}
+
+HostResult<SitePolicy> load_location_policy(const std::string& path) {
+  auto t = host::read_text_file(path, 1u << 20);
+  if (!t.ok()) return {HostError::kConfig, t.message()};
+  return parse_location_policy(t.value(), path);
 }
 
 HostResult<Policy> load_policy(const std::string& path) {

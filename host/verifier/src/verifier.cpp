@@ -78,31 +78,10 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
   for (auto& [name, site] : p.sites) {
     if (site.landmarks.empty()) continue;
     any_landmarks = true;
-    location::LocationPolicy lp;
-    lp.required_landmarks = site.landmarks;
-    lp.f = site.f;
-    lp.margin_km = site.margin_km;
-    auto add = [&](const std::vector<Zone>& in, std::vector<location::Zone>* out) -> HStatus {
-      for (const Zone& z : in) {
-        if (z.is_polygon) {
-          auto text = host::read_text_file(z.geojson_path, 16u << 20);
-          if (!text.ok()) return {HostError::kConfig, p.source + ": site." + name + ": " + text.message()};
-          std::string e = location::parse_geojson(text.value(), z.geojson_path, out);
-          if (!e.empty()) return {HostError::kConfig, z.geojson_path + ": " + e};
-        } else {
-          location::Zone lz;
-          lz.kind = location::Zone::Kind::kDisc;
-          lz.disc.name = name;
-          lz.disc.center = {z.disc.lat_deg, z.disc.lon_deg};
-          lz.disc.radius_km = z.disc.radius_km;
-          out->push_back(lz);
-        }
-      }
-      return HStatus::Ok();
-    };
-    HStatus s = add(site.zones, &lp.zones);
-    if (s.ok()) s = add(site.forbidden, &lp.forbidden);
-    if (!s.ok()) return s.error();
+    // The one parsed form (policy.cpp): zones, GeoJSON, margins and f as check-policy and
+    // explain see them.
+    if (!site.location) return {HostError::kConfig, p.source + ": site." + name + ": no location policy"};
+    const location::LocationPolicy& lp = *site.location;
     v->loc_->sites[name] = lp;
   }
   if (any_landmarks && (p.trust_list_path.empty() || p.trust_list_signer_path.empty())) {

@@ -25,22 +25,20 @@
 namespace locus::location {
 
 struct LocationPolicy {
-  std::vector<Zone> zones;      // approved: the union of these (see docs/location.md)
+  std::vector<Zone> zones;      // approved: F must lie inside one of these
   std::vector<Zone> forbidden;  // F must touch none of these
   std::vector<std::string> required_landmarks;  // each must give a valid record
   int f = 0;                    // tolerated lying landmarks
-  double margin_km = 1.0;       // added to every radius
-  double margin_fraction = 0.005;  // and this fraction of it (spherical model vs WGS84)
+  // Added to every landmark radius (r * (1 + margin_fraction) + margin_km). Not needed for
+  // the Earth model (geo.h covers WGS84 by construction); default 0.
+  double margin_km = 0;
+  double margin_fraction = 0;
   Margin margin() const { return {margin_fraction, margin_km}; }
 };
 
-// Policy from TOML text (format in docs/location.md); geojson paths are relative to base_dir.
-// Zones come from [[zone]] tables or a `zones = [{...}]` array (the verifier's site format),
-// required landmarks from `required_landmarks` or `landmarks`. With `site` set, the keys are
-// read from the [site.<site>] table of a verifier policy file.
-// Returns an empty string on success, else the error.
-std::string parse_policy_toml(const std::string& text, const std::string& base_dir, LocationPolicy* out,
-                              const std::string& site = "");
+// The one policy parser is verifier::parse_policy / verifier::parse_location_policy
+// (host/verifier/include/locus/verifier/policy.h): the same code for `verifier serve`,
+// `verifier check-policy` and `verifier explain`.
 
 struct DiscInfo {
   std::string landmark_id;

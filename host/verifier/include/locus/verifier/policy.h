@@ -10,12 +10,15 @@
 //   allow_debug = false              # accept dbgstat 0 (debug enabled); default false
 //   [site.sg-1]
 //   zones = [{lat=1.35, lon=103.82, radius_km=40}, {geojson="sg.geojson"}]  # approved
-//   forbidden = [{lat=22.54, lon=114.06, radius_km=80}]
+//   forbidden = [{lat=22.54, lon=114.06, radius_km=80, name="prc"}]
 //   landmarks = ["lm-sg-1", "lm-sg-2"]  # required landmarks (empty: no location check)
 //   rounds = 16                      # timed rounds per landmark session
-//   f = 0                            # tolerated compromised landmarks
-//   margin_km = 10                   # Earth-model margin added to every disc
+//   f = 0                            # tolerated compromised landmarks (< number of landmarks)
+//   margin_km = 0                    # added to every landmark radius (default 0: the WGS84
+//   margin_fraction = 0              #   bound is built into the geometry, docs/location.md)
 //   lease_s = 1800                   # optional per-site lease
+// Radii are WGS84 geodesic km; GeoJSON files are RFC 7946 (host/location/geojson.h) and are
+// loaded and checked here, so check-policy, serve and explain see the same zones.
 //   [location]
 //   trust_list = "landmarks.cose"    # signed landmark trust list (docs/location.md)
 //   trust_list_signer = "tl-signer.pem"
@@ -29,10 +32,15 @@
 
 #include <array>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "locus/common/common.h"
+
+namespace locus::location {
+struct LocationPolicy;
+}
 
 namespace locus::verifier {
 
@@ -43,6 +51,7 @@ struct Disc {
 };
 
 struct Zone {
+  std::string name;           // the `name` key, else "<site>.zones[i]"
   bool is_polygon = false;
   Disc disc;                  // when !is_polygon
   std::string geojson_path;   // when is_polygon (resolved relative to the policy file)
@@ -56,7 +65,11 @@ struct SitePolicy {
   int rounds = 16;
   int f = 0;
   double margin_km = 0;
+  double margin_fraction = 0;
   int64_t lease_s = 0;          // 0: the global lease
+  // The location policy the verdict uses (zones with GeoJSON loaded, forbidden regions,
+  // landmarks, f, margins): built by this parser only. Null in a build without host/location.
+  std::shared_ptr<const location::LocationPolicy> location;
 };
 
 struct HwModelPolicy {
@@ -98,5 +111,11 @@ struct Policy {
 // Parses policy text; source_name is used in error messages ("file:line: key: problem").
 HostResult<Policy> parse_policy(const std::string& text, const std::string& source_name);
 HostResult<Policy> load_policy(const std::string& path);
+
+// A location policy file for `locus verifier explain` without --site: the keys of one
+// [site.NAME] table at the top level (zones, forbidden, landmarks, f, margin_km,
+// margin_fraction, rounds, lease_s), parsed by the same code as a site. Name: "location".
+HostResult<SitePolicy> parse_location_policy(const std::string& text, const std::string& source_name);
+HostResult<SitePolicy> load_location_policy(const std::string& path);
 
 }  // namespace locus::verifier
