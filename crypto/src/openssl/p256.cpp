@@ -359,21 +359,78 @@ Status ecdsa_sign(const P256PrivateKey& key, ByteSpan msg, P256Signature* out) {
   return ecdsa_sign_digest(key, h, out);
 }
 
+namespace {
+
+// Verification keys recently used by this thread, as ready EVP_PKEY_CTXs (verify initialised).
+// Turning a point into an EVP_PKEY and a context costs about a third of a verification, and a
+// verifier or landmark checks the same few keys (root, DeviceIDs, landmarks, AKs) over and
+// over. Keyed by all 65 bytes of the point, so a different key never hits; an entry exists
+// only for a point OpenSSL accepted (on the curve). Public data only: no secret is cached.
+class VerifyCache {
+ public:
+  static constexpr size_t kEntries = 16;
+  VerifyCache() = default;
+  ~VerifyCache() {
+    for (Entry& e : entries_) EVP_PKEY_CTX_free(e.ctx);
+  }
+  VerifyCache(const VerifyCache&) = delete;
+  VerifyCache& operator=(const VerifyCache&) = delete;
+
+  // The context for pub, made and inserted on a miss (evicting the least recently used).
+  Status get(const P256PublicKey& pub, EVP_PKEY_CTX** out) {
+    ++clock_;
+    Entry* victim = &entries_[0];
+    for (Entry& e : entries_) {
+      if (e.ctx != nullptr && memcmp(e.key.q.data(), pub.q.data(), pub.q.size()) == 0) {
+        e.used = clock_;
+        *out = e.ctx;
+        return Status::Ok();
+      }
+      if (e.ctx == nullptr || e.used < victim->used) victim = &e;
+    }
+    ossl::Pkey pkey;
+    LOCUS_TRY(make_public_pkey(pub, &pkey));
+    EVP_PKEY_CTX* ctx =
+        EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr);  // holds a reference
+    if (ctx == nullptr) return ossl::fail(CryptoError::kOutOfMemory);
+    if (EVP_PKEY_verify_init(ctx) != 1) {
+      EVP_PKEY_CTX_free(ctx);
+      return ossl::fail(CryptoError::kBackend);
+    }
+    EVP_PKEY_CTX_free(victim->ctx);
+    victim->ctx = ctx;
+    victim->key = pub;
+    victim->used = clock_;
+    *out = ctx;
+    return Status::Ok();
+  }
+
+ private:
+  struct Entry {
+    P256PublicKey key;
+    EVP_PKEY_CTX* ctx = nullptr;
+    uint64_t used = 0;
+  };
+  Entry entries_[kEntries];
+  uint64_t clock_ = 0;
+};
+
+}  // namespace
+
 Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest,
                            const P256Signature& sig) {
   // A bad key is reported as such before any signature work (same order as mbed TLS's backend).
   if (pub.q[0] != 0x04) return CryptoError::kBadKey;
-  ossl::Pkey pkey;
-  LOCUS_TRY(make_public_pkey(pub, &pkey));
+  thread_local VerifyCache cache;
+  EVP_PKEY_CTX* vctx = nullptr;
+  LOCUS_TRY(cache.get(pub, &vctx));
   uint8_t der[kP256SigDerMax];
   size_t der_len = 0;
   LOCUS_TRY(signature_to_der(sig, MutByteSpan(der, sizeof(der)), &der_len));
-  ossl::PkeyCtx vctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr));
-  if (!vctx) return ossl::fail(CryptoError::kOutOfMemory);
-  if (EVP_PKEY_verify_init(vctx.get()) != 1) return ossl::fail(CryptoError::kBackend);
   // 1: valid. 0: does not verify (including r or s outside [1, n-1]). < 0: error; a signature
-  // that could not be checked is not valid either.
-  const int rc = EVP_PKEY_verify(vctx.get(), der, der_len, digest.data(), digest.size());
+  // that could not be checked is not valid either. A verify operation leaves the context
+  // initialised for the next one (EVP_PKEY_verify keeps no per-message state).
+  const int rc = EVP_PKEY_verify(vctx, der, der_len, digest.data(), digest.size());
   if (rc == 1) return Status::Ok();
   return ossl::fail(CryptoError::kBadSignature);
 }
