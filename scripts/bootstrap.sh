@@ -17,7 +17,7 @@ PACKAGES=(
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libtomlplusplus-dev
-  python3 python3-cbor2 python3-cryptography openssl
+  python3 python3-cbor2 python3-cryptography openssl libssl-dev
   libgeographiclib-dev
   iproute2 valgrind dpkg-dev
 )

@@ -45,6 +45,9 @@ const char* to_string(X509Error e) {
     case X509Error::kNotCa: return "issuer is not a CA";
     case X509Error::kWrongKeyType: return "not an EC P-256 key";
     case X509Error::kBadCsrSignature: return "CSR self-signature does not verify";
+    case X509Error::kWrongSignatureAlgorithm: return "signature algorithm is not ecdsa-with-SHA256";
+    case X509Error::kIssuerMismatch: return "issuer name does not match the issuer's subject";
+    case X509Error::kBadCertSignature: return "certificate signature does not verify with the issuer's key";
     default: return "unknown X.509 error";
   }
 }

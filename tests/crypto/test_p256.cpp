@@ -3,6 +3,10 @@
 #include "locus/crypto/p256.h"
 #include "test_util.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 using namespace locus;
 using namespace locus::crypto;
 
@@ -177,6 +181,84 @@ void signature_der_malformed(void**) {
   }
 }
 
+// Many keys used in turn, more than any backend keeps prepared (the OpenSSL backend caches 16
+// verification contexts per thread): every round, each key verifies its own signature and
+// refuses its neighbour's, including right after an eviction and for keys used again later.
+// Signatures made with one key never verify with another whatever was verified before.
+void verify_many_keys_in_turn(void**) {
+  constexpr int kKeys = 40;
+  std::vector<P256PublicKey> pubs(kKeys);
+  std::vector<P256Signature> sigs(kKeys);
+  Digest h{};
+  ASSERT_OK(sha256(str("many keys"), &h));
+  for (int i = 0; i < kKeys; ++i) {
+    P256PrivateKey k;
+    const uint8_t label[2] = {'k', static_cast<uint8_t>(i)};
+    ASSERT_OK(p256_derive_key(kSeed, label, &k));
+    ASSERT_OK(p256_public_key(k, &pubs[i]));
+    ASSERT_OK(ecdsa_sign_digest(k, h, &sigs[i]));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int j = 0; j < kKeys; ++j) {
+      const int i = round == 1 ? (j * 7) % kKeys : j;  // another order in the middle round
+      ASSERT_OK(ecdsa_verify_digest(pubs[i], h, sigs[i]));
+      ASSERT_ERR(ecdsa_verify_digest(pubs[i], h, sigs[(i + 1) % kKeys]), CryptoError::kBadSignature);
+      ASSERT_ERR(ecdsa_verify_digest(pubs[(i + 1) % kKeys], h, sigs[i]), CryptoError::kBadSignature);
+    }
+  }
+  // A key that differs from a recently used one in its last byte only is not the same key.
+  P256PublicKey near = pubs[0];
+  ASSERT_OK(ecdsa_verify_digest(pubs[0], h, sigs[0]));
+  near.q[64] ^= 1;
+  ASSERT_ERR(ecdsa_verify_digest(near, h, sigs[0]), CryptoError::kBadKey);
+}
+
+// Four threads sign, verify (own and foreign signatures), derive and run ECDH at the same time
+// for a bounded number of rounds: every answer is the one a single thread gets (the backends'
+// per-process and per-thread state, e.g. fetched algorithms and key caches, is thread-safe).
+void concurrent_use_gives_same_answers(void**) {
+  constexpr int kThreads = 4, kRounds = 10;
+  P256PrivateKey a, b;
+  P256PublicKey pa, pb;
+  ASSERT_OK(p256_derive_key(kSeed, str("thread a"), &a));
+  ASSERT_OK(p256_derive_key(kSeed, str("thread b"), &b));
+  ASSERT_OK(p256_public_key(a, &pa));
+  ASSERT_OK(p256_public_key(b, &pb));
+  Digest h{};
+  ASSERT_OK(sha256(str("threads"), &h));
+  P256Signature want;
+  ASSERT_OK(ecdsa_sign_digest(a, h, &want));
+  std::array<uint8_t, 32> want_z{};
+  ASSERT_OK(ecdh_p256(a, pb, &want_z));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRounds; ++r) {
+        P256Signature sig;
+        std::array<uint8_t, 32> z{};
+        const bool ok = ecdsa_sign_digest(a, h, &sig).ok() && sig.rs == want.rs &&
+                        ecdsa_verify_digest(pa, h, sig).ok() &&
+                        !ecdsa_verify_digest(pb, h, sig).ok() &&
+                        ecdh_p256(a, pb, &z).ok() && z == want_z;
+        if (!ok) wrong.fetch_add(1);
+        if ((r + t) % 7 == 0) {  // a fresh key now and then, so caches also evict under load
+          P256PrivateKey k;
+          P256PublicKey p;
+          const uint8_t label[2] = {static_cast<uint8_t>(t), static_cast<uint8_t>(r)};
+          P256Signature s2;
+          if (!p256_derive_key(kSeed, label, &k).ok() || !p256_public_key(k, &p).ok() ||
+              !ecdsa_sign_digest(k, h, &s2).ok() || !ecdsa_verify_digest(p, h, s2).ok()) {
+            wrong.fetch_add(1);
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  assert_int_equal(wrong.load(), 0);
+}
+
 }  // namespace
 
 int main() {
@@ -190,6 +272,8 @@ int main() {
       cmocka_unit_test(sign_rejects_invalid_scalar),
       cmocka_unit_test(signature_der_round_trip),
       cmocka_unit_test(signature_der_malformed),
+      cmocka_unit_test(verify_many_keys_in_turn),
+      cmocka_unit_test(concurrent_use_gives_same_answers),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

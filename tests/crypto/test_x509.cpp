@@ -217,6 +217,67 @@ void csr_round_trip(void**) {
   ASSERT_ERR(x509_parse_csr(ByteSpan(sigflip.data(), sigflip.size()), &info), X509Error::kBadCsrSignature);
 }
 
+// One link checked without path validation (the verifier's root -> DeviceID -> Alias): each
+// certificate verifies against its issuer's key and subject; the wrong key, the wrong issuer
+// name, a changed TBS byte and an invalid issuer point are each refused with their own error.
+// The raw parts (subject/issuer Name DER, TBS, r||s) are the certificate's own bytes.
+void signed_by_checks_one_link(void**) {
+  Chain c;
+  Certificate root, dev, alias;
+  ASSERT_OK(root.parse(ByteSpan(c.root_der.data(), c.root_der.size())));
+  ASSERT_OK(dev.parse(ByteSpan(c.dev_der.data(), c.dev_der.size())));
+  ASSERT_OK(alias.parse(ByteSpan(c.alias_der.data(), c.alias_der.size())));
+  ASSERT_OK(x509_verify_signed_by(alias, c.dev.pub, dev.subject_raw()));
+  ASSERT_OK(x509_verify_signed_by(dev, c.root.pub, root.subject_raw()));
+  ASSERT_OK(x509_verify_signed_by(root, c.root.pub, root.subject_raw()));  // self-signed
+  // The parts are views into the DER: TBS is the DER's first element, and its signature over
+  // TBS verifies directly with p256.h.
+  assert_true(alias.tbs().data > alias.der().data && alias.tbs().data < alias.der().data + 8);
+  P256Signature sig;
+  ASSERT_OK(alias.signature(&sig));
+  ASSERT_OK(ecdsa_verify(c.dev.pub, alias.tbs(), sig));
+  assert_int_equal(alias.issuer_raw().size, dev.subject_raw().size);
+  assert_memory_equal(alias.issuer_raw().data, dev.subject_raw().data, dev.subject_raw().size);
+
+  ASSERT_ERR(x509_verify_signed_by(alias, c.root.pub, dev.subject_raw()), X509Error::kBadCertSignature);
+  ASSERT_ERR(x509_verify_signed_by(alias, c.dev.pub, root.subject_raw()), X509Error::kIssuerMismatch);
+  ASSERT_ERR(x509_verify_signed_by(alias, c.dev.pub, ByteSpan()), X509Error::kIssuerMismatch);
+  P256PublicKey off = c.dev.pub;
+  off.q[64] ^= 1;
+  ASSERT_ERR(x509_verify_signed_by(alias, off, dev.subject_raw()), X509Error::kWrongKeyType);
+  // A changed byte inside the TBS (the serial) keeps the certificate parsable but breaks the
+  // signature: same parts through x509_verify_tbs.
+  Bytes tbs(alias.tbs().begin(), alias.tbs().end());
+  tbs[tbs.size() / 2] ^= 0x01;
+  ASSERT_ERR(x509_verify_tbs(alias.issuer_raw(), ByteSpan(tbs.data(), tbs.size()), sig, c.dev.pub,
+                             dev.subject_raw()),
+             X509Error::kBadCertSignature);
+  ASSERT_OK(x509_verify_tbs(alias.issuer_raw(), alias.tbs(), sig, c.dev.pub, dev.subject_raw()));
+  Certificate empty;
+  ASSERT_ERR(x509_verify_signed_by(empty, c.dev.pub, dev.subject_raw()), X509Error::kMalformed);
+  ASSERT_ERR(empty.signature(&sig), X509Error::kMalformed);
+}
+
+// x509_parse_csr_signature reports a broken self-signature separately: the CSR still parses
+// (key and subject available) and *signature is kBadCsrSignature; a good one gives OK.
+void csr_signature_reported_separately(void**) {
+  Party dev = make_party("devid");
+  uint8_t buf[512];
+  size_t len = 0;
+  ASSERT_OK(x509_write_csr(dev.priv, "CN=locus DeviceID,O=locus", buf, &len));
+  CsrInfo info;
+  Status sig = Status();
+  ASSERT_OK(x509_parse_csr_signature(ByteSpan(buf, len), &info, &sig));
+  ASSERT_OK(sig);
+  Bytes flipped(buf, buf + len);
+  flipped[len - 5] ^= 0x01;
+  ASSERT_OK(x509_parse_csr_signature(ByteSpan(flipped.data(), flipped.size()), &info, &sig));
+  ASSERT_ERR(sig, X509Error::kBadCsrSignature);
+  assert_bytes_equal(info.public_key.q, dev.pub.q);
+  assert_false(x509_parse_csr_signature(ByteSpan(buf, len - 1), &info, &sig).ok());
+  ASSERT_ERR(sig, X509Error::kBadCsrSignature);  // fail closed on a parse error too
+}
+
 // Bad issuance arguments: missing subject, zero or oversized serial, malformed time,
 // not_before after not_after, too-small output buffer.
 void issue_rejects_bad_spec(void**) {
@@ -269,6 +330,8 @@ int main() {
       cmocka_unit_test(chain_verifies),
       cmocka_unit_test(chain_rejects_bad),
       cmocka_unit_test(csr_round_trip),
+      cmocka_unit_test(signed_by_checks_one_link),
+      cmocka_unit_test(csr_signature_reported_separately),
       cmocka_unit_test(issue_rejects_bad_spec),
       cmocka_unit_test(issue_is_deterministic),
   };

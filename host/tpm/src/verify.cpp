@@ -2,15 +2,11 @@
 // verdict is accepted only when no check failed, set last.
 #include "locus/tpm/verify.h"
 
-#include <mbedtls/bignum.h>
-#include <mbedtls/ecdsa.h>
-#include <mbedtls/ecp.h>
-#include <mbedtls/sha256.h>
-
 #include <cstdio>
 
 #include "locus/common/common.h"
 #include "locus/crypto/ct.h"
+#include "locus/crypto/p256.h"
 
 namespace locus::tpm {
 
@@ -22,29 +18,15 @@ bool same(ByteSpan a, ByteSpan b) {
 
 std::string hex(ByteSpan b) { return host::hex_encode(b); }
 
-// 0 when the signature verifies, non-zero otherwise (fail closed on any backend error).
-int ecdsa_p256_verify(const std::array<uint8_t, 65>& pub, ByteSpan msg,
-                      const std::array<uint8_t, 64>& rs) {
-  uint8_t h[32];
-  if (mbedtls_sha256(msg.data, msg.size, h, 0) != 0) return -1;
-  mbedtls_ecp_group grp;
-  mbedtls_ecp_point q;
-  mbedtls_mpi r, s;
-  mbedtls_ecp_group_init(&grp);
-  mbedtls_ecp_point_init(&q);
-  mbedtls_mpi_init(&r);
-  mbedtls_mpi_init(&s);
-  int rc = mbedtls_ecp_group_load(&grp, MBEDTLS_ECP_DP_SECP256R1);
-  if (rc == 0) rc = mbedtls_ecp_point_read_binary(&grp, &q, pub.data(), pub.size());
-  if (rc == 0) rc = mbedtls_ecp_check_pubkey(&grp, &q);
-  if (rc == 0) rc = mbedtls_mpi_read_binary(&r, rs.data(), 32);
-  if (rc == 0) rc = mbedtls_mpi_read_binary(&s, rs.data() + 32, 32);
-  if (rc == 0) rc = mbedtls_ecdsa_verify(&grp, h, sizeof(h), &q, &r, &s);
-  mbedtls_mpi_free(&r);
-  mbedtls_mpi_free(&s);
-  mbedtls_ecp_point_free(&q);
-  mbedtls_ecp_group_free(&grp);
-  return rc == 0 ? 0 : -1;
+// The quote's ECDSA P-256 signature over the attest bytes, checked with crypto/ (the image's
+// backend: OpenSSL on the host). Any failure, including a bad AK point, is "does not verify".
+Status verify_quote_signature(const std::array<uint8_t, 65>& ak, ByteSpan attest,
+                              const std::array<uint8_t, 64>& rs) {
+  crypto::P256PublicKey pub;
+  pub.q = ak;
+  crypto::P256Signature sig;
+  sig.rs = rs;
+  return crypto::ecdsa_verify(pub, attest, sig);
 }
 
 }  // namespace
@@ -86,8 +68,9 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
   }
 
   // 3. Signature with the enrolled AK over the attest bytes.
-  int sig_rc = ecdsa_p256_verify(host.ak_key, ByteSpan(q.attest.data(), q.attest.size()), *sig);
-  if (sig_rc != 0) {
+  const Status sig_status =
+      verify_quote_signature(host.ak_key, ByteSpan(q.attest.data(), q.attest.size()), *sig);
+  if (!sig_status.ok()) {
     add(QuoteCheck::kBadSignature,
         "quote signature does not verify with the AK enrolled for host '" + host.host + "'");
     return v;  // unsigned content proves nothing; stop here
@@ -169,7 +152,7 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
   }
 
   // Re-check the decisive facts (cheap) and set success last.
-  if (v.reasons.empty() && sig_rc == 0 &&
+  if (v.reasons.empty() && sig_status.ok() &&
       same(ByteSpan(a.extra_data.data(), a.extra_data.size()),
            ByteSpan(want.data(), want.size()))) {
     v.accepted = true;

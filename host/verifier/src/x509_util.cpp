@@ -1,17 +1,11 @@
-// Host-side X.509 parsing over mbed TLS's public API (no private struct fields): the
-// signature after the TBS part is read with the ASN.1 helpers and checked with crypto/.
+// The verifier's view of certificates and CSRs (x509_util.h): an adapter from the host X.509
+// layer (locus/crypto/x509_host.h, library locus_x509_host) to HostResult, with the error
+// classes callers have always seen (kParse for what does not parse, kRefused for what parses
+// but is not acceptable). No X.509 parsing of its own.
 #include "locus/verifier/x509_util.h"
 
-#include <mbedtls/asn1.h>
-#include <mbedtls/oid.h>
-#include <mbedtls/pk.h>
-#include <mbedtls/x509_crt.h>
-#include <mbedtls/x509_csr.h>
-
-#include <cstring>
-
-#include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
+#include "locus/crypto/x509_host.h"
 
 namespace locus::verifier {
 
@@ -19,89 +13,92 @@ using host::HostError;
 
 namespace {
 
-const uint8_t kOidEcdsaSha256[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+constexpr size_t kMaxDer = 4096;
 
-HStatus pk_to_pub(const mbedtls_pk_context& pk_in, crypto::P256PublicKey* out) {
-  // mbedtls_pk_write_pubkey_der takes a non-const context but does not modify it.
-  auto* pk = const_cast<mbedtls_pk_context*>(&pk_in);
-  if (mbedtls_pk_get_type(pk) != MBEDTLS_PK_ECKEY) return {HostError::kRefused, "public key is not an EC key"};
-  unsigned char buf[200];
-  int n = mbedtls_pk_write_pubkey_der(pk, buf, sizeof buf);
-  if (n <= 0) return {HostError::kParse, "cannot re-encode the public key"};
-  return host::spki_to_p256(buf + sizeof buf - static_cast<size_t>(n), static_cast<size_t>(n), out);
+// DER only (these inputs come from the wire or the registry, never as PEM), bounded.
+bool plausible_der(ByteSpan der) {
+  return der.size != 0 && der.size <= kMaxDer && der.data[0] == 0x30;
 }
 
-// Reads AlgorithmIdentifier + BIT STRING signature that follow the signed part.
-HStatus read_trailer_sig(const unsigned char* p, const unsigned char* end, crypto::P256Signature* sig) {
-  unsigned char* q = const_cast<unsigned char*>(p);
-  mbedtls_asn1_buf oid{}, params{};
-  if (mbedtls_asn1_get_alg(&q, end, &oid, &params) != 0) return {HostError::kParse, "malformed signature algorithm"};
-  if (oid.len != sizeof kOidEcdsaSha256 || std::memcmp(oid.p, kOidEcdsaSha256, oid.len) != 0)
+std::string why(const Status& s) {
+  if (s.module() == Module::kX509)
+    return crypto::to_string(static_cast<crypto::X509Error>(s.local()));
+  if (s.module() == Module::kCrypto)
+    return crypto::to_string(static_cast<crypto::CryptoError>(s.local()));
+  return "status 0x" + host::hex_encode(Bytes{static_cast<uint8_t>(s.code() >> 8),
+                                              static_cast<uint8_t>(s.code())});
+}
+
+bool is(const Status& s, crypto::X509Error e) {
+  return s.code() == Status(e).code();
+}
+
+// Public key and signature problems of a parsed element are refusals; broken DER is a parse error.
+host::Error classify(const Status& s, const char* what) {
+  if (is(s, crypto::X509Error::kWrongKeyType))
+    return {HostError::kRefused, std::string(what) + ": public key is not an EC P-256 key"};
+  if (is(s, crypto::X509Error::kWrongSignatureAlgorithm))
     return {HostError::kRefused, "signature algorithm is not ecdsa-with-SHA256"};
-  size_t len = 0;
-  if (mbedtls_asn1_get_bitstring_null(&q, end, &len) != 0) return {HostError::kParse, "malformed signature"};
-  if (q + len != end) return {HostError::kParse, "trailing bytes after the signature"};
-  if (!crypto::signature_from_der(ByteSpan(q, len), sig).ok()) return {HostError::kParse, "malformed ECDSA signature"};
-  return HStatus::Ok();
+  return {HostError::kParse, std::string(what) + " does not parse (" + why(s) + ")"};
 }
 
 }  // namespace
 
 HostResult<CertInfo> parse_cert(ByteSpan der) {
-  if (der.size == 0 || der.size > 4096) return {HostError::kParse, "certificate missing or too large"};
-  mbedtls_x509_crt crt;
-  mbedtls_x509_crt_init(&crt);
-  struct Free { mbedtls_x509_crt* c; ~Free() { mbedtls_x509_crt_free(c); } } f{&crt};
-  int rc = mbedtls_x509_crt_parse_der(&crt, der.data, der.size);
-  if (rc != 0) return {HostError::kParse, "certificate does not parse (mbed TLS " + std::to_string(rc) + ")"};
-  if (crt.raw.len != der.size) return {HostError::kParse, "trailing bytes after the certificate"};
+  if (der.size == 0 || der.size > kMaxDer)
+    return {HostError::kParse, "certificate missing or too large"};
+  if (!plausible_der(der)) return {HostError::kParse, "certificate does not parse (not DER)"};
+  crypto::Certificate c;
+  Status s = c.parse(der);
+  if (!s.ok()) return classify(s, "certificate");
   CertInfo ci;
-  ci.der.assign(der.begin(), der.end());
-  HStatus s = pk_to_pub(crt.pk, &ci.pub);
-  if (!s.ok()) return s.error();
-  ci.subject_raw.assign(crt.subject_raw.p, crt.subject_raw.p + crt.subject_raw.len);
-  ci.issuer_raw.assign(crt.issuer_raw.p, crt.issuer_raw.p + crt.issuer_raw.len);
-  char name[512];
-  if (mbedtls_x509_dn_gets(name, sizeof name, &crt.subject) > 0) ci.subject = name;
-  ci.serial_hex = host::hex_encode(ByteSpan(crt.serial.p, crt.serial.len));
-  ci.is_ca = mbedtls_x509_crt_get_ca_istrue(&crt) == 1;
-  ci.tbs.assign(crt.tbs.p, crt.tbs.p + crt.tbs.len);
-  const unsigned char* end = crt.raw.p + crt.raw.len;
-  s = read_trailer_sig(crt.tbs.p + crt.tbs.len, end, &ci.sig);
-  if (!s.ok()) return s.error();
+  ci.der.assign(c.der().begin(), c.der().end());
+  s = c.public_key(&ci.pub);
+  if (!s.ok()) return classify(s, "certificate");
+  s = c.signature(&ci.sig);
+  if (!s.ok()) {
+    if (is(s, crypto::X509Error::kMalformed))
+      return {HostError::kParse, "malformed ECDSA signature"};
+    return classify(s, "certificate");
+  }
+  ci.subject_raw.assign(c.subject_raw().begin(), c.subject_raw().end());
+  ci.issuer_raw.assign(c.issuer_raw().begin(), c.issuer_raw().end());
+  ci.subject = c.subject();
+  const Bytes serial = c.serial();
+  ci.serial_hex = host::hex_encode(ByteSpan(serial.data(), serial.size()));
+  ci.is_ca = c.is_ca();
+  ci.tbs.assign(c.tbs().begin(), c.tbs().end());
   return ci;
 }
 
 HStatus verify_signed_by(const CertInfo& child, const crypto::P256PublicKey& issuer_pub,
                          const Bytes& issuer_subject_raw) {
-  if (!crypto::ct_equal(ByteSpan(child.issuer_raw), ByteSpan(issuer_subject_raw)))
+  const Status s = crypto::x509_verify_tbs(ByteSpan(child.issuer_raw), ByteSpan(child.tbs),
+                                           child.sig, issuer_pub, ByteSpan(issuer_subject_raw));
+  if (s.ok()) return HStatus::Ok();
+  if (is(s, crypto::X509Error::kIssuerMismatch))
     return {HostError::kRefused, "issuer name does not match the issuer's subject"};
-  crypto::Digest d{};
-  if (!crypto::sha256(child.tbs, &d).ok()) return {HostError::kInternal, "sha256 failed"};
-  if (!crypto::ecdsa_verify_digest(issuer_pub, d, child.sig).ok())
-    return {HostError::kRefused, "certificate signature does not verify with the issuer's key"};
-  return HStatus::Ok();
+  if (is(s, crypto::X509Error::kMalformed))
+    return {HostError::kParse, "certificate has no signed part"};
+  return {HostError::kRefused, "certificate signature does not verify with the issuer's key"};
 }
 
 HostResult<CsrInfo> parse_csr(ByteSpan der) {
-  if (der.size == 0 || der.size > 4096) return {HostError::kParse, "CSR missing or too large"};
-  mbedtls_x509_csr csr;
-  mbedtls_x509_csr_init(&csr);
-  struct Free { mbedtls_x509_csr* c; ~Free() { mbedtls_x509_csr_free(c); } } f{&csr};
-  int rc = mbedtls_x509_csr_parse_der(&csr, der.data, der.size);
-  if (rc != 0) return {HostError::kParse, "CSR does not parse (mbed TLS " + std::to_string(rc) + ")"};
-  if (csr.raw.len != der.size) return {HostError::kParse, "trailing bytes after the CSR"};
+  if (der.size == 0 || der.size > kMaxDer) return {HostError::kParse, "CSR missing or too large"};
+  if (!plausible_der(der)) return {HostError::kParse, "CSR does not parse (not DER)"};
+  crypto::CsrInfo info;
+  Status signature = crypto::X509Error::kBadCsrSignature;
+  const Status s = crypto::x509_parse_csr_signature(der, &info, &signature);
+  if (!s.ok()) {
+    if (is(s, crypto::X509Error::kWrongKeyType))
+      return {HostError::kRefused,
+              "CSR: public key is not an EC P-256 key, or not signed with ecdsa-with-SHA256"};
+    return {HostError::kParse, "CSR does not parse (" + why(s) + ")"};
+  }
   CsrInfo ci;
-  HStatus s = pk_to_pub(csr.pk, &ci.pub);
-  if (!s.ok()) return s.error();
-  char name[512];
-  if (mbedtls_x509_dn_gets(name, sizeof name, &csr.subject) > 0) ci.subject = name;
-  crypto::P256Signature sig;
-  s = read_trailer_sig(csr.cri.p + csr.cri.len, csr.raw.p + csr.raw.len, &sig);
-  if (!s.ok()) return s.error();
-  crypto::Digest d{};
-  if (!crypto::sha256(ByteSpan(csr.cri.p, csr.cri.len), &d).ok()) return {HostError::kInternal, "sha256 failed"};
-  ci.signature_ok = crypto::ecdsa_verify_digest(ci.pub, d, sig).ok();
+  ci.pub = info.public_key;
+  ci.subject = info.subject;
+  ci.signature_ok = signature.ok();
   return ci;
 }
 

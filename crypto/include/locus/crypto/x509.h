@@ -22,6 +22,9 @@ enum class X509Error : uint8_t {
   kNotCa = 9,
   kWrongKeyType = 10,    // not an EC P-256 key
   kBadCsrSignature = 11,
+  kWrongSignatureAlgorithm = 12,  // signed with something other than ecdsa-with-SHA256
+  kIssuerMismatch = 13,           // the issuer name is not the expected issuer's subject
+  kBadCertSignature = 14,         // the certificate's signature does not verify
 };
 const char* to_string(X509Error e);
 

@@ -1,8 +1,11 @@
 // locus/crypto/x509_host.h: certificate and CSR parsing and chain verification (host only).
 //
-// For the verifier, the provisioning tool and the host agent. Uses the heap and the C++
-// library; never linked into the firmware (sources are crypto/src/host_*.cpp). Inputs may be
-// DER or PEM (detected by a leading "-----BEGIN").
+// The one X.509 layer of the host: the verifier, provisioning, the landmark, the TPM side and
+// the host agent all parse through it (locus/verifier/x509_util.h is a thin adapter to the
+// host result type). Uses the heap and the C++ library; its own library, locus_x509_host
+// (crypto/x509_host/), never linked into the firmware. Parsing is mbed TLS's (public API
+// only); signatures over certificates and CSRs are checked with locus/crypto/p256.h, i.e. the
+// image's backend. Inputs may be DER or PEM (detected by a leading "-----BEGIN").
 #pragma once
 
 #include <stdint.h>
@@ -45,6 +48,12 @@ class Certificate {
   Bytes subject_key_id() const;                   // empty if the extension is absent
   bool is_ca() const;                             // basicConstraints cA = TRUE
   Status tcb_info(TcbInfo* out) const;            // x509_read_tcb_info on der()
+  ByteSpan subject_raw() const;                   // the subject Name as DER
+  ByteSpan issuer_raw() const;                    // the issuer Name as DER
+  ByteSpan tbs() const;                           // the signed part (TBSCertificate)
+  // The issuer's signature as raw r || s: kWrongSignatureAlgorithm unless ecdsa-with-SHA256,
+  // kMalformed if it is not a strict-DER ECDSA-Sig-Value filling the BIT STRING.
+  Status signature(P256Signature* out) const;
 
  private:
   struct Impl;
@@ -68,6 +77,18 @@ enum class ChainProfile : uint8_t {
 Status x509_verify_chain(const std::vector<Bytes>& chain, const std::vector<Bytes>& trusted_roots,
                          ChainProfile profile, uint32_t* flags_out = nullptr);
 
+// Checks one link without path validation (no validity period, no extensions): `child`
+// names `issuer_subject_raw` as its issuer (kIssuerMismatch; compared in constant time) and
+// carries an ecdsa-with-SHA256 signature over its TBS that verifies with issuer_pub
+// (kBadCertSignature; signature() errors as they are). For chains whose every element the
+// caller already holds (the verifier: root -> registered DeviceID -> Alias).
+Status x509_verify_signed_by(const Certificate& child, const P256PublicKey& issuer_pub,
+                             ByteSpan issuer_subject_raw);
+// The same check on parts already taken from a certificate (Certificate::issuer_raw(), tbs(),
+// signature()), for callers that keep those instead of the parsed certificate.
+Status x509_verify_tbs(ByteSpan child_issuer_raw, ByteSpan tbs, const P256Signature& sig,
+                       const P256PublicKey& issuer_pub, ByteSpan issuer_subject_raw);
+
 struct CsrInfo {
   P256PublicKey public_key;
   std::string subject;  // as Certificate::subject() prints it
@@ -76,5 +97,9 @@ struct CsrInfo {
 // Parses a PKCS#10 CSR (DER or PEM "CERTIFICATE REQUEST"), requires an EC P-256 key and
 // ecdsa-with-SHA256, and verifies the self-signature (kBadCsrSignature if it fails).
 Status x509_parse_csr(ByteSpan der_or_pem, CsrInfo* out);
+// The same checks except the self-signature's: OK when the CSR parses with an EC P-256 key and
+// ecdsa-with-SHA256, and *signature says whether the self-signature verifies (OK or
+// kBadCsrSignature). For callers that report a bad signature in their own words.
+Status x509_parse_csr_signature(ByteSpan der_or_pem, CsrInfo* out, Status* signature);
 
 }  // namespace locus::crypto

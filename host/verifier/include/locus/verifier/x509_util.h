@@ -1,6 +1,8 @@
-// locus/verifier/x509_util.h: host-side certificate and CSR parsing over mbed TLS public API.
-// Used by the verifier (chain checks) and provisioning (CSR checks, CA). Only ECDSA P-256
-// with SHA-256 is accepted: anything else is refused.
+// locus/verifier/x509_util.h: the verifier's view of certificates and CSRs, as HostResult.
+// A thin adapter over the one host X.509 layer, locus/crypto/x509_host.h (locus_x509_host);
+// kept so that callers (verifier, provisioning, tests) keep their names. Used by the verifier
+// (chain checks) and provisioning (CSR checks, CA). Only ECDSA P-256 with SHA-256 is
+// accepted: anything else is refused. Inputs are DER of at most 4096 bytes.
 #pragma once
 
 #include <string>
@@ -21,7 +23,7 @@ struct CertInfo {
   crypto::P256PublicKey pub;
   Bytes subject_raw;   // DER Name
   Bytes issuer_raw;    // DER Name
-  std::string subject; // RFC 4514-ish text (mbedtls_x509_dn_gets)
+  std::string subject; // RFC 4514-ish text (crypto::Certificate::subject)
   std::string serial_hex;
   bool is_ca = false;
   Bytes tbs;           // signed part

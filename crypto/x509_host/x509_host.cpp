@@ -1,4 +1,6 @@
-// Host-only X.509: PEM, certificate parsing, chain verification, CSR verification.
+// Host-only X.509 (locus_x509_host): PEM, certificate parsing, chain verification, single-link
+// signature checks, CSR verification. mbed TLS parses (public fields and functions only); the
+// signatures locus checks itself go through p256.h, i.e. the image's crypto backend.
 #include <string.h>
 
 #include <mbedtls/asn1.h>
@@ -9,6 +11,7 @@
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
 
+#include "locus/crypto/ct.h"
 #include "locus/crypto/x509_host.h"
 #include "mbedtls_glue.h"
 
@@ -55,6 +58,22 @@ struct Crt {
   Crt(const Crt&) = delete;
   Crt& operator=(const Crt&) = delete;
 };
+
+// Reads AlgorithmIdentifier + BIT STRING that follow a signed part (certificate or CSR) and
+// ends exactly at end: ecdsa-with-SHA256 (no parameters) and a strict DER ECDSA-Sig-Value.
+Status read_trailer_signature(const unsigned char* p, const unsigned char* end, P256Signature* out) {
+  auto* q = const_cast<unsigned char*>(p);  // mbed TLS's parser API is not const-correct
+  mbedtls_asn1_buf oid{}, params{};
+  if (mbedtls_asn1_get_alg(&q, end, &oid, &params) != 0) return X509Error::kMalformed;
+  if (oid.len != MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA256) ||
+      memcmp(oid.p, MBEDTLS_OID_ECDSA_SHA256, oid.len) != 0) {
+    return X509Error::kWrongSignatureAlgorithm;
+  }
+  size_t len = 0;
+  if (mbedtls_asn1_get_bitstring_null(&q, end, &len) != 0 || q + len != end) return X509Error::kMalformed;
+  if (!signature_from_der(ByteSpan(q, len), out).ok()) return X509Error::kMalformed;
+  return Status::Ok();
+}
 
 Status add_cert(mbedtls_x509_crt* list, const Bytes& in) {
   Bytes der;
@@ -173,6 +192,54 @@ Status Certificate::tcb_info(TcbInfo* out) const {
   return x509_read_tcb_info(der(), out);
 }
 
+ByteSpan Certificate::subject_raw() const {
+  if (!impl_) return ByteSpan();
+  return ByteSpan(impl_->crt.c.subject_raw.p, impl_->crt.c.subject_raw.len);
+}
+
+ByteSpan Certificate::issuer_raw() const {
+  if (!impl_) return ByteSpan();
+  return ByteSpan(impl_->crt.c.issuer_raw.p, impl_->crt.c.issuer_raw.len);
+}
+
+ByteSpan Certificate::tbs() const {
+  if (!impl_) return ByteSpan();
+  return ByteSpan(impl_->crt.c.tbs.p, impl_->crt.c.tbs.len);
+}
+
+Status Certificate::signature(P256Signature* out) const {
+  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (!impl_) return X509Error::kMalformed;
+  const mbedtls_x509_crt& c = impl_->crt.c;
+  return read_trailer_signature(c.tbs.p + c.tbs.len, c.raw.p + c.raw.len, out);
+}
+
+Status x509_verify_tbs(ByteSpan child_issuer_raw, ByteSpan tbs, const P256Signature& sig,
+                       const P256PublicKey& issuer_pub, ByteSpan issuer_subject_raw) {
+  Status result = X509Error::kBadCertSignature;  // fail closed until verified
+  if (issuer_subject_raw.size == 0 || !ct_equal(child_issuer_raw, issuer_subject_raw)) {
+    return X509Error::kIssuerMismatch;
+  }
+  if (tbs.data == nullptr || tbs.size == 0) return X509Error::kMalformed;
+  Digest h;
+  LOCUS_TRY(sha256(tbs, &h));
+  const Status v = ecdsa_verify_digest(issuer_pub, h, sig);
+  if (v.ok()) {
+    result = Status::Ok();
+  } else if (v.code() == Status(CryptoError::kBadKey).code()) {
+    result = X509Error::kWrongKeyType;
+  }
+  return result;
+}
+
+Status x509_verify_signed_by(const Certificate& child, const P256PublicKey& issuer_pub,
+                             ByteSpan issuer_subject_raw) {
+  if (!child.loaded()) return X509Error::kMalformed;
+  P256Signature sig;
+  LOCUS_TRY(child.signature(&sig));
+  return x509_verify_tbs(child.issuer_raw(), child.tbs(), sig, issuer_pub, issuer_subject_raw);
+}
+
 // ---- chain verification
 
 Status x509_verify_chain(const std::vector<Bytes>& chain, const std::vector<Bytes>& trusted_roots,
@@ -214,8 +281,9 @@ Status x509_verify_chain(const std::vector<Bytes>& chain, const std::vector<Byte
 
 // ---- CSR
 
-Status x509_parse_csr(ByteSpan in, CsrInfo* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
+  if (out == nullptr || signature == nullptr) return CoreError::kInvalidArgument;
+  *signature = X509Error::kBadCsrSignature;  // fail closed until verified
   Bytes der;
   LOCUS_TRY(to_der(in, "CERTIFICATE REQUEST", &der));
   mbedtls_x509_csr csr;
@@ -249,13 +317,26 @@ Status x509_parse_csr(ByteSpan in, CsrInfo* out) {
   }
   if (mbedtls_asn1_get_bitstring_null(&p, end, &len) != 0 || p + len != end) return X509Error::kMalformed;
   P256Signature sig;
-  if (!signature_from_der(ByteSpan(p, len), &sig).ok()) return X509Error::kBadCsrSignature;
-  Digest h;
-  LOCUS_TRY(sha256(ByteSpan(csr.cri.p, csr.cri.len), &h));
-  if (!ecdsa_verify_digest(info.public_key, h, sig).ok()) return X509Error::kBadCsrSignature;
+  Status sig_status = X509Error::kBadCsrSignature;
+  if (signature_from_der(ByteSpan(p, len), &sig).ok()) {
+    Digest h;
+    LOCUS_TRY(sha256(ByteSpan(csr.cri.p, csr.cri.len), &h));
+    if (ecdsa_verify_digest(info.public_key, h, sig).ok()) sig_status = Status::Ok();
+  }
 
   info.subject = dn_string(&csr.subject);
   info.der = std::move(der);
+  *out = std::move(info);
+  *signature = sig_status;
+  return Status::Ok();
+}
+
+Status x509_parse_csr(ByteSpan in, CsrInfo* out) {
+  if (out == nullptr) return CoreError::kInvalidArgument;
+  CsrInfo info;
+  Status signature = X509Error::kBadCsrSignature;
+  LOCUS_TRY(x509_parse_csr_signature(in, &info, &signature));
+  if (!signature.ok()) return X509Error::kBadCsrSignature;
   *out = std::move(info);
   return Status::Ok();
 }
