@@ -50,7 +50,7 @@ void serve(const VerOpts& o, CliContext& ctx) {
   if (!pol.ok()) fail(ctx, pol.error());
   auto keys = ver::load_keys(o.ca, o.license_key);
   if (!keys.ok()) fail(ctx, keys.error());
-  auto reg = locus::registry::open_sqlite(o.db);
+  auto reg = locus::registry::open(o.db);
   if (!reg.ok()) fail(ctx, reg.error());
   locus::audit::AuditLog log(o.audit_path(), reg.value().get());
   auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
@@ -109,7 +109,7 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   rv->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
   rv->callback([o, &ctx]() {
     if (o->ueid.empty() == o->serial.empty()) fail(ctx, HostError::kUsage, "give exactly one of --ueid or --serial");
-    auto reg = locus::registry::open_sqlite(o->db);
+    auto reg = locus::registry::open(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
     locus::audit::AuditLog log(o->audit_path(), reg.value().get());
     locus::host::HStatus st;
@@ -154,7 +154,7 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   dc->add_option("--db", o->db, "Registry database")->capture_default_str();
   dc->add_option("--limit", o->limit, "At most N decisions (-1: all)")->capture_default_str();
   dc->callback([o, &ctx]() {
-    auto reg = locus::registry::open_sqlite(o->db);
+    auto reg = locus::registry::open(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
     auto d = reg.value()->list_decisions(o->limit);
     if (!d.ok()) fail(ctx, d.error());
