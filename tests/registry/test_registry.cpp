@@ -261,6 +261,33 @@ void test_nonce_eviction_and_purge(void**) {
   assert_int_equal(nc(reg.peek_nonce(fresh_n, ueid_n(3), 10)), static_cast<int>(NonceCheck::kOk));
 }
 
+// The purge in put_nonce is a bounded batch (64): after a mass expiry of 100 nonces one issue
+// deletes 64 of them, the next the remaining 36; unexpired ones are never touched.
+void test_nonce_purge_bounded(void**) {
+  std::string p = fresh("purge");
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  assert_true(reg.transaction([&]() -> host::HStatus {
+                   for (int i = 0; i < 100; i++) {
+                     host::Bytes n(32, 0);
+                     n[0] = static_cast<uint8_t>(i);
+                     host::HStatus s = reg.put_nonce(nonce(n, ueid_n(4), 500, i));
+                     if (!s.ok()) return s;
+                   }
+                   return host::HStatus::Ok();
+                 })
+                  .ok());
+  registry::NonceIssue a = nonce(host::Bytes(32, 0xE1), ueid_n(5), 5000, 1);
+  a.purge_before = 600;
+  assert_true(reg.put_nonce(a).ok());
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces WHERE expires_at < 600"), 36);
+  registry::NonceIssue b = nonce(host::Bytes(32, 0xE2), ueid_n(5), 5000, 2);
+  b.purge_before = 600;
+  assert_true(reg.put_nonce(b).ok());
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces WHERE expires_at < 600"), 0);
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces"), 2);
+}
+
 // License counters increase strictly per device, also across re-opening the database;
 // take_license_counter is a compare-and-set on the last value.
 void test_license_counters(void**) {
@@ -471,6 +498,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_devices_and_revocation),
       cmocka_unit_test(test_nonces),
       cmocka_unit_test(test_nonce_eviction_and_purge),
+      cmocka_unit_test(test_nonce_purge_bounded),
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
       cmocka_unit_test(test_transaction_rollback),

@@ -55,6 +55,7 @@ namespace {
 constexpr int64_t kNonceUnused = 0;
 constexpr int64_t kNonceUsed = 1;
 constexpr int64_t kNonceEvicted = 2;
+constexpr int64_t kPurgeBatch = 64;  // expired nonces deleted per put_nonce
 
 Value B(ByteSpan b) {
   return Value::blob(b);
@@ -107,20 +108,28 @@ class RegistryImpl final : public Registry {
       return c.error();
     }
     Conn* conn = c.value();
-    HStatus s = conn->begin();
-    if (s.ok()) {
-      t_txn = {this, conn};
-      s = body();
-      t_txn = {};
-      if (s.ok()) {
-        s = conn->commit();
-        if (!s.ok()) conn->rollback();
-      } else {
-        conn->rollback();
+    // Released on every path, also if body throws (the lock and the thread's slot must never
+    // outlive the call): roll back unless committed.
+    struct Guard {
+      db::Backend* b;
+      Conn* conn;
+      bool open = false;
+      ~Guard() {
+        t_txn = {};
+        if (open) conn->rollback();
+        b->writer_leave();
+        b->release(conn);
       }
-    }
-    b_->writer_leave();
-    b_->release(conn);
+    } guard{b_.get(), conn};
+    HStatus s = conn->begin();
+    if (!s.ok()) return s;
+    guard.open = true;
+    t_txn = {this, conn};
+    s = body();
+    t_txn = {};
+    if (!s.ok()) return s;  // the guard rolls back
+    s = conn->commit();
+    if (s.ok()) guard.open = false;
     return s;
   }
 
@@ -309,7 +318,16 @@ class RegistryImpl final : public Registry {
           if (!ev.ok()) return ev.status();
         }
         if (n.purge_before > 0) {
-          auto p = c.exec("DELETE FROM nonces WHERE expires_at < ?", {I(n.purge_before)});
+          // A bounded batch through the expiry index: the cost per call stays constant even
+          // after a mass expiry (each issue purges up to kPurgeBatch; expiries cannot outpace
+          // issues). PostgreSQL skips rows another purge holds: no waits, no deadlocks.
+          const char* sql =
+              b_->dialect() == Dialect::kPostgres
+                  ? "DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces WHERE"
+                    " expires_at < ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+                  : "DELETE FROM nonces WHERE rowid IN (SELECT rowid FROM nonces WHERE"
+                    " expires_at < ? ORDER BY expires_at LIMIT ?)";
+          auto p = c.exec(sql, {I(n.purge_before), I(kPurgeBatch)});
           if (!p.ok()) return p.status();
         }
         return HStatus::Ok();

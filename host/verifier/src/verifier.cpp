@@ -633,7 +633,7 @@ AttestResult Verifier::commit(State& st) {
       rec.time = st.now;
       rec.ueid = req.ueid;
       rec.status = status;
-      rec.decision_json = d.dump();
+      rec.decision_json = d.dump(-1, ' ', false, json::error_handler_t::replace);
       // Evidence bytes only for registered devices: an unknown UEID stores nothing it sent.
       if (st.have_dev) rec.evidence = req.evidence;
       rec.license = license;
@@ -652,7 +652,8 @@ AttestResult Verifier::commit(State& st) {
         if (out.affirming) body["license_counter"] = counter;
         // Inside the transaction (lock order: registry, then the log's file lock); the
         // log's head is updated through this transaction too.
-        auto ar = log_->append("decision", body.dump());
+        auto ar =
+            log_->append("decision", body.dump(-1, ' ', false, json::error_handler_t::replace));
         if (!ar.ok()) {
           audit_error = ar.message();
           return {HostError::kAuditBroken, "audit record could not be written: " + ar.message()};

@@ -97,7 +97,9 @@ struct LocationContext;
 
 class Verifier {
  public:
-  // reg and log must outlive the verifier. Loads the landmark trust list and GeoJSON zones
+  // reg and log must outlive the verifier; log must keep its head in the same registry
+  // object (its append runs inside the decision's transaction, on that transaction's
+  // connection). Loads the landmark trust list and GeoJSON zones
   // named by the policy; fails (kConfig) if they do not load.
   static HostResult<std::unique_ptr<Verifier>> create(Policy policy, registry::Registry* reg,
                                                       audit::AuditLog* log,
