@@ -42,7 +42,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     if (!o->no_db) {
       if (db.empty() || !locus::host::file_exists(db))
         fail(ctx, HostError::kUsage, "no registry to compare the head with: pass --db FILE (or --no-db)");
-      auto reg = locus::registry::open_sqlite(db);
+      auto reg = locus::registry::open(db);
       if (!reg.ok()) fail(ctx, reg.error());
       locus::audit::AuditLog l(o->log, reg.value().get());
       auto h = reg.value()->get_audit_head(l.head_key());

@@ -23,7 +23,7 @@ struct ProvOpts {
 };
 
 std::unique_ptr<locus::registry::Registry> open_db(const CliContext& ctx, const std::string& path) {
-  auto r = locus::registry::open_sqlite(path);
+  auto r = locus::registry::open(path);
   if (!r.ok()) fail(ctx, r.error());
   return r.take();
 }

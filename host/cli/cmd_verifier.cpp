@@ -50,7 +50,9 @@ void serve(const VerOpts& o, CliContext& ctx) {
   if (!pol.ok()) fail(ctx, pol.error());
   auto keys = ver::load_keys(o.ca, o.license_key);
   if (!keys.ok()) fail(ctx, keys.error());
-  auto reg = locus::registry::open_sqlite(o.db);
+  if (locus::registry::is_postgres_url(o.db) && o.audit_log.empty())
+    fail(ctx, HostError::kUsage, "--db is a PostgreSQL URL: pass --audit-log FILE (one per replica)");
+  auto reg = locus::registry::open(o.db);
   if (!reg.ok()) fail(ctx, reg.error());
   locus::audit::AuditLog log(o.audit_path(), reg.value().get());
   auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
@@ -94,7 +96,7 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* s = v->add_subcommand("serve", "Run the verifier HTTP service (prints 'listening on HOST:PORT' when ready)");
   s->add_option("--policy", o->policy, "Policy file (TOML)")->required();
-  s->add_option("--db", o->db, "Registry database (SQLite)")->capture_default_str();
+  s->add_option("--db", o->db, "Registry: SQLite file or postgresql:// URL")->capture_default_str();
   s->add_option("--ca", o->ca, "Manufacturer root CA certificate (PEM)")->capture_default_str();
   s->add_option("--license-key", o->license_key, "License-signing private key (PEM)")->capture_default_str();
   s->add_option("--listen", o->listen, "HOST:PORT to listen on (PORT 0: any free port)")->capture_default_str();
@@ -109,7 +111,7 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   rv->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
   rv->callback([o, &ctx]() {
     if (o->ueid.empty() == o->serial.empty()) fail(ctx, HostError::kUsage, "give exactly one of --ueid or --serial");
-    auto reg = locus::registry::open_sqlite(o->db);
+    auto reg = locus::registry::open(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
     locus::audit::AuditLog log(o->audit_path(), reg.value().get());
     locus::host::HStatus st;
@@ -154,7 +156,7 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   dc->add_option("--db", o->db, "Registry database")->capture_default_str();
   dc->add_option("--limit", o->limit, "At most N decisions (-1: all)")->capture_default_str();
   dc->callback([o, &ctx]() {
-    auto reg = locus::registry::open_sqlite(o->db);
+    auto reg = locus::registry::open(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
     auto d = reg.value()->list_decisions(o->limit);
     if (!d.ok()) fail(ctx, d.error());

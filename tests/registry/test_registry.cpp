@@ -1,17 +1,27 @@
-// Registry tests: schema migrations (from empty and from an older schema), device rows,
-// revocation, nonce single use and expiry, persistent license counters.
+// Registry tests, one suite run against each backend: SQLite (default) and, with --pg, a real
+// PostgreSQL server the test starts itself (skipped, exit 77, where PostgreSQL is absent).
+// Covered: schema migrations (from empty and from an older schema, a newer one refused),
+// device rows and pending enrollments, revocation, nonce single use, expiry and eviction of
+// the oldest outstanding, license counters (strictly increasing, compare-and-set), decisions
+// with reserved ids, audit heads, the TPM host tables, trust list versions, transactions
+// (rollback leaves nothing), and concurrent nonce consumption / counter taking.
 #include <sqlite3.h>
 
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <set>
 #include <string>
+#include <thread>
 
 #include "locus/common/testproc.h"
 #include "locus/registry/registry.h"
-#include <cstring>
+#include "pg_server.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 extern "C" {
 #include <cmocka.h>
 }
@@ -22,8 +32,38 @@ using registry::NonceCheck;
 namespace {
 
 std::string g_dir;
+pgtest::Server* g_pg = nullptr;  // set in --pg mode
+int g_n = 0;
 
-std::string db_path(const char* name) { return g_dir + "/" + name; }
+// A fresh, empty registry location for this backend.
+std::string fresh(const char* name) {
+  std::string n = std::string(name) + std::to_string(g_n++);
+  if (g_pg) return g_pg->create_db(n);
+  return g_dir + "/" + n + ".db";
+}
+
+// Raw SQL against the database behind spec (not through the registry).
+long long scalar(const std::string& spec, const std::string& sql) {
+  if (g_pg) return g_pg->scalar(spec.substr(spec.rfind('/') + 1), sql);
+  sqlite3* db = nullptr;
+  sqlite3_open(spec.c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  long long n = -1;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
+      sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
+}
+bool raw_exec(const std::string& spec, const std::string& sql) {
+  if (g_pg) return g_pg->exec(spec.substr(spec.rfind('/') + 1), sql);
+  sqlite3* db = nullptr;
+  sqlite3_open(spec.c_str(), &db);
+  bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(db);
+  return ok;
+}
 
 host::Bytes ueid_n(uint8_t n) {
   host::Bytes u(33, n);
@@ -42,87 +82,99 @@ registry::Device device(uint8_t n) {
   return d;
 }
 
-int count_rows(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* s = nullptr;
-  int n = -1;
-  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int(s, 0);
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return n;
+registry::NonceIssue nonce(const host::Bytes& n, const host::Bytes& ueid, int64_t expires,
+                           int64_t issued_us = 0, int max_outstanding = 0) {
+  registry::NonceIssue i;
+  i.nonce = n;
+  i.ueid = ueid;
+  i.expires_at = expires;
+  i.issued_us = issued_us;
+  i.max_outstanding = max_outstanding;
+  return i;
 }
 
-// An empty file migrates to the latest schema: version rows 1..N, WAL mode on.
+int nc(const host::HostResult<NonceCheck>& r) {
+  assert_true(r.ok());
+  return static_cast<int>(r.value());
+}
+int code(host::HostError e) {
+  return static_cast<int>(e);
+}
+
+// An empty database migrates to the latest schema: version rows 1..N (SQLite: WAL mode on).
 void test_migrate_from_empty(void**) {
-  auto r = registry::open_sqlite(db_path("empty.db"));
+  std::string p = fresh("empty");
+  auto r = registry::open(p);
   assert_true(r.ok());
   auto v = r.value()->schema_version();
   assert_true(v.ok());
   assert_int_equal(v.value(), registry::latest_schema_version());
-  assert_int_equal(count_rows(db_path("empty.db"), "SELECT COUNT(*) FROM schema_version"), registry::latest_schema_version());
-  sqlite3* db = nullptr;
-  sqlite3_open(db_path("empty.db").c_str(), &db);
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr);
-  assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-  assert_string_equal(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
-  sqlite3_finalize(s);
-  sqlite3_close(db);
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM schema_version"),
+                   registry::latest_schema_version());
+  if (!g_pg) {
+    sqlite3* db = nullptr;
+    sqlite3_open(p.c_str(), &db);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, nullptr);
+    assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+    assert_string_equal(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "wal");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+  }
 }
 
-// A database at schema 1 with a device in it migrates to the latest; the device survives and
-// the newer tables work (revoked serials, audit heads, hosts).
+// A database at schema 1 with a device in it (written the way schema-1 builds wrote it)
+// migrates to the latest; the device survives as active and the newer tables work; the dead
+// hosts table of schema 3 is gone; re-opening applies nothing.
 void test_migrate_from_older(void**) {
-  std::string p = db_path("old.db");
+  std::string p = fresh("old");
   {
-    auto r = registry::open_sqlite_at_version(p, 1);
+    auto r = registry::open_at_version(p, 1);
     assert_true(r.ok());
     assert_int_equal(r.value()->schema_version().value(), 1);
-    assert_true(r.value()->add_device(device(7)).ok());
     // Version 1 has no revoked_serials table yet.
     assert_false(r.value()->revoke_serial("aa07", "x").ok());
   }
-  auto r = registry::open_sqlite(p);
+  assert_true(raw_exec(p,
+                       "INSERT INTO devices(ueid,site,host,hwmodel,devid_cert,serial,enrolled_at)"
+                       " VALUES(" +
+                           std::string(g_pg ? "'\\x07'" : "X'07'") + ",'sg-1','host-7','hw',''" +
+                           (g_pg ? "::bytea" : "") + ",'aa07',5)"));
+  auto r = registry::open(p);
   assert_true(r.ok());
   assert_int_equal(r.value()->schema_version().value(), registry::latest_schema_version());
-  auto d = r.value()->get_device(ueid_n(7));
+  auto d = r.value()->get_device(host::Bytes{7});
   assert_true(d.ok());
   assert_string_equal(d.value().host.c_str(), "host-7");
+  assert_true(d.value().state == registry::DeviceState::kActive);
   assert_true(r.value()->revoke_serial("aa07", "x").ok());
-  registry::HostRecord h;
-  h.host = "host-7";
-  h.golden_pcrs_json = R"({"sha256":{"0":"00"}})";
-  assert_true(r.value()->upsert_host(h).ok());
-  assert_true(r.value()->get_host("host-7").ok());
-  // Re-opening an up-to-date database applies nothing.
-  auto again = registry::open_sqlite(p);
+  assert_false(raw_exec(p, "SELECT COUNT(*) FROM hosts"));
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM tpm_hosts"), 0);
+  auto again = registry::open(p);
   assert_true(again.ok());
-  assert_int_equal(count_rows(p, "SELECT COUNT(*) FROM schema_version"), registry::latest_schema_version());
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM schema_version"),
+                   registry::latest_schema_version());
 }
 
 // A database written by a newer locus (schema beyond ours) is refused, not "migrated".
 void test_refuses_newer_schema(void**) {
-  std::string p = db_path("new.db");
-  { assert_true(registry::open_sqlite(p).ok()); }
-  sqlite3* db = nullptr;
-  sqlite3_open(p.c_str(), &db);
-  assert_int_equal(sqlite3_exec(db, "INSERT INTO schema_version VALUES(999, 0)", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  auto r = registry::open_sqlite(p);
+  std::string p = fresh("new");
+  { assert_true(registry::open(p).ok()); }
+  assert_true(raw_exec(p, "INSERT INTO schema_version VALUES(999, 0)"));
+  auto r = registry::open(p);
   assert_false(r.ok());
-  assert_int_equal(static_cast<int>(r.code()), static_cast<int>(host::HostError::kSchemaTooNew));
+  assert_int_equal(code(r.code()), code(host::HostError::kSchemaTooNew));
 }
 
 // Devices: duplicate UEIDs are refused; unknown UEIDs are kNotFound; revocation by UEID
-// and by serial are both visible.
+// and by serial are both visible; a pending device becomes active once, and only then.
 void test_devices_and_revocation(void**) {
-  auto r = registry::open_sqlite(db_path("dev.db"));
+  auto r = registry::open(fresh("dev"));
   auto& reg = *r.value();
   assert_true(reg.add_device(device(1)).ok());
   auto dup = reg.add_device(device(1));
-  assert_int_equal(static_cast<int>(dup.code()), static_cast<int>(host::HostError::kDuplicate));
-  assert_int_equal(static_cast<int>(reg.get_device(ueid_n(2)).code()), static_cast<int>(host::HostError::kNotFound));
+  assert_int_equal(code(dup.code()), code(host::HostError::kDuplicate));
+  assert_int_equal(code(reg.get_device(ueid_n(2)).code()), code(host::HostError::kNotFound));
   assert_true(reg.revoke_ueid(ueid_n(1), "stolen").ok());
   assert_true(reg.get_device(ueid_n(1)).value().revoked);
   assert_string_equal(reg.get_device(ueid_n(1)).value().revoke_reason.c_str(), "stolen");
@@ -131,82 +183,332 @@ void test_devices_and_revocation(void**) {
   assert_true(reg.revoke_serial("aa01", "key compromise").ok());
   assert_true(reg.serial_revoked("aa01").value());
   assert_int_equal(static_cast<int>(reg.list_devices().value().size()), 1);
+  registry::Device p = device(3);
+  p.state = registry::DeviceState::kPending;
+  assert_true(reg.add_device(p).ok());
+  assert_true(reg.get_device(ueid_n(3)).value().state == registry::DeviceState::kPending);
+  assert_int_equal(code(reg.activate_device(ueid_n(1)).code()), code(host::HostError::kNotFound));
+  assert_true(reg.activate_device(ueid_n(3)).ok());
+  assert_true(reg.get_device(ueid_n(3)).value().state == registry::DeviceState::kActive);
+  assert_false(reg.activate_device(ueid_n(3)).ok());
 }
 
 // Nonces: first use OK, second use kUsed; an expired nonce is kExpired; a nonce issued to
-// another device is kWrongDevice; an unknown one kUnknown. Nonces survive a re-open.
+// another device is kWrongDevice; an unknown one kUnknown; peek never consumes. Nonces
+// survive a re-open; purge removes expired ones.
 void test_nonces(void**) {
-  std::string p = db_path("nonce.db");
+  std::string p = fresh("nonce");
   host::Bytes n1(32, 1), n2(32, 2), n3(32, 3), n4(32, 4);
   {
-    auto r = registry::open_sqlite(p);
+    auto r = registry::open(p);
     auto& reg = *r.value();
-    assert_true(reg.put_nonce(n1, ueid_n(1), 1000).ok());
-    assert_true(reg.put_nonce(n2, ueid_n(1), 1000).ok());
-    assert_true(reg.put_nonce(n3, ueid_n(1), 1000).ok());
-    assert_false(reg.put_nonce(n1, ueid_n(1), 1000).ok());  // collision refused
+    assert_true(reg.put_nonce(nonce(n1, ueid_n(1), 1000)).ok());
+    assert_true(reg.put_nonce(nonce(n2, ueid_n(1), 1000)).ok());
+    assert_true(reg.put_nonce(nonce(n3, ueid_n(1), 1000)).ok());
+    auto col = reg.put_nonce(nonce(n1, ueid_n(1), 1000));  // collision refused
+    assert_int_equal(code(col.code()), code(host::HostError::kDuplicate));
   }
-  auto r = registry::open_sqlite(p);  // "restart"
+  auto r = registry::open(p);  // "restart"
   auto& reg = *r.value();
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n1, ueid_n(1), 999).value()), static_cast<int>(NonceCheck::kOk));
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n1, ueid_n(1), 999).value()), static_cast<int>(NonceCheck::kUsed));
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n2, ueid_n(1), 1001).value()), static_cast<int>(NonceCheck::kExpired));
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n3, ueid_n(2), 999).value()), static_cast<int>(NonceCheck::kWrongDevice));
+  assert_int_equal(nc(reg.peek_nonce(n1, ueid_n(1), 999)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(nc(reg.peek_nonce(n1, ueid_n(1), 999)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(nc(reg.consume_nonce(n1, ueid_n(1), 999)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(nc(reg.consume_nonce(n1, ueid_n(1), 999)), static_cast<int>(NonceCheck::kUsed));
+  assert_int_equal(nc(reg.peek_nonce(n1, ueid_n(1), 999)), static_cast<int>(NonceCheck::kUsed));
+  assert_int_equal(nc(reg.consume_nonce(n2, ueid_n(1), 1001)),
+                   static_cast<int>(NonceCheck::kExpired));
+  assert_int_equal(nc(reg.consume_nonce(n3, ueid_n(2), 999)),
+                   static_cast<int>(NonceCheck::kWrongDevice));
   // A nonce that failed once is consumed: it cannot be used by the right device afterwards.
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n3, ueid_n(1), 999).value()), static_cast<int>(NonceCheck::kUsed));
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n4, ueid_n(1), 999).value()), static_cast<int>(NonceCheck::kUnknown));
+  assert_int_equal(nc(reg.consume_nonce(n3, ueid_n(1), 999)), static_cast<int>(NonceCheck::kUsed));
+  assert_int_equal(nc(reg.consume_nonce(n4, ueid_n(1), 999)),
+                   static_cast<int>(NonceCheck::kUnknown));
   assert_true(reg.purge_nonces(2000).ok());
-  assert_int_equal(static_cast<int>(reg.consume_nonce(n1, ueid_n(1), 999).value()), static_cast<int>(NonceCheck::kUnknown));
+  assert_int_equal(nc(reg.consume_nonce(n1, ueid_n(1), 999)),
+                   static_cast<int>(NonceCheck::kUnknown));
 }
 
-// License counters increase strictly per device, also across re-opening the database.
+// At most max_outstanding unused nonces per device: issuing one more evicts the oldest
+// (kEvicted, never usable), not the newest, not a consumed one, not another device's. The
+// purge in put_nonce deletes only nonces that expired before purge_before.
+void test_nonce_eviction_and_purge(void**) {
+  auto r = registry::open(fresh("evict"));
+  auto& reg = *r.value();
+  host::Bytes n[6];
+  for (int i = 0; i < 6; i++) n[i] = host::Bytes(32, static_cast<uint8_t>(0x10 + i));
+  assert_true(reg.put_nonce(nonce(n[0], ueid_n(1), 1000, 100, 3)).ok());
+  assert_true(reg.put_nonce(nonce(n[1], ueid_n(1), 1000, 200, 3)).ok());
+  assert_int_equal(nc(reg.consume_nonce(n[1], ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_true(reg.put_nonce(nonce(n[2], ueid_n(1), 1000, 300, 3)).ok());
+  assert_true(reg.put_nonce(nonce(n[5], ueid_n(2), 1000, 50, 3)).ok());  // other device
+  assert_true(reg.put_nonce(nonce(n[3], ueid_n(1), 1000, 400, 3)).ok());
+  // Unused for device 1: n0, n2, n3 (3 = limit). One more evicts n0, the oldest.
+  assert_true(reg.put_nonce(nonce(n[4], ueid_n(1), 1000, 500, 3)).ok());
+  assert_int_equal(nc(reg.peek_nonce(n[0], ueid_n(1), 10)), static_cast<int>(NonceCheck::kEvicted));
+  assert_int_equal(nc(reg.consume_nonce(n[0], ueid_n(1), 10)),
+                   static_cast<int>(NonceCheck::kEvicted));
+  assert_int_equal(nc(reg.peek_nonce(n[1], ueid_n(1), 10)), static_cast<int>(NonceCheck::kUsed));
+  for (int i : {2, 3, 4})
+    assert_int_equal(nc(reg.peek_nonce(n[i], ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(nc(reg.peek_nonce(n[5], ueid_n(2), 10)), static_cast<int>(NonceCheck::kOk));
+  // Purge: a nonce that expired at 500 goes with purge_before 600; one expiring at 1000 stays.
+  host::Bytes old(32, 0x77), fresh_n(32, 0x78);
+  assert_true(reg.put_nonce(nonce(old, ueid_n(3), 500, 1)).ok());
+  registry::NonceIssue i = nonce(fresh_n, ueid_n(3), 1000, 2);
+  i.purge_before = 600;
+  assert_true(reg.put_nonce(i).ok());
+  assert_int_equal(nc(reg.peek_nonce(old, ueid_n(3), 10)), static_cast<int>(NonceCheck::kUnknown));
+  assert_int_equal(nc(reg.peek_nonce(fresh_n, ueid_n(3), 10)), static_cast<int>(NonceCheck::kOk));
+}
+
+// The purge in put_nonce is a bounded batch (64): after a mass expiry of 100 nonces one issue
+// deletes 64 of them, the next the remaining 36; unexpired ones are never touched.
+void test_nonce_purge_bounded(void**) {
+  std::string p = fresh("purge");
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  assert_true(reg.transaction([&]() -> host::HStatus {
+                   for (int i = 0; i < 100; i++) {
+                     host::Bytes n(32, 0);
+                     n[0] = static_cast<uint8_t>(i);
+                     host::HStatus s = reg.put_nonce(nonce(n, ueid_n(4), 500, i));
+                     if (!s.ok()) return s;
+                   }
+                   return host::HStatus::Ok();
+                 })
+                  .ok());
+  registry::NonceIssue a = nonce(host::Bytes(32, 0xE1), ueid_n(5), 5000, 1);
+  a.purge_before = 600;
+  assert_true(reg.put_nonce(a).ok());
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces WHERE expires_at < 600"), 36);
+  registry::NonceIssue b = nonce(host::Bytes(32, 0xE2), ueid_n(5), 5000, 2);
+  b.purge_before = 600;
+  assert_true(reg.put_nonce(b).ok());
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces WHERE expires_at < 600"), 0);
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces"), 2);
+}
+
+// License counters increase strictly per device, also across re-opening the database;
+// take_license_counter is a compare-and-set on the last value.
 void test_license_counters(void**) {
-  std::string p = db_path("ctr.db");
+  std::string p = fresh("ctr");
   {
-    auto r = registry::open_sqlite(p);
+    auto r = registry::open(p);
     assert_int_equal(r.value()->next_license_counter(ueid_n(1)).value(), 1);
     assert_int_equal(r.value()->next_license_counter(ueid_n(1)).value(), 2);
     assert_int_equal(r.value()->next_license_counter(ueid_n(2)).value(), 1);
   }
-  auto r = registry::open_sqlite(p);
-  assert_int_equal(r.value()->last_license_counter(ueid_n(1)).value(), 2);
-  assert_int_equal(r.value()->next_license_counter(ueid_n(1)).value(), 3);
-  assert_int_equal(r.value()->last_license_counter(ueid_n(3)).value(), 0);
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  assert_int_equal(reg.last_license_counter(ueid_n(1)).value(), 2);
+  assert_int_equal(reg.next_license_counter(ueid_n(1)).value(), 3);
+  assert_int_equal(reg.last_license_counter(ueid_n(3)).value(), 0);
+  assert_true(reg.take_license_counter(ueid_n(3), 0).value());
+  assert_false(reg.take_license_counter(ueid_n(3), 0).value());  // 1 is taken
+  assert_false(reg.take_license_counter(ueid_n(1), 2).value());  // stale expectation
+  assert_true(reg.take_license_counter(ueid_n(1), 3).value());
+  assert_int_equal(reg.last_license_counter(ueid_n(1)).value(), 4);
 }
 
-// Decisions and audit heads round-trip.
+// Decisions round-trip with a reserved id (inside a transaction only); audit heads too.
 void test_decisions_and_heads(void**) {
-  auto r = registry::open_sqlite(db_path("dec.db"));
+  auto r = registry::open(fresh("dec"));
   auto& reg = *r.value();
+  assert_false(reg.reserve_decision_id().ok());  // outside a transaction
   registry::Decision d;
   d.ueid = ueid_n(1);
   d.status = "affirming";
-  d.decision_json = "{}";
+  d.decision_json = R"({"x":1})";
   d.evidence = {1, 2, 3};
   d.license = {4, 5};
-  auto id = reg.add_decision(d);
-  assert_true(id.ok());
-  assert_true(reg.set_decision_json(id.value(), R"({"x":1})").ok());
+  int64_t first = 0, second = 0;
+  assert_true(reg.transaction([&]() -> host::HStatus {
+                   auto id = reg.reserve_decision_id();
+                   if (!id.ok()) return id.status();
+                   d.id = first = id.value();
+                   auto a = reg.add_decision(d);
+                   if (!a.ok() || a.value() != first) return {host::HostError::kDb, "id"};
+                   auto id2 = reg.reserve_decision_id();
+                   if (!id2.ok()) return id2.status();
+                   second = id2.value();
+                   return host::HStatus::Ok();
+                 })
+                  .ok());
+  assert_true(second > first);
   auto l = reg.list_decisions(-1);
   assert_int_equal(static_cast<int>(l.value().size()), 1);
+  assert_int_equal(l.value()[0].id, first);
   assert_string_equal(l.value()[0].decision_json.c_str(), R"({"x":1})");
   assert_int_equal(static_cast<int>(l.value()[0].license.size()), 2);
+  assert_int_equal(static_cast<int>(l.value()[0].evidence.size()), 3);
   assert_int_equal(reg.get_audit_head("/x").value().count, 0);
   assert_true(reg.set_audit_head("/x", {5, "ab"}).ok());
   assert_int_equal(reg.get_audit_head("/x").value().count, 5);
+  assert_true(reg.set_audit_head("/x", {6, "cd"}).ok());
+  assert_string_equal(reg.get_audit_head("/x").value().hash_hex.c_str(), "cd");
+}
+
+// A transaction whose body fails leaves nothing behind (nonce, counter, decision), and calls
+// inside a transaction see its own writes.
+void test_transaction_rollback(void**) {
+  std::string p = fresh("txn");
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  host::Bytes n(32, 9);
+  assert_true(reg.put_nonce(nonce(n, ueid_n(1), 1000)).ok());
+  host::HStatus s = reg.transaction([&]() -> host::HStatus {
+    if (nc(reg.consume_nonce(n, ueid_n(1), 10)) != static_cast<int>(NonceCheck::kOk))
+      return {host::HostError::kDb, "consume"};
+    if (!reg.take_license_counter(ueid_n(1), 0).value()) return {host::HostError::kDb, "ctr"};
+    if (reg.last_license_counter(ueid_n(1)).value() != 1) return {host::HostError::kDb, "see"};
+    registry::Decision d;
+    d.ueid = ueid_n(1);
+    d.status = "affirming";
+    d.decision_json = "{}";
+    if (!reg.add_decision(d).ok()) return {host::HostError::kDb, "dec"};
+    return {host::HostError::kRefused, "changed my mind"};
+  });
+  assert_int_equal(code(s.code()), code(host::HostError::kRefused));
+  assert_int_equal(nc(reg.peek_nonce(n, ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(reg.last_license_counter(ueid_n(1)).value(), 0);
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM decisions"), 0);
+}
+
+// TPM host tables: a host round-trips, boards bind to known hosts only, the AK name is
+// unique, and the quote baseline only moves forward (compare-and-set).
+void test_tpm_tables(void**) {
+  auto r = registry::open(fresh("tpm"));
+  auto& reg = *r.value();
+  registry::TpmHostRow h;
+  h.host = "h1";
+  h.ek_public = {1};
+  h.ek_cert = {2};
+  h.ak_public = {3};
+  h.ak_name = {4, 4};
+  h.pcrs = "0,7";
+  h.golden = host::Bytes(64, 5);
+  assert_true(reg.put_tpm_host(h).ok());
+  auto g = reg.get_tpm_host("h1");
+  assert_true(g.ok());
+  assert_string_equal(g.value().pcrs.c_str(), "0,7");
+  assert_int_equal(static_cast<int>(g.value().golden.size()), 64);
+  assert_int_equal(code(reg.get_tpm_host("nope").code()), code(host::HostError::kNotFound));
+  assert_true(reg.put_tpm_host(h).ok());  // re-enrollment replaces
+  registry::TpmHostRow h2 = h;
+  h2.host = "h2";
+  assert_false(reg.put_tpm_host(h2).ok());  // same AK name
+  assert_string_equal(reg.tpm_host_by_ak_name(host::Bytes{4, 4}).value().c_str(), "h1");
+  assert_int_equal(code(reg.bind_board_host("0a", "nope").code()),
+                   code(host::HostError::kNotFound));
+  assert_true(reg.bind_board_host("0a", "h1").ok());
+  assert_string_equal(reg.board_host("0a").value().c_str(), "h1");
+  assert_true(reg.record_tpm_quote("h1", 100, 1, 0).value());
+  assert_false(reg.record_tpm_quote("h1", 100, 1, 0).value());  // the same quote again
+  assert_false(reg.record_tpm_quote("h1", 90, 1, 0).value());   // older
+  assert_true(reg.record_tpm_quote("h1", 5, 2, 0).value());     // a reboot (reset + 1)
+  assert_int_equal(code(reg.record_tpm_quote("nope", 1, 1, 1).code()),
+                   code(host::HostError::kNotFound));
+}
+
+// Trust list versions only go up per signer; equal is fine; another signer is separate.
+void test_trust_list_versions(void**) {
+  std::string p = fresh("tl");
+  {
+    auto r = registry::open(p);
+    assert_int_equal(r.value()->trust_list_version("s").value(), 0);
+    assert_true(r.value()->raise_trust_list_version("s", 3).ok());
+    assert_true(r.value()->raise_trust_list_version("s", 3).ok());
+  }
+  auto r = registry::open(p);
+  auto older = r.value()->raise_trust_list_version("s", 2);
+  assert_int_equal(code(older.code()), code(host::HostError::kRefused));
+  assert_non_null(strstr(older.message().c_str(), "older than version 3"));
+  assert_true(r.value()->raise_trust_list_version("t", 1).ok());
+  assert_true(r.value()->raise_trust_list_version("s", 4).ok());
+  assert_int_equal(r.value()->trust_list_version("s").value(), 4);
+  assert_false(r.value()->raise_trust_list_version("u", 0).ok());
+}
+
+// Many threads on one registry object: 16 threads race to consume each of 40 nonces (exactly
+// one kOk per nonce, no errors) and to take counters of one board by compare-and-set
+// (every value 1..N taken exactly once).
+void test_concurrent_consume_and_counters(void**) {
+  auto r = registry::open(fresh("conc"));
+  auto& reg = *r.value();
+  constexpr int kNonces = 40, kThreads = 16, kTakes = 10;
+  for (int i = 0; i < kNonces; i++)
+    assert_true(
+        reg.put_nonce(nonce(host::Bytes(32, static_cast<uint8_t>(i)), ueid_n(1), 1000)).ok());
+  std::atomic<int> ok{0}, errors{0}, taken{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; t++)
+    ts.emplace_back([&]() {
+      for (int i = 0; i < kNonces; i++) {
+        auto c = reg.consume_nonce(host::Bytes(32, static_cast<uint8_t>(i)), ueid_n(1), 10);
+        if (!c.ok())
+          errors++;
+        else if (c.value() == NonceCheck::kOk)
+          ok++;
+        else if (c.value() != NonceCheck::kUsed)
+          errors++;
+      }
+      for (int k = 0; k < kTakes;) {
+        auto last = reg.last_license_counter(ueid_n(2));
+        if (!last.ok()) {
+          errors++;
+          return;
+        }
+        auto took = reg.take_license_counter(ueid_n(2), last.value());
+        if (!took.ok()) {
+          errors++;
+          return;
+        }
+        if (took.value()) {
+          taken++;
+          k++;
+        }
+      }
+    });
+  for (auto& t : ts) t.join();
+  assert_int_equal(errors.load(), 0);
+  assert_int_equal(ok.load(), kNonces);
+  assert_int_equal(taken.load(), kThreads * kTakes);
+  assert_int_equal(reg.last_license_counter(ueid_n(2)).value(), kThreads * kTakes);
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  bool pg = argc > 1 && std::strcmp(argv[1], "--pg") == 0;
   g_dir = host::test::make_temp_dir("locus-registry-");
+  pgtest::Server server;
+  if (pg) {
+    std::string why;
+    if (!server.start(&why)) {
+      std::printf("SKIP: PostgreSQL registry suite not run: %s\n", why.c_str());
+      host::test::remove_tree(g_dir);
+      return pgtest::kSkipCode;
+    }
+    g_pg = &server;
+  }
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_migrate_from_empty),  cmocka_unit_test(test_migrate_from_older),
-      cmocka_unit_test(test_refuses_newer_schema), cmocka_unit_test(test_devices_and_revocation),
-      cmocka_unit_test(test_nonces),               cmocka_unit_test(test_license_counters),
+      cmocka_unit_test(test_migrate_from_empty),
+      cmocka_unit_test(test_migrate_from_older),
+      cmocka_unit_test(test_refuses_newer_schema),
+      cmocka_unit_test(test_devices_and_revocation),
+      cmocka_unit_test(test_nonces),
+      cmocka_unit_test(test_nonce_eviction_and_purge),
+      cmocka_unit_test(test_nonce_purge_bounded),
+      cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
+      cmocka_unit_test(test_transaction_rollback),
+      cmocka_unit_test(test_tpm_tables),
+      cmocka_unit_test(test_trust_list_versions),
+      cmocka_unit_test(test_concurrent_consume_and_counters),
   };
-  int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
+  int rc = cmocka_run_group_tests_name(pg ? "registry_postgresql" : "registry_sqlite", tests,
+                                       nullptr, nullptr);
+  server.stop();
   host::test::remove_tree(g_dir);
   return rc;
 }

@@ -1,8 +1,10 @@
 // Verifier appraisal tests (in process, real crypto, real SQLite): the happy path and each
 // negative with its specific reason, including one flipped byte anywhere in a token.
+#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -11,6 +13,8 @@
 #include "locus/audit/audit.h"
 #include "locus/common/testproc.h"
 #include "locus/crypto/cose.h"
+#include "locus/crypto/hash.h"
+#include "locus/location/trustlist.h"
 #include "locus/protocol/claims.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/policy.h"
@@ -96,6 +100,18 @@ std::unique_ptr<Env> make_env(const std::string& policy = "") {
   (void)crypto::p256_public_key(e->keys.license_key, &e->license_pub);
   e->start(policy.empty() ? policy_text() : policy);
   return e;
+}
+
+int count_rows(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  int n = -1;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    n = sqlite3_column_int(s, 0);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return n;
 }
 
 // The failed check with this name, or nullptr.
@@ -211,7 +227,11 @@ void test_stale_nonce(void**) {
   auto e = make_env();
   e->enroll(g_dev);
   host::Bytes n(32, 0x43);
-  assert_true(e->reg->put_nonce(n, g_dev.ueid, host::unix_time() - 1).ok());
+  registry::NonceIssue ni;
+  ni.nonce = n;
+  ni.ueid = g_dev.ueid;
+  ni.expires_at = host::unix_time() - 1;
+  assert_true(e->reg->put_nonce(ni).ok());
   expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "nonce", "expired");
 }
 
@@ -344,7 +364,7 @@ void test_tpm_quote_refusals(void**) {
   json quote = {{"quote", "AAAA"}, {"signature", "AAAA"}, {"pcrs", {{"sha256", {{"0", std::string(64, '0')}}}}}, {"ak_name", "000b"}};
   expect_refused(with_tpm(quote), "tpm", "TPM appraisal unavailable");
   if (!verifier::Verifier::tpm_available()) return;
-  assert_true(e->v->enable_tpm(e->dir + "/r.db").ok());
+  assert_true(e->v->enable_tpm().ok());
   expect_refused(with_tpm(json{{"quote", 5}}), "tpm", "malformed");
   auto r = with_tpm(quote);
   assert_false(r.affirming);
@@ -395,6 +415,173 @@ void test_counter_across_restart(void**) {
   assert_int_equal(r.license_counter, 2);
 }
 
+
+// Revoked boards get no nonce (by UEID or by certificate serial): the nonce request is
+// refused with kRevoked and no nonce row is written.
+void test_no_nonce_for_revoked(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  e->enroll(g_dev2);
+  assert_true(e->v->revoke_ueid(g_dev.ueid, "stolen").ok());
+  auto n = e->v->issue_nonce(g_dev.ueid);
+  assert_false(n.ok());
+  assert_int_equal(static_cast<int>(n.code()), static_cast<int>(host::HostError::kRevoked));
+  assert_true(e->v->revoke_serial(g_dev2.serial_hex, "key compromise").ok());
+  auto n2 = e->v->issue_nonce(g_dev2.ueid);
+  assert_false(n2.ok());
+  assert_int_equal(static_cast<int>(n2.code()), static_cast<int>(host::HostError::kRevoked));
+  assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM nonces"), 0);
+}
+
+// A device whose enrollment is still pending gets no nonce and is refused at "device".
+void test_pending_device_refused(void**) {
+  auto e = make_env();
+  registry::Device r;
+  r.ueid = g_dev.ueid;
+  r.site = "sg-1";
+  r.host = "h1";
+  r.hwmodel = "locus-host-sim";
+  r.devid_cert = g_dev.devid_cert;
+  r.serial_hex = g_dev.serial_hex;
+  r.state = registry::DeviceState::kPending;
+  assert_true(e->reg->add_device(r).ok());
+  assert_false(e->v->issue_nonce(g_dev.ueid).ok());
+  host::Bytes n(32, 7);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "device", "not complete");
+}
+
+// At most kMaxOutstandingNonces unused nonces per board: the oldest is evicted and refused
+// ("evicted"); the newest ones still work.
+void test_nonce_eviction(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  std::vector<host::Bytes> ns;
+  for (int i = 0; i < verifier::kMaxOutstandingNonces + 1; i++) ns.push_back(e->nonce(g_dev));
+  expect_refused(e->attest(g_dev, ns[0], simdev::evidence(g_dev, ns[0])), "nonce", "evicted");
+  for (size_t i = 1; i < ns.size(); i++) {
+    auto r = e->attest(g_dev, ns[i], simdev::evidence(g_dev, ns[i]));
+    if (!r.affirming) fail_msg("nonce %zu refused: %s", i, r.first_failure().c_str());
+  }
+  assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM nonces WHERE used=0"), 0);
+}
+
+// /v1/attest for an unknown UEID stores no evidence bytes (the decision row is there, with
+// an empty evidence column); a known device's evidence is stored.
+void test_unknown_device_stores_no_evidence(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  host::Bytes n(32, 9);
+  host::Bytes big(200000, 0xAB);
+  expect_refused(e->attest(g_dev2, n, big), "device", "unknown device");
+  assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM decisions"), 1);
+  assert_int_equal(count_rows(e->dir + "/r.db",
+                              "SELECT COALESCE(SUM(LENGTH(evidence)),0) FROM decisions"), 0);
+  host::Bytes n2 = e->nonce(g_dev);
+  host::Bytes ev = simdev::evidence(g_dev, n2);
+  assert_true(e->attest(g_dev, n2, ev).affirming);
+  assert_int_equal(count_rows(e->dir + "/r.db",
+                              "SELECT COALESCE(SUM(LENGTH(evidence)),0) FROM decisions"),
+                   static_cast<int>(ev.size()));
+}
+
+// Every appraisal, refused or not, is one decision row whose stored JSON is the returned
+// decision (written once, with its id) and one audit record naming that id.
+void test_one_row_one_record(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  std::vector<verifier::AttestResult> rs;
+  host::Bytes n = e->nonce(g_dev);
+  rs.push_back(e->attest(g_dev, n, simdev::evidence(g_dev, n)));
+  rs.push_back(e->attest(g_dev, n, simdev::evidence(g_dev, n)));  // replay
+  host::Bytes bad(32, 1);
+  rs.push_back(e->attest(g_dev, bad, simdev::evidence(g_dev, bad)));
+  auto rows = e->reg->list_decisions(-1).value();
+  assert_int_equal(static_cast<int>(rows.size()), 3);
+  auto recs = audit::read_records(e->log->path()).value();
+  assert_int_equal(static_cast<int>(recs.size()), 3);
+  for (size_t i = 0; i < rs.size(); i++) {
+    assert_int_equal(rows[i].id, rs[i].decision_id);
+    assert_string_equal(rows[i].decision_json.c_str(), rs[i].decision.dump().c_str());
+    json rec = json::parse(recs[i]);
+    assert_int_equal(rec["body"]["decision_id"].get<int64_t>(), rs[i].decision_id);
+  }
+  assert_true(rs[0].affirming);
+  assert_false(rs[1].affirming);
+  assert_false(rs[2].affirming);
+  auto head = e->reg->get_audit_head(e->log->head_key()).value();
+  assert_int_equal(head.count, 3);
+}
+
+// An audit log that cannot be written: no license, the decision row says why ("audit").
+void test_audit_failure_refuses(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  e->log = std::make_unique<audit::AuditLog>(e->dir + "/no-such-dir/audit.jsonl", e->reg.get());
+  e->start(policy_text());
+  host::Bytes n = e->nonce(g_dev);
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "audit", "could not be written");
+  auto rows = e->reg->list_decisions(-1).value();
+  assert_int_equal(static_cast<int>(rows.size()), 1);
+  assert_true(rows[0].license.empty());
+  assert_int_equal(e->reg->last_license_counter(g_dev.ueid).value(), 0);
+}
+
+// Landmark trust list versions only go up: the verifier records the version it loaded in the
+// registry (per signer key) and refuses, at start (kConfig, "older than version N"), a
+// validly signed list older than the highest version the registry has seen.
+void test_trust_list_rollback_refused(void**) {
+  auto e = make_env();
+  crypto::P256PrivateKey tl_key;
+  assert_true(crypto::p256_derive_key(simdev::bytes_of("trust-list"), simdev::bytes_of("tl"), &tl_key).ok());
+  crypto::P256PublicKey tl_pub;
+  assert_true(crypto::p256_public_key(tl_key, &tl_pub).ok());
+  std::ofstream(e->dir + "/tl.pub") << verifier::public_key_to_pem(tl_pub).value();
+  location::TrustList tl;
+  location::LandmarkEntry lm;
+  lm.id = "lm-1";
+  lm.lat_deg = 1.3;
+  lm.lon_deg = 103.8;
+  lm.key = tl_pub;
+  lm.operator_name = "test";
+  lm.host = "127.0.0.1";
+  lm.tcp_port = 7000;
+  lm.udp_port = 7001;
+  tl.landmarks.push_back(lm);
+  auto write_version = [&](int v) {
+    json j = json::parse(location::trust_list_to_json(tl));
+    j["version"] = v;
+    std::vector<uint8_t> cose;
+    std::string why;
+    if (!location::sign_trust_list(j.dump(), tl_key, &cose, &why).ok()) fail_msg("%s", why.c_str());
+    std::string path = e->dir + "/tl-" + std::to_string(v) + ".cose";
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
+    return path;
+  };
+  auto start_with = [&](int v) {
+    std::string text = policy_text("[location]\ntrust_list = \"" + write_version(v) +
+                                   "\"\ntrust_list_signer = \"" + e->dir + "/tl.pub\"\n");
+    auto p = verifier::parse_policy(text, e->dir + "/policy.toml");
+    if (!p.ok()) fail_msg("policy: %s", p.message().c_str());
+    return verifier::Verifier::create(p.take(), e->reg.get(), e->log.get(), e->keys);
+  };
+  // Version 1 loads and is remembered for this signer.
+  assert_true(start_with(1).ok());
+  crypto::Digest kid{};
+  assert_true(crypto::sha256(ByteSpan(tl_pub.q.data(), tl_pub.q.size()), &kid).ok());
+  std::string signer = "landmarks:" + host::hex_encode(kid);
+  assert_int_equal(e->reg->trust_list_version(signer).value(), 1);
+  assert_true(start_with(1).ok());  // the same version again (a restart)
+  // The registry has seen version 2 of this signer's list (loaded by a replica, or before a
+  // file was rolled back; the trust-list parser of this build still accepts only version 1,
+  // so that state is written directly): the validly signed version 1 is now refused.
+  assert_true(e->reg->raise_trust_list_version(signer, 2).ok());
+  auto old = start_with(1);
+  assert_false(old.ok());
+  assert_int_equal(static_cast<int>(old.code()), static_cast<int>(host::HostError::kConfig));
+  assert_non_null(strstr(old.message().c_str(), "older than version 2"));
+}
+
 // HTTP handlers without a socket: malformed bodies get 400 with a specific error; unknown
 // devices 404; an attestation with garbage evidence is a 200 "contraindicated" decision.
 void test_http_handlers(void**) {
@@ -435,6 +622,10 @@ int main() {
       cmocka_unit_test(test_tpm_required),        cmocka_unit_test(test_tpm_quote_refusals),
       cmocka_unit_test(test_every_byte_flip),
       cmocka_unit_test(test_counter_across_restart), cmocka_unit_test(test_http_handlers),
+      cmocka_unit_test(test_no_nonce_for_revoked), cmocka_unit_test(test_pending_device_refused),
+      cmocka_unit_test(test_nonce_eviction),     cmocka_unit_test(test_unknown_device_stores_no_evidence),
+      cmocka_unit_test(test_one_row_one_record), cmocka_unit_test(test_audit_failure_refuses),
+      cmocka_unit_test(test_trust_list_rollback_refused),
   };
   return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

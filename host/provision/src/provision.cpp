@@ -208,8 +208,27 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
   if (!ueid.ok()) return ueid.error();
   if (!crypto::ct_equal(ueid.value(), id.ueid)) return {HostError::kRefused, "board UEID is not derived from its DeviceID key"};
   std::string ueid_hex = host::hex_encode(id.ueid);
+  // Enrollment ordering: the registry row is written first, as pending; then the board gets
+  // its certificate and the verifier key; then the row turns active together with the audit
+  // record. A failure after the board took the certificate leaves the pending row, and
+  // running enroll again resumes from it (same certificate, idempotent) instead of leaving a
+  // board that refuses a second certificate and can never be enrolled.
   auto existing = reg->get_device(id.ueid);
-  if (existing.ok()) return {HostError::kDuplicate, "device " + ueid_hex + " is already enrolled (site " + existing.value().site + ")"};
+  bool resume = false;
+  if (existing.ok()) {
+    if (existing.value().state == registry::DeviceState::kActive)
+      return {HostError::kDuplicate, "device " + ueid_hex + " is already enrolled (site " + existing.value().site + ")"};
+    resume = true;
+    if (existing.value().site != opt.site || existing.value().host != opt.host)
+      return {HostError::kRefused, "device " + ueid_hex + " has a pending enrollment for site " +
+                                       existing.value().site + ", host " + existing.value().host +
+                                       "; finish it with the same --site and --host"};
+  } else if (existing.code() != HostError::kNotFound) {
+    return existing.error();
+  }
+  ByteSpan board_cert = id.devid_cert;
+  if (!resume && board_cert.size != 0)
+    return {HostError::kRefused, "board " + ueid_hex + " already holds a DeviceID certificate but this registry has no enrollment for it"};
 
   auto csr = verifier::parse_csr(id.csr);
   if (!csr.ok()) return {HostError::kRefused, "CSR: " + csr.message()};
@@ -221,55 +240,90 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
   if (hwmodel != board_hw)
     return {HostError::kRefused, "--hwmodel '" + hwmodel + "' differs from the board's '" + board_hw + "'"};
 
-  // DeviceID certificate: subject from the CSR, issued by the manufacturer root.
-  std::string subject = dn_for_writer(csr.value().subject);
-  std::string issuer = dn_for_writer(ca.cert.subject);
-  Bytes serial = random_serial();
-  crypto::CertSpec spec;
-  spec.subject = subject.c_str();
-  spec.issuer = issuer.c_str();
-  spec.serial = serial;
-  spec.is_ca = true;      // DICE: the DeviceID key issues the Alias certificate
-  spec.max_path_len = 0;
-  uint8_t der[2048];
-  size_t dlen = 0;
-  Status xs = crypto::x509_issue(spec, devid_pub, ca.key, MutByteSpan(der, sizeof der), &dlen);
-  if (!xs.ok()) return {HostError::kInternal, "cannot issue the DeviceID certificate (status " + status_hex(xs.code()) + ")"};
-  auto issued = verifier::parse_cert(ByteSpan(der, dlen));
-  if (!issued.ok()) return {HostError::kInternal, "issued certificate does not parse: " + issued.message()};
-  s = verifier::verify_signed_by(issued.value(), ca.cert.pub, ca.cert.subject_raw);
-  if (!s.ok()) return {HostError::kInternal, "issued certificate does not chain to the CA: " + s.message()};
-  if (issued.value().subject != csr.value().subject) return {HostError::kInternal, "issued subject differs from the CSR subject"};
-
-  protocol::InstallDevidCertRequest ic;
-  ic.cert = ByteSpan(der, dlen);
-  s = call(link, ic, protocol::InstallDevidCertResponse::kType, &body, "INSTALL_DEVID_CERT");
-  if (!s.ok()) return s.error();
-  protocol::InstallVerifierKeyRequest ik;
-  ik.key = license_pub.q;
-  s = call(link, ik, protocol::InstallVerifierKeyResponse::kType, &body, "INSTALL_VERIFIER_KEY");
-  if (!s.ok()) return s.error();
-
   registry::Device d;
-  d.ueid = ueid.value();
-  d.site = opt.site;
-  d.host = opt.host;
-  d.hwmodel = hwmodel;
-  d.devid_cert.assign(der, der + dlen);
-  d.serial_hex = issued.value().serial_hex;
-  d.enrolled_at = host::unix_time();
-  s = reg->add_device(d);
-  if (!s.ok()) return s.error();
-  if (log) {
-    auto r = log->append("provision", json{{"ueid", ueid_hex}, {"site", opt.site}, {"host", opt.host},
-                                          {"hwmodel", hwmodel}, {"devid_serial", d.serial_hex},
-                                          {"link", opt.link}, {"fwid", host::hex_encode(id.fwid)}, {"svn", id.svn}}.dump());
-    if (!r.ok()) return {r.code(), "enrolled, but the audit record failed: " + r.message()};
+  if (resume) {
+    d = existing.value();
+    // The pending certificate must still be ours and this board's (a registry edited behind
+    // our back is not trusted).
+    auto pc = verifier::parse_cert(d.devid_cert);
+    if (!pc.ok()) return {HostError::kRefused, "pending DeviceID certificate: " + pc.message()};
+    s = verifier::verify_signed_by(pc.value(), ca.cert.pub, ca.cert.subject_raw);
+    if (!s.ok()) return {HostError::kRefused, "pending DeviceID certificate is not issued by this CA"};
+    if (!crypto::ct_equal(pc.value().pub.q, devid_pub.q)) return {HostError::kRefused, "pending DeviceID certificate is for another key"};
+    if (board_cert.size != 0 && !(board_cert.size == d.devid_cert.size() && crypto::ct_equal(board_cert, d.devid_cert)))
+      return {HostError::kRefused, "board " + ueid_hex + " holds a DeviceID certificate other than the pending one"};
+  } else {
+    // DeviceID certificate: subject from the CSR, issued by the manufacturer root.
+    std::string subject = dn_for_writer(csr.value().subject);
+    std::string issuer = dn_for_writer(ca.cert.subject);
+    Bytes serial = random_serial();
+    crypto::CertSpec spec;
+    spec.subject = subject.c_str();
+    spec.issuer = issuer.c_str();
+    spec.serial = serial;
+    spec.is_ca = true;      // DICE: the DeviceID key issues the Alias certificate
+    spec.max_path_len = 0;
+    uint8_t der[2048];
+    size_t dlen = 0;
+    Status xs = crypto::x509_issue(spec, devid_pub, ca.key, MutByteSpan(der, sizeof der), &dlen);
+    if (!xs.ok()) return {HostError::kInternal, "cannot issue the DeviceID certificate (status " + status_hex(xs.code()) + ")"};
+    auto issued = verifier::parse_cert(ByteSpan(der, dlen));
+    if (!issued.ok()) return {HostError::kInternal, "issued certificate does not parse: " + issued.message()};
+    s = verifier::verify_signed_by(issued.value(), ca.cert.pub, ca.cert.subject_raw);
+    if (!s.ok()) return {HostError::kInternal, "issued certificate does not chain to the CA: " + s.message()};
+    if (issued.value().subject != csr.value().subject) return {HostError::kInternal, "issued subject differs from the CSR subject"};
+    d.ueid = ueid.value();
+    d.site = opt.site;
+    d.host = opt.host;
+    d.hwmodel = hwmodel;
+    d.devid_cert.assign(der, der + dlen);
+    d.serial_hex = issued.value().serial_hex;
+    d.enrolled_at = host::unix_time();
+    d.state = registry::DeviceState::kPending;
+    s = reg->add_device(d);
+    if (!s.ok()) return s.error();
   }
+
+  if (board_cert.size == 0) {
+    protocol::InstallDevidCertRequest ic;
+    ic.cert = ByteSpan(d.devid_cert);
+    s = call(link, ic, protocol::InstallDevidCertResponse::kType, &body, "INSTALL_DEVID_CERT");
+    if (!s.ok()) return s.error();
+  }
+  s = call(link, protocol::GetStatusRequest{}, protocol::StatusResponse::kType, &body, "GET_STATUS");
+  if (!s.ok()) return s.error();
+  protocol::StatusResponse st;
+  if (!protocol::decode_body(body, &st).ok()) return {HostError::kParse, "GET_STATUS: malformed status"};
+  if (!st.status.has_devid_cert) return {HostError::kRefused, "board reports no DeviceID certificate after installing it"};
+  if (!st.status.has_verifier_key) {
+    protocol::InstallVerifierKeyRequest ik;
+    ik.key = license_pub.q;
+    s = call(link, ik, protocol::InstallVerifierKeyResponse::kType, &body, "INSTALL_VERIFIER_KEY");
+    if (!s.ok()) return s.error();
+  }
+  // (A board that already holds a verifier key from the interrupted attempt keeps it: if it
+  // were not ours the board would refuse every license we sign, which fails closed.)
+
+  // Pending -> active and the audit record in one transaction (lock order: registry first).
+  s = reg->transaction([&]() -> HStatus {
+    HStatus a = reg->activate_device(d.ueid);
+    if (!a.ok()) return a;
+    if (log) {
+      auto r = log->append("provision", json{{"ueid", ueid_hex}, {"site", d.site}, {"host", d.host},
+                                            {"hwmodel", d.hwmodel}, {"devid_serial", d.serial_hex},
+                                            {"link", opt.link}, {"fwid", host::hex_encode(id.fwid)},
+                                            {"svn", id.svn}, {"resumed", resume}}.dump());
+      if (!r.ok()) return {r.code(), "the audit record failed: " + r.message()};
+    }
+    return HStatus::Ok();
+  });
+  if (!s.ok())
+    return {s.code(), "board " + ueid_hex + " holds its certificate but the enrollment could not be completed (" +
+                          s.message() + "); run enroll again to finish it"};
   EnrollResult out;
   out.ueid = d.ueid;
   out.serial_hex = d.serial_hex;
-  out.hwmodel = hwmodel;
+  out.hwmodel = d.hwmodel;
   out.devid_cert = d.devid_cert;
   return out;
 }

@@ -31,6 +31,7 @@ const char* to_string(TpmError e) {
     case TpmError::kBadAkAttributes:
       return "tpm: AK is not a restricted fixedTPM ECDSA P-256 signing key";
     case TpmError::kInvalidArgument: return "tpm: invalid argument";
+    case TpmError::kStaleQuote: return "tpm: a newer quote of this host was accepted meanwhile";
     default: return "tpm: unknown error";
   }
 }

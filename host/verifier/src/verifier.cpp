@@ -2,6 +2,7 @@
 #include "locus/verifier/verifier.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
@@ -30,11 +31,16 @@ struct LocationContext {
   bool have_trust = false;
   location::TrustList trust;
   std::map<std::string, location::LocationPolicy> sites;
+  int64_t trust_version = 0;
 #endif
 };
 
-bool Verifier::location_available() { return LOCUS_HAVE_LOCATION != 0; }
-bool Verifier::tpm_available() { return LOCUS_HAVE_TPM != 0; }
+bool Verifier::location_available() {
+  return LOCUS_HAVE_LOCATION != 0;
+}
+bool Verifier::tpm_available() {
+  return LOCUS_HAVE_TPM != 0;
+}
 
 struct Verifier::TpmContext {
 #if LOCUS_HAVE_TPM
@@ -42,17 +48,21 @@ struct Verifier::TpmContext {
 #endif
 };
 
-HStatus Verifier::enable_tpm(const std::string& db_path) {
+HStatus Verifier::enable_tpm() {
 #if LOCUS_HAVE_TPM
   auto t = std::make_unique<TpmContext>();
-  Status s = t->reg.open(db_path);
-  if (!s.ok()) return {HostError::kDb, db_path + ": TPM host records cannot be opened"};
+  Status s = t->reg.attach(reg_);
+  if (!s.ok()) return {HostError::kInternal, "TPM host records cannot use the registry"};
   tpm_ = std::move(t);
   return HStatus::Ok();
 #else
-  (void)db_path;
   return {HostError::kConfig, "this build has no TPM support"};
 #endif
+}
+
+HStatus Verifier::enable_tpm(const std::string& db_path) {
+  (void)db_path;
+  return enable_tpm();
 }
 
 std::string AttestResult::first_failure() const {
@@ -61,15 +71,22 @@ std::string AttestResult::first_failure() const {
   return affirming ? "" : "not affirmed";
 }
 
-Verifier::Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log, const VerifierKeys& keys)
-    : policy_(std::move(p)), reg_(reg), log_(log), root_(keys.root), license_key_(), loc_(new LocationContext) {
+Verifier::Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log,
+                   const VerifierKeys& keys)
+    : policy_(std::move(p)),
+      reg_(reg),
+      log_(log),
+      root_(keys.root),
+      license_key_(),
+      loc_(new LocationContext) {
   license_key_.d = keys.license_key.d;
 }
 
 Verifier::~Verifier() = default;
 
 HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::Registry* reg,
-                                                       audit::AuditLog* log, const VerifierKeys& keys) {
+                                                       audit::AuditLog* log,
+                                                       const VerifierKeys& keys) {
   if (!reg) return {HostError::kInternal, "verifier needs a registry"};
   std::unique_ptr<Verifier> v(new Verifier(std::move(policy), reg, log, keys));
 #if LOCUS_HAVE_LOCATION
@@ -88,37 +105,102 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
     // Not fatal: sites without landmarks still work; sites with landmarks are refused
     // ("location appraisal unavailable") until a trust list is configured.
     host::log(host::LogLevel::kWarn, "no_trust_list",
-              json{{"policy", p.source}, {"detail", "sites that require landmarks will be refused"}}.dump());
+              json{{"policy", p.source}, {"detail", "sites that require landmarks will be refused"}}
+                  .dump());
   } else if (any_landmarks) {
     auto pem = host::read_text_file(p.trust_list_signer_path, 1u << 16);
     if (!pem.ok()) return {HostError::kConfig, pem.message()};
     crypto::P256PublicKey signer;
     HStatus s = public_key_from_pem(pem.value(), &signer);
     if (!s.ok()) return {HostError::kConfig, p.trust_list_signer_path + ": " + s.message()};
-    auto tl = location::load_trust_list(p.trust_list_path, signer);
-    if (!tl.ok())
-      return {HostError::kConfig, p.trust_list_path + ": landmark trust list does not verify (status 0x" +
-                                      host::hex_encode(Bytes{static_cast<uint8_t>(tl.status().code() >> 8),
-                                                             static_cast<uint8_t>(tl.status().code())}) + ")"};
-    v->loc_->trust = tl.value();
-    v->loc_->have_trust = true;
+    HStatus ls = v->load_trust_list_checked(p.trust_list_path, signer);
+    if (!ls.ok()) return ls.error();
   }
 #endif
   return v;
 }
 
+namespace {
+
+std::string text_of(ByteSpan b) {
+  return std::string(reinterpret_cast<const char*>(b.data), b.size);
+}
+
+}  // namespace
+
+#if LOCUS_HAVE_LOCATION
+HStatus Verifier::load_trust_list_checked(const std::string& path,
+                                          const crypto::P256PublicKey& signer) {
+  // The file is read once: the bytes whose signature verifies are the bytes whose version is
+  // checked.
+  auto bytes = host::read_file(path, 16u << 20);
+  if (!bytes.ok()) return {HostError::kConfig, bytes.message()};
+  std::string why;
+  auto tl = location::verify_trust_list(bytes.value(), signer, &why);
+  if (!tl.ok())
+    return {HostError::kConfig,
+            path + ": landmark trust list does not verify (status 0x" +
+                host::hex_encode(Bytes{static_cast<uint8_t>(tl.status().code() >> 8),
+                                       static_cast<uint8_t>(tl.status().code())}) +
+                ")" + (why.empty() ? "" : ": " + why)};
+  // Rollback protection: the version (a field of the signed payload) must not go below the
+  // highest one this registry has loaded for this signer.
+  cose::Sign1View view;
+  if (!cose::sign1_decode(bytes.value(), &view, true).ok())
+    return {HostError::kConfig, path + ": trust list is not a COSE_Sign1"};
+  json payload = json::parse(text_of(view.payload), nullptr, false);
+  if (payload.is_discarded() || !payload.is_object() || !payload.contains("version") ||
+      !payload["version"].is_number_unsigned() || payload["version"].get<uint64_t>() < 1 ||
+      payload["version"].get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+    return {HostError::kConfig, path + ": trust list has no version >= 1"};
+  int64_t version = static_cast<int64_t>(payload["version"].get<uint64_t>());
+  crypto::Digest kid{};
+  if (!crypto::sha256(ByteSpan(signer.q.data(), signer.q.size()), &kid).ok())
+    return {HostError::kInternal, "sha256 failed"};
+  HStatus rs = reg_->raise_trust_list_version("landmarks:" + host::hex_encode(kid), version);
+  if (!rs.ok())
+    return {rs.code() == HostError::kRefused ? HostError::kConfig : rs.code(),
+            path + ": " + rs.message()};
+  loc_->trust = tl.value();
+  loc_->have_trust = true;
+  loc_->trust_version = version;
+  return HStatus::Ok();
+}
+#else
+HStatus Verifier::load_trust_list_checked(const std::string&, const crypto::P256PublicKey&) {
+  return {HostError::kConfig, "this build has no location support"};
+}
+#endif
+
 HostResult<IssuedNonce> Verifier::issue_nonce(ByteSpan ueid) {
   if (ueid.size != protocol::kUeidSize) return {HostError::kParse, "ueid must be 33 bytes"};
   auto dev = reg_->get_device(ueid);
   if (!dev.ok()) return dev.error();
+  // No nonce for a board that cannot be affirmed anyway: it would only let a revoked or
+  // half-enrolled board (or someone using its UEID) grow the nonce table.
+  if (dev.value().state != registry::DeviceState::kActive)
+    return {HostError::kRefused, "device enrollment is not complete"};
+  if (dev.value().revoked) return {HostError::kRevoked, "device revoked"};
+  auto sr = reg_->serial_revoked(dev.value().serial_hex);
+  if (!sr.ok()) return sr.error();
+  if (sr.value()) return {HostError::kRevoked, "device certificate revoked"};
   IssuedNonce n;
   n.nonce.resize(kNonceSize);
-  if (!host::os_random(n.nonce.data(), n.nonce.size())) return {HostError::kInternal, "no randomness"};
+  if (!host::os_random(n.nonce.data(), n.nonce.size()))
+    return {HostError::kInternal, "no randomness"};
   n.expires_in_s = policy_.nonce_ttl_s;
   int64_t now = host::unix_time();
-  HStatus s = reg_->put_nonce(n.nonce, ueid, now + policy_.nonce_ttl_s);
+  registry::NonceIssue ni;
+  ni.nonce = n.nonce;
+  ni.ueid = Bytes(ueid.begin(), ueid.end());
+  ni.issued_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  ni.expires_at = now + policy_.nonce_ttl_s;
+  ni.max_outstanding = kMaxOutstandingNonces;
+  ni.purge_before = now - 3600;  // indexed: cost independent of the nonces retained
+  HStatus s = reg_->put_nonce(ni);
   if (!s.ok()) return s.error();
-  (void)reg_->purge_nonces(now - 3600).ok();  // housekeeping; failure is harmless
   return n;
 }
 
@@ -131,318 +213,474 @@ struct Appraisal {
     checks.push_back({name, pass, reason});
     if (!pass) failed = true;
   }
+  // Turns an earlier passing check into a failure (a race lost at commit time).
+  void fail(const std::string& name, const std::string& reason) {
+    for (auto& c : checks)
+      if (c.name == name) {
+        c.pass = false;
+        c.reason = reason;
+        failed = true;
+        return;
+      }
+    add(name, false, reason);
+  }
 };
 
-std::string text_of(ByteSpan b) { return std::string(reinterpret_cast<const char*>(b.data), b.size); }
+std::string status_hex(uint16_t code) {
+  return host::hex_encode(Bytes{static_cast<uint8_t>(code >> 8), static_cast<uint8_t>(code)});
+}
+
+// How many times a license is re-signed when concurrent appraisals of one board keep taking
+// the counter first. Each retry means another appraisal of the board committed, so this only
+// runs out under a flood for a single board; it then fails closed.
+constexpr int kCounterAttempts = 16;
 
 }  // namespace
 
-AttestResult Verifier::attest(const AttestRequest& req) {
-  AttestResult out;
+struct Verifier::State {
+  explicit State(const AttestRequest& r) : req(r), now(host::unix_time()) {}
+  const AttestRequest& req;
+  int64_t now;
   Appraisal a;
   json claims_json = json::object();
   registry::Device dev;
   bool have_dev = false;
+  cose::Sign1View view;
+  bool have_view = false;
+  CertInfo alias;
   crypto::P256PublicKey alias_pub{};
+  bool chain_ok = false;
   protocol::EatClaims claims;
   bool have_claims = false;
   const SitePolicy* site = nullptr;
   const HwModelPolicy* hw = nullptr;
-  int64_t now = host::unix_time();
+};
 
-  // request shape
+void Verifier::check_request(State& st) const {
+  const AttestRequest& req = st.req;
   if (req.ueid.size() != protocol::kUeidSize)
-    a.add("request", false, "ueid must be 33 bytes");
+    st.a.add("request", false, "ueid must be 33 bytes");
   else if (req.nonce.size() < protocol::kMinNonceSize || req.nonce.size() > protocol::kMaxNonceSize)
-    a.add("request", false, "nonce must be 16..64 bytes");
+    st.a.add("request", false, "nonce must be 16..64 bytes");
   else if (req.evidence.empty())
-    a.add("request", false, "evidence missing");
+    st.a.add("request", false, "evidence missing");
   else
-    a.add("request", true, "well-formed");
+    st.a.add("request", true, "well-formed");
+}
 
-  // device + revocation
-  if (!a.failed) {
-    auto d = reg_->get_device(req.ueid);
-    if (!d.ok()) {
-      a.add("device", false, d.code() == HostError::kNotFound ? "unknown device" : d.message());
-    } else {
-      dev = d.value();
-      have_dev = true;
-      a.add("device", true, "registered at site " + dev.site + ", host " + dev.host);
-      auto sr = reg_->serial_revoked(dev.serial_hex);
-      if (dev.revoked)
-        a.add("revocation", false, "device revoked (by UEID): " + dev.revoke_reason);
-      else if (!sr.ok())
-        a.add("revocation", false, "revocation status unavailable: " + sr.message());
-      else if (sr.value())
-        a.add("revocation", false, "DeviceID certificate serial " + dev.serial_hex + " revoked");
-      else
-        a.add("revocation", true, "not revoked");
-    }
+void Verifier::check_device(State& st) const {
+  auto d = reg_->get_device(st.req.ueid);
+  if (!d.ok()) {
+    st.a.add("device", false, d.code() == HostError::kNotFound ? "unknown device" : d.message());
+    return;
   }
+  st.dev = d.value();
+  st.have_dev = true;
+  if (st.dev.state != registry::DeviceState::kActive)
+    st.a.add("device", false, "enrollment of this device is not complete");
+  else
+    st.a.add("device", true, "registered at site " + st.dev.site + ", host " + st.dev.host);
+  auto sr = reg_->serial_revoked(st.dev.serial_hex);
+  if (st.dev.revoked)
+    st.a.add("revocation", false, "device revoked (by UEID): " + st.dev.revoke_reason);
+  else if (!sr.ok())
+    st.a.add("revocation", false, "revocation status unavailable: " + sr.message());
+  else if (sr.value())
+    st.a.add("revocation", false, "DeviceID certificate serial " + st.dev.serial_hex + " revoked");
+  else
+    st.a.add("revocation", true, "not revoked");
+}
 
-  // nonce: consumed here whatever happens next (single use).
-  if (have_dev) {
-    auto nc = reg_->consume_nonce(req.nonce, req.ueid, now);
-    if (!nc.ok()) a.add("nonce", false, "nonce store error: " + nc.message());
-    else if (nc.value() != registry::NonceCheck::kOk) a.add("nonce", false, registry::to_string(nc.value()));
-    else a.add("nonce", true, "issued to this device, unexpired, first use");
-  }
+// A read-only look here keeps the check in its place in the list; the nonce is consumed in
+// commit(), atomically with the decision, whatever the other checks say.
+void Verifier::check_nonce(State& st) const {
+  auto nc = reg_->peek_nonce(st.req.nonce, st.req.ueid, st.now);
+  if (!nc.ok())
+    st.a.add("nonce", false, "nonce store error: " + nc.message());
+  else if (nc.value() != registry::NonceCheck::kOk)
+    st.a.add("nonce", false, registry::to_string(nc.value()));
+  else
+    st.a.add("nonce", true, "issued to this device, unexpired, first use");
+}
 
-  // evidence: COSE_Sign1 + chain + signature
-  cose::Sign1View view;
-  bool have_view = false;
-  if (have_dev) {
-    Status ds = cose::sign1_decode(req.evidence, &view, true);
-    if (!ds.ok()) a.add("evidence", false, "evidence is not a valid COSE_Sign1 (status 0x" +
-                                               host::hex_encode(Bytes{static_cast<uint8_t>(ds.code() >> 8), static_cast<uint8_t>(ds.code())}) + ")");
-    else if (view.alg != cose::kAlgES256) a.add("evidence", false, "evidence algorithm is not ES256");
-    else if (view.x5chain_len < 1) a.add("evidence", false, "evidence carries no x5chain (Alias certificate)");
-    else { a.add("evidence", true, "COSE_Sign1 ES256 with Alias certificate"); have_view = true; }
+void Verifier::check_evidence(State& st) const {
+  Status ds = cose::sign1_decode(st.req.evidence, &st.view, true);
+  if (!ds.ok())
+    st.a.add("evidence", false,
+             "evidence is not a valid COSE_Sign1 (status 0x" + status_hex(ds.code()) + ")");
+  else if (st.view.alg != cose::kAlgES256)
+    st.a.add("evidence", false, "evidence algorithm is not ES256");
+  else if (st.view.x5chain_len < 1)
+    st.a.add("evidence", false, "evidence carries no x5chain (Alias certificate)");
+  else {
+    st.a.add("evidence", true, "COSE_Sign1 ES256 with Alias certificate");
+    st.have_view = true;
   }
-  CertInfo alias;
-  bool chain_ok = false;
-  if (have_view) {
-    auto ac = parse_cert(view.x5chain[0]);
-    auto dc = parse_cert(dev.devid_cert);
-    if (!ac.ok()) a.add("chain", false, "Alias certificate: " + ac.message());
-    else if (!dc.ok()) a.add("chain", false, "registered DeviceID certificate: " + dc.message());
-    else {
-      alias = ac.value();
-      const CertInfo& devid = dc.value();
-      HStatus s1 = verify_signed_by(alias, devid.pub, devid.subject_raw);
-      HStatus s2 = verify_signed_by(devid, root_.pub, root_.subject_raw);
-      if (!s1.ok()) a.add("chain", false, "Alias certificate not issued by the registered DeviceID key: " + s1.message());
-      else if (!s2.ok()) a.add("chain", false, "DeviceID certificate not issued by the manufacturer root: " + s2.message());
-      else if (!devid.is_ca) a.add("chain", false, "DeviceID certificate is not a CA certificate");
-      else if (devid.serial_hex != dev.serial_hex) a.add("chain", false, "DeviceID certificate serial differs from the registry");
-      else {
-        auto u = ueid_of(devid.pub);
-        if (!u.ok() || !crypto::ct_equal(u.value(), req.ueid))
-          a.add("chain", false, "UEID is not derived from the registered DeviceID key");
-        else {
-          a.add("chain", true, "Alias -> DeviceID (serial " + devid.serial_hex + ") -> manufacturer root");
-          chain_ok = true;
-          alias_pub = alias.pub;
-        }
-      }
-    }
-  }
-  if (chain_ok) {
-    Status vs = cose::sign1_verify_es256(view, alias_pub);
-    if (!vs.ok()) { a.add("signature", false, "evidence signature does not verify with the Alias key"); chain_ok = false; }
-    else a.add("signature", true, "ES256 by the Alias key");
-  }
-  if (chain_ok) {
-    Status cs = protocol::decode_claims(view.payload, &claims);
-    if (!cs.ok()) a.add("claims", false, "EAT claims malformed or wrong profile (status 0x" +
-                                             host::hex_encode(Bytes{static_cast<uint8_t>(cs.code() >> 8), static_cast<uint8_t>(cs.code())}) + ")");
-    else { a.add("claims", true, std::string("profile ") + protocol::kEatProfile); have_claims = true; }
-  }
-  if (have_claims) {
-    claims_json = {{"ueid", host::hex_encode(claims.ueid)},
-                   {"eat_nonce", host::b64_encode(claims.nonce)},
-                   {"hwmodel", text_of(claims.hwmodel)},
-                   {"dbgstat", claims.dbgstat},
-                   {"swname", text_of(claims.swname)},
-                   {"fwid", host::hex_encode(claims.fwid)},
-                   {"svn", claims.svn},
-                   {"boot_count", claims.boot_count},
-                   {"interconnect_mode", claims.mode},
-                   {"license_counter", claims.license_counter},
-                   {"board_nonce", host::hex_encode(claims.board_nonce)},
-                   {"storage", claims.storage == protocol::kStorageOk          ? "ok"
-                               : claims.storage == protocol::kStorageRecovered ? "recovered"
-                                                                               : "fault"},
-                   {"eat_profile", protocol::kEatProfile}};
-    // ueid
-    bool ueid_ok = crypto::ct_equal(claims.ueid, req.ueid) && crypto::ct_equal(claims.ueid, dev.ueid);
-    a.add("ueid", ueid_ok, ueid_ok ? "claim == request == registry == derived from DeviceID key"
-                                   : "ueid claim does not match the request / registry");
-    bool nonce_ok = crypto::ct_equal(claims.nonce, req.nonce);
-    a.add("nonce_claim", nonce_ok, nonce_ok ? "eat_nonce == issued nonce" : "eat_nonce differs from the nonce in the request");
-    std::string hwm = text_of(claims.hwmodel);
-    hw = policy_.hwmodel(hwm);
-    if (hwm != dev.hwmodel) a.add("hwmodel", false, "hwmodel '" + hwm + "' differs from the registry ('" + dev.hwmodel + "')");
-    else if (!hw) a.add("hwmodel", false, "no reference values for hwmodel '" + hwm + "'");
-    else a.add("hwmodel", true, hwm);
-    crypto::TcbInfo tcb;
-    Status ts = crypto::x509_read_tcb_info(alias.der, &tcb);
-    if (!ts.ok()) a.add("tcbinfo", false, "Alias certificate has no valid TcbInfo");
-    else if (!crypto::ct_equal(tcb.fwid, claims.fwid) || tcb.svn != claims.svn)
-      a.add("tcbinfo", false, "TcbInfo (FWID/SVN in the Alias certificate) differs from the claims");
-    else a.add("tcbinfo", true, "TcbInfo == claims fwid/svn");
-    if (hw) {
-      bool known = false;
-      for (const auto& f : hw->fwids) known = known || crypto::ct_equal(f, claims.fwid);
-      a.add("fwid", known, known ? "FWID is a reference value" : "unknown FWID " + host::hex_encode(claims.fwid));
-      bool svn_ok = claims.svn >= hw->min_svn;
-      a.add("svn", svn_ok, svn_ok ? "svn " + std::to_string(claims.svn) + " >= " + std::to_string(hw->min_svn)
-                                  : "SVN " + std::to_string(claims.svn) + " below minimum " + std::to_string(hw->min_svn));
-      bool dbg_ok = claims.dbgstat != 0 || hw->allow_debug;
-      a.add("dbgstat", dbg_ok, dbg_ok ? "dbgstat " + std::to_string(claims.dbgstat) : "debug enabled (dbgstat 0) and policy does not allow it");
-    }
-    bool mode_ok = claims.mode == protocol::kModeRestricted || claims.mode == protocol::kModeFull;
-    a.add("mode", mode_ok, mode_ok ? (claims.mode == protocol::kModeFull ? "full (renewal)" : "restricted") : "unknown interconnect mode");
-    bool sw_ok = text_of(claims.swname) == protocol::kSwName;
-    a.add("swname", sw_ok, sw_ok ? protocol::kSwName : "unexpected swname");
-    // DESIGN §5a: a board that cannot trust its own persistent state is refused.
-    if (claims.storage == protocol::kStorageOk) {
-      a.add("storage", true, "board storage ok");
-    } else if (claims.storage == protocol::kStorageRecovered) {
-      a.add("storage", true, "board storage recovered (one journal copy was invalid; counter may be older)");
-    } else {
-      a.add("storage", false, "board storage fault");
-    }
-  }
+}
 
-  // site + location + tpm
-  if (have_dev && have_claims) {
-    site = policy_.site(dev.site);
-    if (!site) a.add("site", false, "site '" + dev.site + "' is not in the policy");
-    else a.add("site", true, dev.site);
-    if (site) {
-      if (site->landmarks.empty()) {
-        a.add("location", true, "site requires no landmarks");
-      } else {
+void Verifier::check_chain(State& st) const {
+  auto ac = parse_cert(st.view.x5chain[0]);
+  auto dc = parse_cert(st.dev.devid_cert);
+  if (!ac.ok()) return st.a.add("chain", false, "Alias certificate: " + ac.message());
+  if (!dc.ok()) return st.a.add("chain", false, "registered DeviceID certificate: " + dc.message());
+  st.alias = ac.value();
+  const CertInfo& devid = dc.value();
+  HStatus s1 = verify_signed_by(st.alias, devid.pub, devid.subject_raw);
+  HStatus s2 = verify_signed_by(devid, root_.pub, root_.subject_raw);
+  if (!s1.ok())
+    return st.a.add("chain", false,
+                    "Alias certificate not issued by the registered DeviceID key: " + s1.message());
+  if (!s2.ok())
+    return st.a.add("chain", false,
+                    "DeviceID certificate not issued by the manufacturer root: " + s2.message());
+  if (!devid.is_ca) return st.a.add("chain", false, "DeviceID certificate is not a CA certificate");
+  if (devid.serial_hex != st.dev.serial_hex)
+    return st.a.add("chain", false, "DeviceID certificate serial differs from the registry");
+  auto u = ueid_of(devid.pub);
+  if (!u.ok() || !crypto::ct_equal(u.value(), st.req.ueid))
+    return st.a.add("chain", false, "UEID is not derived from the registered DeviceID key");
+  st.a.add("chain", true,
+           "Alias -> DeviceID (serial " + devid.serial_hex + ") -> manufacturer root");
+  st.chain_ok = true;
+  st.alias_pub = st.alias.pub;
+}
+
+void Verifier::check_signature(State& st) const {
+  Status vs = cose::sign1_verify_es256(st.view, st.alias_pub);
+  if (!vs.ok()) {
+    st.a.add("signature", false, "evidence signature does not verify with the Alias key");
+    st.chain_ok = false;
+  } else {
+    st.a.add("signature", true, "ES256 by the Alias key");
+  }
+}
+
+void Verifier::check_claims(State& st) const {
+  Status cs = protocol::decode_claims(st.view.payload, &st.claims);
+  if (!cs.ok())
+    return st.a.add(
+        "claims", false,
+        "EAT claims malformed or wrong profile (status 0x" + status_hex(cs.code()) + ")");
+  st.a.add("claims", true, std::string("profile ") + protocol::kEatProfile);
+  st.have_claims = true;
+  const protocol::EatClaims& c = st.claims;
+  st.claims_json = {{"ueid", host::hex_encode(c.ueid)},
+                    {"eat_nonce", host::b64_encode(c.nonce)},
+                    {"hwmodel", text_of(c.hwmodel)},
+                    {"dbgstat", c.dbgstat},
+                    {"swname", text_of(c.swname)},
+                    {"fwid", host::hex_encode(c.fwid)},
+                    {"svn", c.svn},
+                    {"boot_count", c.boot_count},
+                    {"interconnect_mode", c.mode},
+                    {"license_counter", c.license_counter},
+                    {"board_nonce", host::hex_encode(c.board_nonce)},
+                    {"storage", c.storage == protocol::kStorageOk          ? "ok"
+                                : c.storage == protocol::kStorageRecovered ? "recovered"
+                                                                           : "fault"},
+                    {"eat_profile", protocol::kEatProfile}};
+}
+
+void Verifier::check_reference_values(State& st) const {
+  const protocol::EatClaims& claims = st.claims;
+  Appraisal& a = st.a;
+  bool ueid_ok =
+      crypto::ct_equal(claims.ueid, st.req.ueid) && crypto::ct_equal(claims.ueid, st.dev.ueid);
+  a.add("ueid", ueid_ok,
+        ueid_ok ? "claim == request == registry == derived from DeviceID key"
+                : "ueid claim does not match the request / registry");
+  bool nonce_ok = crypto::ct_equal(claims.nonce, st.req.nonce);
+  a.add("nonce_claim", nonce_ok,
+        nonce_ok ? "eat_nonce == issued nonce" : "eat_nonce differs from the nonce in the request");
+  std::string hwm = text_of(claims.hwmodel);
+  st.hw = policy_.hwmodel(hwm);
+  if (hwm != st.dev.hwmodel)
+    a.add("hwmodel", false,
+          "hwmodel '" + hwm + "' differs from the registry ('" + st.dev.hwmodel + "')");
+  else if (!st.hw)
+    a.add("hwmodel", false, "no reference values for hwmodel '" + hwm + "'");
+  else
+    a.add("hwmodel", true, hwm);
+  crypto::TcbInfo tcb;
+  Status ts = crypto::x509_read_tcb_info(st.alias.der, &tcb);
+  if (!ts.ok())
+    a.add("tcbinfo", false, "Alias certificate has no valid TcbInfo");
+  else if (!crypto::ct_equal(tcb.fwid, claims.fwid) || tcb.svn != claims.svn)
+    a.add("tcbinfo", false, "TcbInfo (FWID/SVN in the Alias certificate) differs from the claims");
+  else
+    a.add("tcbinfo", true, "TcbInfo == claims fwid/svn");
+  if (const HwModelPolicy* hw = st.hw) {
+    bool known = false;
+    for (const auto& f : hw->fwids) known = known || crypto::ct_equal(f, claims.fwid);
+    a.add("fwid", known,
+          known ? "FWID is a reference value" : "unknown FWID " + host::hex_encode(claims.fwid));
+    bool svn_ok = claims.svn >= hw->min_svn;
+    a.add("svn", svn_ok,
+          svn_ok ? "svn " + std::to_string(claims.svn) + " >= " + std::to_string(hw->min_svn)
+                 : "SVN " + std::to_string(claims.svn) + " below minimum " +
+                       std::to_string(hw->min_svn));
+    bool dbg_ok = claims.dbgstat != 0 || hw->allow_debug;
+    a.add("dbgstat", dbg_ok,
+          dbg_ok ? "dbgstat " + std::to_string(claims.dbgstat)
+                 : "debug enabled (dbgstat 0) and policy does not allow it");
+  }
+  bool mode_ok = claims.mode == protocol::kModeRestricted || claims.mode == protocol::kModeFull;
+  a.add("mode", mode_ok,
+        mode_ok ? (claims.mode == protocol::kModeFull ? "full (renewal)" : "restricted")
+                : "unknown interconnect mode");
+  bool sw_ok = text_of(claims.swname) == protocol::kSwName;
+  a.add("swname", sw_ok, sw_ok ? protocol::kSwName : "unexpected swname");
+  // DESIGN §5a: a board that cannot trust its own persistent state is refused.
+  if (claims.storage == protocol::kStorageOk) {
+    a.add("storage", true, "board storage ok");
+  } else if (claims.storage == protocol::kStorageRecovered) {
+    a.add("storage", true, "board storage recovered (one journal copy was invalid; counter may be older)");
+  } else {
+    a.add("storage", false, "board storage fault");
+  }
+}
+
+void Verifier::check_site_and_location(State& st) const {
+  st.site = policy_.site(st.dev.site);
+  if (!st.site) return st.a.add("site", false, "site '" + st.dev.site + "' is not in the policy");
+  st.a.add("site", true, st.dev.site);
+  if (st.site->landmarks.empty()) return st.a.add("location", true, "site requires no landmarks");
 #if LOCUS_HAVE_LOCATION
-        auto it = loc_->sites.find(site->name);
-        if (!loc_->have_trust || it == loc_->sites.end()) {
-          a.add("location", false, "location appraisal unavailable (no landmark trust list configured)");
-        } else {
-          std::vector<location::RecordPair> recs;
-          for (const auto& lp : req.landmarks) recs.push_back({lp.record, lp.transcript});
-          location::LocationVerdict v =
-              location::appraise_location(recs, loc_->trust, it->second, req.nonce, req.ueid, alias_pub);
-          claims_json["location"] = v.to_json();
-          std::string why;
-          for (const auto& r : v.reasons) why += (why.empty() ? "" : "; ") + r;
-          a.add("location", v.approved, v.approved ? (why.empty() ? "inside the approved zone" : why)
-                                                   : (why.empty() ? "location refused" : why));
-        }
+  auto it = loc_->sites.find(st.site->name);
+  if (!loc_->have_trust || it == loc_->sites.end())
+    return st.a.add("location", false,
+                    "location appraisal unavailable (no landmark trust list configured)");
+  std::vector<location::RecordPair> recs;
+  for (const auto& lp : st.req.landmarks) recs.push_back({lp.record, lp.transcript});
+  location::LocationVerdict v = location::appraise_location(
+      recs, loc_->trust, it->second, st.req.nonce, st.req.ueid, st.alias_pub);
+  st.claims_json["location"] = v.to_json();
+  std::string why;
+  for (const auto& r : v.reasons) why += (why.empty() ? "" : "; ") + r;
+  st.a.add("location", v.approved,
+           v.approved ? (why.empty() ? "inside the approved zone" : why)
+                      : (why.empty() ? "location refused" : why));
 #else
-        a.add("location", false, "location appraisal unavailable");
+  st.a.add("location", false, "location appraisal unavailable");
 #endif
-      }
-    }
-    bool have_quote = !req.tpm.is_null();
-    if (!have_quote) {
-      if (policy_.tpm.required) a.add("tpm", false, "TPM quote required by policy but none presented");
-    } else if (!tpm_) {
-      a.add("tpm", false, "TPM appraisal unavailable");
-    } else {
+}
+
+void Verifier::check_tpm(State& st) const {
+  if (st.req.tpm.is_null()) {
+    if (policy_.tpm.required)
+      st.a.add("tpm", false, "TPM quote required by policy but none presented");
+    return;
+  }
+  if (!tpm_) return st.a.add("tpm", false, "TPM appraisal unavailable");
 #if LOCUS_HAVE_TPM
-      auto qb = tpm::quote_from_json(req.tpm.dump());
-      if (!qb.ok()) {
-        a.add("tpm", false, "malformed TPM quote object");
-      } else {
-        tpm::QuoteOptions qo;
-        qo.accept_reboot = policy_.tpm.accept_reboot;
-        qo.board_ueid_hex = host::hex_encode(req.ueid);
-        auto v = tpm::appraise_board_quote(tpm_->reg, qo.board_ueid_hex, qb.value(), req.nonce, req.evidence, qo);
-        if (!v.ok()) {
-          a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
-        } else if (!v.value().accepted || !v.value().reasons.empty()) {
-          std::string why;
-          for (const auto& r : v.value().reasons) why += (why.empty() ? "" : "; ") + r.text;
-          a.add("tpm", false, why.empty() ? "TPM quote refused" : why);
-        } else {
-          a.add("tpm", true, "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
-        }
-      }
+  auto qb = tpm::quote_from_json(st.req.tpm.dump());
+  if (!qb.ok()) return st.a.add("tpm", false, "malformed TPM quote object");
+  tpm::QuoteOptions qo;
+  qo.accept_reboot = policy_.tpm.accept_reboot;
+  qo.board_ueid_hex = host::hex_encode(st.req.ueid);
+  auto v = tpm::appraise_board_quote(tpm_->reg, qo.board_ueid_hex, qb.value(), st.req.nonce,
+                                     st.req.evidence, qo);
+  if (!v.ok()) {
+    if (v.status() == Status(tpm::TpmError::kNotFound))
+      return st.a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
+    if (v.status() == Status(tpm::TpmError::kStaleQuote))
+      return st.a.add("tpm", false, "TPM quote is not newer than one accepted meanwhile (replay)");
+    return st.a.add("tpm", false,
+                    std::string("TPM appraisal failed: ") +
+                        tpm::to_string(static_cast<tpm::TpmError>(v.status().code() & 0xff)));
+  }
+  if (!v.value().accepted || !v.value().reasons.empty()) {
+    std::string why;
+    for (const auto& r : v.value().reasons) why += (why.empty() ? "" : "; ") + r.text;
+    return st.a.add("tpm", false, why.empty() ? "TPM quote refused" : why);
+  }
+  st.a.add("tpm", true,
+           "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
 #endif
-    }
-  }
+}
 
-  // License, only when every check passed.
-  std::string status = "contraindicated";
-  uint64_t counter = 0;
+// The license for this appraisal with the given counter (empty if encoding/signing failed).
+Bytes Verifier::make_license(State& st, uint64_t counter) const {
+  const AttestRequest& req = st.req;
+  const SitePolicy* site = st.site;
+  const protocol::EatClaims& claims = st.claims;
+  protocol::License lic;
+  std::copy(req.ueid.begin(), req.ueid.end(), lic.ueid.begin());
+  lic.nonce = ByteSpan(req.nonce);
+  lic.board_nonce = claims.board_nonce;  // DESIGN §5: the license answers this evidence only
+  lic.counter = counter;
+  lic.mode = protocol::kModeFull;
+  lic.lease_s = static_cast<uint32_t>(policy_.lease_for(site));
+  lic.site = ByteSpan(reinterpret_cast<const uint8_t*>(site->name.data()), site->name.size());
+  lic.fwid = claims.fwid;
+  uint8_t payload[512];
+  size_t plen = 0;
+  Status es = protocol::encode_license(lic, MutByteSpan(payload, sizeof payload), &plen);
+  uint8_t cose_buf[1024];
+  size_t clen = 0;
+  if (es.ok())
+    es = cose::sign1_es256(license_key_, ByteSpan(payload, plen), cose::Sign1Options(),
+                           MutByteSpan(cose_buf, sizeof cose_buf), &clen);
+  if (!es.ok()) return {};
+  return Bytes(cose_buf, cose_buf + clen);
+}
+
+AttestResult Verifier::attest(const AttestRequest& req) {
+  State st(req);
+  check_request(st);
+  if (!st.a.failed) check_device(st);
+  if (st.have_dev) check_nonce(st);
+  if (st.have_dev) check_evidence(st);
+  if (st.have_view) check_chain(st);
+  if (st.chain_ok) check_signature(st);
+  if (st.chain_ok) check_claims(st);
+  if (st.have_claims) check_reference_values(st);
+  if (st.have_dev && st.have_claims) {
+    check_site_and_location(st);
+    check_tpm(st);
+  }
+  return commit(st);
+}
+
+// One transaction: consume the nonce, take the license counter, write the decision row (its
+// JSON once) and the audit record. The license is signed before the transaction, with the
+// counter it expects to take; if a concurrent appraisal of the same board took that counter
+// first, the transaction is rolled back and the license re-signed with the next one.
+AttestResult Verifier::commit(State& st) {
+  const AttestRequest& req = st.req;
+  const bool may_license = !st.a.failed && st.have_claims && st.site && st.hw;
+  AttestResult out;
+  Appraisal a;
+  json d;
   Bytes license;
-  if (!a.failed && have_claims && site && hw) {
-    auto c = reg_->next_license_counter(req.ueid);
-    if (!c.ok()) {
-      a.add("license", false, "license counter: " + c.message());
-    } else {
-      counter = c.value();
-      protocol::License lic;
-      std::copy(req.ueid.begin(), req.ueid.end(), lic.ueid.begin());
-      lic.nonce = ByteSpan(req.nonce);
-      lic.board_nonce = claims.board_nonce;  // DESIGN §5: the license answers this evidence only
-      lic.counter = counter;
-      lic.mode = protocol::kModeFull;
-      lic.lease_s = static_cast<uint32_t>(policy_.lease_for(site));
-      lic.site = ByteSpan(reinterpret_cast<const uint8_t*>(site->name.data()), site->name.size());
-      lic.fwid = claims.fwid;
-      uint8_t payload[512];
-      size_t plen = 0;
-      Status es = protocol::encode_license(lic, MutByteSpan(payload, sizeof payload), &plen);
-      uint8_t cose_buf[1024];
-      size_t clen = 0;
-      if (es.ok()) es = cose::sign1_es256(license_key_, ByteSpan(payload, plen), cose::Sign1Options(), MutByteSpan(cose_buf, sizeof cose_buf), &clen);
-      if (!es.ok()) a.add("license", false, "license encoding/signing failed");
-      else {
-        license.assign(cose_buf, cose_buf + clen);
-        a.add("license", true, "counter " + std::to_string(counter) + ", lease " + std::to_string(lic.lease_s) + " s");
+  uint64_t counter = 0;
+  bool skip_audit = false;  // an append failed: record the refusal without one
+  std::string audit_error;
+  HStatus txn = {HostError::kInternal, "not attempted"};
+  for (int attempt = 0; attempt < kCounterAttempts; attempt++) {
+    a = st.a;
+    license.clear();
+    counter = 0;
+    uint64_t last = 0;
+    if (may_license) {
+      auto l = reg_->last_license_counter(req.ueid);
+      if (!l.ok()) {
+        a.add("license", false, "license counter: " + l.message());
+      } else {
+        last = l.value();
+        license = make_license(st, last + 1);
+        if (license.empty()) a.add("license", false, "license encoding/signing failed");
       }
     }
-  }
-  // Fail closed: affirming only if nothing failed AND a license exists (checked twice).
-  if (!a.failed && !license.empty()) status = "affirming";
-  out.affirming = status == "affirming" && !a.failed && !license.empty();
-  if (!out.affirming) { license.clear(); status = "contraindicated"; }
-
-  json checks = json::array();
-  for (const auto& c : a.checks) checks.push_back({{"name", c.name}, {"pass", c.pass}, {"reason", c.reason}});
-  json d = {{"eat_profile", kEarProfile},
-            {"iat", now},
-            {"verifier_id", policy_.verifier_id},
+    bool lost_race = false;
+    bool with_audit = log_ != nullptr && !skip_audit;
+    out = AttestResult{};
+    txn = reg_->transaction([&]() -> HStatus {
+      if (skip_audit) a.add("audit", false, "audit record could not be written");
+      if (st.have_dev) {
+        auto nc = reg_->consume_nonce(req.nonce, req.ueid, st.now);
+        if (!nc.ok()) return nc.status();
+        if (nc.value() != registry::NonceCheck::kOk)
+          a.fail("nonce", registry::to_string(nc.value()));
+      }
+      if (!license.empty() && !a.failed) {
+        auto took = reg_->take_license_counter(req.ueid, last);
+        if (!took.ok()) return took.status();
+        if (!took.value()) {
+          lost_race = true;
+          return {HostError::kDb, "license counter taken by a concurrent appraisal"};
+        }
+        counter = last + 1;
+        a.add("license", true,
+              "counter " + std::to_string(counter) + ", lease " +
+                  std::to_string(policy_.lease_for(st.site)) + " s");
+      }
+      // Fail closed: affirming only if nothing failed AND a license exists (checked twice).
+      std::string status = "contraindicated";
+      if (!a.failed && !license.empty() && counter != 0) status = "affirming";
+      out.affirming = status == "affirming" && !a.failed && !license.empty();
+      if (!out.affirming) {
+        license.clear();
+        status = "contraindicated";
+        counter = 0;
+      }
+      auto id = reg_->reserve_decision_id();
+      if (!id.ok()) return id.status();
+      out.decision_id = id.value();
+      json checks = json::array();
+      for (const auto& c : a.checks)
+        checks.push_back({{"name", c.name}, {"pass", c.pass}, {"reason", c.reason}});
+      d = {{"eat_profile", kEarProfile},
+           {"iat", st.now},
+           {"verifier_id", policy_.verifier_id},
+           {"ueid", host::hex_encode(req.ueid)},
+           {"status", status},
+           {"checks", checks},
+           {"claims", st.claims_json},
+           {"decision_id", out.decision_id}};
+      if (out.affirming) d["license_counter"] = counter;
+      registry::Decision rec;
+      rec.id = out.decision_id;
+      rec.time = st.now;
+      rec.ueid = req.ueid;
+      rec.status = status;
+      rec.decision_json = d.dump(-1, ' ', false, json::error_handler_t::replace);
+      // Evidence bytes only for registered devices: an unknown UEID stores nothing it sent.
+      if (st.have_dev) rec.evidence = req.evidence;
+      rec.license = license;
+      auto added = reg_->add_decision(rec);
+      if (!added.ok()) return added.status();
+      if (with_audit) {
+        crypto::Digest ed{};
+        (void)crypto::sha256(req.evidence, &ed).ok();
+        json body = {
+            {"decision_id", out.decision_id},
             {"ueid", host::hex_encode(req.ueid)},
             {"status", status},
-            {"checks", checks},
-            {"claims", claims_json}};
-  if (out.affirming) d["license_counter"] = counter;
-  registry::Decision rec;
-  rec.time = now;
-  rec.ueid = req.ueid;
-  rec.status = status;
-  rec.decision_json = d.dump();
-  rec.evidence = req.evidence;
-  rec.license = license;
-  auto id = reg_->add_decision(rec);
-  if (!id.ok()) {
-    // Without a durable decision record we do not hand out a license.
+            {"evidence_sha256", host::hex_encode(ed)},
+            {"reason",
+             out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks}.first_failure()}};
+        if (out.affirming) body["license_counter"] = counter;
+        // Inside the transaction (lock order: registry, then the log's file lock); the
+        // log's head is updated through this transaction too.
+        auto ar =
+            log_->append("decision", body.dump(-1, ' ', false, json::error_handler_t::replace));
+        if (!ar.ok()) {
+          audit_error = ar.message();
+          return {HostError::kAuditBroken, "audit record could not be written: " + ar.message()};
+        }
+      }
+      return HStatus::Ok();
+    });
+    if (txn.ok()) break;
+    if (lost_race) continue;
+    if (txn.code() == HostError::kAuditBroken && !skip_audit) {
+      // No audit record, no license: record the refusal without an audit record.
+      host::log(host::LogLevel::kError, "audit_append_failed", json{{"error", audit_error}}.dump());
+      skip_audit = true;
+      continue;
+    }
+    break;
+  }
+  if (!txn.ok()) {
     out.affirming = false;
     license.clear();
+    host::log(host::LogLevel::kError, "decision_not_recorded",
+              json{{"ueid", host::hex_encode(req.ueid)}, {"error", txn.message()}}.dump());
+    if (d.is_null())
+      d = json{{"eat_profile", kEarProfile},
+               {"iat", st.now},
+               {"verifier_id", policy_.verifier_id},
+               {"ueid", host::hex_encode(req.ueid)}};
     d["status"] = "contraindicated";
-    a.add("record", false, "decision could not be recorded: " + id.message());
-    d["checks"].push_back({{"name", "record"}, {"pass", false}, {"reason", "decision could not be recorded"}});
-  } else {
-    out.decision_id = id.value();
-    d["decision_id"] = id.value();
-    (void)reg_->set_decision_json(id.value(), d.dump()).ok();
-  }
-  if (log_) {
-    crypto::Digest ed{};
-    (void)crypto::sha256(req.evidence, &ed).ok();
-    json body = {{"decision_id", out.decision_id},
-                 {"ueid", host::hex_encode(req.ueid)},
-                 {"status", d["status"]},
-                 {"evidence_sha256", host::hex_encode(ed)},
-                 {"reason", out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks}.first_failure()}};
-    if (out.affirming) body["license_counter"] = counter;
-    auto ar = log_->append("decision", body.dump());
-    if (!ar.ok()) {
-      host::log(host::LogLevel::kError, "audit_append_failed", json{{"error", ar.message()}}.dump());
-      if (out.affirming) {
-        // No audit record, no license.
-        out.affirming = false;
-        license.clear();
-        d["status"] = "contraindicated";
-        d["checks"].push_back({{"name", "audit"}, {"pass", false}, {"reason", "audit record could not be written"}});
-        a.add("audit", false, "audit record could not be written");
-        if (out.decision_id) (void)reg_->set_decision_json(out.decision_id, d.dump()).ok();
-      }
-    }
+    d.erase("license_counter");
+    d.erase("decision_id");
+    a.add("record", false, "decision could not be recorded: " + txn.message());
+    json checks = json::array();
+    for (const auto& c : a.checks)
+      checks.push_back({{"name", c.name}, {"pass", c.pass}, {"reason", c.reason}});
+    d["checks"] = checks;
+    out.decision_id = 0;
   }
   out.license = license;
   out.license_counter = out.affirming ? counter : 0;
@@ -452,23 +690,29 @@ AttestResult Verifier::attest(const AttestRequest& req) {
 }
 
 HStatus Verifier::revoke_ueid(ByteSpan ueid, const std::string& reason) {
-  HStatus s = reg_->revoke_ueid(ueid, reason);
-  if (!s.ok()) return s;
-  if (log_) {
-    auto r = log_->append("revoke", json{{"ueid", host::hex_encode(ueid)}, {"reason", reason}}.dump());
-    if (!r.ok()) return r.status();
-  }
-  return HStatus::Ok();
+  // The revocation and its audit record in one transaction.
+  return reg_->transaction([&]() -> HStatus {
+    HStatus s = reg_->revoke_ueid(ueid, reason);
+    if (!s.ok()) return s;
+    if (log_) {
+      auto r =
+          log_->append("revoke", json{{"ueid", host::hex_encode(ueid)}, {"reason", reason}}.dump());
+      if (!r.ok()) return r.status();
+    }
+    return HStatus::Ok();
+  });
 }
 
 HStatus Verifier::revoke_serial(const std::string& serial_hex, const std::string& reason) {
-  HStatus s = reg_->revoke_serial(serial_hex, reason);
-  if (!s.ok()) return s;
-  if (log_) {
-    auto r = log_->append("revoke", json{{"serial", serial_hex}, {"reason", reason}}.dump());
-    if (!r.ok()) return r.status();
-  }
-  return HStatus::Ok();
+  return reg_->transaction([&]() -> HStatus {
+    HStatus s = reg_->revoke_serial(serial_hex, reason);
+    if (!s.ok()) return s;
+    if (log_) {
+      auto r = log_->append("revoke", json{{"serial", serial_hex}, {"reason", reason}}.dump());
+      if (!r.ok()) return r.status();
+    }
+    return HStatus::Ok();
+  });
 }
 
 HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
@@ -496,11 +740,14 @@ HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
 HostResult<json> Verifier::quote_policy(ByteSpan ueid) {
   auto d = reg_->get_device(ueid);
   if (!d.ok()) return d.error();
-  return json{{"pcrs", policy_.tpm.pcrs}, {"hash", policy_.tpm.hash}, {"required", policy_.tpm.required},
+  return json{{"pcrs", policy_.tpm.pcrs},
+              {"hash", policy_.tpm.hash},
+              {"required", policy_.tpm.required},
               {"host", d.value().host}};
 }
 
-HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path, const std::string& license_key_path) {
+HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path,
+                                   const std::string& license_key_path) {
   VerifierKeys k;
   auto ca = host::read_file(ca_cert_path, 1u << 16);
   if (!ca.ok()) return {HostError::kConfig, ca.message()};
@@ -515,7 +762,8 @@ HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path, const std::s
   if (!ci.ok()) return {HostError::kConfig, ca_cert_path + ": " + ci.message()};
   if (!ci.value().is_ca) return {HostError::kConfig, ca_cert_path + ": not a CA certificate"};
   HStatus self = verify_signed_by(ci.value(), ci.value().pub, ci.value().subject_raw);
-  if (!self.ok()) return {HostError::kConfig, ca_cert_path + ": root is not self-signed: " + self.message()};
+  if (!self.ok())
+    return {HostError::kConfig, ca_cert_path + ": root is not self-signed: " + self.message()};
   k.root = ci.value();
   auto kp = host::read_text_file(license_key_path, 1u << 16);
   if (!kp.ok()) return {HostError::kConfig, kp.message()};

@@ -1,13 +1,25 @@
-// locus/registry/registry.h: the device registry used by the verifier and provisioning.
+// locus/registry/registry.h: the device registry used by the verifier, provisioning and the
+// TPM helper.
 //
-// One interface, one backend today (SQLite, WAL mode, versioned schema migrations applied
-// in order inside a transaction). Tables: devices (UEID -> site, host, hwmodel, DeviceID
-// cert + serial, revoked), revoked_serials, license_counters, nonces, decisions, audit
-// heads, hosts (TPM EK cert, AK public/name, golden PCRs) and the board -> host mapping.
-// All methods are thread-safe.
+// One interface, two backends chosen at run time by open(): SQLite (embedded default: WAL,
+// synchronous=FULL, one connection per thread from a pool, BEGIN IMMEDIATE for every write
+// transaction, busy timeout for other processes) and PostgreSQL (libpq, a connection pool,
+// READ COMMITTED with row locks). Both carry the same schema, built by the same ordered,
+// versioned migrations (applied in one transaction; a newer schema is refused).
+//
+// Tables: devices (UEID -> site, host, hwmodel, DeviceID cert + serial, revoked, state),
+// revoked_serials, license_counters, nonces, decisions, audit_heads, tpm_hosts,
+// tpm_board_hosts, trust_list_versions.
+//
+// Concurrency contract: every method is safe to call from many threads at once, and from
+// several processes (or verifier replicas on one PostgreSQL) at once. Each method is atomic.
+// transaction() groups calls made by the same thread inside its body into one atomic,
+// durable step (nested calls join it). The lock order is: registry transaction first, then
+// anything else (the audit log's file lock); never the other way round.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,93 +32,148 @@ using host::Bytes;
 using host::HostResult;
 using host::HStatus;
 
+enum class DeviceState : uint8_t {
+  kPending = 1,  // enrollment started: certificate issued, board not confirmed yet
+  kActive = 2,   // enrolled
+};
+const char* to_string(DeviceState s);
+
 struct Device {
-  Bytes ueid;               // 33 bytes
+  Bytes ueid;  // 33 bytes
   std::string site;
-  std::string host;         // host server the board is installed in
+  std::string host;  // host server the board is installed in
   std::string hwmodel;
-  Bytes devid_cert;         // DER DeviceID certificate issued at enrollment
-  std::string serial_hex;   // its serial number, lowercase hex
+  Bytes devid_cert;        // DER DeviceID certificate issued at enrollment
+  std::string serial_hex;  // its serial number, lowercase hex
   bool revoked = false;
   std::string revoke_reason;
   int64_t enrolled_at = 0;
-};
-
-struct HostRecord {
-  std::string host;
-  Bytes ek_cert;             // DER
-  Bytes ak_pub;              // TPM2B_PUBLIC or SEC1, as the TPM helper stores it
-  Bytes ak_name;
-  std::string golden_pcrs_json;  // {"sha256":{"0":"<hex>",...}}
-  int64_t updated_at = 0;
+  DeviceState state = DeviceState::kActive;
 };
 
 struct Decision {
-  int64_t id = 0;
+  int64_t id = 0;  // 0: assigned by add_decision; else a reserve_decision_id() value
   int64_t time = 0;
   Bytes ueid;
-  std::string status;        // "affirming" | "contraindicated"
-  std::string decision_json; // the EAR-like object
-  Bytes evidence;            // the COSE_Sign1 EAT appraised (may be empty)
-  Bytes license;             // the license issued (empty when refused)
+  std::string status;         // "affirming" | "contraindicated"
+  std::string decision_json;  // the EAR-like object, written once
+  Bytes evidence;             // the COSE_Sign1 EAT appraised (empty for unknown devices)
+  Bytes license;              // the license issued (empty when refused)
 };
 
-enum class NonceCheck { kOk, kUnknown, kExpired, kUsed, kWrongDevice };
+enum class NonceCheck { kOk, kUnknown, kExpired, kUsed, kWrongDevice, kEvicted };
 const char* to_string(NonceCheck c);
 
+struct NonceIssue {
+  Bytes nonce;
+  Bytes ueid;
+  int64_t issued_us = 0;   // wall clock, microseconds (orders the device's nonces)
+  int64_t expires_at = 0;  // unix seconds
+  // At most this many unused, unexpired nonces per device: the oldest beyond it are evicted
+  // (a later attest with one says "evicted"). 0 = no limit.
+  int max_outstanding = 0;
+  // Housekeeping in the same transaction: nonces that expired before this are deleted
+  // (through the expiry index; cost independent of how many are retained).
+  int64_t purge_before = 0;
+};
+
 struct AuditHead {
-  uint64_t count = 0;        // number of records (= last seq)
-  std::string hash_hex;      // hash of the last record ("" when empty)
+  uint64_t count = 0;    // number of records (= last seq)
+  std::string hash_hex;  // hash of the last record ("" when empty)
+};
+
+// The TPM helper's host record, as stored (host/tpm converts to and from its own types).
+struct TpmHostRow {
+  std::string host;
+  Bytes ek_public, ek_cert, ak_public, ak_name, qualified_signer;
+  std::string pcrs;  // "0,1,7"
+  Bytes golden;      // 32 bytes per PCR in `pcrs`
+  bool have_last = false;
+  int64_t last_clock = 0, last_reset = 0, last_restart = 0;
+  int64_t enrolled_at = 0;
 };
 
 class Registry {
  public:
   virtual ~Registry() = default;
 
+  // Runs body as one write transaction (committed when body returns OK, rolled back
+  // otherwise). Registry calls made by this thread inside body join the transaction.
+  virtual HStatus transaction(const std::function<HStatus()>& body) = 0;
+
   // Devices.
-  virtual HStatus add_device(const Device& d) = 0;  // kDuplicate if the UEID exists
+  virtual HStatus add_device(const Device& d) = 0;           // kDuplicate if the UEID exists
   virtual HostResult<Device> get_device(ByteSpan ueid) = 0;  // kNotFound
   virtual HostResult<std::vector<Device>> list_devices() = 0;
+  // Pending -> active (kNotFound unless the device exists and is pending).
+  virtual HStatus activate_device(ByteSpan ueid) = 0;
   // Revocation: by UEID (device row) or by certificate serial (also serials we never saw).
   virtual HStatus revoke_ueid(ByteSpan ueid, const std::string& reason) = 0;
   virtual HStatus revoke_serial(const std::string& serial_hex, const std::string& reason) = 0;
   virtual HostResult<bool> serial_revoked(const std::string& serial_hex) = 0;
 
-  // Nonces: issued with an expiry, consumed exactly once by the device they were issued to.
-  virtual HStatus put_nonce(ByteSpan nonce, ByteSpan ueid, int64_t expires_at) = 0;
+  // Nonces: stored with an expiry, consumed exactly once by the device they were issued to.
+  // kDuplicate on a collision.
+  virtual HStatus put_nonce(const NonceIssue& n) = 0;
+  // What consume_nonce would say, without consuming (read only).
+  virtual HostResult<NonceCheck> peek_nonce(ByteSpan nonce, ByteSpan ueid, int64_t now) = 0;
   // Atomically checks and marks the nonce used. The nonce is consumed even when the check
   // fails for expiry or device mismatch (a nonce is never usable twice).
   virtual HostResult<NonceCheck> consume_nonce(ByteSpan nonce, ByteSpan ueid, int64_t now) = 0;
   virtual HStatus purge_nonces(int64_t older_than) = 0;
 
-  // License counter: returns last + 1 and stores it (strictly increasing, persistent).
+  // License counter. next_license_counter: returns last + 1 and stores it.
+  // take_license_counter: stores expected_last + 1 only if the stored value is still
+  // expected_last (0 = none yet); false if another appraisal took it first.
   virtual HostResult<uint64_t> next_license_counter(ByteSpan ueid) = 0;
+  virtual HostResult<bool> take_license_counter(ByteSpan ueid, uint64_t expected_last) = 0;
   virtual HostResult<uint64_t> last_license_counter(ByteSpan ueid) = 0;
 
   // Decisions (appraisal results), with the evidence and license bytes for export.
+  // reserve_decision_id: the id the next decision will get (call inside transaction()).
+  virtual HostResult<int64_t> reserve_decision_id() = 0;
   virtual HostResult<int64_t> add_decision(const Decision& d) = 0;
-  virtual HStatus set_decision_json(int64_t id, const std::string& json) = 0;
   virtual HostResult<std::vector<Decision>> list_decisions(int64_t limit = -1) = 0;
 
   // Audit log heads, keyed by log name (the absolute path of the log file).
   virtual HostResult<AuditHead> get_audit_head(const std::string& log) = 0;
   virtual HStatus set_audit_head(const std::string& log, const AuditHead& h) = 0;
 
-  // Hosts / TPM (columns for the TPM helper) and the board -> host mapping (devices.host).
-  virtual HStatus upsert_host(const HostRecord& h) = 0;
-  virtual HostResult<HostRecord> get_host(const std::string& host) = 0;
+  // TPM host records (host/tpm) and the board -> host binding.
+  virtual HStatus put_tpm_host(const TpmHostRow& h) = 0;                      // insert or replace
+  virtual HostResult<TpmHostRow> get_tpm_host(const std::string& host) = 0;   // kNotFound
+  virtual HostResult<std::string> tpm_host_by_ak_name(ByteSpan ak_name) = 0;  // kNotFound
+  virtual HStatus bind_board_host(const std::string& ueid_hex, const std::string& host) = 0;
+  virtual HostResult<std::string> board_host(const std::string& ueid_hex) = 0;  // kNotFound
+  // Records an accepted quote's clock info only if it is newer than the stored one
+  // (reset, restart, clock compared in that order); false if it is not (a concurrent or
+  // replayed quote got there first). kNotFound for an unknown host.
+  virtual HostResult<bool> record_tpm_quote(const std::string& host, int64_t clock, int64_t reset,
+                                            int64_t restart) = 0;
 
-  // Schema version currently in the database.
+  // Landmark trust list versions: remembers the highest version loaded per signer and
+  // refuses (kRefused) an older one. Equal is accepted (a restart reloads the same list).
+  virtual HStatus raise_trust_list_version(const std::string& signer, int64_t version) = 0;
+  virtual HostResult<int64_t> trust_list_version(const std::string& signer) = 0;  // 0 if none
+
+  // Schema version currently in the database; what backend this is (path or redacted URL).
   virtual HostResult<int> schema_version() = 0;
+  virtual std::string describe() const = 0;
 };
 
 // Latest schema version this build knows.
 int latest_schema_version();
 
-// Opens (creating if needed) an SQLite registry and migrates it to the latest schema.
-// A database with a newer schema than this build knows is refused (kSchemaTooNew).
-HostResult<std::unique_ptr<Registry>> open_sqlite(const std::string& path);
+// Opens a registry: "postgresql://..." / "postgres://..." through libpq, anything else is an
+// SQLite file path (created if needed). Migrates to the latest schema; a database with a
+// newer schema than this build knows is refused (kSchemaTooNew).
+HostResult<std::unique_ptr<Registry>> open(const std::string& spec);
 // For tests: opens and migrates only up to `target` (an older schema).
+HostResult<std::unique_ptr<Registry>> open_at_version(const std::string& spec, int target);
+bool is_postgres_url(const std::string& spec);
+
+// The SQLite file at path (same as open() for a path).
+HostResult<std::unique_ptr<Registry>> open_sqlite(const std::string& path);
 HostResult<std::unique_ptr<Registry>> open_sqlite_at_version(const std::string& path, int target);
 
 }  // namespace locus::registry

@@ -1,0 +1,211 @@
+// SQLite backend of the registry: a pool of connections (one per concurrently active thread),
+// WAL journal, synchronous=FULL (a committed nonce use or license counter survives a power
+// cut), BEGIN IMMEDIATE for write transactions, a busy timeout for other processes, prepared
+// statements cached per connection.
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "db.h"
+
+namespace locus::registry::db {
+
+using host::HostError;
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;  // other processes (CLI, a second verifier)
+constexpr size_t kMaxConnections = 64;
+
+class SqliteConn final : public Conn {
+ public:
+  explicit SqliteConn(sqlite3* db) : db_(db) {}
+  ~SqliteConn() override {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close(db_);
+  }
+
+  HStatus err(const char* what) const {
+    return {HostError::kDb, std::string(what) + ": " + sqlite3_errmsg(db_)};
+  }
+
+  HostResult<Rows> exec(const char* sql, const std::vector<Value>& params, Fail* kind) override {
+    if (kind) *kind = Fail::kOther;
+    sqlite3_stmt* st = nullptr;
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) {
+      st = it->second;
+    } else {
+      if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
+        return err("prepare").error();
+      cache_.emplace(sql, st);
+    }
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{st};
+    if (static_cast<size_t>(sqlite3_bind_parameter_count(st)) != params.size())
+      return {HostError::kInternal, std::string("parameter count mismatch: ") + sql};
+    for (size_t i = 0; i < params.size(); i++) {
+      const Value& v = params[i];
+      int idx = static_cast<int>(i + 1);
+      int rc = SQLITE_OK;
+      switch (v.kind) {
+        case Value::Kind::kNull: rc = sqlite3_bind_null(st, idx); break;
+        case Value::Kind::kInt: rc = sqlite3_bind_int64(st, idx, v.i); break;
+        case Value::Kind::kText:
+          rc = sqlite3_bind_text(st, idx, v.s.data(), static_cast<int>(v.s.size()),
+                                 SQLITE_TRANSIENT);
+          break;
+        case Value::Kind::kBlob:
+          rc = sqlite3_bind_blob(st, idx, v.s.empty() ? "" : v.s.data(),
+                                 static_cast<int>(v.s.size()), SQLITE_TRANSIENT);
+          break;
+        default: rc = SQLITE_MISUSE; break;
+      }
+      if (rc != SQLITE_OK) return err("bind").error();
+    }
+    Rows out;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      Row row;
+      int n = sqlite3_column_count(st);
+      for (int c = 0; c < n; c++) {
+        Value v;
+        switch (sqlite3_column_type(st, c)) {
+          case SQLITE_INTEGER:
+            v.kind = Value::Kind::kInt;
+            v.i = sqlite3_column_int64(st, c);
+            break;
+          case SQLITE_TEXT: {
+            v.kind = Value::Kind::kText;
+            const unsigned char* t = sqlite3_column_text(st, c);
+            v.s.assign(reinterpret_cast<const char*>(t),
+                       static_cast<size_t>(sqlite3_column_bytes(st, c)));
+            break;
+          }
+          case SQLITE_BLOB: {
+            v.kind = Value::Kind::kBlob;
+            const void* b = sqlite3_column_blob(st, c);
+            int len = sqlite3_column_bytes(st, c);
+            if (b && len > 0) v.s.assign(static_cast<const char*>(b), static_cast<size_t>(len));
+            break;
+          }
+          default: break;  // NULL (FLOAT is never stored)
+        }
+        row.push_back(std::move(v));
+      }
+      out.rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) {
+      if (kind && (rc & 0xff) == SQLITE_CONSTRAINT) *kind = Fail::kConstraint;
+      return err("step").error();
+    }
+    out.changes = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes(db_);
+    return out;
+  }
+
+  HStatus exec_script(const char* sql) override {
+    char* e = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &e) != SQLITE_OK) {
+      std::string m = e ? e : "sqlite error";
+      sqlite3_free(e);
+      return {HostError::kDb, m};
+    }
+    return HStatus::Ok();
+  }
+
+  HStatus begin() override { return exec_script("BEGIN IMMEDIATE"); }
+  HStatus commit() override { return exec_script("COMMIT"); }
+  void rollback() override {
+    if (!sqlite3_get_autocommit(db_)) (void)exec_script("ROLLBACK");
+  }
+
+ private:
+  sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;  // by SQL text
+};
+
+class SqliteBackend final : public Backend {
+ public:
+  explicit SqliteBackend(std::string path) : path_(std::move(path)) {}
+  Dialect dialect() const override { return Dialect::kSqlite; }
+  std::string describe() const override { return path_; }
+
+  HostResult<Conn*> open_conn() {
+    sqlite3* db = nullptr;
+    // NOMUTEX: a connection is used by one thread at a time (the pool guarantees it).
+    int rc =
+        sqlite3_open_v2(path_.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    if (rc != SQLITE_OK) {
+      std::string m = db ? sqlite3_errmsg(db) : "cannot open";
+      sqlite3_close(db);
+      return {HostError::kDb, path_ + ": " + m};
+    }
+    sqlite3_busy_timeout(db, kBusyTimeoutMs);
+    auto c = std::make_unique<SqliteConn>(db);
+    HStatus s = c->exec_script("PRAGMA journal_mode=WAL");
+    if (s.ok()) s = c->exec_script("PRAGMA synchronous=FULL");
+    if (s.ok()) s = c->exec_script("PRAGMA foreign_keys=ON");
+    if (!s.ok()) return {HostError::kDb, path_ + ": " + s.message()};
+    return c.release();
+  }
+
+  HostResult<Conn*> acquire() override {
+    std::unique_lock<std::mutex> g(mu_);
+    for (;;) {
+      if (!idle_.empty()) {
+        Conn* c = idle_.back();
+        idle_.pop_back();
+        return c;
+      }
+      if (all_.size() < kMaxConnections) break;
+      cv_.wait(g);
+    }
+    auto c = open_conn();
+    if (!c.ok()) return c.error();
+    all_.emplace_back(c.value());
+    return c.value();
+  }
+
+  void release(Conn* c) override {
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      idle_.push_back(c);
+    }
+    cv_.notify_one();
+  }
+
+  void writer_enter() override { writer_.lock(); }
+  void writer_leave() override { writer_.unlock(); }
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::unique_ptr<Conn>> all_;
+  std::vector<Conn*> idle_;
+  std::mutex writer_;
+};
+
+}  // namespace
+
+HostResult<std::unique_ptr<Backend>> open_sqlite_backend(const std::string& path) {
+  if (path.empty()) return {HostError::kUsage, "registry path is empty"};
+  auto b = std::make_unique<SqliteBackend>(path);
+  // Open one connection now so that a bad path fails here, not at first use.
+  auto c = b->acquire();
+  if (!c.ok()) return c.error();
+  b->release(c.value());
+  return std::unique_ptr<Backend>(std::move(b));
+}
+
+}  // namespace locus::registry::db
