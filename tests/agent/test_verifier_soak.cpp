@@ -32,9 +32,8 @@
 #include "locus/common/common.h"
 #include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
-#include "locus_test/proc.h"
-
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
+#include "locus_test/proc.h"
 
 using namespace locus;
 using host::test::Process;
@@ -47,7 +46,9 @@ struct World {
 };
 std::unique_ptr<World> g_world;
 
-std::string path(const std::string& n) { return g_dir + "/" + n; }
+std::string path(const std::string& n) {
+  return g_dir + "/" + n;
+}
 
 void write(const std::string& name, const std::string& data) {
   std::ofstream f(path(name), std::ios::binary);
@@ -65,29 +66,51 @@ void setup(const std::vector<std::string>& verifier_flags, std::string* link, in
   for (size_t i = 0; i < image.size(); i++) image[i] = static_cast<char>(i * 7 + 3);
   write("image", image);
   crypto::Digest d{};
-  assert_true(crypto::sha256(ByteSpan(reinterpret_cast<const uint8_t*>(image.data()), image.size()), &d).ok());
+  assert_true(
+      crypto::sha256(ByteSpan(reinterpret_cast<const uint8_t*>(image.data()), image.size()), &d)
+          .ok());
   uint8_t uds[32];
   assert_true(host::os_random(uds, sizeof uds));
   write("uds", std::string(reinterpret_cast<char*>(uds), sizeof uds));
-  write("policy.toml", "verifier_id = \"soak\"\nlease_s = 60\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" +
-                           host::hex_encode(ByteSpan(d.data(), d.size())) +
-                           "\"]\nmin_svn = 0\nallow_debug = true\n[site.lab]\nzones = [{lat = 47.37, lon = 8.54, radius_km = 50}]\n");
-  assert_int_equal(locus_test::run_tool(g_bin, {"provision", "init-ca", "--key", path("ca.key"), "--cert", path("ca.pem")}), 0);
-  assert_int_equal(
-      locus_test::run_tool(g_bin, {"provision", "init-license-key", "--key", path("license.key"), "--pub", path("license.pub")}), 0);
+  write("policy.toml",
+        "verifier_id = \"soak\"\nlease_s = 60\nnonce_ttl_s = "
+        "60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" +
+            host::hex_encode(ByteSpan(d.data(), d.size())) +
+            "\"]\nmin_svn = 0\nallow_debug = true\n[site.lab]\nzones = [{lat = 47.37, lon = 8.54, "
+            "radius_km = 50}]\n");
+  assert_int_equal(locus_test::run_tool(g_bin, {"provision", "init-ca", "--key", path("ca.key"),
+                                                "--cert", path("ca.pem")}),
+                   0);
+  assert_int_equal(locus_test::run_tool(g_bin, {"provision", "init-license-key", "--key",
+                                                path("license.key"), "--pub", path("license.pub")}),
+                   0);
   g_world = std::make_unique<World>();
-  const int bp = locus_test::start_host_sim(&g_world->board, g_sim, path("uds"), path("image"), path("state"), path("sim.log"));
+  const int bp = locus_test::start_host_sim(&g_world->board, g_sim, path("uds"), path("image"),
+                                            path("state"), path("sim.log"));
   assert_true(bp > 0);
   *link = "tcp:127.0.0.1:" + std::to_string(bp);
-  std::vector<std::string> argv = {g_bin,  "--log-level", "warn", "verifier", "serve", "--policy", path("policy.toml"),
-                                   "--db", path("locus.db"), "--ca",      path("ca.pem"), "--license-key", path("license.key"),
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> argv = {g_bin,
+                                   "--log-level",
+                                   "warn",
+                                   "verifier",
+                                   "serve",
+                                   "--policy",
+                                   path("policy.toml"),
+                                   "--db",
+                                   path("locus.db"),
+                                   "--ca",
+                                   path("ca.pem"),
+                                   "--license-key",
+                                   path("license.key"),
+                                   "--listen",
+                                   "127.0.0.1:0"};
   argv.insert(argv.end(), verifier_flags.begin(), verifier_flags.end());
   *port = locus_test::start_listening(&g_world->ver, argv, path("verifier.log"));
   assert_true(*port > 0);
-  assert_int_equal(locus_test::run_tool(g_bin, {"provision", "enroll", "--link", *link, "--site", "lab", "--host", "h1", "--ca-key",
-                                                path("ca.key"), "--ca-cert", path("ca.pem"), "--license-key",
-                                                path("license.pub"), "--db", path("locus.db")}),
+  assert_int_equal(locus_test::run_tool(
+                       g_bin, {"provision", "enroll", "--link", *link, "--site", "lab", "--host",
+                               "h1", "--ca-key", path("ca.key"), "--ca-cert", path("ca.pem"),
+                               "--license-key", path("license.pub"), "--db", path("locus.db")}),
                    0);
 }
 
@@ -149,7 +172,8 @@ void test_slowloris(void**) {
   raise_nofile();
   std::string link;
   int port = 0;
-  setup({"--header-timeout-ms", "1000", "--idle-timeout-ms", "2500", "--max-per-source", "64"}, &link, &port);
+  setup({"--header-timeout-ms", "1000", "--idle-timeout-ms", "2500", "--max-per-source", "64"},
+        &link, &port);
 
   std::vector<int> idle, slow;
   for (int s = 0; s < 20; ++s) {
@@ -161,7 +185,8 @@ void test_slowloris(void**) {
         idle.push_back(fd);
       } else {
         const char start[] = "POST /v1/nonce HTTP/1.1\r\nHost: x\r\n";
-        assert_int_equal(send(fd, start, sizeof start - 1, MSG_NOSIGNAL), ssize_t(sizeof start - 1));
+        assert_int_equal(send(fd, start, sizeof start - 1, MSG_NOSIGNAL),
+                         ssize_t(sizeof start - 1));
         slow.push_back(fd);
       }
     }
@@ -172,7 +197,8 @@ void test_slowloris(void**) {
   std::thread trickle([&] {
     for (int round = 0; round < 100 && !stop.load(); ++round) {
       for (int fd : slow) (void)send(fd, "X", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-      for (int i = 0; i < 6 && !stop.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      for (int i = 0; i < 6 && !stop.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
   // Nonce flood: four pipelining keep-alive connections from 127.0.2.1, for the honest board's
@@ -186,8 +212,10 @@ void test_slowloris(void**) {
       const int fd = connect_from("127.0.2.1", port);
       if (fd < 0) return;
       const std::string body = "{\"ueid\":\"" + std::string(66, char('a' + t)) + "\"}";
-      const std::string req = "POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body;
+      const std::string req =
+          "POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Type: "
+          "application/json\r\nContent-Length: " +
+          std::to_string(body.size()) + "\r\n\r\n" + body;
       std::string burst;
       for (int i = 0; i < 32; ++i) burst += req;
       char buf[65536];
@@ -216,15 +244,18 @@ void test_slowloris(void**) {
     const int64_t t0 = host::monotonic_ms();
     const agent::AttemptResult r = honest.attest_once();
     ms.push_back(host::monotonic_ms() - t0);
-    if (r.outcome != agent::Outcome::kFull) print_message("attempt %d: %s: %s\n", i, r.stage.c_str(), r.reason.c_str());
+    if (r.outcome != agent::Outcome::kFull)
+      print_message("attempt %d: %s: %s\n", i, r.stage.c_str(), r.reason.c_str());
     assert_int_equal(int(r.outcome), int(agent::Outcome::kFull));
   }
   std::sort(ms.begin(), ms.end());
   const int64_t p50 = ms[ms.size() / 2];
   const int64_t p99 = ms[std::min(ms.size() - 1, (ms.size() * 99) / 100)];
-  print_message("honest renewals under attack: %zu, p50 %lld ms, p99 %lld ms, max %lld ms; flood answers %llu\n", ms.size(),
-                static_cast<long long>(p50), static_cast<long long>(p99), static_cast<long long>(ms.back()),
-                static_cast<unsigned long long>(flood_answers.load()));
+  print_message(
+      "honest renewals under attack: %zu, p50 %lld ms, p99 %lld ms, max %lld ms; flood answers "
+      "%llu\n",
+      ms.size(), static_cast<long long>(p50), static_cast<long long>(p99),
+      static_cast<long long>(ms.back()), static_cast<unsigned long long>(flood_answers.load()));
   assert_true(ms.size() >= 5);
   assert_true(p99 < 1000);
   assert_true(flood_answers.load() > 0);  // the flood was really served (and queued fairly)
@@ -237,7 +268,8 @@ void test_slowloris(void**) {
   size_t slow_closed = 0, idle_closed = 0;
   for (int fd : slow) slow_closed += closed_by_server(fd) ? 1 : 0;
   for (int fd : idle) idle_closed += closed_by_server(fd) ? 1 : 0;
-  print_message("closed by the server: slowloris %zu/%zu, idle %zu/%zu\n", slow_closed, slow.size(), idle_closed, idle.size());
+  print_message("closed by the server: slowloris %zu/%zu, idle %zu/%zu\n", slow_closed, slow.size(),
+                idle_closed, idle.size());
   assert_int_equal(slow_closed, slow.size());
   assert_int_equal(idle_closed, idle.size());
   for (int fd : slow) close(fd);
