@@ -68,6 +68,9 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
 }
 
 void run_agent(const AgentOpts& o, CliContext& ctx) {
+  // A verifier or board that closes its end must give a write error, not kill the agent
+  // (OpenSSL writes to the socket without MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   ag::AgentConfig c;
   c.link = o.link;
   c.verifier = o.verifier;

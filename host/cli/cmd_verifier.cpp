@@ -73,6 +73,7 @@ void serve(const VerOpts& o, CliContext& ctx) {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error on its socket, not a signal
   auto bound = svc.bind(host, port);
   if (!bound.ok()) fail(ctx, bound.error());
   std::thread sig([&svc, set]() {

@@ -7,12 +7,13 @@
 // of 127/8 is loopback), the honest agent 127.0.0.1. Every wait is bounded; every process is
 // killed by PID; RLIMIT_NOFILE is raised for the 1,000 client sockets.
 //
-// Scenarios (argv[1]): slowloris, per_source.
+// Scenarios (argv[1]): slowloris, per_source, https.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -307,15 +308,113 @@ void test_per_source(void**) {
   teardown();
 }
 
+// openssl CLI (a Debian package the interop tests use already): `args` in g_dir.
+void openssl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"/usr/bin/openssl"};  // Debian package openssl
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string out, err;
+  const int rc = host::test::run_command(argv, &out, &err, 30000);
+  if (rc != 0) print_message("openssl %s: %s\n", args[0].c_str(), err.c_str());
+  assert_int_equal(rc, 0);
+}
+
+// A P-256 key and a certificate for it signed by ca (or self-signed when ca is empty).
+void make_cert(const std::string& name, const std::string& cn, const std::string& ext,
+               const std::string& ca) {
+  write(name + ".ext", ext + "\n");
+  openssl({"req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-keyout", path(name + ".key"), "-out", path(name + ".csr"), "-subj", "/CN=" + cn});
+  if (ca.empty()) {
+    openssl({"x509", "-req", "-in", path(name + ".csr"), "-signkey", path(name + ".key"), "-out",
+             path(name + ".pem"), "-days", "2", "-extfile", path(name + ".ext")});
+  } else {
+    openssl({"x509", "-req", "-in", path(name + ".csr"), "-CA", path(ca + ".pem"), "-CAkey",
+             path(ca + ".key"), "-CAcreateserial", "-out", path(name + ".pem"), "-days", "2",
+             "-extfile", path(name + ".ext")});
+  }
+}
+
+agent::AttemptResult attempt(const std::string& link, const std::string& url, const std::string& ca,
+                             const std::string& cert, const std::string& key) {
+  agent::AgentConfig cfg;
+  cfg.link = link;
+  cfg.verifier = url;
+  cfg.verifier_ca = ca;
+  cfg.client_cert = cert;
+  cfg.client_key = key;
+  cfg.http_timeout_ms = 5000;
+  agent::Agent a(cfg);
+  return a.attest_once();
+}
+
+// HTTPS with client certificates: the verifier serves with a server certificate from a test
+// CA and admits only clients with a certificate from a client CA. The agent with the right
+// CA and its client certificate gets FULL; without a client certificate, with a client
+// certificate from another CA, trusting another CA for the server, or over plain http to
+// the TLS port, it gets no nonce (I/O error at the "nonce" stage) and the board stays as it
+// was. Without --tls-client-ca the agent needs no client certificate.
+void test_https(void**) {
+  const char* b = std::getenv("LOCUS_BINARY_DIR");
+  assert_non_null(b);
+  g_dir = host::test::make_temp_dir("locus-tls-");  // certificates first; setup() makes its own dir
+  const std::string cert_dir = g_dir;
+  make_cert("srvca", "server test CA", "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign",
+            "");
+  make_cert("clica", "client test CA", "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign",
+            "");
+  make_cert("other", "other CA", "basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign", "");
+  make_cert("srv", "127.0.0.1", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth",
+            "srvca");
+  make_cert("cli", "agent h1", "extendedKeyUsage=clientAuth", "clica");
+  make_cert("rogue", "agent rogue", "extendedKeyUsage=clientAuth", "other");
+  const auto cp = [&](const std::string& n) { return cert_dir + "/" + n; };
+  std::string link;
+  int port = 0;
+  setup(
+      {"--tls-cert", cp("srv.pem"), "--tls-key", cp("srv.key"), "--tls-client-ca", cp("clica.pem")},
+      &link, &port);
+  const std::string url = "https://127.0.0.1:" + std::to_string(port);
+  agent::AttemptResult r = attempt(link, url, cp("srvca.pem"), cp("cli.pem"), cp("cli.key"));
+  if (r.outcome != agent::Outcome::kFull)
+    print_message("%s: %s\n", r.stage.c_str(), r.reason.c_str());
+  assert_int_equal(int(r.outcome), int(agent::Outcome::kFull));
+  struct Bad {
+    const char* what;
+    std::string url, ca, cert, key;
+  } bad[] = {
+      {"no client certificate", url, cp("srvca.pem"), "", ""},
+      {"client certificate from another CA", url, cp("srvca.pem"), cp("rogue.pem"),
+       cp("rogue.key")},
+      {"server not under the trusted CA", url, cp("other.pem"), cp("cli.pem"), cp("cli.key")},
+      {"plain http to the TLS port", "http://127.0.0.1:" + std::to_string(port), "", "", ""},
+  };
+  for (const Bad& x : bad) {
+    r = attempt(link, x.url, x.ca, x.cert, x.key);
+    print_message("%s: %s: %s\n", x.what, r.stage.c_str(), r.reason.c_str());
+    assert_int_equal(int(r.outcome), int(agent::Outcome::kIoError));
+    assert_string_equal(r.stage.c_str(), "nonce");
+  }
+  g_world.reset();
+  host::test::remove_tree(g_dir);
+  // Server certificate only: any client may connect, the server is still authenticated.
+  setup({"--tls-cert", cp("srv.pem"), "--tls-key", cp("srv.key")}, &link, &port);
+  r = attempt(link, "https://127.0.0.1:" + std::to_string(port), cp("srvca.pem"), "", "");
+  assert_int_equal(int(r.outcome), int(agent::Outcome::kFull));
+  teardown();
+  host::test::remove_tree(cert_dir);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);  // as `locus agent run` does: a closed socket is a write error
   const std::string which = argc > 1 ? argv[1] : "slowloris";
   std::vector<CMUnitTest> tests;
   if (which == "slowloris") tests.push_back(cmocka_unit_test(test_slowloris));
   if (which == "per_source") tests.push_back(cmocka_unit_test(test_per_source));
+  if (which == "https") tests.push_back(cmocka_unit_test(test_https));
   if (tests.empty()) {
-    std::fprintf(stderr, "unknown scenario '%s' (slowloris, per_source)\n", which.c_str());
+    std::fprintf(stderr, "unknown scenario '%s' (slowloris, per_source, https)\n", which.c_str());
     return 2;
   }
   return _cmocka_run_group_tests("verifier_soak", tests.data(), tests.size(), nullptr, nullptr);
