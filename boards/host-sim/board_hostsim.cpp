@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -165,6 +166,10 @@ Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
     if (r < 0) return errno == EINTR ? BoardError::kLinkTimeout : BoardError::kLinkIo;
     const int c = accept4(config().listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (c < 0) return BoardError::kLinkTimeout;
+    // Frames go out in several small writes: without TCP_NODELAY a delayed ACK stalls each
+    // answer by up to 40 ms (issue 11). Fails harmlessly on a Unix socket.
+    const int one = 1;
+    (void)setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     hostsim::g_client_fd = c;
     log("link: client connected");
     return BoardError::kLinkTimeout;  // nothing read yet
