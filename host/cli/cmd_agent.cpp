@@ -24,7 +24,7 @@ std::atomic<bool> g_stop{false};
 void on_stop_signal(int) { g_stop.store(true); }
 
 struct AgentOpts {
-  std::string link, verifier, tcti, ak, pcrs;
+  std::string link, verifier, tcti, ak, pcrs, verifier_ca, client_cert, client_key;
   bool once = false;
   int64_t renew_margin_s = 60, max_backoff_s = 60, min_backoff_ms = 1000;
   int link_timeout_ms = 10000, http_timeout_ms = 10000;
@@ -68,16 +68,26 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
 }
 
 void run_agent(const AgentOpts& o, CliContext& ctx) {
+  // A verifier or board that closes its end must give a write error, not kill the agent
+  // (OpenSSL writes to the socket without MSG_NOSIGNAL).
+  signal(SIGPIPE, SIG_IGN);
   ag::AgentConfig c;
   c.link = o.link;
   c.verifier = o.verifier;
+  c.verifier_ca = o.verifier_ca;
+  c.client_cert = o.client_cert;
+  c.client_key = o.client_key;
   c.tcti = o.tcti;
   c.ak_path = o.ak;
   c.pcrs = parse_pcrs(ctx, o.pcrs);
   if (!c.tcti.empty() && c.ak_path.empty()) fail(ctx, HostError::kUsage, "--tcti needs --ak (the AK blob file from `locus tpm ak create`)");
   if (o.renew_margin_s < 0 || o.max_backoff_s < 1 || o.min_backoff_ms < 1)
     fail(ctx, HostError::kUsage, "--renew-margin must be >= 0, --max-backoff >= 1, --min-backoff-ms >= 1");
-  if (o.verifier.rfind("http://", 0) != 0) fail(ctx, HostError::kUsage, "--verifier wants http://HOST:PORT, got '" + o.verifier + "'");
+  if (o.verifier.rfind("http://", 0) != 0 && o.verifier.rfind("https://", 0) != 0)
+    fail(ctx, HostError::kUsage, "--verifier wants http://HOST:PORT or https://HOST:PORT, got '" + o.verifier + "'");
+  if (o.verifier.rfind("https://", 0) != 0 && !(o.verifier_ca.empty() && o.client_cert.empty() && o.client_key.empty()))
+    fail(ctx, HostError::kUsage, "--verifier-ca, --client-cert and --client-key need an https:// verifier");
+  if (o.client_cert.empty() != o.client_key.empty()) fail(ctx, HostError::kUsage, "--client-cert and --client-key go together");
   c.renew_margin_s = o.renew_margin_s;
   c.max_backoff_s = o.max_backoff_s;
   c.min_backoff_ms = o.min_backoff_ms;
@@ -124,7 +134,11 @@ void register_agent_commands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* r = a->add_subcommand("run", "Attest the board and renew its license before the lease ends (until SIGINT/SIGTERM)");
   r->add_option("--link", o->link, "Board link: tcp:HOST:PORT or unix:PATH")->required();
-  r->add_option("--verifier", o->verifier, "Verifier base URL, http://HOST:PORT")->required();
+  r->add_option("--verifier", o->verifier, "Verifier base URL, http://HOST:PORT or https://HOST:PORT")->required();
+  r->add_option("--verifier-ca", o->verifier_ca, "https: CA certificate (PEM) the verifier's certificate must chain to")
+      ->check(CLI::ExistingFile);
+  r->add_option("--client-cert", o->client_cert, "https: this agent's client certificate (PEM)")->check(CLI::ExistingFile);
+  r->add_option("--client-key", o->client_key, "https: the client certificate's private key (PEM)")->check(CLI::ExistingFile);
   r->add_option("--tcti", o->tcti, "Host TPM (tctildr string, e.g. swtpm:host=127.0.0.1,port=2321); omit for no quote");
   r->add_option("--ak", o->ak, "AK blob file (from `locus tpm ak create`), with --tcti");
   r->add_option("--pcrs", o->pcrs, "PCRs of the sha256 bank to quote (default: the verifier's quote policy for the board, else 0,1,7)");

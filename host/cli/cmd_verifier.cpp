@@ -24,6 +24,8 @@ struct VerOpts {
   std::string policy, db = "locus.db", ca = "ca.pem", license_key = "license.key", listen = "127.0.0.1:0";
   std::string audit_log, ueid, serial, reason = "revoked by operator";
   int64_t limit = 50;
+  ver::ServiceOptions svc;
+  std::string appraisal_lock = "on";
   std::string audit_path() const { return audit_log.empty() ? db + ".audit.jsonl" : audit_log; }
 };
 
@@ -61,13 +63,19 @@ void serve(const VerOpts& o, CliContext& ctx) {
     auto ts = v.value()->enable_tpm(o.db);
     if (!ts.ok()) fail(ctx, ts.error());
   }
-  ver::HttpService svc(v.value().get());
+  ver::ServiceOptions so = o.svc;
+  if (o.appraisal_lock != "on" && o.appraisal_lock != "off") {
+    fail(ctx, HostError::kUsage, "--appraisal-lock wants on or off, got '" + o.appraisal_lock + "'");
+  }
+  so.appraisal_lock = o.appraisal_lock == "on";
+  ver::HttpService svc(v.value().get(), so);
   // Signals are taken by a dedicated thread (sigwait) that stops the server cleanly.
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up is an error on its socket, not a signal
   auto bound = svc.bind(host, port);
   if (!bound.ok()) fail(ctx, bound.error());
   std::thread sig([&svc, set]() {
@@ -77,7 +85,10 @@ void serve(const VerOpts& o, CliContext& ctx) {
   });
   locus::host::log(locus::host::LogLevel::kInfo, "verifier_started",
                    json{{"listen", host + ":" + std::to_string(bound.value())}, {"policy", o.policy}, {"db", o.db},
-                        {"audit_log", o.audit_path()}, {"location", ver::Verifier::location_available()}}.dump());
+                        {"audit_log", o.audit_path()}, {"location", ver::Verifier::location_available()},
+                        {"tls", !so.tls_cert_file.empty()}, {"client_certs", !so.tls_client_ca_file.empty()},
+                        {"max_connections", svc.options().max_connections},
+                        {"max_per_source", so.max_per_source}, {"appraisal_lock", so.appraisal_lock}}.dump());
   std::printf("listening on %s:%d\n", host.c_str(), bound.value());
   std::fflush(stdout);
   auto r = svc.run();
@@ -101,6 +112,31 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   s->add_option("--license-key", o->license_key, "License-signing private key (PEM)")->capture_default_str();
   s->add_option("--listen", o->listen, "HOST:PORT to listen on (PORT 0: any free port)")->capture_default_str();
   s->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
+  auto& so = o->svc;
+  s->add_option("--tls-cert", so.tls_cert_file, "HTTPS: server certificate chain (PEM); plain HTTP without");
+  s->add_option("--tls-key", so.tls_key_file, "HTTPS: server private key (PEM)");
+  s->add_option("--tls-client-ca", so.tls_client_ca_file,
+                "HTTPS: require client certificates issued by this CA (PEM)");
+  s->add_option("--max-connections", so.max_connections, "Open connections at most (lowered to fit RLIMIT_NOFILE)")
+      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--max-per-source", so.max_per_source, "Open connections at most from one address")
+      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--backlog", so.backlog, "Listen backlog")->capture_default_str()->check(CLI::Range(1, 65535));
+  s->add_option("--queue-depth", so.queue_depth, "Requests waiting for a worker at most (beyond: 503)")
+      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--queue-per-source", so.queue_per_source, "Requests waiting at most from one address")
+      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--header-timeout-ms", so.header_timeout_ms, "Whole request header within this")
+      ->capture_default_str()->check(CLI::Range(100, 600000));
+  s->add_option("--body-timeout-ms", so.body_timeout_ms, "Whole request body within this")
+      ->capture_default_str()->check(CLI::Range(100, 600000));
+  s->add_option("--idle-timeout-ms", so.idle_timeout_ms, "Close a connection idle this long")
+      ->capture_default_str()->check(CLI::Range(100, 3600000));
+  s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
+      ->capture_default_str()->check(CLI::Range(0u, 256u));
+  s->add_option("--appraisal-lock", o->appraisal_lock,
+                "on: one appraisal at a time (needed until the registry is concurrency-safe); off: parallel")
+      ->capture_default_str();
   s->callback([o, &ctx]() { serve(*o, ctx); });
 
   CLI::App* rv = v->add_subcommand("revoke", "Revoke a device (by UEID) or a DeviceID certificate (by serial)");

@@ -2,6 +2,7 @@
 // enrollment (EK certificate, credential activation, golden PCRs), quotes appraised by the
 // verifier code, interop with tpm2_checkquote, and every refusal with its specific reason.
 // The tests run in the listed order and share the two TPMs (group setup).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -300,6 +301,68 @@ void board_moved_to_another_host_refused(void**) {
   assert_true(v->reasons[0].text.find("'host-b'") != std::string::npos);
 }
 
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The saved AK context (<blob>.ctx): a second agent loading AK-1 gets it through the saved
+// context (the file is not rewritten: same inode) with AK-1's name, and quotes with it. A
+// context of another AK of the same TPM (AK-2's) put in its place is not used: load_ak falls
+// back to the EK path, returns AK-1's name and rewrites the file (new inode). So does a file
+// of garbage. (After a TPM reset, tpm_reset_reported below loads through the fallback too.)
+void saved_ak_context_used_and_checked(void**) {
+  const std::string ctx = g->ak_a_path + ".ctx";
+  auto ak1 = g->tpm_a.ak();
+  assert_true(ak1.ok());
+  {
+    Tpm t;
+    assert_true(t.open(g->swtpm_a.tcti()).ok());
+    assert_true(t.load_ak(g->ak_a_path).ok());  // writes the context if no earlier load did
+  }
+  const ino_t before = inode_of(ctx);
+  assert_true(before != 0);
+  {
+    Tpm t;
+    assert_true(t.open(g->swtpm_a.tcti()).ok());
+    auto ak = t.load_ak(g->ak_a_path);
+    assert_true(ak.ok());
+    assert_true(ak->name == ak1->name);
+    assert_true(inode_of(ctx) == before);
+    auto q = t.quote_evidence(nonce_of(60), kEvidence, kPcrs);
+    assert_true(q.ok());
+    assert_true(q->ak_name == ak1->name);
+  }
+  // AK-2's context (made by ak_not_activated_for_ek_refused's load_ak) in AK-1's place.
+  const std::string ctx2 = g->ak_a2_path + ".ctx";
+  assert_true(inode_of(ctx2) != 0);
+  {
+    std::ifstream in(ctx2, std::ios::binary);
+    const std::vector<uint8_t> other((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    assert_true(other.size() > 16);
+    write_bin(ctx, other);
+  }
+  const ino_t swapped = inode_of(ctx);
+  {
+    Tpm t;
+    assert_true(t.open(g->swtpm_a.tcti()).ok());
+    auto ak = t.load_ak(g->ak_a_path);
+    assert_true(ak.ok());
+    assert_true(ak->name == ak1->name);
+    assert_true(inode_of(ctx) != swapped);
+  }
+  write_bin(ctx, std::vector<uint8_t>(100, 0x41));
+  const ino_t garbage = inode_of(ctx);
+  {
+    Tpm t;
+    assert_true(t.open(g->swtpm_a.tcti()).ok());
+    auto ak = t.load_ak(g->ak_a_path);
+    assert_true(ak.ok());
+    assert_true(ak->name == ak1->name);
+    assert_true(inode_of(ctx) != garbage);
+  }
+}
+
 // Host A's TPM gets TPM2_Shutdown(CLEAR) and its swtpm is restarted (TPM2_Startup(CLEAR):
 // resetCount increments), as in a host reboot. The agent reloads its AK from the blob file.
 // The next quote is refused with kTpmReset (only) by default and accepted when the policy
@@ -389,6 +452,7 @@ int main() {
       cmocka_unit_test(interop_tpm2_checkquote),
       cmocka_unit_test(board_moved_to_another_host_refused),
       cmocka_unit_test(pcr_extended_after_enrollment_refused),
+      cmocka_unit_test(saved_ak_context_used_and_checked),
       cmocka_unit_test(tpm_reset_reported),
       cmocka_unit_test(unorderly_reset_reported),
   };

@@ -146,17 +146,52 @@ struct Agent::Impl {
 
   // HTTP helpers: kNetwork when unreachable or 5xx, kRefused for 4xx (the message carries
   // the verifier's "error"), kParse for a body that is not JSON.
-  HostResult<json> http(const std::string& method, const std::string& path, const json* body) {
-    httplib::Client cli(cfg.verifier);
-    if (!cli.is_valid()) return {HostError::kConfig, "verifier URL '" + cfg.verifier + "' is not http://HOST:PORT"};
+  // One keep-alive connection to the verifier for the agent's life (TCP_NODELAY: a request
+  // is one or two writes, and a delayed ACK would stall the second). httplib reconnects by
+  // itself when the verifier closed an idle connection.
+  std::unique_ptr<httplib::Client> cli;
+
+  HStatus http_client() {
+    if (cli) return HStatus::Ok();
+    const bool https = cfg.verifier.rfind("https://", 0) == 0;
+    if (!https && cfg.verifier.rfind("http://", 0) != 0) {
+      return {HostError::kConfig, "verifier URL '" + cfg.verifier + "' is not http(s)://HOST:PORT"};
+    }
+    if (!https && (!cfg.verifier_ca.empty() || !cfg.client_cert.empty() || !cfg.client_key.empty())) {
+      return {HostError::kConfig, "TLS options (CA, client certificate) need an https:// verifier URL"};
+    }
+    if (cfg.client_cert.empty() != cfg.client_key.empty()) {
+      return {HostError::kConfig, "a client certificate needs its key, and the other way round"};
+    }
+    auto c = cfg.client_cert.empty() ? std::make_unique<httplib::Client>(cfg.verifier)
+                                     : std::make_unique<httplib::Client>(cfg.verifier, cfg.client_cert, cfg.client_key);
+    if (!c->is_valid()) return {HostError::kConfig, "verifier URL '" + cfg.verifier + "' is not http(s)://HOST:PORT (or TLS files unreadable)"};
     const time_t sec = cfg.http_timeout_ms / 1000;
     const time_t usec = (cfg.http_timeout_ms % 1000) * 1000;
-    cli.set_connection_timeout(sec, usec);
-    cli.set_read_timeout(sec, usec);
-    cli.set_write_timeout(sec, usec);
-    httplib::Result r = method == "GET" ? cli.Get(path) : cli.Post(path, body ? body->dump() : "{}", "application/json");
-    if (!r)
-      return {HostError::kNetwork, method + " " + path + ": verifier " + cfg.verifier + " unreachable (" + httplib::to_string(r.error()) + ")"};
+    c->set_connection_timeout(sec, usec);
+    c->set_read_timeout(sec, usec);
+    c->set_write_timeout(sec, usec);
+    c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
+    if (https) {
+      if (!cfg.verifier_ca.empty()) c->set_ca_cert_path(cfg.verifier_ca.c_str());
+      c->enable_server_certificate_verification(true);
+    }
+    cli = std::move(c);
+    return HStatus::Ok();
+  }
+
+  // HTTP helpers: kNetwork when unreachable or 5xx, kRefused for 4xx (the message carries
+  // the verifier's "error"), kParse for a body that is not JSON.
+  HostResult<json> http(const std::string& method, const std::string& path, const json* body) {
+    HStatus cs = http_client();
+    if (!cs.ok()) return cs;
+    httplib::Result r = method == "GET" ? cli->Get(path) : cli->Post(path, body ? body->dump() : "{}", "application/json");
+    if (!r) {
+      const std::string why = httplib::to_string(r.error());
+      cli.reset();  // a fresh connection next time
+      return {HostError::kNetwork, method + " " + path + ": verifier " + cfg.verifier + " unreachable (" + why + ")"};
+    }
     json j = json::parse(r->body, nullptr, false);
     if (r->status >= 500) return {HostError::kNetwork, method + " " + path + ": HTTP " + std::to_string(r->status)};
     if (r->status >= 400) {

@@ -176,6 +176,69 @@ struct Tpm::Impl {
     return Status::Ok();
   }
 
+  // The loaded AK's saved context (TPM2_ContextSave) lets the next agent start skip the EK
+  // (CreatePrimary) and the Load under it. The context is sealed by the TPM to this TPM and
+  // this boot (a TPM reset makes ContextLoad fail); it is only an accelerator: the object it
+  // loads is used only if its public area, read back from the TPM, equals the AK blob's, so a
+  // substituted file cannot put another key in the AK's place. Any failure falls back to the
+  // EK path.
+  bool load_saved_context(const std::string& path, const TPM2B_PUBLIC& want) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    uint8_t buf[sizeof(TPMS_CONTEXT) + 16];
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    if (n <= 0 || n == static_cast<ssize_t>(sizeof buf)) return false;
+    TPMS_CONTEXT ctx{};
+    size_t off = 0;
+    if (Tss2_MU_TPMS_CONTEXT_Unmarshal(buf, size_t(n), &off, &ctx) != TSS2_RC_SUCCESS ||
+        off != size_t(n)) {
+      return false;
+    }
+    ESYS_TR h = ESYS_TR_NONE;
+    if (Esys_ContextLoad(esys, &ctx, &h) != TSS2_RC_SUCCESS) return false;
+    EsysFree<TPM2B_PUBLIC> pub;
+    EsysFree<TPM2B_NAME> name, qname;
+    bool same = Esys_ReadPublic(esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub.p,
+                                &name.p, &qname.p) == TSS2_RC_SUCCESS;
+    if (same) {
+      uint8_t a[sizeof(TPMT_PUBLIC)], b[sizeof(TPMT_PUBLIC)];
+      size_t la = 0, lb = 0;
+      same = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.p->publicArea, a, sizeof a, &la) ==
+                 TSS2_RC_SUCCESS &&
+             Tss2_MU_TPMT_PUBLIC_Marshal(&want.publicArea, b, sizeof b, &lb) == TSS2_RC_SUCCESS &&
+             la == lb && std::memcmp(a, b, la) == 0;
+    }
+    if (!same) {
+      (void)Esys_FlushContext(esys, h);
+      return false;
+    }
+    if (ak != ESYS_TR_NONE) (void)Esys_FlushContext(esys, ak);
+    ak = h;
+    if (!set_ak_info(want).ok()) {
+      (void)Esys_FlushContext(esys, ak);
+      ak = ESYS_TR_NONE;
+      return false;
+    }
+    return true;
+  }
+
+  // Best effort: a missing or unwritable cache only costs the next start the EK path.
+  void save_context(const std::string& path) {
+    EsysFree<TPMS_CONTEXT> ctx;
+    if (Esys_ContextSave(esys, ak, &ctx.p) != TSS2_RC_SUCCESS) return;
+    uint8_t buf[sizeof(TPMS_CONTEXT) + 16];
+    size_t off = 0;
+    if (Tss2_MU_TPMS_CONTEXT_Marshal(ctx.p, buf, sizeof buf, &off) != TSS2_RC_SUCCESS) return;
+    const std::string tmp = path + ".tmp";
+    (void)::unlink(tmp.c_str());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    const bool ok = ::write(fd, buf, off) == static_cast<ssize_t>(off) && ::fsync(fd) == 0;
+    ::close(fd);
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) (void)::unlink(tmp.c_str());
+  }
+
   Status load_blobs(const TPM2B_PUBLIC& pub, const TPM2B_PRIVATE& priv) {
     if (ak != ESYS_TR_NONE) {
       (void)Esys_FlushContext(esys, ak);
@@ -238,27 +301,27 @@ Status Tpm::open(const std::string& tcti_conf) {
     close();
     return s;
   }
-  Status s = m.load_ek();  // learn the EK public once; fails early if there is no EK
-  m.unload_ek();
-  if (!s.ok()) close();
-  return s;
+  // The EK is made only when needed (ek(), create_ak, load_ak without a usable saved AK
+  // context, activate_credential): on swtpm each CreatePrimary of the RSA EK costs ~35 ms.
+  return Status::Ok();
 }
 
 Result<EkInfo> Tpm::ek() {
   Impl& m = *impl_;
   if (m.esys == nullptr) return TpmError::kNotOpen;
+  LOCUS_TRY(m.load_ek());  // also learns the EK public (open() no longer makes the EK)
   EkInfo info;
   uint8_t buf[sizeof(TPMT_PUBLIC)];
   size_t off = 0;
   if (Tss2_MU_TPMT_PUBLIC_Marshal(&m.ek_public.publicArea, buf, sizeof(buf), &off) !=
       TSS2_RC_SUCCESS) {
+    m.unload_ek();
     return TpmError::kMalformed;
   }
   info.public_area.assign(buf, buf + off);
   const auto& n = m.ek_public.publicArea.unique.rsa;
   info.modulus.assign(n.buffer, n.buffer + n.size);
   // Name = nameAlg || SHA-256(TPMT_PUBLIC), computed by the TPM for the loaded EK.
-  LOCUS_TRY(m.load_ek());
   EsysFree<TPM2B_NAME> name;
   TSS2_RC rc = Esys_TR_GetName(m.esys, m.ek, &name.p);
   m.unload_ek();
@@ -367,7 +430,10 @@ Result<AkInfo> Tpm::load_ak(const std::string& blob_path) {
       Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, len, &off, &priv) != TSS2_RC_SUCCESS || off != len) {
     return TpmError::kBadBlob;
   }
+  const std::string ctx_path = blob_path + ".ctx";
+  if (m.load_saved_context(ctx_path, pub)) return m.ak_info;
   LOCUS_TRY(m.load_blobs(pub, priv));
+  m.save_context(ctx_path);
   return m.ak_info;
 }
 

@@ -1,23 +1,48 @@
-// HTTP front of the verifier (cpp-httplib).
+// HTTP front of the verifier on Boost.Beast/Asio (contract and limits: service.h; the choice of
+// library and what was measured: docs/verifier-server.md).
+//
+// Threads: one I/O thread runs the io_context (accept, TLS, reading and writing every
+// connection, all deadlines); `workers` threads run the handlers, fed by WorkQueue. A
+// connection hands its parsed request to the queue and, when the worker is done, the answer
+// is posted back to the I/O thread, which writes it.
 #include "locus/verifier/service.h"
 
-#include <httplib.h>
+#include <sys/resource.h>
 
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
 
 namespace locus::verifier {
 
 using json = nlohmann::json;
 using host::HostError;
-
-struct HttpService::Impl {
-  httplib::Server srv;
-  std::mutex mu;  // appraisal is serialised: decisions and counters are ordered per verifier
-};
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
 
 namespace {
 
-std::string err_body(const std::string& e) { return json{{"error", e}}.dump(); }
+constexpr size_t kMaxHeader = 8 * 1024;
+
+std::string err_body(const std::string& e) {
+  return json{{"error", e}}.dump();
+}
 
 int status_for(HostError e) {
   switch (e) {
@@ -29,91 +54,517 @@ int status_for(HostError e) {
 }
 
 bool get_hex(const json& j, const char* k, size_t want, host::Bytes* out, std::string* err) {
-  if (!j.contains(k) || !j[k].is_string()) { *err = std::string("missing or non-string field '") + k + "'"; return false; }
+  if (!j.contains(k) || !j[k].is_string()) {
+    *err = std::string("missing or non-string field '") + k + "'";
+    return false;
+  }
   auto b = host::hex_decode(j[k].get<std::string>());
-  if (!b.ok() || (want && b.value().size() != want)) { *err = std::string("field '") + k + "' must be " + std::to_string(want) + " bytes of hex"; return false; }
+  if (!b.ok() || (want && b.value().size() != want)) {
+    *err = std::string("field '") + k + "' must be " + std::to_string(want) + " bytes of hex";
+    return false;
+  }
   *out = b.take();
   return true;
 }
 
 bool get_b64(const json& j, const char* k, host::Bytes* out, std::string* err) {
-  if (!j.contains(k) || !j[k].is_string()) { *err = std::string("missing or non-string field '") + k + "'"; return false; }
+  if (!j.contains(k) || !j[k].is_string()) {
+    *err = std::string("missing or non-string field '") + k + "'";
+    return false;
+  }
   auto b = host::b64_decode(j[k].get<std::string>());
-  if (!b.ok()) { *err = std::string("field '") + k + "': " + b.message(); return false; }
+  if (!b.ok()) {
+    *err = std::string("field '") + k + "': " + b.message();
+    return false;
+  }
   *out = b.take();
   return true;
 }
 
+// The value of `key` in a query string ("a=1&ueid=..."); "" when absent. UEIDs are hex, so
+// no percent-decoding is needed: a '%' makes the hex check fail with a clear error.
+std::string query_param(beast::string_view q, const std::string& key) {
+  while (!q.empty()) {
+    const size_t amp = q.find('&');
+    beast::string_view kv = q.substr(0, amp);
+    const size_t eq = kv.find('=');
+    if (eq != beast::string_view::npos && kv.substr(0, eq) == key) {
+      return std::string(kv.substr(eq + 1));
+    }
+    if (amp == beast::string_view::npos) break;
+    q.remove_prefix(amp + 1);
+  }
+  return "";
+}
+
+enum class Route : uint8_t {
+  kHealth,
+  kNonce,
+  kAttest,
+  kRequired,
+  kQuotePolicy,
+  kNotFound,
+  kMethod
+};
+
+Route route_of(http::verb m, beast::string_view path) {
+  struct Entry {
+    const char* path;
+    http::verb verb;
+    Route route;
+  };
+  static const Entry kRoutes[] = {
+      {"/v1/health", http::verb::get, Route::kHealth},
+      {"/v1/nonce", http::verb::post, Route::kNonce},
+      {"/v1/attest", http::verb::post, Route::kAttest},
+      {"/v1/landmarks/required", http::verb::get, Route::kRequired},
+      {"/v1/quote-policy", http::verb::get, Route::kQuotePolicy},
+  };
+  for (const Entry& e : kRoutes) {
+    if (path == e.path) return m == e.verb ? e.route : Route::kMethod;
+  }
+  return Route::kNotFound;
+}
+
+size_t body_limit_for(Route r) {
+  switch (r) {
+    case Route::kNonce: return kMaxNonceBody;
+    case Route::kAttest: return kMaxAttestBody;
+    default: return 0;
+  }
+}
+
+// Requests waiting for a worker, one FIFO per source address, served round-robin across
+// sources: a source that floods only lengthens its own line.
+class WorkQueue {
+ public:
+  enum class Push : uint8_t { kOk, kFullTotal, kFullSource, kStopped };
+
+  Push push(const std::string& src, std::function<void()> job, size_t cap_total, size_t cap_src) {
+    std::lock_guard<std::mutex> g(mu_);
+    if (stopped_) return Push::kStopped;
+    if (total_ >= cap_total) return Push::kFullTotal;
+    auto& q = per_source_[src];
+    if (q.size() >= cap_src) return Push::kFullSource;
+    if (q.empty()) order_.push_back(src);
+    q.push_back(std::move(job));
+    ++total_;
+    cv_.notify_one();
+    return Push::kOk;
+  }
+
+  // Blocks for the next job; false once stopped.
+  bool pop(std::function<void()>* job) {
+    std::unique_lock<std::mutex> g(mu_);
+    cv_.wait(g, [this] { return stopped_ || total_ > 0; });
+    if (stopped_) return false;
+    const std::string src = order_.front();
+    order_.pop_front();
+    auto it = per_source_.find(src);
+    *job = std::move(it->second.front());
+    it->second.pop_front();
+    --total_;
+    if (it->second.empty()) {
+      per_source_.erase(it);
+    } else {
+      order_.push_back(src);
+    }
+    return true;
+  }
+
+  void stop() {
+    std::lock_guard<std::mutex> g(mu_);
+    stopped_ = true;
+    cv_.notify_all();
+  }
+
+  // Drops every waiting job (after the workers are joined).
+  void clear() {
+    std::lock_guard<std::mutex> g(mu_);
+    per_source_.clear();
+    order_.clear();
+    total_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<std::string, std::deque<std::function<void()>>> per_source_;
+  std::deque<std::string> order_;
+  size_t total_ = 0;
+  bool stopped_ = false;
+};
+
 }  // namespace
 
-HttpService::HttpService(Verifier* v) : impl_(new Impl), v_(v) {
-  auto& s = impl_->srv;
-  s.set_payload_max_length(1u << 20);
-  s.set_read_timeout(10, 0);
-  s.set_write_timeout(10, 0);
-  s.Get("/v1/health", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(json{{"status", "ok"}, {"version", kVersion}}.dump(), "application/json");
-  });
-  s.Post("/v1/nonce", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string out;
-    res.status = handle_nonce(req.body, &out);
-    res.set_content(out, "application/json");
-  });
-  s.Post("/v1/attest", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string out;
-    res.status = handle_attest(req.body, &out);
-    res.set_content(out, "application/json");
-  });
-  s.Get("/v1/landmarks/required", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string out;
-    res.status = handle_required(req.get_param_value("ueid"), &out);
-    res.set_content(out, "application/json");
-  });
-  s.Get("/v1/quote-policy", [this](const httplib::Request& req, httplib::Response& res) {
-    std::string out;
-    res.status = handle_quote_policy(req.get_param_value("ueid"), &out);
-    res.set_content(out, "application/json");
-  });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-    res.status = 500;
-    res.set_content(err_body("internal error"), "application/json");
+struct HttpService::Impl {
+  HttpService* owner;
+  ServiceOptions opt;
+  std::mutex appraisal_mu;  // only with opt.appraisal_lock (see service.h)
+
+  std::atomic<uint64_t> accepted{0}, refused_total{0}, refused_source{0}, timed_out{0}, requests{0},
+      busy{0}, open{0};
+  std::mutex conn_mu;
+  std::unordered_map<std::string, size_t> per_source;  // open connections per address
+  WorkQueue queue;
+  std::vector<std::thread> workers;
+
+  // Declared so that sessions still held by the io_context are destroyed (with ioc) while the
+  // maps above and the TLS context are alive.
+  std::optional<ssl::context> tls;
+  asio::io_context ioc{1};
+  tcp::acceptor acceptor{ioc};
+  asio::steady_timer accept_retry{ioc};
+  std::atomic<bool> stopping{false};
+
+  explicit Impl(HttpService* o, ServiceOptions op) : owner(o), opt(std::move(op)) {}
+  ~Impl() {
+    shutdown();
+    for (auto& t : workers) {
+      if (t.joinable()) t.join();
+    }
+    queue.clear();
+  }
+
+  void shutdown() {
+    stopping = true;
+    queue.stop();
+    ioc.stop();
+  }
+
+  // Connection accounting (the caps). Returns false when the connection must be refused.
+  bool admit(const std::string& src) {
+    std::lock_guard<std::mutex> g(conn_mu);
+    if (open.load() >= opt.max_connections) {
+      ++refused_total;
+      return false;
+    }
+    size_t& n = per_source[src];
+    if (n >= opt.max_per_source) {
+      ++refused_source;
+      return false;
+    }
+    ++n;
+    ++open;
+    ++accepted;
+    return true;
+  }
+  void release(const std::string& src) {
+    std::lock_guard<std::mutex> g(conn_mu);
+    auto it = per_source.find(src);
+    if (it != per_source.end() && --it->second == 0) per_source.erase(it);
+    --open;
+  }
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket sock);
+
+  // Runs one parsed request (on a worker thread).
+  void dispatch(Route r, const http::request<http::string_body>& req, int* status,
+                std::string* body);
+};
+
+namespace {
+
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(HttpService::Impl* srv, std::string src, Stream&& s)
+      : srv_(srv), src_(std::move(src)), stream_(std::move(s)) {}
+  Session(HttpService::Impl* srv, std::string src, tcp::socket&& sock, ssl::context& ctx)
+      : srv_(srv), src_(std::move(src)), stream_(std::move(sock), ctx) {}
+  ~Session() { srv_->release(src_); }
+
+  void start() {
+    if constexpr (kTls) {
+      lowest().expires_after(ms(srv_->opt.handshake_timeout_ms));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->on_error(ec);
+                                self->wait_request();
+                              });
+    } else {
+      wait_request();
+    }
+  }
+
+ private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  static std::chrono::milliseconds ms(int v) { return std::chrono::milliseconds(v); }
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void on_error(beast::error_code ec) {
+    if (ec == beast::error::timeout) ++srv_->timed_out;
+    // Anything else (peer closed, reset, bad TLS) just ends the connection.
+  }
+
+  // Idle wait: the first byte of the next request, within idle_timeout.
+  void wait_request() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeader);
+    parser_->body_limit(kMaxAttestBody);
+    if (buf_.size() > 0) return read_header();  // pipelined bytes already here
+    lowest().expires_after(ms(srv_->opt.idle_timeout_ms));
+    stream_.async_read_some(buf_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->on_error(ec);
+                              self->buf_.commit(n);
+                              self->read_header();
+                            });
+  }
+
+  // The whole header within header_timeout of its first byte (slowloris).
+  void read_header() {
+    lowest().expires_after(ms(srv_->opt.header_timeout_ms));
+    http::async_read_header(
+        stream_, buf_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec == http::error::header_limit) return reply_error(431, "header too large");
+    if (ec == http::error::body_limit) return reply_error(413, "body too large");
+    if (ec) {
+      if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+          ec == asio::error::eof || ec == asio::error::connection_reset ||
+          ec == asio::error::operation_aborted || ec == ssl::error::stream_truncated) {
+        return on_error(ec);
+      }
+      return reply_error(400, "malformed HTTP request");
+    }
+    const auto& h = parser_->get();
+    const beast::string_view target = h.target();
+    const size_t qm = target.find('?');
+    route_ = route_of(h.method(), target.substr(0, qm));
+    const size_t limit = body_limit_for(route_);
+    const auto cl = parser_->content_length();
+    if (cl && *cl > limit) return reply_error(413, "body too large for this endpoint");
+    parser_->body_limit(limit);
+    if (parser_->is_done()) return on_request();
+    lowest().expires_after(ms(srv_->opt.body_timeout_ms));
+    http::async_read(stream_, buf_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code e, size_t) {
+                       if (e == http::error::body_limit) {
+                         return self->reply_error(413, "body too large for this endpoint");
+                       }
+                       if (e) return self->on_error(e);
+                       self->on_request();
+                     });
+  }
+
+  void on_request() {
+    lowest().expires_never();  // the worker's time is bounded by the queue, not the socket
+    keep_alive_ = parser_->get().keep_alive();
+    if (route_ == Route::kNotFound) return reply(404, err_body("no such endpoint"));
+    if (route_ == Route::kMethod) return reply(405, err_body("method not allowed here"));
+    if (route_ == Route::kHealth) {
+      return reply(200, json{{"status", "ok"}, {"version", kVersion}}.dump());
+    }
+    auto self = this->shared_from_this();
+    req_ = parser_->release();
+    const auto pushed = srv_->queue.push(
+        src_,
+        [self]() {
+          int status = 500;
+          std::string body;
+          self->srv_->dispatch(self->route_, self->req_, &status, &body);
+          asio::post(self->lowest().get_executor(), [self, status, b = std::move(body)]() mutable {
+            self->reply(status, std::move(b));
+          });
+        },
+        srv_->opt.queue_depth, srv_->opt.queue_per_source);
+    if (pushed != WorkQueue::Push::kOk) {
+      ++srv_->busy;
+      keep_alive_ = false;
+      reply(503, err_body(pushed == WorkQueue::Push::kFullSource
+                              ? "too many requests from this address in flight"
+                              : "verifier busy, retry"));
+    }
+  }
+
+  void reply_error(int status, const std::string& why) {
+    keep_alive_ = false;
+    reply(status, err_body(why));
+  }
+
+  void reply(int status, std::string body) {
+    ++srv_->requests;
+    res_ = {};
+    res_.version(11);
+    res_.result(static_cast<unsigned>(status));
+    res_.set(http::field::server, std::string("locus-verifier/") + kVersion);
+    res_.set(http::field::content_type, "application/json");
+    if (status == 503) res_.set(http::field::retry_after, "1");
+    res_.keep_alive(keep_alive_ && !srv_->stopping.load());
+    res_.body() = std::move(body);
+    res_.prepare_payload();
+    lowest().expires_after(ms(srv_->opt.write_timeout_ms));
+    http::async_write(stream_, res_,
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->on_error(ec);
+                        if (self->res_.keep_alive()) return self->wait_request();
+                        self->close();
+                      });
+  }
+
+  void close() {
+    if constexpr (kTls) {
+      lowest().expires_after(ms(srv_->opt.write_timeout_ms));
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](beast::error_code) { self->lowest().close(); });
+    } else {
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    }
+  }
+
+  HttpService::Impl* srv_;
+  std::string src_;
+  Stream stream_;
+  beast::flat_buffer buf_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::request<http::string_body> req_;
+  http::response<http::string_body> res_;
+  Route route_ = Route::kNotFound;
+  bool keep_alive_ = false;
+};
+
+}  // namespace
+
+void HttpService::Impl::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    on_accept(ec, std::move(s));
   });
 }
 
+void HttpService::Impl::on_accept(beast::error_code ec, tcp::socket sock) {
+  if (stopping.load() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // EMFILE/ENFILE and the like: back off briefly instead of spinning on the error.
+    host::log(host::LogLevel::kWarn, "verifier_accept_error", json{{"error", ec.message()}}.dump());
+    accept_retry.expires_after(std::chrono::milliseconds(50));
+    accept_retry.async_wait([this](beast::error_code) {
+      if (!stopping.load()) do_accept();
+    });
+    return;
+  }
+  beast::error_code e2;
+  const auto ep = sock.remote_endpoint(e2);
+  if (e2) {
+    do_accept();
+    return;
+  }
+  const std::string src = ep.address().to_string();
+  if (!admit(src)) {
+    sock.close(e2);
+    do_accept();
+    return;
+  }
+  sock.set_option(tcp::no_delay(true), e2);
+  if (tls) {
+    std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(this, src, std::move(sock),
+                                                                    *tls)
+        ->start();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(this, src, beast::tcp_stream(std::move(sock)))
+        ->start();
+  }
+  do_accept();
+}
+
+void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>& req, int* status,
+                                 std::string* body) {
+  const beast::string_view target = req.target();
+  const size_t qm = target.find('?');
+  const beast::string_view q =
+      qm == beast::string_view::npos ? beast::string_view() : target.substr(qm + 1);
+  switch (r) {
+    case Route::kNonce: *status = owner->handle_nonce(req.body(), body); return;
+    case Route::kAttest: *status = owner->handle_attest(req.body(), body); return;
+    case Route::kRequired: *status = owner->handle_required(query_param(q, "ueid"), body); return;
+    case Route::kQuotePolicy:
+      *status = owner->handle_quote_policy(query_param(q, "ueid"), body);
+      return;
+    default:
+      *status = 500;
+      *body = err_body("internal error");
+      return;
+  }
+}
+
+HttpService::HttpService(Verifier* v, ServiceOptions opt)
+    : impl_(new Impl(this, std::move(opt))), v_(v) {}
+
 HttpService::~HttpService() = default;
+
+ServiceStats HttpService::stats() const {
+  ServiceStats s;
+  s.accepted = impl_->accepted.load();
+  s.refused_total = impl_->refused_total.load();
+  s.refused_source = impl_->refused_source.load();
+  s.timed_out = impl_->timed_out.load();
+  s.requests = impl_->requests.load();
+  s.busy = impl_->busy.load();
+  s.open = impl_->open.load();
+  return s;
+}
+
+const ServiceOptions& HttpService::options() const {
+  return impl_->opt;
+}
 
 int HttpService::handle_nonce(const std::string& body, std::string* out) {
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) { *out = err_body("body is not a JSON object"); return 400; }
+  if (j.is_discarded() || !j.is_object()) {
+    *out = err_body("body is not a JSON object");
+    return 400;
+  }
   host::Bytes ueid;
   std::string e;
-  if (!get_hex(j, "ueid", 33, &ueid, &e)) { *out = err_body(e); return 400; }
+  if (!get_hex(j, "ueid", 33, &ueid, &e)) {
+    *out = err_body(e);
+    return 400;
+  }
   auto n = v_->issue_nonce(ueid);
   if (!n.ok()) {
     *out = err_body(n.code() == HostError::kNotFound ? "unknown device" : n.message());
     return status_for(n.code());
   }
-  *out = json{{"nonce", host::b64_encode(n.value().nonce)}, {"expires_in_s", n.value().expires_in_s}}.dump();
+  *out =
+      json{{"nonce", host::b64_encode(n.value().nonce)}, {"expires_in_s", n.value().expires_in_s}}
+          .dump();
   return 200;
 }
 
 int HttpService::handle_attest(const std::string& body, std::string* out) {
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) { *out = err_body("body is not a JSON object"); return 400; }
+  if (j.is_discarded() || !j.is_object()) {
+    *out = err_body("body is not a JSON object");
+    return 400;
+  }
   AttestRequest r;
   std::string e;
-  if (!get_hex(j, "ueid", 33, &r.ueid, &e) || !get_b64(j, "nonce", &r.nonce, &e) || !get_b64(j, "evidence", &r.evidence, &e)) {
+  if (!get_hex(j, "ueid", 33, &r.ueid, &e) || !get_b64(j, "nonce", &r.nonce, &e) ||
+      !get_b64(j, "evidence", &r.evidence, &e)) {
     *out = err_body(e);
     return 400;
   }
-  if (r.nonce.size() < 16 || r.nonce.size() > 64) { *out = err_body("nonce must be 16..64 bytes"); return 400; }
+  if (r.nonce.size() < 16 || r.nonce.size() > 64) {
+    *out = err_body("nonce must be 16..64 bytes");
+    return 400;
+  }
   if (j.contains("landmark_records") && !j["landmark_records"].is_null()) {
     const json& lr = j["landmark_records"];
-    if (!lr.is_array() || lr.size() > 32) { *out = err_body("landmark_records must be an array (at most 32)"); return 400; }
+    if (!lr.is_array() || lr.size() > 32) {
+      *out = err_body("landmark_records must be an array (at most 32)");
+      return 400;
+    }
     for (const auto& p : lr) {
       LandmarkPair lp;
-      if (!p.is_object() || !get_b64(p, "record", &lp.record, &e) || !get_b64(p, "transcript", &lp.transcript, &e)) {
-        *out = err_body(e.empty() ? "landmark_records entries must be objects" : "landmark_records: " + e);
+      if (!p.is_object() || !get_b64(p, "record", &lp.record, &e) ||
+          !get_b64(p, "transcript", &lp.transcript, &e)) {
+        *out = err_body(e.empty() ? "landmark_records entries must be objects"
+                                  : "landmark_records: " + e);
         return 400;
       }
       r.landmarks.push_back(std::move(lp));
@@ -121,52 +572,163 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   }
   if (j.contains("tpm")) r.tpm = j["tpm"];
   AttestResult res;
-  {
-    std::lock_guard<std::mutex> g(impl_->mu);
+  if (impl_->opt.appraisal_lock) {
+    // DELETE with ServiceOptions::appraisal_lock once Verifier::attest is concurrency-safe.
+    std::lock_guard<std::mutex> g(impl_->appraisal_mu);
+    res = v_->attest(r);
+  } else {
     res = v_->attest(r);
   }
   json o = {{"decision", res.decision}, {"license", nullptr}};
   if (res.affirming && !res.license.empty()) o["license"] = host::b64_encode(res.license);
   host::log(host::LogLevel::kInfo, "decision",
-            json{{"ueid", host::hex_encode(r.ueid)}, {"status", res.decision.value("status", "")},
-                 {"decision_id", res.decision_id}, {"reason", res.first_failure()}}.dump());
+            json{{"ueid", host::hex_encode(r.ueid)},
+                 {"status", res.decision.value("status", "")},
+                 {"decision_id", res.decision_id},
+                 {"reason", res.first_failure()}}
+                .dump());
   *out = o.dump();
   return 200;
 }
 
 int HttpService::handle_required(const std::string& ueid_hex, std::string* out) {
   auto u = host::hex_decode(ueid_hex);
-  if (!u.ok() || u.value().size() != 33) { *out = err_body("query parameter 'ueid' must be 33 bytes of hex"); return 400; }
+  if (!u.ok() || u.value().size() != 33) {
+    *out = err_body("query parameter 'ueid' must be 33 bytes of hex");
+    return 400;
+  }
   auto r = v_->required_landmarks(u.value());
-  if (!r.ok()) { *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error"); return status_for(r.code()); }
+  if (!r.ok()) {
+    *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error");
+    return status_for(r.code());
+  }
   *out = r.value().dump();
   return 200;
 }
 
 int HttpService::handle_quote_policy(const std::string& ueid_hex, std::string* out) {
   auto u = host::hex_decode(ueid_hex);
-  if (!u.ok() || u.value().size() != 33) { *out = err_body("query parameter 'ueid' must be 33 bytes of hex"); return 400; }
+  if (!u.ok() || u.value().size() != 33) {
+    *out = err_body("query parameter 'ueid' must be 33 bytes of hex");
+    return 400;
+  }
   auto r = v_->quote_policy(u.value());
-  if (!r.ok()) { *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error"); return status_for(r.code()); }
+  if (!r.ok()) {
+    *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error");
+    return status_for(r.code());
+  }
   *out = r.value().dump();
   return 200;
 }
 
-HostResult<int> HttpService::bind(const std::string& hostaddr, int port) {
-  if (port == 0) {
-    int p = impl_->srv.bind_to_any_port(hostaddr);
-    if (p <= 0) return {HostError::kNetwork, "cannot bind " + hostaddr};
-    return p;
-  }
-  if (!impl_->srv.bind_to_port(hostaddr, port)) return {HostError::kNetwork, "cannot bind " + hostaddr + ":" + std::to_string(port)};
-  return port;
-}
+namespace {
 
-HStatus HttpService::run() {
-  if (!impl_->srv.listen_after_bind()) return {HostError::kNetwork, "server stopped with an error"};
+HStatus load_tls(const ServiceOptions& o, std::optional<ssl::context>* out) {
+  if (o.tls_cert_file.empty() && o.tls_key_file.empty()) {
+    if (!o.tls_client_ca_file.empty()) {
+      return {HostError::kConfig, "a TLS client CA needs a server certificate and key"};
+    }
+    return HStatus::Ok();
+  }
+  if (o.tls_cert_file.empty() || o.tls_key_file.empty()) {
+    return {HostError::kConfig, "HTTPS needs both a certificate and a key"};
+  }
+  out->emplace(ssl::context::tls_server);
+  ssl::context& c = **out;
+  beast::error_code ec;
+  c.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                    ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 |
+                    ssl::context::single_dh_use,
+                ec);
+  if (!ec) c.use_certificate_chain_file(o.tls_cert_file, ec);
+  if (ec) {
+    out->reset();
+    return {HostError::kConfig, "TLS certificate " + o.tls_cert_file + ": " + ec.message()};
+  }
+  c.use_private_key_file(o.tls_key_file, ssl::context::pem, ec);
+  if (ec) {
+    out->reset();
+    return {HostError::kConfig, "TLS key " + o.tls_key_file + ": " + ec.message()};
+  }
+  if (!o.tls_client_ca_file.empty()) {
+    c.load_verify_file(o.tls_client_ca_file, ec);
+    if (!ec) c.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+    if (ec) {
+      out->reset();
+      return {HostError::kConfig, "TLS client CA " + o.tls_client_ca_file + ": " + ec.message()};
+    }
+  }
   return HStatus::Ok();
 }
 
-void HttpService::stop() { impl_->srv.stop(); }
+// Raises RLIMIT_NOFILE to its hard limit and returns how many descriptors the server may use.
+uint64_t raise_fd_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit want = rl;
+    want.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) rl = want;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? (uint64_t(1) << 20) : uint64_t(rl.rlim_cur);
+}
+
+}  // namespace
+
+HostResult<int> HttpService::bind(const std::string& hostaddr, int port) {
+  Impl& m = *impl_;
+  HStatus t = load_tls(m.opt, &m.tls);
+  if (!t.ok()) return t.error();
+  if (m.opt.max_connections == 0 || m.opt.max_per_source == 0 || m.opt.queue_depth == 0 ||
+      m.opt.queue_per_source == 0 || m.opt.backlog <= 0) {
+    return {HostError::kConfig, "connection caps, queue bounds and backlog must be positive"};
+  }
+  // Keep 64 descriptors for the registry, the audit log and the process itself.
+  const uint64_t fds = raise_fd_limit();
+  if (fds < 128) return {HostError::kConfig, "RLIMIT_NOFILE is below 128"};
+  if (m.opt.max_connections > fds - 64) {
+    host::log(host::LogLevel::kWarn, "verifier_fd_limit",
+              json{{"max_connections", m.opt.max_connections}, {"lowered_to", fds - 64}}.dump());
+    m.opt.max_connections = size_t(fds - 64);
+  }
+  beast::error_code ec;
+  const auto addr = asio::ip::make_address(hostaddr, ec);
+  if (ec) return {HostError::kUsage, "listen address must be an IP address: " + hostaddr};
+  const tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  m.acceptor.open(ep.protocol(), ec);
+  if (!ec) m.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(ep, ec);
+  if (!ec) m.acceptor.listen(m.opt.backlog, ec);
+  if (ec) {
+    return {HostError::kNetwork,
+            "cannot listen on " + hostaddr + ":" + std::to_string(port) + ": " + ec.message()};
+  }
+  return int(m.acceptor.local_endpoint().port());
+}
+
+HStatus HttpService::run() {
+  Impl& m = *impl_;
+  if (!m.acceptor.is_open()) return {HostError::kUsage, "run() before a successful bind()"};
+  unsigned n = m.opt.workers ? m.opt.workers : std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < n; ++i) {
+    m.workers.emplace_back([&m] {
+      std::function<void()> job;
+      while (m.queue.pop(&job)) {
+        job();
+        job = nullptr;
+      }
+    });
+  }
+  m.do_accept();
+  m.ioc.run();
+  m.queue.stop();
+  for (auto& t : m.workers) t.join();
+  m.workers.clear();
+  return HStatus::Ok();
+}
+
+void HttpService::stop() {
+  impl_->shutdown();
+}
 
 }  // namespace locus::verifier

@@ -30,7 +30,9 @@ namespace locus::agent {
 
 struct AgentConfig {
   std::string link;                 // tcp:HOST:PORT or unix:PATH
-  std::string verifier;             // http://HOST:PORT
+  std::string verifier;             // http://HOST:PORT or https://HOST:PORT
+  std::string verifier_ca;          // https: CA file for the verifier's certificate (empty: system store)
+  std::string client_cert, client_key;  // https: this agent's client certificate and key (PEM), optional
   std::string tcti;                 // empty: no TPM quote (e.g. "swtpm:host=127.0.0.1,port=2321")
   std::string ak_path;              // AK blob file (with tcti)
   std::vector<uint32_t> pcrs;       // empty: ask GET /v1/quote-policy (default 0,1,7)

@@ -10,7 +10,11 @@
 // (ECDSA/SHA-256) created as a CHILD of the EK, the way tpm2_createak does: the EK's
 // authPolicy is PolicySecret(TPM_RH_ENDORSEMENT), satisfied with a policy session. The AK's
 // public and private blobs are kept in a file (no NV wear, no persistent handle to manage);
-// load_ak() reloads them under the re-created EK.
+// load_ak() reloads them under the re-created EK. To spare that (an RSA CreatePrimary costs
+// ~35 ms on swtpm, more on hardware), load_ak() saves the loaded AK's context next to the
+// blob (<blob>.ctx, mode 0600, TPM2_ContextSave) and the next load_ak() in the same TPM boot
+// restores it with TPM2_ContextLoad, after checking that the TPM reports the blob's public
+// area for it; otherwise it falls back to the EK path. open() makes no EK.
 #pragma once
 
 #include <memory>
@@ -51,7 +55,7 @@ class Tpm {
   Tpm(const Tpm&) = delete;
   Tpm& operator=(const Tpm&) = delete;
 
-  // Loads the TCTI from `tcti_conf` and starts ESAPI; re-creates the EK.
+  // Loads the TCTI from `tcti_conf` and starts ESAPI (the EK is made when first needed).
   Status open(const std::string& tcti_conf);
   void close();
 
@@ -61,7 +65,7 @@ class Tpm {
   // Creates a new AK under the EK and writes its blobs to blob_path (mode 0600; refuses to
   // overwrite). The AK stays loaded.
   Result<AkInfo> create_ak(const std::string& blob_path);
-  // Loads an AK saved by create_ak.
+  // Loads an AK saved by create_ak (through its saved context <blob_path>.ctx when valid).
   Result<AkInfo> load_ak(const std::string& blob_path);
   // The loaded AK (kNoAk if none).
   Result<AkInfo> ak() const;

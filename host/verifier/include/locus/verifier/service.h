@@ -1,12 +1,21 @@
-// locus/verifier/service.h: the verifier's HTTP API (docs/protocol.md "Agent ↔ verifier: HTTP API") on
-// cpp-httplib. JSON bodies; binary fields base64 (standard, padded); UEIDs hex.
+// locus/verifier/service.h: the verifier's HTTP API (docs/protocol.md "Agent ↔ verifier: HTTP
+// API") on Boost.Beast/Asio, plain HTTP or HTTPS (OpenSSL). JSON bodies; binary fields base64
+// (standard, padded); UEIDs hex.
 //   GET  /v1/health, POST /v1/nonce, POST /v1/attest,
 //   GET  /v1/landmarks/required?ueid=, GET /v1/quote-policy?ueid=
 // Malformed requests get 4xx {"error": "<specific>"}; a "no" from appraisal is a 200 with a
-// "contraindicated" decision and "license": null.
+// "contraindicated" decision and "license": null. A full work queue is 503 with Retry-After.
+//
+// Why it holds up against slow and idle clients (docs/verifier-server.md): one event-driven
+// I/O thread owns every socket (an idle connection costs a file descriptor, not a thread);
+// every read has a deadline (idle wait, whole header, whole body); connections are capped in
+// total and per source address; bodies are capped per route at the largest legal request;
+// handlers run on a pool of workers fed by a bounded queue that is served round-robin across
+// source addresses, so one flooding source cannot starve another.
 #pragma once
 
-#include <functional>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,25 +25,81 @@ namespace locus::verifier {
 
 constexpr char kVersion[] = "0.1.0";
 
+// The largest legal request bodies (docs/protocol.md): POST /v1/attest carries at most 32
+// landmark pairs (record and transcript each fit one 3072-byte frame payload), one evidence
+// object (one frame payload), a nonce of at most 64 bytes and a TPM quote object; everything
+// binary is base64 (4/3). POST /v1/nonce carries one 33-byte UEID.
+constexpr size_t kMaxNonceBody = 1024;
+constexpr size_t kMaxAttestBody = 300 * 1024;
+
+struct ServiceOptions {
+  // Listen backlog (the kernel caps it at net.core.somaxconn). cpp-httplib's 5 dropped SYNs at
+  // 32 boards in flight.
+  int backlog = 4096;
+  // Open connections at most, in total and from one source address. Beyond the caps a new
+  // connection is accepted and closed at once. The total is lowered to fit RLIMIT_NOFILE.
+  size_t max_connections = 4096;
+  size_t max_per_source = 64;
+  // Deadlines: for the first byte of a request on an idle connection, for the whole header
+  // once it started, for the whole body once the header is in, for writing the response, and
+  // for the TLS handshake.
+  int idle_timeout_ms = 30000;
+  int header_timeout_ms = 5000;
+  int body_timeout_ms = 10000;
+  int write_timeout_ms = 10000;
+  int handshake_timeout_ms = 5000;
+  // Bounded work queue: requests waiting for a worker, in total and per source address. A
+  // request beyond either bound is answered 503 at once.
+  size_t queue_depth = 512;
+  size_t queue_per_source = 16;
+  // Worker threads running the handlers (0: one per core).
+  unsigned workers = 0;
+  // Serialise Verifier::attest behind one process-wide mutex. Required until
+  // Verifier::attest is safe to call concurrently (its registry and TPM-table connections);
+  // see docs/verifier-server.md. Nonce issuing and every other handler run in parallel.
+  bool appraisal_lock = true;
+  // HTTPS: server certificate chain and key (PEM); both empty = plain HTTP. With
+  // tls_client_ca set, every client must present a certificate issued by that CA.
+  std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+};
+
+// Counters for tests and benchmarks (read while the server runs).
+struct ServiceStats {
+  uint64_t accepted = 0;        // connections accepted and kept
+  uint64_t refused_total = 0;   // closed at once: total cap
+  uint64_t refused_source = 0;  // closed at once: per-source cap
+  uint64_t timed_out = 0;       // closed by a deadline
+  uint64_t requests = 0;        // requests answered
+  uint64_t busy = 0;            // answered 503 (queue full)
+  uint64_t open = 0;            // connections open now
+};
+
 class HttpService {
  public:
-  explicit HttpService(Verifier* v);
+  explicit HttpService(Verifier* v, ServiceOptions opt = {});
   ~HttpService();
-  // Binds host:port (port 0: the kernel picks one). Returns the bound port or an error.
+  HttpService(const HttpService&) = delete;
+  HttpService& operator=(const HttpService&) = delete;
+
+  // Loads the TLS material (when configured) and binds host:port (port 0: the kernel picks
+  // one). Returns the bound port or an error.
   HostResult<int> bind(const std::string& host, int port);
-  // Serves until stop() (from another thread or a signal-safe path). Blocking.
+  // Serves until stop() (callable from any thread). Blocking.
   HStatus run();
   void stop();
+  ServiceStats stats() const;
+  const ServiceOptions& options() const;
 
   // The request handlers, callable without a socket (unit tests). Returns HTTP status and
-  // writes the JSON body.
+  // writes the JSON body. Safe to call from several threads at once.
   int handle_nonce(const std::string& body, std::string* out);
   int handle_attest(const std::string& body, std::string* out);
   int handle_required(const std::string& ueid_hex, std::string* out);
   int handle_quote_policy(const std::string& ueid_hex, std::string* out);
 
- private:
   struct Impl;
+
+ private:
   std::unique_ptr<Impl> impl_;
   Verifier* v_;
 };
