@@ -18,7 +18,7 @@ using namespace locus::crypto;
 namespace {
 
 const char* g_tool = nullptr;
-constexpr long kLines = 64;
+constexpr long kLines = 32;
 
 std::vector<uint8_t> field(const std::string& f) {
   return f == "-" ? std::vector<uint8_t>() : hex(f.c_str());

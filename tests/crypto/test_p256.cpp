@@ -198,9 +198,9 @@ void verify_many_keys_in_turn(void**) {
     ASSERT_OK(p256_public_key(k, &pubs[i]));
     ASSERT_OK(ecdsa_sign_digest(k, h, &sigs[i]));
   }
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 2; ++round) {
     for (int j = 0; j < kKeys; ++j) {
-      const int i = round == 1 ? (j * 7) % kKeys : j;  // another order in the middle round
+      const int i = round == 1 ? (j * 7) % kKeys : j;  // another order in the second round
       ASSERT_OK(ecdsa_verify_digest(pubs[i], h, sigs[i]));
       ASSERT_ERR(ecdsa_verify_digest(pubs[i], h, sigs[(i + 1) % kKeys]), CryptoError::kBadSignature);
       ASSERT_ERR(ecdsa_verify_digest(pubs[(i + 1) % kKeys], h, sigs[i]), CryptoError::kBadSignature);
@@ -217,7 +217,7 @@ void verify_many_keys_in_turn(void**) {
 // for a bounded number of rounds: every answer is the one a single thread gets (the backends'
 // per-process and per-thread state, e.g. fetched algorithms and key caches, is thread-safe).
 void concurrent_use_gives_same_answers(void**) {
-  constexpr int kThreads = 4, kRounds = 10;
+  constexpr int kThreads = 4, kRounds = 6;
   P256PrivateKey a, b;
   P256PublicKey pa, pb;
   ASSERT_OK(p256_derive_key(kSeed, str("thread a"), &a));
