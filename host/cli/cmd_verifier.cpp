@@ -25,7 +25,6 @@ struct VerOpts {
   std::string audit_log, ueid, serial, reason = "revoked by operator";
   int64_t limit = 50;
   ver::ServiceOptions svc;
-  std::string appraisal_lock = "on";
   std::string audit_path() const { return audit_log.empty() ? db + ".audit.jsonl" : audit_log; }
 };
 
@@ -64,10 +63,6 @@ void serve(const VerOpts& o, CliContext& ctx) {
     if (!ts.ok()) fail(ctx, ts.error());
   }
   ver::ServiceOptions so = o.svc;
-  if (o.appraisal_lock != "on" && o.appraisal_lock != "off") {
-    fail(ctx, HostError::kUsage, "--appraisal-lock wants on or off, got '" + o.appraisal_lock + "'");
-  }
-  so.appraisal_lock = o.appraisal_lock == "on";
   ver::HttpService svc(v.value().get(), so);
   // Signals are taken by a dedicated thread (sigwait) that stops the server cleanly.
   sigset_t set;
@@ -88,7 +83,7 @@ void serve(const VerOpts& o, CliContext& ctx) {
                         {"audit_log", o.audit_path()}, {"location", ver::Verifier::location_available()},
                         {"tls", !so.tls_cert_file.empty()}, {"client_certs", !so.tls_client_ca_file.empty()},
                         {"max_connections", svc.options().max_connections},
-                        {"max_per_source", so.max_per_source}, {"appraisal_lock", so.appraisal_lock}}.dump());
+                        {"max_per_source", so.max_per_source}}.dump());
   std::printf("listening on %s:%d\n", host.c_str(), bound.value());
   std::fflush(stdout);
   auto r = svc.run();
@@ -134,9 +129,6 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
       ->capture_default_str()->check(CLI::Range(100, 3600000));
   s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
       ->capture_default_str()->check(CLI::Range(0u, 256u));
-  s->add_option("--appraisal-lock", o->appraisal_lock,
-                "on: one appraisal at a time (needed until the registry is concurrency-safe); off: parallel")
-      ->capture_default_str();
   s->callback([o, &ctx]() { serve(*o, ctx); });
 
   CLI::App* rv = v->add_subcommand("revoke", "Revoke a device (by UEID) or a DeviceID certificate (by serial)");

@@ -200,7 +200,6 @@ class WorkQueue {
 struct HttpService::Impl {
   HttpService* owner;
   ServiceOptions opt;
-  std::mutex appraisal_mu;  // only with opt.appraisal_lock (see service.h)
 
   std::atomic<uint64_t> accepted{0}, refused_total{0}, refused_source{0}, timed_out{0}, requests{0},
       busy{0}, open{0};
@@ -572,13 +571,9 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   }
   if (j.contains("tpm")) r.tpm = j["tpm"];
   AttestResult res;
-  if (impl_->opt.appraisal_lock) {
-    // DELETE with ServiceOptions::appraisal_lock once Verifier::attest is concurrency-safe.
-    std::lock_guard<std::mutex> g(impl_->appraisal_mu);
-    res = v_->attest(r);
-  } else {
-    res = v_->attest(r);
-  }
+  // No process-wide lock: single-use nonces, counters and the decision + audit record are
+  // made consistent by the registry's transactions (verifier.h: safe to call concurrently).
+  res = v_->attest(r);
   json o = {{"decision", res.decision}, {"license", nullptr}};
   if (res.affirming && !res.license.empty()) o["license"] = host::b64_encode(res.license);
   host::log(host::LogLevel::kInfo, "decision",

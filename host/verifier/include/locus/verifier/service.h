@@ -54,10 +54,6 @@ struct ServiceOptions {
   size_t queue_per_source = 16;
   // Worker threads running the handlers (0: one per core).
   unsigned workers = 0;
-  // Serialise Verifier::attest behind one process-wide mutex. Required until
-  // Verifier::attest is safe to call concurrently (its registry and TPM-table connections);
-  // see docs/verifier-server.md. Nonce issuing and every other handler run in parallel.
-  bool appraisal_lock = true;
   // HTTPS: server certificate chain and key (PEM); both empty = plain HTTP. With
   // tls_client_ca set, every client must present a certificate issued by that CA.
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
