@@ -18,6 +18,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libtomlplusplus-dev
   python3 python3-cbor2 python3-cryptography openssl
+  clang-14 libclang-rt-14-dev llvm-14
   iproute2 valgrind dpkg-dev
 )
 
