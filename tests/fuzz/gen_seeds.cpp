@@ -125,21 +125,32 @@ void frames() {
   write("fast_round", "r63", fast(63, 0xFF));
 }
 
+#ifndef LOCUS_FUZZ_STORE_KEYED
+#define LOCUS_FUZZ_STORE_KEYED 0
+#endif
+
+// Storage images for targets/store.cpp: [mode][slot A (kStorageNeeded / 2 bytes)][slot B].
 void store() {
   using firmware::PersistentState;
   using firmware::Store;
+  constexpr size_t kHalf = firmware::kStorageNeeded / 2;
   PersistentState s;
   s.boot_count = 3;
   s.license_counter = 7;
   s.min_svn = 2;
-  s.has_verifier_key = true;
-  memset(s.verifier_key, 0x04, sizeof s.verifier_key);
-  s.rotation_counter = 1;
+  s.rotation_counter = 0;
   s.devid_cert_len = 40;
   memset(s.devid_cert, 0x30, 40);
+  fake::reset_board(1, 1);
   auto rec = [](const PersistentState& st, uint64_t seq) {
-    Bytes b(firmware::kSlotSize, 0xFF);
-    if (Store::encode(st, seq, b.data(), b.size()) == 0) die("store encode");
+    Bytes b(kHalf, 0xFF);
+#if LOCUS_FUZZ_STORE_KEYED
+    uint8_t key[firmware::kStoreKeySize];
+    fake::store_key(key);
+    if (Store::encode(key, st, seq, b.data(), firmware::kSlotSize) == 0) die("store encode");
+#else
+    if (Store::encode(st, seq, b.data(), firmware::kSlotSize) == 0) die("store encode");
+#endif
     return b;
   };
   auto image = [](uint8_t mode, const Bytes& a, const Bytes& b) {
@@ -148,7 +159,7 @@ void store() {
     out.insert(out.end(), b.begin(), b.end());
     return out;
   };
-  const Bytes blank(firmware::kSlotSize, 0xFF);
+  const Bytes blank(kHalf, 0xFF);
   PersistentState s2 = s;
   s2.boot_count = 4;
   s2.license_counter = 9;
@@ -161,6 +172,11 @@ void store() {
   write("store", "torn_b", image(0, rec(s, 5), torn));
   PersistentState empty;
   write("store", "default_fixup", image(1, rec(empty, 1), blank));
+  PersistentState keyed = s;  // a verifier key in the journal (the keyed store wants its anchor)
+  keyed.has_verifier_key = true;
+  memset(keyed.verifier_key, 0x04, sizeof keyed.verifier_key);
+  keyed.rotation_counter = 1;
+  write("store", "with_key", image(0, rec(keyed, 2), blank));
 }
 
 // A core op chunk: [len u16][op][arg...].

@@ -42,6 +42,8 @@ using locus::firmware::PersistentState;
 
 namespace {
 
+constexpr uint64_t kMaxLeaseMs = 86400ull * 1000;  // the longest lease a license may grant
+
 alignas(Core) uint8_t g_core_snapshot[sizeof(Core)];
 fake::Board g_board_snapshot;
 bool g_ready = false;
@@ -209,9 +211,7 @@ extern "C" int locus_fuzz_core(const uint8_t* data, size_t size) {
     LOCUS_FUZZ_CHECK(th::core().is_full() ==
                      (fake::board().mode == board::InterconnectMode::kFull));
     if (!was_full && full()) LOCUS_FUZZ_CHECK(may_grant);
-    if (full())
-      LOCUS_FUZZ_CHECK(th::core().lease_remaining_ms() <=
-                       uint64_t(firmware::kMaxLeaseSeconds) * 1000);
+    if (full()) LOCUS_FUZZ_CHECK(th::core().lease_remaining_ms() <= kMaxLeaseMs);
     if (is_request && !answered_ok) {
       LOCUS_FUZZ_CHECK(state_eq(g_before, now));
       // (A power cut during the op legitimately leaves a torn slot behind.)
