@@ -1,7 +1,7 @@
 // Fuzz target landmark_udp: the UDP datagrams of the timed rounds as the landmark receives
-// them. A real landmark::Server runs Server::serve_one in a second thread on one end of a
-// socketpair; this thread plays the client honestly through the set-up (setup, dev_key with
-// a fixed device key, the UDP hello; the TCP messages built with the landmark's own net
+// them. A real landmark::Server serves on 127.0.0.1 (kernel-chosen ports) from a second
+// thread; this thread plays the client honestly through the set-up over TCP (setup, dev_key
+// with a fixed device key, the UDP hello; the messages built with the landmark's own net
 // helpers), then the input drives the rounds. Input: byte 0 = rounds - 1 (mod 4), then
 // chunks [len u16][op][bytes] (fuzz_targets.h), one datagram each:
 //   op % 3 == 0  the bytes as they are (any size, any content)
@@ -13,12 +13,13 @@
 // Wire layout (docs/protocol.md): hello 0x01|sid16, round 0x02|sid16|i|challenge12,
 // answer 0x03|sid16|i|answer12.
 // Invariants: the landmark finishes the rounds ("rounds_done") only if every round got its
-// correct answer datagram (op 1) and no earlier well-formed wrong answer; serve_one never
+// correct answer datagram (op 1) and no earlier well-formed wrong answer; no session
 // succeeds (the close carries no valid transcript).
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -59,6 +60,8 @@ landmark::Server* make_server() {
   auto* s = new landmark::Server(cfg, key_of("landmark"));
   std::string why;
   if (!s->start(&why).ok()) __builtin_trap();
+  static std::atomic<bool> stop{false};
+  std::thread([s] { s->serve(&stop, 0, false); }).detach();  // runs until the process exits
   return s;
 }
 
@@ -74,14 +77,10 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
   LOCUS_FUZZ_CHECK(have_pub);
   if (size == 0) return 0;
   const unsigned rounds = data[0] % 4 + 1;
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) __builtin_trap();
-  Status served = Status::Ok();
-  std::thread t([&] {
-    std::string why;
-    served = server->serve_one(sv[1], &why);
-    shutdown(sv[1], SHUT_RDWR);
-  });
+  const size_t ok_before = server->sessions_ok();
+  std::string cwhy;
+  const int tcp = net::connect_tcp("127.0.0.1", server->tcp_port(), 2000, &cwhy);
+  LOCUS_FUZZ_CHECK(tcp >= 0);
   bool rounds_done = false;
   bool all_correct = true;
   int udp = -1;
@@ -92,8 +91,7 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
                         {"verifier_nonce", net::hex(vn.data(), vn.size())},
                         {"ueid", net::hex(ueid.data(), ueid.size())},
                         {"rounds", rounds}};
-    if (!net::send_msg(sv[0], m, 1000, &why).ok() || !net::recv_msg(sv[0], &m, 1000, &why).ok())
-      break;
+    if (!net::send_msg(tcp, m, 1000, &why).ok() || !net::recv_msg(tcp, &m, 1000, &why).ok()) break;
     std::vector<uint8_t> sid, lm_nonce, lm_pub;
     uint64_t udp_port = 0;
     LOCUS_FUZZ_CHECK(net::get_hex(m, "session_id", 16, 16, &sid) &&
@@ -109,11 +107,10 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
                                             ByteSpan(lp.q), ByteSpan(dev_pub.q), ByteSpan(vn), key)
                          .ok());
     LOCUS_FUZZ_CHECK(db::derive_table(key, rounds, &g_table).ok());
-    if (!net::send_msg(sv[0],
-                       {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.q.data(), 65)}}, 1000,
-                       &why)
+    if (!net::send_msg(tcp, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.q.data(), 65)}},
+                       1000, &why)
              .ok() ||
-        !net::recv_msg(sv[0], &m, 1000, &why).ok() || m["type"] != "ready") {
+        !net::recv_msg(tcp, &m, 1000, &why).ok() || m["type"] != "ready") {
       break;
     }
     udp = net::connect_udp("127.0.0.1", static_cast<uint16_t>(udp_port), &why);
@@ -167,22 +164,20 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
     if (all_correct) LOCUS_FUZZ_ACCEPTED();
     // Whatever happened in the rounds, the landmark's next message tells whether it counted
     // them as done (an error message comes back as a failed recv_msg).
-    if (net::recv_msg(sv[0], &m, 1000, &why).ok() && m["type"] == "rounds_done") rounds_done = true;
+    if (net::recv_msg(tcp, &m, 1000, &why).ok() && m["type"] == "rounds_done") rounds_done = true;
     if (!rounds_done) break;
-    (void)net::send_msg(sv[0], {{"type", "close"}, {"transcript", std::string(64, 'a')}}, 1000,
-                        &why);
+    (void)net::send_msg(tcp, {{"type", "close"}, {"transcript", std::string(64, 'a')}}, 1000, &why);
   } while (false);
-  shutdown(sv[0], SHUT_WR);
-  // Drain until the server has finished and closed its end.
+  shutdown(tcp, SHUT_WR);
+  // Drain until the server has finished the session and closed its end.
   for (int i = 0; i < 1000; ++i) {
     uint8_t junk[4096];
-    if (!net::wait_readable(sv[0], 2000) || recv(sv[0], junk, sizeof junk, 0) <= 0) break;
+    if (!net::wait_readable(tcp, 5000)) __builtin_trap();  // the server must close
+    if (recv(tcp, junk, sizeof junk, 0) <= 0) break;
   }
-  t.join();
   if (udp >= 0) close(udp);
-  close(sv[0]);
-  close(sv[1]);
-  LOCUS_FUZZ_CHECK(!served.ok());
+  close(tcp);
+  LOCUS_FUZZ_CHECK(server->sessions_ok() == ok_before);
   if (rounds_done) LOCUS_FUZZ_CHECK(all_correct);
   return 0;
 }
