@@ -10,6 +10,7 @@
 //             5  ROTATE_VERIFIER_KEY of argument signed by verifier key 1
 //             6  arm a power cut: the (arg[0] % 4 + 1)-th next storage write keeps arg[1] bytes
 //             7  reboot (power back on, Core::boot)
+// (at most 3 signed ops and 1 reboot per input count; further ones are skipped: cost)
 // Invariants after every operation:
 //   - the core's mode and the board's interconnect agree (hardened mode never splits);
 //   - RESTRICTED -> FULL only by an APPLY_LICENSE that the core answered with success
@@ -43,6 +44,8 @@ using locus::firmware::PersistentState;
 namespace {
 
 constexpr uint64_t kMaxLeaseMs = 86400ull * 1000;  // the longest lease a license may grant
+constexpr int kMaxSignedOps = 3;
+constexpr int kMaxReboots = 1;
 
 alignas(Core) uint8_t g_core_snapshot[sizeof(Core)];
 fake::Board g_board_snapshot;
@@ -149,9 +152,15 @@ extern "C" int locus_fuzz_core(const uint8_t* data, size_t size) {
   locus_fuzz::Chunks chunks{data, size};
   const uint8_t* c = nullptr;
   size_t n = 0;
+  // Signing, verifying and booting cost milliseconds: a few of them per input keep the target
+  // at hundreds of executions per second; further ones are skipped.
+  int signed_ops = 0, reboots = 0;
   for (int ops = 0; ops < 64 && chunks.next(&c, &n); ++ops) {
     if (n == 0) continue;
     const uint8_t op = c[0] % 8;
+    if (((op == 4 || op == 5) && ++signed_ops > kMaxSignedOps) ||
+        (op == 7 && ++reboots > kMaxReboots))
+      continue;
     const uint8_t* arg = c + 1;
     const size_t arg_n = n - 1;
     const bool was_full = full();
