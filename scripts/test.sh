@@ -22,3 +22,13 @@ cmake --build --preset host-asan -j "$JOBS"
 echo "== running tests"
 cd build/host-asan
 ctest -j "$JOBS" --output-on-failure --timeout 600 "$@"
+
+# Coverage-guided fuzzing (full runs only): every libFuzzer target of tests/fuzz for a few
+# seconds (preset host-fuzz: clang-14, libFuzzer + ASan + UBSan; long campaigns: scripts/fuzz.sh).
+if [ "$#" -eq 0 ]; then
+  echo "== fuzzing every target briefly (preset host-fuzz)"
+  cd "$ROOT"
+  cmake --preset host-fuzz >/dev/null
+  cmake --build build/host-fuzz -j "$JOBS" --target locus_fuzzers
+  ctest --test-dir build/host-fuzz -L fuzz -j "$JOBS" --output-on-failure
+fi

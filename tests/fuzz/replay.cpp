@@ -1,14 +1,19 @@
-// Corpus replay runner (built with any compiler, registered in CTest with label fuzz):
-//   locus_fuzz_replay TARGET CORPUS_DIR [MUTATIONS] [SEED]
-// Runs the target's entry function over every file in CORPUS_DIR, then over MUTATIONS
-// (default 20000) deterministic pseudo-random mutations of those files (locus_test/mutate.h:
-// xorshift64 with a fixed seed, so a failure reproduces exactly). A broken invariant traps;
-// ASan/UBSan builds also catch memory errors. Prints the count of inputs run.
+// The seeded mutation runner of the fuzz targets (any compiler; CTest fuzz_replay_NAME):
+//   locus_fuzz_replay TARGET MUTATIONS CORPUS_DIR [EXTRA_DIR...] [--seed=N] [--max-seconds=S]
+// Runs the target over every file of CORPUS_DIR and of the EXTRA_DIRs (regressions/NAME;
+// a missing extra folder is skipped), then over MUTATIONS deterministic mutations of those
+// inputs (locus_test/mutate.h: xorshift64 from a fixed seed, so a failure reproduces
+// exactly; --max-seconds stops the mutations early, after a prefix of that same sequence,
+// so slow targets stay inside the suite's time budget; the count run is printed). Fails (exit 1)
+// when the corpus is empty or no committed input is accepted by the decoder under test
+// (LOCUS_FUZZ_ACCEPTED), since such a run would test nothing. A broken invariant traps; the
+// ASan/UBSan build also catches memory errors. Prints what it ran.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -37,11 +42,29 @@ const Target kTargets[] = {
 };
 #undef LOCUS_FUZZ_TARGET
 
+using Input = std::vector<uint8_t>;
+
+// Reads every regular file of dir in name order (directory order is not deterministic).
+bool read_dir(const std::string& dir, std::vector<Input>* out) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return false;
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) names.push_back(entry.path().string());
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    std::ifstream f(n, std::ios::binary);
+    out->emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    fprintf(stderr, "usage: %s TARGET CORPUS_DIR [MUTATIONS] [SEED]\n", argv[0]);
+  if (argc < 4) {
+    fprintf(stderr, "usage: %s TARGET MUTATIONS CORPUS_DIR [EXTRA_DIR...] [--seed=N]\n", argv[0]);
     return 2;
   }
   Entry fn = nullptr;
@@ -52,29 +75,52 @@ int main(int argc, char** argv) {
     fprintf(stderr, "unknown target %s\n", argv[1]);
     return 2;
   }
-  const unsigned long mutations = argc > 3 ? strtoul(argv[3], nullptr, 10) : 20000;
-  locus_test::Rng rng(argc > 4 ? strtoull(argv[4], nullptr, 10) : locus_test::kDefaultFuzzSeed);
-
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(argv[2])) {
-    if (entry.is_regular_file()) names.push_back(entry.path().string());
+  char* end = nullptr;
+  const unsigned long mutations = strtoul(argv[2], &end, 10);
+  if (end == argv[2] || *end != '\0') {
+    fprintf(stderr, "MUTATIONS must be a number, not %s\n", argv[2]);
+    return 2;
   }
-  std::sort(names.begin(), names.end());  // directory order is not deterministic
-  std::vector<std::vector<uint8_t>> corpus;
-  for (const std::string& n : names) {
-    std::ifstream f(n, std::ios::binary);
-    corpus.emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  uint64_t seed = locus_test::kDefaultFuzzSeed;
+  double max_seconds = 0;  // 0: no time limit
+  std::vector<Input> corpus;
+  if (!read_dir(argv[3], &corpus) || corpus.empty()) {
+    fprintf(stderr, "%s: empty or missing corpus %s\n", argv[1], argv[3]);
+    return 1;  // a replay with nothing to replay must not pass
   }
-  if (corpus.empty()) {
-    fprintf(stderr, "empty corpus %s\n", argv[2]);
-    return 2;  // a replay with nothing to replay must not pass
+  const size_t seeds = corpus.size();
+  for (int i = 4; i < argc; ++i) {
+    if (strncmp(argv[i], "--seed=", 7) == 0) {
+      seed = strtoull(argv[i] + 7, nullptr, 0);
+    } else if (strncmp(argv[i], "--max-seconds=", 14) == 0) {
+      max_seconds = strtod(argv[i] + 14, nullptr);
+    } else {
+      (void)read_dir(argv[i], &corpus);  // regressions/NAME exists only once a crash was found
+    }
   }
-  for (const auto& c : corpus) fn(c.data(), c.size());
-  for (unsigned long i = 0; i < mutations; ++i) {
-    std::vector<uint8_t> b = corpus[rng.below(corpus.size())];
+  locus_fuzz_accepted_count = 0;
+  for (const Input& c : corpus) fn(c.data(), c.size());
+  const unsigned long accepted = locus_fuzz_accepted_count;
+  if (accepted == 0) {
+    fprintf(stderr, "%s: the decoder accepted none of the %zu committed inputs\n", argv[1],
+            corpus.size());
+    return 1;
+  }
+  locus_test::Rng rng(seed);
+  const auto start = std::chrono::steady_clock::now();
+  unsigned long run = 0;
+  for (; run < mutations; ++run) {
+    if (max_seconds > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+            max_seconds) {
+      break;
+    }
+    Input b = corpus[rng.below(corpus.size())];
     locus_test::mutate(b, rng, &corpus);
     fn(b.data(), b.size());
   }
-  printf("%s: %zu seeds + %lu mutations run\n", argv[1], corpus.size(), mutations);
+  printf("%s: %zu seeds (%lu accepted) + %zu regressions + %lu of %lu mutations run, seed %#llx\n",
+         argv[1], seeds, accepted, corpus.size() - seeds, run, mutations,
+         static_cast<unsigned long long>(seed));
   return 0;
 }

@@ -42,8 +42,10 @@ bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix, const s
 bool get_int(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, int64_t lo, int64_t hi, int64_t* out) {
   const toml::node* n = t.get(key);
   if (!n) return true;
+  // is_integer first: toml++ converts a float node with a cast undefined beyond int64's range.
+  if (!n->is_integer()) return c.fail(n, prefix + key, "must be an integer");
   auto v = n->value<int64_t>();
-  if (!n->is_integer() || !v) return c.fail(n, prefix + key, "must be an integer");
+  if (!v) return c.fail(n, prefix + key, "must be an integer");
   if (*v < lo || *v > hi) return c.fail(n, prefix + key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
   *out = *v;
   return true;
@@ -285,8 +287,8 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
       if (!pa) return (c.fail(pn, "tpm.pcrs", "must be an array of PCR indices"), c.err);
       for (size_t i = 0; i < pa->size(); i++) {
         const toml::node& e = (*pa)[i];
-        auto v = e.value<int64_t>();
-        if (!e.is_integer() || !v || *v < 0 || *v > 23)
+        auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;  // no float -> int cast
+        if (!v || *v < 0 || *v > 23)
           return (c.fail(&e, "tpm.pcrs[" + std::to_string(i) + "]", "must be a PCR index 0..23"), c.err);
         p.tpm.pcrs.push_back(static_cast<int>(*v));
       }

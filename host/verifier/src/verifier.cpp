@@ -92,7 +92,9 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
 #if LOCUS_HAVE_LOCATION
   const Policy& p = v->policy_;
   bool any_landmarks = false;
-  for (auto& [name, site] : p.sites) {
+  for (const auto& entry : p.sites) {  // not a structured binding: the lambda below uses name
+    const std::string& name = entry.first;
+    const SitePolicy& site = entry.second;
     if (site.landmarks.empty()) continue;
     any_landmarks = true;
     // The one parsed form (policy.cpp): zones, GeoJSON, margins and f as check-policy and
