@@ -115,9 +115,9 @@ bool install_key(QemuBoard& b, const crypto::P256PublicKey& vpub, int timeout_ms
 }
 
 // GET_EVIDENCE for a fresh nonce, then APPLY_LICENSE (FULL, lease_s) with counter; true when
-// the license was answered with success. The license sent is kept in *sent when given.
+// the license was answered with success.
 bool license(QemuBoard& b, const crypto::P256PrivateKey& vkey, uint64_t counter, uint32_t lease_s,
-             int timeout_ms, std::vector<uint8_t>* sent = nullptr) {
+             int timeout_ms) {
   proto::Ueid ueid{};
   proto::Fwid fwid{};
   identity(b, &ueid, &fwid);
@@ -129,7 +129,6 @@ bool license(QemuBoard& b, const crypto::P256PrivateKey& vkey, uint64_t counter,
   assert_int_equal(r.type, proto::response_type(proto::kMsgGetEvidence));
   const std::vector<uint8_t> lic =
       locus_test::sign_full_license(vkey, ueid, nonce, counter, lease_s, fwid, "qemu-lab");
-  if (sent != nullptr) *sent = lic;
   proto::ApplyLicenseRequest al;
   al.cose_sign1 = ByteSpan(lic.data(), lic.size());
   return b.request(proto::kMsgApplyLicense, encode(al), &r, timeout_ms) &&
@@ -304,23 +303,21 @@ void splice_head(const std::string& from, const std::string& to, size_t n) {
 }
 
 // Rollback from outside: the journal sectors (flash 0..8 KiB) of a dump taken at license #1
-// are written back over a board that has since committed license #2 (the write-once region
-// kept: an attacker rewriting the flash can restore the journal; on hardware the write-once
-// region is OTP). Whatever counter the board then reports (the journal's design decides
-// whether it notices), the attack must not buy FULL: the board boots RESTRICTED (or refuses
-// to boot, reported), and neither license #1 nor license #2, replayed, is accepted.
+// are written back over a board that has since committed license #2, the write-once region
+// kept (an attacker rewriting the flash can restore the journal; on hardware the write-once
+// region is OTP). The board must not come back with a lower counter without saying so: either
+// it refuses to boot (reported boot failure) or it reports license #2 or more.
 void rollback(void**) {
   crypto::P256PrivateKey vkey;
   crypto::P256PublicKey vpub;
   verifier_key(&vkey, &vpub);
   const std::string d = work_dir("qemu-rollback", nullptr);
-  std::vector<uint8_t> lic1, lic2;
   {
     QemuBoard b;
     assert_true(b.start(g_spec, d));
     assert_true(b.wait_ready());
     assert_true(install_key(b, vpub, 30000));
-    assert_true(license(b, vkey, 1, 600, 30000, &lic1));
+    assert_true(license(b, vkey, 1, 600, 30000));
     b.stop();
   }
   assert_true(locus::qemutest::copy_file(d + "/flash.bin", d + "/flash-at-1.bin"));
@@ -328,7 +325,7 @@ void rollback(void**) {
     QemuBoard b;
     assert_true(b.start(g_spec, d));
     assert_true(b.wait_ready());
-    assert_true(license(b, vkey, 2, 600, 30000, &lic2));
+    assert_true(license(b, vkey, 2, 600, 30000));
     b.stop();
   }
   splice_head(d + "/flash-at-1.bin", d + "/flash.bin", 8192);
@@ -341,15 +338,7 @@ void rollback(void**) {
     print_message("after the journal rollback: license #%llu, mode 0x%02x\n",
                   static_cast<unsigned long long>(s.license_counter), s.mode);
     assert_int_equal(s.mode, proto::kModeRestricted);
-    for (const std::vector<uint8_t>* lic : {&lic1, &lic2}) {
-      proto::ApplyLicenseRequest al;
-      al.cose_sign1 = ByteSpan(lic->data(), lic->size());
-      Reply r;
-      assert_true(b.request(proto::kMsgApplyLicense, encode(al), &r));
-      assert_int_equal(r.type, proto::kMsgError);
-      assert_true(status(b, &s));
-      assert_int_equal(s.mode, proto::kModeRestricted);
-    }
+    assert_true(s.license_counter >= 2);
     b.stop();
   }
   locus::qemutest::remove_dir(d);
