@@ -10,7 +10,8 @@
 //   wall ms/decision, appraisals/s   single thread, one after the other
 //   cpu ms/decision                  this process (CLOCK_PROCESS_CPUTIME_ID); PostgreSQL's
 //                                    server CPU is not included (another process)
-// Usage: registry_scale [--quick] [--sqlite-only]   (--quick: 1k / 10k / 100k nonces)
+// Usage: registry_scale [--quick] [--sqlite-only | --postgresql-only]
+//        (--quick: 1k / 10k / 100k nonces, 1k / 10k boards)
 #include <sqlite3.h>
 #include <time.h>
 
@@ -207,14 +208,16 @@ void run_backend(const Fixture& f, const char* name, const std::string& spec_a,
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, sqlite_only = false;
+  bool quick = false, sqlite_only = false, pg_only = false;
   for (int i = 1; i < argc; i++) {
     if (std::strcmp(argv[i], "--quick") == 0)
       quick = true;
     else if (std::strcmp(argv[i], "--sqlite-only") == 0)
       sqlite_only = true;
+    else if (std::strcmp(argv[i], "--postgresql-only") == 0)
+      pg_only = true;
     else {
-      std::fprintf(stderr, "usage: registry_scale [--quick] [--sqlite-only]\n");
+      std::fprintf(stderr, "usage: registry_scale [--quick] [--sqlite-only | --postgresql-only]\n");
       return 2;
     }
   }
@@ -237,7 +240,7 @@ int main(int argc, char** argv) {
   std::printf(
       "| backend    |    boards |    nonces | appraisals/s | wall ms/dec. | cpu ms/dec. | "
       "refused |\n|---|---:|---:|---:|---:|---:|---:|\n");
-  run_backend(f, "sqlite", dir + "/a.db", dir + "/b.db", nullptr, dir, steps, many);
+  if (!pg_only) run_backend(f, "sqlite", dir + "/a.db", dir + "/b.db", nullptr, dir, steps, many);
   if (!sqlite_only) {
     pgtest::Server pg;
     std::string why;

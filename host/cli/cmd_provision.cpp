@@ -53,7 +53,7 @@ void add_key_opts(CLI::App* c, ProvOpts& o) {
   c->add_option("--license-key", o.license_key,
                 "Verifier license key: the private key PEM or its public key PEM (installed on the board)")
       ->capture_default_str();
-  c->add_option("--db", o.db, "Registry database (SQLite)")->capture_default_str();
+  c->add_option("--db", o.db, "Registry: SQLite file or postgresql:// URL")->capture_default_str();
   c->add_option("--audit-log", o.audit_log, "Audit log (default: <db>.audit.jsonl)");
 }
 

@@ -233,9 +233,12 @@ std::string status_hex(uint16_t code) {
 }
 
 // How many times a license is re-signed when concurrent appraisals of one board keep taking
-// the counter first. Each retry means another appraisal of the board committed, so this only
-// runs out under a flood for a single board; it then fails closed.
+// the counter first. Each lost race means another appraisal of the board committed with a
+// license, and a board has at most kMaxOutstandingNonces usable nonces, so at most that many
+// can be licensed concurrently: 16 attempts never run out in practice. If they do, the last
+// attempt records a refusal ("license") instead of a license: fails closed, still one row.
 constexpr int kCounterAttempts = 16;
+static_assert(kCounterAttempts > kMaxOutstandingNonces, "counter retries must outlast the nonces");
 
 }  // namespace
 
@@ -564,7 +567,9 @@ AttestResult Verifier::commit(State& st) {
     license.clear();
     counter = 0;
     uint64_t last = 0;
-    if (may_license) {
+    if (may_license && attempt == kCounterAttempts - 1) {
+      a.add("license", false, "license counter contention (too many concurrent appraisals)");
+    } else if (may_license) {
       auto l = reg_->last_license_counter(req.ueid);
       if (!l.ok()) {
         a.add("license", false, "license counter: " + l.message());
