@@ -3,8 +3,10 @@
 // Runs the target over every file of CORPUS_DIR and of the EXTRA_DIRs (regressions/NAME;
 // a missing extra folder is skipped), then over MUTATIONS deterministic mutations of those
 // inputs (locus_test/mutate.h: xorshift64 from a fixed seed, so a failure reproduces
-// exactly; --max-seconds stops the mutations early, after a prefix of that same sequence,
-// so slow targets stay inside the suite's time budget; the count run is printed). Fails (exit 1)
+// exactly). --max-seconds bounds the run: the regressions always run whole, then the seeds
+// (at least 8, in name order) and the mutations stop once the time is spent, after a prefix
+// of the same sequence, so slow targets stay inside the suite's budget (the counts run are
+// printed). Fails (exit 1)
 // when the corpus is empty or no committed input is accepted by the decoder under test
 // (LOCUS_FUZZ_ACCEPTED), since such a run would test nothing. A broken invariant traps; the
 // ASan/UBSan build also catches memory errors. Prints what it ran.
@@ -44,7 +46,7 @@ const Target kTargets[] = {
 
 using Input = std::vector<uint8_t>;
 
-// Reads every regular file of dir in name order (directory order is not deterministic).
+// Reads every regular file of dir (directory order is not deterministic: sorted).
 bool read_dir(const std::string& dir, std::vector<Input>* out) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return false;
@@ -52,7 +54,14 @@ bool read_dir(const std::string& dir, std::vector<Input>* out) {
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     if (entry.is_regular_file()) names.push_back(entry.path().string());
   }
-  std::sort(names.begin(), names.end());
+  // Name order, the hand-made gen_* seeds (gen_seeds.cpp) first: a time-bounded run always
+  // starts with them.
+  auto curated = [](const std::string& path) {
+    return std::filesystem::path(path).filename().string().rfind("gen_", 0) == 0;
+  };
+  std::sort(names.begin(), names.end(), [&](const std::string& a, const std::string& b) {
+    return curated(a) != curated(b) ? curated(a) : a < b;
+  });
   for (const std::string& n : names) {
     std::ifstream f(n, std::ios::binary);
     out->emplace_back(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
@@ -98,8 +107,20 @@ int main(int argc, char** argv) {
       (void)read_dir(argv[i], &corpus);  // regressions/NAME exists only once a crash was found
     }
   }
+  // Regressions always run whole; the committed seeds (merged campaign corpora can hold
+  // hundreds of slow inputs) and then the mutations share the --max-seconds budget.
+  const auto start = std::chrono::steady_clock::now();
+  auto over = [&] {
+    return max_seconds > 0 &&
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+               max_seconds;
+  };
   locus_fuzz_accepted_count = 0;
-  for (const Input& c : corpus) fn(c.data(), c.size());
+  for (size_t i = seeds; i < corpus.size(); ++i) fn(corpus[i].data(), corpus[i].size());
+  size_t seeds_run = 0;
+  for (; seeds_run < seeds && (seeds_run < 8 || !over()); ++seeds_run) {
+    fn(corpus[seeds_run].data(), corpus[seeds_run].size());
+  }
   const unsigned long accepted = locus_fuzz_accepted_count;
   if (accepted == 0) {
     fprintf(stderr, "%s: the decoder accepted none of the %zu committed inputs\n", argv[1],
@@ -107,20 +128,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   locus_test::Rng rng(seed);
-  const auto start = std::chrono::steady_clock::now();
   unsigned long run = 0;
   for (; run < mutations; ++run) {
-    if (max_seconds > 0 &&
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
-            max_seconds) {
-      break;
-    }
+    if (over()) break;
     Input b = corpus[rng.below(corpus.size())];
     locus_test::mutate(b, rng, &corpus);
     fn(b.data(), b.size());
   }
-  printf("%s: %zu seeds (%lu accepted) + %zu regressions + %lu of %lu mutations run, seed %#llx\n",
-         argv[1], seeds, accepted, corpus.size() - seeds, run, mutations,
-         static_cast<unsigned long long>(seed));
+  printf(
+      "%s: %zu of %zu seeds + %zu regressions (%lu accepted) + %lu of %lu mutations run, seed "
+      "%#llx\n",
+      argv[1], seeds_run, seeds, corpus.size() - seeds, accepted, run, mutations,
+      static_cast<unsigned long long>(seed));
   return 0;
 }
