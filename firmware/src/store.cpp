@@ -353,6 +353,8 @@ Status Store::load() {
 
 Status Store::commit(const PersistentState& next) {
   if (fault()) return FirmwareError::kStorageFault;
+  // A sequence number that would wrap would make the new record lose to the old one.
+  if (seq_ == UINT64_MAX) return FirmwareError::kPersistFailed;
   const uint64_t seq = seq_ + 1;
   const int target = active_ == 0 ? 1 : 0;
   memset(g_record, 0xFF, sizeof(g_record));

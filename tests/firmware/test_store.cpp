@@ -266,6 +266,21 @@ void test_anchor_power_cut(void**) {
   }
 }
 
+// A journal whose sequence number is at UINT64_MAX (written by this board's key) refuses the
+// next commit instead of wrapping to 0, which would make the old record win at next load.
+void test_sequence_does_not_wrap(void**) {
+  uint8_t k[32];
+  fake::store_key(k);
+  uint8_t rec[kSlotSize];
+  memset(rec, 0xFF, sizeof(rec));
+  assert_true(Store::encode(k, sample(4, 0), UINT64_MAX, rec, sizeof(rec)) > 0);
+  memcpy(fake::board().storage.data(), rec, sizeof(rec));
+  Store st = loaded();
+  assert_int_equal(st.sequence(), UINT64_MAX);
+  assert_int_equal(st.commit(sample(5, 0)).code(), Status(FirmwareError::kPersistFailed).code());
+  assert_true(state_eq(loaded().state(), sample(4, 0)));
+}
+
 // Eight write-once records: the first key and seven rotations, then kOtpFull.
 void test_anchor_capacity(void**) {
   Store st = loaded();
@@ -293,6 +308,7 @@ int main() {
       cmocka_unit_test_setup(test_power_cut_every_prefix, setup),
       cmocka_unit_test_setup(test_anchor_power_cut, setup),
       cmocka_unit_test_setup(test_anchor_capacity, setup),
+      cmocka_unit_test_setup(test_sequence_does_not_wrap, setup),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
