@@ -7,6 +7,7 @@
 //   tpm bind-board   record which host a board sits in
 //   tpm verify-quote appraise a quote for a board, as the verifier does
 //   tpm pcr-extend   extend a sha256 PCR (tests and demos; swtpm only in tests)
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -124,43 +125,38 @@ std::string verdict_json(const QuoteVerdict& v) {
       .dump();
 }
 
-}  // namespace
+// Every `locus tpm` option, shared by the subcommands (CLI11 binds them by reference).
+struct TpmOpts {
+  std::string tcti = "device:/dev/tpmrm0";
+  std::string ak;
+  std::string pem_out;
+  std::string cert_out;
+  std::string nonce;
+  std::string evidence;
+  std::string pcrs = "0,1,7";
+  std::string out;
+  std::string in;
+  std::string ek_ca;
+  std::string db;
+  std::string host;
+  std::string board;
+  std::string digest;
+  unsigned pcr = 0;
+  bool create_ak = false;
+  bool accept_reboot = false;
+};
+using OptsPtr = std::shared_ptr<TpmOpts>;
 
-void register_tpm_commands(CLI::App& app, CliContext& ctx) {
-  auto* tpm =
-      app.add_subcommand("tpm", "Host binding through TPM 2.0: AK, quotes, host enrollment");
-  tpm->require_subcommand(1);
+void add_tcti(CLI::App* c, const OptsPtr& o) {
+  c->add_option("--tcti", o->tcti,
+                "TCTI configuration: device:/dev/tpmrm0 (default) or swtpm:host=127.0.0.1,port=P");
+}
 
-  struct Opts {
-    std::string tcti = "device:/dev/tpmrm0";
-    std::string ak;
-    std::string pem_out;
-    std::string cert_out;
-    std::string nonce;
-    std::string evidence;
-    std::string pcrs = "0,1,7";
-    std::string out;
-    std::string in;
-    std::string ek_ca;
-    std::string db;
-    std::string host;
-    std::string board;
-    std::string digest;
-    unsigned pcr = 0;
-    bool create_ak = false;
-    bool accept_reboot = false;
-  };
-  auto o = std::make_shared<Opts>();
-  auto add_tcti = [o](CLI::App* c) {
-    c->add_option(
-        "--tcti", o->tcti,
-        "TCTI configuration: device:/dev/tpmrm0 (default) or swtpm:host=127.0.0.1,port=P");
-  };
-
-  // tpm ek
+// `tpm ek`: the EK public name and its NV certificate.
+void add_ek_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* ek =
       tpm->add_subcommand("ek", "Show the EK (default RSA-2048 template) and its NV certificate");
-  add_tcti(ek);
+  add_tcti(ek, o);
   ek->add_option("--cert-out", o->cert_out, "Write the EK certificate (DER) to this file");
   ek->callback([o, &ctx]() {
     Tpm t;
@@ -183,14 +179,16 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
                          (e->cert_der.empty() ? std::string("absent")
                                               : std::to_string(e->cert_der.size()) + " bytes"));
   });
+}
 
-  // tpm ak create|show
+// `tpm ak create|show`: make the AK under the EK and save its blobs; load and show it.
+void add_ak_commands(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* ak = tpm->add_subcommand(
       "ak", "Attestation key (ECC P-256 restricted signing key, child of the EK)");
   ak->require_subcommand(1);
   auto* akc = ak->add_subcommand(
       "create", "Create a new AK and save its blobs (mode 0600, never overwritten)");
-  add_tcti(akc);
+  add_tcti(akc, o);
   akc->add_option("--ak", o->ak, "AK blob file to create")->required();
   akc->add_option("--pem-out", o->pem_out, "Also write the AK public key as PEM");
   akc->callback([o, &ctx]() {
@@ -204,7 +202,7 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
                          p256_public_pem(a->public_key));
   });
   auto* aks = ak->add_subcommand("show", "Load the AK and show its name and public key");
-  add_tcti(aks);
+  add_tcti(aks, o);
   aks->add_option("--ak", o->ak, "AK blob file")->required();
   aks->add_option("--pem-out", o->pem_out, "Also write the AK public key as PEM");
   aks->callback([o, &ctx]() {
@@ -216,11 +214,13 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(ctx, ak_json(*a),
                      "AK name: " + hex(a->name) + "\n" + p256_public_pem(a->public_key));
   });
+}
 
-  // tpm quote
+// `tpm quote`: a quote bound to a verifier nonce and evidence (the /v1/attest "tpm" object).
+void add_quote_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* q = tpm->add_subcommand("quote",
                                 "Quote PCRs with extraData = SHA-256(nonce || SHA-256(evidence))");
-  add_tcti(q);
+  add_tcti(q, o);
   q->add_option("--ak", o->ak, "AK blob file")->required();
   q->add_option("--nonce", o->nonce, "Verifier nonce (hex)")->required();
   q->add_option("--evidence", o->evidence, "Evidence file (COSE_Sign1 EAT bytes)")->required();
@@ -247,13 +247,15 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
       locus::cli::emit(ctx, js, js);
     }
   });
+}
 
-  // tpm enroll-host
+// `tpm enroll-host`: EK certificate check, credential activation, golden PCRs -> registry.
+void add_enroll_host_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* en = tpm->add_subcommand(
       "enroll-host",
       "Enroll this host's TPM: EK certificate vs the TPM manufacturer CA, AK bound to the EK "
       "by credential activation, golden PCR values; stored in the registry database");
-  add_tcti(en);
+  add_tcti(en, o);
   en->add_option("--ak", o->ak, "AK blob file (loaded; created first with --create-ak)")
       ->required();
   en->add_flag("--create-ak", o->create_ak, "Create the AK blob file first");
@@ -286,8 +288,10 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
         "host '" + o->host + "' enrolled: EK certificate trusted, AK " + hex(rec->ak_name) +
             " activated, " + std::to_string(rec->golden.size()) + " golden PCR values recorded");
   });
+}
 
-  // tpm bind-board
+// `tpm bind-board`: record which enrolled host a board sits in.
+void add_bind_board_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* bb = tpm->add_subcommand("bind-board", "Record that a board sits in an enrolled host");
   bb->add_option("--db", o->db, "Registry database (SQLite)")->required();
   bb->add_option("--board", o->board, "Board UEID (hex)")->required();
@@ -301,8 +305,10 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(ctx, nlohmann::json{{"board", o->board}, {"host", o->host}}.dump(),
                      "board " + o->board + " is in host '" + o->host + "'");
   });
+}
 
-  // tpm verify-quote
+// `tpm verify-quote`: appraise a quote for a board as the verifier does (exit 1 if refused).
+void add_verify_quote_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* vq = tpm->add_subcommand(
       "verify-quote", "Appraise a quote for a board as the verifier does (exit 1 if refused)");
   vq->add_option("--db", o->db, "Registry database (SQLite)")->required();
@@ -333,11 +339,13 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(ctx, verdict_json(*v), human);
     if (!v->accepted) ctx.exit_code = 1;
   });
+}
 
-  // tpm pcr-extend
+// `tpm pcr-extend`: extend a sha256 PCR (tests and demos).
+void add_pcr_extend_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
   auto* pe =
       tpm->add_subcommand("pcr-extend", "Extend a sha256 PCR with a digest (tests and demos)");
-  add_tcti(pe);
+  add_tcti(pe, o);
   pe->add_option("--pcr", o->pcr, "PCR index 0..23")->required()->check(CLI::Range(0u, 23u));
   pe->add_option("--digest", o->digest, "SHA-256 digest (64 hex)")->required();
   pe->callback([o, &ctx]() {
@@ -353,4 +361,20 @@ void register_tpm_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(ctx, nlohmann::json{{"pcr", o->pcr}}.dump(),
                      "PCR " + std::to_string(o->pcr) + " extended");
   });
+}
+
+}  // namespace
+
+void register_tpm_commands(CLI::App& app, CliContext& ctx) {
+  auto* tpm =
+      app.add_subcommand("tpm", "Host binding through TPM 2.0: AK, quotes, host enrollment");
+  tpm->require_subcommand(1);
+  auto o = std::make_shared<TpmOpts>();
+  add_ek_command(tpm, o, ctx);
+  add_ak_commands(tpm, o, ctx);
+  add_quote_command(tpm, o, ctx);
+  add_enroll_host_command(tpm, o, ctx);
+  add_bind_board_command(tpm, o, ctx);
+  add_verify_quote_command(tpm, o, ctx);
+  add_pcr_extend_command(tpm, o, ctx);
 }

@@ -127,6 +127,9 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
       ->capture_default_str()->check(CLI::Range(100, 600000));
   s->add_option("--idle-timeout-ms", so.idle_timeout_ms, "Close a connection idle this long")
       ->capture_default_str()->check(CLI::Range(100, 3600000));
+  s->add_option("--rate-per-source", so.rate_per_source,
+                "Requests per second from one address (burst: 2 s worth; beyond: 429); 0: no limit")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
   s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
       ->capture_default_str()->check(CLI::Range(0u, 256u));
   s->callback([o, &ctx]() { serve(*o, ctx); });

@@ -7,7 +7,7 @@
 // of 127/8 is loopback), the honest agent 127.0.0.1. Every wait is bounded; every process is
 // killed by PID; RLIMIT_NOFILE is raised for the 1,000 client sockets.
 //
-// Scenarios (argv[1]): slowloris, per_source, https.
+// Scenarios (argv[1]): slowloris, per_source, https, limits.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -206,7 +206,7 @@ void test_slowloris(void**) {
   // UEID (read from the verifier's answer to the agent is not needed: any well-formed UEID
   // costs a registry lookup; use an unknown one so the flood is cheap to send and must still
   // be parsed, queued and answered).
-  std::atomic<uint64_t> flood_answers{0};
+  std::atomic<uint64_t> flood_answers{0}, flood_limited{0};
   std::vector<std::thread> flood;
   for (int t = 0; t < 4; ++t) {
     flood.emplace_back([&, t] {
@@ -223,11 +223,12 @@ void test_slowloris(void**) {
       for (int i = 0; i < 2000 && !stop.load(); ++i) {
         if (send(fd, burst.data(), burst.size(), MSG_NOSIGNAL) != ssize_t(burst.size())) break;
         pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, 1000) <= 0) break;
+        if (poll(&p, 1, 5000) <= 0) break;
         const ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n <= 0) break;
         for (ssize_t k = 0; k + 8 < n; ++k) {
           if (std::memcmp(buf + k, "HTTP/1.1", 8) == 0) ++flood_answers;
+          if (k + 12 <= n && std::memcmp(buf + k, "HTTP/1.1 429", 12) == 0) ++flood_limited;
         }
       }
       close(fd);
@@ -259,7 +260,12 @@ void test_slowloris(void**) {
       static_cast<long long>(ms.back()), static_cast<unsigned long long>(flood_answers.load()));
   assert_true(ms.size() >= 5);
   assert_true(p99 < 1000);
-  assert_true(flood_answers.load() > 0);  // the flood was really served (and queued fairly)
+  // The flood was really answered, and beyond 200/s (burst 400) with 429 by the I/O thread.
+  print_message("flood: %llu answers, %llu of them 429\n",
+                static_cast<unsigned long long>(flood_answers.load()),
+                static_cast<unsigned long long>(flood_limited.load()));
+  assert_true(flood_answers.load() > 400);
+  assert_true(flood_limited.load() > 0);
 
   // The deadlines: by now (>= 5 s) every slowloris connection passed its 1 s header deadline
   // and every idle one its 2.5 s idle deadline.
@@ -305,6 +311,66 @@ void test_per_source(void**) {
   print_message("one source, 100 connections, cap 40: %zu closed by the server\n", closed);
   assert_int_equal(closed, 60);
   for (int fd : fds) close(fd);
+  teardown();
+}
+
+// Sends raw bytes on a fresh connection and reads the answer until the server closes or 3 s
+// pass (bounded).
+std::string raw_http(int port, const std::string& req) {
+  const int fd = connect_from("127.0.0.1", port);
+  assert_true(fd >= 0);
+  (void)send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string got;
+  char b[4096];
+  const int64_t until = host::monotonic_ms() + 3000;
+  while (host::monotonic_ms() < until && got.find("\r\n\r\n") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    const ssize_t n = recv(fd, b, sizeof b, 0);
+    if (n <= 0) break;
+    got.append(b, size_t(n));
+  }
+  close(fd);
+  return got;
+}
+
+// Limits at the HTTP layer, each answered with its own status before any appraisal: a
+// Content-Length over the route's largest legal body (413, nothing of the body sent), a body
+// on a GET (413), a chunked body over the limit (413), a header over 8 KiB (431), a
+// malformed request line (400), an unknown path (404), a wrong method (405); the health
+// check and an honest attestation still work afterwards.
+void test_limits(void**) {
+  std::string link;
+  int port = 0;
+  setup({}, &link, &port);
+  struct Case {
+    std::string req;
+    const char* status;
+  } cases[] = {
+      {"POST /v1/attest HTTP/1.1\r\nHost: x\r\nContent-Length: 400000\r\n\r\n", "HTTP/1.1 413"},
+      {"POST /v1/nonce HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n", "HTTP/1.1 413"},
+      {"GET /v1/health HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789",
+       "HTTP/1.1 413"},
+      {"POST /v1/nonce HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n" +
+           std::string(2048, 'a') + "\r\n0\r\n\r\n",
+       "HTTP/1.1 413"},
+      {"GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(9000, 'p') + "\r\n\r\n",
+       "HTTP/1.1 431"},
+      {"BLAH\r\n\r\n", "HTTP/1.1 400"},
+      {"GET /v2/anything HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 404"},
+      {"GET /v1/attest HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405"},
+      {"GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 200"},
+  };
+  for (const Case& c : cases) {
+    const std::string got = raw_http(port, c.req);
+    print_message("%.40s... -> %.12s\n", c.req.c_str(), got.c_str());
+    assert_true(got.rfind(c.status, 0) == 0);
+  }
+  agent::AgentConfig cfg;
+  cfg.link = link;
+  cfg.verifier = "http://127.0.0.1:" + std::to_string(port);
+  agent::Agent honest(cfg);
+  assert_int_equal(int(honest.attest_once().outcome), int(agent::Outcome::kFull));
   teardown();
 }
 
@@ -413,8 +479,10 @@ int main(int argc, char** argv) {
   if (which == "slowloris") tests.push_back(cmocka_unit_test(test_slowloris));
   if (which == "per_source") tests.push_back(cmocka_unit_test(test_per_source));
   if (which == "https") tests.push_back(cmocka_unit_test(test_https));
+  if (which == "limits") tests.push_back(cmocka_unit_test(test_limits));
   if (tests.empty()) {
-    std::fprintf(stderr, "unknown scenario '%s' (slowloris, per_source, https)\n", which.c_str());
+    std::fprintf(stderr, "unknown scenario '%s' (slowloris, per_source, https, limits)\n",
+                 which.c_str());
     return 2;
   }
   return _cmocka_run_group_tests("verifier_soak", tests.data(), tests.size(), nullptr, nullptr);

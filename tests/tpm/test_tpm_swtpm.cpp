@@ -338,7 +338,8 @@ void saved_ak_context_used_and_checked(void**) {
   assert_true(inode_of(ctx2) != 0);
   {
     std::ifstream in(ctx2, std::ios::binary);
-    const std::vector<uint8_t> other((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::vector<uint8_t> other((std::istreambuf_iterator<char>(in)),
+                                     std::istreambuf_iterator<char>());
     assert_true(other.size() > 16);
     write_bin(ctx, other);
   }

@@ -119,6 +119,7 @@ std::string parse_config_toml(const std::string& text, const std::string& base_d
   c.max_sessions_per_source = size_t(mss);
   c.max_pending = size_t(mp);
   c.max_pending_per_source = size_t(mps);
+  c.kernel_timestamps = t["kernel_timestamps"].value_or(true);
   *out = c;
   return "";
 }
@@ -644,7 +645,8 @@ Status Server::start(std::string* why) {
   }
   // Kernel receive timestamps (server.h "Timing"); without them every round falls back to
   // the session's own clock.
-  (void)setsockopt(udp_fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  if (cfg_.kernel_timestamps)
+    (void)setsockopt(udp_fd_, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
   sockaddr_in b{};
   socklen_t bl = sizeof b;
   getsockname(tcp_fd_, reinterpret_cast<sockaddr*>(&b), &bl);

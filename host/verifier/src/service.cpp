@@ -202,7 +202,7 @@ struct HttpService::Impl {
   ServiceOptions opt;
 
   std::atomic<uint64_t> accepted{0}, refused_total{0}, refused_source{0}, timed_out{0}, requests{0},
-      busy{0}, open{0};
+      busy{0}, open{0}, rate_limited{0};
   std::mutex conn_mu;
   std::unordered_map<std::string, size_t> per_source;  // open connections per address
   WorkQueue queue;
@@ -248,6 +248,37 @@ struct HttpService::Impl {
     ++accepted;
     return true;
   }
+  // Per-source token bucket (opt.rate_per_source per second, burst of two seconds' worth).
+  struct Bucket {
+    double tokens = 0;
+    std::chrono::steady_clock::time_point last;
+  };
+  // Kept across reconnects (else one request per connection would bypass it); when the map
+  // grows past 65536 sources, the buckets that are full again (idle for 2 s) are dropped.
+  std::unordered_map<std::string, Bucket> buckets;
+  bool take_token(const std::string& src) {
+    if (opt.rate_per_source <= 0) return true;
+    std::lock_guard<std::mutex> g(conn_mu);
+    const auto now = std::chrono::steady_clock::now();
+    const double burst = 2 * opt.rate_per_source;
+    if (buckets.size() > 65536) {
+      for (auto i = buckets.begin(); i != buckets.end();) {
+        const double dt = std::chrono::duration<double>(now - i->second.last).count();
+        i = i->second.tokens + dt * opt.rate_per_source >= burst ? buckets.erase(i) : std::next(i);
+      }
+    }
+    auto [it, fresh] = buckets.try_emplace(src, Bucket{burst, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      const double dt = std::chrono::duration<double>(now - b.last).count();
+      b.tokens = std::min(burst, b.tokens + dt * opt.rate_per_source);
+      b.last = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
   void release(const std::string& src) {
     std::lock_guard<std::mutex> g(conn_mu);
     auto it = per_source.find(src);
@@ -359,6 +390,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (route_ == Route::kHealth) {
       return reply(200, json{{"status", "ok"}, {"version", kVersion}}.dump());
     }
+    if (!srv_->take_token(src_)) {
+      ++srv_->rate_limited;
+      return reply(429, err_body("too many requests from this address, retry"));
+    }
     auto self = this->shared_from_this();
     req_ = parser_->release();
     const auto pushed = srv_->queue.push(
@@ -393,7 +428,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     res_.result(static_cast<unsigned>(status));
     res_.set(http::field::server, std::string("locus-verifier/") + kVersion);
     res_.set(http::field::content_type, "application/json");
-    if (status == 503) res_.set(http::field::retry_after, "1");
+    if (status == 503 || status == 429) res_.set(http::field::retry_after, "1");
     res_.keep_alive(keep_alive_ && !srv_->stopping.load());
     res_.body() = std::move(body);
     res_.prepare_payload();
@@ -504,6 +539,7 @@ ServiceStats HttpService::stats() const {
   s.timed_out = impl_->timed_out.load();
   s.requests = impl_->requests.load();
   s.busy = impl_->busy.load();
+  s.rate_limited = impl_->rate_limited.load();
   s.open = impl_->open.load();
   return s;
 }

@@ -48,11 +48,12 @@ struct LandmarkConfig {
   size_t max_sessions_per_source = 8;
   size_t max_pending = 1024;  // connections waiting for their "setup" message
   size_t max_pending_per_source = 64;
+  bool kernel_timestamps = true;  // SO_TIMESTAMPNS (false: every round on the session's clock)
 };
 
 // TOML: id, lat, lon, key_file (relative to base_dir), listen, tcp_port, udp_port, timeout_ms,
 // setup_timeout_ms, max_sessions, max_sessions_per_source, max_pending,
-// max_pending_per_source. Returns "" or the error.
+// max_pending_per_source, kernel_timestamps. Returns "" or the error.
 std::string parse_config_toml(const std::string& text, const std::string& base_dir,
                               LandmarkConfig* out);
 

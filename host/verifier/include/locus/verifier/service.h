@@ -52,6 +52,10 @@ struct ServiceOptions {
   // request beyond either bound is answered 503 at once.
   size_t queue_depth = 512;
   size_t queue_per_source = 16;
+  // Requests per second from one source address (token bucket, burst = 2 s worth); beyond it
+  // 429 with Retry-After, answered on the I/O thread without touching a worker. A nonce flood
+  // costs the verifier a parse and a counter per request. 0: no limit.
+  double rate_per_source = 200;
   // Worker threads running the handlers (0: one per core).
   unsigned workers = 0;
   // HTTPS: server certificate chain and key (PEM); both empty = plain HTTP. With
@@ -67,6 +71,7 @@ struct ServiceStats {
   uint64_t timed_out = 0;       // closed by a deadline
   uint64_t requests = 0;        // requests answered
   uint64_t busy = 0;            // answered 503 (queue full)
+  uint64_t rate_limited = 0;    // answered 429 (per-source rate)
   uint64_t open = 0;            // connections open now
 };
 
