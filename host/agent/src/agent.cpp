@@ -58,7 +58,10 @@ json status_json(const protocol::StatusInfo& s) {
               {"svn", s.svn},
               {"min_svn", s.min_svn},
               {"has_devid_cert", s.has_devid_cert},
-              {"has_verifier_key", s.has_verifier_key}};
+              {"has_verifier_key", s.has_verifier_key},
+              {"storage", s.storage == protocol::kStorageOk          ? "ok"
+                          : s.storage == protocol::kStorageRecovered ? "recovered"
+                                                                     : "fault"}};
 }
 
 std::string status_line(const protocol::StatusInfo& s) {
@@ -73,7 +76,11 @@ std::string status_line(const protocol::StatusInfo& s) {
                   s.has_devid_cert ? "DeviceID certified" : "DeviceID NOT certified",
                   s.has_verifier_key ? "verifier key installed" : "NO verifier key");
   }
-  return b;
+  std::string line = b;
+  // DESIGN §5a: an operator must see a storage problem without asking for it.
+  if (s.storage == protocol::kStorageRecovered) line += ", storage RECOVERED (one journal copy was invalid)";
+  if (s.storage == protocol::kStorageFault) line += ", storage FAULT (board stays RESTRICTED until serviced)";
+  return line;
 }
 
 int64_t Agent::backoff_ms(int failures, int64_t min_ms, int64_t max_ms, uint64_t random) {
