@@ -14,9 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 

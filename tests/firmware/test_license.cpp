@@ -7,9 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 // clang-format on
 
 using locus::Status;

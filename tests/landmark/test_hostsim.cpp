@@ -18,9 +18,7 @@
 #include "locus/landmark/server.h"
 #include "locus/location/location.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using namespace locus::test;

@@ -35,9 +35,7 @@
 #include "locus/location/location.h"
 #include "locus/location/trustlist.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using namespace locus::test;

@@ -12,9 +12,7 @@
 
 #include "locus/common/testproc.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 namespace ht = locus::host::test;
 

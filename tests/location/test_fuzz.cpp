@@ -19,9 +19,7 @@
 #include "locus/location/trustlist.h"
 #include "locus/verifier/policy.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using namespace locus::location;

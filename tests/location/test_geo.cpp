@@ -24,9 +24,7 @@
 #include "locus/location/geojson.h"
 #include "locus/location/location.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus::location;
 

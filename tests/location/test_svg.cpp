@@ -17,9 +17,7 @@
 #include "locus/location/geojson.h"
 #include "locus/location/svg.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus::location;
 

@@ -12,9 +12,7 @@
 #include "locus/crypto/cbor.h"
 #include "locus/protocol/errors.h"
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 namespace schema_test {
 

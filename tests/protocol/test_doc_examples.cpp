@@ -10,12 +10,7 @@
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using namespace locus::protocol;

@@ -5,9 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 #include "locus/protocol/frame.h"
 

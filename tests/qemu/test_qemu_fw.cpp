@@ -26,9 +26,7 @@
 #include "qemu_board.h"
 
 // cmocka.h last: it defines a skip() macro that clashes with cbor::Decoder::skip.
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;

@@ -24,9 +24,7 @@
 #include "qemu_board.h"
 
 // cmocka.h last: it defines a skip() macro that clashes with cbor::Decoder::skip.
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 namespace cbor = locus::cbor;

@@ -22,9 +22,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using registry::NonceCheck;

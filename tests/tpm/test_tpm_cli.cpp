@@ -13,13 +13,7 @@
 #include "swtpm_harness.h"
 
 // clang-format off
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 // clang-format on
 
 namespace {

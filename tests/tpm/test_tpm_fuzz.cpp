@@ -12,13 +12,7 @@
 #include "locus_test/mutate.h"
 
 // clang-format off
-extern "C" {
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 // clang-format on
 
 using namespace locus;

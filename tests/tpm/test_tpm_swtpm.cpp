@@ -23,9 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 // clang-format off
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 // clang-format on
 
 using namespace locus;

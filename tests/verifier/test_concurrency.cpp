@@ -42,9 +42,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using json = nlohmann::json;

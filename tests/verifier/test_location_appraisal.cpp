@@ -27,9 +27,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 
@@ -184,7 +182,6 @@ const verifier::Check* check(const verifier::AttestResult& r, const char* name) 
 // Both landmarks measured 100 us RTT (~15 km): the feasible region lies inside the 60 km
 // zone -> affirming, and the decision carries the location verdict.
 void test_near_approved(void**) {
-  if (!verifier::Verifier::location_available()) skip();
   Env e = make_env("near");
   host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
   auto r = attest(e, {session(0, n, 100000), session(1, n, 100000)}, n);
@@ -195,7 +192,6 @@ void test_near_approved(void**) {
 
 // 20 ms RTT (~3000 km radius): the region reaches far outside the zone -> refused.
 void test_far_refused(void**) {
-  if (!verifier::Verifier::location_available()) skip();
   Env e = make_env("far");
   host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
   auto r = attest(e, {session(0, n, 20000000), session(1, n, 20000000)}, n);
@@ -205,7 +201,6 @@ void test_far_refused(void**) {
 
 // Only one of the two required landmarks: refused.
 void test_missing_landmark(void**) {
-  if (!verifier::Verifier::location_available()) skip();
   Env e = make_env("missing");
   host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
   auto r = attest(e, {session(0, n, 100000)}, n);
@@ -215,7 +210,6 @@ void test_missing_landmark(void**) {
 
 // Records made for another (older) nonce: refused even though the geometry would pass.
 void test_records_for_other_nonce(void**) {
-  if (!verifier::Verifier::location_available()) skip();
   Env e = make_env("othernonce");
   host::Bytes old(32, 0x11);
   host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
@@ -248,7 +242,6 @@ int run_locus(const std::vector<std::string>& args, std::string* out) {
 // same location verdict and the same disc radii, for disc and GeoJSON zones, margins, forbidden
 // regions, f = 1, approvals and refusals; `check-policy` accepts every file.
 void test_serve_and_explain_agree(void**) {
-  if (!verifier::Verifier::location_available()) skip();
   std::ofstream(P("sg.geojson")) << R"({"type":"Feature","properties":{"name":"sg-box"},"geometry":{"type":"Polygon",)"
                                  << R"("coordinates":[[[103.55,1.1],[104.15,1.1],[104.15,1.55],[103.55,1.55],[103.55,1.1]]]}})";
   const struct {

@@ -11,9 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cstring>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 

@@ -3,9 +3,7 @@
 // cmocka last: it defines macros that clash with the C++ library.
 #include <setjmp.h>
 #include <stdarg.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 namespace locus_test {
 

@@ -8,9 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-extern "C" {
-#include <cmocka.h>
-}
+#include "locus_test/cmocka.h"
 
 namespace locus_test {
 
