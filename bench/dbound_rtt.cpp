@@ -42,13 +42,15 @@ Stats stats(std::vector<uint64_t> v) {
 }
 
 void print(const char* what, const Stats& s) {
-  std::printf("%-18s rounds %4zu  min %8.1f us (%6.2f km)  median %8.1f us (%6.2f km)  p90 %8.1f us (%6.2f km)\n", what, s.n,
-              s.min / 1e3, location::rtt_to_km(s.min), s.median / 1e3, location::rtt_to_km(s.median), s.p90 / 1e3,
-              location::rtt_to_km(s.p90));
+  std::printf(
+      "%-18s rounds %4zu  min %8.1f us (%6.2f km)  median %8.1f us (%6.2f km)  p90 %8.1f us (%6.2f "
+      "km)\n",
+      what, s.n, s.min / 1e3, location::rtt_to_km(s.min), s.median / 1e3,
+      location::rtt_to_km(s.median), s.p90 / 1e3, location::rtt_to_km(s.p90));
 }
 
-bool run(landmark::Server& server, landmark::BoardLink& board, ByteSpan ueid, int sessions, uint8_t rounds,
-         std::vector<uint64_t>* rtts) {
+bool run(landmark::Server& server, landmark::BoardLink& board, ByteSpan ueid, int sessions,
+         uint8_t rounds, std::vector<uint64_t>* rtts) {
   const uint8_t nonce[32] = {1, 2, 3};
   for (int k = 0; k < sessions; ++k) {
     landmark::SessionResult r;
@@ -56,8 +58,9 @@ bool run(landmark::Server& server, landmark::BoardLink& board, ByteSpan ueid, in
     opt.rounds = rounds;
     opt.timeout_ms = 5000;
     std::string why;
-    if (!landmark::run_session({"bench", "127.0.0.1", server.tcp_port(), server.udp_port()}, ByteSpan(nonce), ueid, board, opt,
-                               &r, &why).ok()) {
+    if (!landmark::run_session({"bench", "127.0.0.1", server.tcp_port(), server.udp_port()},
+                               ByteSpan(nonce), ueid, board, opt, &r, &why)
+             .ok()) {
       std::fprintf(stderr, "dbound_rtt: session failed: %s\n", why.c_str());
       return false;
     }
@@ -73,9 +76,12 @@ int main(int argc, char** argv) {
   int sessions = 10;
   int rounds = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--host-sim")) hostsim = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--sessions")) sessions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--rounds")) rounds = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--host-sim"))
+      hostsim = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--sessions"))
+      sessions = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--rounds"))
+      rounds = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "usage: dbound_rtt [--host-sim PATH] [--sessions N] [--rounds R]\n");
       return 2;
@@ -117,13 +123,18 @@ int main(int argc, char** argv) {
   host::test::remove_tree(dir);
   stop = true;
   th.join();
-  std::printf("dbound_rtt: %d sessions x %d rounds over loopback (c = 299792.458 km/s; km = c*RTT/2)\n", sessions, rounds);
+  std::printf(
+      "dbound_rtt: %d sessions x %d rounds over loopback (c = 299792.458 km/s; km = c*RTT/2)\n",
+      sessions, rounds);
   const Stats a = stats(base), b = stats(board_rtts);
   print("landmark+client", a);
   print("host-sim", b);
   if (a.n && b.n) {
-    std::printf("device+relay processing adds %.1f us = %.2f km per round at the minimum (%.2f km at the median)\n",
-                (b.min - a.min) / 1e3, location::rtt_to_km(b.min - a.min), location::rtt_to_km(b.median - a.median));
+    std::printf(
+        "device+relay processing adds %.1f us = %.2f km per round at the minimum (%.2f km at the "
+        "median)\n",
+        (b.min - a.min) / 1e3, location::rtt_to_km(b.min - a.min),
+        location::rtt_to_km(b.median - a.median));
   }
   return rc;
 }

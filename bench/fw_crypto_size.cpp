@@ -1,13 +1,13 @@
 // bench/fw_crypto_size: keeps every crypto operation the firmware uses alive through the
 // linker's --gc-sections so that the image size is what locus's crypto costs. Never run:
 // inputs come from volatile memory and results go to a volatile sink, so nothing folds away.
+#include "fw_crypto_size_io.h"
 #include "locus/crypto/arena.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/drbg.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
 #include "locus/crypto/x509.h"
-#include "fw_crypto_size_io.h"
 
 using namespace locus;
 using namespace locus::crypto;

@@ -1,9 +1,9 @@
 // bench: the legacy-API core (no X.509) that fw_crypto_size_psa.c reproduces with PSA:
 // SHA-256, HMAC, HKDF, key from a DRBG, public key, deterministic ECDSA sign + verify, ECDH.
+#include "fw_crypto_size_io.h"
 #include "locus/crypto/drbg.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
-#include "fw_crypto_size_io.h"
 
 using namespace locus;
 using namespace locus::crypto;

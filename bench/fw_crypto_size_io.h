@@ -16,5 +16,7 @@ int entropy(void*, uint8_t* out, size_t len) {
   return 0;
 }
 
-void sink(locus::Status s) { g_sink = g_sink + s.code(); }
+void sink(locus::Status s) {
+  g_sink = g_sink + s.code();
+}
 }  // namespace

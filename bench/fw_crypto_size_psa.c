@@ -6,15 +6,17 @@
 static volatile uint8_t g_input[64];
 static volatile uint32_t g_sink;
 
-psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t *ctx,
-                                             uint8_t *out, size_t len, size_t *olen) {
+psa_status_t mbedtls_psa_external_get_random(mbedtls_psa_external_random_context_t* ctx,
+                                             uint8_t* out, size_t len, size_t* olen) {
   (void)ctx;
   for (size_t i = 0; i < len; ++i) out[i] = g_input[i % sizeof(g_input)];
   *olen = len;
   return PSA_SUCCESS;
 }
 
-static void sink(psa_status_t s) { g_sink = g_sink + (uint32_t)s; }
+static void sink(psa_status_t s) {
+  g_sink = g_sink + (uint32_t)s;
+}
 
 int main(void) {
   uint8_t seed[32];
@@ -45,7 +47,8 @@ int main(void) {
   psa_key_attributes_t ka = PSA_KEY_ATTRIBUTES_INIT;
   psa_set_key_type(&ka, PSA_KEY_TYPE_ECC_KEY_PAIR(PSA_ECC_FAMILY_SECP_R1));
   psa_set_key_bits(&ka, 256);
-  psa_set_key_usage_flags(&ka, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_DERIVE);
+  psa_set_key_usage_flags(
+      &ka, PSA_KEY_USAGE_SIGN_HASH | PSA_KEY_USAGE_VERIFY_HASH | PSA_KEY_USAGE_DERIVE);
   psa_set_key_algorithm(&ka, PSA_ALG_DETERMINISTIC_ECDSA(PSA_ALG_SHA_256));
   psa_key_id_t key = 0, eph = 0;
   sink(psa_generate_key(&ka, &key));
@@ -54,8 +57,10 @@ int main(void) {
   uint8_t pub[65], eph_pub[65], sig[64], z[32];
   sink(psa_export_public_key(key, pub, sizeof(pub), &n));
   sink(psa_export_public_key(eph, eph_pub, sizeof(eph_pub), &n));
-  sink(psa_sign_hash(key, PSA_ALG_DETERMINISTIC_ECDSA(PSA_ALG_SHA_256), h, sizeof(h), sig, sizeof(sig), &n));
-  sink(psa_verify_hash(key, PSA_ALG_DETERMINISTIC_ECDSA(PSA_ALG_SHA_256), h, sizeof(h), sig, sizeof(sig)));
+  sink(psa_sign_hash(key, PSA_ALG_DETERMINISTIC_ECDSA(PSA_ALG_SHA_256), h, sizeof(h), sig,
+                     sizeof(sig), &n));
+  sink(psa_verify_hash(key, PSA_ALG_DETERMINISTIC_ECDSA(PSA_ALG_SHA_256), h, sizeof(h), sig,
+                       sizeof(sig)));
   sink(psa_raw_key_agreement(PSA_ALG_ECDH, eph, pub, sizeof(pub), z, sizeof(z), &n));
   sink(psa_destroy_key(key));
   sink(psa_destroy_key(eph));

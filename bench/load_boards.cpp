@@ -3,7 +3,7 @@
 // (nonce, evidence + landmark sessions, attest), against the real `locus verifier serve`.
 //
 //   build/host-release/bench/load_boards [--boards N] [--seconds S] [--landmarks 0|3|6]
-//                                        
+//
 //
 // Prints decisions/s, p50/p99 latency per decision, errors (transport or HTTP status) and
 // refusals, then checks that no audit record was lost: the audit log must hold exactly one
@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
     ms.insert(ms.end(), s.ms.begin(), s.ms.end());
   }
   const uint64_t dec = aff + ref;
-  std::printf("load_boards: %d boards, %d landmarks each, %.1f s\n", boards,
-              landmarks, wall);
+  std::printf("load_boards: %d boards, %d landmarks each, %.1f s\n", boards, landmarks, wall);
   std::printf("%-26s %llu (%.1f/s)\n", "decisions", static_cast<unsigned long long>(dec),
               double(dec) / wall);
   std::printf("%-26s %llu\n", "affirming", static_cast<unsigned long long>(aff));

@@ -51,7 +51,9 @@ size_t make_request(const T& body) {
   const locus::Result<size_t> n = e.finish();
   if (!n.ok()) return 0;
   size_t len = 0;
-  if (!proto::encode_envelope(T::kType, 1, ByteSpan(item, n.value()), MutByteSpan(g_req, sizeof(g_req)), &len).ok()) {
+  if (!proto::encode_envelope(T::kType, 1, ByteSpan(item, n.value()),
+                              MutByteSpan(g_req, sizeof(g_req)), &len)
+           .ok()) {
     return 0;
   }
   return len;
@@ -62,7 +64,8 @@ bool timed_handle(const char* name, uint8_t rev, size_t req_len, uint8_t want_ty
   uint8_t out_rev = 0;
   size_t out_len = 0;
   const uint64_t t0 = cm::ticks();
-  g_core.handle(rev, ByteSpan(g_req, req_len), &out_rev, MutByteSpan(g_resp, sizeof(g_resp)), &out_len);
+  g_core.handle(rev, ByteSpan(g_req, req_len), &out_rev, MutByteSpan(g_resp, sizeof(g_resp)),
+                &out_len);
   const uint64_t t1 = cm::ticks();
   report(name, instr(t0, t1));
   if (want_type == 0) return out_len > 0;
@@ -79,7 +82,8 @@ void fail(const char* what) {
 
 void derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
   if (!crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
-                               ByteSpan(reinterpret_cast<const uint8_t*>("bench"), 5), k).ok() ||
+                               ByteSpan(reinterpret_cast<const uint8_t*>("bench"), 5), k)
+           .ok() ||
       !crypto::p256_public_key(*k, pub).ok()) {
     fail("key derivation");
   }
@@ -114,14 +118,18 @@ int main() {
   }
 
   n = make_request(proto::GetIdentityRequest{});
-  if (!timed_handle("get_identity", proto::kRevMessage, n, proto::response_type(proto::kMsgGetIdentity))) fail("identity");
+  if (!timed_handle("get_identity", proto::kRevMessage, n,
+                    proto::response_type(proto::kMsgGetIdentity)))
+    fail("identity");
   proto::Envelope env;
   proto::IdentityResponse id;
   size_t resp_len = 0;
   {
     uint8_t rev = 0;
-    g_core.handle(proto::kRevMessage, ByteSpan(g_req, n), &rev, MutByteSpan(g_resp, sizeof(g_resp)), &resp_len);
-    if (!proto::decode_envelope(ByteSpan(g_resp, resp_len), &env).ok() || !proto::decode_body(env.body, &id).ok()) {
+    g_core.handle(proto::kRevMessage, ByteSpan(g_req, n), &rev, MutByteSpan(g_resp, sizeof(g_resp)),
+                  &resp_len);
+    if (!proto::decode_envelope(ByteSpan(g_resp, resp_len), &env).ok() ||
+        !proto::decode_body(env.body, &id).ok()) {
       fail("identity decode");
     }
   }
@@ -133,7 +141,9 @@ int main() {
   proto::GetEvidenceRequest ge;
   ge.nonce = ByteSpan(nonce);
   n = make_request(ge);
-  if (!timed_handle("evidence_sign", proto::kRevMessage, n, proto::response_type(proto::kMsgGetEvidence))) fail("evidence");
+  if (!timed_handle("evidence_sign", proto::kRevMessage, n,
+                    proto::response_type(proto::kMsgGetEvidence)))
+    fail("evidence");
 
   // A license for that nonce, signed here with the bench verifier key (not timed).
   static uint8_t payload[256], license[512];
@@ -148,13 +158,16 @@ int main() {
   l.fwid = fwid;
   locus::cose::Sign1Options opt;
   if (!proto::encode_license(l, MutByteSpan(payload, sizeof(payload)), &plen).ok() ||
-      !locus::cose::sign1_es256(vkey, ByteSpan(payload, plen), opt, MutByteSpan(license, sizeof(license)), &llen).ok()) {
+      !locus::cose::sign1_es256(vkey, ByteSpan(payload, plen), opt,
+                                MutByteSpan(license, sizeof(license)), &llen)
+           .ok()) {
     fail("license build");
   }
   proto::ApplyLicenseRequest al;
   al.cose_sign1 = ByteSpan(license, llen);
   n = make_request(al);
-  if (!timed_handle("license_verify_apply", proto::kRevMessage, n, proto::response_type(proto::kMsgApplyLicense))) {
+  if (!timed_handle("license_verify_apply", proto::kRevMessage, n,
+                    proto::response_type(proto::kMsgApplyLicense))) {
     fail("license");
   }
   if (!g_core.is_full()) fail("not FULL after license");
@@ -166,7 +179,8 @@ int main() {
   ls.rounds = 32;
   ls.verifier_nonce = ByteSpan(nonce);
   n = make_request(ls);
-  if (!timed_handle("lm_setup", proto::kRevMessage, n, proto::response_type(proto::kMsgLmSetup))) fail("lm setup");
+  if (!timed_handle("lm_setup", proto::kRevMessage, n, proto::response_type(proto::kMsgLmSetup)))
+    fail("lm setup");
 
   // One timed round through Core::handle: the fast frame payload round | challenge.
   g_req[0] = 0;
@@ -176,7 +190,10 @@ int main() {
   uint8_t frame[64];
   size_t flen = 0;
   g_req[0] = 1;
-  if (!proto::encode_frame(proto::kRevFast, ByteSpan(g_req, 13), MutByteSpan(frame, sizeof(frame)), &flen).ok()) fail("frame");
+  if (!proto::encode_frame(proto::kRevFast, ByteSpan(g_req, 13), MutByteSpan(frame, sizeof(frame)),
+                           &flen)
+           .ok())
+    fail("frame");
   const uint64_t t0 = cm::ticks();
   g_core.on_link_bytes(frame, flen);
   const uint64_t t1 = cm::ticks();
@@ -188,13 +205,15 @@ int main() {
     g_req[0] = r;
     uint8_t out_rev = 0;
     size_t out_len = 0;
-    g_core.handle(proto::kRevFast, ByteSpan(g_req, 13), &out_rev, MutByteSpan(g_resp, sizeof(g_resp)), &out_len);
+    g_core.handle(proto::kRevFast, ByteSpan(g_req, 13), &out_rev,
+                  MutByteSpan(g_resp, sizeof(g_resp)), &out_len);
     if (out_rev != proto::kRevFast) fail("rounds");
   }
   proto::LmCloseRequest lc;
   lc.session_id = ls.session_id;
   n = make_request(lc);
-  if (!timed_handle("lm_close", proto::kRevMessage, n, proto::response_type(proto::kMsgLmClose))) fail("lm close");
+  if (!timed_handle("lm_close", proto::kRevMessage, n, proto::response_type(proto::kMsgLmClose)))
+    fail("lm close");
 
   // Board storage, after everything else (it overwrites journal slot B): one journal slot
   // (1280 bytes) committed (ast1030-evb: sector erase, five page programs, read-back of
@@ -203,17 +222,20 @@ int main() {
     static uint8_t slot[1280];
     for (size_t i = 0; i < sizeof(slot); ++i) slot[i] = static_cast<uint8_t>(i * 7);
     uint64_t s0 = cm::ticks();
-    if (!locus::board::storage_write(locus::board::kStorageSectorSize, slot, sizeof(slot)).ok()) fail("storage write");
+    if (!locus::board::storage_write(locus::board::kStorageSectorSize, slot, sizeof(slot)).ok())
+      fail("storage write");
     uint64_t s1 = cm::ticks();
     report("flash_commit_slot", instr(s0, s1));
     s0 = cm::ticks();
-    if (!locus::board::storage_read(locus::board::kStorageSectorSize, slot, sizeof(slot)).ok()) fail("storage read");
+    if (!locus::board::storage_read(locus::board::kStorageSectorSize, slot, sizeof(slot)).ok())
+      fail("storage read");
     s1 = cm::ticks();
     report("storage_read_slot", instr(s0, s1));
     uint8_t rec[32];
     memset(rec, 0x5A, sizeof(rec));
     s0 = cm::ticks();
-    if (!locus::board::otp_program(locus::board::otp_size() - sizeof(rec), rec, sizeof(rec)).ok()) fail("otp");
+    if (!locus::board::otp_program(locus::board::otp_size() - sizeof(rec), rec, sizeof(rec)).ok())
+      fail("otp");
     s1 = cm::ticks();
     report("otp_program_32", instr(s0, s1));
   }

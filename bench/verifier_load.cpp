@@ -2,7 +2,7 @@
 // 0, 3 and 6 landmarks per decision (no TPM: see verifier_load_world.h), over a concurrency
 // sweep of 1..64 clients in flight, against the real `locus verifier serve` on loopback.
 //
-//   build/host-release/bench/verifier_load [--seconds S] [--max-clients N] 
+//   build/host-release/bench/verifier_load [--seconds S] [--max-clients N]
 //
 // Per row: decisions/s (affirming ones), the verifier process's CPU ms per decision (its own
 // utime+stime from /proc, so the clients' signing does not count), that CPU as a share of
@@ -22,8 +22,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--max-clients") == 0) max_clients = std::atoi(argv[i + 1]);
   }
   if (seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256) {
-    std::fprintf(stderr,
-                 "usage: verifier_load [--seconds 0..600] [--max-clients 1..256] \n");
+    std::fprintf(stderr, "usage: verifier_load [--seconds 0..600] [--max-clients 1..256] \n");
     return 2;
   }
   bench::World w(LOCUS_BIN, max_clients, {});

@@ -154,30 +154,42 @@ Status entropy(uint8_t* out, size_t len) {
   }
   return Status::Ok();
 }
-bool entropy_is_emulated() { return true; }  // getrandom is the host's, not the board's TRNG
-uint64_t monotonic_us() { return hostsim::now_raw_us() - hostsim::g_start_us; }
-size_t storage_size() { return hostsim::kStorageSize; }
+bool entropy_is_emulated() {
+  return true;
+}  // getrandom is the host's, not the board's TRNG
+uint64_t monotonic_us() {
+  return hostsim::now_raw_us() - hostsim::g_start_us;
+}
+size_t storage_size() {
+  return hostsim::kStorageSize;
+}
 Status storage_read(size_t offset, uint8_t* out, size_t len) {
-  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset) return BoardError::kStorageRange;
+  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset)
+    return BoardError::kStorageRange;
   const ssize_t r = pread(hostsim::g_storage_fd, out, len, static_cast<off_t>(offset));
   return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
 }
 Status storage_write(size_t offset, const uint8_t* in, size_t len) {
-  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset) return BoardError::kStorageRange;
+  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset)
+    return BoardError::kStorageRange;
   const ssize_t r = pwrite(hostsim::g_storage_fd, in, len, static_cast<off_t>(offset));
   return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
 }
 Status storage_flush() {
   return fsync(hostsim::g_storage_fd) == 0 ? Status::Ok() : Status(BoardError::kStorageIo);
 }
-size_t otp_size() { return hostsim::kOtpSize; }
+size_t otp_size() {
+  return hostsim::kOtpSize;
+}
 Status otp_read(size_t offset, uint8_t* out, size_t len) {
-  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset) return BoardError::kStorageRange;
+  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset)
+    return BoardError::kStorageRange;
   const ssize_t r = pread(hostsim::g_otp_fd, out, len, static_cast<off_t>(offset));
   return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
 }
 Status otp_program(size_t offset, const uint8_t* in, size_t len) {
-  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset) return BoardError::kStorageRange;
+  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset)
+    return BoardError::kStorageRange;
   uint8_t cur[hostsim::kOtpSize];
   if (pread(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) != static_cast<ssize_t>(len)) {
     return BoardError::kStorageIo;
@@ -187,7 +199,8 @@ Status otp_program(size_t offset, const uint8_t* in, size_t len) {
     if ((cur[i] & in[i]) != in[i]) return BoardError::kOtpConflict;
     cur[i] &= in[i];
   }
-  if (pwrite(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) != static_cast<ssize_t>(len) ||
+  if (pwrite(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) !=
+          static_cast<ssize_t>(len) ||
       fsync(hostsim::g_otp_fd) != 0) {
     return BoardError::kStorageIo;
   }

@@ -16,7 +16,9 @@
 namespace {
 
 volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 locus::firmware::Core g_core;  // all firmware state: static storage, like on the board
 
@@ -63,7 +65,8 @@ bool parse_uds(const std::vector<uint8_t>& raw, uint8_t out[32], std::string* er
     hex.push_back(static_cast<char>(c));
   }
   if (hex.size() != 64) {
-    *err = "UDS file must hold 32 raw bytes or 64 hex digits (has " + std::to_string(raw.size()) + " bytes)";
+    *err = "UDS file must hold 32 raw bytes or 64 hex digits (has " + std::to_string(raw.size()) +
+           " bytes)";
     return false;
   }
   for (size_t i = 0; i < 32; ++i) {
@@ -96,16 +99,23 @@ int main(int argc, char** argv) {
     }
     if (i + 1 >= argc) return fail("option " + a + " needs a value (or is unknown)");
     const std::string v = argv[++i];
-    if (a == "--uds") uds_path = v;
-    else if (a == "--image") image_path = v;
-    else if (a == "--state") state_path = v;
-    else if (a == "--listen") listen_spec = v;
-    else if (a == "--hwmodel") hwmodel = v;
-    else if (a == "--otp") otp_path = v;
+    if (a == "--uds")
+      uds_path = v;
+    else if (a == "--image")
+      image_path = v;
+    else if (a == "--state")
+      state_path = v;
+    else if (a == "--listen")
+      listen_spec = v;
+    else if (a == "--hwmodel")
+      hwmodel = v;
+    else if (a == "--otp")
+      otp_path = v;
     else if (a == "--svn") {
       char* end = nullptr;
       svn = strtol(v.c_str(), &end, 10);
-      if (end == nullptr || *end != '\0' || svn < 0 || svn > 0xFFFFFFFFL) return fail("bad --svn " + v);
+      if (end == nullptr || *end != '\0' || svn < 0 || svn > 0xFFFFFFFFL)
+        return fail("bad --svn " + v);
     } else {
       return fail("unknown option " + a);
     }
@@ -123,7 +133,8 @@ int main(int argc, char** argv) {
   std::vector<uint8_t> image;
   if (!read_file(image_path, &image, &err)) return fail(err);
   locus::crypto::Digest fwid;
-  if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok()) return fail("SHA-256 failed");
+  if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok())
+    return fail("SHA-256 failed");
   memcpy(cfg.fwid, fwid.data(), 32);
   if (otp_path.empty()) otp_path = state_path + ".otp";
   err = hostsim::open_storage(state_path, otp_path);
@@ -139,13 +150,15 @@ int main(int argc, char** argv) {
   uint32_t image_svn = locus::firmware::kFirmwareSvn;
   if (svn >= 0) {
     image_svn = static_cast<uint32_t>(svn);
-    fprintf(stderr, "locus-host-sim: WARNING: TEST ONLY: image SVN overridden to %u (built-in %u)\n",
+    fprintf(stderr,
+            "locus-host-sim: WARNING: TEST ONLY: image SVN overridden to %u (built-in %u)\n",
             image_svn, locus::firmware::kFirmwareSvn);
   }
   const locus::Status st = g_core.boot(hwmodel.c_str(), image_svn);
   memset(cfg.uds, 0, sizeof(cfg.uds));  // the core has derived what it needs
   if (!st.ok()) {
-    fprintf(stderr, "locus-host-sim: boot failed (status 0x%04x); serving errors, RESTRICTED\n", st.code());
+    fprintf(stderr, "locus-host-sim: boot failed (status 0x%04x); serving errors, RESTRICTED\n",
+            st.code());
   }
   static const char* const kHealth[] = {"?", "ok", "RECOVERED", "FAULT"};
   fprintf(stderr,

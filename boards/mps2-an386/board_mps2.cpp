@@ -12,7 +12,9 @@
 namespace locus::cm::port {
 namespace {
 constexpr uintptr_t kUart0 = 0x40004000u;
-volatile uint32_t& reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(kUart0 + off); }
+volatile uint32_t& reg(uintptr_t off) {
+  return *reinterpret_cast<volatile uint32_t*>(kUart0 + off);
+}
 constexpr uint32_t kStateTxFull = 1u << 0;
 constexpr uint32_t kStateRxFull = 1u << 1;
 }  // namespace
@@ -35,7 +37,9 @@ void uart_put(uint8_t b) {
 // CMSDK APB timer 0 at 0x40000000 (QEMU: clocked by the 25 MHz system clock): a 32-bit
 // down-counter, 0x00 CTRL (bit0 enable), 0x04 VALUE, 0x08 RELOAD. Wraps every 171 s.
 namespace {
-volatile uint32_t& timer_reg(uintptr_t off) { return *reinterpret_cast<volatile uint32_t*>(0x40000000u + off); }
+volatile uint32_t& timer_reg(uintptr_t off) {
+  return *reinterpret_cast<volatile uint32_t*>(0x40000000u + off);
+}
 }  // namespace
 const uint32_t kTimerHz = 25000000u;
 void timer_init() {
@@ -44,7 +48,9 @@ void timer_init() {
   timer_reg(0x04) = 0xFFFFFFFFu;
   timer_reg(0x00) = 1;  // enable, internal clock, no interrupt
 }
-uint32_t timer_count() { return ~timer_reg(0x04); }  // as an up-counter
+uint32_t timer_count() {
+  return ~timer_reg(0x04);
+}  // as an up-counter
 
 bool uart_try_get(uint8_t* b) {
   if ((reg(0x04) & kStateRxFull) == 0) return false;
@@ -53,7 +59,9 @@ bool uart_try_get(uint8_t* b) {
 }
 
 // No watchdog is armed on this board (the AST1030 is the one with a serviced watchdog).
-bool watchdog_start(uint32_t) { return false; }
+bool watchdog_start(uint32_t) {
+  return false;
+}
 void watchdog_kick() {}
 
 }  // namespace locus::cm::port

@@ -16,8 +16,8 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-void *locus_fw_calloc(size_t n, size_t size);
-void locus_fw_free(void *p);
+void* locus_fw_calloc(size_t n, size_t size);
+void locus_fw_free(void* p);
 #ifdef __cplusplus
 }
 #endif

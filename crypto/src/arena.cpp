@@ -18,7 +18,9 @@ constexpr uint32_t kFree = 0x46524545u;  // "FREE"
 constexpr size_t kAlign = 8;
 constexpr size_t kMinBlock = sizeof(Header) + kAlign;
 
-Header* at(uint8_t* p) { return reinterpret_cast<Header*>(p); }
+Header* at(uint8_t* p) {
+  return reinterpret_cast<Header*>(p);
+}
 }  // namespace
 
 void Arena::init(uint8_t* mem, size_t size) {

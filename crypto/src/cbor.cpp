@@ -312,9 +312,7 @@ Status validate(ByteSpan in, Limits limits) {
     switch (h.major) {
       case 0:
       case 1:
-      case 7:
-        complete = true;
-        break;
+      case 7: complete = true; break;
       case 2:
       case 3:
         if (h.arg > left) return CborError::kLengthTooLarge;
@@ -351,8 +349,7 @@ Status validate(ByteSpan in, Limits limits) {
         nf.item_started = 0;
         break;
       }
-      default:
-        return CborError::kUnsupportedType;  // unreachable: major is 3 bits
+      default: return CborError::kUnsupportedType;  // unreachable: major is 3 bits
     }
     // Close every container the completed item finishes.
     while (complete) {
@@ -556,11 +553,8 @@ Status Decoder::skip(ByteSpan* item, uint8_t max_depth) {
         if (h.arg > left / 2) return CborError::kLengthTooLarge;
         count = h.arg * 2;
         break;
-      case 6:
-        count = 1;
-        break;
-      default:
-        break;
+      case 6: count = 1; break;
+      default: break;
     }
     if (count != 0) {
       if (depth >= limit) return CborError::kTooDeep;

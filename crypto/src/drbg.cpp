@@ -17,9 +17,13 @@ mbedtls_hmac_drbg_context* drbg_ctx(uint8_t* p) {
 }
 }  // namespace
 
-Drbg::Drbg() { mbedtls_hmac_drbg_init(drbg_ctx(ctx_)); }
+Drbg::Drbg() {
+  mbedtls_hmac_drbg_init(drbg_ctx(ctx_));
+}
 
-Drbg::~Drbg() { mbedtls_hmac_drbg_free(drbg_ctx(ctx_)); }  // zeroises the state
+Drbg::~Drbg() {
+  mbedtls_hmac_drbg_free(drbg_ctx(ctx_));
+}  // zeroises the state
 
 Status Drbg::seed(EntropyFn entropy, void* entropy_ctx, ByteSpan personalization) {
   if (entropy == nullptr) return CryptoError::kEntropyFailed;
@@ -27,9 +31,9 @@ Status Drbg::seed(EntropyFn entropy, void* entropy_ctx, ByteSpan personalization
   seeded_ = false;
   mbedtls_hmac_drbg_free(drbg_ctx(ctx_));
   mbedtls_hmac_drbg_init(drbg_ctx(ctx_));
-  const int ret = mbedtls_hmac_drbg_seed(drbg_ctx(ctx_), mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
-                                         entropy, entropy_ctx, personalization.data,
-                                         personalization.size);
+  const int ret =
+      mbedtls_hmac_drbg_seed(drbg_ctx(ctx_), mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), entropy,
+                             entropy_ctx, personalization.data, personalization.size);
   if (ret != 0) {
     mbedtls_hmac_drbg_free(drbg_ctx(ctx_));
     mbedtls_hmac_drbg_init(drbg_ctx(ctx_));

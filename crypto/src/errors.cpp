@@ -47,7 +47,8 @@ const char* to_string(X509Error e) {
     case X509Error::kBadCsrSignature: return "CSR self-signature does not verify";
     case X509Error::kWrongSignatureAlgorithm: return "signature algorithm is not ecdsa-with-SHA256";
     case X509Error::kIssuerMismatch: return "issuer name does not match the issuer's subject";
-    case X509Error::kBadCertSignature: return "certificate signature does not verify with the issuer's key";
+    case X509Error::kBadCertSignature:
+      return "certificate signature does not verify with the issuer's key";
     default: return "unknown X.509 error";
   }
 }
@@ -57,31 +58,29 @@ namespace detail {
 namespace {
 // mbed TLS combines a high-level (module) code with a low-level one: ret = high + low,
 // where -low < 0x80. Splitting lets each switch stay explicit.
-int low_part(int ret) { return -((-ret) & 0x7F); }
-int high_part(int ret) { return -((-ret) & 0x7F80); }
+int low_part(int ret) {
+  return -((-ret) & 0x7F);
+}
+int high_part(int ret) {
+  return -((-ret) & 0x7F80);
+}
 
 CryptoError map_low(int low) {
   switch (low) {
     case MBEDTLS_ERR_MPI_ALLOC_FAILED:
-    case MBEDTLS_ERR_ASN1_ALLOC_FAILED:
-      return CryptoError::kOutOfMemory;
+    case MBEDTLS_ERR_ASN1_ALLOC_FAILED: return CryptoError::kOutOfMemory;
     case MBEDTLS_ERR_MPI_BUFFER_TOO_SMALL:
-    case MBEDTLS_ERR_ASN1_BUF_TOO_SMALL:
-      return CryptoError::kOutputTooSmall;
+    case MBEDTLS_ERR_ASN1_BUF_TOO_SMALL: return CryptoError::kOutputTooSmall;
     case MBEDTLS_ERR_MPI_BAD_INPUT_DATA:
     case MBEDTLS_ERR_HMAC_DRBG_REQUEST_TOO_BIG:
-    case MBEDTLS_ERR_HMAC_DRBG_INPUT_TOO_BIG:
-      return CryptoError::kBadInputLength;
-    case MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED:
-      return CryptoError::kEntropyFailed;
+    case MBEDTLS_ERR_HMAC_DRBG_INPUT_TOO_BIG: return CryptoError::kBadInputLength;
+    case MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED: return CryptoError::kEntropyFailed;
     case MBEDTLS_ERR_ASN1_OUT_OF_DATA:
     case MBEDTLS_ERR_ASN1_UNEXPECTED_TAG:
     case MBEDTLS_ERR_ASN1_INVALID_LENGTH:
     case MBEDTLS_ERR_ASN1_LENGTH_MISMATCH:
-    case MBEDTLS_ERR_ASN1_INVALID_DATA:
-      return CryptoError::kBadSignatureEncoding;
-    default:
-      return CryptoError::kBackend;
+    case MBEDTLS_ERR_ASN1_INVALID_DATA: return CryptoError::kBadSignatureEncoding;
+    default: return CryptoError::kBackend;
   }
 }
 
@@ -89,29 +88,21 @@ CryptoError map_high(int high) {
   switch (high) {
     case MBEDTLS_ERR_ECP_ALLOC_FAILED:
     case MBEDTLS_ERR_MD_ALLOC_FAILED:
-    case MBEDTLS_ERR_PK_ALLOC_FAILED:
-      return CryptoError::kOutOfMemory;
+    case MBEDTLS_ERR_PK_ALLOC_FAILED: return CryptoError::kOutOfMemory;
     case MBEDTLS_ERR_ECP_INVALID_KEY:
     case MBEDTLS_ERR_PK_KEY_INVALID_FORMAT:
-    case MBEDTLS_ERR_PK_TYPE_MISMATCH:
-      return CryptoError::kBadKey;
-    case MBEDTLS_ERR_ECP_VERIFY_FAILED:
-      return CryptoError::kBadSignature;
-    case MBEDTLS_ERR_ECP_SIG_LEN_MISMATCH:
-      return CryptoError::kBadSignatureEncoding;
+    case MBEDTLS_ERR_PK_TYPE_MISMATCH: return CryptoError::kBadKey;
+    case MBEDTLS_ERR_ECP_VERIFY_FAILED: return CryptoError::kBadSignature;
+    case MBEDTLS_ERR_ECP_SIG_LEN_MISMATCH: return CryptoError::kBadSignatureEncoding;
     case MBEDTLS_ERR_ECP_BUFFER_TOO_SMALL:
-    case MBEDTLS_ERR_PK_BUFFER_TOO_SMALL:
-      return CryptoError::kOutputTooSmall;
-    case MBEDTLS_ERR_ECP_RANDOM_FAILED:
-      return CryptoError::kEntropyFailed;
+    case MBEDTLS_ERR_PK_BUFFER_TOO_SMALL: return CryptoError::kOutputTooSmall;
+    case MBEDTLS_ERR_ECP_RANDOM_FAILED: return CryptoError::kEntropyFailed;
     case MBEDTLS_ERR_HKDF_BAD_INPUT_DATA:
-    case MBEDTLS_ERR_MD_BAD_INPUT_DATA:
-      return CryptoError::kBadInputLength;
+    case MBEDTLS_ERR_MD_BAD_INPUT_DATA: return CryptoError::kBadInputLength;
     case MBEDTLS_ERR_ECP_BAD_INPUT_DATA:
     case MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE:
     case MBEDTLS_ERR_MD_FEATURE_UNAVAILABLE:
-    default:
-      return CryptoError::kBackend;
+    default: return CryptoError::kBackend;
   }
 }
 }  // namespace
@@ -133,13 +124,10 @@ X509Error map_x509_error(int ret) {
   switch (high) {
     case MBEDTLS_ERR_X509_BUFFER_TOO_SMALL:
     case MBEDTLS_ERR_PK_BUFFER_TOO_SMALL:
-    case MBEDTLS_ERR_ECP_BUFFER_TOO_SMALL:
-      return X509Error::kOutputTooSmall;
+    case MBEDTLS_ERR_ECP_BUFFER_TOO_SMALL: return X509Error::kOutputTooSmall;
     case MBEDTLS_ERR_X509_INVALID_NAME:
-    case MBEDTLS_ERR_X509_UNKNOWN_OID:
-      return X509Error::kBadSubject;
-    case MBEDTLS_ERR_X509_INVALID_DATE:
-      return X509Error::kBadValidity;
+    case MBEDTLS_ERR_X509_UNKNOWN_OID: return X509Error::kBadSubject;
+    case MBEDTLS_ERR_X509_INVALID_DATE: return X509Error::kBadValidity;
     case MBEDTLS_ERR_X509_INVALID_FORMAT:
     case MBEDTLS_ERR_X509_INVALID_VERSION:
     case MBEDTLS_ERR_X509_INVALID_SERIAL:
@@ -147,15 +135,12 @@ X509Error map_x509_error(int ret) {
     case MBEDTLS_ERR_X509_INVALID_SIGNATURE:
     case MBEDTLS_ERR_X509_INVALID_EXTENSIONS:
     case MBEDTLS_ERR_X509_SIG_MISMATCH:
-    case MBEDTLS_ERR_PK_KEY_INVALID_FORMAT:
-      return X509Error::kMalformed;
-    case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
-      return X509Error::kChainInvalid;
+    case MBEDTLS_ERR_PK_KEY_INVALID_FORMAT: return X509Error::kMalformed;
+    case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED: return X509Error::kChainInvalid;
     case MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG:
     case MBEDTLS_ERR_PK_UNKNOWN_PK_ALG:
     case MBEDTLS_ERR_PK_TYPE_MISMATCH:
-    case MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE:
-      return X509Error::kWrongKeyType;
+    case MBEDTLS_ERR_ECP_FEATURE_UNAVAILABLE: return X509Error::kWrongKeyType;
     case 0:
       // Only a low-level code: ASN.1 structure errors mean malformed input.
       switch (low_part(ret)) {
@@ -163,15 +148,11 @@ X509Error map_x509_error(int ret) {
         case MBEDTLS_ERR_ASN1_UNEXPECTED_TAG:
         case MBEDTLS_ERR_ASN1_INVALID_LENGTH:
         case MBEDTLS_ERR_ASN1_LENGTH_MISMATCH:
-        case MBEDTLS_ERR_ASN1_INVALID_DATA:
-          return X509Error::kMalformed;
-        case MBEDTLS_ERR_ASN1_BUF_TOO_SMALL:
-          return X509Error::kOutputTooSmall;
-        default:
-          return X509Error::kBackend;
+        case MBEDTLS_ERR_ASN1_INVALID_DATA: return X509Error::kMalformed;
+        case MBEDTLS_ERR_ASN1_BUF_TOO_SMALL: return X509Error::kOutputTooSmall;
+        default: return X509Error::kBackend;
       }
-    default:
-      return X509Error::kBackend;
+    default: return X509Error::kBackend;
   }
 }
 

@@ -22,9 +22,15 @@ Arena& arena() {
 }
 }  // namespace
 
-ArenaStats fw_crypto_arena_stats() { return arena().stats(); }
+ArenaStats fw_crypto_arena_stats() {
+  return arena().stats();
+}
 
 }  // namespace locus::crypto
 
-extern "C" void* locus_fw_calloc(size_t n, size_t size) { return locus::crypto::arena().calloc(n, size); }
-extern "C" void locus_fw_free(void* p) { locus::crypto::arena().free(p); }
+extern "C" void* locus_fw_calloc(size_t n, size_t size) {
+  return locus::crypto::arena().calloc(n, size);
+}
+extern "C" void locus_fw_free(void* p) {
+  locus::crypto::arena().free(p);
+}

@@ -9,11 +9,14 @@ BlindRng::BlindRng(ByteSpan secret, ByteSpan context) {
   mbedtls_hmac_drbg_init(&ctx_);
   int ret = mbedtls_hmac_drbg_seed_buf(&ctx_, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                                        secret.data, secret.size);
-  if (ret == 0 && context.size != 0) ret = mbedtls_hmac_drbg_update(&ctx_, context.data, context.size);
+  if (ret == 0 && context.size != 0)
+    ret = mbedtls_hmac_drbg_update(&ctx_, context.data, context.size);
   status_ = ret == 0 ? Status::Ok() : Status(map_error(ret));
 }
 
-BlindRng::~BlindRng() { mbedtls_hmac_drbg_free(&ctx_); }
+BlindRng::~BlindRng() {
+  mbedtls_hmac_drbg_free(&ctx_);
+}
 
 int BlindRng::rng(void* self, unsigned char* out, size_t len) {
   auto* b = static_cast<BlindRng*>(self);

@@ -13,10 +13,16 @@ static_assert(sizeof(mbedtls_sha256_context) <= 128, "Sha256::ctx_ too small for
 static_assert(alignof(mbedtls_sha256_context) <= 8, "Sha256::ctx_ under-aligned");
 
 namespace {
-mbedtls_sha256_context* sha_ctx(uint8_t* p) { return reinterpret_cast<mbedtls_sha256_context*>(p); }
-const mbedtls_md_info_t* sha256_info() { return mbedtls_md_info_from_type(MBEDTLS_MD_SHA256); }
+mbedtls_sha256_context* sha_ctx(uint8_t* p) {
+  return reinterpret_cast<mbedtls_sha256_context*>(p);
+}
+const mbedtls_md_info_t* sha256_info() {
+  return mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+}
 // A span with a length must have data.
-bool valid(ByteSpan s) { return s.data != nullptr || s.size == 0; }
+bool valid(ByteSpan s) {
+  return s.data != nullptr || s.size == 0;
+}
 }  // namespace
 
 Status sha256(ByteSpan in, Digest* out) {
@@ -30,7 +36,9 @@ Sha256::Sha256() {
   started_ = mbedtls_sha256_starts(sha_ctx(ctx_), 0) == 0;
 }
 
-Sha256::~Sha256() { mbedtls_sha256_free(sha_ctx(ctx_)); }
+Sha256::~Sha256() {
+  mbedtls_sha256_free(sha_ctx(ctx_));
+}
 
 Status Sha256::update(ByteSpan in) {
   if (!started_ || finished_) return CryptoError::kBackend;

@@ -1,20 +1,21 @@
 // ECDSA (RFC 6979) and ECDH on NIST P-256 over mbed TLS's legacy ECP API.
 #include "locus/crypto/p256.h"
 
-#include <string.h>
-
 #include <mbedtls/asn1.h>
 #include <mbedtls/bignum.h>
 #include <mbedtls/ecdh.h>
 #include <mbedtls/ecdsa.h>
 #include <mbedtls/ecp.h>
+#include <string.h>
 
 #include "locus/crypto/ct.h"
 #include "mbedtls_glue.h"
 
 namespace locus::crypto {
 
-P256PrivateKey::~P256PrivateKey() { zeroize(d.data(), d.size()); }
+P256PrivateKey::~P256PrivateKey() {
+  zeroize(d.data(), d.size());
+}
 
 namespace {
 
@@ -116,7 +117,8 @@ Status p256_generate_key(Drbg& drbg, P256PrivateKey* out) {
   if (!drbg.seeded()) return CryptoError::kDrbgNotSeeded;
   Group grp;
   if (grp.ret != 0) return detail::map_error(grp.ret);
-  return first_valid_scalar(grp, [&drbg](int, MutByteSpan cand) { return drbg.generate(cand); }, out);
+  return first_valid_scalar(
+      grp, [&drbg](int, MutByteSpan cand) { return drbg.generate(cand); }, out);
 }
 
 Status p256_public_key(const P256PrivateKey& key, P256PublicKey* out) {
@@ -172,7 +174,8 @@ Status ecdsa_sign(const P256PrivateKey& key, ByteSpan msg, P256Signature* out) {
   return ecdsa_sign_digest(key, h, out);
 }
 
-Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest, const P256Signature& sig) {
+Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest,
+                           const P256Signature& sig) {
   Group grp;
   if (grp.ret != 0) return detail::map_error(grp.ret);
   Point q;
@@ -200,7 +203,7 @@ namespace {
 size_t der_integer(const uint8_t* v, uint8_t* p) {
   size_t skip = 0;
   while (skip < kScalar - 1 && v[skip] == 0) ++skip;  // minimal encoding: strip leading zeros
-  const bool pad = (v[skip] & 0x80) != 0;              // keep it positive
+  const bool pad = (v[skip] & 0x80) != 0;             // keep it positive
   const size_t len = kScalar - skip + (pad ? 1 : 0);
   size_t i = 0;
   p[i++] = MBEDTLS_ASN1_INTEGER;
@@ -218,7 +221,8 @@ Status der_read_integer(unsigned char** p, const unsigned char* end, uint8_t* ou
   }
   const unsigned char* v = *p;
   if (len == 0 || (v[0] & 0x80) != 0) return CryptoError::kBadSignatureEncoding;  // empty/negative
-  if (len > 1 && v[0] == 0 && (v[1] & 0x80) == 0) return CryptoError::kBadSignatureEncoding;  // non-minimal
+  if (len > 1 && v[0] == 0 && (v[1] & 0x80) == 0)
+    return CryptoError::kBadSignatureEncoding;  // non-minimal
   if (v[0] == 0 && len > 1) {
     ++v;
     --len;
@@ -265,7 +269,8 @@ Status signature_from_der(ByteSpan der, P256Signature* out) {
   return Status::Ok();
 }
 
-Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer, std::array<uint8_t, 32>* shared) {
+Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer,
+                 std::array<uint8_t, 32>* shared) {
   if (shared == nullptr) return CryptoError::kBadInputLength;
   Group grp;
   if (grp.ret != 0) return detail::map_error(grp.ret);

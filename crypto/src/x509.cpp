@@ -2,14 +2,13 @@
 // heap-free reader for TcbInfo. Used on the board and on the host.
 #include "locus/crypto/x509.h"
 
-#include <string.h>
-
 #include <mbedtls/asn1.h>
 #include <mbedtls/ecp.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
+#include <string.h>
 
 #include "locus/crypto/ct.h"
 #include "mbedtls_glue.h"
@@ -29,8 +28,9 @@ constexpr uint8_t kSpkiP256Prefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a,
 constexpr uint8_t kBlindX509[] = {'l', 'o', 'c', 'u', 's', ' ', 'b', 'l', 'i', 'n', 'd', ' ', 'x'};
 
 constexpr uint8_t kTagSeq = MBEDTLS_ASN1_SEQUENCE | MBEDTLS_ASN1_CONSTRUCTED;
-constexpr uint8_t kTagSvn = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 3;                              // [3] IMPLICIT INTEGER
-constexpr uint8_t kTagFwids = MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 6;  // [6] IMPLICIT SEQUENCE OF
+constexpr uint8_t kTagSvn = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 3;  // [3] IMPLICIT INTEGER
+constexpr uint8_t kTagFwids =
+    MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 6;  // [6] IMPLICIT SEQUENCE OF
 constexpr size_t kMaxExtensions = 64;
 constexpr size_t kMaxTcbFields = 16;
 constexpr size_t kMaxFwids = 16;
@@ -48,7 +48,8 @@ Status pk_from_public(const P256PublicKey& key, Pk* out) {
   memcpy(spki, kSpkiP256Prefix, sizeof(kSpkiP256Prefix));
   memcpy(spki + sizeof(kSpkiP256Prefix), key.q.data(), key.q.size());
   // pk_parse checks that the point is on the curve.
-  if (mbedtls_pk_parse_public_key(&out->pk, spki, sizeof(spki)) != 0) return X509Error::kWrongKeyType;
+  if (mbedtls_pk_parse_public_key(&out->pk, spki, sizeof(spki)) != 0)
+    return X509Error::kWrongKeyType;
   return Status::Ok();
 }
 
@@ -108,7 +109,7 @@ size_t encode_tcb_info(const TcbInfo& tcb, uint8_t* out /* >= 64 bytes */) {
   uint8_t svn[5];
   const size_t svn_len = encode_uint(tcb.svn, svn);
   const size_t fwid_len = 2 + sizeof(kOidSha256) + 2 + 32;  // FWID contents
-  const size_t fwids_len = 2 + fwid_len;                      // one FWID
+  const size_t fwids_len = 2 + fwid_len;                    // one FWID
   const size_t body = 2 + svn_len + 2 + fwids_len;
   size_t i = 0;
   out[i++] = kTagSeq;
@@ -146,7 +147,9 @@ struct CsrWriter {
   CsrWriter& operator=(const CsrWriter&) = delete;
 };
 
-Status map_ext(int ret) { return ret == 0 ? Status::Ok() : Status(detail::map_x509_error(ret)); }
+Status map_ext(int ret) {
+  return ret == 0 ? Status::Ok() : Status(detail::map_x509_error(ret));
+}
 
 }  // namespace
 
@@ -158,7 +161,8 @@ Status x509_key_id(const P256PublicKey& key, std::array<uint8_t, kKeyIdSize>* ou
   return Status::Ok();
 }
 
-Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpan out, size_t* out_len) {
+Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpan out,
+                      size_t* out_len) {
   if (out_len == nullptr || out.data == nullptr || out.size == 0) return X509Error::kOutputTooSmall;
   if (subject == nullptr || subject[0] == '\0') return X509Error::kBadSubject;
   detail::BlindRng rng(ByteSpan(key.d.data(), key.d.size()), ByteSpan(kBlindX509));
@@ -169,7 +173,8 @@ Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpa
   mbedtls_x509write_csr_set_key(&csr.w, &pk.pk);
   mbedtls_x509write_csr_set_md_alg(&csr.w, MBEDTLS_MD_SHA256);
   if (mbedtls_x509write_csr_set_subject_name(&csr.w, subject) != 0) return X509Error::kBadSubject;
-  const int ret = mbedtls_x509write_csr_der(&csr.w, out.data, out.size, detail::BlindRng::rng, &rng);
+  const int ret =
+      mbedtls_x509write_csr_der(&csr.w, out.data, out.size, detail::BlindRng::rng, &rng);
   return finish_der(ret, out, out_len);
 }
 
@@ -191,7 +196,8 @@ Status x509_issue(const CertSpec& spec, const P256PublicKey& subject_key,
   if (spec.max_path_len < -1 || (!spec.is_ca && spec.max_path_len != -1)) {
     return CoreError::kInvalidArgument;
   }
-  if (spec.authority_key_id.size > 64 || (spec.authority_key_id.size != 0 && spec.authority_key_id.data == nullptr)) {
+  if (spec.authority_key_id.size > 64 ||
+      (spec.authority_key_id.size != 0 && spec.authority_key_id.data == nullptr)) {
     return CoreError::kInvalidArgument;
   }
 
@@ -218,8 +224,8 @@ Status x509_issue(const CertSpec& spec, const P256PublicKey& subject_key,
   if (mbedtls_x509write_crt_set_validity(&crt.w, spec.not_before, spec.not_after) != 0) {
     return X509Error::kBadValidity;
   }
-  LOCUS_TRY(map_ext(mbedtls_x509write_crt_set_basic_constraints(&crt.w, spec.is_ca ? 1 : 0,
-                                                                 spec.is_ca ? spec.max_path_len : -1)));
+  LOCUS_TRY(map_ext(mbedtls_x509write_crt_set_basic_constraints(
+      &crt.w, spec.is_ca ? 1 : 0, spec.is_ca ? spec.max_path_len : -1)));
   const unsigned int ku = spec.is_ca ? (MBEDTLS_X509_KU_KEY_CERT_SIGN | MBEDTLS_X509_KU_CRL_SIGN)
                                      : MBEDTLS_X509_KU_DIGITAL_SIGNATURE;
   LOCUS_TRY(map_ext(mbedtls_x509write_crt_set_key_usage(&crt.w, ku)));
@@ -230,8 +236,8 @@ Status x509_issue(const CertSpec& spec, const P256PublicKey& subject_key,
   uint8_t ski_ext[2 + kKeyIdSize] = {MBEDTLS_ASN1_OCTET_STRING, kKeyIdSize};
   memcpy(ski_ext + 2, ski.data(), kKeyIdSize);
   LOCUS_TRY(map_ext(mbedtls_x509write_crt_set_extension(
-      &crt.w, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER, MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER),
-      0, ski_ext, sizeof(ski_ext))));
+      &crt.w, MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER,
+      MBEDTLS_OID_SIZE(MBEDTLS_OID_SUBJECT_KEY_IDENTIFIER), 0, ski_ext, sizeof(ski_ext))));
 
   // authorityKeyIdentifier: SEQUENCE { [0] IMPLICIT OCTET STRING keyIdentifier }
   uint8_t aki_ext[4 + 64];
@@ -262,7 +268,8 @@ Status x509_issue(const CertSpec& spec, const P256PublicKey& subject_key,
         &crt.w, reinterpret_cast<const char*>(kOidTcbInfo), sizeof(kOidTcbInfo), 0, tcb, n)));
   }
 
-  const int ret = mbedtls_x509write_crt_der(&crt.w, out.data, out.size, detail::BlindRng::rng, &rng);
+  const int ret =
+      mbedtls_x509write_crt_der(&crt.w, out.data, out.size, detail::BlindRng::rng, &rng);
   return finish_der(ret, out, out_len);
 }
 
@@ -288,7 +295,8 @@ bool oid_equals(const unsigned char* p, size_t len, const uint8_t* oid, size_t o
 // increasing tag order (DER); svn and a SHA-256 FWID are required.
 Status parse_tcb_info(Ptr p, const unsigned char* end, TcbInfo* out) {
   size_t len = 0;
-  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end) return X509Error::kBadTcbInfo;
+  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end)
+    return X509Error::kBadTcbInfo;
   bool have_svn = false, have_fwid = false;
   int last_tag_no = -1;
   TcbInfo tcb;
@@ -297,7 +305,8 @@ Status parse_tcb_info(Ptr p, const unsigned char* end, TcbInfo* out) {
     const unsigned char tag = *p;
     if ((tag & 0xC0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC) return X509Error::kBadTcbInfo;
     const int tag_no = tag & 0x1F;
-    if (tag_no == 0x1F || tag_no <= last_tag_no) return X509Error::kBadTcbInfo;  // order / high tags
+    if (tag_no == 0x1F || tag_no <= last_tag_no)
+      return X509Error::kBadTcbInfo;  // order / high tags
     last_tag_no = tag_no;
     if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0) return X509Error::kBadTcbInfo;
     const unsigned char* v = p;
@@ -319,7 +328,8 @@ Status parse_tcb_info(Ptr p, const unsigned char* end, TcbInfo* out) {
         size_t flen = 0, olen = 0, dlen = 0;
         if (mbedtls_asn1_get_tag(&q, fend, &flen, kTagSeq) != 0) return X509Error::kBadTcbInfo;
         const unsigned char* fwid_end = q + flen;
-        if (mbedtls_asn1_get_tag(&q, fwid_end, &olen, MBEDTLS_ASN1_OID) != 0) return X509Error::kBadTcbInfo;
+        if (mbedtls_asn1_get_tag(&q, fwid_end, &olen, MBEDTLS_ASN1_OID) != 0)
+          return X509Error::kBadTcbInfo;
         const unsigned char* oid = q;
         q += olen;
         if (mbedtls_asn1_get_tag(&q, fwid_end, &dlen, MBEDTLS_ASN1_OCTET_STRING) != 0) {
@@ -351,7 +361,8 @@ Status x509_read_tcb_info(ByteSpan cert_der, TcbInfo* out) {
   const unsigned char* end = cert_der.data + cert_der.size;
   size_t len = 0;
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
-  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end) return X509Error::kMalformed;
+  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end)
+    return X509Error::kMalformed;
   if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0) return X509Error::kMalformed;
   const unsigned char* tbs_end = p + len;
   // version [0] EXPLICIT (optional; extensions require v3)
@@ -373,11 +384,13 @@ Status x509_read_tcb_info(ByteSpan cert_der, TcbInfo* out) {
     }
   }
   if (p == tbs_end) return X509Error::kNoTcbInfo;  // no extensions at all
-  if (mbedtls_asn1_get_tag(&p, tbs_end, &len, MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3) != 0 ||
+  if (mbedtls_asn1_get_tag(&p, tbs_end, &len,
+                           MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3) != 0 ||
       p + len != tbs_end) {
     return X509Error::kMalformed;
   }
-  if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0 || p + len != tbs_end) return X509Error::kMalformed;
+  if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0 || p + len != tbs_end)
+    return X509Error::kMalformed;
 
   bool found = false;
   Status result = X509Error::kNoTcbInfo;
@@ -387,14 +400,16 @@ Status x509_read_tcb_info(ByteSpan cert_der, TcbInfo* out) {
     if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0) return X509Error::kMalformed;
     const unsigned char* ext_end = p + len;
     size_t olen = 0, vlen = 0;
-    if (mbedtls_asn1_get_tag(&p, ext_end, &olen, MBEDTLS_ASN1_OID) != 0) return X509Error::kMalformed;
+    if (mbedtls_asn1_get_tag(&p, ext_end, &olen, MBEDTLS_ASN1_OID) != 0)
+      return X509Error::kMalformed;
     const unsigned char* oid = p;
     p += olen;
     if (p < ext_end && *p == MBEDTLS_ASN1_BOOLEAN) {
       int critical = 0;
       if (mbedtls_asn1_get_bool(&p, ext_end, &critical) != 0) return X509Error::kMalformed;
     }
-    if (mbedtls_asn1_get_tag(&p, ext_end, &vlen, MBEDTLS_ASN1_OCTET_STRING) != 0 || p + vlen != ext_end) {
+    if (mbedtls_asn1_get_tag(&p, ext_end, &vlen, MBEDTLS_ASN1_OCTET_STRING) != 0 ||
+        p + vlen != ext_end) {
       return X509Error::kMalformed;
     }
     if (oid_equals(oid, olen, kOidTcbInfo, sizeof(kOidTcbInfo))) {

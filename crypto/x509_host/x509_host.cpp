@@ -1,7 +1,7 @@
 // Host-only X.509 (locus_x509_host): PEM, certificate parsing, chain verification, single-link
 // signature checks, CSR verification. mbed TLS parses (public fields and functions only); the
 // signatures locus checks itself go through p256.h, i.e. the image's crypto backend.
-#include <string.h>
+#include "locus/crypto/x509_host.h"
 
 #include <mbedtls/asn1.h>
 #include <mbedtls/ecp.h>
@@ -10,9 +10,9 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 #include <mbedtls/x509_csr.h>
+#include <string.h>
 
 #include "locus/crypto/ct.h"
-#include "locus/crypto/x509_host.h"
 #include "mbedtls_glue.h"
 
 namespace locus::crypto {
@@ -37,7 +37,8 @@ Status public_key_of(const mbedtls_pk_context& pk, P256PublicKey* out) {
   }
   size_t olen = 0;
   P256PublicKey pub;
-  if (mbedtls_ecp_write_public_key(ec, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, pub.q.data(), pub.q.size()) != 0 ||
+  if (mbedtls_ecp_write_public_key(ec, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, pub.q.data(),
+                                   pub.q.size()) != 0 ||
       olen != pub.q.size()) {
     return X509Error::kWrongKeyType;
   }
@@ -61,7 +62,8 @@ struct Crt {
 
 // Reads AlgorithmIdentifier + BIT STRING that follow a signed part (certificate or CSR) and
 // ends exactly at end: ecdsa-with-SHA256 (no parameters) and a strict DER ECDSA-Sig-Value.
-Status read_trailer_signature(const unsigned char* p, const unsigned char* end, P256Signature* out) {
+Status read_trailer_signature(const unsigned char* p, const unsigned char* end,
+                              P256Signature* out) {
   auto* q = const_cast<unsigned char*>(p);  // mbed TLS's parser API is not const-correct
   mbedtls_asn1_buf oid{}, params{};
   if (mbedtls_asn1_get_alg(&q, end, &oid, &params) != 0) return X509Error::kMalformed;
@@ -70,7 +72,8 @@ Status read_trailer_signature(const unsigned char* p, const unsigned char* end, 
     return X509Error::kWrongSignatureAlgorithm;
   }
   size_t len = 0;
-  if (mbedtls_asn1_get_bitstring_null(&q, end, &len) != 0 || q + len != end) return X509Error::kMalformed;
+  if (mbedtls_asn1_get_bitstring_null(&q, end, &len) != 0 || q + len != end)
+    return X509Error::kMalformed;
   if (!signature_from_der(ByteSpan(q, len), out).ok()) return X509Error::kMalformed;
   return Status::Ok();
 }
@@ -117,8 +120,9 @@ Status der_to_pem(ByteSpan der, const char* label, std::string* pem) {
   // Base64 with 64-column lines: 4/3 growth plus a newline per 48 input bytes.
   std::string buf(header.size() + footer.size() + der.size * 4 / 3 + der.size / 48 + 16, '\0');
   size_t olen = 0;
-  const int ret = mbedtls_pem_write_buffer(header.c_str(), footer.c_str(), der.data, der.size,
-                                           reinterpret_cast<unsigned char*>(&buf[0]), buf.size(), &olen);
+  const int ret =
+      mbedtls_pem_write_buffer(header.c_str(), footer.c_str(), der.data, der.size,
+                               reinterpret_cast<unsigned char*>(&buf[0]), buf.size(), &olen);
   if (ret != 0 || olen == 0) return X509Error::kBackend;
   buf.resize(olen - 1);  // olen counts the terminating NUL
   *pem = std::move(buf);
@@ -128,7 +132,8 @@ Status der_to_pem(ByteSpan der, const char* label, std::string* pem) {
 Status to_der(ByteSpan in, const char* label, Bytes* der) {
   if (der == nullptr) return CoreError::kInvalidArgument;
   if (in.data == nullptr || in.size == 0 || in.size > kMaxInput) return X509Error::kMalformed;
-  if (looks_pem(in)) return pem_to_der(std::string(reinterpret_cast<const char*>(in.data), in.size), label, der);
+  if (looks_pem(in))
+    return pem_to_der(std::string(reinterpret_cast<const char*>(in.data), in.size), label, der);
   der->assign(in.begin(), in.end());
   return Status::Ok();
 }
@@ -157,7 +162,9 @@ Status Certificate::parse(ByteSpan in) {
   return Status::Ok();
 }
 
-bool Certificate::loaded() const { return impl_ != nullptr; }
+bool Certificate::loaded() const {
+  return impl_ != nullptr;
+}
 
 ByteSpan Certificate::der() const {
   if (!impl_) return ByteSpan();
@@ -169,8 +176,12 @@ Status Certificate::public_key(P256PublicKey* out) const {
   return public_key_of(impl_->crt.c.pk, out);
 }
 
-std::string Certificate::subject() const { return impl_ ? dn_string(&impl_->crt.c.subject) : std::string(); }
-std::string Certificate::issuer() const { return impl_ ? dn_string(&impl_->crt.c.issuer) : std::string(); }
+std::string Certificate::subject() const {
+  return impl_ ? dn_string(&impl_->crt.c.subject) : std::string();
+}
+std::string Certificate::issuer() const {
+  return impl_ ? dn_string(&impl_->crt.c.issuer) : std::string();
+}
 
 Bytes Certificate::serial() const {
   if (!impl_) return {};
@@ -185,7 +196,9 @@ Bytes Certificate::subject_key_id() const {
   return Bytes(k.p, k.p + k.len);
 }
 
-bool Certificate::is_ca() const { return impl_ && mbedtls_x509_crt_get_ca_istrue(&impl_->crt.c) == 1; }
+bool Certificate::is_ca() const {
+  return impl_ && mbedtls_x509_crt_get_ca_istrue(&impl_->crt.c) == 1;
+}
 
 Status Certificate::tcb_info(TcbInfo* out) const {
   if (!impl_) return X509Error::kMalformed;
@@ -250,21 +263,23 @@ Status x509_verify_chain(const std::vector<Bytes>& chain, const std::vector<Byte
   switch (profile) {
     case ChainProfile::kLocusP256:
       prof.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256);
-      prof.allowed_pks = MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY);
+      prof.allowed_pks =
+          MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY);
       prof.allowed_curves = MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1);
       prof.rsa_min_bitlen = 0xFFFFFFFFu;  // no RSA at all
       break;
     case ChainProfile::kTpmEk:
-      prof.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) | MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
+      prof.allowed_mds = MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA256) |
+                         MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA384) |
                          MBEDTLS_X509_ID_FLAG(MBEDTLS_MD_SHA512);
-      prof.allowed_pks = MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
-                         MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSASSA_PSS);
+      prof.allowed_pks =
+          MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECDSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_ECKEY) |
+          MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSA) | MBEDTLS_X509_ID_FLAG(MBEDTLS_PK_RSASSA_PSS);
       prof.allowed_curves = MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP256R1) |
                             MBEDTLS_X509_ID_FLAG(MBEDTLS_ECP_DP_SECP384R1);
       prof.rsa_min_bitlen = 2048;
       break;
-    default:
-      return CoreError::kInvalidArgument;
+    default: return CoreError::kInvalidArgument;
   }
   Crt leaf, roots;
   for (const Bytes& c : chain) LOCUS_TRY(add_cert(&leaf.c, c));
@@ -302,7 +317,8 @@ Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
       memcmp(csr.sig_oid.p, MBEDTLS_OID_ECDSA_SHA256, csr.sig_oid.len) != 0) {
     return X509Error::kWrongKeyType;
   }
-  // CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT STRING }
+  // CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature BIT
+  // STRING }
   unsigned char* p = der.data();
   const unsigned char* end = der.data() + der.size();
   size_t len = 0;
@@ -310,12 +326,14 @@ Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
     return X509Error::kMalformed;
   }
   for (int i = 0; i < 2; ++i) {
-    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_SEQUENCE | MBEDTLS_ASN1_CONSTRUCTED) != 0) {
+    if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_SEQUENCE | MBEDTLS_ASN1_CONSTRUCTED) !=
+        0) {
       return X509Error::kMalformed;
     }
     p += len;
   }
-  if (mbedtls_asn1_get_bitstring_null(&p, end, &len) != 0 || p + len != end) return X509Error::kMalformed;
+  if (mbedtls_asn1_get_bitstring_null(&p, end, &len) != 0 || p + len != end)
+    return X509Error::kMalformed;
   P256Signature sig;
   Status sig_status = X509Error::kBadCsrSignature;
   if (signature_from_der(ByteSpan(p, len), &sig).ok()) {

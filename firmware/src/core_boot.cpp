@@ -1,16 +1,15 @@
 // Boot, interconnect mode, lease, journal commits and status.
-#include "locus/firmware/core.h"
-
 #include <string.h>
 
+#include "core_internal.h"
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
 #include "locus/protocol/errors.h"
 #include "locus/protocol/messages.h"
-#include "core_internal.h"
 
 namespace locus::firmware {
 

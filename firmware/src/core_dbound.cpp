@@ -1,16 +1,15 @@
 // Distance bounding: landmark session set-up, rounds and close.
-#include "locus/firmware/core.h"
-
 #include <string.h>
 
+#include "core_internal.h"
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
 #include "locus/protocol/errors.h"
 #include "locus/protocol/messages.h"
-#include "core_internal.h"
 
 namespace locus::firmware {
 
@@ -76,8 +75,9 @@ Status Core::do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   // A round index beyond any session (>= 64) is out of order like any other wrong index.
   const bool bad_index = dec == Status(ProtocolError::kFieldOutOfRange);
   if (!dec.ok() && !bad_index) {
-    return dec == Status(ProtocolError::kFieldWrongSize) ? Status(FirmwareError::kBadChallengeLength)
-                                                          : Status(FirmwareError::kBadMessage);
+    return dec == Status(ProtocolError::kFieldWrongSize)
+               ? Status(FirmwareError::kBadChallengeLength)
+               : Status(FirmwareError::kBadMessage);
   }
   if (!session_.open) return FirmwareError::kNoSession;
   if (bad_index || q.round != session_.next_round || session_.next_round >= session_.table.rounds) {

@@ -1,16 +1,15 @@
 // Evidence: the EAT signed by the Alias key.
-#include "locus/firmware/core.h"
-
 #include <string.h>
 
+#include "core_internal.h"
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
 #include "locus/protocol/errors.h"
 #include "locus/protocol/messages.h"
-#include "core_internal.h"
 
 namespace locus::firmware {
 
@@ -35,7 +34,8 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   memcpy(c.ueid.data(), id_.ueid, kUeidSize);
   c.hwmodel = ByteSpan(reinterpret_cast<const uint8_t*>(hwmodel_), strlen(hwmodel_));
   c.dbgstat = 0;  // host-sim and the QEMU boards: debug enabled (RFC 9711 dbgstat 0)
-  c.swname = ByteSpan(reinterpret_cast<const uint8_t*>(protocol::kSwName), sizeof(protocol::kSwName) - 1);
+  c.swname =
+      ByteSpan(reinterpret_cast<const uint8_t*>(protocol::kSwName), sizeof(protocol::kSwName) - 1);
   memcpy(c.fwid.data(), id_.fwid, 32);
   c.svn = svn_;
   c.boot_count = s.boot_count;
@@ -66,7 +66,8 @@ Status Core::sign_alias(ByteSpan payload, ByteSpan* cose) {
   opt.x5chain = chain;
   opt.x5chain_len = 1;
   size_t len = 0;
-  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, payload, opt, MutByteSpan(scratch_, sizeof(scratch_)), &len));
+  LOCUS_TRY(cose::sign1_es256(id_.alias_priv, payload, opt, MutByteSpan(scratch_, sizeof(scratch_)),
+                              &len));
   *cose = ByteSpan(scratch_, len);
   return Status::Ok();
 }

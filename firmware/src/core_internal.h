@@ -16,9 +16,13 @@ using cbor::Decoder;
 using protocol::ProtocolError;
 namespace db = protocol::dbound;
 
-constexpr uint8_t inv(InterconnectMode m) { return static_cast<uint8_t>(~static_cast<uint8_t>(m)); }
+constexpr uint8_t inv(InterconnectMode m) {
+  return static_cast<uint8_t>(~static_cast<uint8_t>(m));
+}
 
-inline int board_entropy(void*, uint8_t* out, size_t len) { return board::entropy(out, len).ok() ? 0 : -1; }
+inline int board_entropy(void*, uint8_t* out, size_t len) {
+  return board::entropy(out, len).ok() ? 0 : -1;
+}
 
 // Appends the decimal form of v to buf at *n (buf has room: callers size it).
 inline void put_dec(char* buf, size_t* n, uint64_t v) {

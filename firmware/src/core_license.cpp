@@ -51,7 +51,8 @@ Status Core::check_license(ByteSpan license, const PendingEvidence& ev, uint64_t
   if (!cose::sign1_verify_es256(v, pub).ok()) return FirmwareError::kLicenseSignature;
   protocol::License lic;
   LOCUS_TRY(map_license_decode(protocol::decode_license(v.payload, &lic)));
-  if (!crypto::ct_equal(ByteSpan(lic.ueid.data(), lic.ueid.size()), ByteSpan(id_.ueid, kUeidSize))) {
+  if (!crypto::ct_equal(ByteSpan(lic.ueid.data(), lic.ueid.size()),
+                        ByteSpan(id_.ueid, kUeidSize))) {
     return FirmwareError::kLicenseWrongUeid;
   }
   if (!hardened::is_true(ev.valid)) return FirmwareError::kLicenseNoEvidence;

@@ -1,30 +1,32 @@
 // Link and dispatch: frames in and out, the timed fast round, request routing.
-#include "locus/firmware/core.h"
-
 #include <string.h>
 
+#include "core_internal.h"
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
 #include "locus/protocol/errors.h"
 #include "locus/protocol/messages.h"
-#include "core_internal.h"
 
 namespace locus::firmware {
 
 using namespace detail;  // NOLINT: the shared helpers of the core
 
 namespace {
-Status link_sink(void*, ByteSpan piece) { return board::link_write(piece.data, piece.size); }
+Status link_sink(void*, ByteSpan piece) {
+  return board::link_write(piece.data, piece.size);
+}
 }  // namespace
 
 void Core::send_frame(uint8_t rev, ByteSpan payload) {
   // Streamed by the protocol's frame encoder through the small tx_ buffer: the firmware never
   // holds a stuffed copy of a 3 KB response (that would be another 6 KB). A dead link is
   // noticed by link_read.
-  protocol::stream_frame(rev, payload, MutByteSpan(tx_, sizeof(tx_)), link_sink, nullptr).IgnoreError();
+  protocol::stream_frame(rev, payload, MutByteSpan(tx_, sizeof(tx_)), link_sink, nullptr)
+      .IgnoreError();
 }
 
 void Core::on_link_bytes(const uint8_t* data, size_t len) {
@@ -57,8 +59,8 @@ void Core::fast_round(ByteSpan p, uint8_t* out_rev, MutByteSpan out, size_t* out
   // The timed path: bounds checks, 24 table lookups with 72 word XORs, two 12-byte copies
   // into the transcript and one into the response. No CBOR, no hashing, no logging.
   const size_t i = session_.next_round;
-  if (p.size == protocol::kFastRoundSize && session_.open && p.data[0] == i && i < session_.table.rounds &&
-      out.size >= protocol::kFastRoundSize) {
+  if (p.size == protocol::kFastRoundSize && session_.open && p.data[0] == i &&
+      i < session_.table.rounds && out.size >= protocol::kFastRoundSize) {
     protocol::TranscriptRound& r = session_.transcript.rounds[i];
     r.round = p.data[0];
     memcpy(r.challenge.data(), p.data + 1, db::kChallengeSize);
@@ -84,7 +86,8 @@ void Core::fast_round(ByteSpan p, uint8_t* out_rev, MutByteSpan out, size_t* out
   if (!protocol::encode_error(0, st, out, out_len).ok()) *out_len = 0;
 }
 
-void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len) {
+void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out,
+                  size_t* out_len) {
   // Kept frameless so that the timed round pays for one branch and a tail call only.
   if (rev == protocol::kRevFast) {
     fast_round(payload, out_rev, out, out_len);
@@ -93,7 +96,8 @@ void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan o
   }
 }
 
-void Core::handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len) {
+void Core::handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out,
+                          size_t* out_len) {
   *out_rev = protocol::kRevMessage;
   *out_len = 0;
   poll();
@@ -102,7 +106,8 @@ void Core::handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutBy
   protocol::Envelope env;
   if (rev != protocol::kRevMessage) {
     st = ProtocolError::kFrameUnknownRev;
-  } else if (Status e = protocol::decode_envelope(payload, &env); !e.ok() && e != Status(ProtocolError::kUnknownMessageType)) {
+  } else if (Status e = protocol::decode_envelope(payload, &env);
+             !e.ok() && e != Status(ProtocolError::kUnknownMessageType)) {
     // Not a well-formed [type, request_id, body]: kBadRequestId keeps its code, any other
     // envelope or CBOR failure is kBadEnvelope (request id 0 unless it was read).
     st = e == Status(ProtocolError::kBadRequestId) ? e : Status(ProtocolError::kBadEnvelope);
@@ -125,7 +130,8 @@ Status Core::dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* n, u
   switch (type) {
     case protocol::kMsgGetIdentity: {
       protocol::GetIdentityRequest q;
-      LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
+      LOCUS_TRY(
+          decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
       return do_identity(out, n, id);
     }
     case protocol::kMsgInstallDevidCert: return do_install_cert(body, out, n, id);
@@ -135,7 +141,8 @@ Status Core::dispatch(uint8_t type, ByteSpan body, MutByteSpan out, size_t* n, u
     case protocol::kMsgApplyLicense: return do_license(body, out, n, id);
     case protocol::kMsgGetStatus: {
       protocol::GetStatusRequest q;
-      LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
+      LOCUS_TRY(
+          decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
       protocol::StatusResponse r;
       status_info(&r.status);
       return respond(id, r, out, n);

@@ -1,16 +1,15 @@
 // Identity and provisioning: GET_IDENTITY, DeviceID certificate, verifier key install and rotation.
-#include "locus/firmware/core.h"
-
 #include <string.h>
 
+#include "core_internal.h"
 #include "locus/crypto/cbor.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
+#include "locus/firmware/core.h"
 #include "locus/protocol/errors.h"
 #include "locus/protocol/messages.h"
-#include "core_internal.h"
 
 namespace locus::firmware {
 
@@ -36,7 +35,8 @@ Status Core::do_identity(MutByteSpan out, size_t* n, uint32_t id) {
 Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   protocol::InstallDevidCertRequest q;
   // Empty, or beyond the protocol's certificate limit: not a certificate we could take.
-  LOCUS_TRY(decode_request(body, &q, ProtocolError::kFieldWrongSize, FirmwareError::kCertMalformed));
+  LOCUS_TRY(
+      decode_request(body, &q, ProtocolError::kFieldWrongSize, FirmwareError::kCertMalformed));
   const ByteSpan cert = q.cert;
   if (cert.size > kMaxDevIdCert) return FirmwareError::kCertTooLarge;
   // A DER SEQUENCE whose stated length covers exactly the bytes given.
@@ -60,7 +60,8 @@ Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t
 
 Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   protocol::InstallVerifierKeyRequest q;
-  const Status dec = decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey);
+  const Status dec =
+      decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey);
   if (dec == Status(FirmwareError::kBadMessage)) return dec;
   // Never on a faulty store: "could not read" is not "blank".
   if (store_.fault()) return FirmwareError::kStorageFault;
@@ -75,7 +76,8 @@ Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t 
     // The write-once anchor is there but the journal commit after it was cut: only the
     // anchored key completes the installation.
     const Anchor& a = store_.anchor();
-    if (a.rotation != 0 || !crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(a.key_hash, 32))) {
+    if (a.rotation != 0 ||
+        !crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(a.key_hash, 32))) {
       return FirmwareError::kVerifierKeyMismatch;
     }
   } else {
@@ -113,7 +115,8 @@ Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   const Anchor& a = store_.anchor();
   if (a.present && s.rotation_counter < a.rotation) {
     // Completing a rotation whose journal commit was cut: only the anchored one.
-    if (rot.counter != a.rotation || !crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(a.key_hash, 32))) {
+    if (rot.counter != a.rotation ||
+        !crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(a.key_hash, 32))) {
       return FirmwareError::kVerifierKeyMismatch;
     }
   } else if (store_.key_matches_anchor(s)) {

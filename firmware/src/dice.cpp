@@ -74,7 +74,8 @@ Status derive_inner(uint32_t svn, DiceSecrets* s, DiceIdentity* out) {
   if (serial[0] == 0) serial[0] = 0x01;  // keep 16 significant bytes, positive
   char subj[128];
   char issuer[128];
-  if (!dice_alias_subject(*out, subj, sizeof(subj)) || !dice_devid_subject(*out, issuer, sizeof(issuer))) {
+  if (!dice_alias_subject(*out, subj, sizeof(subj)) ||
+      !dice_devid_subject(*out, issuer, sizeof(issuer))) {
     return FirmwareError::kDiceFailed;
   }
   crypto::TcbInfo tcb;
@@ -86,7 +87,8 @@ Status derive_inner(uint32_t svn, DiceSecrets* s, DiceIdentity* out) {
   spec.serial = ByteSpan(serial, sizeof(serial));
   spec.tcb_info = &tcb;
   return crypto::x509_issue(spec, out->alias_pub, out->devid_priv,
-                            MutByteSpan(out->alias_cert, sizeof(out->alias_cert)), &out->alias_cert_len);
+                            MutByteSpan(out->alias_cert, sizeof(out->alias_cert)),
+                            &out->alias_cert_len);
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ bool mac(const uint8_t key[kStoreKeySize], const char* label, ByteSpan msg, cryp
   if (msg.size > sizeof(buf) - ll) return false;
   memcpy(buf, label, ll);
   memcpy(buf + ll, msg.data, msg.size);
-  const bool ok = crypto::hmac_sha256(ByteSpan(key, kStoreKeySize), ByteSpan(buf, ll + msg.size), out).ok();
+  const bool ok =
+      crypto::hmac_sha256(ByteSpan(key, kStoreKeySize), ByteSpan(buf, ll + msg.size), out).ok();
   crypto::zeroize(buf, sizeof(buf));
   return ok;
 }
@@ -113,8 +114,12 @@ enum class SlotKind { kValid, kErased, kInvalid, kUnreadable };
 
 }  // namespace
 
-void Store::set_key(const uint8_t key[kStoreKeySize]) { memcpy(key_, key, kStoreKeySize); }
-void Store::wipe_key() { crypto::zeroize(key_, sizeof(key_)); }
+void Store::set_key(const uint8_t key[kStoreKeySize]) {
+  memcpy(key_, key, kStoreKeySize);
+}
+void Store::wipe_key() {
+  crypto::zeroize(key_, sizeof(key_));
+}
 
 size_t Store::encode(const uint8_t key[kStoreKeySize], const PersistentState& s, uint64_t seq,
                      uint8_t* out, size_t cap) {
@@ -154,7 +159,8 @@ bool Store::decode(const uint8_t key[kStoreKeySize], const uint8_t* in, size_t l
   if (len < total + kMacSize) return false;
   crypto::Digest d;
   if (!mac(key, kJournalLabel, ByteSpan(in, total), &d)) return false;
-  const bool mac_ok = crypto::ct_equal(ByteSpan(d.data(), d.size()), ByteSpan(in + total, kMacSize));
+  const bool mac_ok =
+      crypto::ct_equal(ByteSpan(d.data(), d.size()), ByteSpan(in + total, kMacSize));
   crypto::zeroize(d.data(), d.size());
   if (!mac_ok) return false;
   PersistentState t;
@@ -196,7 +202,9 @@ void Store::encode_otp(const uint8_t key[kStoreKeySize], uint8_t index, uint64_t
   out[kOtpCommit] = 0x00;
 }
 
-bool Store::fault() const { return health_ != Health::kOk && health_ != Health::kRecovered; }
+bool Store::fault() const {
+  return health_ != Health::kOk && health_ != Health::kRecovered;
+}
 
 uint8_t Store::wire_health() const {
   switch (health_) {
@@ -315,15 +323,17 @@ Status Store::load() {
   if (anchor_.present) {
     // Provisioned: the journal must be there and agree with the write-once anchor.
     if (none_valid) {
-      set_fault(all_blank ? Status(FirmwareError::kJournalErased) : Status(FirmwareError::kJournalCorrupt));
+      set_fault(all_blank ? Status(FirmwareError::kJournalErased)
+                          : Status(FirmwareError::kJournalCorrupt));
       board::log("storage: provisioned board without a valid journal: FAULT");
       return Status::Ok();
     }
     const PersistentState& j = st[best];
     const bool matches = key_matches_anchor(j);
     // Pending: the anchor was written, the journal commit that follows it was cut.
-    const bool pending = (!j.has_verifier_key && anchor_.rotation == 0 && j.rotation_counter == 0) ||
-                         (j.has_verifier_key && j.rotation_counter < anchor_.rotation);
+    const bool pending =
+        (!j.has_verifier_key && anchor_.rotation == 0 && j.rotation_counter == 0) ||
+        (j.has_verifier_key && j.rotation_counter < anchor_.rotation);
     if (!matches && !pending) {
       set_fault(FirmwareError::kAnchorMismatch);
       board::log("storage: journal key does not match the write-once anchor: FAULT");
@@ -340,7 +350,8 @@ Status Store::load() {
     // Never provisioned. Erased: factory blank. Unreadable content: nothing on it can grant
     // anything (no verifier key without an anchor), so start a fresh journal, and say so.
     health_ = all_blank ? Health::kOk : Health::kRecovered;
-    if (!all_blank) board::log("storage: journal invalid on an unprovisioned board: fresh journal (RECOVERED)");
+    if (!all_blank)
+      board::log("storage: journal invalid on an unprovisioned board: fresh journal (RECOVERED)");
     return Status::Ok();
   }
   state_ = st[best];

@@ -3,7 +3,6 @@
 
 #include <atomic>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -21,7 +20,9 @@ using locus::host::HostError;
 namespace ag = locus::agent;
 
 std::atomic<bool> g_stop{false};
-void on_stop_signal(int) { g_stop.store(true); }
+void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 struct AgentOpts {
   std::string link, verifier, tcti, ak, pcrs, verifier_ca, client_cert, client_key;
@@ -35,7 +36,8 @@ std::vector<uint32_t> parse_pcrs(const CliContext& ctx, const std::string& text)
   if (text.empty()) return out;
 #if __has_include("locus/tpm/quote.h")
   auto r = locus::tpm::parse_pcr_list(text);
-  if (!r.ok()) fail(ctx, HostError::kUsage, "--pcrs wants a list like 0,1,7 (each 0..23), got '" + text + "'");
+  if (!r.ok())
+    fail(ctx, HostError::kUsage, "--pcrs wants a list like 0,1,7 (each 0..23), got '" + text + "'");
   out = r.value();
 #else
   (void)ctx;
@@ -43,14 +45,22 @@ std::vector<uint32_t> parse_pcrs(const CliContext& ctx, const std::string& text)
   return out;
 }
 
-std::string hex(const uint8_t* p, size_t n) { return locus::host::hex_encode(locus::ByteSpan(p, n)); }
+std::string hex(const uint8_t* p, size_t n) {
+  return locus::host::hex_encode(locus::ByteSpan(p, n));
+}
 
 void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
-  json j = {{"outcome", ag::to_string(r.outcome)}, {"stage", r.stage}, {"reason", r.reason}, {"ueid", r.ueid_hex},
-            {"decision", r.decision}, {"landmark_sessions", r.landmark_sessions}, {"tpm_quoted", r.tpm_quoted}};
+  json j = {{"outcome", ag::to_string(r.outcome)},
+            {"stage", r.stage},
+            {"reason", r.reason},
+            {"ueid", r.ueid_hex},
+            {"decision", r.decision},
+            {"landmark_sessions", r.landmark_sessions},
+            {"tpm_quoted", r.tpm_quoted}};
   if (r.have_status) j["status"] = ag::status_json(r.status);
   std::string human;
-  const std::string who = r.ueid_hex.empty() ? std::string("board") : "board " + r.ueid_hex.substr(0, 16) + "..";
+  const std::string who =
+      r.ueid_hex.empty() ? std::string("board") : "board " + r.ueid_hex.substr(0, 16) + "..";
   if (r.outcome == ag::Outcome::kFull) {
     char b[160];
     std::snprintf(b, sizeof b, "%s: interconnect FULL for %.0f s (license #%llu)", who.c_str(),
@@ -58,11 +68,13 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
                   static_cast<unsigned long long>(r.status.license_counter));
     human = b;
   } else {
-    human = who + ": " + (r.outcome == ag::Outcome::kRefused ? "REFUSED" : "FAILED") + " at " + r.stage + ": " + r.reason;
+    human = who + ": " + (r.outcome == ag::Outcome::kRefused ? "REFUSED" : "FAILED") + " at " +
+            r.stage + ": " + r.reason;
     if (r.have_status) human += "\n" + who + ": " + ag::status_line(r.status);
   }
   if (!r.decision.is_null()) human += "\ndecision: " + ag::decision_summary(r.decision);
-  if (r.landmark_sessions > 0) human += "\nlandmark sessions: " + std::to_string(r.landmark_sessions);
+  if (r.landmark_sessions > 0)
+    human += "\nlandmark sessions: " + std::to_string(r.landmark_sessions);
   if (r.tpm_quoted) human += "\nhost TPM quote: included";
   locus::cli::emit(ctx, j.dump(), human);
 }
@@ -80,14 +92,20 @@ void run_agent(const AgentOpts& o, CliContext& ctx) {
   c.tcti = o.tcti;
   c.ak_path = o.ak;
   c.pcrs = parse_pcrs(ctx, o.pcrs);
-  if (!c.tcti.empty() && c.ak_path.empty()) fail(ctx, HostError::kUsage, "--tcti needs --ak (the AK blob file from `locus tpm ak create`)");
+  if (!c.tcti.empty() && c.ak_path.empty())
+    fail(ctx, HostError::kUsage, "--tcti needs --ak (the AK blob file from `locus tpm ak create`)");
   if (o.renew_margin_s < 0 || o.max_backoff_s < 1 || o.min_backoff_ms < 1)
-    fail(ctx, HostError::kUsage, "--renew-margin must be >= 0, --max-backoff >= 1, --min-backoff-ms >= 1");
+    fail(ctx, HostError::kUsage,
+         "--renew-margin must be >= 0, --max-backoff >= 1, --min-backoff-ms >= 1");
   if (o.verifier.rfind("http://", 0) != 0 && o.verifier.rfind("https://", 0) != 0)
-    fail(ctx, HostError::kUsage, "--verifier wants http://HOST:PORT or https://HOST:PORT, got '" + o.verifier + "'");
-  if (o.verifier.rfind("https://", 0) != 0 && !(o.verifier_ca.empty() && o.client_cert.empty() && o.client_key.empty()))
-    fail(ctx, HostError::kUsage, "--verifier-ca, --client-cert and --client-key need an https:// verifier");
-  if (o.client_cert.empty() != o.client_key.empty()) fail(ctx, HostError::kUsage, "--client-cert and --client-key go together");
+    fail(ctx, HostError::kUsage,
+         "--verifier wants http://HOST:PORT or https://HOST:PORT, got '" + o.verifier + "'");
+  if (o.verifier.rfind("https://", 0) != 0 &&
+      !(o.verifier_ca.empty() && o.client_cert.empty() && o.client_key.empty()))
+    fail(ctx, HostError::kUsage,
+         "--verifier-ca, --client-cert and --client-key need an https:// verifier");
+  if (o.client_cert.empty() != o.client_key.empty())
+    fail(ctx, HostError::kUsage, "--client-cert and --client-key go together");
   c.renew_margin_s = o.renew_margin_s;
   c.max_backoff_s = o.max_backoff_s;
   c.min_backoff_ms = o.min_backoff_ms;
@@ -129,30 +147,47 @@ void open_link(const CliContext& ctx, ag::Link* link, const std::string& spec) {
 
 void register_agent_commands(CLI::App& app, CliContext& ctx) {
   auto o = std::make_shared<AgentOpts>();
-  CLI::App* a = app.add_subcommand("agent", "Host agent: relay attestation between board and verifier, keep the license fresh");
+  CLI::App* a = app.add_subcommand(
+      "agent", "Host agent: relay attestation between board and verifier, keep the license fresh");
   a->require_subcommand(1);
 
-  CLI::App* r = a->add_subcommand("run", "Attest the board and renew its license before the lease ends (until SIGINT/SIGTERM)");
+  CLI::App* r = a->add_subcommand(
+      "run", "Attest the board and renew its license before the lease ends (until SIGINT/SIGTERM)");
   r->add_option("--link", o->link, "Board link: tcp:HOST:PORT or unix:PATH")->required();
-  r->add_option("--verifier", o->verifier, "Verifier base URL, http://HOST:PORT or https://HOST:PORT")->required();
-  r->add_option("--verifier-ca", o->verifier_ca, "https: CA certificate (PEM) the verifier's certificate must chain to")
+  r->add_option("--verifier", o->verifier,
+                "Verifier base URL, http://HOST:PORT or https://HOST:PORT")
+      ->required();
+  r->add_option("--verifier-ca", o->verifier_ca,
+                "https: CA certificate (PEM) the verifier's certificate must chain to")
       ->check(CLI::ExistingFile);
-  r->add_option("--client-cert", o->client_cert, "https: this agent's client certificate (PEM)")->check(CLI::ExistingFile);
-  r->add_option("--client-key", o->client_key, "https: the client certificate's private key (PEM)")->check(CLI::ExistingFile);
-  r->add_option("--tcti", o->tcti, "Host TPM (tctildr string, e.g. swtpm:host=127.0.0.1,port=2321); omit for no quote");
+  r->add_option("--client-cert", o->client_cert, "https: this agent's client certificate (PEM)")
+      ->check(CLI::ExistingFile);
+  r->add_option("--client-key", o->client_key, "https: the client certificate's private key (PEM)")
+      ->check(CLI::ExistingFile);
+  r->add_option(
+      "--tcti", o->tcti,
+      "Host TPM (tctildr string, e.g. swtpm:host=127.0.0.1,port=2321); omit for no quote");
   r->add_option("--ak", o->ak, "AK blob file (from `locus tpm ak create`), with --tcti");
-  r->add_option("--pcrs", o->pcrs, "PCRs of the sha256 bank to quote (default: the verifier's quote policy for the board, else 0,1,7)");
+  r->add_option("--pcrs", o->pcrs,
+                "PCRs of the sha256 bank to quote (default: the verifier's quote policy for the "
+                "board, else 0,1,7)");
   r->add_flag("--once", o->once, "One attestation, then exit: 0 FULL, 1 refused, 3 config, 4 I/O");
-  r->add_option("--renew-margin", o->renew_margin_s, "Renew this many seconds before the lease ends (capped at half the lease)")
+  r->add_option("--renew-margin", o->renew_margin_s,
+                "Renew this many seconds before the lease ends (capped at half the lease)")
       ->capture_default_str();
-  r->add_option("--max-backoff", o->max_backoff_s, "Longest wait between failed attempts, seconds")->capture_default_str();
-  r->add_option("--min-backoff-ms", o->min_backoff_ms, "First wait after a failure, milliseconds (doubles each time)")
+  r->add_option("--max-backoff", o->max_backoff_s, "Longest wait between failed attempts, seconds")
       ->capture_default_str();
-  r->add_option("--link-timeout-ms", o->link_timeout_ms, "Bound on each board request")->capture_default_str();
-  r->add_option("--http-timeout-ms", o->http_timeout_ms, "Bound on each verifier request")->capture_default_str();
+  r->add_option("--min-backoff-ms", o->min_backoff_ms,
+                "First wait after a failure, milliseconds (doubles each time)")
+      ->capture_default_str();
+  r->add_option("--link-timeout-ms", o->link_timeout_ms, "Bound on each board request")
+      ->capture_default_str();
+  r->add_option("--http-timeout-ms", o->http_timeout_ms, "Bound on each verifier request")
+      ->capture_default_str();
   r->callback([o, &ctx]() { run_agent(*o, ctx); });
 
-  CLI::App* st = a->add_subcommand("status", "Print the board's status (mode, lease, license counter, provisioning)");
+  CLI::App* st = a->add_subcommand(
+      "status", "Print the board's status (mode, lease, license counter, provisioning)");
   st->add_option("--link", o->link, "Board link: tcp:HOST:PORT or unix:PATH")->required();
   st->callback([o, &ctx]() {
     ag::Link link;
@@ -163,7 +198,8 @@ void register_agent_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(ctx, ag::status_json(s).dump(), ag::status_line(s));
   });
 
-  CLI::App* id = a->add_subcommand("identity", "Print the board's identity (UEID, hardware model, FWID, SVN)");
+  CLI::App* id =
+      a->add_subcommand("identity", "Print the board's identity (UEID, hardware model, FWID, SVN)");
   id->add_option("--link", o->link, "Board link: tcp:HOST:PORT or unix:PATH")->required();
   id->callback([o, &ctx]() {
     ag::Link link;
@@ -171,10 +207,14 @@ void register_agent_commands(CLI::App& app, CliContext& ctx) {
     ag::Identity i;
     locus::host::HStatus hs = link.get_identity(&i);
     if (!hs.ok()) fail(ctx, hs.error());
-    json j = {{"ueid", hex(i.ueid.data(), i.ueid.size())}, {"hwmodel", i.hwmodel}, {"fwid", hex(i.fwid.data(), i.fwid.size())},
-              {"svn", i.svn}, {"has_devid_cert", !i.devid_cert.empty()}};
-    std::string human = "ueid    " + j["ueid"].get<std::string>() + "\nhwmodel " + i.hwmodel + "\nfwid    " +
-                        j["fwid"].get<std::string>() + "\nsvn     " + std::to_string(i.svn) + "\ndevid   " +
+    json j = {{"ueid", hex(i.ueid.data(), i.ueid.size())},
+              {"hwmodel", i.hwmodel},
+              {"fwid", hex(i.fwid.data(), i.fwid.size())},
+              {"svn", i.svn},
+              {"has_devid_cert", !i.devid_cert.empty()}};
+    std::string human = "ueid    " + j["ueid"].get<std::string>() + "\nhwmodel " + i.hwmodel +
+                        "\nfwid    " + j["fwid"].get<std::string>() + "\nsvn     " +
+                        std::to_string(i.svn) + "\ndevid   " +
                         (i.devid_cert.empty() ? "not certified" : "certified");
     locus::cli::emit(ctx, j.dump(), human);
   });

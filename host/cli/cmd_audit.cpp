@@ -30,9 +30,11 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
   CLI::App* a = app.add_subcommand("audit", "The append-only, hash-chained audit log");
   a->require_subcommand(1);
 
-  CLI::App* v = a->add_subcommand("verify", "Check the chain; detect edited, deleted, reordered or truncated records (exit 1)");
+  CLI::App* v = a->add_subcommand(
+      "verify", "Check the chain; detect edited, deleted, reordered or truncated records (exit 1)");
   v->add_option("--log", o->log, "Audit log file")->required();
-  v->add_option("--db", o->db, "Registry holding the log head (default: the log path without .audit.jsonl)");
+  v->add_option("--db", o->db,
+                "Registry holding the log head (default: the log path without .audit.jsonl)");
   v->add_flag("--no-db", o->no_db, "Chain check only (cannot detect truncation of the tail)");
   v->callback([o, &ctx]() {
     if (!locus::host::file_exists(o->log)) fail(ctx, HostError::kIo, o->log + ": no such file");
@@ -41,7 +43,8 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     std::string db = o->db.empty() ? default_db(o->log) : o->db;
     if (!o->no_db) {
       if (db.empty() || !locus::host::file_exists(db))
-        fail(ctx, HostError::kUsage, "no registry to compare the head with: pass --db FILE (or --no-db)");
+        fail(ctx, HostError::kUsage,
+             "no registry to compare the head with: pass --db FILE (or --no-db)");
       auto reg = locus::registry::open(db);
       if (!reg.ok()) fail(ctx, reg.error());
       locus::audit::AuditLog l(o->log, reg.value().get());
@@ -56,9 +59,10 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
       j["first_bad_seq"] = r.first_bad_seq;
       j["reason"] = r.reason;
     }
-    locus::cli::emit(ctx, j.dump(),
-                     r.ok ? "audit log OK: " + std::to_string(r.records) + " records, head " + r.head_hash_hex
-                          : "audit log BROKEN: " + r.reason);
+    locus::cli::emit(
+        ctx, j.dump(),
+        r.ok ? "audit log OK: " + std::to_string(r.records) + " records, head " + r.head_hash_hex
+             : "audit log BROKEN: " + r.reason);
     if (!r.ok) throw CLI::RuntimeError(1);
   });
 
@@ -72,7 +76,10 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     std::vector<json> sel;
     for (const auto& line : recs.value()) {
       json j = json::parse(line, nullptr, false);
-      if (j.is_discarded()) { sel.push_back(json{{"unparsable", line}}); continue; }
+      if (j.is_discarded()) {
+        sel.push_back(json{{"unparsable", line}});
+        continue;
+      }
       if (!o->kind.empty() && j.value("kind", "") != o->kind) continue;
       sel.push_back(j);
     }
@@ -84,9 +91,13 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     } else {
       for (size_t i = from; i < sel.size(); i++) {
         const json& j = sel[i];
-        if (j.contains("unparsable")) { std::printf("?? %s\n", j["unparsable"].get<std::string>().c_str()); continue; }
-        std::printf("#%s %s %-9s %s\n", j.value("seq", json()).dump().c_str(), j.value("time", json()).dump().c_str(),
-                    j.value("kind", "").c_str(), j.value("body", json()).dump().c_str());
+        if (j.contains("unparsable")) {
+          std::printf("?? %s\n", j["unparsable"].get<std::string>().c_str());
+          continue;
+        }
+        std::printf("#%s %s %-9s %s\n", j.value("seq", json()).dump().c_str(),
+                    j.value("time", json()).dump().c_str(), j.value("kind", "").c_str(),
+                    j.value("body", json()).dump().c_str());
       }
     }
     std::fflush(stdout);

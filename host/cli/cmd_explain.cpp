@@ -16,7 +16,6 @@
 // Exit 0 when the picture was written (whatever the verdict); the verdict is printed.
 #include <cmath>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -25,8 +24,8 @@
 #include "locus/location/trustlist.h"
 #include "locus/verifier/policy.h"
 
-using locus::host::HostError;
 using locus::cli::fail;
+using locus::host::HostError;
 namespace loc = locus::location;
 
 namespace {
@@ -53,19 +52,25 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
     bool force = false;
   };
   auto o = std::make_shared<Opts>();
-  auto* ex = verifier_app.add_subcommand("explain", "Explain a location verdict: recompute it and draw it as SVG");
-  ex->add_option("--policy", o->policy, "Location policy TOML ([[zone]]/[[forbidden]], or a verifier policy with --site)")->required();
+  auto* ex = verifier_app.add_subcommand(
+      "explain", "Explain a location verdict: recompute it and draw it as SVG");
+  ex->add_option("--policy", o->policy,
+                 "Location policy TOML ([[zone]]/[[forbidden]], or a verifier policy with --site)")
+      ->required();
   ex->add_option("--site", o->site, "Use the [site.NAME] table of a verifier policy");
   ex->add_option("--svg", o->svg, "SVG file to write")->required();
-  auto* d = ex->add_option("--decision", o->decision, "Decision / location verdict JSON with discs");
-  auto* r = ex->add_option("--records", o->records, "Measurements or signed landmark records (JSON)");
+  auto* d =
+      ex->add_option("--decision", o->decision, "Decision / location verdict JSON with discs");
+  auto* r =
+      ex->add_option("--records", o->records, "Measurements or signed landmark records (JSON)");
   d->excludes(r);
   ex->add_option("--trust-list", o->trust_list, "Signed landmark trust list (for signed records)");
   ex->add_option("--trust-signer", o->trust_signer, "Trust-list signer public key");
   ex->add_option("--title", o->title, "Title of the picture");
   ex->add_flag("--force", o->force, "Replace an existing SVG file");
   ex->callback([o, &ctx]() {
-    if (o->decision.empty() && o->records.empty()) fail(ctx, HostError::kUsage, "give --decision FILE or --records FILE");
+    if (o->decision.empty() && o->records.empty())
+      fail(ctx, HostError::kUsage, "give --decision FILE or --records FILE");
     std::shared_ptr<const loc::LocationPolicy> polp;
     if (!o->site.empty()) {
       auto vp = locus::verifier::load_policy(o->policy);
@@ -92,7 +97,8 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
       std::vector<loc::DiscInfo> discs;
       for (const auto& x : (*vj)["discs"]) {
         loc::DiscInfo di;
-        if (!x.is_object() || !num(x, "lat", &di.center.lat_deg) || !num(x, "lon", &di.center.lon_deg) || !num(x, "radius_km", &di.radius_km)) {
+        if (!x.is_object() || !num(x, "lat", &di.center.lat_deg) ||
+            !num(x, "lon", &di.center.lon_deg) || !num(x, "radius_km", &di.radius_km)) {
           fail(ctx, HostError::kParse, in + ": a disc lacks lat/lon/radius_km");
         }
         di.landmark_id = x.value("landmark", std::string("?"));
@@ -104,8 +110,9 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
       std::vector<loc::DiscInfo> discs;
       for (const auto& x : j["measurements"]) {
         loc::DiscInfo di;
-        if (!x.is_object() || !num(x, "lat", &di.center.lat_deg) || !num(x, "lon", &di.center.lon_deg) ||
-            !x.contains("rtt_min_ns") || !x["rtt_min_ns"].is_number_unsigned()) {
+        if (!x.is_object() || !num(x, "lat", &di.center.lat_deg) ||
+            !num(x, "lon", &di.center.lon_deg) || !x.contains("rtt_min_ns") ||
+            !x["rtt_min_ns"].is_number_unsigned()) {
           fail(ctx, HostError::kParse, in + ": a measurement lacks landmark/lat/lon/rtt_min_ns");
         }
         di.landmark_id = x.value("landmark", std::string("?"));
@@ -120,37 +127,50 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
       }
       locus::crypto::P256PublicKey signer, alias;
       std::string why;
-      if (!loc::load_public_key(o->trust_signer, &signer, &why).ok()) fail(ctx, HostError::kConfig, why);
+      if (!loc::load_public_key(o->trust_signer, &signer, &why).ok())
+        fail(ctx, HostError::kConfig, why);
       auto tlb_r = locus::host::read_file(o->trust_list, 16u << 20);
       if (!tlb_r.ok()) fail(ctx, HostError::kIo, "cannot read " + o->trust_list);
       const std::vector<uint8_t>& tlb = tlb_r.value();
       auto tl = loc::verify_trust_list(tlb, signer, &why);
       if (!tl.ok()) fail(ctx, HostError::kRefused, o->trust_list + ": " + why);
-      auto str = [&](const char* k) { return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string(); };
+      auto str = [&](const char* k) {
+        return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>()
+                                                                  : std::string();
+      };
       auto nonce = locus::host::b64_decode(str("nonce"));
       auto ueid = locus::host::hex_decode(str("ueid"));
       auto ap = locus::host::hex_decode(str("alias_pub"));
       if (!nonce.ok() || !ueid.ok() || !ap.ok() || ap.value().size() != 65) {
-        fail(ctx, HostError::kParse, in + ": needs nonce (base64), ueid (hex), alias_pub (hex, 65 bytes)");
+        fail(ctx, HostError::kParse,
+             in + ": needs nonce (base64), ueid (hex), alias_pub (hex, 65 bytes)");
       }
       std::copy(ap.value().begin(), ap.value().end(), alias.q.begin());
       std::vector<loc::RecordPair> pairs;
-      if (!j.contains("landmark_records") || !j["landmark_records"].is_array()) fail(ctx, HostError::kParse, in + ": no landmark_records");
+      if (!j.contains("landmark_records") || !j["landmark_records"].is_array())
+        fail(ctx, HostError::kParse, in + ": no landmark_records");
       for (const auto& x : j["landmark_records"]) {
-        if (!x.is_object() || !x.contains("record") || !x["record"].is_string() || !x.contains("transcript") || !x["transcript"].is_string()) {
+        if (!x.is_object() || !x.contains("record") || !x["record"].is_string() ||
+            !x.contains("transcript") || !x["transcript"].is_string()) {
           fail(ctx, HostError::kParse, in + ": a landmark record lacks record/transcript");
         }
         auto rb = locus::host::b64_decode(x["record"].get<std::string>());
         auto tb = locus::host::b64_decode(x["transcript"].get<std::string>());
-        if (!rb.ok() || !tb.ok()) fail(ctx, HostError::kParse, in + ": record/transcript not base64");
+        if (!rb.ok() || !tb.ok())
+          fail(ctx, HostError::kParse, in + ": record/transcript not base64");
         pairs.push_back({rb.value(), tb.value()});
       }
-      v = loc::appraise_location(pairs, tl.value(), pol, locus::ByteSpan(nonce.value()), locus::ByteSpan(ueid.value()), alias);
+      v = loc::appraise_location(pairs, tl.value(), pol, locus::ByteSpan(nonce.value()),
+                                 locus::ByteSpan(ueid.value()), alias);
     }
-    const std::string title = o->title.empty() ? "location verdict" + (o->site.empty() ? std::string() : " for site " + o->site) : o->title;
+    const std::string title =
+        o->title.empty()
+            ? "location verdict" + (o->site.empty() ? std::string() : " for site " + o->site)
+            : o->title;
     auto w = locus::host::write_text_file(o->svg, loc::render_svg(v, pol, title), 0644, o->force);
     if (!w.ok()) fail(ctx, w.error());
-    std::string human = std::string(v.approved ? "approved" : "refused") + " (picture: " + o->svg + ")\n";
+    std::string human =
+        std::string(v.approved ? "approved" : "refused") + " (picture: " + o->svg + ")\n";
     for (const auto& reason : v.reasons) human += "  " + reason + "\n";
     nlohmann::json out = v.to_json();
     out["svg"] = o->svg;

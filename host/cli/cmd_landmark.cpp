@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cstdio>
 #include <memory>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -13,14 +12,16 @@
 #include "locus/landmark/server.h"
 #include "locus/location/trustlist.h"
 
-using locus::host::HostError;
 using locus::cli::fail;
+using locus::host::HostError;
 namespace loc = locus::location;
 
 namespace {
 
 std::atomic<bool> g_stop{false};
-void on_signal(int) { g_stop = true; }
+void on_signal(int) {
+  g_stop = true;
+}
 
 std::string dir_of(const std::string& path) {
   const auto p = path.find_last_of('/');
@@ -39,9 +40,14 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     size_t max_sessions = 0;
   };
   auto so = std::make_shared<ServeOpts>();
-  auto* serve = lm->add_subcommand("serve", "Serve distance-bounding sessions (TCP set-up/close, UDP timed rounds)");
-  serve->add_option("--config", so->config, "Landmark config (TOML: id, lat, lon, key_file, listen, tcp_port, udp_port)")->required();
-  serve->add_option("--max-sessions", so->max_sessions, "Exit after this many sessions (0: until SIGTERM/SIGINT)");
+  auto* serve = lm->add_subcommand(
+      "serve", "Serve distance-bounding sessions (TCP set-up/close, UDP timed rounds)");
+  serve
+      ->add_option("--config", so->config,
+                   "Landmark config (TOML: id, lat, lon, key_file, listen, tcp_port, udp_port)")
+      ->required();
+  serve->add_option("--max-sessions", so->max_sessions,
+                    "Exit after this many sessions (0: until SIGTERM/SIGINT)");
   serve->callback([so, &ctx]() {
     auto text = locus::host::read_text_file(so->config, 1 << 20);
     if (!text.ok()) fail(ctx, HostError::kIo, text.message());
@@ -57,12 +63,13 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, nullptr);
     sigaction(SIGINT, &sa, nullptr);
-    std::printf("listening tcp=%u udp=%u\n", unsigned(server.tcp_port()), unsigned(server.udp_port()));
+    std::printf("listening tcp=%u udp=%u\n", unsigned(server.tcp_port()),
+                unsigned(server.udp_port()));
     std::fflush(stdout);
     server.serve(&g_stop, so->max_sessions, true);
     if (!ctx.quiet) {
-      std::fprintf(stderr, "locus landmark %s: %zu sessions ok, %zu failed\n", cfg.id.c_str(), server.sessions_ok(),
-                   server.sessions_failed());
+      std::fprintf(stderr, "locus landmark %s: %zu sessions ok, %zu failed\n", cfg.id.c_str(),
+                   server.sessions_ok(), server.sessions_failed());
     }
   });
 
@@ -71,7 +78,8 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     std::string out, pub;
   };
   auto ko = std::make_shared<KeyOpts>();
-  auto* keygen = lm->add_subcommand("keygen", "Make a P-256 key (landmark key or trust-list signing key)");
+  auto* keygen =
+      lm->add_subcommand("keygen", "Make a P-256 key (landmark key or trust-list signing key)");
   keygen->add_option("--out", ko->out, "Private key file to create (PEM, mode 0600)")->required();
   keygen->add_option("--pub", ko->pub, "Also write the public key (PEM SubjectPublicKeyInfo)");
   keygen->callback([ko, &ctx]() {
@@ -79,15 +87,19 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     static const uint8_t kPers[] = "locus landmark keygen";
     locus::crypto::P256PrivateKey key;
     locus::crypto::P256PublicKey pub;
-    if (!drbg.seed(locus::host::os_entropy, nullptr, locus::ByteSpan(kPers, sizeof kPers - 1)).ok() ||
-        !locus::crypto::p256_generate_key(drbg, &key).ok() || !locus::crypto::p256_public_key(key, &pub).ok()) {
+    if (!drbg.seed(locus::host::os_entropy, nullptr, locus::ByteSpan(kPers, sizeof kPers - 1))
+             .ok() ||
+        !locus::crypto::p256_generate_key(drbg, &key).ok() ||
+        !locus::crypto::p256_public_key(key, &pub).ok()) {
       fail(ctx, HostError::kInternal, "key generation failed");
     }
     std::string why;
     if (!loc::write_private_key_pem(ko->out, key, &why).ok()) fail(ctx, HostError::kIo, why);
-    if (!ko->pub.empty() && !loc::write_public_key_pem(ko->pub, pub, &why).ok()) fail(ctx, HostError::kIo, why);
+    if (!ko->pub.empty() && !loc::write_public_key_pem(ko->pub, pub, &why).ok())
+      fail(ctx, HostError::kIo, why);
     const std::string hex = locus::host::hex_encode(locus::ByteSpan(pub.q.data(), pub.q.size()));
-    locus::cli::emit(ctx, nlohmann::json{{"private_key", ko->out}, {"public_key", hex}}.dump(), hex);
+    locus::cli::emit(ctx, nlohmann::json{{"private_key", ko->out}, {"public_key", hex}}.dump(),
+                     hex);
   });
 
   // ---- trustlist sign|show --------------------------------------------------------------
@@ -100,7 +112,8 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
   auto to = std::make_shared<TlOpts>();
   auto* sign = tl->add_subcommand("sign", "Sign a JSON landmark list into a COSE_Sign1 trust list");
   sign->add_option("--in", to->in, "JSON list {\"version\":1,\"landmarks\":[...]}")->required();
-  sign->add_option("--key", to->key, "Trust-list signing key (PEM/DER P-256 private key)")->required();
+  sign->add_option("--key", to->key, "Trust-list signing key (PEM/DER P-256 private key)")
+      ->required();
   sign->add_option("--out", to->out, "Signed trust list to write (COSE_Sign1 bytes)")->required();
   sign->add_flag("--force", to->force, "Replace an existing output file");
   sign->callback([to, &ctx]() {
@@ -110,17 +123,21 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     std::string why;
     if (!loc::load_private_key(to->key, &key, &why).ok()) fail(ctx, HostError::kConfig, why);
     std::vector<uint8_t> cose;
-    if (!loc::sign_trust_list(text.value(), key, &cose, &why).ok()) fail(ctx, HostError::kParse, to->in + ": " + why);
+    if (!loc::sign_trust_list(text.value(), key, &cose, &why).ok())
+      fail(ctx, HostError::kParse, to->in + ": " + why);
     auto w = locus::host::write_file(to->out, locus::ByteSpan(cose), 0644, to->force);
     if (!w.ok()) fail(ctx, w.error());
     loc::TrustList t;
     (void)loc::parse_trust_list_json(text.value(), &t);
-    locus::cli::emit(ctx, nlohmann::json{{"out", to->out}, {"landmarks", t.landmarks.size()}}.dump(),
+    locus::cli::emit(ctx,
+                     nlohmann::json{{"out", to->out}, {"landmarks", t.landmarks.size()}}.dump(),
                      "signed " + std::to_string(t.landmarks.size()) + " landmarks into " + to->out);
   });
   auto* show = tl->add_subcommand("show", "Verify a signed trust list and print it");
   show->add_option("--in", to->in, "Signed trust list (COSE_Sign1)")->required();
-  show->add_option("--signer", to->signer, "Trust-list signer public key (PEM, DER, or 65-byte SEC1 hex)")->required();
+  show->add_option("--signer", to->signer,
+                   "Trust-list signer public key (PEM, DER, or 65-byte SEC1 hex)")
+      ->required();
   show->callback([to, &ctx]() {
     locus::crypto::P256PublicKey pub;
     std::string why;
@@ -133,10 +150,12 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     std::string human;
     for (const auto& e : t->landmarks) {
       char line[256];
-      std::snprintf(line, sizeof line, "%-12s %9.4f %10.4f  %s:%u/%u  %s\n", e.id.c_str(), e.lat_deg, e.lon_deg, e.host.c_str(),
-                    unsigned(e.tcp_port), unsigned(e.udp_port), e.operator_name.c_str());
+      std::snprintf(line, sizeof line, "%-12s %9.4f %10.4f  %s:%u/%u  %s\n", e.id.c_str(),
+                    e.lat_deg, e.lon_deg, e.host.c_str(), unsigned(e.tcp_port),
+                    unsigned(e.udp_port), e.operator_name.c_str());
       human += line;
     }
-    locus::cli::emit(ctx, loc::trust_list_to_json(t.value()), "trust list OK (signature verified)\n" + human);
+    locus::cli::emit(ctx, loc::trust_list_to_json(t.value()),
+                     "trust list OK (signature verified)\n" + human);
   });
 }

@@ -3,9 +3,8 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "commands.h"
 #include "locus/audit/audit.h"
@@ -21,7 +20,8 @@ using locus::host::HostError;
 namespace ver = locus::verifier;
 
 struct VerOpts {
-  std::string policy, db = "locus.db", ca = "ca.pem", license_key = "license.key", listen = "127.0.0.1:0";
+  std::string policy, db = "locus.db", ca = "ca.pem", license_key = "license.key",
+                      listen = "127.0.0.1:0";
   std::string audit_log, ueid, serial, reason = "revoked by operator";
   int64_t limit = 50;
   ver::ServiceOptions svc;
@@ -46,13 +46,15 @@ bool split_listen(const std::string& s, std::string* host, int* port) {
 void serve(const VerOpts& o, CliContext& ctx) {
   std::string host;
   int port = 0;
-  if (!split_listen(o.listen, &host, &port)) fail(ctx, HostError::kUsage, "--listen wants HOST:PORT, got '" + o.listen + "'");
+  if (!split_listen(o.listen, &host, &port))
+    fail(ctx, HostError::kUsage, "--listen wants HOST:PORT, got '" + o.listen + "'");
   auto pol = ver::load_policy(o.policy);
   if (!pol.ok()) fail(ctx, pol.error());
   auto keys = ver::load_keys(o.ca, o.license_key);
   if (!keys.ok()) fail(ctx, keys.error());
   if (locus::registry::is_postgres_url(o.db) && o.audit_log.empty())
-    fail(ctx, HostError::kUsage, "--db is a PostgreSQL URL: pass --audit-log FILE (one per replica)");
+    fail(ctx, HostError::kUsage,
+         "--db is a PostgreSQL URL: pass --audit-log FILE (one per replica)");
   auto reg = locus::registry::open(o.db);
   if (!reg.ok()) fail(ctx, reg.error());
   locus::audit::AuditLog log(o.audit_path(), reg.value().get());
@@ -79,11 +81,16 @@ void serve(const VerOpts& o, CliContext& ctx) {
     svc.stop();
   });
   locus::host::log(locus::host::LogLevel::kInfo, "verifier_started",
-                   json{{"listen", host + ":" + std::to_string(bound.value())}, {"policy", o.policy}, {"db", o.db},
-                        {"audit_log", o.audit_path()}, {"location", ver::Verifier::location_available()},
-                        {"tls", !so.tls_cert_file.empty()}, {"client_certs", !so.tls_client_ca_file.empty()},
+                   json{{"listen", host + ":" + std::to_string(bound.value())},
+                        {"policy", o.policy},
+                        {"db", o.db},
+                        {"audit_log", o.audit_path()},
+                        {"location", ver::Verifier::location_available()},
+                        {"tls", !so.tls_cert_file.empty()},
+                        {"client_certs", !so.tls_client_ca_file.empty()},
                         {"max_connections", svc.options().max_connections},
-                        {"max_per_source", so.max_per_source}}.dump());
+                        {"max_per_source", so.max_per_source}}
+                       .dump());
   std::printf("listening on %s:%d\n", host.c_str(), bound.value());
   std::fflush(stdout);
   auto r = svc.run();
@@ -97,51 +104,73 @@ void serve(const VerOpts& o, CliContext& ctx) {
 
 void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   auto o = std::make_shared<VerOpts>();
-  CLI::App* v = app.add_subcommand("verifier", "Appraise evidence against policy and issue interconnect licenses");
+  CLI::App* v = app.add_subcommand(
+      "verifier", "Appraise evidence against policy and issue interconnect licenses");
   v->require_subcommand(1);
 
-  CLI::App* s = v->add_subcommand("serve", "Run the verifier HTTP service (prints 'listening on HOST:PORT' when ready)");
+  CLI::App* s = v->add_subcommand(
+      "serve", "Run the verifier HTTP service (prints 'listening on HOST:PORT' when ready)");
   s->add_option("--policy", o->policy, "Policy file (TOML)")->required();
   s->add_option("--db", o->db, "Registry: SQLite file or postgresql:// URL")->capture_default_str();
   s->add_option("--ca", o->ca, "Manufacturer root CA certificate (PEM)")->capture_default_str();
-  s->add_option("--license-key", o->license_key, "License-signing private key (PEM)")->capture_default_str();
-  s->add_option("--listen", o->listen, "HOST:PORT to listen on (PORT 0: any free port)")->capture_default_str();
+  s->add_option("--license-key", o->license_key, "License-signing private key (PEM)")
+      ->capture_default_str();
+  s->add_option("--listen", o->listen, "HOST:PORT to listen on (PORT 0: any free port)")
+      ->capture_default_str();
   s->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
   auto& so = o->svc;
-  s->add_option("--tls-cert", so.tls_cert_file, "HTTPS: server certificate chain (PEM); plain HTTP without");
+  s->add_option("--tls-cert", so.tls_cert_file,
+                "HTTPS: server certificate chain (PEM); plain HTTP without");
   s->add_option("--tls-key", so.tls_key_file, "HTTPS: server private key (PEM)");
   s->add_option("--tls-client-ca", so.tls_client_ca_file,
                 "HTTPS: require client certificates issued by this CA (PEM)");
-  s->add_option("--max-connections", so.max_connections, "Open connections at most (lowered to fit RLIMIT_NOFILE)")
-      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--max-connections", so.max_connections,
+                "Open connections at most (lowered to fit RLIMIT_NOFILE)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t(1), size_t(1) << 20));
   s->add_option("--max-per-source", so.max_per_source, "Open connections at most from one address")
-      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
-  s->add_option("--backlog", so.backlog, "Listen backlog")->capture_default_str()->check(CLI::Range(1, 65535));
-  s->add_option("--queue-depth", so.queue_depth, "Requests waiting for a worker at most (beyond: 503)")
-      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
-  s->add_option("--queue-per-source", so.queue_per_source, "Requests waiting at most from one address")
-      ->capture_default_str()->check(CLI::Range(size_t(1), size_t(1) << 20));
+      ->capture_default_str()
+      ->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--backlog", so.backlog, "Listen backlog")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65535));
+  s->add_option("--queue-depth", so.queue_depth,
+                "Requests waiting for a worker at most (beyond: 503)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t(1), size_t(1) << 20));
+  s->add_option("--queue-per-source", so.queue_per_source,
+                "Requests waiting at most from one address")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t(1), size_t(1) << 20));
   s->add_option("--header-timeout-ms", so.header_timeout_ms, "Whole request header within this")
-      ->capture_default_str()->check(CLI::Range(100, 600000));
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600000));
   s->add_option("--body-timeout-ms", so.body_timeout_ms, "Whole request body within this")
-      ->capture_default_str()->check(CLI::Range(100, 600000));
+      ->capture_default_str()
+      ->check(CLI::Range(100, 600000));
   s->add_option("--idle-timeout-ms", so.idle_timeout_ms, "Close a connection idle this long")
-      ->capture_default_str()->check(CLI::Range(100, 3600000));
+      ->capture_default_str()
+      ->check(CLI::Range(100, 3600000));
   s->add_option("--rate-per-source", so.rate_per_source,
                 "Requests per second from one address (burst: 2 s worth; beyond: 429); 0: no limit")
-      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e6));
   s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
-      ->capture_default_str()->check(CLI::Range(0u, 256u));
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 256u));
   s->callback([o, &ctx]() { serve(*o, ctx); });
 
-  CLI::App* rv = v->add_subcommand("revoke", "Revoke a device (by UEID) or a DeviceID certificate (by serial)");
+  CLI::App* rv = v->add_subcommand(
+      "revoke", "Revoke a device (by UEID) or a DeviceID certificate (by serial)");
   rv->add_option("--ueid", o->ueid, "UEID (66 hex digits)");
   rv->add_option("--serial", o->serial, "DeviceID certificate serial (hex)");
-  rv->add_option("--reason", o->reason, "Reason, recorded in the registry and the audit log")->capture_default_str();
+  rv->add_option("--reason", o->reason, "Reason, recorded in the registry and the audit log")
+      ->capture_default_str();
   rv->add_option("--db", o->db, "Registry database")->capture_default_str();
   rv->add_option("--audit-log", o->audit_log, "Audit log (default: <db>.audit.jsonl)");
   rv->callback([o, &ctx]() {
-    if (o->ueid.empty() == o->serial.empty()) fail(ctx, HostError::kUsage, "give exactly one of --ueid or --serial");
+    if (o->ueid.empty() == o->serial.empty())
+      fail(ctx, HostError::kUsage, "give exactly one of --ueid or --serial");
     auto reg = locus::registry::open(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
     locus::audit::AuditLog log(o->audit_path(), reg.value().get());
@@ -149,7 +178,8 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
     json out;
     if (!o->ueid.empty()) {
       auto u = locus::host::hex_decode(o->ueid);
-      if (!u.ok() || u.value().size() != 33) fail(ctx, HostError::kUsage, "--ueid must be 66 hex digits");
+      if (!u.ok() || u.value().size() != 33)
+        fail(ctx, HostError::kUsage, "--ueid must be 66 hex digits");
       st = reg.value()->revoke_ueid(u.value(), o->reason);
       out = {{"revoked_ueid", locus::host::hex_encode(u.value())}, {"reason", o->reason}};
       if (st.ok()) {
@@ -158,7 +188,8 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
       }
     } else {
       auto sb = locus::host::hex_decode(o->serial);
-      if (!sb.ok() || sb.value().empty() || sb.value().size() > 20) fail(ctx, HostError::kUsage, "--serial must be 1..20 bytes of hex");
+      if (!sb.ok() || sb.value().empty() || sb.value().size() > 20)
+        fail(ctx, HostError::kUsage, "--serial must be 1..20 bytes of hex");
       std::string serial = locus::host::hex_encode(sb.value());
       st = reg.value()->revoke_serial(serial, o->reason);
       out = {{"revoked_serial", serial}, {"reason", o->reason}};
@@ -171,16 +202,20 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(ctx, out.dump(), "revoked: " + out.dump());
   });
 
-  CLI::App* cp = v->add_subcommand("check-policy", "Parse and check a policy file (errors name file, line and key)");
+  CLI::App* cp = v->add_subcommand(
+      "check-policy", "Parse and check a policy file (errors name file, line and key)");
   cp->add_option("--policy", o->policy, "Policy file (TOML)")->required();
   cp->callback([o, &ctx]() {
     auto p = ver::load_policy(o->policy);
     if (!p.ok()) fail(ctx, p.error());
     json sites = json::array(), hws = json::array();
-    for (auto& [k, sp] : p.value().sites) sites.push_back({{"site", k}, {"landmarks", sp.landmarks}, {"zones", sp.zones.size()}});
-    for (auto& [k, hp] : p.value().hwmodels) hws.push_back({{"hwmodel", k}, {"fwids", hp.fwids.size()}, {"min_svn", hp.min_svn}});
+    for (auto& [k, sp] : p.value().sites)
+      sites.push_back({{"site", k}, {"landmarks", sp.landmarks}, {"zones", sp.zones.size()}});
+    for (auto& [k, hp] : p.value().hwmodels)
+      hws.push_back({{"hwmodel", k}, {"fwids", hp.fwids.size()}, {"min_svn", hp.min_svn}});
     locus::cli::emit(ctx, json{{"ok", true}, {"sites", sites}, {"hwmodels", hws}}.dump(),
-                     o->policy + ": OK (" + std::to_string(sites.size()) + " sites, " + std::to_string(hws.size()) + " hardware models)");
+                     o->policy + ": OK (" + std::to_string(sites.size()) + " sites, " +
+                         std::to_string(hws.size()) + " hardware models)");
   });
 
   CLI::App* dc = v->add_subcommand("decisions", "List recorded decisions");
@@ -199,9 +234,12 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
       std::string why;
       if (!j.is_discarded() && j.contains("checks"))
         for (const auto& c : j["checks"])
-          if (!c.value("pass", false)) { why = c.value("name", "") + ": " + c.value("reason", ""); break; }
-      human += "#" + std::to_string(x.id) + "  " + locus::host::hex_encode(x.ueid).substr(0, 18) + "...  " + x.status +
-               (why.empty() ? "" : "  (" + why + ")") + "\n";
+          if (!c.value("pass", false)) {
+            why = c.value("name", "") + ": " + c.value("reason", "");
+            break;
+          }
+      human += "#" + std::to_string(x.id) + "  " + locus::host::hex_encode(x.ueid).substr(0, 18) +
+               "...  " + x.status + (why.empty() ? "" : "  (" + why + ")") + "\n";
     }
     locus::cli::emit(ctx, arr.dump(), human.empty() ? "no decisions" : human);
   });

@@ -15,16 +15,15 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <string>
 
 #include "locus/common/common.h"
 
 struct CliContext {
-  bool json = false;              // --json
-  bool quiet = false;             // --quiet
-  std::string log_level = "warn"; // --log-level debug|info|warn|error|off
-  int exit_code = 0;              // set by a command that wants a non-zero exit without throwing
+  bool json = false;               // --json
+  bool quiet = false;              // --quiet
+  std::string log_level = "warn";  // --log-level debug|info|warn|error|off
+  int exit_code = 0;               // set by a command that wants a non-zero exit without throwing
   // True when a progress display may be drawn on stderr.
   bool progress_allowed() const;
 };
@@ -46,6 +45,7 @@ class Progress {
   void step(const std::string& item);  // call before working on item
   void clear();  // erases the line before other output; the next step() redraws it
   void done();
+
  private:
   bool on_;
   size_t total_, n_ = 0;
@@ -54,10 +54,11 @@ class Progress {
 
 }  // namespace locus::cli
 
-void register_provision_commands(CLI::App& app, CliContext& ctx);   // cmd_provision.cpp
-void register_verifier_commands(CLI::App& app, CliContext& ctx);    // cmd_verifier.cpp (calls register_explain_command)
-void register_audit_commands(CLI::App& app, CliContext& ctx);       // cmd_audit.cpp
-void register_agent_commands(CLI::App& app, CliContext& ctx);       // cmd_agent.cpp
-void register_landmark_commands(CLI::App& app, CliContext& ctx);    // cmd_landmark.cpp
+void register_provision_commands(CLI::App& app, CliContext& ctx);  // cmd_provision.cpp
+void register_verifier_commands(
+    CLI::App& app, CliContext& ctx);  // cmd_verifier.cpp (calls register_explain_command)
+void register_audit_commands(CLI::App& app, CliContext& ctx);            // cmd_audit.cpp
+void register_agent_commands(CLI::App& app, CliContext& ctx);            // cmd_agent.cpp
+void register_landmark_commands(CLI::App& app, CliContext& ctx);         // cmd_landmark.cpp
 void register_explain_command(CLI::App& verifier_app, CliContext& ctx);  // cmd_explain.cpp
-void register_tpm_commands(CLI::App& app, CliContext& ctx);         // cmd_tpm.cpp
+void register_tpm_commands(CLI::App& app, CliContext& ctx);              // cmd_tpm.cpp

@@ -3,19 +3,24 @@
 
 #include <cstdio>
 #include <exception>
-
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 
-bool CliContext::progress_allowed() const { return !json && !quiet && ::isatty(2) == 1; }
+bool CliContext::progress_allowed() const {
+  return !json && !quiet && ::isatty(2) == 1;
+}
 
 namespace locus::cli {
 
 void fail(const CliContext& ctx, const host::Error& e) {
   int code = host::exit_code_for(e.code);
   if (ctx.json) {
-    std::printf("%s\n", nlohmann::json{{"error", e.message}, {"kind", host::to_string(e.code)}, {"exit_code", code}}.dump().c_str());
+    std::printf(
+        "%s\n",
+        nlohmann::json{{"error", e.message}, {"kind", host::to_string(e.code)}, {"exit_code", code}}
+            .dump()
+            .c_str());
     std::fflush(stdout);
   } else {
     std::fprintf(stderr, "locus: error: %s\n", e.message.c_str());
@@ -23,7 +28,9 @@ void fail(const CliContext& ctx, const host::Error& e) {
   throw CLI::RuntimeError(code);
 }
 
-void fail(const CliContext& ctx, host::HostError code, const std::string& message) { fail(ctx, host::Error{code, message}); }
+void fail(const CliContext& ctx, host::HostError code, const std::string& message) {
+  fail(ctx, host::Error{code, message});
+}
 
 void emit(const CliContext& ctx, const std::string& json_text, const std::string& human_text) {
   const std::string& s = ctx.json ? json_text : human_text;
@@ -33,7 +40,9 @@ void emit(const CliContext& ctx, const std::string& json_text, const std::string
 
 Progress::Progress(const CliContext& ctx, size_t total, std::string label)
     : on_(ctx.progress_allowed()), total_(total), label_(std::move(label)) {}
-Progress::~Progress() { done(); }
+Progress::~Progress() {
+  done();
+}
 void Progress::step(const std::string& item) {
   n_++;
   if (!on_) return;
@@ -52,13 +61,15 @@ void Progress::done() {
 
 int main(int argc, char** argv) {
   CliContext ctx;
-  CLI::App app{"locus: board attestation, distance bounding and interconnect licensing (host tools)"};
+  CLI::App app{
+      "locus: board attestation, distance bounding and interconnect licensing (host tools)"};
   app.name("locus");
   app.require_subcommand(1);
   app.fallthrough();
   app.add_flag("--json", ctx.json, "Print data as JSON on stdout");
   app.add_flag("-q,--quiet", ctx.quiet, "No progress display, fewer messages");
-  app.add_option("--log-level", ctx.log_level, "Structured log level on stderr: debug, info, warn, error, off")
+  app.add_option("--log-level", ctx.log_level,
+                 "Structured log level on stderr: debug, info, warn, error, off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", "locus 0.1.0");
   app.parse_complete_callback([&ctx]() {

@@ -12,12 +12,19 @@ using detail::walk_map;
 
 namespace {
 
-bool text_ok(ByteSpan t) { return t.size >= 1 && t.size <= kMaxTextSize && t.data != nullptr; }
-ByteSpan span_of(const uint8_t* p, size_t n) { return ByteSpan(p, n); }
-ByteSpan cstr_span(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+bool text_ok(ByteSpan t) {
+  return t.size >= 1 && t.size <= kMaxTextSize && t.data != nullptr;
+}
+ByteSpan span_of(const uint8_t* p, size_t n) {
+  return ByteSpan(p, n);
+}
+ByteSpan cstr_span(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 Status start(MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr || (out.data == nullptr && out.size != 0)) return CoreError::kInvalidArgument;
+  if (out_len == nullptr || (out.data == nullptr && out.size != 0))
+    return CoreError::kInvalidArgument;
   *out_len = 0;
   return Status::Ok();
 }
@@ -58,9 +65,18 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
   EatClaims c;
   auto on_field = [&c](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
-      case kClaimNonce: LOCUS_TRY(detail::read_nonce(d, &c.nonce)); *idx = 0; break;
-      case kClaimUeid: LOCUS_TRY(detail::read_ueid(d, c.ueid.data())); *idx = 1; break;
-      case kClaimHwmodel: LOCUS_TRY(detail::read_bstr_range(d, 1, kMaxTextSize, &c.hwmodel)); *idx = 2; break;
+      case kClaimNonce:
+        LOCUS_TRY(detail::read_nonce(d, &c.nonce));
+        *idx = 0;
+        break;
+      case kClaimUeid:
+        LOCUS_TRY(detail::read_ueid(d, c.ueid.data()));
+        *idx = 1;
+        break;
+      case kClaimHwmodel:
+        LOCUS_TRY(detail::read_bstr_range(d, 1, kMaxTextSize, &c.hwmodel));
+        *idx = 2;
+        break;
       case kClaimDbgstat:
         LOCUS_TRY(detail::read_uint_as(d, 0, kDbgstatMax, &c.dbgstat));
         *idx = 3;
@@ -69,12 +85,19 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
         ByteSpan p;
         LOCUS_TRY(detail::read_text_range(d, 0, 0xFFFF, &p));
         const ByteSpan want = cstr_span(kEatProfile);
-        if (p.size != want.size || memcmp(p.data, want.data, want.size) != 0) return ProtocolError::kBadProfile;
+        if (p.size != want.size || memcmp(p.data, want.data, want.size) != 0)
+          return ProtocolError::kBadProfile;
         *idx = 4;
         break;
       }
-      case kClaimSwname: LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &c.swname)); *idx = 5; break;
-      case kClaimFwid: LOCUS_TRY(detail::read_bstr_fixed(d, c.fwid.data(), kFwidSize)); *idx = 6; break;
+      case kClaimSwname:
+        LOCUS_TRY(detail::read_text_range(d, 1, kMaxTextSize, &c.swname));
+        *idx = 5;
+        break;
+      case kClaimFwid:
+        LOCUS_TRY(detail::read_bstr_fixed(d, c.fwid.data(), kFwidSize));
+        *idx = 6;
+        break;
       case kClaimSvn:
         LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &c.svn));
         *idx = 7;
@@ -87,7 +110,10 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
         LOCUS_TRY(detail::read_uint_as(d, kModeRestricted, kModeFull, &c.mode));
         *idx = 9;
         break;
-      case kClaimLicenseCounter: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &c.license_counter)); *idx = 10; break;
+      case kClaimLicenseCounter:
+        LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &c.license_counter));
+        *idx = 10;
+        break;
       case kClaimBoardNonce:
         LOCUS_TRY(detail::read_bstr_fixed(d, c.board_nonce.data(), kBoardNonceSize));
         *idx = 11;
@@ -194,7 +220,8 @@ Status decode_rotation(ByteSpan in, VerifierKeyRotation* out) {
 
 Status encode_transcript(const DboundTranscript& t, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
-  if (!detail::nonce_ok(t.lm_nonce) || !detail::nonce_ok(t.verifier_nonce)) return ProtocolError::kBadNonceSize;
+  if (!detail::nonce_ok(t.lm_nonce) || !detail::nonce_ok(t.verifier_nonce))
+    return ProtocolError::kBadNonceSize;
   if (!detail::pub_ok(t.lm_eph_pub.data()) || !detail::pub_ok(t.dev_eph_pub.data())) {
     return ProtocolError::kBadPublicKey;
   }
@@ -278,7 +305,8 @@ Status encode_landmark_record(const LandmarkRecord& r, MutByteSpan out, size_t* 
   LOCUS_TRY(start(out, out_len));
   if (!text_ok(r.landmark_id)) return ProtocolError::kFieldWrongSize;
   if (!detail::ueid_ok(r.ueid.data())) return ProtocolError::kBadUeid;
-  if (!detail::nonce_ok(r.verifier_nonce) || !detail::nonce_ok(r.lm_nonce)) return ProtocolError::kBadNonceSize;
+  if (!detail::nonce_ok(r.verifier_nonce) || !detail::nonce_ok(r.lm_nonce))
+    return ProtocolError::kBadNonceSize;
   if (r.rounds < 1 || r.rounds > kMaxRounds) return ProtocolError::kFieldOutOfRange;
   Encoder e(out);
   e.map(7);
@@ -301,10 +329,10 @@ Status decode_landmark_record(ByteSpan in, LandmarkRecord* out) {
       case 2: LOCUS_TRY(detail::read_ueid(d, r.ueid.data())); break;
       case 3: LOCUS_TRY(detail::read_nonce(d, &r.verifier_nonce)); break;
       case 4: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &r.rtt_min_ns)); break;
-      case 5:
-        LOCUS_TRY(detail::read_uint_as(d, 1, kMaxRounds, &r.rounds));
+      case 5: LOCUS_TRY(detail::read_uint_as(d, 1, kMaxRounds, &r.rounds)); break;
+      case 6:
+        LOCUS_TRY(detail::read_bstr_fixed(d, r.transcript_hash.data(), r.transcript_hash.size()));
         break;
-      case 6: LOCUS_TRY(detail::read_bstr_fixed(d, r.transcript_hash.data(), r.transcript_hash.size())); break;
       case 7: LOCUS_TRY(detail::read_nonce(d, &r.lm_nonce)); break;
       default: return ProtocolError::kUnknownField;
     }

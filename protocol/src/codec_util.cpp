@@ -78,9 +78,15 @@ Status read_bool_field(cbor::Decoder& d, bool* out) {
   return Status::Ok();
 }
 
-bool nonce_ok(ByteSpan n) { return n.size >= 16 && n.size <= 64 && n.data != nullptr; }
-bool ueid_ok(const uint8_t* u) { return u[0] == 0x01; }
-bool pub_ok(const uint8_t* q) { return q[0] == 0x04; }
+bool nonce_ok(ByteSpan n) {
+  return n.size >= 16 && n.size <= 64 && n.data != nullptr;
+}
+bool ueid_ok(const uint8_t* u) {
+  return u[0] == 0x01;
+}
+bool pub_ok(const uint8_t* q) {
+  return q[0] == 0x04;
+}
 
 Status finish(const cbor::Encoder& e, size_t* out_len) {
   Result<size_t> r = e.finish();

@@ -22,9 +22,9 @@ Status expect_type(cbor::Decoder& d, cbor::MajorType t, ProtocolError if_not);
 Status read_bstr_fixed(cbor::Decoder& d, uint8_t* out, size_t n);
 Status read_bstr_range(cbor::Decoder& d, size_t min, size_t max, ByteSpan* out);
 Status read_text_range(cbor::Decoder& d, size_t min, size_t max, ByteSpan* out);
-Status read_nonce(cbor::Decoder& d, ByteSpan* out);       // kBadNonceSize outside 16..64
-Status read_ueid(cbor::Decoder& d, uint8_t* out33);       // kBadUeid
-Status read_pub(cbor::Decoder& d, uint8_t* out65);        // kBadPublicKey
+Status read_nonce(cbor::Decoder& d, ByteSpan* out);  // kBadNonceSize outside 16..64
+Status read_ueid(cbor::Decoder& d, uint8_t* out33);  // kBadUeid
+Status read_pub(cbor::Decoder& d, uint8_t* out65);   // kBadPublicKey
 Status read_uint_range(cbor::Decoder& d, uint64_t min, uint64_t max, uint64_t* out);
 Status read_bool_field(cbor::Decoder& d, bool* out);
 // read_uint_range into a narrower field (min..max must fit T).

@@ -55,7 +55,8 @@ Status derive_table(const uint8_t key[kKeySize], size_t rounds, Table* out) {
     memcpy(msg, block.data(), prev_len);
     memcpy(msg + prev_len, kTableLabel, kInfoLen);
     msg[prev_len + kInfoLen] = counter;
-    st = crypto::hmac_sha256(ByteSpan(key, kKeySize), ByteSpan(msg, prev_len + kInfoLen + 1), &block);
+    st = crypto::hmac_sha256(ByteSpan(key, kKeySize), ByteSpan(msg, prev_len + kInfoLen + 1),
+                             &block);
     if (!st.ok()) break;
     const size_t take = total - done < block.size() ? total - done : block.size();
     for (size_t i = 0; i < take; ++i) {
@@ -87,6 +88,8 @@ Status derive_table(const uint8_t key[kKeySize], size_t rounds, Table* out) {
   return Status::Ok();
 }
 
-void zeroize(Table* table) { crypto::zeroize(table, sizeof(*table)); }
+void zeroize(Table* table) {
+  crypto::zeroize(table, sizeof(*table));
+}
 
 }  // namespace locus::protocol::dbound

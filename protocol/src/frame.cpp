@@ -33,7 +33,8 @@ uint16_t fcs16(ByteSpan data) {
 }
 
 Status stream_frame(uint8_t rev, ByteSpan payload, MutByteSpan scratch, FrameSink sink, void* ctx) {
-  if (sink == nullptr || scratch.data == nullptr || scratch.size < 2) return CoreError::kInvalidArgument;
+  if (sink == nullptr || scratch.data == nullptr || scratch.size < 2)
+    return CoreError::kInvalidArgument;
   if (rev != kRevMessage && rev != kRevFast) return ProtocolError::kFrameUnknownRev;
   if (payload.size > kMaxPayload) return ProtocolError::kFrameOversize;
   if (payload.data == nullptr && payload.size != 0) return CoreError::kInvalidArgument;
@@ -42,11 +43,13 @@ Status stream_frame(uint8_t rev, ByteSpan payload, MutByteSpan scratch, FrameSin
                                             static_cast<uint8_t>(payload.size & 0xFFu)};
   uint16_t fcs = fcs16_update(kFcsInit, ByteSpan(header, sizeof header));
   fcs = static_cast<uint16_t>(fcs16_update(fcs, payload) ^ 0xFFFFu);
-  const uint8_t trailer[kFcsSize] = {static_cast<uint8_t>(fcs & 0xFFu), static_cast<uint8_t>(fcs >> 8)};
+  const uint8_t trailer[kFcsSize] = {static_cast<uint8_t>(fcs & 0xFFu),
+                                     static_cast<uint8_t>(fcs >> 8)};
 
   size_t n = 0;
   scratch.data[n++] = kFlag;
-  const ByteSpan parts[3] = {ByteSpan(header, sizeof header), payload, ByteSpan(trailer, sizeof trailer)};
+  const ByteSpan parts[3] = {ByteSpan(header, sizeof header), payload,
+                             ByteSpan(trailer, sizeof trailer)};
   for (const ByteSpan& part : parts) {
     for (size_t i = 0; i < part.size; ++i) {
       if (scratch.size - n < 2) {  // room for an escaped byte
@@ -85,7 +88,8 @@ Status append_piece(void* ctx, ByteSpan piece) {
 }  // namespace
 
 Status encode_frame(uint8_t rev, ByteSpan payload, MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr || (out.data == nullptr && out.size != 0)) return CoreError::kInvalidArgument;
+  if (out_len == nullptr || (out.data == nullptr && out.size != 0))
+    return CoreError::kInvalidArgument;
   *out_len = 0;
   uint8_t scratch[64];
   Appender a{out, 0};
@@ -140,7 +144,8 @@ DeframeResult Deframer::feed(uint8_t byte) {
         return drop(ProtocolError::kFrameBadEscape, false);
       }
       state_ = State::kBody;
-      if (expected_ != 0 && have_ == expected_) return drop(ProtocolError::kFrameLengthMismatch, false);
+      if (expected_ != 0 && have_ == expected_)
+        return drop(ProtocolError::kFrameLengthMismatch, false);
       return accept(static_cast<uint8_t>(byte ^ kEscapeXor));
 
     case State::kBody: {
@@ -168,8 +173,7 @@ DeframeResult Deframer::feed(uint8_t byte) {
       }
       return accept(byte);
     }
-    default:
-      return drop(ProtocolError::kFrameTruncated, false);
+    default: return drop(ProtocolError::kFrameTruncated, false);
   }
 }
 

@@ -16,7 +16,9 @@ bool is_known_type(uint8_t type) {
   return is_request_type(static_cast<uint8_t>(type & ~kResponseBit));
 }
 
-Status finish_encoding(const Encoder& e, size_t* out_len) { return detail::finish(e, out_len); }
+Status finish_encoding(const Encoder& e, size_t* out_len) {
+  return detail::finish(e, out_len);
+}
 
 // ---- envelope -------------------------------------------------------------------------
 
@@ -102,8 +104,12 @@ Status decode_bstr_body(ByteSpan body, size_t min, size_t max, ByteSpan* out) {
   return Status::Ok();
 }
 
-bool text_ok(ByteSpan t) { return t.size >= 1 && t.size <= kMaxTextSize && t.data != nullptr; }
-bool der_ok(ByteSpan t) { return t.size >= 1 && t.size <= kMaxDerSize && t.data != nullptr; }
+bool text_ok(ByteSpan t) {
+  return t.size >= 1 && t.size <= kMaxTextSize && t.data != nullptr;
+}
+bool der_ok(ByteSpan t) {
+  return t.size >= 1 && t.size <= kMaxDerSize && t.data != nullptr;
+}
 
 Status encode_status_info(Encoder& e, const StatusInfo& s) {
   if (s.mode != kModeRestricted && s.mode != kModeFull) return ProtocolError::kFieldOutOfRange;
@@ -125,25 +131,15 @@ Status decode_status_info(ByteSpan body, StatusInfo* out) {
   StatusInfo s;
   auto on_field = [&s](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
-      case 1:
-        LOCUS_TRY(detail::read_uint_as(d, kModeRestricted, kModeFull, &s.mode));
-        break;
+      case 1: LOCUS_TRY(detail::read_uint_as(d, kModeRestricted, kModeFull, &s.mode)); break;
       case 2: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &s.lease_remaining_ms)); break;
       case 3: LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &s.license_counter)); break;
-      case 4:
-        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.boot_count));
-        break;
-      case 5:
-        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.svn));
-        break;
-      case 6:
-        LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.min_svn));
-        break;
+      case 4: LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.boot_count)); break;
+      case 5: LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.svn)); break;
+      case 6: LOCUS_TRY(detail::read_uint_as(d, 0, UINT32_MAX, &s.min_svn)); break;
       case 7: LOCUS_TRY(detail::read_bool_field(d, &s.has_devid_cert)); break;
       case 8: LOCUS_TRY(detail::read_bool_field(d, &s.has_verifier_key)); break;
-      case 9:
-        LOCUS_TRY(detail::read_uint_as(d, kStorageOk, kStorageFault, &s.storage));
-        break;
+      case 9: LOCUS_TRY(detail::read_uint_as(d, kStorageOk, kStorageFault, &s.storage)); break;
       default: return ProtocolError::kUnknownField;
     }
     *idx = static_cast<unsigned>(key - 1);
@@ -158,13 +154,18 @@ Status decode_status_info(ByteSpan body, StatusInfo* out) {
 
 // ---- GET_IDENTITY ---------------------------------------------------------------------
 
-Status encode_body(Encoder& e, const GetIdentityRequest&) { return encode_null(e); }
-Status decode_body(ByteSpan body, GetIdentityRequest*) { return decode_null(body); }
+Status encode_body(Encoder& e, const GetIdentityRequest&) {
+  return encode_null(e);
+}
+Status decode_body(ByteSpan body, GetIdentityRequest*) {
+  return decode_null(body);
+}
 
 Status encode_body(Encoder& e, const IdentityResponse& v) {
   if (!detail::ueid_ok(v.ueid.data())) return ProtocolError::kBadUeid;
   if (!detail::pub_ok(v.devid_pub.data())) return ProtocolError::kBadPublicKey;
-  if (!der_ok(v.csr) || !der_ok(v.alias_cert) || !text_ok(v.hwmodel)) return ProtocolError::kFieldWrongSize;
+  if (!der_ok(v.csr) || !der_ok(v.alias_cert) || !text_ok(v.hwmodel))
+    return ProtocolError::kFieldWrongSize;
   if (!v.devid_cert.empty() && !der_ok(v.devid_cert)) return ProtocolError::kFieldWrongSize;
   e.map(8);
   e.uint(1).bytes(ByteSpan(v.ueid.data(), v.ueid.size()));
@@ -225,8 +226,12 @@ Status decode_body(ByteSpan body, InstallDevidCertRequest* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   return decode_bstr_body(body, 1, kMaxDerSize, &out->cert);
 }
-Status encode_body(Encoder& e, const InstallDevidCertResponse&) { return encode_null(e); }
-Status decode_body(ByteSpan body, InstallDevidCertResponse*) { return decode_null(body); }
+Status encode_body(Encoder& e, const InstallDevidCertResponse&) {
+  return encode_null(e);
+}
+Status decode_body(ByteSpan body, InstallDevidCertResponse*) {
+  return decode_null(body);
+}
 
 Status encode_body(Encoder& e, const InstallVerifierKeyRequest& v) {
   if (!detail::pub_ok(v.key.data())) return ProtocolError::kBadPublicKey;
@@ -241,8 +246,12 @@ Status decode_body(ByteSpan body, InstallVerifierKeyRequest* out) {
   for (size_t i = 0; i < kP256PubSize; ++i) out->key[i] = b.data[i];
   return Status::Ok();
 }
-Status encode_body(Encoder& e, const InstallVerifierKeyResponse&) { return encode_null(e); }
-Status decode_body(ByteSpan body, InstallVerifierKeyResponse*) { return decode_null(body); }
+Status encode_body(Encoder& e, const InstallVerifierKeyResponse&) {
+  return encode_null(e);
+}
+Status decode_body(ByteSpan body, InstallVerifierKeyResponse*) {
+  return decode_null(body);
+}
 
 Status encode_body(Encoder& e, const RotateVerifierKeyRequest& v) {
   return encode_bstr_body(e, v.cose_sign1, 1, kMaxPayload);
@@ -251,8 +260,12 @@ Status decode_body(ByteSpan body, RotateVerifierKeyRequest* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   return decode_bstr_body(body, 1, kMaxPayload, &out->cose_sign1);
 }
-Status encode_body(Encoder& e, const RotateVerifierKeyResponse&) { return encode_null(e); }
-Status decode_body(ByteSpan body, RotateVerifierKeyResponse*) { return decode_null(body); }
+Status encode_body(Encoder& e, const RotateVerifierKeyResponse&) {
+  return encode_null(e);
+}
+Status decode_body(ByteSpan body, RotateVerifierKeyResponse*) {
+  return decode_null(body);
+}
 
 // ---- GET_EVIDENCE ---------------------------------------------------------------------
 
@@ -286,14 +299,22 @@ Status decode_body(ByteSpan body, ApplyLicenseRequest* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   return decode_bstr_body(body, 1, kMaxPayload, &out->cose_sign1);
 }
-Status encode_body(Encoder& e, const ApplyLicenseResponse& v) { return encode_status_info(e, v.status); }
+Status encode_body(Encoder& e, const ApplyLicenseResponse& v) {
+  return encode_status_info(e, v.status);
+}
 Status decode_body(ByteSpan body, ApplyLicenseResponse* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   return decode_status_info(body, &out->status);
 }
-Status encode_body(Encoder& e, const GetStatusRequest&) { return encode_null(e); }
-Status decode_body(ByteSpan body, GetStatusRequest*) { return decode_null(body); }
-Status encode_body(Encoder& e, const StatusResponse& v) { return encode_status_info(e, v.status); }
+Status encode_body(Encoder& e, const GetStatusRequest&) {
+  return encode_null(e);
+}
+Status decode_body(ByteSpan body, GetStatusRequest*) {
+  return decode_null(body);
+}
+Status encode_body(Encoder& e, const StatusResponse& v) {
+  return encode_status_info(e, v.status);
+}
 Status decode_body(ByteSpan body, StatusResponse* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
   return decode_status_info(body, &out->status);
@@ -302,7 +323,8 @@ Status decode_body(ByteSpan body, StatusResponse* out) {
 // ---- LM_SETUP / LM_ROUND / LM_CLOSE ---------------------------------------------------
 
 Status encode_body(Encoder& e, const LmSetupRequest& v) {
-  if (!detail::nonce_ok(v.lm_nonce) || !detail::nonce_ok(v.verifier_nonce)) return ProtocolError::kBadNonceSize;
+  if (!detail::nonce_ok(v.lm_nonce) || !detail::nonce_ok(v.verifier_nonce))
+    return ProtocolError::kBadNonceSize;
   if (!detail::pub_ok(v.lm_eph_pub.data())) return ProtocolError::kBadPublicKey;
   if (v.rounds < 1 || v.rounds > kMaxRounds) return ProtocolError::kFieldOutOfRange;
   e.map(5);
@@ -454,7 +476,8 @@ Status encode_fast_round(const FastRound& r, MutByteSpan out, size_t* out_len) {
 
 Status decode_fast_round(ByteSpan payload, FastRound* out) {
   if (out == nullptr) return CoreError::kInvalidArgument;
-  if (payload.size != kFastRoundSize || payload.data == nullptr) return ProtocolError::kBadFastRound;
+  if (payload.size != kFastRoundSize || payload.data == nullptr)
+    return ProtocolError::kBadFastRound;
   if (payload.data[0] >= kMaxRounds) return ProtocolError::kBadFastRound;
   out->round = payload.data[0];
   for (size_t i = 0; i < out->value.size(); ++i) out->value[i] = payload.data[1 + i];

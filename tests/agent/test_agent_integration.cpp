@@ -41,10 +41,12 @@ struct World {
 };
 std::unique_ptr<World> g_world;
 
-std::string path(const std::string& n) { return g_dir + "/" + n; }
+std::string path(const std::string& n) {
+  return g_dir + "/" + n;
+}
 
-int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr,
-              int timeout_ms = 60000) {
+int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr,
+              std::string* err = nullptr, int timeout_ms = 60000) {
   return locus_test::run_tool(g_bin, args, out, err, timeout_ms);
 }
 
@@ -78,33 +80,40 @@ void setup_world(int lease_s) {
   assert_true(host::os_random(uds, sizeof uds));
   write("uds", std::string(reinterpret_cast<char*>(uds), sizeof uds));
   write("policy.toml", "verifier_id = \"agent-test\"\nlease_s = " + std::to_string(lease_s) +
-                           "\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" + fwid_hex("image") +
+                           "\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" +
+                           fwid_hex("image") +
                            "\"]\nmin_svn = 0\nallow_debug = true\n"
                            "[site.lab]\nzones = [{lat = 47.37, lon = 8.54, radius_km = 50}]\n");
-  assert_int_equal(locus_cmd({"provision", "init-ca", "--key", path("ca.key"), "--cert", path("ca.pem")}), 0);
-  assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"), "--pub", path("license.pub")}), 0);
+  assert_int_equal(
+      locus_cmd({"provision", "init-ca", "--key", path("ca.key"), "--cert", path("ca.pem")}), 0);
+  assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"),
+                              "--pub", path("license.pub")}),
+                   0);
 }
 
 void start_board(Process* p, const std::string& image, std::string* link) {
-  const int port = locus_test::start_host_sim(p, g_sim, path("uds"), path(image), path(image + ".state"),
-                                              path("hostsim-" + image + ".log"));
+  const int port =
+      locus_test::start_host_sim(p, g_sim, path("uds"), path(image), path(image + ".state"),
+                                 path("hostsim-" + image + ".log"));
   assert_true(port > 0);
   *link = "tcp:127.0.0.1:" + std::to_string(port);
 }
 
 void start_verifier(Process* p, std::string* url) {
-  const int port = locus_test::start_listening(p, {g_bin, "--log-level", "info", "verifier", "serve", "--policy",
-                                                   path("policy.toml"), "--db", path("locus.db"), "--ca", path("ca.pem"),
-                                                   "--license-key", path("license.key"), "--listen", "127.0.0.1:0"},
-                                               path("verifier.log"));
+  const int port = locus_test::start_listening(
+      p,
+      {g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"), "--db",
+       path("locus.db"), "--ca", path("ca.pem"), "--license-key", path("license.key"), "--listen",
+       "127.0.0.1:0"},
+      path("verifier.log"));
   assert_true(port > 0);
   *url = "http://127.0.0.1:" + std::to_string(port);
 }
 
 void enroll(const std::string& link) {
-  assert_int_equal(locus_cmd({"provision", "enroll", "--link", link, "--site", "lab", "--host", "host-1", "--ca-key",
-                              path("ca.key"), "--ca-cert", path("ca.pem"), "--license-key", path("license.pub"), "--db",
-                              path("locus.db")}),
+  assert_int_equal(locus_cmd({"provision", "enroll", "--link", link, "--site", "lab", "--host",
+                              "host-1", "--ca-key", path("ca.key"), "--ca-cert", path("ca.pem"),
+                              "--license-key", path("license.pub"), "--db", path("locus.db")}),
                    0);
 }
 
@@ -121,7 +130,9 @@ std::string file_text(const std::string& name) {
   return t.ok() ? t.value() : std::string();
 }
 
-void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+void sleep_ms(int ms) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
 
 // `locus agent run --once` on an enrolled board with the released firmware: exit 0, the board
 // reports FULL with license #1 (read independently over GET_STATUS), and `agent status`
@@ -140,7 +151,8 @@ void test_once_full(void**) {
   assert_int_equal(s.mode, protocol::kModeRestricted);
 
   std::string out;
-  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out),
+                   0);
   assert_non_null(std::strstr(out.c_str(), "interconnect FULL"));
   assert_true(board_status(link, &s));
   assert_int_equal(s.mode, protocol::kModeFull);
@@ -149,7 +161,8 @@ void test_once_full(void**) {
 
   assert_int_equal(locus_cmd({"--json", "agent", "status", "--link", link}, &out), 0);
   assert_non_null(std::strstr(out.c_str(), "\"mode\":\"FULL\""));
-  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
+  assert_int_equal(
+      locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
   assert_non_null(std::strstr(out.c_str(), "\"outcome\":\"full\""));
   assert_non_null(std::strstr(out.c_str(), "\"status\":\"affirming\""));
   assert_true(board_status(link, &s));
@@ -172,9 +185,10 @@ void test_renewal_keeps_full(void**) {
   start_board(&board, "image", &link);
   start_verifier(&ver, &url);
   enroll(link);
-  assert_true(agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link, "--verifier", url,
-                            "--renew-margin", "2", "--max-backoff", "2", "--min-backoff-ms", "200"},
-                           path("agent.log")));
+  assert_true(
+      agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link, "--verifier", url,
+                    "--renew-margin", "2", "--max-backoff", "2", "--min-backoff-ms", "200"},
+                   path("agent.log")));
   protocol::StatusInfo s;
   bool full = false;
   for (int i = 0; i < 100 && !full; i++) {  // first license: bounded (10 s)
@@ -187,7 +201,8 @@ void test_renewal_keeps_full(void**) {
   int samples = 0;
   while (host::monotonic_ms() < until) {
     assert_true(board_status(link, &s));
-    if (s.mode != protocol::kModeFull) print_message("sample %d: RESTRICTED\n%s\n", samples, file_text("agent.log").c_str());
+    if (s.mode != protocol::kModeFull)
+      print_message("sample %d: RESTRICTED\n%s\n", samples, file_text("agent.log").c_str());
     assert_int_equal(s.mode, protocol::kModeFull);
     samples++;
     sleep_ms(250);
@@ -218,9 +233,9 @@ void test_verifier_down_restricts(void**) {
   start_board(&board, "image", &link);
   start_verifier(&ver, &url);
   enroll(link);
-  assert_true(agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link, "--verifier", url,
-                            "--renew-margin", "2", "--max-backoff", "1", "--min-backoff-ms", "200",
-                            "--http-timeout-ms", "1000"},
+  assert_true(agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link,
+                            "--verifier", url, "--renew-margin", "2", "--max-backoff", "1",
+                            "--min-backoff-ms", "200", "--http-timeout-ms", "1000"},
                            path("agent.log")));
   protocol::StatusInfo s;
   bool full = false;
@@ -245,7 +260,9 @@ void test_verifier_down_restricts(void**) {
   for (int i = 0; i < 50 && !backed_off; i++) {
     const std::string log = file_text("agent.log");
     size_t n = 0;
-    for (size_t p = log.find("agent.backoff"); p != std::string::npos; p = log.find("agent.backoff", p + 1)) n++;
+    for (size_t p = log.find("agent.backoff"); p != std::string::npos;
+         p = log.find("agent.backoff", p + 1))
+      n++;
     backed_off = n >= 2;
     if (!backed_off) sleep_ms(100);
   }
@@ -276,7 +293,8 @@ void test_tampered_refused(void**) {
   start_verifier(&ver, &url);
   enroll(link);
   std::string out;
-  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out),
+                   1);
   assert_non_null(std::strstr(out.c_str(), "REFUSED"));
   assert_non_null(std::strstr(out.c_str(), "fwid"));
   protocol::StatusInfo s;
@@ -285,7 +303,9 @@ void test_tampered_refused(void**) {
   assert_int_equal(s.license_counter, 0);
   // And an unreachable verifier is an I/O failure (exit 4), not a refusal.
   ver.kill_and_wait();
-  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url, "--http-timeout-ms", "1000"}), 4);
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url,
+                              "--http-timeout-ms", "1000"}),
+                   4);
   board.kill_and_wait();
   host::test::remove_tree(g_dir);
 }
@@ -304,44 +324,53 @@ void test_landmarks(void**) {
   const char* ids[2] = {"lm-zurich", "lm-winterthur"};
   const double pos[2][2] = {{47.3769, 8.5417}, {47.4988, 8.7237}};
   std::string out;
-  assert_int_equal(locus_cmd({"landmark", "keygen", "--out", path("tl.key"), "--pub", path("tl.pem")}), 0);
+  assert_int_equal(
+      locus_cmd({"landmark", "keygen", "--out", path("tl.key"), "--pub", path("tl.pem")}), 0);
   std::string tl = "{\"version\":1,\"landmarks\":[";
   for (int i = 0; i < 2; i++) {
-    assert_int_equal(locus_cmd({"landmark", "keygen", "--out", path(std::string(ids[i]) + ".key")}, &out), 0);
+    assert_int_equal(
+        locus_cmd({"landmark", "keygen", "--out", path(std::string(ids[i]) + ".key")}, &out), 0);
     while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
     const std::string pub = out;
-    write(std::string(ids[i]) + ".toml", "id = \"" + std::string(ids[i]) + "\"\nlat = " + std::to_string(pos[i][0]) +
-                                             "\nlon = " + std::to_string(pos[i][1]) + "\nkey_file = \"" + ids[i] +
-                                             ".key\"\nlisten = \"127.0.0.1\"\n");
-    assert_true(lm[i].start({g_bin, "landmark", "serve", "--config", path(std::string(ids[i]) + ".toml")},
-                            path(std::string(ids[i]) + ".log")));
+    write(std::string(ids[i]) + ".toml",
+          "id = \"" + std::string(ids[i]) + "\"\nlat = " + std::to_string(pos[i][0]) +
+              "\nlon = " + std::to_string(pos[i][1]) + "\nkey_file = \"" + ids[i] +
+              ".key\"\nlisten = \"127.0.0.1\"\n");
+    assert_true(
+        lm[i].start({g_bin, "landmark", "serve", "--config", path(std::string(ids[i]) + ".toml")},
+                    path(std::string(ids[i]) + ".log")));
     std::string line;
     assert_true(lm[i].wait_for_line("listening", 10000, &line));
     const size_t t = line.find("tcp="), u = line.find("udp=");
     assert_true(t != std::string::npos && u != std::string::npos);
     const int tcp = std::atoi(line.c_str() + t + 4), udp = std::atoi(line.c_str() + u + 4);
-    tl += std::string(i ? "," : "") + "{\"id\":\"" + ids[i] + "\",\"lat\":" + std::to_string(pos[i][0]) +
-          ",\"lon\":" + std::to_string(pos[i][1]) + ",\"public_key\":\"" + pub +
+    tl += std::string(i ? "," : "") + "{\"id\":\"" + ids[i] +
+          "\",\"lat\":" + std::to_string(pos[i][0]) + ",\"lon\":" + std::to_string(pos[i][1]) +
+          ",\"public_key\":\"" + pub +
           "\",\"operator\":\"test\",\"host\":\"127.0.0.1\",\"tcp_port\":" + std::to_string(tcp) +
           ",\"udp_port\":" + std::to_string(udp) + "}";
   }
   write("tl.json", tl + "]}");
-  assert_int_equal(locus_cmd({"landmark", "trustlist", "sign", "--in", path("tl.json"), "--key", path("tl.key"), "--out",
-                              path("tl.cose")}),
+  assert_int_equal(locus_cmd({"landmark", "trustlist", "sign", "--in", path("tl.json"), "--key",
+                              path("tl.key"), "--out", path("tl.cose")}),
                    0);
-  const std::string common = "verifier_id = \"agent-test\"\nlease_s = 600\nnonce_ttl_s = 60\n"
-                             "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" + fwid_hex("image") +
-                             "\"]\nmin_svn = 0\nallow_debug = true\n";
-  const std::string location = "[location]\ntrust_list = \"" + path("tl.cose") + "\"\ntrust_list_signer = \"" +
-                               path("tl.pem") + "\"\n";
-  write("policy.toml", common + "[site.lab]\nzones = [{lat = 47.37, lon = 8.54, radius_km = 400}]\n"
-                                "landmarks = [\"lm-zurich\", \"lm-winterthur\"]\nrounds = 16\nf = 0\nmargin_km = 25\n" +
-                           location);
+  const std::string common =
+      "verifier_id = \"agent-test\"\nlease_s = 600\nnonce_ttl_s = 60\n"
+      "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" +
+      fwid_hex("image") + "\"]\nmin_svn = 0\nallow_debug = true\n";
+  const std::string location = "[location]\ntrust_list = \"" + path("tl.cose") +
+                               "\"\ntrust_list_signer = \"" + path("tl.pem") + "\"\n";
+  write("policy.toml",
+        common +
+            "[site.lab]\nzones = [{lat = 47.37, lon = 8.54, radius_km = 400}]\n"
+            "landmarks = [\"lm-zurich\", \"lm-winterthur\"]\nrounds = 16\nf = 0\nmargin_km = 25\n" +
+            location);
   std::string link, url;
   start_board(&board, "image", &link);
   start_verifier(&ver, &url);
   enroll(link);
-  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
+  assert_int_equal(
+      locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
   assert_non_null(std::strstr(out.c_str(), "\"landmark_sessions\":2"));
   assert_non_null(std::strstr(out.c_str(), "\"outcome\":\"full\""));
   assert_non_null(std::strstr(out.c_str(), "inside the approved zone"));
@@ -351,12 +380,15 @@ void test_landmarks(void**) {
 
   // Same board, a verifier whose site zone is Singapore: refused on location.
   ver.kill_and_wait();
-  write("policy.toml", common + "[site.lab]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 400}]\n"
-                                "landmarks = [\"lm-zurich\", \"lm-winterthur\"]\nrounds = 16\nf = 0\nmargin_km = 25\n" +
-                           location);
+  write("policy.toml",
+        common +
+            "[site.lab]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 400}]\n"
+            "landmarks = [\"lm-zurich\", \"lm-winterthur\"]\nrounds = 16\nf = 0\nmargin_km = 25\n" +
+            location);
   Process ver2;
   start_verifier(&ver2, &url);
-  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
+  assert_int_equal(
+      locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
   assert_non_null(std::strstr(out.c_str(), "\"landmark_sessions\":2"));
   assert_non_null(std::strstr(out.c_str(), "location"));
   assert_true(board_status(link, &s));
@@ -371,14 +403,15 @@ void test_landmarks(void**) {
 // Host binding with software TPMs: the policy requires a TPM quote; host-1 (swtpm A) is
 // enrolled with `locus tpm enroll-host` and the board bound to it. Without --tcti the agent
 // is refused on the tpm check; with swtpm A's AK (PCR list from the verifier's quote policy)
-// the quote is appraised and the board goes FULL; with an AK of another TPM (the board moved to another host) it is refused again and
-// no license is applied.
+// the quote is appraised and the board goes FULL; with an AK of another TPM (the board moved to
+// another host) it is refused again and no license is applied.
 void test_tpm(void**) {
   setup_world(600);
   {
     auto pol = host::read_text_file(path("policy.toml"));
     assert_true(pol.ok());
-    write("policy.toml", pol.value() + "[tpm]\nrequired = true\nhash = \"sha256\"\npcrs = [0, 1, 7]\n");
+    write("policy.toml",
+          pol.value() + "[tpm]\nrequired = true\nhash = \"sha256\"\npcrs = [0, 1, 7]\n");
   }
   g_world = std::make_unique<World>();
   Process& board = g_world->board;
@@ -390,31 +423,37 @@ void test_tpm(void**) {
   start_board(&board, "image", &link);
   start_verifier(&ver, &url);
   enroll(link);
-  assert_int_equal(locus_cmd({"tpm", "enroll-host", "--tcti", tpm_a.tcti(), "--ak", path("ak-a.blob"), "--create-ak",
-                              "--ek-ca", tpm_a.ca_file(), "--db", path("locus.db"), "--host", "host-1", "--pcrs", "0,1,7"}),
+  assert_int_equal(locus_cmd({"tpm", "enroll-host", "--tcti", tpm_a.tcti(), "--ak",
+                              path("ak-a.blob"), "--create-ak", "--ek-ca", tpm_a.ca_file(), "--db",
+                              path("locus.db"), "--host", "host-1", "--pcrs", "0,1,7"}),
                    0);
   assert_int_equal(locus_cmd({"--json", "agent", "identity", "--link", link}, &out), 0);
   const size_t k = out.find("\"ueid\":\"");
   assert_true(k != std::string::npos);
   const std::string ueid = out.substr(k + 8, 66);
-  assert_int_equal(locus_cmd({"tpm", "bind-board", "--db", path("locus.db"), "--board", ueid, "--host", "host-1"}), 0);
+  assert_int_equal(locus_cmd({"tpm", "bind-board", "--db", path("locus.db"), "--board", ueid,
+                              "--host", "host-1"}),
+                   0);
 
-  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out), 1);
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url}, &out),
+                   1);
   assert_non_null(std::strstr(out.c_str(), "tpm"));
 
-  assert_int_equal(locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url, "--tcti", tpm_a.tcti(),
-                              "--ak", path("ak-a.blob")},  // PCRs from GET /v1/quote-policy
-                             &out),
-                   0);
+  assert_int_equal(
+      locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url, "--tcti",
+                 tpm_a.tcti(), "--ak", path("ak-a.blob")},  // PCRs from GET /v1/quote-policy
+                &out),
+      0);
   assert_non_null(std::strstr(out.c_str(), "\"tpm_quoted\":true"));
   protocol::StatusInfo s;
   assert_true(board_status(link, &s));
   assert_int_equal(s.mode, protocol::kModeFull);
   assert_int_equal(s.license_counter, 1);
 
-  assert_int_equal(locus_cmd({"tpm", "ak", "create", "--tcti", tpm_b.tcti(), "--ak", path("ak-b.blob")}), 0);
-  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url, "--tcti", tpm_b.tcti(), "--ak",
-                              path("ak-b.blob"), "--pcrs", "0,1,7"},
+  assert_int_equal(
+      locus_cmd({"tpm", "ak", "create", "--tcti", tpm_b.tcti(), "--ak", path("ak-b.blob")}), 0);
+  assert_int_equal(locus_cmd({"agent", "run", "--once", "--link", link, "--verifier", url, "--tcti",
+                              tpm_b.tcti(), "--ak", path("ak-b.blob"), "--pcrs", "0,1,7"},
                              &out),
                    1);
   assert_non_null(std::strstr(out.c_str(), "tpm"));
@@ -432,16 +471,22 @@ int main(int argc, char** argv) {
   const std::string which = argc > 1 ? argv[1] : "all";
   std::vector<CMUnitTest> tests;
   if (which == "once" || which == "all") tests.push_back(cmocka_unit_test(test_once_full));
-  if (which == "renewal" || which == "all") tests.push_back(cmocka_unit_test(test_renewal_keeps_full));
-  if (which == "verifier_down" || which == "all") tests.push_back(cmocka_unit_test(test_verifier_down_restricts));
-  if (which == "tampered" || which == "all") tests.push_back(cmocka_unit_test(test_tampered_refused));
+  if (which == "renewal" || which == "all")
+    tests.push_back(cmocka_unit_test(test_renewal_keeps_full));
+  if (which == "verifier_down" || which == "all")
+    tests.push_back(cmocka_unit_test(test_verifier_down_restricts));
+  if (which == "tampered" || which == "all")
+    tests.push_back(cmocka_unit_test(test_tampered_refused));
   if (which == "landmarks") tests.push_back(cmocka_unit_test(test_landmarks));
 #if defined(LOCUS_AGENT_TEST_TPM)
   if (which == "tpm") tests.push_back(cmocka_unit_test(test_tpm));
 #endif
   if (tests.empty()) {
-    std::fprintf(stderr, "unknown scenario '%s' (once, renewal, verifier_down, tampered, landmarks, all)\n", which.c_str());
+    std::fprintf(stderr,
+                 "unknown scenario '%s' (once, renewal, verifier_down, tampered, landmarks, all)\n",
+                 which.c_str());
     return 2;
   }
-  return _cmocka_run_group_tests(("agent_integration_" + which).c_str(), tests.data(), tests.size(), nullptr, nullptr);
+  return _cmocka_run_group_tests(("agent_integration_" + which).c_str(), tests.data(), tests.size(),
+                                 nullptr, nullptr);
 }

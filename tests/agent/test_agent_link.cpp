@@ -25,6 +25,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -150,7 +151,9 @@ class FakeBoard {
       std::vector<uint8_t> f(pr::kMaxFrameSize);
       size_t fl = 0;
       const uint8_t junk[] = {0x83, 0x01, 0x02, 0xF6};
-      assert_true(pr::encode_frame(pr::kRevMessage, ByteSpan(junk, sizeof junk), MutByteSpan(f.data(), f.size()), &fl).ok());
+      assert_true(pr::encode_frame(pr::kRevMessage, ByteSpan(junk, sizeof junk),
+                                   MutByteSpan(f.data(), f.size()), &fl)
+                      .ok());
       f[fl - 2] ^= 0x01;
       (void)!send(fd, f.data(), fl, MSG_NOSIGNAL);
       pr::StatusResponse other;  // a well-formed answer to some other request id
@@ -178,9 +181,7 @@ class FakeBoard {
         send_msg(fd, env.request_id, r);
         break;
       }
-      default:
-        send_error(fd, env.request_id, 0x0501);
-        break;
+      default: send_error(fd, env.request_id, 0x0501); break;
     }
     return true;
   }
@@ -333,14 +334,16 @@ void test_connect_errors(void**) {
   host::HStatus r = l.open("tcp:127.0.0.1:" + std::to_string(port), 1000);
   assert_false(r.ok());
   assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kNetwork));
-  for (const char* bad : {"127.0.0.1:5", "tcp:127.0.0.1", "tcp::5", "tcp:127.0.0.1:x", "tcp:127.0.0.1:70000", "unix:", "serial:/dev/ttyS0"}) {
+  for (const char* bad : {"127.0.0.1:5", "tcp:127.0.0.1", "tcp::5", "tcp:127.0.0.1:x",
+                          "tcp:127.0.0.1:70000", "unix:", "serial:/dev/ttyS0"}) {
     r = l.open(bad, 100);
     assert_false(r.ok());
     assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kUsage));
   }
   pr::StatusInfo s;
   Link fresh;
-  assert_int_equal(static_cast<int>(fresh.get_status(&s).code()), static_cast<int>(HostError::kUsage));  // never opened
+  assert_int_equal(static_cast<int>(fresh.get_status(&s).code()),
+                   static_cast<int>(HostError::kUsage));  // never opened
 }
 
 // Fast frames: the answer for the asked round is returned; an answer for another round is

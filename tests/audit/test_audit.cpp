@@ -1,19 +1,20 @@
 // Audit log tests: a clean chain verifies; each kind of tampering is detected and names
 // the first bad record.
+#include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "locus/audit/audit.h"
 #include "locus/common/testproc.h"
-#include <cstring>
-#include <nlohmann/json.hpp>
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -163,9 +164,10 @@ void test_bad_body(void**) {
 int main() {
   g_dir = host::test::make_temp_dir("locus-audit-");
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_clean),     cmocka_unit_test(test_edited),    cmocka_unit_test(test_edited_rehashed),
-      cmocka_unit_test(test_deleted),   cmocka_unit_test(test_reordered), cmocka_unit_test(test_truncated),
-      cmocka_unit_test(test_torn_tail), cmocka_unit_test(test_bad_body),
+      cmocka_unit_test(test_clean),           cmocka_unit_test(test_edited),
+      cmocka_unit_test(test_edited_rehashed), cmocka_unit_test(test_deleted),
+      cmocka_unit_test(test_reordered),       cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_torn_tail),       cmocka_unit_test(test_bad_body),
   };
   int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
   host::test::remove_tree(g_dir);

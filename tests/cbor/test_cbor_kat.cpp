@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "locus/crypto/cbor.h"
-#include "locus_test/hex.h"
 #include "locus_test/cmocka.h"
+#include "locus_test/hex.h"
 
 using locus::ByteSpan;
 using locus::Status;
@@ -26,7 +26,9 @@ using locus_test::hex;
 
 namespace {
 
-ByteSpan text_span(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+ByteSpan text_span(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 void expect_text(Decoder& d, const char* want) {
   ByteSpan t;
@@ -104,7 +106,8 @@ const Kat kKats[] = {
     {"-1", "20", [](Encoder& e) { e.int64(-1); }, [](Decoder& d) { expect_int(d, -1); }},
     {"-10", "29", [](Encoder& e) { e.int64(-10); }, [](Decoder& d) { expect_int(d, -10); }},
     {"-100", "3863", [](Encoder& e) { e.int64(-100); }, [](Decoder& d) { expect_int(d, -100); }},
-    {"-1000", "3903e7", [](Encoder& e) { e.int64(-1000); }, [](Decoder& d) { expect_int(d, -1000); }},
+    {"-1000", "3903e7", [](Encoder& e) { e.int64(-1000); },
+     [](Decoder& d) { expect_int(d, -1000); }},
     {"false", "f4", [](Encoder& e) { e.boolean(false); },
      [](Decoder& d) {
        bool b = true;

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "locus/crypto/cbor.h"
-#include "locus_test/hex.h"
 #include "locus_test/cmocka.h"
+#include "locus_test/hex.h"
 
 using locus::ByteSpan;
 using locus::Status;
@@ -85,15 +85,15 @@ void test_truncated_specific(void** /*state*/) {
 
 // Lengths and counts beyond the input are refused before anything is read or allocated.
 void test_overlong_lengths(void** /*state*/) {
-  expect_invalid("5affffffff00", CborError::kLengthTooLarge);             // bstr 4 GiB
-  expect_invalid("5bffffffffffffffff00", CborError::kLengthTooLarge);     // bstr 2^64-1
-  expect_invalid("7b000000010000000061", CborError::kLengthTooLarge);     // tstr 2^32
-  expect_invalid("9bffffffffffffffff00", CborError::kLengthTooLarge);     // array 2^64-1
-  expect_invalid("bbffffffffffffffff0000", CborError::kLengthTooLarge);   // map 2^64-1
+  expect_invalid("5affffffff00", CborError::kLengthTooLarge);            // bstr 4 GiB
+  expect_invalid("5bffffffffffffffff00", CborError::kLengthTooLarge);    // bstr 2^64-1
+  expect_invalid("7b000000010000000061", CborError::kLengthTooLarge);    // tstr 2^32
+  expect_invalid("9bffffffffffffffff00", CborError::kLengthTooLarge);    // array 2^64-1
+  expect_invalid("bbffffffffffffffff0000", CborError::kLengthTooLarge);  // map 2^64-1
   expect_invalid("83 01 1900", CborError::kTruncated);                   // count fits, head cut
-  expect_invalid("850102", CborError::kLengthTooLarge);                   // 5 items, 2 bytes
-  expect_invalid("a2 01 02 1900", CborError::kTruncated);                 // count fits, head cut
-  expect_invalid("a3010203", CborError::kLengthTooLarge);                 // 6 items, 4 bytes
+  expect_invalid("850102", CborError::kLengthTooLarge);                  // 5 items, 2 bytes
+  expect_invalid("a2 01 02 1900", CborError::kTruncated);                // count fits, head cut
+  expect_invalid("a3010203", CborError::kLengthTooLarge);                // 6 items, 4 bytes
   // The decoder refuses the same counts, so loops driven by them stay bounded.
   std::vector<uint8_t> a = hex("9bffffffffffffffff00");
   Decoder d{ByteSpan(a)};
@@ -149,8 +149,8 @@ void test_indefinite_and_reserved(void** /*state*/) {
   expect_invalid("7fff", CborError::kIndefiniteLength);
   expect_invalid("9fff", CborError::kIndefiniteLength);
   expect_invalid("bfff", CborError::kIndefiniteLength);
-  expect_invalid("ff", CborError::kIndefiniteLength);      // a break outside anything
-  expect_invalid("8201ff", CborError::kIndefiniteLength);  // a break inside a definite array
+  expect_invalid("ff", CborError::kIndefiniteLength);        // a break outside anything
+  expect_invalid("8201ff", CborError::kIndefiniteLength);    // a break inside a definite array
   expect_invalid("1f", CborError::kReservedAdditionalInfo);  // uint with ai 31
   expect_invalid("3f", CborError::kReservedAdditionalInfo);
   expect_invalid("df00", CborError::kReservedAdditionalInfo);
@@ -257,16 +257,16 @@ void test_map_key_order(void** /*state*/) {
   expect_invalid("a2 02 00 01 00", CborError::kUnsortedMapKeys);
   expect_invalid("a2 01 00 01 00", CborError::kDuplicateMapKey);
   expect_invalid("a2 6161 00 6161 01", CborError::kDuplicateMapKey);
-  expect_invalid("a2 8101 00 8101 00", CborError::kDuplicateMapKey);   // container keys
-  expect_invalid("a2 c101 00 c101 00", CborError::kDuplicateMapKey);   // tagged keys
-  expect_invalid("a2 20 00 1818 00", CborError::kUnsortedMapKeys);     // -1 before 24
-  expect_invalid("a2 626161 00 6162 00", CborError::kUnsortedMapKeys); // "aa" before "b"
-  expect_invalid("a3 01 00 03 00 02 00", CborError::kUnsortedMapKeys); // only the last is off
+  expect_invalid("a2 8101 00 8101 00", CborError::kDuplicateMapKey);    // container keys
+  expect_invalid("a2 c101 00 c101 00", CborError::kDuplicateMapKey);    // tagged keys
+  expect_invalid("a2 20 00 1818 00", CborError::kUnsortedMapKeys);      // -1 before 24
+  expect_invalid("a2 626161 00 6162 00", CborError::kUnsortedMapKeys);  // "aa" before "b"
+  expect_invalid("a3 01 00 03 00 02 00", CborError::kUnsortedMapKeys);  // only the last is off
   expect_invalid("82 a0 a2 01 a1 02 00 01 00", CborError::kDuplicateMapKey);  // nested map
   // Bytewise order (RFC 8949 §4.2.1), not length-first: 24 (1818) < -1 (20), "b" < "aa".
   ASSERT_OK(validate(hex("a2 1818 00 20 00")));
   ASSERT_OK(validate(hex("a2 6162 00 626161 00")));
-  ASSERT_OK(validate(hex("a3 00 00 40 00 4100 00")));  // 0 < h'' < h'00'
+  ASSERT_OK(validate(hex("a3 00 00 40 00 4100 00")));      // 0 < h'' < h'00'
   ASSERT_OK(validate(hex("a2 01 a2 01 00 02 00 02 00")));  // nested maps each sorted
 }
 
@@ -328,8 +328,13 @@ void test_encoder_boundaries(void** /*state*/) {
   struct {
     uint64_t v;
     const char* h;
-  } const cases[] = {{23, "17"}, {24, "1818"}, {255, "18ff"}, {256, "190100"},
-                     {65535, "19ffff"}, {65536, "1a00010000"}, {0xFFFFFFFFULL, "1affffffff"},
+  } const cases[] = {{23, "17"},
+                     {24, "1818"},
+                     {255, "18ff"},
+                     {256, "190100"},
+                     {65535, "19ffff"},
+                     {65536, "1a00010000"},
+                     {0xFFFFFFFFULL, "1affffffff"},
                      {0x100000000ULL, "1b0000000100000000"}};
   for (const auto& c : cases) {
     uint8_t buf[9];

@@ -31,8 +31,10 @@ bool write_file(const std::string& path, const uint8_t* p, size_t n) {
 
 const char* describe(locus::Status s) {
   switch (s.module()) {
-    case locus::Module::kCose: return locus::cose::to_string(static_cast<locus::cose::CoseError>(s.local()));
-    case locus::Module::kCrypto: return locus::crypto::to_string(static_cast<locus::crypto::CryptoError>(s.local()));
+    case locus::Module::kCose:
+      return locus::cose::to_string(static_cast<locus::cose::CoseError>(s.local()));
+    case locus::Module::kCrypto:
+      return locus::crypto::to_string(static_cast<locus::crypto::CryptoError>(s.local()));
     default: return "other error";
   }
 }
@@ -41,9 +43,10 @@ int do_write(const std::string& dir) {
   const char* seed = "locus cose interop seed, fixed for reproducibility";
   const char* label = "interop";
   locus::crypto::P256PrivateKey key;
-  if (!locus::crypto::p256_derive_key(locus::ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
-                                      locus::ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)),
-                                      &key).ok()) {
+  if (!locus::crypto::p256_derive_key(
+           locus::ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
+           locus::ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)), &key)
+           .ok()) {
     return 2;
   }
   locus::crypto::P256PublicKey pub;
@@ -51,8 +54,9 @@ int do_write(const std::string& dir) {
   const std::string payload = "locus interop payload: evidence would go here";
   const std::string aad = "external aad 0123456789abcdef";
   const std::string c1 = "leaf certificate bytes", c2 = "intermediate certificate bytes";
-  const locus::ByteSpan chain[2] = {locus::ByteSpan(reinterpret_cast<const uint8_t*>(c1.data()), c1.size()),
-                                    locus::ByteSpan(reinterpret_cast<const uint8_t*>(c2.data()), c2.size())};
+  const locus::ByteSpan chain[2] = {
+      locus::ByteSpan(reinterpret_cast<const uint8_t*>(c1.data()), c1.size()),
+      locus::ByteSpan(reinterpret_cast<const uint8_t*>(c2.data()), c2.size())};
   locus::cose::Sign1Options opt;
   opt.kid = locus::ByteSpan(reinterpret_cast<const uint8_t*>("alias-key-1"), 11);
   opt.x5chain = chain;
@@ -67,14 +71,18 @@ int do_write(const std::string& dir) {
     fprintf(stderr, "sign failed: %s\n", describe(s));
     return 1;
   }
-  bool ok = write_file(dir + "/ours.cose", out, n) && write_file(dir + "/ours.pub", pub.q.data(), pub.q.size()) &&
-            write_file(dir + "/ours.payload", reinterpret_cast<const uint8_t*>(payload.data()), payload.size()) &&
+  bool ok = write_file(dir + "/ours.cose", out, n) &&
+            write_file(dir + "/ours.pub", pub.q.data(), pub.q.size()) &&
+            write_file(dir + "/ours.payload", reinterpret_cast<const uint8_t*>(payload.data()),
+                       payload.size()) &&
             write_file(dir + "/ours.aad", reinterpret_cast<const uint8_t*>(aad.data()), aad.size());
   return ok ? 0 : 2;
 }
 
-int do_verify(const std::string& file, const std::string& pubfile, const std::string& aadfile, bool tagged) {
-  const std::vector<uint8_t> msg = read_file(file), pubv = read_file(pubfile), aad = read_file(aadfile);
+int do_verify(const std::string& file, const std::string& pubfile, const std::string& aadfile,
+              bool tagged) {
+  const std::vector<uint8_t> msg = read_file(file), pubv = read_file(pubfile),
+                             aad = read_file(aadfile);
   locus::crypto::P256PublicKey pub;
   if (pubv.size() != pub.q.size()) {
     fprintf(stderr, "public key must be 65 bytes\n");

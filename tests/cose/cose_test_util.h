@@ -48,7 +48,7 @@ inline std::vector<uint8_t> make_sign1(const locus::crypto::P256PrivateKey& key,
 
 inline locus::crypto::P256PrivateKey test_key(const char* label = "cose test key") {
   locus::crypto::P256PrivateKey k;
-  const uint8_t seed[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+  const uint8_t seed[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                             17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
   locus::Status s = locus::crypto::p256_derive_key(
       locus::ByteSpan(seed, sizeof seed),

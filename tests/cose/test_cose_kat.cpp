@@ -86,8 +86,8 @@ void test_sign_with_key11(void** /*state*/) {
   opt.kid = ByteSpan(reinterpret_cast<const uint8_t*>("11"), 2);
   uint8_t out[256];
   size_t n = 0;
-  ASSERT_OK(locus::cose::sign1_es256(
-      d, ByteSpan(reinterpret_cast<const uint8_t*>(payload), 20), opt, locus::MutByteSpan(out), &n));
+  ASSERT_OK(locus::cose::sign1_es256(d, ByteSpan(reinterpret_cast<const uint8_t*>(payload), 20),
+                                     opt, locus::MutByteSpan(out), &n));
   // Everything but the signature is byte-identical to the RFC example.
   const std::vector<uint8_t> rfc = hex(kC21);
   assert_int_equal(n, rfc.size());
@@ -98,8 +98,8 @@ void test_sign_with_key11(void** /*state*/) {
   // Deterministic: signing again gives the same bytes.
   uint8_t out2[256];
   size_t n2 = 0;
-  ASSERT_OK(locus::cose::sign1_es256(
-      d, ByteSpan(reinterpret_cast<const uint8_t*>(payload), 20), opt, locus::MutByteSpan(out2), &n2));
+  ASSERT_OK(locus::cose::sign1_es256(d, ByteSpan(reinterpret_cast<const uint8_t*>(payload), 20),
+                                     opt, locus::MutByteSpan(out2), &n2));
   assert_int_equal(n2, n);
   assert_memory_equal(out, out2, n);
 }
@@ -108,12 +108,12 @@ void test_sign_with_key11(void** /*state*/) {
 // published signature verifies over it with the plain (non-incremental) ECDSA API, which
 // cross-checks the incremental hashing in cose.cpp.
 void test_sig_structure_layout(void** /*state*/) {
-  const std::vector<uint8_t> tbs =
-      locus_test::sig_structure(hex("a10126"), {}, std::vector<uint8_t>(
-                                                       reinterpret_cast<const uint8_t*>("This is the content."),
-                                                       reinterpret_cast<const uint8_t*>("This is the content.") + 20));
-  const std::vector<uint8_t> want = hex(
-      "846a5369676e61747572653143a101264054546869732069732074686520636f6e74656e742e");
+  const std::vector<uint8_t> tbs = locus_test::sig_structure(
+      hex("a10126"), {},
+      std::vector<uint8_t>(reinterpret_cast<const uint8_t*>("This is the content."),
+                           reinterpret_cast<const uint8_t*>("This is the content.") + 20));
+  const std::vector<uint8_t> want =
+      hex("846a5369676e61747572653143a101264054546869732069732074686520636f6e74656e742e");
   assert_int_equal(tbs.size(), want.size());
   assert_memory_equal(tbs.data(), want.data(), want.size());
   const std::vector<uint8_t> msg = hex(kC21);
@@ -140,10 +140,8 @@ void test_error_strings(void** /*state*/) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rfc9052_c21_verifies),
-      cmocka_unit_test(test_rfc9052_c21_untagged),
-      cmocka_unit_test(test_sign_with_key11),
-      cmocka_unit_test(test_sig_structure_layout),
+      cmocka_unit_test(test_rfc9052_c21_verifies), cmocka_unit_test(test_rfc9052_c21_untagged),
+      cmocka_unit_test(test_sign_with_key11),      cmocka_unit_test(test_sig_structure_layout),
       cmocka_unit_test(test_error_strings),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -96,7 +96,8 @@ void test_large_payload(void** /*state*/) {
   locus::crypto::P256Signature sig;
   memcpy(sig.rs.data(), v.signature.data, 64);
   ASSERT_OK(locus::crypto::ecdsa_verify(locus_test::pub_of(locus_test::test_key()),
-                                        locus_test::sig_structure(hex("a10126"), {}, payload), sig));
+                                        locus_test::sig_structure(hex("a10126"), {}, payload),
+                                        sig));
 }
 
 // Output buffer too small at every size below the needed one: kBufferTooSmall, out_len 0.
@@ -106,7 +107,8 @@ void test_buffer_too_small(void** /*state*/) {
   for (size_t cap = 0; cap < full.size(); ++cap) {
     std::vector<uint8_t> out(cap + 1);
     size_t n = 99;
-    Status s = locus::cose::sign1_es256(key, bytes_of("x"), Sign1Options(), MutByteSpan(out.data(), cap), &n);
+    Status s = locus::cose::sign1_es256(key, bytes_of("x"), Sign1Options(),
+                                        MutByteSpan(out.data(), cap), &n);
     ASSERT_ERR(s, CoseError::kBufferTooSmall);
     assert_int_equal(n, 0);
   }
@@ -123,7 +125,8 @@ void test_sign_argument_errors(void** /*state*/) {
   opt.x5chain_len = 5;
   uint8_t out[512];
   size_t n = 0;
-  ASSERT_ERR(locus::cose::sign1_es256(key, ByteSpan(), opt, MutByteSpan(out), &n), CoseError::kTooManyCerts);
+  ASSERT_ERR(locus::cose::sign1_es256(key, ByteSpan(), opt, MutByteSpan(out), &n),
+             CoseError::kTooManyCerts);
   opt.x5chain = nullptr;
   opt.x5chain_len = 1;
   ASSERT_ERR(locus::cose::sign1_es256(key, ByteSpan(), opt, MutByteSpan(out), &n),
@@ -146,42 +149,62 @@ void test_bad_messages(void** /*state*/) {
   const std::vector<uint8_t> pl = bytes_of("p");
   const std::vector<uint8_t> empty_map = hex("a0");
   std::vector<BadCase> cases = {
-      {"alg ES384 (-35)", make_sign1(key, hex("a1013822"), empty_map, pl), CoseError::kUnsupportedAlg},
+      {"alg ES384 (-35)", make_sign1(key, hex("a1013822"), empty_map, pl),
+       CoseError::kUnsupportedAlg},
       {"alg EdDSA (-8)", make_sign1(key, hex("a10127"), empty_map, pl), CoseError::kUnsupportedAlg},
-      {"alg as text", make_sign1(key, hex("a101654553323536"), empty_map, pl), CoseError::kUnsupportedAlg},
+      {"alg as text", make_sign1(key, hex("a101654553323536"), empty_map, pl),
+       CoseError::kUnsupportedAlg},
       {"alg as bstr", make_sign1(key, hex("a1014126"), empty_map, pl), CoseError::kBadHeader},
-      {"alg missing (empty protected)", make_sign1(key, {}, empty_map, pl), CoseError::kUnsupportedAlg},
-      {"alg missing (protected {})", make_sign1(key, hex("a0"), empty_map, pl), CoseError::kUnsupportedAlg},
-      {"alg only in unprotected", make_sign1(key, {}, hex("a10126"), pl), CoseError::kAlgInUnprotected},
+      {"alg missing (empty protected)", make_sign1(key, {}, empty_map, pl),
+       CoseError::kUnsupportedAlg},
+      {"alg missing (protected {})", make_sign1(key, hex("a0"), empty_map, pl),
+       CoseError::kUnsupportedAlg},
+      {"alg only in unprotected", make_sign1(key, {}, hex("a10126"), pl),
+       CoseError::kAlgInUnprotected},
       {"alg in both", make_sign1(key, es256, hex("a10126"), pl), CoseError::kAlgInUnprotected},
-      {"protected is not a map", make_sign1(key, hex("83010203"), empty_map, pl), CoseError::kBadHeader},
+      {"protected is not a map", make_sign1(key, hex("83010203"), empty_map, pl),
+       CoseError::kBadHeader},
       {"protected is not CBOR", make_sign1(key, hex("a101"), empty_map, pl), CoseError::kBadHeader},
-      {"protected non-canonical", make_sign1(key, hex("a1180126"), empty_map, pl), CoseError::kBadHeader},
-      {"crit in protected", make_sign1(key, hex("a2012602810f"), empty_map, pl), CoseError::kBadHeader},
+      {"protected non-canonical", make_sign1(key, hex("a1180126"), empty_map, pl),
+       CoseError::kBadHeader},
+      {"crit in protected", make_sign1(key, hex("a2012602810f"), empty_map, pl),
+       CoseError::kBadHeader},
       {"crit in unprotected", make_sign1(key, es256, hex("a102810f"), pl), CoseError::kBadHeader},
       {"kid as text", make_sign1(key, es256, hex("a1046131"), pl), CoseError::kBadHeader},
-      {"kid in both buckets", make_sign1(key, hex("a201260441aa"), hex("a10441bb"), pl), CoseError::kBadHeader},
+      {"kid in both buckets", make_sign1(key, hex("a201260441aa"), hex("a10441bb"), pl),
+       CoseError::kBadHeader},
       {"x5chain as int", make_sign1(key, es256, hex("a1182101"), pl), CoseError::kBadHeader},
       {"x5chain empty array", make_sign1(key, es256, hex("a1182180"), pl), CoseError::kBadHeader},
-      {"x5chain array with int", make_sign1(key, es256, hex("a118218241aa01"), pl), CoseError::kBadHeader},
-      {"x5chain 5 certs", make_sign1(key, es256, hex("a118218541aa41bb41cc41dd41ee"), pl), CoseError::kTooManyCerts},
+      {"x5chain array with int", make_sign1(key, es256, hex("a118218241aa01"), pl),
+       CoseError::kBadHeader},
+      {"x5chain 5 certs", make_sign1(key, es256, hex("a118218541aa41bb41cc41dd41ee"), pl),
+       CoseError::kTooManyCerts},
       {"header label a bstr", make_sign1(key, es256, hex("a141aa00"), pl), CoseError::kBadHeader},
       {"unprotected not a map", make_sign1(key, es256, hex("80"), pl), CoseError::kMalformed},
-      {"unprotected keys unsorted", make_sign1(key, es256, hex("a2182141aa0441bb"), pl), CoseError::kMalformed},
+      {"unprotected keys unsorted", make_sign1(key, es256, hex("a2182141aa0441bb"), pl),
+       CoseError::kMalformed},
       {"tag 17 (COSE_Mac0)", make_sign1(key, es256, empty_map, pl, {}, 17), CoseError::kWrongTag},
       {"tag 98 (COSE_Sign)", make_sign1(key, es256, empty_map, pl, {}, 98), CoseError::kWrongTag},
       {"no tag", make_sign1(key, es256, empty_map, pl, {}, -1), CoseError::kMissingTag},
-      {"signature 63 bytes", make_sign1(key, es256, empty_map, pl, {}, 18, 63), CoseError::kMalformed},
-      {"signature 65 bytes", make_sign1(key, es256, empty_map, pl, {}, 18, 65), CoseError::kMalformed},
-      {"signature DER-sized", make_sign1(key, es256, empty_map, pl, {}, 18, 72), CoseError::kMalformed},
+      {"signature 63 bytes", make_sign1(key, es256, empty_map, pl, {}, 18, 63),
+       CoseError::kMalformed},
+      {"signature 65 bytes", make_sign1(key, es256, empty_map, pl, {}, 18, 65),
+       CoseError::kMalformed},
+      {"signature DER-sized", make_sign1(key, es256, empty_map, pl, {}, 18, 72),
+       CoseError::kMalformed},
       {"array of 3", hex("d28343a10126a041aa"), CoseError::kMalformed},
       {"array of 5", hex("d28543a10126a041aa41bb00"), CoseError::kMalformed},
       {"map instead of array", hex("d2a10102"), CoseError::kMalformed},
-      {"protected as map", hex("d284a10126a041aa5840" + std::string(128, '0')), CoseError::kMalformed},
-      {"detached payload (nil)", hex("d28443a10126a0f65840" + std::string(128, '0')), CoseError::kMalformed},
-      {"payload as text", hex("d28443a10126a061615840" + std::string(128, '0')), CoseError::kMalformed},
-      {"indefinite array", hex("d29f43a10126a041aa5840" + std::string(128, '0') + "ff"), CoseError::kMalformed},
-      {"trailing byte", hex("d28443a10126a041aa5840" + std::string(128, '0') + "00"), CoseError::kMalformed},
+      {"protected as map", hex("d284a10126a041aa5840" + std::string(128, '0')),
+       CoseError::kMalformed},
+      {"detached payload (nil)", hex("d28443a10126a0f65840" + std::string(128, '0')),
+       CoseError::kMalformed},
+      {"payload as text", hex("d28443a10126a061615840" + std::string(128, '0')),
+       CoseError::kMalformed},
+      {"indefinite array", hex("d29f43a10126a041aa5840" + std::string(128, '0') + "ff"),
+       CoseError::kMalformed},
+      {"trailing byte", hex("d28443a10126a041aa5840" + std::string(128, '0') + "00"),
+       CoseError::kMalformed},
       {"empty input", {}, CoseError::kMalformed},
   };
   for (const BadCase& c : cases) {
@@ -195,7 +218,8 @@ void test_bad_messages(void** /*state*/) {
     assert_int_equal(v.alg, 123);  // nothing written on failure
   }
   // Unknown, non-critical headers are ignored (RFC 9052 §3), content type too.
-  const std::vector<uint8_t> ok = make_sign1(key, hex("a2012603183c"), hex("a2 0441aa 3a00010000 00"), pl);
+  const std::vector<uint8_t> ok =
+      make_sign1(key, hex("a2012603183c"), hex("a2 0441aa 3a00010000 00"), pl);
   ASSERT_OK(decode_verify(ok));
   const std::vector<uint8_t> txt = make_sign1(key, es256, hex("a1 63666f6f 01"), pl);
   ASSERT_OK(decode_verify(txt));

@@ -15,8 +15,12 @@ using namespace locus::crypto;
 namespace {
 
 Arena* g_arena = nullptr;
-void* arena_calloc(size_t n, size_t s) { return g_arena->calloc(n, s); }
-void arena_free(void* p) { g_arena->free(p); }
+void* arena_calloc(size_t n, size_t s) {
+  return g_arena->calloc(n, s);
+}
+void arena_free(void* p) {
+  g_arena->free(p);
+}
 
 struct Installed {
   explicit Installed(Arena* a) {
@@ -57,7 +61,7 @@ void arena_exhaustion_and_bad_free(void**) {
   alignas(8) static uint8_t mem[256];
   Arena a;
   assert_null(a.calloc(1, 1));  // not initialised yet
-  a.init(mem, sizeof(mem));      // init resets the statistics
+  a.init(mem, sizeof(mem));     // init resets the statistics
   assert_null(a.calloc(1, 300));
   assert_null(a.calloc(static_cast<size_t>(-1) / 2, 4));
   void* p = a.calloc(1, 200);
@@ -102,7 +106,8 @@ void firmware_ops_fit_arena(void**) {
   a.reset_peak();
   uint8_t buf[1024];
   size_t len = 0;
-  ASSERT_OK(x509_write_csr(dev, "CN=locus DeviceID,O=locus,serialNumber=00112233445566778899aabbccddeeff", buf, &len));
+  ASSERT_OK(x509_write_csr(
+      dev, "CN=locus DeviceID,O=locus,serialNumber=00112233445566778899aabbccddeeff", buf, &len));
   const size_t peak_csr = a.stats().peak;
   a.reset_peak();
   TcbInfo tcb;
@@ -118,8 +123,10 @@ void firmware_ops_fit_arena(void**) {
   assert_int_equal(a.stats().in_use, 0);  // nothing leaked
   assert_int_equal(a.stats().failures, 0);
   assert_int_equal(a.stats().bad_frees, 0);
-  printf("arena peak bytes: derive+pub %zu, sign %zu, verify %zu, ecdh %zu, csr %zu, issue %zu (arena %zu)\n",
-         peak_derive, peak_sign, peak_verify, peak_ecdh, peak_csr, peak_issue, kFwCryptoArenaSize);
+  printf(
+      "arena peak bytes: derive+pub %zu, sign %zu, verify %zu, ecdh %zu, csr %zu, issue %zu (arena "
+      "%zu)\n",
+      peak_derive, peak_sign, peak_verify, peak_ecdh, peak_csr, peak_issue, kFwCryptoArenaSize);
 }
 
 // With an arena too small for a bignum workspace, signing fails with kOutOfMemory (not a

@@ -128,12 +128,9 @@ void error_codes_unique(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(drbg_unseeded_refuses),
-      cmocka_unit_test(drbg_failing_entropy),
-      cmocka_unit_test(drbg_seeding_and_output),
-      cmocka_unit_test(ct_equal_cases),
-      cmocka_unit_test(zeroize_clears),
-      cmocka_unit_test(error_codes_unique),
+      cmocka_unit_test(drbg_unseeded_refuses),   cmocka_unit_test(drbg_failing_entropy),
+      cmocka_unit_test(drbg_seeding_and_output), cmocka_unit_test(ct_equal_cases),
+      cmocka_unit_test(zeroize_clears),          cmocka_unit_test(error_codes_unique),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -21,7 +21,8 @@ constexpr int kMutations = 20000;
 P256PrivateKey key(const char* label) {
   const uint8_t seed[32] = {5};
   P256PrivateKey k;
-  ASSERT_OK(p256_derive_key(seed, ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)), &k));
+  ASSERT_OK(
+      p256_derive_key(seed, ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)), &k));
   return k;
 }
 
@@ -101,7 +102,8 @@ void fuzz_csr(void**) {
   for (int i = 0; i < kMutations / 4; ++i) {
     const Bytes m = mutated(seed, r);
     CsrInfo info;
-    if (x509_parse_csr(ByteSpan(m.data(), m.size()), &info).ok()) ASSERT_OK(p256_check_public(info.public_key));
+    if (x509_parse_csr(ByteSpan(m.data(), m.size()), &info).ok())
+      ASSERT_OK(p256_check_public(info.public_key));
   }
 }
 
@@ -115,7 +117,8 @@ void fuzz_pem(void**) {
   for (int i = 0; i < kMutations / 4; ++i) {
     const Bytes m = mutated(seed, r);
     Bytes out;
-    if (pem_to_der(std::string(m.begin(), m.end()), "CERTIFICATE", &out).ok()) assert_false(out.empty());
+    if (pem_to_der(std::string(m.begin(), m.end()), "CERTIFICATE", &out).ok())
+      assert_false(out.empty());
   }
 }
 

@@ -19,7 +19,9 @@ namespace {
 
 std::string g_dir;
 
-std::string path(const char* name) { return g_dir + "/" + name; }
+std::string path(const char* name) {
+  return g_dir + "/" + name;
+}
 
 void write_file(const std::string& p, const void* data, size_t n) {
   FILE* f = fopen(p.c_str(), "wb");
@@ -27,7 +29,9 @@ void write_file(const std::string& p, const void* data, size_t n) {
   if (fwrite(data, 1, n, f) != n) fail_msg("short write %s", p.c_str());
   fclose(f);
 }
-void write_file(const std::string& p, const std::string& s) { write_file(p, s.data(), s.size()); }
+void write_file(const std::string& p, const std::string& s) {
+  write_file(p, s.data(), s.size());
+}
 
 Bytes read_file(const std::string& p) {
   std::ifstream f(p, std::ios::binary);
@@ -62,13 +66,15 @@ struct Party {
 Party make_party(const char* label) {
   static const uint8_t seed[32] = {0x17, 0x29};
   Party p;
-  ASSERT_OK(p256_derive_key(seed, ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)), &p.priv));
+  ASSERT_OK(p256_derive_key(seed, ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)),
+                            &p.priv));
   ASSERT_OK(p256_public_key(p.priv, &p.pub));
   return p;
 }
 
-Bytes issue(const Party& subject, const P256PrivateKey& issuer_key, const char* subj, const char* iss,
-            bool ca, const TcbInfo* tcb, uint8_t serial, ByteSpan aki = ByteSpan()) {
+Bytes issue(const Party& subject, const P256PrivateKey& issuer_key, const char* subj,
+            const char* iss, bool ca, const TcbInfo* tcb, uint8_t serial,
+            ByteSpan aki = ByteSpan()) {
   CertSpec spec;
   spec.subject = subj;
   spec.issuer = iss;
@@ -113,10 +119,22 @@ void openssl_verifies_our_chain(void**) {
   TcbInfo tcb;
   for (size_t i = 0; i < 32; ++i) tcb.fwid[i] = static_cast<uint8_t>(i);
   tcb.svn = 7;
-  write_pem("root.pem", issue(root, root.priv, "CN=locus root,O=locus", "CN=locus root,O=locus", true, nullptr, 1), "CERTIFICATE");
-  write_pem("devid.pem", issue(dev, root.priv, "CN=locus DeviceID,O=locus", "CN=locus root,O=locus", true, nullptr, 2), "CERTIFICATE");
-  write_pem("alias.pem", issue(alias, dev.priv, "CN=locus Alias,O=locus", "CN=locus DeviceID,O=locus", false, &tcb, 3), "CERTIFICATE");
-  write_pem("other.pem", issue(other, other.priv, "CN=locus root,O=locus", "CN=locus root,O=locus", true, nullptr, 1), "CERTIFICATE");
+  write_pem(
+      "root.pem",
+      issue(root, root.priv, "CN=locus root,O=locus", "CN=locus root,O=locus", true, nullptr, 1),
+      "CERTIFICATE");
+  write_pem(
+      "devid.pem",
+      issue(dev, root.priv, "CN=locus DeviceID,O=locus", "CN=locus root,O=locus", true, nullptr, 2),
+      "CERTIFICATE");
+  write_pem(
+      "alias.pem",
+      issue(alias, dev.priv, "CN=locus Alias,O=locus", "CN=locus DeviceID,O=locus", false, &tcb, 3),
+      "CERTIFICATE");
+  write_pem(
+      "other.pem",
+      issue(other, other.priv, "CN=locus root,O=locus", "CN=locus root,O=locus", true, nullptr, 1),
+      "CERTIFICATE");
   std::string out;
   int rc = run("openssl verify -CAfile root.pem -untrusted devid.pem alias.pem", &out);
   if (rc != 0) fail_msg("openssl verify failed: %s", out.c_str());
@@ -130,7 +148,8 @@ void openssl_verifies_our_chain(void**) {
   // The extension's DER as openssl sees it: DiceTcbInfo { [3] 7, [6] { { sha256, fwid } } }.
   rc = run("openssl asn1parse -in alias.pem | grep -A1 ':2.23.133.5.4.1'", &out);
   assert_int_equal(rc, 0);
-  assert_non_null(strstr(out.c_str(), "[HEX DUMP]:3034830107A62F302D06096086480165030402010420000102030405"));
+  assert_non_null(
+      strstr(out.c_str(), "[HEX DUMP]:3034830107A62F302D06096086480165030402010420000102030405"));
 }
 
 // openssl verifies our CSR's self-signature and reads its subject.
@@ -155,7 +174,8 @@ void openssl_verifies_our_signature(void**) {
   write_file(path("msg.bin"), msg);
   write_file(path("msg2.bin"), msg + "!");
   P256Signature sig;
-  ASSERT_OK(ecdsa_sign(k.priv, ByteSpan(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()), &sig));
+  ASSERT_OK(
+      ecdsa_sign(k.priv, ByteSpan(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()), &sig));
   uint8_t der[kP256SigDerMax];
   size_t len = 0;
   ASSERT_OK(signature_to_der(sig, der, &len));
@@ -174,9 +194,11 @@ void we_verify_openssl_signature(void**) {
   std::string out;
   const std::string msg = "signed by openssl";
   write_file(path("omsg.bin"), msg);
-  int rc = run("openssl ecparam -name prime256v1 -genkey -noout -out ok.pem && "
-               "openssl ec -in ok.pem -pubout -outform DER -out opub.der && "
-               "openssl dgst -sha256 -sign ok.pem -out osig.der omsg.bin", &out);
+  int rc =
+      run("openssl ecparam -name prime256v1 -genkey -noout -out ok.pem && "
+          "openssl ec -in ok.pem -pubout -outform DER -out opub.der && "
+          "openssl dgst -sha256 -sign ok.pem -out osig.der omsg.bin",
+          &out);
   if (rc != 0) fail_msg("openssl signing failed: %s", out.c_str());
   const Bytes pub_der = read_file(path("opub.der"));
   const Bytes sig_der = read_file(path("osig.der"));
@@ -186,10 +208,12 @@ void we_verify_openssl_signature(void**) {
   ASSERT_OK(p256_check_public(pub));
   P256Signature sig;
   ASSERT_OK(signature_from_der(ByteSpan(sig_der.data(), sig_der.size()), &sig));
-  ASSERT_OK(ecdsa_verify(pub, ByteSpan(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()), sig));
+  ASSERT_OK(
+      ecdsa_verify(pub, ByteSpan(reinterpret_cast<const uint8_t*>(msg.data()), msg.size()), sig));
   const std::string msg2 = msg + ".";
-  ASSERT_ERR(ecdsa_verify(pub, ByteSpan(reinterpret_cast<const uint8_t*>(msg2.data()), msg2.size()), sig),
-                CryptoError::kBadSignature);
+  ASSERT_ERR(
+      ecdsa_verify(pub, ByteSpan(reinterpret_cast<const uint8_t*>(msg2.data()), msg2.size()), sig),
+      CryptoError::kBadSignature);
 }
 
 // An openssl-made CA (SHA-1 key identifiers) issues nothing itself; we issue a DeviceID cert
@@ -197,12 +221,14 @@ void we_verify_openssl_signature(void**) {
 // check accept the result; our parser reads openssl's CSR and verifies its signature.
 void mixed_chain_with_openssl_root(void**) {
   std::string out;
-  int rc = run("openssl ecparam -name prime256v1 -genkey -noout -out ca.key && "
-               "openssl pkcs8 -topk8 -nocrypt -in ca.key -outform DER -out ca.p8 && "
-               "openssl req -new -x509 -key ca.key -subj '/CN=openssl root/O=locus' -days 30 "
-               "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
-               "-out ca.pem && "
-               "openssl req -new -key ca.key -subj '/CN=openssl csr' -out ocsr.pem", &out);
+  int rc =
+      run("openssl ecparam -name prime256v1 -genkey -noout -out ca.key && "
+          "openssl pkcs8 -topk8 -nocrypt -in ca.key -outform DER -out ca.p8 && "
+          "openssl req -new -x509 -key ca.key -subj '/CN=openssl root/O=locus' -days 30 "
+          "-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign "
+          "-out ca.pem && "
+          "openssl req -new -key ca.key -subj '/CN=openssl csr' -out ocsr.pem",
+          &out);
   if (rc != 0) fail_msg("openssl CA setup failed: %s", out.c_str());
   const Bytes ca_pem = read_file(path("ca.pem"));
   Certificate ca;
@@ -216,7 +242,8 @@ void mixed_chain_with_openssl_root(void**) {
   P256PrivateKey ca_key;
   bool found = false;
   for (size_t i = 0; i + 5 + 32 <= p8.size(); ++i) {
-    if (p8[i] == 0x02 && p8[i + 1] == 0x01 && p8[i + 2] == 0x01 && p8[i + 3] == 0x04 && p8[i + 4] == 0x20) {
+    if (p8[i] == 0x02 && p8[i + 1] == 0x01 && p8[i + 2] == 0x01 && p8[i + 3] == 0x04 &&
+        p8[i + 4] == 0x20) {
       memcpy(ca_key.d.data(), p8.data() + i + 5, 32);
       found = true;
       break;
@@ -225,8 +252,8 @@ void mixed_chain_with_openssl_root(void**) {
   assert_true(found);
   Party dev = make_party("devid");
   const std::string issuer = ca.subject();  // "CN=openssl root, O=locus"
-  const Bytes dev_der = issue(dev, ca_key, "CN=locus DeviceID,O=locus", issuer.c_str(), true, nullptr, 9,
-                              ByteSpan(ski.data(), ski.size()));
+  const Bytes dev_der = issue(dev, ca_key, "CN=locus DeviceID,O=locus", issuer.c_str(), true,
+                              nullptr, 9, ByteSpan(ski.data(), ski.size()));
   write_pem("dev2.pem", dev_der, "CERTIFICATE");
   rc = run("openssl verify -CAfile ca.pem dev2.pem", &out);
   if (rc != 0) fail_msg("openssl verify of mixed chain failed: %s", out.c_str());

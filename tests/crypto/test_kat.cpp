@@ -1,5 +1,6 @@
 // Known-answer tests of the crypto primitives against published vectors:
-// FIPS 180-2 (SHA-256), RFC 4231 (HMAC-SHA256), RFC 5869 (HKDF-SHA256), RFC 6979 A.2.5 (ECDSA P-256).
+// FIPS 180-2 (SHA-256), RFC 4231 (HMAC-SHA256), RFC 5869 (HKDF-SHA256), RFC 6979 A.2.5 (ECDSA
+// P-256).
 #include "locus/crypto/hash.h"
 #include "locus/crypto/p256.h"
 #include "test_util.h"
@@ -12,7 +13,10 @@ namespace {
 // FIPS 180-2 / NIST examples: "abc", the 448-bit message, the empty string, one million 'a'.
 // The one-shot and incremental APIs must both give the published digests.
 void sha256_fips180(void**) {
-  struct V { std::vector<uint8_t> msg; const char* digest; };
+  struct V {
+    std::vector<uint8_t> msg;
+    const char* digest;
+  };
   const V vs[] = {
       {bytes("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
       {bytes("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
@@ -50,7 +54,10 @@ void sha256_finish_twice_fails(void**) {
 
 // RFC 4231 test cases 1-7 for HMAC-SHA-256; case 5 is compared on its truncated 128 bits.
 void hmac_rfc4231(void**) {
-  struct V { std::vector<uint8_t> key, data; const char* mac; };
+  struct V {
+    std::vector<uint8_t> key, data;
+    const char* mac;
+  };
   std::vector<uint8_t> key4;
   for (uint8_t i = 1; i <= 25; ++i) key4.push_back(i);
   const V vs[] = {
@@ -71,7 +78,8 @@ void hmac_rfc4231(void**) {
   };
   for (const V& v : vs) {
     Digest mac{};
-    ASSERT_OK(hmac_sha256(ByteSpan(v.key.data(), v.key.size()), ByteSpan(v.data.data(), v.data.size()), &mac));
+    ASSERT_OK(hmac_sha256(ByteSpan(v.key.data(), v.key.size()),
+                          ByteSpan(v.data.data(), v.data.size()), &mac));
     const std::vector<uint8_t> want = hex(v.mac);
     assert_memory_equal(mac.data(), want.data(), want.size());  // 16 bytes for case 5
   }
@@ -84,21 +92,28 @@ void hkdf_rfc5869(void**) {
     for (int i = a; i < b; ++i) v.push_back(static_cast<uint8_t>(i));
     return v;
   };
-  struct V { std::vector<uint8_t> ikm, salt, info; const char* okm; };
+  struct V {
+    std::vector<uint8_t> ikm, salt, info;
+    const char* okm;
+  };
   const V vs[] = {
       {repeat(0x0b, 22), range(0x00, 0x0d), range(0xf0, 0xfa),
        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"},
       {range(0x00, 0x50), range(0x60, 0xb0), range(0xb0, 0x100),
-       "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da"
+       "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e5"
+       "90e09da"
        "3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87"},
-      {repeat(0x0b, 22), {}, {},
+      {repeat(0x0b, 22),
+       {},
+       {},
        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"},
   };
   for (const V& v : vs) {
     const std::vector<uint8_t> want = hex(v.okm);
     std::vector<uint8_t> okm(want.size());
-    ASSERT_OK(hkdf_sha256(ByteSpan(v.salt.data(), v.salt.size()), ByteSpan(v.ikm.data(), v.ikm.size()),
-                          ByteSpan(v.info.data(), v.info.size()), MutByteSpan(okm.data(), okm.size())));
+    ASSERT_OK(
+        hkdf_sha256(ByteSpan(v.salt.data(), v.salt.size()), ByteSpan(v.ikm.data(), v.ikm.size()),
+                    ByteSpan(v.info.data(), v.info.size()), MutByteSpan(okm.data(), okm.size())));
     assert_bytes_equal(okm, want);
   }
 }
@@ -108,9 +123,9 @@ void hkdf_rejects_bad_lengths(void**) {
   std::vector<uint8_t> okm(255 * 32 + 1);
   const uint8_t ikm[4] = {1, 2, 3, 4};
   ASSERT_ERR(hkdf_sha256(ByteSpan(), ikm, ByteSpan(), MutByteSpan(okm.data(), okm.size())),
-                CryptoError::kBadInputLength);
+             CryptoError::kBadInputLength);
   ASSERT_ERR(hkdf_sha256(ByteSpan(), ikm, ByteSpan(), MutByteSpan(okm.data(), 0)),
-                CryptoError::kBadInputLength);
+             CryptoError::kBadInputLength);
   ASSERT_OK(hkdf_sha256(ByteSpan(), ikm, ByteSpan(), MutByteSpan(okm.data(), 255 * 32)));
 }
 
@@ -123,10 +138,18 @@ void ecdsa_rfc6979_p256_sha256(void**) {
   P256PublicKey pub;
   ASSERT_OK(p256_public_key(key, &pub));
   assert_int_equal(pub.q[0], 0x04);
-  assert_memory_equal(pub.q.data() + 1, hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6").data(), 32);
-  assert_memory_equal(pub.q.data() + 33, hex("7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299").data(), 32);
+  assert_memory_equal(
+      pub.q.data() + 1,
+      hex("60FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6").data(), 32);
+  assert_memory_equal(
+      pub.q.data() + 33,
+      hex("7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299").data(), 32);
 
-  struct V { const char* msg; const char* r; const char* s; };
+  struct V {
+    const char* msg;
+    const char* r;
+    const char* s;
+  };
   const V vs[] = {
       {"sample", "EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716",
        "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8"},

@@ -1,21 +1,23 @@
 // Unit tests of locus/crypto/p256.h: derivation, ECDH, signature encoding and rejection paths.
-#include "locus/crypto/ct.h"
-#include "locus/crypto/p256.h"
-#include "test_util.h"
-
 #include <atomic>
 #include <thread>
 #include <vector>
+
+#include "locus/crypto/ct.h"
+#include "locus/crypto/p256.h"
+#include "test_util.h"
 
 using namespace locus;
 using namespace locus::crypto;
 
 namespace {
 
-const uint8_t kSeed[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+const uint8_t kSeed[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                            17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
-ByteSpan str(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+ByteSpan str(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 // Deriving twice from the same seed and label gives the same key; a different label or a
 // different seed gives a different key. The key is a valid scalar (its public key exists).
@@ -104,11 +106,13 @@ void verify_rejects_tampering(void**) {
 
   std::vector<uint8_t> msg2 = msg;
   msg2[0] ^= 0x01;
-  ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg2.data(), msg2.size()), sig), CryptoError::kBadSignature);
+  ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg2.data(), msg2.size()), sig),
+             CryptoError::kBadSignature);
   for (size_t bit : {0u, 255u, 256u, 511u}) {
     P256Signature bad = sig;
     bad.rs[bit / 8] ^= static_cast<uint8_t>(1u << (bit % 8));
-    ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg.data(), msg.size()), bad), CryptoError::kBadSignature);
+    ASSERT_ERR(ecdsa_verify(pub, ByteSpan(msg.data(), msg.size()), bad),
+               CryptoError::kBadSignature);
   }
   ASSERT_ERR(ecdsa_verify(opub, ByteSpan(msg.data(), msg.size()), sig), CryptoError::kBadSignature);
   P256PublicKey off = pub;
@@ -139,10 +143,12 @@ void sign_rejects_invalid_scalar(void**) {
 // leading zero bytes (which need padding/stripping in DER).
 void signature_der_round_trip(void**) {
   P256Signature sigs[3];
-  for (size_t i = 0; i < 64; ++i) sigs[0].rs[i] = static_cast<uint8_t>(0x80 + i);  // both need 0x00 pad
-  sigs[1].rs[31] = 1;                                                               // r = 1, s = 1
+  for (size_t i = 0; i < 64; ++i)
+    sigs[0].rs[i] = static_cast<uint8_t>(0x80 + i);  // both need 0x00 pad
+  sigs[1].rs[31] = 1;                                // r = 1, s = 1
   sigs[1].rs[63] = 1;
-  for (size_t i = 0; i < 64; ++i) sigs[2].rs[i] = static_cast<uint8_t>(i < 2 || (i >= 32 && i < 35) ? 0 : 0x11);
+  for (size_t i = 0; i < 64; ++i)
+    sigs[2].rs[i] = static_cast<uint8_t>(i < 2 || (i >= 32 && i < 35) ? 0 : 0x11);
   const size_t want_len[3] = {72, 8, 2 + 2 + 30 + 2 + 29};
   for (int i = 0; i < 3; ++i) {
     uint8_t der[kP256SigDerMax];
@@ -163,21 +169,25 @@ void signature_der_round_trip(void**) {
 // a missing s, and empty input.
 void signature_der_malformed(void**) {
   const char* bad[] = {
-      "3106020101020101",                  // SET instead of SEQUENCE
-      "300602010102010100",                // trailing byte after the SEQUENCE
-      "30060201010201",                    // truncated
-      "3006020181020101",                  // r negative
-      "300702020001020101",                // r non-minimal (leading 0x00 before < 0x80)
-      "3027022201" "0000000000000000000000000000000000000000000000000000000000000000" "00" "020101",  // 33 significant bytes
-      "3003020101",                        // s missing
-      "",                                  // empty
-      "3000",                              // empty SEQUENCE
-      "30060400020101",                    // r is an OCTET STRING
+      "3106020101020101",    // SET instead of SEQUENCE
+      "300602010102010100",  // trailing byte after the SEQUENCE
+      "30060201010201",      // truncated
+      "3006020181020101",    // r negative
+      "300702020001020101",  // r non-minimal (leading 0x00 before < 0x80)
+      "3027022201"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "00"
+      "020101",          // 33 significant bytes
+      "3003020101",      // s missing
+      "",                // empty
+      "3000",            // empty SEQUENCE
+      "30060400020101",  // r is an OCTET STRING
   };
   for (const char* h : bad) {
     const auto d = hex(h);
     P256Signature out;
-    ASSERT_ERR(signature_from_der(ByteSpan(d.data(), d.size()), &out), CryptoError::kBadSignatureEncoding);
+    ASSERT_ERR(signature_from_der(ByteSpan(d.data(), d.size()), &out),
+               CryptoError::kBadSignatureEncoding);
   }
 }
 
@@ -202,8 +212,10 @@ void verify_many_keys_in_turn(void**) {
     for (int j = 0; j < kKeys; ++j) {
       const int i = round == 1 ? (j * 7) % kKeys : j;  // another order in the second round
       ASSERT_OK(ecdsa_verify_digest(pubs[i], h, sigs[i]));
-      ASSERT_ERR(ecdsa_verify_digest(pubs[i], h, sigs[(i + 1) % kKeys]), CryptoError::kBadSignature);
-      ASSERT_ERR(ecdsa_verify_digest(pubs[(i + 1) % kKeys], h, sigs[i]), CryptoError::kBadSignature);
+      ASSERT_ERR(ecdsa_verify_digest(pubs[i], h, sigs[(i + 1) % kKeys]),
+                 CryptoError::kBadSignature);
+      ASSERT_ERR(ecdsa_verify_digest(pubs[(i + 1) % kKeys], h, sigs[i]),
+                 CryptoError::kBadSignature);
     }
   }
   // A key that differs from a recently used one in its last byte only is not the same key.
@@ -239,8 +251,8 @@ void concurrent_use_gives_same_answers(void**) {
         std::array<uint8_t, 32> z{};
         const bool ok = ecdsa_sign_digest(a, h, &sig).ok() && sig.rs == want.rs &&
                         ecdsa_verify_digest(pa, h, sig).ok() &&
-                        !ecdsa_verify_digest(pb, h, sig).ok() &&
-                        ecdh_p256(a, pb, &z).ok() && z == want_z;
+                        !ecdsa_verify_digest(pb, h, sig).ok() && ecdh_p256(a, pb, &z).ok() &&
+                        z == want_z;
         if (!ok) wrong.fetch_add(1);
         if ((r + t) % 7 == 0) {  // a fresh key now and then, so caches also evict under load
           P256PrivateKey k;

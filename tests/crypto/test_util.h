@@ -15,9 +15,13 @@
 
 using locus_test::hex;
 
-inline std::vector<uint8_t> bytes(const char* s) { return std::vector<uint8_t>(s, s + strlen(s)); }
+inline std::vector<uint8_t> bytes(const char* s) {
+  return std::vector<uint8_t>(s, s + strlen(s));
+}
 
-inline std::vector<uint8_t> repeat(uint8_t b, size_t n) { return std::vector<uint8_t>(n, b); }
+inline std::vector<uint8_t> repeat(uint8_t b, size_t n) {
+  return std::vector<uint8_t>(n, b);
+}
 
 template <typename A, typename B>
 inline void assert_bytes_equal(const A& a, const B& b) {

@@ -8,7 +8,9 @@ using namespace locus::crypto;
 
 namespace {
 
-ByteSpan str(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+ByteSpan str(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 struct Party {
   P256PrivateKey priv;
@@ -47,8 +49,10 @@ struct Chain {
     for (size_t i = 0; i < 32; ++i) tcb.fwid[i] = static_cast<uint8_t>(0xA0 + i);
     tcb.svn = 0x80;  // needs a 0x00 pad byte in DER
     root_der = issue(root, root, "CN=locus test root,O=locus", "CN=locus test root,O=locus", true);
-    dev_der = issue(dev, root, "CN=locus DeviceID,O=locus", "CN=locus test root,O=locus", true, nullptr, 2);
-    alias_der = issue(alias, dev, "CN=locus Alias,O=locus", "CN=locus DeviceID,O=locus", false, &tcb, 3);
+    dev_der = issue(dev, root, "CN=locus DeviceID,O=locus", "CN=locus test root,O=locus", true,
+                    nullptr, 2);
+    alias_der =
+        issue(alias, dev, "CN=locus Alias,O=locus", "CN=locus DeviceID,O=locus", false, &tcb, 3);
   }
 };
 
@@ -91,7 +95,8 @@ void issue_and_read_tcb_info(void**) {
 void read_tcb_info_absent_or_garbage(void**) {
   Chain c;
   TcbInfo t;
-  ASSERT_ERR(x509_read_tcb_info(ByteSpan(c.dev_der.data(), c.dev_der.size()), &t), X509Error::kNoTcbInfo);
+  ASSERT_ERR(x509_read_tcb_info(ByteSpan(c.dev_der.data(), c.dev_der.size()), &t),
+             X509Error::kNoTcbInfo);
   const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
   ASSERT_ERR(x509_read_tcb_info(junk, &t), X509Error::kMalformed);
   ASSERT_ERR(x509_read_tcb_info(ByteSpan(), &t), X509Error::kMalformed);
@@ -122,23 +127,44 @@ Bytes with_tcb_value(const Bytes& cert, const Bytes& value) {
 void read_tcb_info_malformed(void**) {
   Chain c;
   TcbInfo t;
-  const Bytes good = with_tcb_value(c.alias_der, hex("3035830200" "80" "a62f302d0609608648016503040201" "0420"
-                                                      "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"));
+  const Bytes good = with_tcb_value(
+      c.alias_der, hex("3035830200"
+                       "80"
+                       "a62f302d0609608648016503040201"
+                       "0420"
+                       "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"));
   ASSERT_OK(x509_read_tcb_info(ByteSpan(good.data(), good.size()), &t));
   assert_int_equal(t.svn, 0x80);
   const char* bad[] = {
       // [6] before [3]
-      "3035a62f302d06096086480165030402010420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf8302008" "0",
+      "3035a62f302d06096086480165030402010420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9ba"
+      "bbbcbdbebf8302008"
+      "0",
       // negative SVN (0x8000)
-      "303583028000" "a62f302d06096086480165030402010420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
+      "303583028000"
+      "a62f302d06096086480165030402010420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbc"
+      "bdbebf",
       // hash OID is sha384 (…0402 02), so no SHA-256 FWID
-      "3035830200" "80" "a62f302d0609608648016503040202" "0420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
+      "3035830200"
+      "80"
+      "a62f302d0609608648016503040202"
+      "0420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
       // svn tag replaced by [4] (layer): no SVN
-      "3035840200" "80" "a62f302d0609608648016503040201" "0420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
+      "3035840200"
+      "80"
+      "a62f302d0609608648016503040201"
+      "0420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
       // digest 31 bytes + a trailing byte inside the FWID
-      "3035830200" "80" "a62f302d0609608648016503040201" "041fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbe" "05",
+      "3035830200"
+      "80"
+      "a62f302d0609608648016503040201"
+      "041fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbe"
+      "05",
       // non-minimal SVN (0x00 0x01)
-      "3035830200" "01" "a62f302d0609608648016503040201" "0420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
+      "3035830200"
+      "01"
+      "a62f302d0609608648016503040201"
+      "0420a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
   };
   for (const char* h : bad) {
     Bytes cert = with_tcb_value(c.alias_der, hex(h));
@@ -150,7 +176,8 @@ void read_tcb_info_malformed(void**) {
 void chain_verifies(void**) {
   Chain c;
   uint32_t flags = 1;
-  ASSERT_OK(x509_verify_chain({c.alias_der, c.dev_der}, {c.root_der}, ChainProfile::kLocusP256, &flags));
+  ASSERT_OK(
+      x509_verify_chain({c.alias_der, c.dev_der}, {c.root_der}, ChainProfile::kLocusP256, &flags));
   assert_int_equal(flags, 0);
   std::string pem;
   ASSERT_OK(der_to_pem(ByteSpan(c.alias_der.data(), c.alias_der.size()), "CERTIFICATE", &pem));
@@ -167,24 +194,30 @@ void chain_verifies(void**) {
 void chain_rejects_bad(void**) {
   Chain c;
   Party other = make_party("other root");
-  Bytes other_root = issue(other, other, "CN=locus test root,O=locus", "CN=locus test root,O=locus", true);
+  Bytes other_root =
+      issue(other, other, "CN=locus test root,O=locus", "CN=locus test root,O=locus", true);
   uint32_t flags = 0;
-  ASSERT_ERR(x509_verify_chain({c.alias_der, c.dev_der}, {other_root}, ChainProfile::kLocusP256, &flags),
-                X509Error::kChainInvalid);
+  ASSERT_ERR(
+      x509_verify_chain({c.alias_der, c.dev_der}, {other_root}, ChainProfile::kLocusP256, &flags),
+      X509Error::kChainInvalid);
   assert_int_not_equal(flags, 0);
 
   Bytes tampered = c.alias_der;
   const size_t pos = c.alias_der.size() - 100;  // inside the TBS (the signature is ~72 bytes)
   tampered[pos] ^= 0x01;
-  assert_false(x509_verify_chain({tampered, c.dev_der}, {c.root_der}, ChainProfile::kLocusP256).ok());
+  assert_false(
+      x509_verify_chain({tampered, c.dev_der}, {c.root_der}, ChainProfile::kLocusP256).ok());
 
-  ASSERT_ERR(x509_verify_chain({c.alias_der}, {c.root_der}, ChainProfile::kLocusP256), X509Error::kChainInvalid);
+  ASSERT_ERR(x509_verify_chain({c.alias_der}, {c.root_der}, ChainProfile::kLocusP256),
+             X509Error::kChainInvalid);
 
-  Bytes dev_not_ca = issue(c.dev, c.root, "CN=locus DeviceID,O=locus", "CN=locus test root,O=locus", false);
+  Bytes dev_not_ca =
+      issue(c.dev, c.root, "CN=locus DeviceID,O=locus", "CN=locus test root,O=locus", false);
   ASSERT_ERR(x509_verify_chain({c.alias_der, dev_not_ca}, {c.root_der}, ChainProfile::kLocusP256),
-                X509Error::kChainInvalid);
+             X509Error::kChainInvalid);
   const uint8_t junk[3] = {1, 2, 3};
-  assert_false(x509_verify_chain({Bytes(junk, junk + 3)}, {c.root_der}, ChainProfile::kLocusP256).ok());
+  assert_false(
+      x509_verify_chain({Bytes(junk, junk + 3)}, {c.root_der}, ChainProfile::kLocusP256).ok());
 }
 
 // A CSR written on the board parses on the host; its key and subject match and the
@@ -211,10 +244,12 @@ void csr_round_trip(void**) {
       break;
     }
   }
-  ASSERT_ERR(x509_parse_csr(ByteSpan(body.data(), body.size()), &info), X509Error::kBadCsrSignature);
+  ASSERT_ERR(x509_parse_csr(ByteSpan(body.data(), body.size()), &info),
+             X509Error::kBadCsrSignature);
   Bytes sigflip(buf, buf + len);
   sigflip[len - 5] ^= 0x01;  // inside s
-  ASSERT_ERR(x509_parse_csr(ByteSpan(sigflip.data(), sigflip.size()), &info), X509Error::kBadCsrSignature);
+  ASSERT_ERR(x509_parse_csr(ByteSpan(sigflip.data(), sigflip.size()), &info),
+             X509Error::kBadCsrSignature);
 }
 
 // One link checked without path validation (the verifier's root -> DeviceID -> Alias): each
@@ -239,8 +274,10 @@ void signed_by_checks_one_link(void**) {
   assert_int_equal(alias.issuer_raw().size, dev.subject_raw().size);
   assert_memory_equal(alias.issuer_raw().data, dev.subject_raw().data, dev.subject_raw().size);
 
-  ASSERT_ERR(x509_verify_signed_by(alias, c.root.pub, dev.subject_raw()), X509Error::kBadCertSignature);
-  ASSERT_ERR(x509_verify_signed_by(alias, c.dev.pub, root.subject_raw()), X509Error::kIssuerMismatch);
+  ASSERT_ERR(x509_verify_signed_by(alias, c.root.pub, dev.subject_raw()),
+             X509Error::kBadCertSignature);
+  ASSERT_ERR(x509_verify_signed_by(alias, c.dev.pub, root.subject_raw()),
+             X509Error::kIssuerMismatch);
   ASSERT_ERR(x509_verify_signed_by(alias, c.dev.pub, ByteSpan()), X509Error::kIssuerMismatch);
   P256PublicKey off = c.dev.pub;
   off.q[64] ^= 1;
@@ -311,7 +348,8 @@ void issue_rejects_bad_spec(void**) {
   P256PublicKey off = a.pub;
   off.q[10] ^= 1;
   ASSERT_ERR(x509_issue(s, off, a.priv, out, &len), X509Error::kWrongKeyType);
-  ASSERT_ERR(x509_write_csr(a.priv, "CN=a", MutByteSpan(out, 50), &len), X509Error::kOutputTooSmall);
+  ASSERT_ERR(x509_write_csr(a.priv, "CN=a", MutByteSpan(out, 50), &len),
+             X509Error::kOutputTooSmall);
 }
 
 // Issuing is deterministic: the same inputs give the same certificate bytes (RFC 6979).

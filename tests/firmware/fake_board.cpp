@@ -1,9 +1,8 @@
 // Fake implementation of locus/firmware/board.h for unit tests.
 #include "fake_board.h"
 
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 
 #include "locus/crypto/hash.h"
 #include "locus/firmware/dice.h"
@@ -13,7 +12,9 @@ namespace {
 Board g_board;
 }  // namespace
 
-Board& board() { return g_board; }
+Board& board() {
+  return g_board;
+}
 
 void reset_board(uint8_t uds_seed, uint8_t image_seed) {
   g_board = Board();
@@ -21,7 +22,8 @@ void reset_board(uint8_t uds_seed, uint8_t image_seed) {
   uint8_t image[64];
   for (int i = 0; i < 64; ++i) image[i] = static_cast<uint8_t>(image_seed + i);
   locus::crypto::Digest d;
-  if (locus::crypto::sha256(locus::ByteSpan(image, sizeof(image)), &d).ok()) memcpy(g_board.fwid, d.data(), 32);
+  if (locus::crypto::sha256(locus::ByteSpan(image, sizeof(image)), &d).ok())
+    memcpy(g_board.fwid, d.data(), 32);
 }
 
 void arm_cut(long at_write, size_t prefix) {
@@ -38,9 +40,10 @@ void power_on() {
 
 void store_key(uint8_t out[32]) {
   const char* label = locus::firmware::kStorageLabel;
-  if (!locus::crypto::hkdf_sha256(locus::ByteSpan(), locus::ByteSpan(g_board.uds, 32),
-                                  locus::ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)),
-                                  locus::MutByteSpan(out, 32))
+  if (!locus::crypto::hkdf_sha256(
+           locus::ByteSpan(), locus::ByteSpan(g_board.uds, 32),
+           locus::ByteSpan(reinterpret_cast<const uint8_t*>(label), strlen(label)),
+           locus::MutByteSpan(out, 32))
            .ok()) {
     abort();
   }
@@ -71,23 +74,32 @@ Status measure_image(uint8_t fwid[32]) {
   return Status::Ok();
 }
 Status entropy(uint8_t* out, size_t len) {
-  for (size_t i = 0; i < len; ++i) out[i] = static_cast<uint8_t>(fake::board().entropy_counter++ * 13 + 7);
+  for (size_t i = 0; i < len; ++i)
+    out[i] = static_cast<uint8_t>(fake::board().entropy_counter++ * 13 + 7);
   return Status::Ok();
 }
-bool entropy_is_emulated() { return true; }
-uint64_t monotonic_us() { return fake::board().now_us; }
-size_t storage_size() { return fake::board().storage.size(); }
+bool entropy_is_emulated() {
+  return true;
+}
+uint64_t monotonic_us() {
+  return fake::board().now_us;
+}
+size_t storage_size() {
+  return fake::board().storage.size();
+}
 Status storage_read(size_t offset, uint8_t* out, size_t len) {
   auto& b = fake::board();
   if (b.storage_read_fails) return BoardError::kStorageIo;
-  if (offset > b.storage.size() || len > b.storage.size() - offset) return BoardError::kStorageRange;
+  if (offset > b.storage.size() || len > b.storage.size() - offset)
+    return BoardError::kStorageRange;
   memcpy(out, b.storage.data() + offset, len);
   return Status::Ok();
 }
 Status storage_write(size_t offset, const uint8_t* in, size_t len) {
   auto& b = fake::board();
   if (!b.powered || b.writes_fail) return BoardError::kStorageIo;
-  if (offset > b.storage.size() || len > b.storage.size() - offset) return BoardError::kStorageRange;
+  if (offset > b.storage.size() || len > b.storage.size() - offset)
+    return BoardError::kStorageRange;
   ++b.writes;
   if (b.cut_at == b.writes) {
     const size_t n = b.cut_prefix < len ? b.cut_prefix : len;
@@ -101,8 +113,12 @@ Status storage_write(size_t offset, const uint8_t* in, size_t len) {
   b.write_is_otp.push_back(false);
   return Status::Ok();
 }
-Status storage_flush() { return fake::board().powered ? Status::Ok() : Status(BoardError::kStorageIo); }
-size_t otp_size() { return fake::board().otp.size(); }
+Status storage_flush() {
+  return fake::board().powered ? Status::Ok() : Status(BoardError::kStorageIo);
+}
+size_t otp_size() {
+  return fake::board().otp.size();
+}
 Status otp_read(size_t offset, uint8_t* out, size_t len) {
   auto& b = fake::board();
   if (b.otp_read_fails) return BoardError::kStorageIo;
@@ -146,6 +162,8 @@ void set_interconnect(InterconnectMode mode) {
   fake::board().mode = mode;
   ++fake::board().set_calls;
 }
-void log(const char* line) { fake::board().logs.emplace_back(line); }
+void log(const char* line) {
+  fake::board().logs.emplace_back(line);
+}
 
 }  // namespace locus::board

@@ -16,7 +16,9 @@ locus::firmware::Core& core() {
   return c;
 }
 
-Status boot(uint32_t svn) { return core().boot("locus-test-board", svn); }
+Status boot(uint32_t svn) {
+  return core().boot("locus-test-board", svn);
+}
 
 Bytes& last_response() {
   static Bytes b;
@@ -27,14 +29,17 @@ Bytes roundtrip(const Bytes& msg) {
   static uint8_t out[locus::protocol::kMaxPayload];
   uint8_t rev = 0;
   size_t n = 0;
-  core().handle(proto::kRevMessage, ByteSpan(msg.data(), msg.size()), &rev, MutByteSpan(out, sizeof(out)), &n);
+  core().handle(proto::kRevMessage, ByteSpan(msg.data(), msg.size()), &rev,
+                MutByteSpan(out, sizeof(out)), &n);
   return Bytes(out, out + n);
 }
 
 void verifier_key(int n, locus::crypto::P256PrivateKey* priv, locus::crypto::P256PublicKey* pub) {
   const uint8_t seed[4] = {'v', 'k', static_cast<uint8_t>(n), 0};
   const uint8_t label[] = "locus test verifier";
-  if (!locus::crypto::p256_derive_key(ByteSpan(seed, 4), ByteSpan(label, sizeof(label) - 1), priv).ok()) abort();
+  if (!locus::crypto::p256_derive_key(ByteSpan(seed, 4), ByteSpan(label, sizeof(label) - 1), priv)
+           .ok())
+    abort();
   if (!locus::crypto::p256_public_key(*priv, pub).ok()) abort();
 }
 
@@ -58,7 +63,8 @@ Status get_evidence(const Bytes& nonce, Bytes* cose) {
   if (cose != nullptr) cose->assign(resp.cose_sign1.begin(), resp.cose_sign1.end());
   locus::cose::Sign1View v;
   proto::EatClaims c;
-  if (!locus::cose::sign1_decode(resp.cose_sign1, &v).ok() || !proto::decode_claims(v.payload, &c).ok()) {
+  if (!locus::cose::sign1_decode(resp.cose_sign1, &v).ok() ||
+      !proto::decode_claims(v.payload, &c).ok()) {
     return locus::CoreError::kInternal;
   }
   last_board_nonce().assign(c.board_nonce.begin(), c.board_nonce.end());
@@ -88,7 +94,10 @@ static Bytes sign(const uint8_t* payload, size_t n, int key_n) {
   uint8_t out[1024];
   size_t len = 0;
   locus::cose::Sign1Options opt;
-  if (!locus::cose::sign1_es256(priv, ByteSpan(payload, n), opt, MutByteSpan(out, sizeof(out)), &len).ok()) abort();
+  if (!locus::cose::sign1_es256(priv, ByteSpan(payload, n), opt, MutByteSpan(out, sizeof(out)),
+                                &len)
+           .ok())
+    abort();
   return Bytes(out, out + len);
 }
 

@@ -33,7 +33,8 @@ locus::Status call(const Req& req, Resp* resp, Bytes* raw = nullptr) {
   uint8_t buf[4096];
   size_t n = 0;
   const uint32_t id = next_id++;
-  locus::Status st = locus::protocol::encode_message(id, req, locus::MutByteSpan(buf, sizeof(buf)), &n);
+  locus::Status st =
+      locus::protocol::encode_message(id, req, locus::MutByteSpan(buf, sizeof(buf)), &n);
   if (!st.ok()) return st;
   // Decoded spans point into last_response(): valid until the next call.
   Bytes& out = last_response();

@@ -27,7 +27,8 @@ int setup(void**) {
 
 void expect(Status got, FirmwareError want) {
   if (got.code() != Status(want).code()) {
-    fail_msg("got 0x%04x, want 0x%04x (%s)", got.code(), Status(want).code(), locus::firmware::to_string(want));
+    fail_msg("got 0x%04x, want 0x%04x (%s)", got.code(), Status(want).code(),
+             locus::firmware::to_string(want));
   }
 }
 
@@ -55,7 +56,8 @@ void test_k_banked_licenses(void**) {
   // the latest evidence too, so even the last license is refused.
   // (bank[0] answers an older verifier nonce, so that check refuses it first.)
   expect(th::apply_license(bank[0]), FirmwareError::kLicenseWrongNonce);
-  for (int i = 1; i < kK; ++i) expect(th::apply_license(bank[i]), FirmwareError::kLicenseNoEvidence);
+  for (int i = 1; i < kK; ++i)
+    expect(th::apply_license(bank[i]), FirmwareError::kLicenseNoEvidence);
   assert_true(th::is_restricted());
   assert_int_equal(th::core().state().license_counter, 0);
 }

@@ -26,7 +26,8 @@ Bytes ref_material(const uint8_t k[32], size_t rounds) {
   Bytes m(db::kTSize + rounds * 12);
   const char info[] = "locus/dbound/table";
   if (mbedtls_hkdf_expand(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), k, 32,
-                          reinterpret_cast<const unsigned char*>(info), sizeof(info) - 1, m.data(), m.size()) != 0) {
+                          reinterpret_cast<const unsigned char*>(info), sizeof(info) - 1, m.data(),
+                          m.size()) != 0) {
     abort();
   }
   return m;
@@ -72,10 +73,13 @@ void test_table_matches_reference(void**) {
 
 // derive_session_key equals HKDF(salt = lm_nonce||sid, ikm, info = label||pubs||vnonce).
 void test_session_key_matches_reference(void**) {
-  const Bytes shared(32, 0x11), lm_nonce(20, 0x22), sid(16, 0x33), lm_pub(65, 0x44), dev_pub(65, 0x55), vn(48, 0x66);
+  const Bytes shared(32, 0x11), lm_nonce(20, 0x22), sid(16, 0x33), lm_pub(65, 0x44),
+      dev_pub(65, 0x55), vn(48, 0x66);
   uint8_t k[32];
-  assert_true(db::derive_session_key(ByteSpan(shared.data(), 32), ByteSpan(lm_nonce.data(), 20), ByteSpan(sid.data(), 16),
-                                     ByteSpan(lm_pub.data(), 65), ByteSpan(dev_pub.data(), 65), ByteSpan(vn.data(), 48), k).ok());
+  assert_true(db::derive_session_key(ByteSpan(shared.data(), 32), ByteSpan(lm_nonce.data(), 20),
+                                     ByteSpan(sid.data(), 16), ByteSpan(lm_pub.data(), 65),
+                                     ByteSpan(dev_pub.data(), 65), ByteSpan(vn.data(), 48), k)
+                  .ok());
   Bytes salt = lm_nonce;
   salt.insert(salt.end(), sid.begin(), sid.end());
   const std::string label = "locus/dbound/v1";
@@ -84,12 +88,15 @@ void test_session_key_matches_reference(void**) {
   info.insert(info.end(), dev_pub.begin(), dev_pub.end());
   info.insert(info.end(), vn.begin(), vn.end());
   uint8_t ref[32];
-  assert_int_equal(mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt.data(), salt.size(), shared.data(), 32,
-                                info.data(), info.size(), ref, 32), 0);
+  assert_int_equal(mbedtls_hkdf(mbedtls_md_info_from_type(MBEDTLS_MD_SHA256), salt.data(),
+                                salt.size(), shared.data(), 32, info.data(), info.size(), ref, 32),
+                   0);
   assert_memory_equal(k, ref, 32);
   // Wrong sizes are refused.
-  assert_false(db::derive_session_key(ByteSpan(shared.data(), 31), ByteSpan(lm_nonce.data(), 20), ByteSpan(sid.data(), 16),
-                                      ByteSpan(lm_pub.data(), 65), ByteSpan(dev_pub.data(), 65), ByteSpan(vn.data(), 48), k).ok());
+  assert_false(db::derive_session_key(ByteSpan(shared.data(), 31), ByteSpan(lm_nonce.data(), 20),
+                                      ByteSpan(sid.data(), 16), ByteSpan(lm_pub.data(), 65),
+                                      ByteSpan(dev_pub.data(), 65), ByteSpan(vn.data(), 48), k)
+                   .ok());
 }
 
 struct Landmark {
@@ -121,8 +128,10 @@ Status open_session(Landmark* lm, uint8_t rounds) {
   std::array<uint8_t, 32> shared{};
   assert_true(locus::crypto::ecdh_p256(lm->priv, dp, &shared).ok());
   uint8_t k[32];
-  assert_true(db::derive_session_key(ByteSpan(shared.data(), 32), q.lm_nonce, ByteSpan(lm->sid.data(), 16),
-                                     ByteSpan(lm->pub.q.data(), 65), ByteSpan(dp.q.data(), 65), q.verifier_nonce, k).ok());
+  assert_true(db::derive_session_key(ByteSpan(shared.data(), 32), q.lm_nonce,
+                                     ByteSpan(lm->sid.data(), 16), ByteSpan(lm->pub.q.data(), 65),
+                                     ByteSpan(dp.q.data(), 65), q.verifier_nonce, k)
+                  .ok());
   lm->material = ref_material(k, rounds);
   return Status::Ok();
 }
@@ -140,7 +149,8 @@ Bytes fast(uint8_t round, const uint8_t c[12], uint8_t* rev) {
 
 uint16_t error_code(const Bytes& resp) {
   proto::Envelope env;
-  if (!proto::decode_envelope(ByteSpan(resp.data(), resp.size()), &env).ok() || env.type != 0xFF) return 0;
+  if (!proto::decode_envelope(ByteSpan(resp.data(), resp.size()), &env).ok() || env.type != 0xFF)
+    return 0;
   proto::ErrorResponse e;
   if (!proto::decode_body(env.body, &e).ok()) return 0;
   return e.code;
@@ -249,8 +259,10 @@ void test_session_errors(void**) {
   uint8_t short_frame[5] = {0, 1, 2, 3, 4};
   static uint8_t out[256];
   size_t n = 0;
-  th::core().handle(proto::kRevFast, ByteSpan(short_frame, 5), &rev, MutByteSpan(out, sizeof(out)), &n);
-  assert_int_equal(error_code(Bytes(out, out + n)), Status(proto::ProtocolError::kBadFastRound).code());
+  th::core().handle(proto::kRevFast, ByteSpan(short_frame, 5), &rev, MutByteSpan(out, sizeof(out)),
+                    &n);
+  assert_int_equal(error_code(Bytes(out, out + n)),
+                   Status(proto::ProtocolError::kBadFastRound).code());
   assert_false(th::core().session_open());
 }
 

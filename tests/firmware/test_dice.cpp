@@ -15,9 +15,9 @@
 using locus::ByteSpan;
 using locus::MutByteSpan;
 using locus::Status;
+using locus::firmware::dice_derive;
 using locus::firmware::DiceIdentity;
 using locus::firmware::DiceSecrets;
-using locus::firmware::dice_derive;
 namespace crypto = locus::crypto;
 
 namespace {
@@ -41,10 +41,18 @@ void test_matches_formulas(void**) {
   crypto::P256PrivateKey dev, alias;
   const char dl[] = "locus DeviceID v1";
   const char al[] = "locus Alias v1";
-  assert_true(crypto::p256_derive_key(ByteSpan(fake::board().uds, 32), ByteSpan(reinterpret_cast<const uint8_t*>(dl), strlen(dl)), &dev).ok());
+  assert_true(crypto::p256_derive_key(ByteSpan(fake::board().uds, 32),
+                                      ByteSpan(reinterpret_cast<const uint8_t*>(dl), strlen(dl)),
+                                      &dev)
+                  .ok());
   crypto::Digest cdi;
-  assert_true(crypto::hmac_sha256(ByteSpan(fake::board().uds, 32), ByteSpan(fake::board().fwid, 32), &cdi).ok());
-  assert_true(crypto::p256_derive_key(ByteSpan(cdi.data(), 32), ByteSpan(reinterpret_cast<const uint8_t*>(al), strlen(al)), &alias).ok());
+  assert_true(
+      crypto::hmac_sha256(ByteSpan(fake::board().uds, 32), ByteSpan(fake::board().fwid, 32), &cdi)
+          .ok());
+  assert_true(crypto::p256_derive_key(ByteSpan(cdi.data(), 32),
+                                      ByteSpan(reinterpret_cast<const uint8_t*>(al), strlen(al)),
+                                      &alias)
+                  .ok());
   assert_memory_equal(dev.d.data(), g_a.devid_priv.d.data(), 32);
   assert_memory_equal(alias.d.data(), g_a.alias_priv.d.data(), 32);
   crypto::Digest h;
@@ -108,7 +116,8 @@ void test_boot_without_uds(void**) {
   assert_int_equal(th::boot().code(), Status(locus::firmware::FirmwareError::kDiceFailed).code());
   assert_true(th::is_restricted());
   locus::protocol::StatusInfo st;
-  assert_int_equal(th::status(&st).code(), Status(locus::firmware::FirmwareError::kDiceFailed).code());
+  assert_int_equal(th::status(&st).code(),
+                   Status(locus::firmware::FirmwareError::kDiceFailed).code());
 }
 
 // Alias certificate: issuer = DeviceID subject, subject names the UEID, signed by the
@@ -151,8 +160,11 @@ void test_alias_cert_and_csr(void**) {
   spec.serial = ByteSpan(serial, 1);
   spec.is_ca = true;
   spec.max_path_len = 0;
-  assert_true(crypto::x509_issue(spec, g_a.devid_pub, g_a.devid_priv, MutByteSpan(devid_der, sizeof(devid_der)), &devid_len).ok());
-  const std::vector<crypto::Bytes> chain = {crypto::Bytes(g_a.alias_cert, g_a.alias_cert + g_a.alias_cert_len)};
+  assert_true(crypto::x509_issue(spec, g_a.devid_pub, g_a.devid_priv,
+                                 MutByteSpan(devid_der, sizeof(devid_der)), &devid_len)
+                  .ok());
+  const std::vector<crypto::Bytes> chain = {
+      crypto::Bytes(g_a.alias_cert, g_a.alias_cert + g_a.alias_cert_len)};
   const std::vector<crypto::Bytes> roots = {crypto::Bytes(devid_der, devid_der + devid_len)};
   assert_true(crypto::x509_verify_chain(chain, roots, crypto::ChainProfile::kLocusP256).ok());
 }

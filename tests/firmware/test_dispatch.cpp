@@ -24,7 +24,9 @@ int setup(void**) {
 Bytes frame(uint8_t rev, const Bytes& payload) {
   static uint8_t out[proto::kMaxFrameSize];
   size_t n = 0;
-  assert_true(proto::encode_frame(rev, ByteSpan(payload.data(), payload.size()), MutByteSpan(out, sizeof(out)), &n).ok());
+  assert_true(proto::encode_frame(rev, ByteSpan(payload.data(), payload.size()),
+                                  MutByteSpan(out, sizeof(out)), &n)
+                  .ok());
   return Bytes(out, out + n);
 }
 
@@ -35,7 +37,8 @@ std::vector<Bytes> responses() {
   std::vector<Bytes> out;
   for (uint8_t b : fake::board().link_out) {
     proto::DeframeResult r = d.feed(b);
-    if (r.event == proto::DeframeEvent::kFrame) out.emplace_back(r.payload.begin(), r.payload.end());
+    if (r.event == proto::DeframeEvent::kFrame)
+      out.emplace_back(r.payload.begin(), r.payload.end());
   }
   fake::board().link_out.clear();
   return out;
@@ -92,7 +95,7 @@ void test_bad_fcs(void**) {
 // exercised (checked).
 void test_streamed_frame_equals_encode_frame(void**) {
   const Bytes req = {0x83, 0x01, 0x09, 0xF6};  // [1, 9, null]
-  const Bytes direct = th::roundtrip(req);      // also caches the CSR: both answers equal
+  const Bytes direct = th::roundtrip(req);     // also caches the CSR: both answers equal
   assert_true(direct.size() > 1000);
   bool has_special = false;
   for (uint8_t b : direct) has_special = has_special || b == proto::kFlag || b == proto::kEscape;
@@ -115,7 +118,8 @@ void test_main_loop_expires_lease(void**) {
   assert_true(th::apply_license(th::sign_license(f, 1)).ok());
   assert_true(th::is_full());
   fake::board().now_us += 1000000;
-  assert_int_equal(th::core().run_once(10).code(), Status(locus::board::BoardError::kLinkTimeout).code());
+  assert_int_equal(th::core().run_once(10).code(),
+                   Status(locus::board::BoardError::kLinkTimeout).code());
   assert_true(th::is_restricted());
 }
 
@@ -146,7 +150,9 @@ void test_fast_round_cost(void**) {
     assert_int_equal(rev, proto::kRevFast);
   }
   clock_gettime(CLOCK_MONOTONIC, &b);
-  const double ns = (static_cast<double>(b.tv_sec - a.tv_sec) * 1e9 + static_cast<double>(b.tv_nsec - a.tv_nsec)) / 64.0;
+  const double ns = (static_cast<double>(b.tv_sec - a.tv_sec) * 1e9 +
+                     static_cast<double>(b.tv_nsec - a.tv_nsec)) /
+                    64.0;
   print_message("fast round through Core::handle: %.0f ns per round (this build)\n", ns);
 }
 

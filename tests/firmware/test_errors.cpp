@@ -23,7 +23,8 @@ void test_codes_documented(void**) {
     assert_true(seen.insert(s).second);
     assert_int_equal(locus::Status(e).code(), 0x0600 + i);
   }
-  assert_string_equal(locus::firmware::to_string(static_cast<FirmwareError>(kLast + 1)), "unknown firmware error");
+  assert_string_equal(locus::firmware::to_string(static_cast<FirmwareError>(kLast + 1)),
+                      "unknown firmware error");
 }
 }  // namespace
 

@@ -24,8 +24,8 @@
 #include "locus/protocol/claims.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
-#include "locus_test/license.h"
 #include "locus_test/cmocka.h"
+#include "locus_test/license.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;
@@ -60,15 +60,17 @@ struct Sim {
   void start() {
     int out[2];
     assert_int_equal(pipe(out), 0);
-    const std::string bin = std::string(getenv("LOCUS_BINARY_DIR")) + "/boards/host-sim/locus-host-sim";
+    const std::string bin =
+        std::string(getenv("LOCUS_BINARY_DIR")) + "/boards/host-sim/locus-host-sim";
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
       dup2(out[1], 1);
       close(out[0]);
-      const std::string uds = g_dir + "/uds.hex", img = g_dir + "/image.bin", st = g_dir + "/state.bin";
-      execl(bin.c_str(), bin.c_str(), "--uds", uds.c_str(), "--image", img.c_str(), "--state", st.c_str(),
-            "--listen", "tcp:127.0.0.1:0", static_cast<char*>(nullptr));
+      const std::string uds = g_dir + "/uds.hex", img = g_dir + "/image.bin",
+                        st = g_dir + "/state.bin";
+      execl(bin.c_str(), bin.c_str(), "--uds", uds.c_str(), "--image", img.c_str(), "--state",
+            st.c_str(), "--listen", "tcp:127.0.0.1:0", static_cast<char*>(nullptr));
       _exit(127);
     }
     close(out[1]);
@@ -111,7 +113,9 @@ struct Sim {
   Bytes transact(uint8_t rev, const Bytes& payload, uint8_t* rev_out = nullptr) {
     static uint8_t frame[proto::kMaxFrameSize];
     size_t n = 0;
-    assert_true(proto::encode_frame(rev, ByteSpan(payload.data(), payload.size()), MutByteSpan(frame, sizeof(frame)), &n).ok());
+    assert_true(proto::encode_frame(rev, ByteSpan(payload.data(), payload.size()),
+                                    MutByteSpan(frame, sizeof(frame)), &n)
+                    .ok());
     assert_int_equal(send(fd, frame, n, MSG_NOSIGNAL), static_cast<ssize_t>(n));
     const uint64_t deadline = now_ms() + 20000;
     while (now_ms() < deadline) {
@@ -127,7 +131,8 @@ struct Sim {
           if (rev_out != nullptr) *rev_out = d.rev;
           return Bytes(d.payload.begin(), d.payload.end());
         }
-        assert_int_not_equal(static_cast<int>(d.event), static_cast<int>(proto::DeframeEvent::kError));
+        assert_int_not_equal(static_cast<int>(d.event),
+                             static_cast<int>(proto::DeframeEvent::kError));
       }
     }
     fail_msg("no response from host-sim");
@@ -164,10 +169,13 @@ struct Sim {
   }
 };
 
-void key_from_seed(uint8_t seed, locus::crypto::P256PrivateKey* priv, locus::crypto::P256PublicKey* pub) {
+void key_from_seed(uint8_t seed, locus::crypto::P256PrivateKey* priv,
+                   locus::crypto::P256PublicKey* pub) {
   const uint8_t s[2] = {'k', seed};
   const uint8_t label[] = "hostsim test";
-  assert_true(locus::crypto::p256_derive_key(ByteSpan(s, 2), ByteSpan(label, sizeof(label) - 1), priv).ok());
+  assert_true(
+      locus::crypto::p256_derive_key(ByteSpan(s, 2), ByteSpan(label, sizeof(label) - 1), priv)
+          .ok());
   assert_true(locus::crypto::p256_public_key(*priv, pub).ok());
 }
 
@@ -217,7 +225,9 @@ void test_flow(void**) {
   root.is_ca = true;
   uint8_t root_der[1024], devid_der[1024];
   size_t root_len = 0, devid_len = 0;
-  assert_true(locus::crypto::x509_issue(root, ca_pub, ca_priv, MutByteSpan(root_der, sizeof(root_der)), &root_len).ok());
+  assert_true(locus::crypto::x509_issue(root, ca_pub, ca_priv,
+                                        MutByteSpan(root_der, sizeof(root_der)), &root_len)
+                  .ok());
   std::string ueid_hex;
   for (uint8_t b : id.ueid) {
     char h[3];
@@ -232,7 +242,9 @@ void test_flow(void**) {
   dev.serial = ByteSpan(two, 1);
   dev.is_ca = true;
   dev.max_path_len = 0;
-  assert_true(locus::crypto::x509_issue(dev, csr.public_key, ca_priv, MutByteSpan(devid_der, sizeof(devid_der)), &devid_len).ok());
+  assert_true(locus::crypto::x509_issue(dev, csr.public_key, ca_priv,
+                                        MutByteSpan(devid_der, sizeof(devid_der)), &devid_len)
+                  .ok());
   proto::InstallDevidCertRequest cq;
   cq.cert = ByteSpan(devid_der, devid_len);
   proto::InstallDevidCertResponse cr;
@@ -268,10 +280,13 @@ void test_flow(void**) {
   assert_true(alias.tcb_info(&tcb).ok());
   assert_memory_equal(tcb.fwid.data(), id.fwid.data(), 32);
   assert_int_equal(tcb.svn, id.svn);
-  const std::vector<Bytes> chain = {Bytes(v.x5chain[0].begin(), v.x5chain[0].end()), Bytes(devid_der, devid_der + devid_len)};
+  const std::vector<Bytes> chain = {Bytes(v.x5chain[0].begin(), v.x5chain[0].end()),
+                                    Bytes(devid_der, devid_der + devid_len)};
   const std::vector<Bytes> roots = {Bytes(root_der, root_der + root_len)};
   uint32_t flags = 0;
-  assert_true(locus::crypto::x509_verify_chain(chain, roots, locus::crypto::ChainProfile::kLocusP256, &flags).ok());
+  assert_true(locus::crypto::x509_verify_chain(chain, roots,
+                                               locus::crypto::ChainProfile::kLocusP256, &flags)
+                  .ok());
   proto::EatClaims claims;
   assert_true(proto::decode_claims(v.payload, &claims).ok());
   assert_memory_equal(claims.nonce.data, nonce.data(), nonce.size());
@@ -296,7 +311,8 @@ void test_flow(void**) {
   }
 
   // License with a 2 s lease -> FULL.
-  const Bytes lic = locus_test::sign_full_license(vpriv, id.ueid, nonce, claims.board_nonce, 10, 2, id.fwid, "sg-1");
+  const Bytes lic = locus_test::sign_full_license(vpriv, id.ueid, nonce, claims.board_nonce, 10, 2,
+                                                  id.fwid, "sg-1");
   proto::ApplyLicenseRequest lq;
   lq.cose_sign1 = ByteSpan(lic.data(), lic.size());
   proto::ApplyLicenseResponse lr;

@@ -66,7 +66,8 @@ static void test_valid_license_full(void**) {
 static void test_wrong_signature(void**) {
   const Bytes nonce = th::nonce_of(1);
   assert_true(th::get_evidence(nonce).ok());
-  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 2)), FirmwareError::kLicenseSignature);
+  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 2)),
+         FirmwareError::kLicenseSignature);
   assert_true(th::is_restricted());
 }
 
@@ -89,7 +90,8 @@ static void test_replayed_nonce(void**) {
   expect(th::apply_license(lic), FirmwareError::kLicenseNoEvidence);
   assert_true(th::is_restricted());  // a failed license drops FULL (fail closed)
   // Even with a higher counter, the consumed nonce does not work again.
-  expect(th::apply_license(th::sign_license(th::good_license(nonce, 6), 1)), FirmwareError::kLicenseNoEvidence);
+  expect(th::apply_license(th::sign_license(th::good_license(nonce, 6), 1)),
+         FirmwareError::kLicenseNoEvidence);
 }
 
 // A license for an older evidence nonce (a newer evidence was issued) -> kLicenseWrongNonce.
@@ -97,7 +99,8 @@ static void test_older_evidence_nonce(void**) {
   const Bytes old_nonce = th::nonce_of(1);
   assert_true(th::get_evidence(old_nonce).ok());
   assert_true(th::get_evidence(th::nonce_of(2)).ok());
-  expect(th::apply_license(th::sign_license(th::good_license(old_nonce, 5), 1)), FirmwareError::kLicenseWrongNonce);
+  expect(th::apply_license(th::sign_license(th::good_license(old_nonce, 5), 1)),
+         FirmwareError::kLicenseWrongNonce);
   assert_true(th::is_restricted());
 }
 
@@ -106,10 +109,12 @@ static void test_stale_counter(void**) {
   assert_true(grant(5, 1).ok());
   Bytes nonce = th::nonce_of(2);
   assert_true(th::get_evidence(nonce).ok());
-  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)), FirmwareError::kLicenseStaleCounter);
+  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)),
+         FirmwareError::kLicenseStaleCounter);
   assert_true(th::is_restricted());
   assert_true(th::get_evidence(nonce).ok());  // the failed attempt voided the evidence
-  expect(th::apply_license(th::sign_license(th::good_license(nonce, 4), 1)), FirmwareError::kLicenseStaleCounter);
+  expect(th::apply_license(th::sign_license(th::good_license(nonce, 4), 1)),
+         FirmwareError::kLicenseStaleCounter);
   assert_int_equal(th::core().state().license_counter, 5);
 }
 
@@ -197,7 +202,8 @@ static void test_verifier_key_install(void**) {
   assert_true(th::boot().ok());
   const Bytes nonce = th::nonce_of(1);
   assert_true(th::get_evidence(nonce).ok());
-  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)), FirmwareError::kNoVerifierKey);
+  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)),
+         FirmwareError::kNoVerifierKey);
   proto::InstallVerifierKeyRequest bad;
   bad.key[0] = 4;
   bad.key[1] = 1;
@@ -222,7 +228,8 @@ static void test_rotation(void**) {
   // Old key: a license it signs is rejected; the new key works.
   const Bytes nonce = th::nonce_of(1);
   assert_true(th::get_evidence(nonce).ok());
-  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)), FirmwareError::kLicenseSignature);
+  expect(th::apply_license(th::sign_license(th::good_license(nonce, 5), 1)),
+         FirmwareError::kLicenseSignature);
   assert_true(th::get_evidence(nonce).ok());  // the failed attempt voided the evidence
   assert_true(th::apply_license(th::sign_license(th::good_license(nonce, 5), 2)).ok());
   // The old key cannot rotate back; the same counter is stale even with the new key.

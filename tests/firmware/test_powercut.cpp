@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "harness.h"
-#include "state_eq.h"
 #include "locus_test/cmocka.h"
+#include "state_eq.h"
 
 using locus::Status;
 using locus::firmware::FirmwareError;
@@ -47,7 +47,9 @@ Bytes fake_cert() {
   return c;
 }
 
-void boot_ok(uint32_t svn = 1) { assert_true(th::boot(svn).ok()); }
+void boot_ok(uint32_t svn = 1) {
+  assert_true(th::boot(svn).ok());
+}
 
 Status license(uint64_t counter, uint8_t seed) {
   const Bytes nonce = th::nonce_of(seed);
@@ -67,7 +69,11 @@ std::vector<Transition> transitions() {
                },
                0});
   t.push_back({"install key", [] { boot_ok(); }, [] { return th::install_verifier_key(1); }, 0});
-  t.push_back({"rotate", [] { boot_ok(); assert_true(th::install_verifier_key(1).ok()); },
+  t.push_back({"rotate",
+               [] {
+                 boot_ok();
+                 assert_true(th::install_verifier_key(1).ok());
+               },
                [] {
                  locus::crypto::P256PrivateKey p;
                  locus::crypto::P256PublicKey k;
@@ -76,21 +82,25 @@ std::vector<Transition> transitions() {
                },
                0});
   // The evidence is fetched in pre so that the step is the license alone.
-  t.push_back({"apply license",
-               [] {
-                 boot_ok();
-                 assert_true(th::install_verifier_key(1).ok());
-                 assert_true(th::get_evidence(th::nonce_of(3)).ok());
-               },
-               [] { return th::apply_license(th::sign_license(th::good_license(th::nonce_of(3), 3), 1)); }, 0});
-  t.push_back({"renew license",
-               [] {
-                 boot_ok();
-                 assert_true(th::install_verifier_key(1).ok());
-                 assert_true(license(3, 3).ok());
-                 assert_true(th::get_evidence(th::nonce_of(4)).ok());
-               },
-               [] { return th::apply_license(th::sign_license(th::good_license(th::nonce_of(4), 4), 1)); }, 3});
+  t.push_back(
+      {"apply license",
+       [] {
+         boot_ok();
+         assert_true(th::install_verifier_key(1).ok());
+         assert_true(th::get_evidence(th::nonce_of(3)).ok());
+       },
+       [] { return th::apply_license(th::sign_license(th::good_license(th::nonce_of(3), 3), 1)); },
+       0});
+  t.push_back(
+      {"renew license",
+       [] {
+         boot_ok();
+         assert_true(th::install_verifier_key(1).ok());
+         assert_true(license(3, 3).ok());
+         assert_true(th::get_evidence(th::nonce_of(4)).ok());
+       },
+       [] { return th::apply_license(th::sign_license(th::good_license(th::nonce_of(4), 4), 1)); },
+       3});
   t.push_back({"boot (count + min_svn raise)",
                [] {
                  boot_ok(1);
@@ -147,18 +157,21 @@ void test_exhaustive_replay(void**) {
       for (size_t p = 0; p <= writes[k].size(); ++p) {
         rebuild(k, p);
         const PersistentState got = load_state();
-        if (!(state_eq(got, old_s) || state_eq(got, new_s))) fail_msg("%s: write %zu prefix %zu: neither old nor new", tr.name.c_str(), k, p);
+        if (!(state_eq(got, old_s) || state_eq(got, new_s)))
+          fail_msg("%s: write %zu prefix %zu: neither old nor new", tr.name.c_str(), k, p);
         assert_true(got.license_counter >= tr.acked_counter);
         ++checked;
       }
     }
-    print_message("%s: %zu writes, %zu cut points checked\n", tr.name.c_str(), writes.size(), checked);
+    print_message("%s: %zu writes, %zu cut points checked\n", tr.name.c_str(), writes.size(),
+                  checked);
   }
 }
 
 // Live: the cut is injected into the running core at a spread of prefixes.
 void test_live_cuts(void**) {
-  std::vector<size_t> prefixes = {0, 1, 2, 3, 4, 8, 15, 16, 17, 24, 64, 1000, 1100, 1200, 1279, 1280};
+  std::vector<size_t> prefixes = {0,  1,  2,  3,    4,    8,    15,   16,
+                                  17, 24, 64, 1000, 1100, 1200, 1279, 1280};
   for (size_t p = 61; p < kSlotSize; p += 61) prefixes.push_back(p);
   for (const Transition& tr : transitions()) {
     // The reference new state, from an uncut run.

@@ -8,9 +8,9 @@
 
 #include "harness.h"
 #include "locus/protocol/frame.h"
+#include "locus_test/cmocka.h"
 #include "locus_test/mutate.h"
 #include "state_eq.h"
-#include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
 using locus::MutByteSpan;
@@ -95,7 +95,9 @@ void test_mutations(void**) {
     uint8_t f[proto::kMaxFrameSize];
     size_t n = 0;
     const Bytes m = base[g_rng.below(base.size())];
-    assert_true(proto::encode_frame(proto::kRevMessage, ByteSpan(m.data(), m.size()), MutByteSpan(f, sizeof(f)), &n).ok());
+    assert_true(proto::encode_frame(proto::kRevMessage, ByteSpan(m.data(), m.size()),
+                                    MutByteSpan(f, sizeof(f)), &n)
+                    .ok());
     const Bytes bad = locus_test::mutated(Bytes(f, f + n), g_rng);
     th::core().on_link_bytes(bad.data(), bad.size());
     assert_true(th::is_restricted());

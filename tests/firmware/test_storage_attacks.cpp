@@ -69,7 +69,8 @@ proto::StatusInfo reboot_and_check(const char* what) {
   assert_true(th::status(&s).ok());
   assert_int_equal(s.mode, proto::kModeRestricted);
   // Never blank: a provisioned board stays provisioned, or reports the fault.
-  if (!th::core().provisioned() && s.storage != proto::kStorageFault) fail_msg("%s: came up blank", what);
+  if (!th::core().provisioned() && s.storage != proto::kStorageFault)
+    fail_msg("%s: came up blank", what);
   if (s.license_counter < kCounter && s.storage == proto::kStorageOk) {
     fail_msg("%s: counter went back to %llu with no storage fault reported", what,
              static_cast<unsigned long long>(s.license_counter));
@@ -93,7 +94,11 @@ void test_flip_every_byte(void**) {
       if (target != 1) fake::board().storage[off] ^= 0x5A;
       if (target != 0) fake::board().storage[kSlotStride + off] ^= 0x5A;
       char what[64];
-      snprintf(what, sizeof(what), "flip %s offset %zu", target == 0 ? "A" : target == 1 ? "B" : "A+B", off);
+      snprintf(what, sizeof(what), "flip %s offset %zu",
+               target == 0   ? "A"
+               : target == 1 ? "B"
+                             : "A+B",
+               off);
       locus::firmware::Store st;
       st.set_key(key);
       assert_true(st.load().ok());
@@ -162,7 +167,8 @@ void test_read_errors(void**) {
     fake::board().otp = img.otp;
     if (which == 0) fake::board().storage_read_fails = true;
     if (which == 1) fake::board().otp_read_fails = true;
-    const proto::StatusInfo s = reboot_and_check(which == 0 ? "storage read error" : "otp read error");
+    const proto::StatusInfo s =
+        reboot_and_check(which == 0 ? "storage read error" : "otp read error");
     assert_int_equal(s.storage, proto::kStorageFault);
     fake::board().storage_read_fails = false;
     fake::board().otp_read_fails = false;
@@ -185,7 +191,8 @@ void test_rollback_to_old_image(void**) {
   fake::power_on();
   assert_true(th::boot().ok());
   assert_true(th::get_evidence(nonce).ok());
-  assert_int_equal(th::apply_license(old_license).code(), Status(FirmwareError::kLicenseWrongBoardNonce).code());
+  assert_int_equal(th::apply_license(old_license).code(),
+                   Status(FirmwareError::kLicenseWrongBoardNonce).code());
   assert_true(th::is_restricted());
 }
 
@@ -210,7 +217,8 @@ void test_rotation_rollback(void**) {
   locus::crypto::P256PrivateKey p5;
   locus::crypto::P256PublicKey k5;
   th::verifier_key(5, &p5, &k5);
-  assert_int_equal(th::rotate(th::sign_rotation(k5, 1, 1)).code(), Status(FirmwareError::kVerifierKeyMismatch).code());
+  assert_int_equal(th::rotate(th::sign_rotation(k5, 1, 1)).code(),
+                   Status(FirmwareError::kVerifierKeyMismatch).code());
   assert_true(th::rotate(th::sign_rotation(k2, 1, 1)).ok());
   assert_true(license(11, 7, 2).ok());
 }
@@ -221,13 +229,15 @@ void test_cut_after_anchor(void**) {
   fake::reset_board();
   assert_true(th::boot().ok());
   fake::arm_cut(3, 0);  // 1: anchor body, 2: anchor commit byte, 3: the journal write
-  assert_int_equal(th::install_verifier_key(1).code(), Status(FirmwareError::kPersistFailed).code());
+  assert_int_equal(th::install_verifier_key(1).code(),
+                   Status(FirmwareError::kPersistFailed).code());
   fake::power_on();
   assert_true(th::boot().ok());
   assert_true(th::core().provisioned());
   assert_false(th::core().state().has_verifier_key);
   assert_int_equal(license(1, 8, 1).code(), Status(FirmwareError::kVerifierKeyPending).code());
-  assert_int_equal(th::install_verifier_key(5).code(), Status(FirmwareError::kVerifierKeyMismatch).code());
+  assert_int_equal(th::install_verifier_key(5).code(),
+                   Status(FirmwareError::kVerifierKeyMismatch).code());
   assert_true(th::install_verifier_key(1).ok());
   assert_true(license(1, 9, 1).ok());
 }
@@ -264,16 +274,11 @@ void test_unprovisioned_garbage(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_flip_every_byte),
-      cmocka_unit_test(test_both_slots_corrupt_is_fault),
-      cmocka_unit_test(test_erased_journal),
-      cmocka_unit_test(test_truncated),
-      cmocka_unit_test(test_read_errors),
-      cmocka_unit_test(test_rollback_to_old_image),
-      cmocka_unit_test(test_rotation_rollback),
-      cmocka_unit_test(test_cut_after_anchor),
-      cmocka_unit_test(test_write_errors),
-      cmocka_unit_test(test_unprovisioned_garbage),
+      cmocka_unit_test(test_flip_every_byte),   cmocka_unit_test(test_both_slots_corrupt_is_fault),
+      cmocka_unit_test(test_erased_journal),    cmocka_unit_test(test_truncated),
+      cmocka_unit_test(test_read_errors),       cmocka_unit_test(test_rollback_to_old_image),
+      cmocka_unit_test(test_rotation_rollback), cmocka_unit_test(test_cut_after_anchor),
+      cmocka_unit_test(test_write_errors),      cmocka_unit_test(test_unprovisioned_garbage),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -148,7 +148,8 @@ void test_provisioned_without_journal_is_fault(void**) {
     assert_true(st.fault());
     assert_true(st.health() == Health::kFault);
     assert_true(st.provisioned() || why == Status(locus::board::BoardError::kStorageIo));
-    if (st.last_error().code() != why.code()) fail_msg("%s: error 0x%04x", what, st.last_error().code());
+    if (st.last_error().code() != why.code())
+      fail_msg("%s: error 0x%04x", what, st.last_error().code());
     // Nothing is written while in fault.
     assert_int_equal(st.commit(sample(9, 1)).code(), Status(FirmwareError::kStorageFault).code());
   };

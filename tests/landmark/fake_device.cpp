@@ -12,7 +12,9 @@
 namespace locus::test {
 
 namespace {
-int entropy(void*, uint8_t* out, size_t len) { return getrandom(out, len, 0) == ssize_t(len) ? 0 : -1; }
+int entropy(void*, uint8_t* out, size_t len) {
+  return getrandom(out, len, 0) == ssize_t(len) ? 0 : -1;
+}
 int64_t now() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,7 +31,8 @@ void spin_ns(int64_t ns) {
 FakeDevice::FakeDevice(uint8_t seed) {
   const uint8_t s[32] = {seed, 0x5a};
   static const uint8_t kLabel[] = "test alias";
-  (void)crypto::p256_derive_key(ByteSpan(s, sizeof s), ByteSpan(kLabel, sizeof kLabel - 1), &alias_);
+  (void)crypto::p256_derive_key(ByteSpan(s, sizeof s), ByteSpan(kLabel, sizeof kLabel - 1),
+                                &alias_);
   (void)crypto::p256_public_key(alias_, &alias_pub_);
   ueid_[0] = 0x01;
   for (size_t i = 1; i < 33; ++i) ueid_[i] = uint8_t(seed * 31 + i);
@@ -40,7 +43,8 @@ FakeDevice::FakeDevice(uint8_t seed) {
   spec.serial = ByteSpan(serial, 1);
   std::vector<uint8_t> der(1024);
   size_t len = 0;
-  if (crypto::x509_issue(spec, alias_pub_, alias_, MutByteSpan(der.data(), der.size()), &len).ok()) {
+  if (crypto::x509_issue(spec, alias_pub_, alias_, MutByteSpan(der.data(), der.size()), &len)
+          .ok()) {
     der.resize(len);
     alias_cert_ = der;
   }
@@ -48,9 +52,12 @@ FakeDevice::FakeDevice(uint8_t seed) {
   (void)drbg_.seed(entropy, nullptr, ByteSpan(kPers, sizeof kPers - 1));
 }
 
-FakeDevice::~FakeDevice() { protocol::dbound::zeroize(&table_); }
+FakeDevice::~FakeDevice() {
+  protocol::dbound::zeroize(&table_);
+}
 
-Status FakeDevice::lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) {
+Status FakeDevice::lm_setup(const landmark::LmSetupParams& p,
+                            std::array<uint8_t, 65>* dev_eph_pub) {
   crypto::P256PrivateKey eph;
   crypto::P256PublicKey pub, lm;
   std::copy(p.lm_eph_pub.begin(), p.lm_eph_pub.end(), lm.q.begin());
@@ -59,8 +66,9 @@ Status FakeDevice::lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t
   LOCUS_TRY(crypto::p256_generate_key(drbg_, &eph));
   LOCUS_TRY(crypto::p256_public_key(eph, &pub));
   LOCUS_TRY(crypto::ecdh_p256(eph, lm, &shared));
-  LOCUS_TRY(protocol::dbound::derive_session_key(ByteSpan(shared), ByteSpan(p.lm_nonce), ByteSpan(p.session_id),
-                                                 ByteSpan(p.lm_eph_pub), ByteSpan(pub.q), ByteSpan(p.verifier_nonce), key));
+  LOCUS_TRY(protocol::dbound::derive_session_key(ByteSpan(shared), ByteSpan(p.lm_nonce),
+                                                 ByteSpan(p.session_id), ByteSpan(p.lm_eph_pub),
+                                                 ByteSpan(pub.q), ByteSpan(p.verifier_nonce), key));
   LOCUS_TRY(protocol::dbound::derive_table(key, p.rounds, &table_));
   crypto::zeroize(key, sizeof key);
   setup_ = p;
@@ -72,7 +80,8 @@ Status FakeDevice::lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t
   return Status::Ok();
 }
 
-Status FakeDevice::lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge, std::array<uint8_t, 12>* answer) {
+Status FakeDevice::lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
+                            std::array<uint8_t, 12>* answer) {
   if (!open_ || round != next_ || round >= setup_.rounds) return CoreError::kInvalidArgument;
   std::array<uint8_t, 12> asked = challenge;
   if (mode_ == Mode::kPreAsk) {
@@ -91,7 +100,8 @@ Status FakeDevice::lm_round(uint8_t round, const std::array<uint8_t, 12>& challe
   return Status::Ok();
 }
 
-Status FakeDevice::lm_close(const std::array<uint8_t, 16>& session_id, std::vector<uint8_t>* transcript) {
+Status FakeDevice::lm_close(const std::array<uint8_t, 16>& session_id,
+                            std::vector<uint8_t>* transcript) {
   if (!open_ || session_id != setup_.session_id) return CoreError::kInvalidArgument;
   location::Transcript t;
   t.session_id.assign(session_id.begin(), session_id.end());

@@ -22,8 +22,10 @@ class FakeDevice : public landmark::BoardLink {
   ~FakeDevice() override;
 
   Status lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) override;
-  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge, std::array<uint8_t, 12>* answer) override;
-  Status lm_close(const std::array<uint8_t, 16>& session_id, std::vector<uint8_t>* transcript) override;
+  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
+                  std::array<uint8_t, 12>* answer) override;
+  Status lm_close(const std::array<uint8_t, 16>& session_id,
+                  std::vector<uint8_t>* transcript) override;
 
   const std::array<uint8_t, 33>& ueid() const { return ueid_; }
   const crypto::P256PublicKey& alias_pub() const { return alias_pub_; }

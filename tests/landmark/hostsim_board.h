@@ -18,11 +18,13 @@ class HostSimBoard : public landmark::BoardLink {
  public:
   // Starts `bin` with fresh files in dir; false (with *why) if it does not come up.
   bool start(const std::string& bin, const std::string& dir, std::string* why) {
-    std::ofstream(dir + "/uds.hex") << "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
+    std::ofstream(dir + "/uds.hex")
+        << "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n";
     std::ofstream(dir + "/image.bin") << "locus dbound bench image";
     proc_ = std::make_unique<host::test::Process>();
-    if (!proc_->start({bin, "--uds", dir + "/uds.hex", "--image", dir + "/image.bin", "--state", dir + "/state.bin", "--listen",
-                       "tcp:127.0.0.1:0"}, dir + "/hostsim.log")) {
+    if (!proc_->start({bin, "--uds", dir + "/uds.hex", "--image", dir + "/image.bin", "--state",
+                       dir + "/state.bin", "--listen", "tcp:127.0.0.1:0"},
+                      dir + "/hostsim.log")) {
       *why = "cannot start " + bin;
       return false;
     }
@@ -61,10 +63,12 @@ class HostSimBoard : public landmark::BoardLink {
     r.verifier_nonce = ByteSpan(p.verifier_nonce.data(), p.verifier_nonce.size());
     return conv(link_.lm_setup(r, dev_eph_pub));
   }
-  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge, std::array<uint8_t, 12>* answer) override {
+  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
+                  std::array<uint8_t, 12>* answer) override {
     return link_.fast_round(round, challenge, answer);
   }
-  Status lm_close(const std::array<uint8_t, 16>& session_id, std::vector<uint8_t>* transcript) override {
+  Status lm_close(const std::array<uint8_t, 16>& session_id,
+                  std::vector<uint8_t>* transcript) override {
     return conv(link_.lm_close(session_id, transcript));
   }
 

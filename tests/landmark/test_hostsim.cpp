@@ -17,7 +17,6 @@
 #include "locus/crypto/x509_host.h"
 #include "locus/landmark/server.h"
 #include "locus/location/location.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -25,14 +24,16 @@ using namespace locus::test;
 
 namespace {
 
-const uint8_t kNonce[32] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
+const uint8_t kNonce[32] = {0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7,
+                            0xa8, 0xa9, 0xaa, 0xab, 0xac, 0xad, 0xae, 0xaf};
 
 // Two sessions in a row with host-sim: both give a record that verifies; verdict approved.
 void test_hostsim_session(void**) {
   const std::string dir = host::test::make_temp_dir("locus-lm-hostsim");
   HostSimBoard board;
   std::string why;
-  const bool up = board.start(std::string(std::getenv("LOCUS_BINARY_DIR")) + "/boards/host-sim/locus-host-sim", dir, &why);
+  const bool up = board.start(
+      std::string(std::getenv("LOCUS_BINARY_DIR")) + "/boards/host-sim/locus-host-sim", dir, &why);
   if (!up) std::printf("%s\n", why.c_str());
   assert_true(up);
   crypto::Certificate alias;
@@ -65,23 +66,26 @@ void test_hostsim_session(void**) {
     landmark::SessionOptions opt;
     opt.rounds = 32;
     opt.timeout_ms = 5000;
-    const Status s = landmark::run_session({cfg.id, "127.0.0.1", server.tcp_port(), server.udp_port()}, ByteSpan(kNonce),
-                                           ByteSpan(board.ueid()), board, opt, &r, &why);
+    const Status s =
+        landmark::run_session({cfg.id, "127.0.0.1", server.tcp_port(), server.udp_port()},
+                              ByteSpan(kNonce), ByteSpan(board.ueid()), board, opt, &r, &why);
     if (!s.ok()) std::printf("session: %s\n", why.c_str());
     assert_true(s.ok());
     assert_int_equal(r.rtts_ns.size(), 32);
     location::LandmarkRecord rec;
     size_t idx = 0;
-    const Status vs = location::verify_record_pair(r.pair, tl, ByteSpan(kNonce), ByteSpan(board.ueid()), alias_pub, &rec, &idx, &why);
+    const Status vs = location::verify_record_pair(
+        r.pair, tl, ByteSpan(kNonce), ByteSpan(board.ueid()), alias_pub, &rec, &idx, &why);
     if (!vs.ok()) std::printf("verify: %s\n", why.c_str());
     assert_true(vs.ok());
-    std::printf("  host-sim session %d: rtt_min %.1f us (%.1f km)\n", k, double(rec.rtt_min_ns) / 1e3,
-                location::rtt_to_km(double(rec.rtt_min_ns)));
+    std::printf("  host-sim session %d: rtt_min %.1f us (%.1f km)\n", k,
+                double(rec.rtt_min_ns) / 1e3, location::rtt_to_km(double(rec.rtt_min_ns)));
     location::LocationPolicy p;
     location::Zone z;
     z.disc = {"sg", {kSingapore.lat, kSingapore.lon}, 200};
     p.zones.push_back(z);
-    auto v = location::appraise_location({r.pair}, tl, p, ByteSpan(kNonce), ByteSpan(board.ueid()), alias_pub);
+    auto v = location::appraise_location({r.pair}, tl, p, ByteSpan(kNonce), ByteSpan(board.ueid()),
+                                         alias_pub);
     for (const auto& reason : v.reasons) std::printf("  %s\n", reason.c_str());
     assert_true(v.approved);
   }

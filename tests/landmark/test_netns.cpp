@@ -34,7 +34,6 @@
 #include "locus/landmark/client.h"
 #include "locus/location/location.h"
 #include "locus/location/trustlist.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -45,7 +44,8 @@ namespace {
 
 const City kLandmarks[] = {kSingapore, kKualaLumpur, kJakarta, kHongKong};
 constexpr size_t kN = 4;
-const uint8_t kNonce[24] = {0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70};
+const uint8_t kNonce[24] = {0x61, 0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+                            0x69, 0x6a, 0x6b, 0x6c, 0x6d, 0x6e, 0x6f, 0x70};
 
 struct Topo {
   std::string prefix, dev;
@@ -111,7 +111,9 @@ void sweep_stale() {
   }
 }
 
-int64_t one_way_ns(const City& a, const City& b) { return fibre_rtt_ns(km(a, b)) / 2; }
+int64_t one_way_ns(const City& a, const City& b) {
+  return fibre_rtt_ns(km(a, b)) / 2;
+}
 
 // 0 ok, 77 no privileges, 1 failure.
 int build_topology(Topo* t) {
@@ -123,7 +125,8 @@ int build_topology(Topo* t) {
   t->dev = t->prefix + "-dev";
   std::string err;
   if (sh({g_ip, "netns", "add", t->dev}, &err) != 0) {
-    std::printf("SKIP: cannot create a network namespace (needs CAP_SYS_ADMIN / root): %s\n", err.c_str());
+    std::printf("SKIP: cannot create a network namespace (needs CAP_SYS_ADMIN / root): %s\n",
+                err.c_str());
     return 77;
   }
   t->namespaces.push_back(t->dev);
@@ -135,21 +138,29 @@ int build_topology(Topo* t) {
     const std::string net = "10.77." + std::to_string(i + 1);
     if (sh({g_ip, "netns", "add", ns}, &err) != 0) return 1;
     t->namespaces.push_back(ns);
-    if (sh({g_ip, "-n", t->dev, "link", "add", d, "type", "veth", "peer", "name", l, "netns", ns}, &err) != 0 ||
+    if (sh({g_ip, "-n", t->dev, "link", "add", d, "type", "veth", "peer", "name", l, "netns", ns},
+           &err) != 0 ||
         sh({g_ip, "-n", t->dev, "addr", "add", net + ".2/30", "dev", d}) != 0 ||
         sh({g_ip, "-n", ns, "addr", "add", net + ".1/30", "dev", l}) != 0 ||
-        sh({g_ip, "-n", t->dev, "link", "set", d, "up"}) != 0 || sh({g_ip, "-n", ns, "link", "set", l, "up"}) != 0 ||
+        sh({g_ip, "-n", t->dev, "link", "set", d, "up"}) != 0 ||
+        sh({g_ip, "-n", ns, "link", "set", l, "up"}) != 0 ||
         sh({g_ip, "-n", ns, "link", "set", "lo", "up"}) != 0) {
       std::printf("topology: %s\n", err.c_str());
       return 1;
     }
     // One-way delay landmark <-> agent (the agent sits in the Singapore datacenter).
     const std::string us = std::to_string(one_way_ns(kLandmarks[i], kSgDatacenter) / 1000) + "us";
-    if (t->netem && (sh({g_ip, "netns", "exec", ns, g_tc, "qdisc", "add", "dev", l, "root", "netem", "delay", us}, &err) != 0 ||
-                     sh({g_ip, "netns", "exec", t->dev, g_tc, "qdisc", "add", "dev", d, "root", "netem", "delay", us}, &err) != 0)) {
+    if (t->netem && (sh({g_ip, "netns", "exec", ns, g_tc, "qdisc", "add", "dev", l, "root", "netem",
+                         "delay", us},
+                        &err) != 0 ||
+                     sh({g_ip, "netns", "exec", t->dev, g_tc, "qdisc", "add", "dev", d, "root",
+                         "netem", "delay", us},
+                        &err) != 0)) {
       t->netem = false;
-      std::printf("NOTE: tc netem is not available (%s); the emulated board adds the landmark legs instead.\n",
-                  err.substr(0, err.find('\n')).c_str());
+      std::printf(
+          "NOTE: tc netem is not available (%s); the emulated board adds the landmark legs "
+          "instead.\n",
+          err.substr(0, err.find('\n')).c_str());
     }
   }
   // Landmark keys, configs and processes.
@@ -159,19 +170,27 @@ int build_topology(Topo* t) {
   for (size_t i = 0; i < kN; ++i) {
     const uint8_t seed[16] = {uint8_t(i + 1), 0x42};
     static const uint8_t kLabel[] = "netns landmark";
-    if (!crypto::p256_derive_key(ByteSpan(seed, 16), ByteSpan(kLabel, sizeof kLabel - 1), &t->keys[i]).ok()) return 1;
+    if (!crypto::p256_derive_key(ByteSpan(seed, 16), ByteSpan(kLabel, sizeof kLabel - 1),
+                                 &t->keys[i])
+             .ok())
+      return 1;
     const std::string key = t->tmp + "/lm" + std::to_string(i) + ".pem";
     const std::string cfg = t->tmp + "/lm" + std::to_string(i) + ".toml";
     if (!location::write_private_key_pem(key, t->keys[i]).ok()) return 1;
     const std::string host = "10.77." + std::to_string(i + 1) + ".1";
     FILE* f = std::fopen(cfg.c_str(), "w");
     if (!f) return 1;
-    std::fprintf(f, "id = \"%s\"\nlat = %.6f\nlon = %.6f\nkey_file = \"%s\"\nlisten = \"%s\"\ntimeout_ms = 5000\n",
-                 kLandmarks[i].name, kLandmarks[i].lat, kLandmarks[i].lon, key.c_str(), host.c_str());
+    std::fprintf(f,
+                 "id = \"%s\"\nlat = %.6f\nlon = %.6f\nkey_file = \"%s\"\nlisten = "
+                 "\"%s\"\ntimeout_ms = 5000\n",
+                 kLandmarks[i].name, kLandmarks[i].lat, kLandmarks[i].lon, key.c_str(),
+                 host.c_str());
     std::fclose(f);
     t->procs[i] = std::make_unique<ht::Process>();
     const std::string ns = t->prefix + "-lm" + std::to_string(i);
-    if (!t->procs[i]->start({g_ip, "netns", "exec", ns, locus_bin, "landmark", "serve", "--config", cfg}, t->tmp + "/lm" + std::to_string(i) + ".log")) {
+    if (!t->procs[i]->start(
+            {g_ip, "netns", "exec", ns, locus_bin, "landmark", "serve", "--config", cfg},
+            t->tmp + "/lm" + std::to_string(i) + ".log")) {
       return 1;
     }
     std::string line;
@@ -202,7 +221,8 @@ int build_topology(Topo* t) {
   return 0;
 }
 
-Status session(Topo& t, FakeDevice& dev, size_t i, const City& device, landmark::SessionResult* out, std::string* why) {
+Status session(Topo& t, FakeDevice& dev, size_t i, const City& device, landmark::SessionResult* out,
+               std::string* why) {
   // The board's leg (agent in Singapore <-> board), plus the landmark leg without netem.
   int64_t d = fibre_rtt_ns(km(kSgDatacenter, device));
   if (!t.netem) d += fibre_rtt_ns(km(kLandmarks[i], kSgDatacenter));
@@ -236,7 +256,8 @@ void print(const location::LocationVerdict& v) {
 void test_netns_honest_approved(void**) {
   FakeDevice dev(11);
   auto pairs = all_sessions(*g_topo, dev, kSgDatacenter);
-  auto v = location::appraise_location(pairs, g_topo->trust, sg_policy(0), ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  auto v = location::appraise_location(pairs, g_topo->trust, sg_policy(0), ByteSpan(kNonce),
+                                       ByteSpan(dev.ueid()), dev.alias_pub());
   print(v);
   assert_true(v.approved);
   // Each landmark's radius covers its true distance (physics), none is absurdly large.
@@ -251,7 +272,8 @@ void test_netns_honest_approved(void**) {
 void test_netns_relay_from_shenzhen_refused(void**) {
   FakeDevice dev(11);
   auto pairs = all_sessions(*g_topo, dev, kShenzhen);
-  auto v = location::appraise_location(pairs, g_topo->trust, sg_policy(0), ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  auto v = location::appraise_location(pairs, g_topo->trust, sg_policy(0), ByteSpan(kNonce),
+                                       ByteSpan(dev.ueid()), dev.alias_pub());
   print(v);
   assert_false(v.approved);
   assert_true(v.discs[0].radius_km > km(kSgDatacenter, kShenzhen) * 1.0);
@@ -268,9 +290,12 @@ void test_netns_lying_landmark_f1(void**) {
   assert_true(location::decode_record(cv.payload, &rec).ok());
   rec.rtt_min_ns = 20000;  // sg-1 lies: "the board is next to me"
   const auto payload = location::encode_record(rec);
-  assert_true(location::sign_cose(g_topo->keys[0], ByteSpan(payload), ByteSpan(reinterpret_cast<const uint8_t*>("sg-1"), 4), {},
-                                  &pairs[0].record).ok());
-  auto v = location::appraise_location(pairs, g_topo->trust, sg_policy(1), ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  assert_true(location::sign_cose(g_topo->keys[0], ByteSpan(payload),
+                                  ByteSpan(reinterpret_cast<const uint8_t*>("sg-1"), 4), {},
+                                  &pairs[0].record)
+                  .ok());
+  auto v = location::appraise_location(pairs, g_topo->trust, sg_policy(1), ByteSpan(kNonce),
+                                       ByteSpan(dev.ueid()), dev.alias_pub());
   print(v);
   assert_false(v.approved);
 }
@@ -317,10 +342,13 @@ int main() {
     std::printf("failed to build the network topology\n");
     return 1;
   }
-  std::printf("topology %s: %zu landmarks, delays by %s\n", topo.prefix.c_str(), kN, topo.netem ? "tc netem" : "the emulated board");
+  std::printf("topology %s: %zu landmarks, delays by %s\n", topo.prefix.c_str(), kN,
+              topo.netem ? "tc netem" : "the emulated board");
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_netns_honest_approved), cmocka_unit_test(test_netns_relay_from_shenzhen_refused),
-      cmocka_unit_test(test_netns_lying_landmark_f1), cmocka_unit_test(test_netns_guessing_relay_fails),
+      cmocka_unit_test(test_netns_honest_approved),
+      cmocka_unit_test(test_netns_relay_from_shenzhen_refused),
+      cmocka_unit_test(test_netns_lying_landmark_f1),
+      cmocka_unit_test(test_netns_guessing_relay_fails),
   };
   return cmocka_run_group_tests(tests, nullptr, teardown);
 }

@@ -4,13 +4,12 @@
 // approved; the same board relayed from Shenzhen refused; a lying landmark cannot move the
 // verdict with f=1; guessing / pre-asking relays are caught by the landmark; record
 // verification failures; the signed trust list.
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,7 +28,6 @@
 #include "locus/landmark/server.h"
 #include "locus/location/location.h"
 #include "locus/location/trustlist.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -38,8 +36,8 @@ using location::LocationError;
 
 namespace {
 
-const uint8_t kNonce[32] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a,
-                            0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23};
+const uint8_t kNonce[32] = {0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19,
+                            0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x21, 0x22, 0x23};
 
 struct RunningLandmark {
   City city;
@@ -71,7 +69,9 @@ void add_landmark(World* w, const City& c, uint8_t seed, int timeout_ms = 5000) 
   l->city = c;
   const uint8_t s[16] = {seed, 0x77};
   static const uint8_t kLabel[] = "test landmark";
-  assert_true(crypto::p256_derive_key(ByteSpan(s, sizeof s), ByteSpan(kLabel, sizeof kLabel - 1), &l->key).ok());
+  assert_true(
+      crypto::p256_derive_key(ByteSpan(s, sizeof s), ByteSpan(kLabel, sizeof kLabel - 1), &l->key)
+          .ok());
   assert_true(crypto::p256_public_key(l->key, &l->pub).ok());
   landmark::LandmarkConfig cfg;
   cfg.id = c.name;
@@ -104,8 +104,9 @@ void make_world(World* w, bool with_sg2) {
 }
 
 // Runs one session against landmark `lm`, the board at `device`, the agent (relay) at `agent`.
-Status session(World& w, FakeDevice& dev, const std::string& lm, const City& agent, const City& device,
-               landmark::SessionResult* out, std::string* why, uint8_t rounds = 24) {
+Status session(World& w, FakeDevice& dev, const std::string& lm, const City& agent,
+               const City& device, landmark::SessionResult* out, std::string* why,
+               uint8_t rounds = 24) {
   RunningLandmark* l = w.get(lm);
   assert_non_null(l);
   dev.set_round_delay_ns(fibre_rtt_ns(km(l->city, agent)) + fibre_rtt_ns(km(agent, device)));
@@ -116,8 +117,8 @@ Status session(World& w, FakeDevice& dev, const std::string& lm, const City& age
   return landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out, why);
 }
 
-location::LocationVerdict attest(World& w, FakeDevice& dev, const std::vector<std::string>& ids, const City& agent,
-                                 const City& device, int f) {
+location::LocationVerdict attest(World& w, FakeDevice& dev, const std::vector<std::string>& ids,
+                                 const City& agent, const City& device, int f) {
   std::vector<location::RecordPair> pairs;
   for (const auto& id : ids) {
     landmark::SessionResult r;
@@ -127,7 +128,8 @@ location::LocationVerdict attest(World& w, FakeDevice& dev, const std::vector<st
     assert_true(s.ok());
     pairs.push_back(r.pair);
   }
-  auto v = location::appraise_location(pairs, w.trust, sg_policy(f), ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  auto v = location::appraise_location(pairs, w.trust, sg_policy(f), ByteSpan(kNonce),
+                                       ByteSpan(dev.ueid()), dev.alias_pub());
   for (const auto& r : v.reasons) std::printf("  %s\n", r.c_str());
   return v;
 }
@@ -143,7 +145,8 @@ void test_honest_singapore_approved(void**) {
   assert_int_equal(v.discs.size(), 4);
   // Each disc must contain the true position (physics: radius >= true distance).
   for (const auto& d : v.discs) {
-    assert_true(location::distance_km(d.center, {kSgDatacenter.lat, kSgDatacenter.lon}) <= d.radius_km);
+    assert_true(location::distance_km(d.center, {kSgDatacenter.lat, kSgDatacenter.lon}) <=
+                d.radius_km);
   }
 }
 
@@ -168,7 +171,9 @@ void test_lying_landmark_f1(void**) {
   World w;
   make_world(&w, true);
   FakeDevice dev(2);
-  assert_true(attest(w, dev, {"sg-1", "sg-2", "kl-1", "jkt-1", "hk-1"}, kSgDatacenter, kSgDatacenter, 1).approved);
+  assert_true(
+      attest(w, dev, {"sg-1", "sg-2", "kl-1", "jkt-1", "hk-1"}, kSgDatacenter, kSgDatacenter, 1)
+          .approved);
 
   std::vector<location::RecordPair> pairs;
   for (const char* id : {"sg-1", "sg-2", "kl-1", "jkt-1"}) {
@@ -185,11 +190,15 @@ void test_lying_landmark_f1(void**) {
   rec.rtt_min_ns = 50000;
   const auto payload = location::encode_record(rec);
   RunningLandmark* sg1 = w.get("sg-1");
-  assert_true(location::sign_cose(sg1->key, ByteSpan(payload), ByteSpan(reinterpret_cast<const uint8_t*>("sg-1"), 4), {},
-                                  &pairs[0].record).ok());
-  auto v0 = location::appraise_location(pairs, w.trust, sg_policy(0), ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  assert_true(location::sign_cose(sg1->key, ByteSpan(payload),
+                                  ByteSpan(reinterpret_cast<const uint8_t*>("sg-1"), 4), {},
+                                  &pairs[0].record)
+                  .ok());
+  auto v0 = location::appraise_location(pairs, w.trust, sg_policy(0), ByteSpan(kNonce),
+                                        ByteSpan(dev.ueid()), dev.alias_pub());
   assert_true(v0.approved);  // what f protects against
-  auto v1 = location::appraise_location(pairs, w.trust, sg_policy(1), ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  auto v1 = location::appraise_location(pairs, w.trust, sg_policy(1), ByteSpan(kNonce),
+                                        ByteSpan(dev.ueid()), dev.alias_pub());
   for (const auto& r : v1.reasons) std::printf("  %s\n", r.c_str());
   assert_false(v1.approved);
 }
@@ -230,34 +239,41 @@ void test_record_verification(void**) {
   assert_true(session(w, dev, "sg-1", kSgDatacenter, kSgDatacenter, &r, &why, 4).ok());
   location::LandmarkRecord rec;
   size_t idx = 0;
-  auto check = [&](const location::RecordPair& p, ByteSpan nonce, ByteSpan ueid, const crypto::P256PublicKey& alias,
-                   const location::TrustList& tl) {
+  auto check = [&](const location::RecordPair& p, ByteSpan nonce, ByteSpan ueid,
+                   const crypto::P256PublicKey& alias, const location::TrustList& tl) {
     return location::verify_record_pair(p, tl, nonce, ueid, alias, &rec, &idx, &why);
   };
   assert_true(check(r.pair, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).ok());
   assert_int_equal(rec.rounds, 4);
   uint8_t other_nonce[32] = {1};
-  assert_int_equal(check(r.pair, ByteSpan(other_nonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).code(),
-                   Status(LocationError::kNonceMismatch).code());
-  assert_int_equal(check(r.pair, ByteSpan(kNonce), ByteSpan(other.ueid()), dev.alias_pub(), w.trust).code(),
-                   Status(LocationError::kUeidMismatch).code());
-  assert_int_equal(check(r.pair, ByteSpan(kNonce), ByteSpan(dev.ueid()), other.alias_pub(), w.trust).code(),
-                   Status(LocationError::kBadSignature).code());
+  assert_int_equal(
+      check(r.pair, ByteSpan(other_nonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).code(),
+      Status(LocationError::kNonceMismatch).code());
+  assert_int_equal(
+      check(r.pair, ByteSpan(kNonce), ByteSpan(other.ueid()), dev.alias_pub(), w.trust).code(),
+      Status(LocationError::kUeidMismatch).code());
+  assert_int_equal(
+      check(r.pair, ByteSpan(kNonce), ByteSpan(dev.ueid()), other.alias_pub(), w.trust).code(),
+      Status(LocationError::kBadSignature).code());
   auto bad = r.pair;
   bad.transcript.back() ^= 1;
-  assert_int_equal(check(bad, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).code(),
-                   Status(LocationError::kTranscriptHashMismatch).code());
+  assert_int_equal(
+      check(bad, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).code(),
+      Status(LocationError::kTranscriptHashMismatch).code());
   bad = r.pair;
   bad.record.back() ^= 1;
-  assert_int_equal(check(bad, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).code(),
-                   Status(LocationError::kBadSignature).code());
+  assert_int_equal(
+      check(bad, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).code(),
+      Status(LocationError::kBadSignature).code());
   location::TrustList empty;
-  assert_int_equal(check(r.pair, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), empty).code(),
-                   Status(LocationError::kUnknownLandmark).code());
+  assert_int_equal(
+      check(r.pair, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), empty).code(),
+      Status(LocationError::kUnknownLandmark).code());
   // Required landmark missing -> refused even if the geometry passes.
   auto p = sg_policy(0);
   p.required_landmarks = {"sg-1", "kl-1"};
-  auto v = location::appraise_location({r.pair}, w.trust, p, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub());
+  auto v = location::appraise_location({r.pair}, w.trust, p, ByteSpan(kNonce), ByteSpan(dev.ueid()),
+                                       dev.alias_pub());
   assert_false(v.approved);
 }
 
@@ -286,9 +302,17 @@ void test_trust_list(void**) {
   t2[t2.size() / 2] ^= 1;
   assert_false(location::verify_trust_list(t2, spub, &why).ok());
   location::TrustList out;
-  assert_string_not_equal(location::parse_trust_list_json("{\"version\":2,\"landmarks\":[]}", &out).c_str(), "");
-  assert_string_not_equal(location::parse_trust_list_json(R"({"version":1,"landmarks":[{"id":"a","lat":1,"lon":2,"public_key":"04"}]})", &out).c_str(), "");
-  assert_string_not_equal(location::parse_trust_list_json(R"({"version":1,"landmarks":[{"id":"a","lat":91,"lon":2}]})", &out).c_str(), "");
+  assert_string_not_equal(
+      location::parse_trust_list_json("{\"version\":2,\"landmarks\":[]}", &out).c_str(), "");
+  assert_string_not_equal(
+      location::parse_trust_list_json(
+          R"({"version":1,"landmarks":[{"id":"a","lat":1,"lon":2,"public_key":"04"}]})", &out)
+          .c_str(),
+      "");
+  assert_string_not_equal(location::parse_trust_list_json(
+                              R"({"version":1,"landmarks":[{"id":"a","lat":91,"lon":2}]})", &out)
+                              .c_str(),
+                          "");
   assert_false(location::sign_trust_list("{", signer, &cose, &why).ok());
 }
 
@@ -345,11 +369,20 @@ void test_server_rejects_malformed_peers(void**) {
       {std::string("\x7f\xff\xff\xff", 4), "out of range"},
       {framed("not json"), "not a JSON object"},
       {framed("{\"x\":1}"), "not a JSON object"},
-      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"00\",\"ueid\":\"" + ueid + "\",\"rounds\":4}"), "expected {type:setup"},
-      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"00\",\"rounds\":4}"), "expected {type:setup"},
-      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid + "\",\"rounds\":65}"), "expected {type:setup"},
-      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid + "\",\"rounds\":-1}"), "expected {type:setup"},
-      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid + "\",\"rounds\":4}") +
+      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"00\",\"ueid\":\"" + ueid +
+              "\",\"rounds\":4}"),
+       "expected {type:setup"},
+      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce +
+              "\",\"ueid\":\"00\",\"rounds\":4}"),
+       "expected {type:setup"},
+      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid +
+              "\",\"rounds\":65}"),
+       "expected {type:setup"},
+      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid +
+              "\",\"rounds\":-1}"),
+       "expected {type:setup"},
+      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid +
+              "\",\"rounds\":4}") +
            framed("{\"type\":\"dev_key\",\"dev_eph_pub\":\"04" + std::string(128, '0') + "\"}"),
        "not a valid P-256 point"},
       {std::string(), nullptr},
@@ -382,8 +415,9 @@ void test_timeouts(void**) {
   World w;
   add_landmark(&w, kSingapore, 1, 300);
   const uint16_t port = w.lms[0]->server->tcp_port();
-  const std::string setup = framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + std::string(32, 'a') + "\",\"ueid\":\"" +
-                                   std::string(66, 'b') + "\",\"rounds\":4}");
+  const std::string setup =
+      framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + std::string(32, 'a') + "\",\"ueid\":\"" +
+             std::string(66, 'b') + "\",\"rounds\":4}");
   const std::string reply = raw_exchange(port, setup, false);  // never sends dev_key
   assert_true(reply.find("setup_ok") != std::string::npos);
   assert_true(reply.find("timed out") != std::string::npos);
@@ -403,8 +437,9 @@ void test_timeouts(void**) {
   landmark::SessionOptions opt;
   opt.rounds = 4;
   opt.timeout_ms = 300;
-  const Status s = landmark::run_session({"mute", "127.0.0.1", ntohs(a.sin_port), 9}, ByteSpan(kNonce), ByteSpan(good.ueid()), good,
-                                         opt, &r, &why);
+  const Status s =
+      landmark::run_session({"mute", "127.0.0.1", ntohs(a.sin_port), 9}, ByteSpan(kNonce),
+                            ByteSpan(good.ueid()), good, opt, &r, &why);
   std::printf("  %s\n", why.c_str());
   assert_int_equal(s.code(), Status(LocationError::kTimeout).code());
   close(lfd);
@@ -414,10 +449,14 @@ void test_timeouts(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_honest_singapore_approved),  cmocka_unit_test(test_relayed_from_shenzhen_refused),
-      cmocka_unit_test(test_lying_landmark_f1),          cmocka_unit_test(test_guessing_and_preasking_relays_fail),
-      cmocka_unit_test(test_record_verification),        cmocka_unit_test(test_trust_list),
-      cmocka_unit_test(test_server_rejects_malformed_peers), cmocka_unit_test(test_timeouts),
+      cmocka_unit_test(test_honest_singapore_approved),
+      cmocka_unit_test(test_relayed_from_shenzhen_refused),
+      cmocka_unit_test(test_lying_landmark_f1),
+      cmocka_unit_test(test_guessing_and_preasking_relays_fail),
+      cmocka_unit_test(test_record_verification),
+      cmocka_unit_test(test_trust_list),
+      cmocka_unit_test(test_server_rejects_malformed_peers),
+      cmocka_unit_test(test_timeouts),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

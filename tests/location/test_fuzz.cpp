@@ -13,12 +13,11 @@
 
 #include "locus/crypto/hash.h"
 #include "locus/landmark/server.h"
+#include "locus/location/geojson.h"
 #include "locus/location/location.h"
 #include "locus/location/records.h"
-#include "locus/location/geojson.h"
 #include "locus/location/trustlist.h"
 #include "locus/verifier/policy.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -34,12 +33,20 @@ std::vector<uint8_t> mutate(std::mt19937_64& rng, std::vector<uint8_t> b) {
   for (int k = 0; k < n; ++k) {
     const size_t pos = b.empty() ? 0 : size_t(rng() % b.size());
     switch (op(rng)) {
-      case 0: if (!b.empty()) b[pos] ^= uint8_t(1u << (rng() % 8)); break;
-      case 1: if (!b.empty()) b[pos] = uint8_t(rng()); break;
+      case 0:
+        if (!b.empty()) b[pos] ^= uint8_t(1u << (rng() % 8));
+        break;
+      case 1:
+        if (!b.empty()) b[pos] = uint8_t(rng());
+        break;
       case 2: b.insert(b.begin() + long(pos), uint8_t(rng())); break;
-      case 3: if (!b.empty()) b.erase(b.begin() + long(pos)); break;
+      case 3:
+        if (!b.empty()) b.erase(b.begin() + long(pos));
+        break;
       case 4: b.resize(pos); break;
-      default: if (!b.empty()) b[pos] = uint8_t("{}[],:\"0-e\\"[rng() % 11]); break;
+      default:
+        if (!b.empty()) b[pos] = uint8_t("{}[],:\"0-e\\"[rng() % 11]);
+        break;
     }
   }
   return b;
@@ -55,7 +62,8 @@ struct Fixture {
   crypto::P256PrivateKey lm, alias, tl;
   crypto::P256PublicKey lm_pub, alias_pub, tl_pub;
   RecordPair pair;
-  std::vector<uint8_t> nonce = std::vector<uint8_t>(32, 0x33), ueid = std::vector<uint8_t>(33, 0x44);
+  std::vector<uint8_t> nonce = std::vector<uint8_t>(32, 0x33),
+                       ueid = std::vector<uint8_t>(33, 0x44);
   TrustList trust;
   std::vector<uint8_t> tl_cose;
   std::string tl_json;
@@ -99,7 +107,9 @@ void make(Fixture* f) {
   rec.transcript_hash.assign(h.begin(), h.end());
   const auto rp = encode_record(rec);
   assert_false(rp.empty());
-  assert_true(sign_cose(f->lm, ByteSpan(rp), ByteSpan(reinterpret_cast<const uint8_t*>("sg-1"), 4), {}, &f->pair.record).ok());
+  assert_true(sign_cose(f->lm, ByteSpan(rp), ByteSpan(reinterpret_cast<const uint8_t*>("sg-1"), 4),
+                        {}, &f->pair.record)
+                  .ok());
   LandmarkEntry e;
   e.id = "sg-1";
   e.lat_deg = 1.35;
@@ -118,15 +128,22 @@ void test_fuzz_record_pairs(void**) {
   LandmarkRecord rec;
   size_t idx = 0;
   std::string why;
-  assert_true(verify_record_pair(f.pair, f.trust, ByteSpan(f.nonce), ByteSpan(f.ueid), f.alias_pub, &rec, &idx, &why).ok());
+  assert_true(verify_record_pair(f.pair, f.trust, ByteSpan(f.nonce), ByteSpan(f.ueid), f.alias_pub,
+                                 &rec, &idx, &why)
+                  .ok());
   std::mt19937_64 rng(7);
   int accepted = 0;
   for (int i = 0; i < kMutations; ++i) {
     RecordPair p = f.pair;
-    if (i % 2) p.record = mutate(rng, p.record);
-    else p.transcript = mutate(rng, p.transcript);
+    if (i % 2)
+      p.record = mutate(rng, p.record);
+    else
+      p.transcript = mutate(rng, p.transcript);
     if (p.record == f.pair.record && p.transcript == f.pair.transcript) continue;
-    if (verify_record_pair(p, f.trust, ByteSpan(f.nonce), ByteSpan(f.ueid), f.alias_pub, &rec, &idx, &why).ok()) ++accepted;
+    if (verify_record_pair(p, f.trust, ByteSpan(f.nonce), ByteSpan(f.ueid), f.alias_pub, &rec, &idx,
+                           &why)
+            .ok())
+      ++accepted;
     Transcript t;
     (void)decode_transcript(ByteSpan(p.transcript), &t);
     (void)decode_record(ByteSpan(p.record), &rec);
@@ -161,10 +178,13 @@ void test_fuzz_text_inputs(void**) {
       R"({"type":"Polygon","coordinates":[[[103.6,1.2],[104.1,1.2],[104.1,1.5],[103.6,1.5],[103.6,1.2]],[[103.8,1.3],[103.9,1.3],[103.9,1.4],[103.8,1.3]]]})",
       R"({"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},"geometry":{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}}]})",
   };
-  const std::string pol = "f = 1\nmargin_km = 2\nmargin_fraction = 0.01\nlandmarks = [\"a\", \"b\"]\n"
-                          "zones = [{name = \"z\", lat = 1, lon = 2, radius_km = 30}]\n"
-                          "forbidden = [{lat = 5, lon = 6, radius_km = 10}]\n";
-  const std::string cfg = "id = \"sg-1\"\nlat = 1.3\nlon = 103.8\nkey_file = \"k.pem\"\nlisten = \"127.0.0.1\"\ntcp_port = 0\n";
+  const std::string pol =
+      "f = 1\nmargin_km = 2\nmargin_fraction = 0.01\nlandmarks = [\"a\", \"b\"]\n"
+      "zones = [{name = \"z\", lat = 1, lon = 2, radius_km = 30}]\n"
+      "forbidden = [{lat = 5, lon = 6, radius_km = 10}]\n";
+  const std::string cfg =
+      "id = \"sg-1\"\nlat = 1.3\nlon = 103.8\nkey_file = \"k.pem\"\nlisten = "
+      "\"127.0.0.1\"\ntcp_port = 0\n";
   std::mt19937_64 rng(9);
   int ok = 0;
   for (int i = 0; i < kMutations; ++i) {
@@ -189,7 +209,8 @@ void test_fuzz_text_inputs(void**) {
 }  // namespace
 
 int main() {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_fuzz_record_pairs), cmocka_unit_test(test_fuzz_trust_list),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_fuzz_record_pairs),
+                                     cmocka_unit_test(test_fuzz_trust_list),
                                      cmocka_unit_test(test_fuzz_text_inputs)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

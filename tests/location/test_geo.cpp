@@ -23,7 +23,6 @@
 #include "locus/location/geo.h"
 #include "locus/location/geojson.h"
 #include "locus/location/location.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus::location;

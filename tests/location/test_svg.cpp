@@ -13,10 +13,9 @@
 #include <sstream>
 #include <string>
 
-#include "locus/location/location.h"
 #include "locus/location/geojson.h"
+#include "locus/location/location.h"
 #include "locus/location/svg.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus::location;
@@ -36,8 +35,11 @@ int xml_parse(const std::string& svg) {
   if (fd < 0) return -1;
   close(fd);
   std::ofstream(path) << svg;
-  const std::string cmd = std::string("python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
-                                      "sys.exit(0 if r.tag.endswith(\"svg\") else 3)' ") + path;
+  const std::string cmd =
+      std::string(
+          "python3 -c 'import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); "
+          "sys.exit(0 if r.tag.endswith(\"svg\") else 3)' ") +
+      path;
   const int rc = std::system(cmd.c_str());
   unlink(path);
   return rc;
@@ -56,7 +58,9 @@ LocationPolicy policy() {
   Zone z;
   z.disc = {"sg-dc", {1.3337, 103.7437}, 60};
   p.zones.push_back(z);
-  auto poly = parse_geojson(R"({"type":"Polygon","coordinates":[[[113.8,22.3],[114.4,22.3],[114.4,22.8],[113.8,22.8],[113.8,22.3]]]})", "prc-south");
+  auto poly = parse_geojson(
+      R"({"type":"Polygon","coordinates":[[[113.8,22.3],[114.4,22.3],[114.4,22.8],[113.8,22.8],[113.8,22.3]]]})",
+      "prc-south");
   assert_true(poly.ok());
   p.forbidden = poly.value();
   return p;
@@ -84,7 +88,9 @@ std::vector<double> path_numbers(const std::string& svg, const std::string& cls)
 // boxes (the right edge of one is the left edge of the other).
 void test_svg_edges_as_meant(void**) {
   LocationPolicy p;
-  auto z = parse_geojson(R"({"type":"Polygon","coordinates":[[[-124,41],[-95,41],[-95,49],[-124,49],[-124,41]]]})", "us");
+  auto z = parse_geojson(
+      R"({"type":"Polygon","coordinates":[[[-124,41],[-95,41],[-95,49],[-124,49],[-124,41]]]})",
+      "us");
   assert_true(z.ok());
   p.zones = z.value();
   auto v = evaluate({disc("a", {45, -110}, 50)}, p);
@@ -94,19 +100,24 @@ void test_svg_edges_as_meant(void**) {
   assert_true(std::fabs(n[1] - n[3]) < 1e-9);  // the 41°N edge is horizontal
   assert_true(std::fabs(n[5] - n[7]) < 1e-9);  // and so is the 49°N edge
   LocationPolicy q;
-  auto s = parse_geojson(R"({"type":"MultiPolygon","coordinates":[[[[179,0],[180,0],[180,1],[179,1],[179,0]]],[[[-180,0],[-179,0],[-179,1],[-180,1],[-180,0]]]]})", "pac");
+  auto s = parse_geojson(
+      R"({"type":"MultiPolygon","coordinates":[[[[179,0],[180,0],[180,1],[179,1],[179,0]]],[[[-180,0],[-179,0],[-179,1],[-180,1],[-180,0]]]]})",
+      "pac");
   assert_true(s.ok());
   q.zones = s.value();
   const std::string svg2 = render_svg(evaluate({disc("a", {0.5, 180}, 20)}, q), q, "split");
   const auto m = path_numbers(svg2, "zone");
   assert_int_equal(m.size(), 20);
-  assert_true(std::fabs(m[2] - m[10]) < 0.05);  // x of (180, 0) in part 1 == x of (-180, 0) in part 2
+  assert_true(std::fabs(m[2] - m[10]) <
+              0.05);  // x of (180, 0) in part 1 == x of (-180, 0) in part 2
 }
 
 // Approved verdict: well-formed, 3 discs, zone, forbidden, feasible region, labels, scale bar.
 void test_svg_approved(void**) {
   auto p = policy();
-  auto v = evaluate({disc("sg-1 <&>", {1.3521, 103.8198}, 20), disc("kl-1", {3.139, 101.6869}, 480), disc("jkt-1", {-6.2088, 106.8456}, 1350)}, p);
+  auto v = evaluate({disc("sg-1 <&>", {1.3521, 103.8198}, 20), disc("kl-1", {3.139, 101.6869}, 480),
+                     disc("jkt-1", {-6.2088, 106.8456}, 1350)},
+                    p);
   assert_true(v.approved);
   const std::string svg = render_svg(v, p, "board 01ab & co");
   assert_int_equal(xml_parse(svg), 0);
@@ -124,7 +135,8 @@ void test_svg_approved(void**) {
 // Refused and empty verdicts still draw (no feasible region when empty).
 void test_svg_refused_and_empty(void**) {
   auto p = policy();
-  auto v = evaluate({disc("sg-1", {1.3521, 103.8198}, 4000), disc("hk-1", {22.3193, 114.1694}, 4100)}, p);
+  auto v = evaluate(
+      {disc("sg-1", {1.3521, 103.8198}, 4000), disc("hk-1", {22.3193, 114.1694}, 4100)}, p);
   assert_false(v.approved);
   std::string svg = render_svg(v, p, "refused");
   assert_int_equal(xml_parse(svg), 0);
@@ -142,7 +154,8 @@ void test_svg_refused_and_empty(void**) {
 }  // namespace
 
 int main() {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_svg_approved), cmocka_unit_test(test_svg_refused_and_empty),
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_svg_approved),
+                                     cmocka_unit_test(test_svg_refused_and_empty),
                                      cmocka_unit_test(test_svg_edges_as_meant)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

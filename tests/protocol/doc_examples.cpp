@@ -20,12 +20,14 @@ namespace {
 using namespace locus;
 using namespace locus::protocol;
 
-ByteSpan txt(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+ByteSpan txt(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 // Placeholder "certificates" and CSR (a DER SEQUENCE header and a few bytes).
-const uint8_t kCsr[] = {0x30, 0x06, 0x43, 0x53, 0x52, 0x2E, 0x2E, 0x2E};          // "CSR..."
-const uint8_t kDevidCert[] = {0x30, 0x06, 0x44, 0x45, 0x56, 0x2E, 0x2E, 0x2E};    // "DEV..."
-const uint8_t kAliasCert[] = {0x30, 0x06, 0x41, 0x4C, 0x49, 0x2E, 0x2E, 0x2E};    // "ALI..."
+const uint8_t kCsr[] = {0x30, 0x06, 0x43, 0x53, 0x52, 0x2E, 0x2E, 0x2E};        // "CSR..."
+const uint8_t kDevidCert[] = {0x30, 0x06, 0x44, 0x45, 0x56, 0x2E, 0x2E, 0x2E};  // "DEV..."
+const uint8_t kAliasCert[] = {0x30, 0x06, 0x41, 0x4C, 0x49, 0x2E, 0x2E, 0x2E};  // "ALI..."
 
 // Fixed keys.
 bool key(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
@@ -53,15 +55,17 @@ Fwid example_fwid() {
   return f;
 }
 
-const uint8_t kNonce[32] = {0x6E, 0x6F, 0x6E, 0x63, 0x65, 0x2D, 0x66, 0x72, 0x6F, 0x6D, 0x2D, 0x76, 0x65, 0x72,
-                            0x69, 0x66, 0x69, 0x65, 0x72, 0x2D, 0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37,
-                            0x38, 0x39, 0x41, 0x42};  // "nonce-from-verifier-0123456789AB"
-const uint8_t kLmNonce[16] = {0x6C, 0x6D, 0x2D, 0x6E, 0x6F, 0x6E, 0x63, 0x65, 0x2D, 0x30, 0x30, 0x30, 0x30, 0x30,
-                              0x30, 0x31};  // "lm-nonce-0000001"
-const uint8_t kSessionId[16] = {0x53, 0x45, 0x53, 0x53, 0x49, 0x4F, 0x4E, 0x2D, 0x30, 0x30, 0x30, 0x30, 0x30, 0x30,
-                                0x30, 0x31};  // "SESSION-00000001"
-const uint8_t kChallenges[2][12] = {{0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x7E, 0x7D, 0x00, 0xFF},
-                                    {0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10, 0x0F, 0x1E, 0x2D, 0x3C}};
+const uint8_t kNonce[32] = {
+    0x6E, 0x6F, 0x6E, 0x63, 0x65, 0x2D, 0x66, 0x72, 0x6F, 0x6D, 0x2D,
+    0x76, 0x65, 0x72, 0x69, 0x66, 0x69, 0x65, 0x72, 0x2D, 0x30, 0x31,
+    0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x41, 0x42};  // "nonce-from-verifier-0123456789AB"
+const uint8_t kLmNonce[16] = {0x6C, 0x6D, 0x2D, 0x6E, 0x6F, 0x6E, 0x63, 0x65, 0x2D,
+                              0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x31};  // "lm-nonce-0000001"
+const uint8_t kSessionId[16] = {0x53, 0x45, 0x53, 0x53, 0x49, 0x4F, 0x4E, 0x2D, 0x30,
+                                0x30, 0x30, 0x30, 0x30, 0x30, 0x30, 0x31};  // "SESSION-00000001"
+const uint8_t kChallenges[2][12] = {
+    {0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF, 0x7E, 0x7D, 0x00, 0xFF},
+    {0xFE, 0xDC, 0xBA, 0x98, 0x76, 0x54, 0x32, 0x10, 0x0F, 0x1E, 0x2D, 0x3C}};
 constexpr size_t kExampleRounds = 2;
 
 // The distance-bounding worked example: landmark and device ephemeral keys (fixed), K, the
@@ -78,19 +82,22 @@ DboundExample dbound_example() {
   DboundExample ex;
   crypto::P256PrivateKey lm, dev;
   crypto::P256PublicKey lm_pub, dev_pub;
-  if (!key("landmark-ephemeral", &lm, &lm_pub) || !key("device-ephemeral", &dev, &dev_pub)) return ex;
+  if (!key("landmark-ephemeral", &lm, &lm_pub) || !key("device-ephemeral", &dev, &dev_pub))
+    return ex;
   std::array<uint8_t, 32> shared{};
   if (!crypto::ecdh_p256(dev, lm_pub, &shared).ok()) return ex;
   ex.lm_pub = lm_pub.q;
   ex.dev_pub = dev_pub.q;
-  if (!dbound::derive_session_key(ByteSpan(shared.data(), 32), ByteSpan(kLmNonce), ByteSpan(kSessionId),
-                                  ByteSpan(lm_pub.q.data(), 65), ByteSpan(dev_pub.q.data(), 65), ByteSpan(kNonce), ex.k)
+  if (!dbound::derive_session_key(ByteSpan(shared.data(), 32), ByteSpan(kLmNonce),
+                                  ByteSpan(kSessionId), ByteSpan(lm_pub.q.data(), 65),
+                                  ByteSpan(dev_pub.q.data(), 65), ByteSpan(kNonce), ex.k)
            .ok()) {
     return ex;
   }
   static dbound::Table table;
   if (!dbound::derive_table(ex.k, kExampleRounds, &table).ok()) return ex;
-  for (size_t i = 0; i < kExampleRounds; ++i) dbound::answer(table, i, kChallenges[i], ex.answers[i].data());
+  for (size_t i = 0; i < kExampleRounds; ++i)
+    dbound::answer(table, i, kChallenges[i], ex.answers[i].data());
   dbound::zeroize(&table);
   ex.ok = true;
   return ex;
@@ -102,7 +109,8 @@ size_t msg(uint32_t rid, const Body& b, uint8_t* out, size_t cap) {
   return encode_message(rid, b, MutByteSpan(out, cap), &n).ok() ? n : 0;
 }
 
-size_t sign(const char* seed, ByteSpan payload, ByteSpan kid, bool with_alias_cert, uint8_t* out, size_t cap) {
+size_t sign(const char* seed, ByteSpan payload, ByteSpan kid, bool with_alias_cert, uint8_t* out,
+            size_t cap) {
   crypto::P256PrivateKey k;
   crypto::P256PublicKey pub;
   if (!key(seed, &k, &pub)) return 0;
@@ -243,7 +251,9 @@ size_t dbound_session_key(uint8_t* out, size_t cap) {
 
 // ---- messages ---------------------------------------------------------------------------
 
-size_t get_identity_request(uint8_t* o, size_t c) { return msg(1u, GetIdentityRequest{}, o, c); }
+size_t get_identity_request(uint8_t* o, size_t c) {
+  return msg(1u, GetIdentityRequest{}, o, c);
+}
 size_t get_identity_response(uint8_t* o, size_t c) {
   IdentityResponse r;
   r.ueid = example_ueid();
@@ -264,7 +274,9 @@ size_t install_devid_cert_request(uint8_t* o, size_t c) {
   r.cert = ByteSpan(kDevidCert);
   return msg(2u, r, o, c);
 }
-size_t install_devid_cert_response(uint8_t* o, size_t c) { return msg(2u, InstallDevidCertResponse{}, o, c); }
+size_t install_devid_cert_response(uint8_t* o, size_t c) {
+  return msg(2u, InstallDevidCertResponse{}, o, c);
+}
 size_t install_verifier_key_request(uint8_t* o, size_t c) {
   InstallVerifierKeyRequest r;
   crypto::P256PrivateKey k;
@@ -273,7 +285,9 @@ size_t install_verifier_key_request(uint8_t* o, size_t c) {
   r.key = pub.q;
   return msg(3u, r, o, c);
 }
-size_t install_verifier_key_response(uint8_t* o, size_t c) { return msg(3u, InstallVerifierKeyResponse{}, o, c); }
+size_t install_verifier_key_response(uint8_t* o, size_t c) {
+  return msg(3u, InstallVerifierKeyResponse{}, o, c);
+}
 size_t rotate_verifier_key_request(uint8_t* o, size_t c) {
   uint8_t p[128], s[512];
   const size_t pn = rotation_payload(p, sizeof p);
@@ -284,7 +298,9 @@ size_t rotate_verifier_key_request(uint8_t* o, size_t c) {
   r.cose_sign1 = ByteSpan(s, sn);
   return msg(4u, r, o, c);
 }
-size_t rotate_verifier_key_response(uint8_t* o, size_t c) { return msg(4u, RotateVerifierKeyResponse{}, o, c); }
+size_t rotate_verifier_key_response(uint8_t* o, size_t c) {
+  return msg(4u, RotateVerifierKeyResponse{}, o, c);
+}
 size_t get_evidence_request(uint8_t* o, size_t c) {
   GetEvidenceRequest r;
   r.nonce = ByteSpan(kNonce);
@@ -327,7 +343,9 @@ size_t apply_license_response(uint8_t* o, size_t c) {
   r.status = full_status();
   return msg(6u, r, o, c);
 }
-size_t get_status_request(uint8_t* o, size_t c) { return msg(7u, GetStatusRequest{}, o, c); }
+size_t get_status_request(uint8_t* o, size_t c) {
+  return msg(7u, GetStatusRequest{}, o, c);
+}
 size_t get_status_response(uint8_t* o, size_t c) {
   StatusResponse r;
   r.status = full_status();
@@ -418,8 +436,10 @@ size_t frame_fast_round_response(uint8_t* o, size_t c) {
 }  // namespace
 
 const Example kExamples[] = {
-    {"frame_get_status_request", "GET_STATUS request (rid 7) in a rev 0x01 frame", frame_get_status_request},
-    {"frame_fast_round_request_stuffed", "fast round 0 request, challenge with 0x7E/0x7D", frame_fast_round_request_stuffed},
+    {"frame_get_status_request", "GET_STATUS request (rid 7) in a rev 0x01 frame",
+     frame_get_status_request},
+    {"frame_fast_round_request_stuffed", "fast round 0 request, challenge with 0x7E/0x7D",
+     frame_fast_round_request_stuffed},
     {"frame_fast_round_request", "fast round 1 request (rev 0x02)", frame_fast_round_request},
     {"frame_fast_round_response", "fast round 1 response (rev 0x02)", frame_fast_round_response},
     {"get_identity_request", "GET_IDENTITY request", get_identity_request},
@@ -427,7 +447,8 @@ const Example kExamples[] = {
     {"install_devid_cert_request", "INSTALL_DEVID_CERT request", install_devid_cert_request},
     {"install_devid_cert_response", "INSTALL_DEVID_CERT response", install_devid_cert_response},
     {"install_verifier_key_request", "INSTALL_VERIFIER_KEY request", install_verifier_key_request},
-    {"install_verifier_key_response", "INSTALL_VERIFIER_KEY response", install_verifier_key_response},
+    {"install_verifier_key_response", "INSTALL_VERIFIER_KEY response",
+     install_verifier_key_response},
     {"rotate_verifier_key_request", "ROTATE_VERIFIER_KEY request", rotate_verifier_key_request},
     {"rotate_verifier_key_response", "ROTATE_VERIFIER_KEY response", rotate_verifier_key_response},
     {"get_evidence_request", "GET_EVIDENCE request", get_evidence_request},

@@ -14,15 +14,15 @@ struct Bytes {
   }
 };
 
-constexpr Bytes kUeidBytes(0x01, 0xA0);     // 33 used
-constexpr Bytes kPubBytes(0x04, 0x10);      // 65 used (not a real point: codecs do not check)
+constexpr Bytes kUeidBytes(0x01, 0xA0);  // 33 used
+constexpr Bytes kPubBytes(0x04, 0x10);   // 65 used (not a real point: codecs do not check)
 constexpr Bytes kPub2Bytes(0x04, 0x60);
-constexpr Bytes kFwidBytes(0xF0, 0xF0);     // 32 used
-constexpr Bytes kNonceBytes(0x4E, 0x00);    // up to 65 used
+constexpr Bytes kFwidBytes(0xF0, 0xF0);   // 32 used
+constexpr Bytes kNonceBytes(0x4E, 0x00);  // up to 65 used
 constexpr Bytes kLmNonceBytes(0x4C, 0x30);
-constexpr Bytes kSidBytes(0x53, 0x40);      // 16 used
-constexpr Bytes kChalBytes(0xC0, 0x70);     // 12 used
-constexpr Bytes kAnsBytes(0xA5, 0x50);      // 12 used
-constexpr Bytes kDerBytes(0x30, 0x00);      // stands in for DER (codecs do not parse it)
+constexpr Bytes kSidBytes(0x53, 0x40);   // 16 used
+constexpr Bytes kChalBytes(0xC0, 0x70);  // 12 used
+constexpr Bytes kAnsBytes(0xA5, 0x50);   // 12 used
+constexpr Bytes kDerBytes(0x30, 0x00);   // stands in for DER (codecs do not parse it)
 
 }  // namespace fixtures

@@ -50,7 +50,9 @@ int corpus(const char* dir) {
       if (!write_seed(dir, ex.name, 0, buf, n)) return 1;
       uint8_t rev = 0;
       size_t pl = 0;
-      if (!locus::protocol::decode_frame(locus::ByteSpan(buf, n), &rev, locus::MutByteSpan(payload, sizeof payload), &pl).ok()) {
+      if (!locus::protocol::decode_frame(locus::ByteSpan(buf, n), &rev,
+                                         locus::MutByteSpan(payload, sizeof payload), &pl)
+               .ok()) {
         return 1;
       }
       if (rev == locus::protocol::kRevFast && !write_seed(dir, ex.name, 8, payload, pl)) return 1;
@@ -75,7 +77,8 @@ int main(int argc, char** argv) {
       continue;
     }
     printf("<!-- example: %s -->\n```\n", ex.name);
-    for (size_t j = 0; j < n; ++j) printf("%02x%s", buf[j], (j % 16 == 15 || j + 1 == n) ? "\n" : " ");
+    for (size_t j = 0; j < n; ++j)
+      printf("%02x%s", buf[j], (j % 16 == 15 || j + 1 == n) ? "\n" : " ");
     printf("```\n%s: %zu bytes\n\n", ex.description, n);
   }
   return rc;

@@ -11,7 +11,6 @@
 // locus headers before cmocka.h: cmocka defines function-like macros (skip, fail).
 #include "locus/crypto/cbor.h"
 #include "locus/protocol/errors.h"
-
 #include "locus_test/cmocka.h"
 
 namespace schema_test {
@@ -42,8 +41,8 @@ inline void write_key(locus::cbor::Encoder& e, int64_t key) {
 
 // Encodes the map; omit / bad_field are field indices or -1; bad_variant picks Bad[].
 // extra_key != 0 appends that key (caller picks one that sorts last) with value 0.
-inline size_t build(const Field* f, size_t n, int omit, int bad_field, int bad_variant, int64_t extra_key,
-                    uint8_t* buf) {
+inline size_t build(const Field* f, size_t n, int omit, int bad_field, int bad_variant,
+                    int64_t extra_key, uint8_t* buf) {
   locus::cbor::Encoder e(buf, kBufSize);
   e.map(n - (omit >= 0 ? 1 : 0) + (extra_key != 0 ? 1 : 0));
   for (size_t i = 0; i < n; ++i) {
@@ -85,13 +84,15 @@ inline void check_schema(const Field* f, size_t n, Decode decode, int64_t extra_
       len = build(f, n, -1, static_cast<int>(i), v, 0, buf);
       got = decode(locus::ByteSpan(buf, len)).code();
       if (got != f[i].bad[v].want.code()) {
-        print_message("key %lld bad variant %d gave 0x%04x\n", static_cast<long long>(f[i].key), v, got);
+        print_message("key %lld bad variant %d gave 0x%04x\n", static_cast<long long>(f[i].key), v,
+                      got);
       }
       assert_int_equal(got, f[i].bad[v].want.code());
     }
   }
   len = build(f, n, -1, -1, 0, extra_key, buf);
-  assert_int_equal(decode(locus::ByteSpan(buf, len)).code(), locus::Status(ProtocolError::kUnknownField).code());
+  assert_int_equal(decode(locus::ByteSpan(buf, len)).code(),
+                   locus::Status(ProtocolError::kUnknownField).code());
   // A non-integer key is an unknown field too.
   {
     locus::cbor::Encoder e(buf, kBufSize);

@@ -14,14 +14,22 @@ using schema_test::Field;
 
 namespace {
 
-uint16_t code(Status s) { return s.code(); }
-const uint8_t* U(const fixtures::Bytes& b) { return b.b; }
+uint16_t code(Status s) {
+  return s.code();
+}
+const uint8_t* U(const fixtures::Bytes& b) {
+  return b.b;
+}
 template <typename T, size_t N>
 void fill(std::array<T, N>& a, const fixtures::Bytes& b) {
   for (size_t i = 0; i < N; ++i) a[i] = b.b[i];
 }
-bool same(ByteSpan a, ByteSpan b) { return a.size == b.size && (a.size == 0 || memcmp(a.data, b.data, a.size) == 0); }
-ByteSpan txt(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+bool same(ByteSpan a, ByteSpan b) {
+  return a.size == b.size && (a.size == 0 || memcmp(a.data, b.data, a.size) == 0);
+}
+ByteSpan txt(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 uint8_t g_buf[8192];
 
@@ -37,7 +45,8 @@ EatClaims sample_claims() {
   c.boot_count = 17;
   c.mode = kModeFull;
   c.license_counter = 5;
-  for (size_t i = 0; i < c.board_nonce.size(); ++i) c.board_nonce[i] = static_cast<uint8_t>(0xB0 + i);
+  for (size_t i = 0; i < c.board_nonce.size(); ++i)
+    c.board_nonce[i] = static_cast<uint8_t>(0xB0 + i);
   c.storage = kStorageRecovered;
   return c;
 }
@@ -60,7 +69,8 @@ void test_claims_round_trip_and_order(void**) {
   bool found = false;
   for (size_t i = 0; i + 5 <= n; ++i) found |= memcmp(g_buf + i, k70001, 5) == 0;
   assert_true(found);
-  const uint8_t k267[] = {0x19, 0x01, 0x0B}, k270[] = {0x19, 0x01, 0x0E}, k70003[] = {0x3A, 0x00, 0x01, 0x11, 0x72};
+  const uint8_t k267[] = {0x19, 0x01, 0x0B}, k270[] = {0x19, 0x01, 0x0E},
+                k70003[] = {0x3A, 0x00, 0x01, 0x11, 0x72};
   bool f267 = false, f270 = false, f70003 = false;
   for (size_t i = 0; i + 3 <= n; ++i) f267 |= memcmp(g_buf + i, k267, 3) == 0;
   for (size_t i = 0; i + 3 <= n; ++i) f270 |= memcmp(g_buf + i, k270, 3) == 0;
@@ -80,63 +90,159 @@ void test_claims_round_trip_and_order(void**) {
   assert_int_equal(o.storage, kStorageRecovered);
 }
 
-void w_nonce(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 32)); }
-void w_nonce15(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 15)); }
-void w_nonce65(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 65)); }
-void w_ueid(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kUeidBytes), 33)); }
-void w_ueid34(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kUeidBytes), 34)); }
-void w_ueid_type2(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kPubBytes) + 1, 33)); }
-void w_hw_b(Encoder& e) { e.bytes(txt("locus-host-sim")); }
-void w_hw_t(Encoder& e) { e.text("locus-host-sim"); }
-void w_b0(Encoder& e) { e.bytes(ByteSpan()); }
-void w_b65(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 65)); }
-void w_t0(Encoder& e) { e.text(""); }
-void w_t65(Encoder& e) { e.text(ByteSpan(U(fixtures::kNonceBytes) + 1, 65)); }
-void w_u0(Encoder& e) { e.uint(0); }
-void w_u1(Encoder& e) { e.uint(1); }
-void w_u2(Encoder& e) { e.uint(2); }
-void w_u3(Encoder& e) { e.uint(3); }
-void w_u5(Encoder& e) { e.uint(5); }
-void w_u32over(Encoder& e) { e.uint(0x100000000ull); }
-void w_neg(Encoder& e) { e.int64(-5); }
-void w_null(Encoder& e) { e.null(); }
-void w_true(Encoder& e) { e.boolean(true); }
-void w_profile(Encoder& e) { e.text(kEatProfile); }
-void w_profile_b(Encoder& e) { e.bytes(txt(kEatProfile)); }
-void w_profile_other(Encoder& e) { e.text("tag:locus.dev,2026:eat/v2"); }
-void w_swname(Encoder& e) { e.text(kSwName); }
-void w_fwid(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32)); }
-void w_fwid33(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 33)); }
-void w_pub(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kPubBytes), 65)); }
-void w_pub66(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kPubBytes), 66)); }
-void w_pub_not04(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kUeidBytes), 65)); }
-void w_site(Encoder& e) { e.text("site-sg-1"); }
-void w_lease(Encoder& e) { e.uint(3600); }
-void w_lease_over(Encoder& e) { e.uint(86401); }
-void w_sid(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kSidBytes), 16)); }
-void w_sid15(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kSidBytes), 15)); }
+void w_nonce(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 32));
+}
+void w_nonce15(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 15));
+}
+void w_nonce65(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 65));
+}
+void w_ueid(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kUeidBytes), 33));
+}
+void w_ueid34(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kUeidBytes), 34));
+}
+void w_ueid_type2(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kPubBytes) + 1, 33));
+}
+void w_hw_b(Encoder& e) {
+  e.bytes(txt("locus-host-sim"));
+}
+void w_hw_t(Encoder& e) {
+  e.text("locus-host-sim");
+}
+void w_b0(Encoder& e) {
+  e.bytes(ByteSpan());
+}
+void w_b65(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 65));
+}
+void w_t0(Encoder& e) {
+  e.text("");
+}
+void w_t65(Encoder& e) {
+  e.text(ByteSpan(U(fixtures::kNonceBytes) + 1, 65));
+}
+void w_u0(Encoder& e) {
+  e.uint(0);
+}
+void w_u1(Encoder& e) {
+  e.uint(1);
+}
+void w_u2(Encoder& e) {
+  e.uint(2);
+}
+void w_u3(Encoder& e) {
+  e.uint(3);
+}
+void w_u5(Encoder& e) {
+  e.uint(5);
+}
+void w_u32over(Encoder& e) {
+  e.uint(0x100000000ull);
+}
+void w_neg(Encoder& e) {
+  e.int64(-5);
+}
+void w_null(Encoder& e) {
+  e.null();
+}
+void w_true(Encoder& e) {
+  e.boolean(true);
+}
+void w_profile(Encoder& e) {
+  e.text(kEatProfile);
+}
+void w_profile_b(Encoder& e) {
+  e.bytes(txt(kEatProfile));
+}
+void w_profile_other(Encoder& e) {
+  e.text("tag:locus.dev,2026:eat/v2");
+}
+void w_swname(Encoder& e) {
+  e.text(kSwName);
+}
+void w_fwid(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32));
+}
+void w_fwid33(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 33));
+}
+void w_pub(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kPubBytes), 65));
+}
+void w_pub66(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kPubBytes), 66));
+}
+void w_pub_not04(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kUeidBytes), 65));
+}
+void w_site(Encoder& e) {
+  e.text("site-sg-1");
+}
+void w_lease(Encoder& e) {
+  e.uint(3600);
+}
+void w_lease_over(Encoder& e) {
+  e.uint(86401);
+}
+void w_sid(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kSidBytes), 16));
+}
+void w_sid15(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kSidBytes), 15));
+}
 void w_rounds_arr(Encoder& e) {
   e.array(2);
   for (uint64_t i = 0; i < 2; ++i) {
-    e.array(3).uint(i).bytes(ByteSpan(U(fixtures::kChalBytes), 12)).bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
+    e.array(3)
+        .uint(i)
+        .bytes(ByteSpan(U(fixtures::kChalBytes), 12))
+        .bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
   }
 }
-void w_rounds_empty(Encoder& e) { e.array(0); }
+void w_rounds_empty(Encoder& e) {
+  e.array(0);
+}
 void w_rounds_swapped(Encoder& e) {
   e.array(2);
   for (uint64_t i = 0; i < 2; ++i) {
-    e.array(3).uint(1 - i).bytes(ByteSpan(U(fixtures::kChalBytes), 12)).bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
+    e.array(3)
+        .uint(1 - i)
+        .bytes(ByteSpan(U(fixtures::kChalBytes), 12))
+        .bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
   }
 }
-void w_hash(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32)); }
-void w_lmid(Encoder& e) { e.text("lm-sin-1"); }
-void w_rtt(Encoder& e) { e.uint(1234567); }
-void w_r64(Encoder& e) { e.uint(64); }
-void w_r65(Encoder& e) { e.uint(65); }
-void w_bn(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32)); }
-void w_bn31(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 31)); }
-void w_bn33(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 33)); }
-void w_u4(Encoder& e) { e.uint(4); }
+void w_hash(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32));
+}
+void w_lmid(Encoder& e) {
+  e.text("lm-sin-1");
+}
+void w_rtt(Encoder& e) {
+  e.uint(1234567);
+}
+void w_r64(Encoder& e) {
+  e.uint(64);
+}
+void w_r65(Encoder& e) {
+  e.uint(65);
+}
+void w_bn(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32));
+}
+void w_bn31(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 31));
+}
+void w_bn33(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 33));
+}
+void w_u4(Encoder& e) {
+  e.uint(4);
+}
 
 const Status kWT = ProtocolError::kFieldWrongType;
 const Status kWS = ProtocolError::kFieldWrongSize;
@@ -154,7 +260,9 @@ void test_claims_schema(void**) {
       {kClaimUeid, w_ueid, {{w_u5, kWT}, {w_ueid34, kBU}, {w_ueid_type2, kBU}}},
       {kClaimHwmodel, w_hw_b, {{w_hw_t, kWT}, {w_b0, kWS}, {w_b65, kWS}}},
       {kClaimDbgstat, w_u0, {{w_neg, kWT}, {w_u5, kOR}, {w_true, kWT}}},
-      {kClaimProfile, w_profile, {{w_profile_b, kWT}, {w_profile_other, ProtocolError::kBadProfile}, {}}},
+      {kClaimProfile,
+       w_profile,
+       {{w_profile_b, kWT}, {w_profile_other, ProtocolError::kBadProfile}, {}}},
       {kClaimBootCount, w_u5, {{w_null, kWT}, {w_u32over, kOR}, {}}},
       {kClaimSwname, w_swname, {{w_hw_b, kWT}, {w_t0, kWS}, {w_t65, kWS}}},
       {kClaimFwid, w_fwid, {{w_u5, kWT}, {w_fwid33, kWS}, {w_b0, kWS}}},
@@ -164,7 +272,13 @@ void test_claims_schema(void**) {
       {kClaimBoardNonce, w_bn, {{w_u5, kWT}, {w_bn31, kWS}, {w_bn33, kWS}}},
       {kClaimStorage, w_u1, {{w_neg, kWT}, {w_u0, kOR}, {w_u4, kOR}}},
   };
-  schema_test::check_schema(f, 13, [](ByteSpan b) { EatClaims c; return decode_claims(b, &c); }, -80000, kNotMap);
+  schema_test::check_schema(
+      f, 13,
+      [](ByteSpan b) {
+        EatClaims c;
+        return decode_claims(b, &c);
+      },
+      -80000, kNotMap);
 }
 
 // License: strict schema; only mode 2 is a grant; lease 1..86400 s.
@@ -182,7 +296,8 @@ void test_license(void**) {
   assert_true(encode_license(l, MutByteSpan(g_buf, sizeof g_buf), &n).ok());
   License o;
   assert_true(decode_license(ByteSpan(g_buf, n), &o).ok());
-  assert_true(o.ueid == l.ueid && same(o.nonce, l.nonce) && o.fwid == l.fwid && same(o.site, l.site));
+  assert_true(o.ueid == l.ueid && same(o.nonce, l.nonce) && o.fwid == l.fwid &&
+              same(o.site, l.site));
   assert_true(o.board_nonce == l.board_nonce);
   assert_int_equal(o.counter, 9);
   assert_int_equal(o.mode, 2);
@@ -205,7 +320,13 @@ void test_license(void**) {
       {7, w_fwid, {{w_site, kWT}, {w_fwid33, kWS}, {}}},
       {8, w_bn, {{w_u5, kWT}, {w_bn31, kWS}, {w_bn33, kWS}}},
   };
-  schema_test::check_schema(f, 8, [](ByteSpan b) { License x; return decode_license(b, &x); }, 9, kNotMap);
+  schema_test::check_schema(
+      f, 8,
+      [](ByteSpan b) {
+        License x;
+        return decode_license(b, &x);
+      },
+      9, kNotMap);
 }
 
 // Verifier key rotation payload.
@@ -223,7 +344,13 @@ void test_rotation(void**) {
       {1, w_pub, {{w_u5, kWT}, {w_pub66, kBP}, {w_pub_not04, kBP}}},
       {2, w_u5, {{w_pub, kWT}, {w_neg, kWT}, {}}},
   };
-  schema_test::check_schema(f, 2, [](ByteSpan b) { VerifierKeyRotation x; return decode_rotation(b, &x); }, 3, kNotMap);
+  schema_test::check_schema(
+      f, 2,
+      [](ByteSpan b) {
+        VerifierKeyRotation x;
+        return decode_rotation(b, &x);
+      },
+      3, kNotMap);
 }
 
 DboundTranscript g_t;  // large: keep off the stack
@@ -276,7 +403,8 @@ void test_transcript_round_trip(void**) {
   assert_int_equal(encode_transcript(g_t, MutByteSpan(g_buf, sizeof g_buf), &n).code(),
                    code(ProtocolError::kTooManyRounds));
   make_transcript(64);
-  assert_int_equal(encode_transcript(g_t, MutByteSpan(g_buf, 100), &n).code(), code(ProtocolError::kOutputTooSmall));
+  assert_int_equal(encode_transcript(g_t, MutByteSpan(g_buf, 100), &n).code(),
+                   code(ProtocolError::kOutputTooSmall));
 }
 
 // Transcript schema: every field, plus the round list: empty, out of order, > 64 rounds,
@@ -289,43 +417,71 @@ void test_transcript_schema(void**) {
       {4, w_pub, {{w_u5, kWT}, {w_pub66, kBP}, {w_pub_not04, kBP}}},
       {5, w_pub, {{w_null, kWT}, {w_pub66, kBP}, {w_pub_not04, kBP}}},
       {6, w_ueid, {{w_u5, kWT}, {w_ueid34, kBU}, {w_ueid_type2, kBU}}},
-      {7, w_rounds_arr, {{w_u5, kWT}, {w_rounds_empty, ProtocolError::kWrongArity},
-                         {w_rounds_swapped, ProtocolError::kRoundOutOfOrder}}},
+      {7,
+       w_rounds_arr,
+       {{w_u5, kWT},
+        {w_rounds_empty, ProtocolError::kWrongArity},
+        {w_rounds_swapped, ProtocolError::kRoundOutOfOrder}}},
   };
-  schema_test::check_schema(f, 7, [](ByteSpan b) { return decode_transcript(b, &g_t); }, 8, kNotMap);
+  schema_test::check_schema(
+      f, 7, [](ByteSpan b) { return decode_transcript(b, &g_t); }, 8, kNotMap);
 
   auto with_rounds = [](void (*w)(Encoder&)) {
     Encoder e(g_buf, sizeof g_buf);
     e.map(7);
-    e.uint(1); w_sid(e);
-    e.uint(2); w_nonce(e);
-    e.uint(3); w_nonce(e);
-    e.uint(4); w_pub(e);
-    e.uint(5); w_pub(e);
-    e.uint(6); w_ueid(e);
-    e.uint(7); w(e);
+    e.uint(1);
+    w_sid(e);
+    e.uint(2);
+    w_nonce(e);
+    e.uint(3);
+    w_nonce(e);
+    e.uint(4);
+    w_pub(e);
+    e.uint(5);
+    w_pub(e);
+    e.uint(6);
+    w_ueid(e);
+    e.uint(7);
+    w(e);
     return decode_transcript(ByteSpan(g_buf, *e.finish()), &g_t).code();
   };
   assert_int_equal(with_rounds([](Encoder& e) {
                      e.array(65);
                      for (uint64_t i = 0; i < 65; ++i) {
-                       e.array(3).uint(i).bytes(ByteSpan(U(fixtures::kChalBytes), 12)).bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
+                       e.array(3)
+                           .uint(i)
+                           .bytes(ByteSpan(U(fixtures::kChalBytes), 12))
+                           .bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
                      }
                    }),
                    code(ProtocolError::kTooManyRounds));
-  assert_int_equal(with_rounds([](Encoder& e) { e.array(1).array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12)); }),
+  assert_int_equal(with_rounds([](Encoder& e) {
+                     e.array(1).array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12));
+                   }),
                    code(ProtocolError::kWrongArity));
   assert_int_equal(with_rounds([](Encoder& e) {
-                     e.array(1).array(3).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 11)).bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
+                     e.array(1)
+                         .array(3)
+                         .uint(0)
+                         .bytes(ByteSpan(U(fixtures::kChalBytes), 11))
+                         .bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
                    }),
                    code(kWS));
   assert_int_equal(with_rounds([](Encoder& e) {
-                     e.array(1).array(3).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12)).bytes(ByteSpan(U(fixtures::kAnsBytes), 13));
+                     e.array(1)
+                         .array(3)
+                         .uint(0)
+                         .bytes(ByteSpan(U(fixtures::kChalBytes), 12))
+                         .bytes(ByteSpan(U(fixtures::kAnsBytes), 13));
                    }),
                    code(kWS));
   assert_int_equal(with_rounds([](Encoder& e) { e.array(1).uint(0); }), code(kWT));
   assert_int_equal(with_rounds([](Encoder& e) {
-                     e.array(1).array(3).text("0").bytes(ByteSpan(U(fixtures::kChalBytes), 12)).bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
+                     e.array(1)
+                         .array(3)
+                         .text("0")
+                         .bytes(ByteSpan(U(fixtures::kChalBytes), 12))
+                         .bytes(ByteSpan(U(fixtures::kAnsBytes), 12));
                    }),
                    code(kWT));
   // A failed decode leaves no partial transcript behind.
@@ -346,11 +502,13 @@ void test_landmark_record(void**) {
   assert_true(encode_landmark_record(r, MutByteSpan(g_buf, sizeof g_buf), &n).ok());
   LandmarkRecord o;
   assert_true(decode_landmark_record(ByteSpan(g_buf, n), &o).ok());
-  assert_true(same(o.landmark_id, r.landmark_id) && o.ueid == r.ueid && same(o.verifier_nonce, r.verifier_nonce));
+  assert_true(same(o.landmark_id, r.landmark_id) && o.ueid == r.ueid &&
+              same(o.verifier_nonce, r.verifier_nonce));
   assert_true(o.rtt_min_ns == 1234567 && o.rounds == 32 && o.transcript_hash == r.transcript_hash);
   assert_true(same(o.lm_nonce, r.lm_nonce));
   r.rounds = 65;
-  assert_int_equal(encode_landmark_record(r, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kOR));
+  assert_int_equal(encode_landmark_record(r, MutByteSpan(g_buf, sizeof g_buf), &n).code(),
+                   code(kOR));
   const Field f[] = {
       {1, w_lmid, {{w_hw_b, kWT}, {w_t0, kWS}, {w_t65, kWS}}},
       {2, w_ueid, {{w_u5, kWT}, {w_ueid34, kBU}, {}}},
@@ -360,7 +518,13 @@ void test_landmark_record(void**) {
       {6, w_hash, {{w_u5, kWT}, {w_fwid33, kWS}, {}}},
       {7, w_nonce, {{w_u5, kWT}, {w_nonce15, kNS}, {w_nonce65, kNS}}},
   };
-  schema_test::check_schema(f, 7, [](ByteSpan b) { LandmarkRecord x; return decode_landmark_record(b, &x); }, 8, kNotMap);
+  schema_test::check_schema(
+      f, 7,
+      [](ByteSpan b) {
+        LandmarkRecord x;
+        return decode_landmark_record(b, &x);
+      },
+      8, kNotMap);
 }
 
 // The claim encoder refuses invalid inputs (bad nonce, dbgstat > 4, mode 0, empty swname).
@@ -383,7 +547,8 @@ void test_claims_encoder_refuses(void**) {
   c.swname = ByteSpan();
   assert_int_equal(encode_claims(c, out, &n).code(), code(kWS));
   c = sample_claims();
-  assert_int_equal(encode_claims(c, MutByteSpan(g_buf, 50), &n).code(), code(ProtocolError::kOutputTooSmall));
+  assert_int_equal(encode_claims(c, MutByteSpan(g_buf, 50), &n).code(),
+                   code(ProtocolError::kOutputTooSmall));
 }
 
 // Seeded random mutations of valid payloads never crash a payload decoder (ASan/UBSan).
@@ -418,15 +583,32 @@ void test_fuzz_payloads(void**) {
     size_t n = len[s];
     memcpy(buf, seeds[s], n);
     const uint32_t flips = 1 + rng.next() % 3;
-    for (uint32_t k = 0; k < flips; ++k) buf[rng.next() % n] ^= static_cast<uint8_t>(1u << (rng.next() % 8));
+    for (uint32_t k = 0; k < flips; ++k)
+      buf[rng.next() % n] ^= static_cast<uint8_t>(1u << (rng.next() % 8));
     if (rng.next() % 3 == 0) n = rng.next() % (n + 1);
     Status st;
     switch (s) {
-      case 0: { EatClaims x; st = decode_claims(ByteSpan(buf, n), &x); break; }
-      case 1: { License x; st = decode_license(ByteSpan(buf, n), &x); break; }
-      case 2: { VerifierKeyRotation x; st = decode_rotation(ByteSpan(buf, n), &x); break; }
+      case 0: {
+        EatClaims x;
+        st = decode_claims(ByteSpan(buf, n), &x);
+        break;
+      }
+      case 1: {
+        License x;
+        st = decode_license(ByteSpan(buf, n), &x);
+        break;
+      }
+      case 2: {
+        VerifierKeyRotation x;
+        st = decode_rotation(ByteSpan(buf, n), &x);
+        break;
+      }
       case 3: st = decode_transcript(ByteSpan(buf, n), &g_t); break;
-      default: { LandmarkRecord x; st = decode_landmark_record(ByteSpan(buf, n), &x); break; }
+      default: {
+        LandmarkRecord x;
+        st = decode_landmark_record(ByteSpan(buf, n), &x);
+        break;
+      }
     }
     if (!st.ok()) {
       failures++;
@@ -453,7 +635,9 @@ void test_lm_close_fits_one_frame(void**) {
   opt.x5chain_len = 1;
   static uint8_t signed_t[4096];
   size_t sn = 0;
-  assert_true(cose::sign1_es256(key, ByteSpan(g_buf, tn), opt, MutByteSpan(signed_t, sizeof signed_t), &sn).ok());
+  assert_true(
+      cose::sign1_es256(key, ByteSpan(g_buf, tn), opt, MutByteSpan(signed_t, sizeof signed_t), &sn)
+          .ok());
   LmCloseResponse r;
   r.cose_sign1 = ByteSpan(signed_t, sn);
   static uint8_t msg[4096];

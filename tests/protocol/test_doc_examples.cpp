@@ -9,7 +9,6 @@
 #include "locus/protocol/claims.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
-
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -76,8 +75,9 @@ void test_doc_matches_code(void**) {
     assert_true(n > 0);
     const long d = doc_example(ex.name, got, sizeof got);
     if (d < 0 || static_cast<size_t>(d) != n || memcmp(want, got, n) != 0) {
-      print_message("docs/protocol.md example %s differs from the code (run protocol_gen_examples %s)\n",
-                    ex.name, ex.name);
+      print_message(
+          "docs/protocol.md example %s differs from the code (run protocol_gen_examples %s)\n",
+          ex.name, ex.name);
       mismatches++;
     }
   }

@@ -5,9 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "locus_test/cmocka.h"
-
 #include "locus/protocol/frame.h"
+#include "locus_test/cmocka.h"
 
 using namespace locus;
 using namespace locus::protocol;
@@ -39,7 +38,9 @@ void feed_all(Deframer& d, const uint8_t* in, size_t n, Collected* c) {
   }
 }
 
-uint16_t code(ProtocolError e) { return Status(e).code(); }
+uint16_t code(ProtocolError e) {
+  return Status(e).code();
+}
 
 // FCS-16 of "123456789" is the CRC-16/X.25 check value 0x906E; appending the FCS (low byte
 // first) gives the RFC 1662 "good FCS" residual 0xF0B8 before the final xor.
@@ -59,7 +60,8 @@ void test_encode_layout(void**) {
   const uint8_t payload[] = {0x83, 0x05, 0x01, 0xF6};
   uint8_t out[64];
   size_t n = 0;
-  assert_true(encode_frame(kRevMessage, ByteSpan(payload, 4), MutByteSpan(out, sizeof out), &n).ok());
+  assert_true(
+      encode_frame(kRevMessage, ByteSpan(payload, 4), MutByteSpan(out, sizeof out), &n).ok());
   const uint8_t hdr[] = {0x01, 0x00, 0x04, 0x83, 0x05, 0x01, 0xF6};
   const uint16_t f = fcs16(ByteSpan(hdr, sizeof hdr));
   assert_int_equal(n, 1 + 7 + 2 + 1);
@@ -81,10 +83,14 @@ void test_round_trip_with_stuffing(void**) {
     const size_t len = lens[li];
     for (int pattern = 0; pattern < 3; ++pattern) {
       for (size_t i = 0; i < len; ++i) {
-        payload[i] = pattern == 0 ? 0x7E : pattern == 1 ? 0x7D : static_cast<uint8_t>((i * 7 + 0x7D) & 0xFF);
+        payload[i] = pattern == 0   ? 0x7E
+                     : pattern == 1 ? 0x7D
+                                    : static_cast<uint8_t>((i * 7 + 0x7D) & 0xFF);
       }
       size_t n = 0;
-      assert_true(encode_frame(kRevMessage, ByteSpan(payload, len), MutByteSpan(frame, sizeof frame), &n).ok());
+      assert_true(
+          encode_frame(kRevMessage, ByteSpan(payload, len), MutByteSpan(frame, sizeof frame), &n)
+              .ok());
       assert_true(n <= max_frame_size(len));
       for (size_t i = 1; i + 1 < n; ++i) assert_int_not_equal(frame[i], 0x7E);
       Deframer d;
@@ -135,16 +141,20 @@ void test_encode_rejects(void**) {
   static uint8_t payload[kMaxPayload + 1];
   static uint8_t frame[kMaxFrameSize + 8];
   size_t n = 1;
-  assert_int_equal(encode_frame(kRevMessage, ByteSpan(payload, kMaxPayload + 1), MutByteSpan(frame, sizeof frame), &n).code(),
+  assert_int_equal(encode_frame(kRevMessage, ByteSpan(payload, kMaxPayload + 1),
+                                MutByteSpan(frame, sizeof frame), &n)
+                       .code(),
                    code(ProtocolError::kFrameOversize));
   assert_int_equal(n, 0);
-  assert_int_equal(encode_frame(0x03, ByteSpan(payload, 1), MutByteSpan(frame, sizeof frame), &n).code(),
-                   code(ProtocolError::kFrameUnknownRev));
+  assert_int_equal(
+      encode_frame(0x03, ByteSpan(payload, 1), MutByteSpan(frame, sizeof frame), &n).code(),
+      code(ProtocolError::kFrameUnknownRev));
   payload[0] = 0x7E;
   // 1 flag + 3 header + 2 (stuffed byte) + 2 FCS (maybe stuffed) + 1 flag >= 9: 8 is never enough.
   for (size_t cap = 0; cap < 9; ++cap) {
-    assert_int_equal(encode_frame(kRevMessage, ByteSpan(payload, 1), MutByteSpan(frame, cap), &n).code(),
-                     code(ProtocolError::kOutputTooSmall));
+    assert_int_equal(
+        encode_frame(kRevMessage, ByteSpan(payload, 1), MutByteSpan(frame, cap), &n).code(),
+        code(ProtocolError::kOutputTooSmall));
   }
 }
 
@@ -264,12 +274,18 @@ void test_resync_after_garbage(void**) {
   uint8_t stream[256];
   size_t s = 0;
   const uint8_t junk[] = {0x00, 0xFF, 0x7D, 0x12, 0x34};
-  memcpy(stream + s, junk, sizeof junk); s += sizeof junk;        // before any flag: silent
-  memcpy(stream + s, f1, n1); s += n1;
-  const uint8_t mid[] = {0x55, 0x01, 0x00, 0x10, 0x99};          // between frames
-  memcpy(stream + s, mid, sizeof mid); s += sizeof mid;
-  stream[s++] = 0x7E; stream[s++] = 0x7E; stream[s++] = 0x7E;    // idle flags
-  memcpy(stream + s, f2, n2); s += n2;
+  memcpy(stream + s, junk, sizeof junk);
+  s += sizeof junk;  // before any flag: silent
+  memcpy(stream + s, f1, n1);
+  s += n1;
+  const uint8_t mid[] = {0x55, 0x01, 0x00, 0x10, 0x99};  // between frames
+  memcpy(stream + s, mid, sizeof mid);
+  s += sizeof mid;
+  stream[s++] = 0x7E;
+  stream[s++] = 0x7E;
+  stream[s++] = 0x7E;  // idle flags
+  memcpy(stream + s, f2, n2);
+  s += n2;
   Deframer d;
   int frames = 0, errors = 0;
   for (size_t i = 0; i < s; ++i) {
@@ -341,14 +357,22 @@ void test_reset(void**) {
 // good frame always gets through afterwards.
 void test_deframer_random_bytes(void**) {
   uint32_t x = 0x1234567u;
-  auto next = [&x]() { x ^= x << 13; x ^= x >> 17; x ^= x << 5; return x; };
+  auto next = [&x]() {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return x;
+  };
   Deframer d;
   for (int i = 0; i < 200000; ++i) {
     const uint32_t r = next();
     uint8_t b = static_cast<uint8_t>(r);
-    if ((r >> 8) % 16 == 0) b = 0x7E;
-    else if ((r >> 8) % 16 == 1) b = 0x7D;
-    else if ((r >> 8) % 16 == 2) b = static_cast<uint8_t>((r >> 16) % 3);
+    if ((r >> 8) % 16 == 0)
+      b = 0x7E;
+    else if ((r >> 8) % 16 == 1)
+      b = 0x7D;
+    else if ((r >> 8) % 16 == 2)
+      b = static_cast<uint8_t>((r >> 16) % 3);
     DeframeResult res = d.feed(b);
     if (res.event == DeframeEvent::kFrame) {
       assert_true(res.payload.size <= kMaxPayload);

@@ -12,8 +12,12 @@ using schema_test::Field;
 
 namespace {
 
-uint16_t code(Status s) { return s.code(); }
-const uint8_t* U(const fixtures::Bytes& b) { return b.b; }
+uint16_t code(Status s) {
+  return s.code();
+}
+const uint8_t* U(const fixtures::Bytes& b) {
+  return b.b;
+}
 
 template <typename T, size_t N>
 void fill(std::array<T, N>& a, const fixtures::Bytes& b) {
@@ -40,7 +44,9 @@ Body round_trip(uint32_t rid, const Body& in) {
   return out;
 }
 
-bool same(ByteSpan a, ByteSpan b) { return a.size == b.size && (a.size == 0 || memcmp(a.data, b.data, a.size) == 0); }
+bool same(ByteSpan a, ByteSpan b) {
+  return a.size == b.size && (a.size == 0 || memcmp(a.data, b.data, a.size) == 0);
+}
 
 // Every null-bodied request/response round-trips with its type and request id.
 void test_round_trip_null_bodies(void**) {
@@ -64,7 +70,8 @@ void test_round_trip_identity(void**) {
   fill(in.fwid, fixtures::kFwidBytes);
   IdentityResponse out = round_trip(9u, in);
   assert_true(out.ueid == in.ueid && out.devid_pub == in.devid_pub && out.fwid == in.fwid);
-  assert_true(same(out.csr, in.csr) && same(out.devid_cert, in.devid_cert) && same(out.alias_cert, in.alias_cert));
+  assert_true(same(out.csr, in.csr) && same(out.devid_cert, in.devid_cert) &&
+              same(out.alias_cert, in.alias_cert));
   assert_true(same(out.hwmodel, in.hwmodel));
   assert_int_equal(out.svn, 7);
   in.devid_cert = ByteSpan();
@@ -164,7 +171,8 @@ void test_round_trip_error(void**) {
   assert_int_equal(n, sizeof want);
   assert_memory_equal(a, want, n);
   e.code = 0;
-  assert_int_equal(encode_message(1u, e, MutByteSpan(a, sizeof a), &n).code(), code(ProtocolError::kBadErrorCode));
+  assert_int_equal(encode_message(1u, e, MutByteSpan(a, sizeof a), &n).code(),
+                   code(ProtocolError::kBadErrorCode));
 }
 
 // ---- envelope -----------------------------------------------------------------------------
@@ -182,25 +190,34 @@ size_t enc(void (*w)(Encoder&)) {
 void test_envelope_errors(void**) {
   Envelope env;
   size_t n = enc([](Encoder& e) { e.map(0); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kBadEnvelope));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kBadEnvelope));
   n = enc([](Encoder& e) { e.array(2).uint(1).uint(2); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kBadEnvelope));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kBadEnvelope));
   n = enc([](Encoder& e) { e.array(4).uint(1).uint(2).null().null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kBadEnvelope));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kBadEnvelope));
   n = enc([](Encoder& e) { e.array(3).text("x").uint(2).null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kBadEnvelope));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kBadEnvelope));
   n = enc([](Encoder& e) { e.array(3).uint(1).int64(-1).null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kBadRequestId));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kBadRequestId));
   n = enc([](Encoder& e) { e.array(3).uint(1).uint(0x100000000ull).null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kBadRequestId));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kBadRequestId));
   n = enc([](Encoder& e) { e.array(3).uint(11).uint(1234).null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kUnknownMessageType));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kUnknownMessageType));
   assert_int_equal(env.request_id, 1234);
   assert_int_equal(env.type, 11);
   n = enc([](Encoder& e) { e.array(3).uint(0x80).uint(5).null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kUnknownMessageType));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kUnknownMessageType));
   n = enc([](Encoder& e) { e.array(3).uint(0x1FF).uint(5).null(); });
-  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(), code(ProtocolError::kUnknownMessageType));
+  assert_int_equal(decode_envelope(ByteSpan(g_buf, n), &env).code(),
+                   code(ProtocolError::kUnknownMessageType));
   assert_int_equal(env.request_id, 5);
   // Not deterministic CBOR (request id 1 in a two-byte head): the CBOR error comes through.
   const uint8_t noncanon[] = {0x83, 0x01, 0x18, 0x01, 0xF6};
@@ -209,7 +226,8 @@ void test_envelope_errors(void**) {
   const uint8_t trailing[] = {0x83, 0x01, 0x01, 0xF6, 0x00};
   assert_int_equal(decode_envelope(ByteSpan(trailing, sizeof trailing), &env).code(),
                    Status(cbor::CborError::kTrailingBytes).code());
-  assert_int_equal(decode_envelope(ByteSpan(), &env).code(), Status(cbor::CborError::kTruncated).code());
+  assert_int_equal(decode_envelope(ByteSpan(), &env).code(),
+                   Status(cbor::CborError::kTruncated).code());
 }
 
 // decode_message refuses a valid message of another type, but still reports its request id;
@@ -219,52 +237,118 @@ void test_unexpected_type_and_raw_envelope(void**) {
   assert_true(encode_message(42u, GetStatusRequest{}, MutByteSpan(g_buf, sizeof g_buf), &n).ok());
   uint32_t rid = 0;
   GetIdentityRequest gi;
-  assert_int_equal(decode_message(ByteSpan(g_buf, n), &rid, &gi).code(), code(ProtocolError::kUnexpectedType));
+  assert_int_equal(decode_message(ByteSpan(g_buf, n), &rid, &gi).code(),
+                   code(ProtocolError::kUnexpectedType));
   assert_int_equal(rid, 42);
   const uint8_t body[] = {0xF6};
   uint8_t out[16];
-  assert_true(encode_envelope(kMsgGetStatus, 42u, ByteSpan(body, 1), MutByteSpan(out, sizeof out), &n).ok());
+  assert_true(
+      encode_envelope(kMsgGetStatus, 42u, ByteSpan(body, 1), MutByteSpan(out, sizeof out), &n)
+          .ok());
   assert_int_equal(n, 5);
   assert_memory_equal(out, g_buf, 5);
-  assert_int_equal(encode_envelope(0x0B, 1u, ByteSpan(body, 1), MutByteSpan(out, sizeof out), &n).code(),
-                   code(ProtocolError::kUnknownMessageType));
+  assert_int_equal(
+      encode_envelope(0x0B, 1u, ByteSpan(body, 1), MutByteSpan(out, sizeof out), &n).code(),
+      code(ProtocolError::kUnknownMessageType));
   assert_int_equal(encode_message(1u, GetStatusRequest{}, MutByteSpan(out, 3), &n).code(),
                    code(ProtocolError::kOutputTooSmall));
 }
 
 // ---- body schemas -------------------------------------------------------------------------
 
-void w_uint5(Encoder& e) { e.uint(5); }
-void w_bytes4(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kDerBytes), 4)); }
-void w_text(Encoder& e) { e.text("x"); }
-void w_null(Encoder& e) { e.null(); }
-void w_true(Encoder& e) { e.boolean(true); }
-void w_ueid(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kUeidBytes), 33)); }
-void w_ueid32(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kUeidBytes), 32)); }
-void w_ueid_type2(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kPubBytes) + 1, 33)); }
-void w_pub(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kPubBytes), 65)); }
-void w_pub64(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kPubBytes), 64)); }
-void w_pub_compressed(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kUeidBytes), 65)); }
-void w_der(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kDerBytes), 100)); }
-void w_empty(Encoder& e) { e.bytes(ByteSpan()); }
-void w_hwmodel(Encoder& e) { e.text("locus-host-sim"); }
-void w_text65(Encoder& e) { e.text(ByteSpan(U(fixtures::kNonceBytes) + 1, 65)); }
-void w_fwid(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32)); }
-void w_fwid31(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kFwidBytes), 31)); }
-void w_u32max1(Encoder& e) { e.uint(0x100000000ull); }
-void w_sid(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kSidBytes), 16)); }
-void w_sid15(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kSidBytes), 15)); }
-void w_sid17(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kSidBytes), 17)); }
-void w_nonce16(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 16)); }
-void w_nonce15(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 15)); }
-void w_nonce65(Encoder& e) { e.bytes(ByteSpan(U(fixtures::kNonceBytes), 65)); }
-void w_rounds(Encoder& e) { e.uint(8); }
-void w_zero(Encoder& e) { e.uint(0); }
-void w_65(Encoder& e) { e.uint(65); }
-void w_mode2(Encoder& e) { e.uint(2); }
-void w_mode3(Encoder& e) { e.uint(3); }
-void w_four(Encoder& e) { e.uint(4); }
-void w_neg(Encoder& e) { e.int64(-1); }
+void w_uint5(Encoder& e) {
+  e.uint(5);
+}
+void w_bytes4(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kDerBytes), 4));
+}
+void w_text(Encoder& e) {
+  e.text("x");
+}
+void w_null(Encoder& e) {
+  e.null();
+}
+void w_true(Encoder& e) {
+  e.boolean(true);
+}
+void w_ueid(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kUeidBytes), 33));
+}
+void w_ueid32(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kUeidBytes), 32));
+}
+void w_ueid_type2(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kPubBytes) + 1, 33));
+}
+void w_pub(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kPubBytes), 65));
+}
+void w_pub64(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kPubBytes), 64));
+}
+void w_pub_compressed(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kUeidBytes), 65));
+}
+void w_der(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kDerBytes), 100));
+}
+void w_empty(Encoder& e) {
+  e.bytes(ByteSpan());
+}
+void w_hwmodel(Encoder& e) {
+  e.text("locus-host-sim");
+}
+void w_text65(Encoder& e) {
+  e.text(ByteSpan(U(fixtures::kNonceBytes) + 1, 65));
+}
+void w_fwid(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 32));
+}
+void w_fwid31(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kFwidBytes), 31));
+}
+void w_u32max1(Encoder& e) {
+  e.uint(0x100000000ull);
+}
+void w_sid(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kSidBytes), 16));
+}
+void w_sid15(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kSidBytes), 15));
+}
+void w_sid17(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kSidBytes), 17));
+}
+void w_nonce16(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 16));
+}
+void w_nonce15(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 15));
+}
+void w_nonce65(Encoder& e) {
+  e.bytes(ByteSpan(U(fixtures::kNonceBytes), 65));
+}
+void w_rounds(Encoder& e) {
+  e.uint(8);
+}
+void w_zero(Encoder& e) {
+  e.uint(0);
+}
+void w_65(Encoder& e) {
+  e.uint(65);
+}
+void w_mode2(Encoder& e) {
+  e.uint(2);
+}
+void w_mode3(Encoder& e) {
+  e.uint(3);
+}
+void w_four(Encoder& e) {
+  e.uint(4);
+}
+void w_neg(Encoder& e) {
+  e.int64(-1);
+}
 
 const Status kWT = ProtocolError::kFieldWrongType;
 const Status kWS = ProtocolError::kFieldWrongSize;
@@ -286,7 +370,13 @@ void test_schema_identity(void**) {
       {7, w_uint5, {{w_neg, kWT}, {w_u32max1, kOR}, {}}},
       {8, w_fwid, {{w_uint5, kWT}, {w_fwid31, kWS}, {}}},
   };
-  schema_test::check_schema(f, 8, [](ByteSpan b) { IdentityResponse r; return decode_body(b, &r); }, 9, kBodyWT);
+  schema_test::check_schema(
+      f, 8,
+      [](ByteSpan b) {
+        IdentityResponse r;
+        return decode_body(b, &r);
+      },
+      9, kBodyWT);
 }
 
 // GET_STATUS / APPLY_LICENSE status map.
@@ -302,8 +392,20 @@ void test_schema_status(void**) {
       {8, w_true, {{w_zero, kWT}, {w_null, kWT}, {}}},
       {9, w_mode2, {{w_text, kWT}, {w_zero, kOR}, {w_four, kOR}}},  // storage health 1..3
   };
-  schema_test::check_schema(f, 9, [](ByteSpan b) { StatusResponse r; return decode_body(b, &r); }, 100, kBodyWT);
-  schema_test::check_schema(f, 9, [](ByteSpan b) { ApplyLicenseResponse r; return decode_body(b, &r); }, 100, kBodyWT);
+  schema_test::check_schema(
+      f, 9,
+      [](ByteSpan b) {
+        StatusResponse r;
+        return decode_body(b, &r);
+      },
+      100, kBodyWT);
+  schema_test::check_schema(
+      f, 9,
+      [](ByteSpan b) {
+        ApplyLicenseResponse r;
+        return decode_body(b, &r);
+      },
+      100, kBodyWT);
 }
 
 // LM_SETUP request: nonces 15 and 65 bytes refused with kBadNonceSize, rounds 0/65 refused.
@@ -315,47 +417,89 @@ void test_schema_lm_setup(void**) {
       {4, w_rounds, {{w_bytes4, kWT}, {w_zero, kOR}, {w_65, kOR}}},
       {5, w_nonce16, {{w_null, kWT}, {w_nonce15, kNS}, {w_nonce65, kNS}}},
   };
-  schema_test::check_schema(f, 5, [](ByteSpan b) { LmSetupRequest r; return decode_body(b, &r); }, 6, kBodyWT);
+  schema_test::check_schema(
+      f, 5,
+      [](ByteSpan b) {
+        LmSetupRequest r;
+        return decode_body(b, &r);
+      },
+      6, kBodyWT);
   const Field g[] = {{1, w_pub, {{w_uint5, kWT}, {w_pub64, kBP}, {}}}};
-  schema_test::check_schema(g, 1, [](ByteSpan b) { LmSetupResponse r; return decode_body(b, &r); }, 2, kBodyWT);
+  schema_test::check_schema(
+      g, 1,
+      [](ByteSpan b) {
+        LmSetupResponse r;
+        return decode_body(b, &r);
+      },
+      2, kBodyWT);
   const Field h[] = {{1, w_sid, {{w_uint5, kWT}, {w_sid15, kWS}, {w_sid17, kWS}}}};
-  schema_test::check_schema(h, 1, [](ByteSpan b) { LmCloseRequest r; return decode_body(b, &r); }, 2, kBodyWT);
+  schema_test::check_schema(
+      h, 1,
+      [](ByteSpan b) {
+        LmCloseRequest r;
+        return decode_body(b, &r);
+      },
+      2, kBodyWT);
 }
 
 // LM_ROUND request [round, challenge(12)]: arity, types, range, size.
 void test_schema_lm_round(void**) {
   LmRoundRequest r;
-  auto dec = [](size_t n) { LmRoundRequest x; return decode_body(ByteSpan(g_buf, n), &x).code(); };
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12)); })), 0);
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(1).uint(0); })), code(ProtocolError::kWrongArity));
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(3).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12)).null(); })),
+  auto dec = [](size_t n) {
+    LmRoundRequest x;
+    return decode_body(ByteSpan(g_buf, n), &x).code();
+  };
+  assert_int_equal(
+      dec(enc([](Encoder& e) { e.array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12)); })),
+      0);
+  assert_int_equal(dec(enc([](Encoder& e) { e.array(1).uint(0); })),
                    code(ProtocolError::kWrongArity));
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(2).uint(64).bytes(ByteSpan(U(fixtures::kChalBytes), 12)); })),
+  assert_int_equal(dec(enc([](Encoder& e) {
+                     e.array(3).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 12)).null();
+                   })),
+                   code(ProtocolError::kWrongArity));
+  assert_int_equal(dec(enc([](Encoder& e) {
+                     e.array(2).uint(64).bytes(ByteSpan(U(fixtures::kChalBytes), 12));
+                   })),
                    code(kOR));
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(2).text("0").bytes(ByteSpan(U(fixtures::kChalBytes), 12)); })),
+  assert_int_equal(dec(enc([](Encoder& e) {
+                     e.array(2).text("0").bytes(ByteSpan(U(fixtures::kChalBytes), 12));
+                   })),
                    code(kWT));
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 11)); })),
-                   code(kWS));
-  assert_int_equal(dec(enc([](Encoder& e) { e.array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 13)); })),
-                   code(kWS));
+  assert_int_equal(
+      dec(enc([](Encoder& e) { e.array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 11)); })),
+      code(kWS));
+  assert_int_equal(
+      dec(enc([](Encoder& e) { e.array(2).uint(0).bytes(ByteSpan(U(fixtures::kChalBytes), 13)); })),
+      code(kWS));
   assert_int_equal(dec(enc([](Encoder& e) { e.array(2).uint(0).uint(1); })), code(kWT));
   assert_int_equal(dec(enc([](Encoder& e) { e.map(0); })), code(kBodyWT));
   r.round = 64;
   size_t n = 0;
   assert_int_equal(encode_message(1u, r, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kOR));
-  auto ans = [](size_t n2) { LmRoundResponse x; return decode_body(ByteSpan(g_buf, n2), &x).code(); };
-  assert_int_equal(ans(enc([](Encoder& e) { e.bytes(ByteSpan(U(fixtures::kAnsBytes), 11)); })), code(kWS));
+  auto ans = [](size_t n2) {
+    LmRoundResponse x;
+    return decode_body(ByteSpan(g_buf, n2), &x).code();
+  };
+  assert_int_equal(ans(enc([](Encoder& e) { e.bytes(ByteSpan(U(fixtures::kAnsBytes), 11)); })),
+                   code(kWS));
   assert_int_equal(ans(enc([](Encoder& e) { e.uint(1); })), code(kBodyWT));
 }
 
 // Null bodies refuse anything but null; bstr bodies refuse other types and bad sizes; the
 // GET_EVIDENCE nonce of 15 and of 65 bytes is refused with kBadNonceSize (16 and 64 pass).
 void test_simple_bodies(void**) {
-  auto null_dec = [](size_t n) { GetStatusRequest x; return decode_body(ByteSpan(g_buf, n), &x).code(); };
+  auto null_dec = [](size_t n) {
+    GetStatusRequest x;
+    return decode_body(ByteSpan(g_buf, n), &x).code();
+  };
   assert_int_equal(null_dec(enc(w_null)), 0);
   assert_int_equal(null_dec(enc(w_true)), code(kBodyWT));
   assert_int_equal(null_dec(enc(w_uint5)), code(kBodyWT));
-  auto ev = [](size_t n) { GetEvidenceRequest x; return decode_body(ByteSpan(g_buf, n), &x).code(); };
+  auto ev = [](size_t n) {
+    GetEvidenceRequest x;
+    return decode_body(ByteSpan(g_buf, n), &x).code();
+  };
   assert_int_equal(ev(enc(w_nonce15)), code(kNS));
   assert_int_equal(ev(enc(w_nonce65)), code(kNS));
   assert_int_equal(ev(enc(w_nonce16)), 0);
@@ -367,20 +511,34 @@ void test_simple_bodies(void**) {
   assert_int_equal(encode_message(1u, g, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kNS));
   g.nonce = ByteSpan(U(fixtures::kNonceBytes), 65);
   assert_int_equal(encode_message(1u, g, MutByteSpan(g_buf, sizeof g_buf), &n).code(), code(kNS));
-  auto vk = [](size_t n2) { InstallVerifierKeyRequest x; return decode_body(ByteSpan(g_buf, n2), &x).code(); };
+  auto vk = [](size_t n2) {
+    InstallVerifierKeyRequest x;
+    return decode_body(ByteSpan(g_buf, n2), &x).code();
+  };
   assert_int_equal(vk(enc(w_pub)), 0);
   assert_int_equal(vk(enc(w_pub64)), code(kBP));
   assert_int_equal(vk(enc(w_pub_compressed)), code(kBP));
   assert_int_equal(vk(enc(w_null)), code(kBodyWT));
-  auto dc = [](size_t n2) { InstallDevidCertRequest x; return decode_body(ByteSpan(g_buf, n2), &x).code(); };
+  auto dc = [](size_t n2) {
+    InstallDevidCertRequest x;
+    return decode_body(ByteSpan(g_buf, n2), &x).code();
+  };
   assert_int_equal(dc(enc(w_empty)), code(kWS));
-  assert_int_equal(dc(enc([](Encoder& e) { e.bytes(ByteSpan(g_buf + 4096, kMaxDerSize + 1)); })), code(kWS));
-  auto lic = [](size_t n2) { ApplyLicenseRequest x; return decode_body(ByteSpan(g_buf, n2), &x).code(); };
+  assert_int_equal(dc(enc([](Encoder& e) { e.bytes(ByteSpan(g_buf + 4096, kMaxDerSize + 1)); })),
+                   code(kWS));
+  auto lic = [](size_t n2) {
+    ApplyLicenseRequest x;
+    return decode_body(ByteSpan(g_buf, n2), &x).code();
+  };
   assert_int_equal(lic(enc(w_empty)), code(kWS));
   assert_int_equal(lic(enc(w_true)), code(kBodyWT));
-  auto er = [](size_t n2) { ErrorResponse x; return decode_body(ByteSpan(g_buf, n2), &x).code(); };
+  auto er = [](size_t n2) {
+    ErrorResponse x;
+    return decode_body(ByteSpan(g_buf, n2), &x).code();
+  };
   assert_int_equal(er(enc(w_zero)), code(ProtocolError::kBadErrorCode));
-  assert_int_equal(er(enc([](Encoder& e) { e.uint(0x10000); })), code(ProtocolError::kBadErrorCode));
+  assert_int_equal(er(enc([](Encoder& e) { e.uint(0x10000); })),
+                   code(ProtocolError::kBadErrorCode));
   assert_int_equal(er(enc(w_neg)), code(kBodyWT));
 }
 
@@ -425,28 +583,34 @@ void test_encoders_refuse_invalid(void**) {
 void test_fast_round(void**) {
   FastRound r;
   r.round = 0x3F;
-  for (size_t i = 0; i < 12; ++i) r.value[i] = static_cast<uint8_t>(0x7E - (i & 1));  // needs stuffing
+  for (size_t i = 0; i < 12; ++i)
+    r.value[i] = static_cast<uint8_t>(0x7E - (i & 1));  // needs stuffing
   uint8_t frame[max_frame_size(kFastRoundSize)];
   size_t n = 0;
   assert_true(encode_fast_frame(r, MutByteSpan(frame, sizeof frame), &n).ok());
   uint8_t rev = 0, payload[16];
   size_t plen = 0;
-  assert_true(decode_frame(ByteSpan(frame, n), &rev, MutByteSpan(payload, sizeof payload), &plen).ok());
+  assert_true(
+      decode_frame(ByteSpan(frame, n), &rev, MutByteSpan(payload, sizeof payload), &plen).ok());
   assert_int_equal(rev, kRevFast);
   assert_int_equal(plen, kFastRoundSize);
   FastRound o;
   assert_true(decode_fast_round(ByteSpan(payload, plen), &o).ok());
   assert_int_equal(o.round, 0x3F);
   assert_true(o.value == r.value);
-  assert_int_equal(decode_fast_round(ByteSpan(payload, 12), &o).code(), code(ProtocolError::kBadFastRound));
-  assert_int_equal(decode_fast_round(ByteSpan(payload, 14), &o).code(), code(ProtocolError::kBadFastRound));
+  assert_int_equal(decode_fast_round(ByteSpan(payload, 12), &o).code(),
+                   code(ProtocolError::kBadFastRound));
+  assert_int_equal(decode_fast_round(ByteSpan(payload, 14), &o).code(),
+                   code(ProtocolError::kBadFastRound));
   payload[0] = 64;
-  assert_int_equal(decode_fast_round(ByteSpan(payload, 13), &o).code(), code(ProtocolError::kBadFastRound));
+  assert_int_equal(decode_fast_round(ByteSpan(payload, 13), &o).code(),
+                   code(ProtocolError::kBadFastRound));
   r.round = 64;
   assert_int_equal(encode_fast_frame(r, MutByteSpan(frame, sizeof frame), &n).code(),
                    code(ProtocolError::kBadFastRound));
   r.round = 0;
-  assert_int_equal(encode_fast_round(r, MutByteSpan(payload, 12), &n).code(), code(ProtocolError::kOutputTooSmall));
+  assert_int_equal(encode_fast_round(r, MutByteSpan(payload, 12), &n).code(),
+                   code(ProtocolError::kOutputTooSmall));
 }
 
 // ---- deterministic fuzz -------------------------------------------------------------------
@@ -455,23 +619,74 @@ Status decode_any(ByteSpan msg) {
   Envelope env;
   LOCUS_TRY(decode_envelope(msg, &env));
   switch (env.type) {
-    case kMsgGetIdentity: { GetIdentityRequest x; return decode_body(env.body, &x); }
-    case kMsgGetIdentity | kResponseBit: { IdentityResponse x; return decode_body(env.body, &x); }
-    case kMsgInstallDevidCert: { InstallDevidCertRequest x; return decode_body(env.body, &x); }
-    case kMsgInstallVerifierKey: { InstallVerifierKeyRequest x; return decode_body(env.body, &x); }
-    case kMsgRotateVerifierKey: { RotateVerifierKeyRequest x; return decode_body(env.body, &x); }
-    case kMsgGetEvidence: { GetEvidenceRequest x; return decode_body(env.body, &x); }
-    case kMsgGetEvidence | kResponseBit: { EvidenceResponse x; return decode_body(env.body, &x); }
-    case kMsgApplyLicense: { ApplyLicenseRequest x; return decode_body(env.body, &x); }
-    case kMsgApplyLicense | kResponseBit: { ApplyLicenseResponse x; return decode_body(env.body, &x); }
-    case kMsgGetStatus | kResponseBit: { StatusResponse x; return decode_body(env.body, &x); }
-    case kMsgLmSetup: { LmSetupRequest x; return decode_body(env.body, &x); }
-    case kMsgLmSetup | kResponseBit: { LmSetupResponse x; return decode_body(env.body, &x); }
-    case kMsgLmRound: { LmRoundRequest x; return decode_body(env.body, &x); }
-    case kMsgLmRound | kResponseBit: { LmRoundResponse x; return decode_body(env.body, &x); }
-    case kMsgLmClose: { LmCloseRequest x; return decode_body(env.body, &x); }
-    case kMsgError: { ErrorResponse x; return decode_body(env.body, &x); }
-    default: { GetStatusRequest x; return decode_body(env.body, &x); }
+    case kMsgGetIdentity: {
+      GetIdentityRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgGetIdentity | kResponseBit: {
+      IdentityResponse x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgInstallDevidCert: {
+      InstallDevidCertRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgInstallVerifierKey: {
+      InstallVerifierKeyRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgRotateVerifierKey: {
+      RotateVerifierKeyRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgGetEvidence: {
+      GetEvidenceRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgGetEvidence | kResponseBit: {
+      EvidenceResponse x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgApplyLicense: {
+      ApplyLicenseRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgApplyLicense | kResponseBit: {
+      ApplyLicenseResponse x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgGetStatus | kResponseBit: {
+      StatusResponse x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgLmSetup: {
+      LmSetupRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgLmSetup | kResponseBit: {
+      LmSetupResponse x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgLmRound: {
+      LmRoundRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgLmRound | kResponseBit: {
+      LmRoundResponse x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgLmClose: {
+      LmCloseRequest x;
+      return decode_body(env.body, &x);
+    }
+    case kMsgError: {
+      ErrorResponse x;
+      return decode_body(env.body, &x);
+    }
+    default: {
+      GetStatusRequest x;
+      return decode_body(env.body, &x);
+    }
   }
 }
 
@@ -514,7 +729,8 @@ void test_fuzz_decoders(void**) {
       n = seed_len[s];
       memcpy(buf, seeds[s], n);
       const uint32_t flips = 1 + rng.next() % 4;
-      for (uint32_t k = 0; k < flips; ++k) buf[rng.next() % n] ^= static_cast<uint8_t>(1u << (rng.next() % 8));
+      for (uint32_t k = 0; k < flips; ++k)
+        buf[rng.next() % n] ^= static_cast<uint8_t>(1u << (rng.next() % 8));
       if (rng.next() % 4 == 0) n = rng.next() % (n + 1);
     }
     const Status st = decode_any(ByteSpan(buf, n));

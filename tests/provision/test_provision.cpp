@@ -13,6 +13,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -20,7 +21,9 @@ using namespace locus;
 namespace {
 
 std::string g_dir;
-std::string P(const std::string& n) { return g_dir + "/" + n; }
+std::string P(const std::string& n) {
+  return g_dir + "/" + n;
+}
 
 unsigned mode_of(const std::string& p) {
   struct stat st;
@@ -36,7 +39,9 @@ void test_init_ca(void**) {
   auto ca = provision::load_ca(f);
   if (!ca.ok()) fail_msg("%s", ca.message().c_str());
   assert_true(ca.value().cert.is_ca);
-  assert_true(verifier::verify_signed_by(ca.value().cert, ca.value().cert.pub, ca.value().cert.subject_raw).ok());
+  assert_true(
+      verifier::verify_signed_by(ca.value().cert, ca.value().cert.pub, ca.value().cert.subject_raw)
+          .ok());
   std::string before = host::read_text_file(f.key_path).value();
   auto again = provision::init_ca(f, "CN=Other", false);
   assert_false(again.ok());
@@ -71,7 +76,9 @@ void test_license_key(void**) {
 // A corrupted private key PEM is refused (no partial key).
 void test_bad_key_pem(void**) {
   crypto::P256PrivateKey k;
-  assert_false(verifier::private_key_from_pem("-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", &k).ok());
+  assert_false(verifier::private_key_from_pem(
+                   "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", &k)
+                   .ok());
   assert_false(verifier::private_key_from_pem("garbage", &k).ok());
 }
 
@@ -83,7 +90,9 @@ void test_csr(void**) {
   assert_true(crypto::p256_derive_key(seed, seed, &key).ok());
   uint8_t der[1024];
   size_t n = 0;
-  assert_true(crypto::x509_write_csr(key, "CN=locus DeviceID,serialNumber=01ab", MutByteSpan(der, sizeof der), &n).ok());
+  assert_true(crypto::x509_write_csr(key, "CN=locus DeviceID,serialNumber=01ab",
+                                     MutByteSpan(der, sizeof der), &n)
+                  .ok());
   auto good = verifier::parse_csr(ByteSpan(der, n));
   assert_true(good.ok());
   assert_true(good.value().signature_ok);
@@ -128,7 +137,9 @@ void test_enroll_unreachable(void**) {
   assert_int_equal(host::exit_code_for(r.code()), 4);
   assert_int_equal(reg.value()->list_devices().value().size(), 0);
   provision::EnrollOptions bad{"serial:/dev/ttyS0", "sg-1", "h1", ""};
-  assert_int_equal(host::exit_code_for(provision::enroll(bad, ca.value(), lpub, reg.value().get(), nullptr).code()), 2);
+  assert_int_equal(host::exit_code_for(
+                       provision::enroll(bad, ca.value(), lpub, reg.value().get(), nullptr).code()),
+                   2);
 }
 
 }  // namespace
@@ -136,8 +147,12 @@ void test_enroll_unreachable(void**) {
 int main() {
   g_dir = host::test::make_temp_dir("locus-provision-");
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_init_ca),     cmocka_unit_test(test_ca_mismatch), cmocka_unit_test(test_license_key),
-      cmocka_unit_test(test_bad_key_pem), cmocka_unit_test(test_csr),         cmocka_unit_test(test_parse_batch),
+      cmocka_unit_test(test_init_ca),
+      cmocka_unit_test(test_ca_mismatch),
+      cmocka_unit_test(test_license_key),
+      cmocka_unit_test(test_bad_key_pem),
+      cmocka_unit_test(test_csr),
+      cmocka_unit_test(test_parse_batch),
       cmocka_unit_test(test_enroll_unreachable),
   };
   int rc = cmocka_run_group_tests(tests, nullptr, nullptr);

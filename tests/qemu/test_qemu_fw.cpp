@@ -53,7 +53,9 @@ std::vector<uint8_t> encode(const T& v) {
   return buf;
 }
 
-std::vector<uint8_t> null_body() { return {0xF6}; }
+std::vector<uint8_t> null_body() {
+  return {0xF6};
+}
 
 proto::StatusInfo get_status(QemuBoard& b) {
   Reply r;
@@ -71,14 +73,17 @@ int64_t now_ms() {
 }
 
 void derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
-  assert_true(crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
-                                      ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k).ok());
+  assert_true(
+      crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
+                              ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k)
+          .ok());
   assert_true(crypto::p256_public_key(*k, pub).ok());
 }
 
 std::vector<uint8_t> fresh_nonce(uint8_t tag) {
   std::vector<uint8_t> n(32);
-  for (size_t i = 0; i < n.size(); ++i) n[i] = static_cast<uint8_t>(tag * 31 + i * 7 + (now_ms() & 0xFF));
+  for (size_t i = 0; i < n.size(); ++i)
+    n[i] = static_cast<uint8_t>(tag * 31 + i * 7 + (now_ms() & 0xFF));
   return n;
 }
 
@@ -153,7 +158,9 @@ void lifecycle_and_persistence(void**) {
     spec.serial = ByteSpan(serial);
     cert.resize(1536);
     size_t clen = 0;
-    assert_true(crypto::x509_issue(spec, devid_pub, ca_key, MutByteSpan(cert.data(), cert.size()), &clen).ok());
+    assert_true(
+        crypto::x509_issue(spec, devid_pub, ca_key, MutByteSpan(cert.data(), cert.size()), &clen)
+            .ok());
     cert.resize(clen);
     proto::InstallDevidCertRequest ic;
     ic.cert = ByteSpan(cert.data(), cert.size());

@@ -127,9 +127,11 @@ bool license(QemuBoard& b, const crypto::P256PrivateKey& vkey, uint64_t counter,
   assert_int_equal(r.type, proto::response_type(proto::kMsgGetEvidence));
   proto::EvidenceResponse ev;
   assert_true(proto::decode_body(ByteSpan(r.body.data(), r.body.size()), &ev).ok());
-  const std::vector<uint8_t> lic = locus_test::sign_full_license(
-      vkey, ueid, nonce, locus_test::evidence_board_nonce(std::vector<uint8_t>(ev.cose_sign1.begin(), ev.cose_sign1.end())),
-      counter, lease_s, fwid, "qemu-lab");
+  const std::vector<uint8_t> lic =
+      locus_test::sign_full_license(vkey, ueid, nonce,
+                                    locus_test::evidence_board_nonce(std::vector<uint8_t>(
+                                        ev.cose_sign1.begin(), ev.cose_sign1.end())),
+                                    counter, lease_s, fwid, "qemu-lab");
   proto::ApplyLicenseRequest al;
   al.cose_sign1 = ByteSpan(lic.data(), lic.size());
   return b.request(proto::kMsgApplyLicense, encode(al), &r, timeout_ms) &&
@@ -342,9 +344,10 @@ void rollback(void**) {
     assert_true(b.request(proto::kMsgGetEvidence, encode(req), &r));
     proto::EvidenceResponse ev;
     assert_true(proto::decode_body(ByteSpan(r.body.data(), r.body.size()), &ev).ok());
-    held = locus_test::sign_full_license(
-        vkey, ueid, nonce, locus_test::evidence_board_nonce(std::vector<uint8_t>(ev.cose_sign1.begin(), ev.cose_sign1.end())),
-        3, 600, fwid, "qemu-lab");
+    held = locus_test::sign_full_license(vkey, ueid, nonce,
+                                         locus_test::evidence_board_nonce(std::vector<uint8_t>(
+                                             ev.cose_sign1.begin(), ev.cose_sign1.end())),
+                                         3, 600, fwid, "qemu-lab");
     b.stop();
   }
   splice_head(d + "/flash-at-1.bin", d + "/flash.bin", 8192);
@@ -361,7 +364,8 @@ void rollback(void**) {
   Reply r;
   assert_true(b.request(proto::kMsgApplyLicense, encode(al), &r));
   assert_int_equal(r.type, proto::kMsgError);
-  assert_int_equal(r.error_code, 0x060B);  // FirmwareError::kLicenseNoEvidence: no board nonce pending
+  assert_int_equal(r.error_code,
+                   0x060B);  // FirmwareError::kLicenseNoEvidence: no board nonce pending
   assert_true(status(b, &s));
   assert_int_equal(s.mode, proto::kModeRestricted);
   b.stop();

@@ -22,6 +22,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;

@@ -23,7 +23,9 @@ struct Ca {
   std::string subject = "CN=Test Root,O=locus";
 };
 
-inline Bytes bytes_of(const std::string& s) { return Bytes(s.begin(), s.end()); }
+inline Bytes bytes_of(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
 
 inline Ca make_ca(const char* seed) {
   Ca ca;
@@ -57,7 +59,8 @@ struct Device {
 // seed picks the device; fwid_seed the firmware; alias cert TcbInfo may differ from claims
 // when tcb_fwid/tcb_svn are given.
 inline Device make_device(const Ca& ca, const char* seed, uint8_t fw_byte, uint32_t svn,
-                          const std::array<uint8_t, 32>* tcb_fwid = nullptr, const uint32_t* tcb_svn = nullptr) {
+                          const std::array<uint8_t, 32>* tcb_fwid = nullptr,
+                          const uint32_t* tcb_svn = nullptr) {
   Device d;
   d.svn = svn;
   d.fwid.fill(fw_byte);
@@ -71,7 +74,8 @@ inline Device make_device(const Ca& ca, const char* seed, uint8_t fw_byte, uint3
   std::string devid_subject = "CN=locus DeviceID,serialNumber=" + locus::host::hex_encode(d.ueid);
   std::string alias_subject = "CN=locus Alias,serialNumber=" + locus::host::hex_encode(d.ueid);
   uint8_t serial[16];
-  for (size_t i = 0; i < sizeof serial; i++) serial[i] = static_cast<uint8_t>(0x40 + seed[i % 3] + i);
+  for (size_t i = 0; i < sizeof serial; i++)
+    serial[i] = static_cast<uint8_t>(0x40 + seed[i % 3] + i);
   serial[0] = static_cast<uint8_t>(0x40 | (serial[0] & 0x3F));  // positive: no DER sign byte
   locus::crypto::CertSpec spec;
   spec.subject = devid_subject.c_str();
@@ -81,7 +85,8 @@ inline Device make_device(const Ca& ca, const char* seed, uint8_t fw_byte, uint3
   spec.max_path_len = 0;
   uint8_t der[1500];
   size_t n = 0;
-  (void)locus::crypto::x509_issue(spec, d.devid_pub, ca.key, locus::MutByteSpan(der, sizeof der), &n);
+  (void)locus::crypto::x509_issue(spec, d.devid_pub, ca.key, locus::MutByteSpan(der, sizeof der),
+                                  &n);
   d.devid_cert.assign(der, der + n);
   d.serial_hex = locus::host::hex_encode(locus::ByteSpan(serial, sizeof serial));
   locus::crypto::TcbInfo tcb;
@@ -93,7 +98,8 @@ inline Device make_device(const Ca& ca, const char* seed, uint8_t fw_byte, uint3
   as.issuer = devid_subject.c_str();
   as.serial = aserial;
   as.tcb_info = &tcb;
-  (void)locus::crypto::x509_issue(as, d.alias_pub, d.devid_key, locus::MutByteSpan(der, sizeof der), &n);
+  (void)locus::crypto::x509_issue(as, d.alias_pub, d.devid_key, locus::MutByteSpan(der, sizeof der),
+                                  &n);
   d.alias_cert.assign(der, der + n);
   return d;
 }
@@ -106,7 +112,8 @@ Bytes evidence(const Device& d, const Bytes& nonce, F tweak) {
   std::copy(d.ueid.begin(), d.ueid.end(), c.ueid.begin());
   c.hwmodel = locus::ByteSpan(reinterpret_cast<const uint8_t*>(d.hwmodel.data()), d.hwmodel.size());
   c.dbgstat = 0;
-  c.swname = locus::ByteSpan(reinterpret_cast<const uint8_t*>(locus::protocol::kSwName), sizeof(locus::protocol::kSwName) - 1);
+  c.swname = locus::ByteSpan(reinterpret_cast<const uint8_t*>(locus::protocol::kSwName),
+                             sizeof(locus::protocol::kSwName) - 1);
   c.fwid = d.fwid;
   c.svn = d.svn;
   c.boot_count = 1;
@@ -122,7 +129,8 @@ Bytes evidence(const Device& d, const Bytes& nonce, F tweak) {
   opt.x5chain_len = 1;
   uint8_t out[3000];
   size_t olen = 0;
-  (void)locus::cose::sign1_es256(d.alias_key, locus::ByteSpan(payload, plen), opt, locus::MutByteSpan(out, sizeof out), &olen);
+  (void)locus::cose::sign1_es256(d.alias_key, locus::ByteSpan(payload, plen), opt,
+                                 locus::MutByteSpan(out, sizeof out), &olen);
   return Bytes(out, out + olen);
 }
 

@@ -6,9 +6,8 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "locus/audit/audit.h"
 #include "locus/common/testproc.h"
@@ -26,6 +25,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -42,10 +42,15 @@ const uint8_t kFw = 0xA5;
 
 std::string policy_text(const std::string& extra = "", bool allow_debug = true) {
   return "verifier_id = \"unit\"\nlease_s = 600\nnonce_ttl_s = 60\n"
-         "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" + std::string(64, 'a').replace(0, 64, host::hex_encode(std::array<uint8_t, 32>{})) +
-         "\", \"" + host::hex_encode(g_dev.fwid) + "\"]\nmin_svn = 2\nallow_debug = " + (allow_debug ? "true" : "false") + "\n"
+         "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" +
+         std::string(64, 'a').replace(0, 64, host::hex_encode(std::array<uint8_t, 32>{})) +
+         "\", \"" + host::hex_encode(g_dev.fwid) +
+         "\"]\nmin_svn = 2\nallow_debug = " + (allow_debug ? "true" : "false") +
+         "\n"
          "[site.sg-1]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\n"
-         "[site.sg-lm]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\nlandmarks = [\"lm-1\", \"lm-2\"]\n" + extra;
+         "[site.sg-lm]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\nlandmarks = "
+         "[\"lm-1\", \"lm-2\"]\n" +
+         extra;
 }
 
 struct Env {
@@ -63,7 +68,8 @@ struct Env {
     assert_true(vv.ok());
     v = vv.take();
   }
-  void enroll(const simdev::Device& d, const std::string& site = "sg-1", const std::string& hwmodel = "locus-host-sim") {
+  void enroll(const simdev::Device& d, const std::string& site = "sg-1",
+              const std::string& hwmodel = "locus-host-sim") {
     registry::Device r;
     r.ueid = d.ueid;
     r.site = site;
@@ -78,7 +84,8 @@ struct Env {
     assert_true(n.ok());
     return n.value().nonce;
   }
-  verifier::AttestResult attest(const simdev::Device& d, const host::Bytes& nonce, const host::Bytes& evidence) {
+  verifier::AttestResult attest(const simdev::Device& d, const host::Bytes& nonce,
+                                const host::Bytes& evidence) {
     verifier::AttestRequest r;
     r.ueid = d.ueid;
     r.nonce = nonce;
@@ -94,7 +101,8 @@ std::unique_ptr<Env> make_env(const std::string& policy = "") {
   e->reg = registry::open_sqlite(e->dir + "/r.db").take();
   e->log = std::make_unique<audit::AuditLog>(e->dir + "/r.db.audit.jsonl", e->reg.get());
   e->keys.root = verifier::parse_cert(g_ca.der).value();
-  (void)crypto::p256_derive_key(simdev::bytes_of("license"), simdev::bytes_of("lk"), &e->keys.license_key);
+  (void)crypto::p256_derive_key(simdev::bytes_of("license"), simdev::bytes_of("lk"),
+                                &e->keys.license_key);
   (void)crypto::p256_public_key(e->keys.license_key, &e->license_pub);
   e->start(policy.empty() ? policy_text() : policy);
   return e;
@@ -124,7 +132,8 @@ void expect_refused(const verifier::AttestResult& r, const char* check, const ch
   assert_true(r.license.empty());
   assert_string_equal(r.decision["status"].get<std::string>().c_str(), "contraindicated");
   const verifier::Check* c = failed(r, check);
-  if (!c) fail_msg("expected check '%s' to fail; first failure: %s", check, r.first_failure().c_str());
+  if (!c)
+    fail_msg("expected check '%s' to fail; first failure: %s", check, r.first_failure().c_str());
   if (!strstr(c->reason.c_str(), reason_part))
     fail_msg("check '%s' reason '%s' lacks '%s'", check, c->reason.c_str(), reason_part);
 }
@@ -282,7 +291,8 @@ void test_tcbinfo_mismatch(void**) {
   auto e = make_env();
   e->enroll(g_tcb_mismatch);
   host::Bytes n = e->nonce(g_tcb_mismatch);
-  expect_refused(e->attest(g_tcb_mismatch, n, simdev::evidence(g_tcb_mismatch, n)), "tcbinfo", "differs");
+  expect_refused(e->attest(g_tcb_mismatch, n, simdev::evidence(g_tcb_mismatch, n)), "tcbinfo",
+                 "differs");
 }
 
 // A device registered with a DeviceID certificate from another root: chain check fails.
@@ -309,7 +319,8 @@ void test_hwmodel_mismatch(void**) {
   auto e = make_env();
   e->enroll(g_dev, "sg-1", "other-model");
   host::Bytes n = e->nonce(g_dev);
-  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "hwmodel", "differs from the registry");
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "hwmodel",
+                 "differs from the registry");
 }
 
 // dbgstat 0 (debug enabled) where the policy does not allow debug: refused.
@@ -334,7 +345,8 @@ void test_location_unavailable(void**) {
   auto e = make_env();
   e->enroll(g_dev, "sg-lm");
   host::Bytes n = e->nonce(g_dev);
-  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "location", "location appraisal unavailable");
+  expect_refused(e->attest(g_dev, n, simdev::evidence(g_dev, n)), "location",
+                 "location appraisal unavailable");
 }
 
 // TPM required by policy and no quote presented: refused.
@@ -359,7 +371,10 @@ void test_tpm_quote_refusals(void**) {
     r.tpm = t;
     return e->v->attest(r);
   };
-  json quote = {{"quote", "AAAA"}, {"signature", "AAAA"}, {"pcrs", {{"sha256", {{"0", std::string(64, '0')}}}}}, {"ak_name", "000b"}};
+  json quote = {{"quote", "AAAA"},
+                {"signature", "AAAA"},
+                {"pcrs", {{"sha256", {{"0", std::string(64, '0')}}}}},
+                {"ak_name", "000b"}};
   expect_refused(with_tpm(quote), "tpm", "TPM appraisal unavailable");
   if (!verifier::Verifier::tpm_available()) return;
   assert_true(e->v->enable_tpm().ok());
@@ -389,8 +404,11 @@ void test_every_byte_flip(void**) {
   }
   assert_int_equal(refused, good.size());
   int64_t ms = host::monotonic_ms() - t0;
-  print_message("byte flips: %zu-byte token, %zu flips refused in %lld ms (%.1f appraisals/s incl. nonce issue)\n",
-                good.size(), refused, static_cast<long long>(ms), ms > 0 ? 1000.0 * static_cast<double>(refused) / static_cast<double>(ms) : 0.0);
+  print_message(
+      "byte flips: %zu-byte token, %zu flips refused in %lld ms (%.1f appraisals/s incl. nonce "
+      "issue)\n",
+      good.size(), refused, static_cast<long long>(ms),
+      ms > 0 ? 1000.0 * static_cast<double>(refused) / static_cast<double>(ms) : 0.0);
   // And the unmodified token is still accepted (the loop did not pass by accident).
   host::Bytes n = e->nonce(g_dev);
   assert_true(e->attest(g_dev, n, simdev::evidence(g_dev, n)).affirming);
@@ -412,7 +430,6 @@ void test_counter_across_restart(void**) {
   assert_true(r.affirming);
   assert_int_equal(r.license_counter, 2);
 }
-
 
 // Revoked boards get no nonce (by UEID or by certificate serial): the nonce request is
 // refused with kRevoked and no nonce row is written.
@@ -472,14 +489,14 @@ void test_unknown_device_stores_no_evidence(void**) {
   host::Bytes big(200000, 0xAB);
   expect_refused(e->attest(g_dev2, n, big), "device", "unknown device");
   assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM decisions"), 1);
-  assert_int_equal(count_rows(e->dir + "/r.db",
-                              "SELECT COALESCE(SUM(LENGTH(evidence)),0) FROM decisions"), 0);
+  assert_int_equal(
+      count_rows(e->dir + "/r.db", "SELECT COALESCE(SUM(LENGTH(evidence)),0) FROM decisions"), 0);
   host::Bytes n2 = e->nonce(g_dev);
   host::Bytes ev = simdev::evidence(g_dev, n2);
   assert_true(e->attest(g_dev, n2, ev).affirming);
-  assert_int_equal(count_rows(e->dir + "/r.db",
-                              "SELECT COALESCE(SUM(LENGTH(evidence)),0) FROM decisions"),
-                   static_cast<int>(ev.size()));
+  assert_int_equal(
+      count_rows(e->dir + "/r.db", "SELECT COALESCE(SUM(LENGTH(evidence)),0) FROM decisions"),
+      static_cast<int>(ev.size()));
 }
 
 // Every appraisal, refused or not, is one decision row whose stored JSON is the returned
@@ -530,7 +547,9 @@ void test_audit_failure_refuses(void**) {
 void test_trust_list_rollback_refused(void**) {
   auto e = make_env();
   crypto::P256PrivateKey tl_key;
-  assert_true(crypto::p256_derive_key(simdev::bytes_of("trust-list"), simdev::bytes_of("tl"), &tl_key).ok());
+  assert_true(
+      crypto::p256_derive_key(simdev::bytes_of("trust-list"), simdev::bytes_of("tl"), &tl_key)
+          .ok());
   crypto::P256PublicKey tl_pub;
   assert_true(crypto::p256_public_key(tl_key, &tl_pub).ok());
   std::ofstream(e->dir + "/tl.pub") << verifier::public_key_to_pem(tl_pub).value();
@@ -553,7 +572,8 @@ void test_trust_list_rollback_refused(void**) {
     if (!location::sign_trust_list(j.dump(), tl_key, &cose, &why).ok()) fail_msg("%s", why.c_str());
     std::string path = e->dir + "/tl-" + std::to_string(v) + ".cose";
     std::ofstream(path, std::ios::binary)
-        .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
+        .write(reinterpret_cast<const char*>(cose.data()),
+               static_cast<std::streamsize>(cose.size()));
     return path;
   };
   auto start_with = [&](int v) {
@@ -589,13 +609,25 @@ void test_http_handlers(void**) {
   std::string out;
   assert_int_equal(svc.handle_nonce("not json", &out), 400);
   assert_int_equal(svc.handle_nonce(R"({"ueid":"zz"})", &out), 400);
-  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev2.ueid)}}.dump(), &out), 404);
-  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev.ueid)}}.dump(), &out), 200);
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev2.ueid)}}.dump(), &out),
+                   404);
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev.ueid)}}.dump(), &out),
+                   200);
   json nj = json::parse(out);
   assert_int_equal(nj["expires_in_s"].get<int>(), 60);
   assert_int_equal(svc.handle_attest(R"({"ueid":"00"})", &out), 400);
-  assert_int_equal(svc.handle_attest(json{{"ueid", host::hex_encode(g_dev.ueid)}, {"nonce", "!!"}, {"evidence", "AAAA"}}.dump(), &out), 400);
-  assert_int_equal(svc.handle_attest(json{{"ueid", host::hex_encode(g_dev.ueid)}, {"nonce", nj["nonce"]}, {"evidence", "AAAA"}}.dump(), &out), 200);
+  assert_int_equal(
+      svc.handle_attest(
+          json{{"ueid", host::hex_encode(g_dev.ueid)}, {"nonce", "!!"}, {"evidence", "AAAA"}}
+              .dump(),
+          &out),
+      400);
+  assert_int_equal(
+      svc.handle_attest(
+          json{{"ueid", host::hex_encode(g_dev.ueid)}, {"nonce", nj["nonce"]}, {"evidence", "AAAA"}}
+              .dump(),
+          &out),
+      200);
   json aj = json::parse(out);
   assert_string_equal(aj["decision"]["status"].get<std::string>().c_str(), "contraindicated");
   assert_true(aj["license"].is_null());
@@ -608,21 +640,35 @@ void test_http_handlers(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_affirming),           cmocka_unit_test(test_unknown_device),
-      cmocka_unit_test(test_revoked_ueid),        cmocka_unit_test(test_revoked_serial),
-      cmocka_unit_test(test_wrong_nonce),         cmocka_unit_test(test_stale_nonce),
-      cmocka_unit_test(test_reused_nonce),        cmocka_unit_test(test_nonce_other_device),
-      cmocka_unit_test(test_claim_nonce_mismatch), cmocka_unit_test(test_svn_below_min),
-      cmocka_unit_test(test_unknown_fwid),        cmocka_unit_test(test_tcbinfo_mismatch),
-      cmocka_unit_test(test_wrong_root),          cmocka_unit_test(test_evidence_of_other_device),
-      cmocka_unit_test(test_hwmodel_mismatch),    cmocka_unit_test(test_debug_not_allowed),
-      cmocka_unit_test(test_wrong_site),          cmocka_unit_test(test_location_unavailable),
-      cmocka_unit_test(test_tpm_required),        cmocka_unit_test(test_tpm_quote_refusals),
+      cmocka_unit_test(test_affirming),
+      cmocka_unit_test(test_unknown_device),
+      cmocka_unit_test(test_revoked_ueid),
+      cmocka_unit_test(test_revoked_serial),
+      cmocka_unit_test(test_wrong_nonce),
+      cmocka_unit_test(test_stale_nonce),
+      cmocka_unit_test(test_reused_nonce),
+      cmocka_unit_test(test_nonce_other_device),
+      cmocka_unit_test(test_claim_nonce_mismatch),
+      cmocka_unit_test(test_svn_below_min),
+      cmocka_unit_test(test_unknown_fwid),
+      cmocka_unit_test(test_tcbinfo_mismatch),
+      cmocka_unit_test(test_wrong_root),
+      cmocka_unit_test(test_evidence_of_other_device),
+      cmocka_unit_test(test_hwmodel_mismatch),
+      cmocka_unit_test(test_debug_not_allowed),
+      cmocka_unit_test(test_wrong_site),
+      cmocka_unit_test(test_location_unavailable),
+      cmocka_unit_test(test_tpm_required),
+      cmocka_unit_test(test_tpm_quote_refusals),
       cmocka_unit_test(test_every_byte_flip),
-      cmocka_unit_test(test_counter_across_restart), cmocka_unit_test(test_http_handlers),
-      cmocka_unit_test(test_no_nonce_for_revoked), cmocka_unit_test(test_pending_device_refused),
-      cmocka_unit_test(test_nonce_eviction),     cmocka_unit_test(test_unknown_device_stores_no_evidence),
-      cmocka_unit_test(test_one_row_one_record), cmocka_unit_test(test_audit_failure_refuses),
+      cmocka_unit_test(test_counter_across_restart),
+      cmocka_unit_test(test_http_handlers),
+      cmocka_unit_test(test_no_nonce_for_revoked),
+      cmocka_unit_test(test_pending_device_refused),
+      cmocka_unit_test(test_nonce_eviction),
+      cmocka_unit_test(test_unknown_device_stores_no_evidence),
+      cmocka_unit_test(test_one_row_one_record),
+      cmocka_unit_test(test_audit_failure_refuses),
       cmocka_unit_test(test_trust_list_rollback_refused),
   };
   return cmocka_run_group_tests(tests, setup_all, teardown_all);

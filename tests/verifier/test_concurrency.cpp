@@ -42,6 +42,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;

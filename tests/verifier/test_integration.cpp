@@ -4,23 +4,21 @@
 // restarted mid-flow on the same database (nothing lost, counters still increase); a
 // tampered firmware image (other FWID) is refused and the board stays RESTRICTED; the audit
 // log verifies with `locus audit verify` and a tampered copy does not.
+#include <httplib.h>
 #include <sys/stat.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <httplib.h>
-#include <nlohmann/json.hpp>
 
 #include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 #include "locus/provision/provision.h"
-#include "locus_test/proc.h"
-
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
+#include "locus_test/proc.h"
 
 using namespace locus;
 using json = nlohmann::json;
@@ -30,22 +28,28 @@ namespace {
 
 std::string g_bin, g_sim, g_dir;
 
-std::string path(const std::string& n) { return g_dir + "/" + n; }
+std::string path(const std::string& n) {
+  return g_dir + "/" + n;
+}
 
-int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr, std::string* err = nullptr) {
+int locus_cmd(const std::vector<std::string>& args, std::string* out = nullptr,
+              std::string* err = nullptr) {
   return locus_test::run_tool(g_bin, args, out, err);
 }
 
 bool start_board(Process* p, const std::string& image, int* port) {
-  *port = locus_test::start_host_sim(p, g_sim, path("uds"), image, path("state"), path("hostsim.log"));
+  *port =
+      locus_test::start_host_sim(p, g_sim, path("uds"), image, path("state"), path("hostsim.log"));
   return *port > 0;
 }
 
 bool start_verifier(Process* p, int* port) {
-  *port = locus_test::start_listening(p, {g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"),
-                                          "--db", path("locus.db"), "--ca", path("ca.pem"), "--license-key",
-                                          path("license.key"), "--listen", "127.0.0.1:0"},
-                                      path("verifier.log"));
+  *port = locus_test::start_listening(
+      p,
+      {g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"), "--db",
+       path("locus.db"), "--ca", path("ca.pem"), "--license-key", path("license.key"), "--listen",
+       "127.0.0.1:0"},
+      path("verifier.log"));
   return *port > 0;
 }
 
@@ -75,7 +79,10 @@ json post(int port, const std::string& p, const json& body, int* status) {
   httplib::Client c("127.0.0.1", port);
   c.set_read_timeout(30, 0);
   auto r = c.Post(p.c_str(), body.dump(), "application/json");
-  if (!r) { *status = -1; return json(); }
+  if (!r) {
+    *status = -1;
+    return json();
+  }
   *status = r->status;
   return json::parse(r->body, nullptr, false);
 }
@@ -90,7 +97,8 @@ json get_nonce(int vport, const std::string& ueid) {
 // Evidence for the nonce from the board, attestation at the verifier, license to the board.
 // Returns the verifier's response; *mode_after is the board mode after APPLY_LICENSE (or
 // after nothing, when refused).
-json attest_with(int bport, int vport, const std::string& ueid, const std::string& nonce_b64, int* mode_after) {
+json attest_with(int bport, int vport, const std::string& ueid, const std::string& nonce_b64,
+                 int* mode_after) {
   provision::BoardLink link;
   assert_true(link.connect("tcp:127.0.0.1:" + std::to_string(bport)).ok());
   host::Bytes nonce = host::b64_decode(nonce_b64).value();
@@ -101,7 +109,9 @@ json attest_with(int bport, int vport, const std::string& ueid, const std::strin
   protocol::EvidenceResponse ev;
   assert_true(protocol::decode_body(body, &ev).ok());
   int st = 0;
-  json resp = post(vport, "/v1/attest", {{"ueid", ueid}, {"nonce", nonce_b64}, {"evidence", host::b64_encode(ev.cose_sign1)}}, &st);
+  json resp = post(
+      vport, "/v1/attest",
+      {{"ueid", ueid}, {"nonce", nonce_b64}, {"evidence", host::b64_encode(ev.cose_sign1)}}, &st);
   assert_int_equal(st, 200);
   if (resp["license"].is_string()) {
     host::Bytes lic = host::b64_decode(resp["license"].get<std::string>()).value();
@@ -135,12 +145,16 @@ int setup(void**) {
   crypto::Digest fwid{};
   auto good = host::read_file(path("image")).value();
   assert_true(crypto::sha256(good, &fwid).ok());
-  std::ofstream(path("policy.toml")) << "verifier_id = \"e2e\"\nlease_s = 600\nnonce_ttl_s = 120\n"
-                                     << "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" << host::hex_encode(fwid)
-                                     << "\"]\nmin_svn = 0\nallow_debug = true\n"
-                                     << "[site.sg-1]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\n";
-  assert_int_equal(locus_cmd({"provision", "init-ca", "--key", path("ca.key"), "--cert", path("ca.pem")}), 0);
-  assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"), "--pub", path("license.pub")}), 0);
+  std::ofstream(path("policy.toml"))
+      << "verifier_id = \"e2e\"\nlease_s = 600\nnonce_ttl_s = 120\n"
+      << "[hwmodel.\"locus-host-sim\"]\nfwids = [\"" << host::hex_encode(fwid)
+      << "\"]\nmin_svn = 0\nallow_debug = true\n"
+      << "[site.sg-1]\nzones = [{lat = 1.35, lon = 103.82, radius_km = 40}]\n";
+  assert_int_equal(
+      locus_cmd({"provision", "init-ca", "--key", path("ca.key"), "--cert", path("ca.pem")}), 0);
+  assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"),
+                              "--pub", path("license.pub")}),
+                   0);
   struct stat st;
   assert_int_equal(stat(path("ca.key").c_str(), &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
@@ -158,14 +172,16 @@ void test_end_to_end(void**) {
   int bport = 0;
   assert_true(start_board(&board, path("image"), &bport));
   assert_int_equal(board_mode(bport), protocol::kModeRestricted);
-  assert_int_equal(locus_cmd({"provision", "enroll", "--link", "tcp:127.0.0.1:" + std::to_string(bport), "--site", "sg-1",
-                              "--host", "h1", "--db", path("locus.db"), "--ca-key", path("ca.key"), "--ca-cert",
-                              path("ca.pem"), "--license-key", path("license.pub")}),
+  assert_int_equal(locus_cmd({"provision", "enroll", "--link",
+                              "tcp:127.0.0.1:" + std::to_string(bport), "--site", "sg-1", "--host",
+                              "h1", "--db", path("locus.db"), "--ca-key", path("ca.key"),
+                              "--ca-cert", path("ca.pem"), "--license-key", path("license.pub")}),
                    0);
   // A second enrollment of the same board is refused (already enrolled, exit 3).
-  assert_int_equal(locus_cmd({"provision", "enroll", "--link", "tcp:127.0.0.1:" + std::to_string(bport), "--site", "sg-1",
-                              "--host", "h1", "--db", path("locus.db"), "--ca-key", path("ca.key"), "--ca-cert",
-                              path("ca.pem"), "--license-key", path("license.pub")}),
+  assert_int_equal(locus_cmd({"provision", "enroll", "--link",
+                              "tcp:127.0.0.1:" + std::to_string(bport), "--site", "sg-1", "--host",
+                              "h1", "--db", path("locus.db"), "--ca-key", path("ca.key"),
+                              "--ca-cert", path("ca.pem"), "--license-key", path("license.pub")}),
                    3);
   std::string out;
   assert_int_equal(locus_cmd({"--json", "provision", "list", "--db", path("locus.db")}, &out), 0);
@@ -189,7 +205,8 @@ void test_end_to_end(void**) {
   ver.kill_and_wait(9);
   assert_true(start_verifier(&ver, &vport));
   json r2 = attest_with(bport, vport, ueid, n2["nonce"], &mode);
-  if (r2["decision"]["status"] != "affirming") fail_msg("refused after restart: %s", r2.dump().c_str());
+  if (r2["decision"]["status"] != "affirming")
+    fail_msg("refused after restart: %s", r2.dump().c_str());
   assert_true(r2["decision"]["license_counter"].get<uint64_t>() > c1);
   assert_int_equal(mode, protocol::kModeFull);
   // The replay of the same nonce is refused.
@@ -213,10 +230,13 @@ void test_end_to_end(void**) {
 
   // 4. The audit log (1 provision + 4 decisions) verifies; export writes the artifacts;
   //    a copy with one record edited fails verification with exit 1.
-  assert_int_equal(locus_cmd({"--json", "audit", "verify", "--log", path("locus.db.audit.jsonl")}, &out), 0);
+  assert_int_equal(
+      locus_cmd({"--json", "audit", "verify", "--log", path("locus.db.audit.jsonl")}, &out), 0);
   assert_int_equal(json::parse(out)["records"].get<int>(), 5);
-  assert_int_equal(locus_cmd({"--json", "provision", "export", "--out", path("export"), "--db", path("locus.db"),
-                              "--ca-cert", path("ca.pem")}, &out), 0);
+  assert_int_equal(locus_cmd({"--json", "provision", "export", "--out", path("export"), "--db",
+                              path("locus.db"), "--ca-cert", path("ca.pem")},
+                             &out),
+                   0);
   json ex = json::parse(out);
   assert_int_equal(ex["decisions"].get<int>(), 4);
   assert_int_equal(ex["licenses"].get<int>(), 2);
@@ -226,7 +246,8 @@ void test_end_to_end(void**) {
   assert_true(p != std::string::npos);
   log.replace(p, 17, "\"kind\":\"decisiom\"");
   std::ofstream(path("tampered.audit.jsonl")) << log;
-  assert_int_equal(locus_cmd({"audit", "verify", "--no-db", "--log", path("tampered.audit.jsonl")}), 1);
+  assert_int_equal(locus_cmd({"audit", "verify", "--no-db", "--log", path("tampered.audit.jsonl")}),
+                   1);
 }
 
 }  // namespace

@@ -10,9 +10,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "locus/audit/audit.h"
 #include "locus/common/testproc.h"
@@ -27,6 +26,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 using namespace locus;
@@ -42,7 +42,9 @@ const char* kLmIds[2] = {"lm-1", "lm-2"};
 // Two landmarks in Singapore, ~10 km apart.
 const double kLmPos[2][2] = {{1.30, 103.80}, {1.35, 103.88}};
 
-std::string P(const std::string& n) { return g_dir + "/" + n; }
+std::string P(const std::string& n) {
+  return g_dir + "/" + n;
+}
 
 crypto::P256PublicKey pub_of(const crypto::P256PrivateKey& k) {
   crypto::P256PublicKey p;
@@ -55,7 +57,8 @@ int setup(void**) {
   g_ca = simdev::make_ca("root-loc");
   g_dev = simdev::make_device(g_ca, "dev-loc", 0xA5, 3);
   for (int i = 0; i < 2; i++)
-    (void)crypto::p256_derive_key(simdev::bytes_of(kLmIds[i]), simdev::bytes_of("lm"), &g_lm_key[i]);
+    (void)crypto::p256_derive_key(simdev::bytes_of(kLmIds[i]), simdev::bytes_of("lm"),
+                                  &g_lm_key[i]);
   (void)crypto::p256_derive_key(simdev::bytes_of("trust-list"), simdev::bytes_of("tl"), &g_tl_key);
   location::TrustList tl;
   for (int i = 0; i < 2; i++) {
@@ -72,12 +75,14 @@ int setup(void**) {
   }
   std::vector<uint8_t> cose;
   std::string why;
-  if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose, &why).ok()) fail_msg("%s", why.c_str());
-  std::ofstream(P("landmarks.cose"), std::ios::binary).write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
+  if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose, &why).ok())
+    fail_msg("%s", why.c_str());
+  std::ofstream(P("landmarks.cose"), std::ios::binary)
+      .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
   std::ofstream(P("tl.pub")) << verifier::public_key_to_pem(pub_of(g_tl_key)).value();
   std::ofstream(P("policy.toml"))
-      << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\"" << host::hex_encode(g_dev.fwid)
-      << "\"]\nmin_svn = 0\nallow_debug = true\n"
+      << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\""
+      << host::hex_encode(g_dev.fwid) << "\"]\nmin_svn = 0\nallow_debug = true\n"
       << "[site.sg-lm]\nzones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\n"
       << "forbidden = [{lat = 22.54, lon = 114.06, radius_km = 80}]\n"
       << "landmarks = [\"lm-1\", \"lm-2\"]\nrounds = 4\nf = 0\nmargin_km = 1\n"
@@ -112,7 +117,9 @@ verifier::LandmarkPair session(int lm, const host::Bytes& nonce, uint64_t rtt_ns
   }
   verifier::LandmarkPair out;
   std::vector<uint8_t> tcose;
-  assert_true(location::sign_cose(g_dev.alias_key, location::encode_transcript(t), ByteSpan(), {g_dev.alias_cert}, &tcose).ok());
+  assert_true(location::sign_cose(g_dev.alias_key, location::encode_transcript(t), ByteSpan(),
+                                  {g_dev.alias_cert}, &tcose)
+                  .ok());
   out.transcript = tcose;
   location::LandmarkRecord rec;
   rec.landmark_id = kLmIds[lm];
@@ -127,7 +134,9 @@ verifier::LandmarkPair session(int lm, const host::Bytes& nonce, uint64_t rtt_ns
   std::vector<uint8_t> rcose;
   std::string id = kLmIds[lm];
   assert_true(location::sign_cose(g_lm_key[lm], location::encode_record(rec),
-                                  ByteSpan(reinterpret_cast<const uint8_t*>(id.data()), id.size()), {}, &rcose).ok());
+                                  ByteSpan(reinterpret_cast<const uint8_t*>(id.data()), id.size()),
+                                  {}, &rcose)
+                  .ok());
   out.record = rcose;
   return out;
 }
@@ -164,7 +173,8 @@ Env make_env(const char* name, const std::string& policy_path = "") {
   return e;
 }
 
-verifier::AttestResult attest(Env& e, const std::vector<verifier::LandmarkPair>& lms, const host::Bytes& nonce) {
+verifier::AttestResult attest(Env& e, const std::vector<verifier::LandmarkPair>& lms,
+                              const host::Bytes& nonce) {
   verifier::AttestRequest r;
   r.ueid = g_dev.ueid;
   r.nonce = nonce;
@@ -221,19 +231,24 @@ void test_records_for_other_nonce(void**) {
 // Writes a verifier policy whose site sg-lm has the given location keys.
 std::string write_policy(const std::string& name, const std::string& site_keys) {
   const std::string path = P(name);
-  std::ofstream(path) << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\""
-                      << host::hex_encode(g_dev.fwid) << "\"]\nmin_svn = 0\nallow_debug = true\n"
-                      << "[site.sg-lm]\nlandmarks = [\"lm-1\", \"lm-2\"]\nrounds = 4\n" << site_keys
-                      << "[location]\ntrust_list = \"landmarks.cose\"\ntrust_list_signer = \"tl.pub\"\n";
+  std::ofstream(path)
+      << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\""
+      << host::hex_encode(g_dev.fwid) << "\"]\nmin_svn = 0\nallow_debug = true\n"
+      << "[site.sg-lm]\nlandmarks = [\"lm-1\", \"lm-2\"]\nrounds = 4\n"
+      << site_keys
+      << "[location]\ntrust_list = \"landmarks.cose\"\ntrust_list_signer = \"tl.pub\"\n";
   return path;
 }
 
 int run_locus(const std::vector<std::string>& args, std::string* out) {
-  std::vector<std::string> argv = {std::string(std::getenv("LOCUS_BINARY_DIR")) + "/host/cli/locus"};
+  std::vector<std::string> argv = {std::string(std::getenv("LOCUS_BINARY_DIR")) +
+                                   "/host/cli/locus"};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string err;
   const int rc = host::test::run_command(argv, out, &err, 60000);
-  if (rc != 0) std::printf("  locus %s -> %d: %s%s\n", args.size() > 1 ? args[1].c_str() : "", rc, out->c_str(), err.c_str());
+  if (rc != 0)
+    std::printf("  locus %s -> %d: %s%s\n", args.size() > 1 ? args[1].c_str() : "", rc,
+                out->c_str(), err.c_str());
   return rc;
 }
 
@@ -242,8 +257,9 @@ int run_locus(const std::vector<std::string>& args, std::string* out) {
 // same location verdict and the same disc radii, for disc and GeoJSON zones, margins, forbidden
 // regions, f = 1, approvals and refusals; `check-policy` accepts every file.
 void test_serve_and_explain_agree(void**) {
-  std::ofstream(P("sg.geojson")) << R"({"type":"Feature","properties":{"name":"sg-box"},"geometry":{"type":"Polygon",)"
-                                 << R"("coordinates":[[[103.55,1.1],[104.15,1.1],[104.15,1.55],[103.55,1.55],[103.55,1.1]]]}})";
+  std::ofstream(P("sg.geojson"))
+      << R"({"type":"Feature","properties":{"name":"sg-box"},"geometry":{"type":"Polygon",)"
+      << R"("coordinates":[[[103.55,1.1],[104.15,1.1],[104.15,1.55],[103.55,1.55],[103.55,1.1]]]}})";
   const struct {
     const char* name;
     const char* keys;
@@ -252,10 +268,15 @@ void test_serve_and_explain_agree(void**) {
   } cases[] = {
       {"disc-near", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nf = 0\n", 100000, true},
       {"disc-far", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nf = 0\n", 600000, false},
-      {"margins", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nmargin_km = 30\nmargin_fraction = 0.5\n", 200000, false},
+      {"margins",
+       "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nmargin_km = 30\nmargin_fraction = "
+       "0.5\n",
+       200000, false},
       {"geojson-in", "zones = [{geojson = \"sg.geojson\"}]\n", 100000, true},
       {"geojson-out", "zones = [{geojson = \"sg.geojson\"}]\n", 250000, false},
-      {"forbidden", "zones = [{lat = 1.33, lon = 103.84, radius_km = 600}]\nforbidden = [{name = \"jb\", lat = 1.33, lon = 103.84, radius_km = 2}]\n",
+      {"forbidden",
+       "zones = [{lat = 1.33, lon = 103.84, radius_km = 600}]\nforbidden = [{name = \"jb\", lat = "
+       "1.33, lon = 103.84, radius_km = 2}]\n",
        100000, false},
       {"f1", "zones = [{lat = 1.33, lon = 103.84, radius_km = 60}]\nf = 1\n", 100000, true},
   };
@@ -271,28 +292,35 @@ void test_serve_and_explain_agree(void**) {
     auto r = attest(e, {s0, s1}, nonce);
     const verifier::Check* loc = check(r, "location");
     assert_non_null(loc);
-    nlohmann::json rec = {{"nonce", host::b64_encode(nonce)},
-                          {"ueid", host::hex_encode(g_dev.ueid)},
-                          {"alias_pub", host::hex_encode(ByteSpan(alias.q.data(), alias.q.size()))},
-                          {"landmark_records", nlohmann::json::array({{{"record", host::b64_encode(s0.record)}, {"transcript", host::b64_encode(s0.transcript)}},
-                                                                      {{"record", host::b64_encode(s1.record)}, {"transcript", host::b64_encode(s1.transcript)}}})}};
+    nlohmann::json rec = {
+        {"nonce", host::b64_encode(nonce)},
+        {"ueid", host::hex_encode(g_dev.ueid)},
+        {"alias_pub", host::hex_encode(ByteSpan(alias.q.data(), alias.q.size()))},
+        {"landmark_records",
+         nlohmann::json::array({{{"record", host::b64_encode(s0.record)},
+                                 {"transcript", host::b64_encode(s0.transcript)}},
+                                {{"record", host::b64_encode(s1.record)},
+                                 {"transcript", host::b64_encode(s1.transcript)}}})}};
     const std::string rpath = P(std::string(c.name) + "-records.json");
     std::ofstream(rpath) << rec.dump();
-    assert_int_equal(run_locus({"--json", "verifier", "explain", "--policy", path, "--site", "sg-lm", "--records", rpath, "--trust-list",
-                                P("landmarks.cose"), "--trust-signer", P("tl.pub"), "--svg", P(std::string(c.name) + ".svg")},
-                               &out),
-                     0);
+    assert_int_equal(
+        run_locus({"--json", "verifier", "explain", "--policy", path, "--site", "sg-lm",
+                   "--records", rpath, "--trust-list", P("landmarks.cose"), "--trust-signer",
+                   P("tl.pub"), "--svg", P(std::string(c.name) + ".svg")},
+                  &out),
+        0);
     const nlohmann::json ex = nlohmann::json::parse(out, nullptr, false);
     assert_false(ex.is_discarded());
     if (ex["approved"].get<bool>() != loc->pass || loc->pass != c.want) {
-      fail_msg("%s: serve says %d (%s), explain says %d, expected %d", c.name, loc->pass, loc->reason.c_str(),
-               ex["approved"].get<bool>(), c.want);
+      fail_msg("%s: serve says %d (%s), explain says %d, expected %d", c.name, loc->pass,
+               loc->reason.c_str(), ex["approved"].get<bool>(), c.want);
     }
     if (r.decision.contains("claims") && r.decision["claims"].contains("location")) {
       const auto& sd = r.decision["claims"]["location"]["discs"];
       assert_int_equal(sd.size(), ex["discs"].size());
       for (size_t i = 0; i < sd.size(); ++i) {
-        assert_true(std::fabs(sd[i]["radius_km"].get<double>() - ex["discs"][i]["radius_km"].get<double>()) < 1e-9);
+        assert_true(std::fabs(sd[i]["radius_km"].get<double>() -
+                              ex["discs"][i]["radius_km"].get<double>()) < 1e-9);
       }
     }
     ++n;
@@ -304,8 +332,10 @@ void test_serve_and_explain_agree(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_near_approved), cmocka_unit_test(test_far_refused),
-      cmocka_unit_test(test_missing_landmark), cmocka_unit_test(test_records_for_other_nonce),
+      cmocka_unit_test(test_near_approved),
+      cmocka_unit_test(test_far_refused),
+      cmocka_unit_test(test_missing_landmark),
+      cmocka_unit_test(test_records_for_other_nonce),
       cmocka_unit_test(test_serve_and_explain_agree),
   };
   return cmocka_run_group_tests(tests, setup, teardown);

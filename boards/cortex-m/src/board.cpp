@@ -10,6 +10,8 @@
 //   link       the board UART (port::uart_*), polled with a deadline.
 //   interconnect  g_interconnect_line + a log line.
 //   log        semihosting console (QEMU's stderr), so the UART carries only protocol frames.
+#include "locus/firmware/board.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -17,7 +19,6 @@
 #include "locus/boards/cortex_m.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
-#include "locus/firmware/board.h"
 
 extern "C" {
 extern uint8_t __image_start[], __image_end[], __uds_start[];
@@ -83,7 +84,9 @@ Status measure_image(uint8_t fwid[32]) {
   return Status::Ok();
 }
 
-uint64_t monotonic_us() { return cm::micros(); }
+uint64_t monotonic_us() {
+  return cm::micros();
+}
 
 Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
   if (buf == nullptr || cap == 0) return BoardError::kLinkIo;
@@ -111,11 +114,11 @@ Status link_write(const uint8_t* buf, size_t len) {
 void set_interconnect(InterconnectMode mode) {
   // Anything but the exact FULL pattern drives the line RESTRICTED (fail closed).
   const bool full = mode == InterconnectMode::kFull;
-  const uint8_t v = static_cast<uint8_t>(full ? InterconnectMode::kFull : InterconnectMode::kRestricted);
+  const uint8_t v =
+      static_cast<uint8_t>(full ? InterconnectMode::kFull : InterconnectMode::kRestricted);
   if (cm::g_interconnect_line == v) return;
   cm::g_interconnect_line = v;
-  log(full ? "interconnect: FULL (900 GB/s)"
-                                      : "interconnect: RESTRICTED (400 GB/s)");
+  log(full ? "interconnect: FULL (900 GB/s)" : "interconnect: RESTRICTED (400 GB/s)");
 }
 
 void log(const char* line) {

@@ -63,9 +63,15 @@ long flen(int fh) {
   const uint32_t block[1] = {static_cast<uint32_t>(fh)};
   return static_cast<long>(static_cast<int32_t>(call(kSysFlen, block)));
 }
-void write0(const char* s) { (void)call(kSysWrite0, s); }
-uint32_t time_s() { return call(kSysTime, nullptr); }
-uint32_t clock_cs() { return call(kSysClock, nullptr); }
+void write0(const char* s) {
+  (void)call(kSysWrite0, s);
+}
+uint32_t time_s() {
+  return call(kSysTime, nullptr);
+}
+uint32_t clock_cs() {
+  return call(kSysClock, nullptr);
+}
 
 uint64_t elapsed_ns() {
   uint32_t block[2] = {0, 0};

@@ -83,7 +83,9 @@ extern "C" void Default_Handler() {
 }
 
 // Newlib reaches for these only on paths locus does not use (no heap, no files).
-extern "C" void* _sbrk(ptrdiff_t) { return reinterpret_cast<void*>(-1); }
+extern "C" void* _sbrk(ptrdiff_t) {
+  return reinterpret_cast<void*>(-1);
+}
 
 using Vector = void (*)();
 extern "C" __attribute__((section(".vectors"), used)) const Vector g_vectors[16 + 32] = {
@@ -94,18 +96,46 @@ extern "C" __attribute__((section(".vectors"), used)) const Vector g_vectors[16 
     HardFault_Handler,  // MemManage
     HardFault_Handler,  // BusFault
     HardFault_Handler,  // UsageFault
-    nullptr, nullptr, nullptr, nullptr,
-    Default_Handler,    // SVCall
-    Default_Handler,    // DebugMon
     nullptr,
-    Default_Handler,    // PendSV
+    nullptr,
+    nullptr,
+    nullptr,
+    Default_Handler,  // SVCall
+    Default_Handler,  // DebugMon
+    nullptr,
+    Default_Handler,  // PendSV
     SysTick_Handler,
     // 32 external interrupts, none enabled.
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
-    Default_Handler, Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
+    Default_Handler,
 };

@@ -35,7 +35,7 @@ void snapshot(uint32_t* wraps, uint32_t* elapsed) {
   if (pending && v2 != 0) {  // reloaded: the wrap belongs to the count
     *wraps = w + 1;
     *elapsed = g_period - 1 - v2;
-  } else if (pending) {      // at zero, not reloaded yet: the last tick of this period
+  } else if (pending) {  // at zero, not reloaded yet: the last tick of this period
     *wraps = w;
     *elapsed = g_period - 1;
   } else {
@@ -45,7 +45,9 @@ void snapshot(uint32_t* wraps, uint32_t* elapsed) {
 }
 }  // namespace
 
-extern "C" void SysTick_Handler() { g_wraps = g_wraps + 1; }
+extern "C" void SysTick_Handler() {
+  g_wraps = g_wraps + 1;
+}
 
 namespace locus::cm {
 

@@ -16,7 +16,8 @@ struct ByteSpan {
   constexpr ByteSpan(const uint8_t (&a)[N]) : data(a), size(N) {}  // NOLINT
   template <typename C, typename = decltype(static_cast<const C*>(nullptr)->data()),
             typename = decltype(static_cast<const C*>(nullptr)->size())>
-  constexpr ByteSpan(const C& c) : data(reinterpret_cast<const uint8_t*>(c.data())), size(c.size()) {}  // NOLINT
+  constexpr ByteSpan(const C& c)
+      : data(reinterpret_cast<const uint8_t*>(c.data())), size(c.size()) {}  // NOLINT
   constexpr bool empty() const { return size == 0; }
   constexpr const uint8_t* begin() const { return data; }
   constexpr const uint8_t* end() const { return data + size; }
@@ -34,7 +35,8 @@ struct MutByteSpan {
   constexpr MutByteSpan(uint8_t (&a)[N]) : data(a), size(N) {}  // NOLINT
   template <typename C, typename = decltype(static_cast<C*>(nullptr)->data()),
             typename = decltype(static_cast<C*>(nullptr)->size())>
-  constexpr MutByteSpan(C& c) : data(reinterpret_cast<uint8_t*>(c.data())), size(c.size()) {}  // NOLINT
+  constexpr MutByteSpan(C& c)
+      : data(reinterpret_cast<uint8_t*>(c.data())), size(c.size()) {}   // NOLINT
   constexpr operator ByteSpan() const { return ByteSpan(data, size); }  // NOLINT
 };
 

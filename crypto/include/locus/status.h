@@ -29,7 +29,7 @@ template <typename E>
 struct ErrorModule;  // specialise with `static constexpr Module value = Module::kX;`
 
 enum class CoreError : uint8_t {
-  kInternal = 1,       // a default Status: nothing has succeeded yet
+  kInternal = 1,  // a default Status: nothing has succeeded yet
   kInvalidArgument = 2,
   kBufferTooSmall = 3,
   kOutOfRange = 4,
@@ -71,9 +71,10 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  constexpr Result(Status s) : status_(s.ok() ? Status() : s) {}  // NOLINT: an OK Status carries no value
+  constexpr Result(Status s)
+      : status_(s.ok() ? Status() : s) {}  // NOLINT: an OK Status carries no value
   template <typename E, typename = decltype(ErrorModule<E>::value)>
-  constexpr Result(E e) : status_(Status(e)) {}  // NOLINT
+  constexpr Result(E e) : status_(Status(e)) {}                       // NOLINT
   constexpr Result(const T& v) : value_(v), status_(Status::Ok()) {}  // NOLINT
   constexpr bool ok() const { return status_.ok(); }
   constexpr Status status() const { return status_; }
@@ -89,8 +90,8 @@ class [[nodiscard]] Result {
 
 }  // namespace locus
 
-#define LOCUS_TRY(expr)                        \
-  do {                                         \
-    ::locus::Status locus_try_s_ = (expr);     \
+#define LOCUS_TRY(expr)                          \
+  do {                                           \
+    ::locus::Status locus_try_s_ = (expr);       \
     if (!locus_try_s_.ok()) return locus_try_s_; \
   } while (0)

@@ -78,8 +78,10 @@ std::string status_line(const protocol::StatusInfo& s) {
   }
   std::string line = b;
   // DESIGN §5a: an operator must see a storage problem without asking for it.
-  if (s.storage == protocol::kStorageRecovered) line += ", storage RECOVERED (one journal copy was invalid)";
-  if (s.storage == protocol::kStorageFault) line += ", storage FAULT (board stays RESTRICTED until serviced)";
+  if (s.storage == protocol::kStorageRecovered)
+    line += ", storage RECOVERED (one journal copy was invalid)";
+  if (s.storage == protocol::kStorageFault)
+    line += ", storage FAULT (board stays RESTRICTED until serviced)";
   return line;
 }
 
@@ -123,10 +125,12 @@ class LinkBoard : public landmark::BoardLink {
     HStatus s = link_->lm_setup(r, dev_eph_pub);
     return to_status(s);
   }
-  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge, std::array<uint8_t, 12>* answer) override {
+  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
+                  std::array<uint8_t, 12>* answer) override {
     return link_->fast_round(round, challenge, answer);
   }
-  Status lm_close(const std::array<uint8_t, 16>& session_id, std::vector<uint8_t>* transcript) override {
+  Status lm_close(const std::array<uint8_t, 16>& session_id,
+                  std::vector<uint8_t>* transcript) override {
     return to_status(link_->lm_close(session_id, transcript));
   }
 
@@ -140,7 +144,9 @@ class LinkBoard : public landmark::BoardLink {
 };
 #endif
 
-std::string b64(const Bytes& b) { return host::b64_encode(ByteSpan(b.data(), b.size())); }
+std::string b64(const Bytes& b) {
+  return host::b64_encode(ByteSpan(b.data(), b.size()));
+}
 
 }  // namespace
 
@@ -164,15 +170,20 @@ struct Agent::Impl {
     if (!https && cfg.verifier.rfind("http://", 0) != 0) {
       return {HostError::kConfig, "verifier URL '" + cfg.verifier + "' is not http(s)://HOST:PORT"};
     }
-    if (!https && (!cfg.verifier_ca.empty() || !cfg.client_cert.empty() || !cfg.client_key.empty())) {
-      return {HostError::kConfig, "TLS options (CA, client certificate) need an https:// verifier URL"};
+    if (!https &&
+        (!cfg.verifier_ca.empty() || !cfg.client_cert.empty() || !cfg.client_key.empty())) {
+      return {HostError::kConfig,
+              "TLS options (CA, client certificate) need an https:// verifier URL"};
     }
     if (cfg.client_cert.empty() != cfg.client_key.empty()) {
       return {HostError::kConfig, "a client certificate needs its key, and the other way round"};
     }
-    auto c = cfg.client_cert.empty() ? std::make_unique<httplib::Client>(cfg.verifier)
-                                     : std::make_unique<httplib::Client>(cfg.verifier, cfg.client_cert, cfg.client_key);
-    if (!c->is_valid()) return {HostError::kConfig, "verifier URL '" + cfg.verifier + "' is not http(s)://HOST:PORT (or TLS files unreadable)"};
+    auto c = cfg.client_cert.empty()
+                 ? std::make_unique<httplib::Client>(cfg.verifier)
+                 : std::make_unique<httplib::Client>(cfg.verifier, cfg.client_cert, cfg.client_key);
+    if (!c->is_valid())
+      return {HostError::kConfig, "verifier URL '" + cfg.verifier +
+                                      "' is not http(s)://HOST:PORT (or TLS files unreadable)"};
     const time_t sec = cfg.http_timeout_ms / 1000;
     const time_t usec = (cfg.http_timeout_ms % 1000) * 1000;
     c->set_connection_timeout(sec, usec);
@@ -193,20 +204,28 @@ struct Agent::Impl {
   HostResult<json> http(const std::string& method, const std::string& path, const json* body) {
     HStatus cs = http_client();
     if (!cs.ok()) return cs;
-    httplib::Result r = method == "GET" ? cli->Get(path) : cli->Post(path, body ? body->dump() : "{}", "application/json");
+    httplib::Result r = method == "GET"
+                            ? cli->Get(path)
+                            : cli->Post(path, body ? body->dump() : "{}", "application/json");
     if (!r) {
       const std::string why = httplib::to_string(r.error());
       cli.reset();  // a fresh connection next time
-      return {HostError::kNetwork, method + " " + path + ": verifier " + cfg.verifier + " unreachable (" + why + ")"};
+      return {HostError::kNetwork,
+              method + " " + path + ": verifier " + cfg.verifier + " unreachable (" + why + ")"};
     }
     json j = json::parse(r->body, nullptr, false);
-    if (r->status >= 500) return {HostError::kNetwork, method + " " + path + ": HTTP " + std::to_string(r->status)};
+    if (r->status >= 500)
+      return {HostError::kNetwork, method + " " + path + ": HTTP " + std::to_string(r->status)};
     if (r->status >= 400) {
-      std::string e = j.is_object() && j.contains("error") && j["error"].is_string() ? j["error"].get<std::string>() : r->body.substr(0, 200);
-      return {HostError::kRefused, method + " " + path + ": HTTP " + std::to_string(r->status) + ": " + e};
+      std::string e = j.is_object() && j.contains("error") && j["error"].is_string()
+                          ? j["error"].get<std::string>()
+                          : r->body.substr(0, 200);
+      return {HostError::kRefused,
+              method + " " + path + ": HTTP " + std::to_string(r->status) + ": " + e};
     }
     if (r->status != 200 || j.is_discarded() || !j.is_object())
-      return {HostError::kParse, method + " " + path + ": unexpected answer (HTTP " + std::to_string(r->status) + ")"};
+      return {HostError::kParse,
+              method + " " + path + ": unexpected answer (HTTP " + std::to_string(r->status) + ")"};
     return j;
   }
 
@@ -218,13 +237,10 @@ struct Agent::Impl {
   static Outcome outcome_for(HostError e) {
     switch (e) {
       case HostError::kRefused:
-      case HostError::kRevoked:
-        return Outcome::kRefused;
+      case HostError::kRevoked: return Outcome::kRefused;
       case HostError::kConfig:
-      case HostError::kUsage:
-        return Outcome::kConfig;
-      default:
-        return Outcome::kIoError;
+      case HostError::kUsage: return Outcome::kConfig;
+      default: return Outcome::kIoError;
     }
   }
 
@@ -234,11 +250,13 @@ struct Agent::Impl {
     auto req = http("GET", "/v1/landmarks/required?ueid=" + res->ueid_hex, nullptr);
     if (!req.ok()) return req.status();
     const json& j = req.value();
-    if (!j.contains("landmarks") || !j["landmarks"].is_array()) return {HostError::kParse, "landmarks/required: no 'landmarks' list"};
+    if (!j.contains("landmarks") || !j["landmarks"].is_array())
+      return {HostError::kParse, "landmarks/required: no 'landmarks' list"};
     if (j["landmarks"].empty()) return HStatus::Ok();
 #if defined(LOCUS_LANDMARK_AVAILABLE)
     int rounds = j.value("rounds", 16);
-    if (rounds < 1 || rounds > 64) return {HostError::kParse, "landmarks/required: rounds out of 1..64"};
+    if (rounds < 1 || rounds > 64)
+      return {HostError::kParse, "landmarks/required: rounds out of 1..64"};
     LinkBoard board(&link);
     for (const auto& e : j["landmarks"]) {
       landmark::LandmarkAddress a;
@@ -247,7 +265,9 @@ struct Agent::Impl {
       a.tcp_port = static_cast<uint16_t>(e.value("tcp_port", 0));
       a.udp_port = static_cast<uint16_t>(e.value("udp_port", 0));
       if (a.host.empty() || a.tcp_port == 0 || a.udp_port == 0) {
-        host::log(LogLevel::kWarn, "agent.landmark_skipped", json{{"landmark", a.id}, {"reason", "no address in the verifier's trust list"}}.dump());
+        host::log(
+            LogLevel::kWarn, "agent.landmark_skipped",
+            json{{"landmark", a.id}, {"reason", "no address in the verifier's trust list"}}.dump());
         continue;
       }
       landmark::SessionOptions opt;
@@ -256,15 +276,22 @@ struct Agent::Impl {
       landmark::SessionResult sr;
       std::string why;
       const int64_t t0 = host::monotonic_ms();
-      Status s = landmark::run_session(a, ByteSpan(nonce.data(), nonce.size()), ByteSpan(ueid.data(), ueid.size()), board, opt, &sr, &why);
+      Status s = landmark::run_session(a, ByteSpan(nonce.data(), nonce.size()),
+                                       ByteSpan(ueid.data(), ueid.size()), board, opt, &sr, &why);
       if (!s.ok()) {
-        host::log(LogLevel::kWarn, "agent.landmark_failed",
-                  json{{"landmark", a.id}, {"code", status_code_hex(s.code())}, {"reason", why}}.dump());
+        host::log(
+            LogLevel::kWarn, "agent.landmark_failed",
+            json{{"landmark", a.id}, {"code", status_code_hex(s.code())}, {"reason", why}}.dump());
         continue;
       }
       host::log(LogLevel::kInfo, "agent.landmark_session",
-                json{{"landmark", a.id}, {"rtt_min_ns", sr.rtt_min_ns}, {"rounds", rounds}, {"ms", host::monotonic_ms() - t0}}.dump());
-      records->push_back(json{{"record", b64(sr.pair.record)}, {"transcript", b64(sr.pair.transcript)}});
+                json{{"landmark", a.id},
+                     {"rtt_min_ns", sr.rtt_min_ns},
+                     {"rounds", rounds},
+                     {"ms", host::monotonic_ms() - t0}}
+                    .dump());
+      records->push_back(
+          json{{"record", b64(sr.pair.record)}, {"transcript", b64(sr.pair.transcript)}});
       res->landmark_sessions++;
     }
     return HStatus::Ok();
@@ -272,7 +299,8 @@ struct Agent::Impl {
     (void)ueid;
     (void)nonce;
     (void)records;
-    return {HostError::kConfig, "the site requires landmarks but this agent was built without the landmark client"};
+    return {HostError::kConfig,
+            "the site requires landmarks but this agent was built without the landmark client"};
 #endif
   }
 
@@ -302,14 +330,17 @@ struct Agent::Impl {
         if (!ak.ok()) s = ak.status();
       }
       if (!s.ok()) {
-        std::string why = "TPM (" + cfg.tcti + ", AK " + cfg.ak_path + "): " + tpm->last_error() + " (" + status_code_hex(s.code()) + ")";
+        std::string why = "TPM (" + cfg.tcti + ", AK " + cfg.ak_path + "): " + tpm->last_error() +
+                          " (" + status_code_hex(s.code()) + ")";
         tpm.reset();
         return {HostError::kIo, why};
       }
     }
-    auto q = tpm->quote_evidence(ByteSpan(nonce.data(), nonce.size()), ByteSpan(evidence.data(), evidence.size()), pcrs);
+    auto q = tpm->quote_evidence(ByteSpan(nonce.data(), nonce.size()),
+                                 ByteSpan(evidence.data(), evidence.size()), pcrs);
     if (!q.ok()) {
-      std::string why = "TPM quote: " + tpm->last_error() + " (" + status_code_hex(q.status().code()) + ")";
+      std::string why =
+          "TPM quote: " + tpm->last_error() + " (" + status_code_hex(q.status().code()) + ")";
       tpm.reset();  // reopen next time (swtpm restarted, TPM reset)
       return {HostError::kIo, why};
     }
@@ -340,7 +371,8 @@ struct Agent::Impl {
     Identity id;
     HStatus s = link.get_identity(&id);
     if (!s.ok()) {
-      fail(&res, outcome_for(s.code() == HostError::kRefused ? HostError::kNetwork : s.code()), "identity", s.message());
+      fail(&res, outcome_for(s.code() == HostError::kRefused ? HostError::kNetwork : s.code()),
+           "identity", s.message());
       return res;
     }
     Bytes ueid(id.ueid.begin(), id.ueid.end());
@@ -358,7 +390,8 @@ struct Agent::Impl {
       auto n = nr.value().contains("nonce") && nr.value()["nonce"].is_string()
                    ? host::b64_decode(nr.value()["nonce"].get<std::string>())
                    : HostResult<Bytes>(HostError::kParse, "no nonce");
-      if (!n.ok() || n.value().size() < protocol::kMinNonceSize || n.value().size() > protocol::kMaxNonceSize) {
+      if (!n.ok() || n.value().size() < protocol::kMinNonceSize ||
+          n.value().size() > protocol::kMaxNonceSize) {
         fail(&res, Outcome::kIoError, "nonce", "verifier sent no usable nonce");
         return res;
       }
@@ -377,17 +410,22 @@ struct Agent::Impl {
     Bytes evidence;
     s = link.get_evidence(ByteSpan(nonce.data(), nonce.size()), &evidence);
     if (!s.ok()) {
-      fail(&res, s.code() == HostError::kRefused ? Outcome::kRefused : outcome_for(s.code()), "evidence", s.message());
+      fail(&res, s.code() == HostError::kRefused ? Outcome::kRefused : outcome_for(s.code()),
+           "evidence", s.message());
       return res;
     }
 
     // 5. The host's TPM quote over (nonce, evidence).
-    json body = {{"ueid", res.ueid_hex}, {"nonce", b64(nonce)}, {"evidence", b64(evidence)}, {"landmark_records", records}};
+    json body = {{"ueid", res.ueid_hex},
+                 {"nonce", b64(nonce)},
+                 {"evidence", b64(evidence)},
+                 {"landmark_records", records}};
     if (!cfg.tcti.empty()) {
       json q;
       s = quote(res.ueid_hex, nonce, evidence, &q);
       if (!s.ok()) {
-        fail(&res, s.code() == HostError::kIo ? Outcome::kIoError : outcome_for(s.code()), "tpm", s.message());
+        fail(&res, s.code() == HostError::kIo ? Outcome::kIoError : outcome_for(s.code()), "tpm",
+             s.message());
         return res;
       }
       body["tpm"] = q;
@@ -403,10 +441,14 @@ struct Agent::Impl {
     res.decision = ar.value().contains("decision") ? ar.value()["decision"] : json();
     const json lic = ar.value().contains("license") ? ar.value()["license"] : json();
     host::log(LogLevel::kInfo, "agent.decision",
-              json{{"ueid", res.ueid_hex}, {"summary", decision_summary(res.decision)},
-                   {"landmarks", res.landmark_sessions}, {"tpm", res.tpm_quoted}}.dump());
+              json{{"ueid", res.ueid_hex},
+                   {"summary", decision_summary(res.decision)},
+                   {"landmarks", res.landmark_sessions},
+                   {"tpm", res.tpm_quoted}}
+                  .dump());
     if (!lic.is_string()) {
-      fail(&res, Outcome::kRefused, "attest", "verifier refused: " + decision_summary(res.decision));
+      fail(&res, Outcome::kRefused, "attest",
+           "verifier refused: " + decision_summary(res.decision));
       read_status(&res);
       return res;
     }
@@ -420,7 +462,8 @@ struct Agent::Impl {
     protocol::StatusInfo st;
     s = link.apply_license(ByteSpan(lb.value().data(), lb.value().size()), &st);
     if (!s.ok()) {
-      fail(&res, s.code() == HostError::kRefused ? Outcome::kRefused : outcome_for(s.code()), "license", s.message());
+      fail(&res, s.code() == HostError::kRefused ? Outcome::kRefused : outcome_for(s.code()),
+           "license", s.message());
       read_status(&res);
       return res;
     }
@@ -431,8 +474,12 @@ struct Agent::Impl {
       return res;
     }
     host::log(LogLevel::kInfo, "agent.license_applied",
-              json{{"ueid", res.ueid_hex}, {"mode", "FULL"}, {"lease_remaining_ms", st.lease_remaining_ms},
-                   {"license_counter", st.license_counter}, {"ms", host::monotonic_ms() - t0}}.dump());
+              json{{"ueid", res.ueid_hex},
+                   {"mode", "FULL"},
+                   {"lease_remaining_ms", st.lease_remaining_ms},
+                   {"license_counter", st.license_counter},
+                   {"ms", host::monotonic_ms() - t0}}
+                  .dump());
     res.stage = "license";
     res.outcome = Outcome::kFull;
     return res;
@@ -447,15 +494,22 @@ struct Agent::Impl {
   }
 };
 
-Agent::Agent(AgentConfig cfg) : impl_(std::make_unique<Impl>()) { impl_->cfg = std::move(cfg); }
+Agent::Agent(AgentConfig cfg) : impl_(std::make_unique<Impl>()) {
+  impl_->cfg = std::move(cfg);
+}
 Agent::~Agent() = default;
 
 AttemptResult Agent::attest_once() {
   AttemptResult r = impl_->attempt();
   impl_->link.close();
   if (r.outcome != Outcome::kFull) {
-    host::log(r.outcome == Outcome::kRefused ? LogLevel::kWarn : LogLevel::kError, "agent.attest_failed",
-              json{{"ueid", r.ueid_hex}, {"outcome", to_string(r.outcome)}, {"stage", r.stage}, {"reason", r.reason}}.dump());
+    host::log(r.outcome == Outcome::kRefused ? LogLevel::kWarn : LogLevel::kError,
+              "agent.attest_failed",
+              json{{"ueid", r.ueid_hex},
+                   {"outcome", to_string(r.outcome)},
+                   {"stage", r.stage},
+                   {"reason", r.reason}}
+                  .dump());
   }
   return r;
 }
@@ -465,24 +519,36 @@ AttemptResult Agent::run(const std::atomic<bool>* stop) {
   int failures = 0;
   int64_t lease_end_ms = 0;  // monotonic time the last applied lease ends (0: none)
   host::log(LogLevel::kInfo, "agent.started",
-            json{{"link", impl_->cfg.link}, {"verifier", impl_->cfg.verifier}, {"tpm", !impl_->cfg.tcti.empty()},
-                 {"renew_margin_s", impl_->cfg.renew_margin_s}, {"max_backoff_s", impl_->cfg.max_backoff_s}}.dump());
+            json{{"link", impl_->cfg.link},
+                 {"verifier", impl_->cfg.verifier},
+                 {"tpm", !impl_->cfg.tcti.empty()},
+                 {"renew_margin_s", impl_->cfg.renew_margin_s},
+                 {"max_backoff_s", impl_->cfg.max_backoff_s}}
+                .dump());
   while (!stop->load()) {
     last = attest_once();
     int64_t delay = 0;
     if (last.outcome == Outcome::kFull) {
       failures = 0;
-      lease_end_ms = host::monotonic_ms() + static_cast<int64_t>(std::min<uint64_t>(last.status.lease_remaining_ms, 86400000ull));
+      lease_end_ms = host::monotonic_ms() + static_cast<int64_t>(std::min<uint64_t>(
+                                                last.status.lease_remaining_ms, 86400000ull));
       delay = renew_delay_ms(last.status.lease_remaining_ms, impl_->cfg.renew_margin_s);
-      host::log(LogLevel::kInfo, "agent.renew_scheduled", json{{"in_ms", delay}, {"lease_remaining_ms", last.status.lease_remaining_ms}}.dump());
+      host::log(
+          LogLevel::kInfo, "agent.renew_scheduled",
+          json{{"in_ms", delay}, {"lease_remaining_ms", last.status.lease_remaining_ms}}.dump());
     } else {
       failures++;
       uint64_t rnd = 0;
-      if (!host::os_random(reinterpret_cast<uint8_t*>(&rnd), sizeof rnd)) rnd = static_cast<uint64_t>(host::monotonic_ms());
+      if (!host::os_random(reinterpret_cast<uint8_t*>(&rnd), sizeof rnd))
+        rnd = static_cast<uint64_t>(host::monotonic_ms());
       delay = backoff_ms(failures, impl_->cfg.min_backoff_ms, impl_->cfg.max_backoff_s * 1000, rnd);
       delay = cap_to_lease(delay, lease_end_ms - host::monotonic_ms(), impl_->cfg.min_backoff_ms);
       host::log(LogLevel::kWarn, "agent.backoff",
-                json{{"failures", failures}, {"in_ms", delay}, {"stage", last.stage}, {"reason", last.reason}}.dump());
+                json{{"failures", failures},
+                     {"in_ms", delay},
+                     {"stage", last.stage},
+                     {"reason", last.reason}}
+                    .dump());
     }
     const int64_t until = host::monotonic_ms() + delay;
     while (!stop->load() && host::monotonic_ms() < until) {

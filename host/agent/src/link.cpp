@@ -93,14 +93,17 @@ int connect_bounded(int fd, const sockaddr* sa, socklen_t len, int timeout_ms, i
 }
 
 bool idempotent(uint8_t type) {
-  return type == protocol::kMsgGetIdentity || type == protocol::kMsgGetStatus || type == protocol::kMsgGetEvidence;
+  return type == protocol::kMsgGetIdentity || type == protocol::kMsgGetStatus ||
+         type == protocol::kMsgGetEvidence;
 }
 
 }  // namespace
 
 Link::Link() : msg_buf_(protocol::kMaxPayload), frame_buf_(protocol::kMaxFrameSize) {}
 
-Link::~Link() { close(); }
+Link::~Link() {
+  close();
+}
 
 void Link::close() {
   if (fd_ >= 0) ::close(fd_);
@@ -132,7 +135,8 @@ HStatus Link::connect_now(int timeout_ms) {
     sockaddr_un sun{};
     sun.sun_family = AF_UNIX;
     std::memcpy(sun.sun_path, a.c_str(), a.size() + 1);
-    if (connect_bounded(fd, reinterpret_cast<const sockaddr*>(&sun), sizeof sun, timeout_ms, &err) != 0) {
+    if (connect_bounded(fd, reinterpret_cast<const sockaddr*>(&sun), sizeof sun, timeout_ms,
+                        &err) != 0) {
       ::close(fd);
       return {HostError::kNetwork, "cannot connect to " + spec_ + ": " + std::strerror(err)};
     }
@@ -145,7 +149,8 @@ HStatus Link::connect_now(int timeout_ms) {
   hints.ai_flags = AI_NUMERICSERV;
   addrinfo* res = nullptr;
   const int gr = ::getaddrinfo(a.c_str(), b.c_str(), &hints, &res);
-  if (gr != 0 || res == nullptr) return {HostError::kNetwork, "cannot resolve " + spec_ + ": " + gai_strerror(gr)};
+  if (gr != 0 || res == nullptr)
+    return {HostError::kNetwork, "cannot resolve " + spec_ + ": " + gai_strerror(gr)};
   HStatus st(HostError::kNetwork, "cannot connect to " + spec_);
   for (addrinfo* ai = res; ai != nullptr; ai = ai->ai_next) {
     const int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
@@ -229,7 +234,9 @@ HStatus Link::request_once(uint8_t type, ByteSpan body_item, RawResponse* out, b
   }
   const uint32_t id = next_id_++;
   size_t mlen = 0;
-  if (!protocol::encode_envelope(type, id, body_item, MutByteSpan(msg_buf_.data(), msg_buf_.size()), &mlen).ok())
+  if (!protocol::encode_envelope(type, id, body_item, MutByteSpan(msg_buf_.data(), msg_buf_.size()),
+                                 &mlen)
+           .ok())
     return {HostError::kInternal, "request does not fit one link message"};
   size_t flen = 0;
   if (!protocol::encode_frame(protocol::kRevMessage, ByteSpan(msg_buf_.data(), mlen),
@@ -260,7 +267,8 @@ HStatus Link::request_once(uint8_t type, ByteSpan body_item, RawResponse* out, b
     out->board_error = 0;
     if (env.type == protocol::kMsgError) {
       protocol::ErrorResponse er;
-      if (!protocol::decode_body(env.body, &er).ok()) return {HostError::kParse, "malformed error response"};
+      if (!protocol::decode_body(env.body, &er).ok())
+        return {HostError::kParse, "malformed error response"};
       out->board_error = er.code;
     }
     return HStatus::Ok();
@@ -275,7 +283,8 @@ HStatus Link::request(uint8_t type, ByteSpan body_item, RawResponse* out) {
   HStatus s = request_once(type, body_item, out, &gone);
   // A connection that had been idle may have been closed by the board (host-sim serves one
   // client; a UART bridge may restart): one retry on a fresh connection, if harmless.
-  if (!s.ok() && gone && was_connected && idempotent(type)) s = request_once(type, body_item, out, &gone);
+  if (!s.ok() && gone && was_connected && idempotent(type))
+    s = request_once(type, body_item, out, &gone);
   return s;
 }
 
@@ -286,23 +295,28 @@ HStatus Link::call(const Req& req, uint8_t want_type, RawResponse* resp, const c
   cbor::Encoder e(item, sizeof item);
   const Status s = protocol::encode_body(e, req);
   auto n = e.finish();
-  if (!s.ok() || !n.ok()) return {HostError::kInternal, std::string(what) + ": cannot encode the request"};
+  if (!s.ok() || !n.ok())
+    return {HostError::kInternal, std::string(what) + ": cannot encode the request"};
   HStatus hs = request(Req::kType, ByteSpan(item, n.value()), resp);
   if (!hs.ok()) return {hs.code(), std::string(what) + ": " + hs.message()};
   if (resp->type == protocol::kMsgError) {
     board_error_ = resp->board_error;
-    return {HostError::kRefused, std::string(what) + ": board answered error " + status_code_hex(resp->board_error)};
+    return {HostError::kRefused,
+            std::string(what) + ": board answered error " + status_code_hex(resp->board_error)};
   }
-  if (resp->type != want_type) return {HostError::kParse, std::string(what) + ": unexpected response type"};
+  if (resp->type != want_type)
+    return {HostError::kParse, std::string(what) + ": unexpected response type"};
   return HStatus::Ok();
 }
 
 HStatus Link::get_identity(Identity* out) {
   RawResponse r;
-  HStatus s = call(protocol::GetIdentityRequest{}, protocol::IdentityResponse::kType, &r, "GET_IDENTITY");
+  HStatus s =
+      call(protocol::GetIdentityRequest{}, protocol::IdentityResponse::kType, &r, "GET_IDENTITY");
   if (!s.ok()) return s;
   protocol::IdentityResponse id;
-  if (!protocol::decode_body(r.body, &id).ok()) return {HostError::kParse, "GET_IDENTITY: malformed identity"};
+  if (!protocol::decode_body(r.body, &id).ok())
+    return {HostError::kParse, "GET_IDENTITY: malformed identity"};
   out->ueid = id.ueid;
   out->devid_pub = id.devid_pub;
   out->csr.assign(id.csr.begin(), id.csr.end());
@@ -319,7 +333,8 @@ HStatus Link::get_status(protocol::StatusInfo* out) {
   HStatus s = call(protocol::GetStatusRequest{}, protocol::StatusResponse::kType, &r, "GET_STATUS");
   if (!s.ok()) return s;
   protocol::StatusResponse sr;
-  if (!protocol::decode_body(r.body, &sr).ok()) return {HostError::kParse, "GET_STATUS: malformed status"};
+  if (!protocol::decode_body(r.body, &sr).ok())
+    return {HostError::kParse, "GET_STATUS: malformed status"};
   *out = sr.status;
   return HStatus::Ok();
 }
@@ -333,7 +348,8 @@ HStatus Link::get_evidence(ByteSpan nonce, Bytes* cose_sign1) {
   HStatus s = call(req, protocol::EvidenceResponse::kType, &r, "GET_EVIDENCE");
   if (!s.ok()) return s;
   protocol::EvidenceResponse er;
-  if (!protocol::decode_body(r.body, &er).ok()) return {HostError::kParse, "GET_EVIDENCE: malformed evidence"};
+  if (!protocol::decode_body(r.body, &er).ok())
+    return {HostError::kParse, "GET_EVIDENCE: malformed evidence"};
   cose_sign1->assign(er.cose_sign1.begin(), er.cose_sign1.end());
   return HStatus::Ok();
 }
@@ -345,7 +361,8 @@ HStatus Link::apply_license(ByteSpan license, protocol::StatusInfo* out) {
   HStatus s = call(req, protocol::ApplyLicenseResponse::kType, &r, "APPLY_LICENSE");
   if (!s.ok()) return s;
   protocol::ApplyLicenseResponse ar;
-  if (!protocol::decode_body(r.body, &ar).ok()) return {HostError::kParse, "APPLY_LICENSE: malformed status"};
+  if (!protocol::decode_body(r.body, &ar).ok())
+    return {HostError::kParse, "APPLY_LICENSE: malformed status"};
   *out = ar.status;
   return HStatus::Ok();
 }
@@ -369,7 +386,8 @@ HStatus Link::lm_setup(const protocol::LmSetupRequest& req, protocol::P256Pub* d
   HStatus s = call(req, protocol::LmSetupResponse::kType, &r, "LM_SETUP");
   if (!s.ok()) return s;
   protocol::LmSetupResponse sr;
-  if (!protocol::decode_body(r.body, &sr).ok()) return {HostError::kParse, "LM_SETUP: malformed response"};
+  if (!protocol::decode_body(r.body, &sr).ok())
+    return {HostError::kParse, "LM_SETUP: malformed response"};
   *dev_eph_pub = sr.dev_eph_pub;
   return HStatus::Ok();
 }
@@ -381,13 +399,15 @@ HStatus Link::lm_close(const protocol::SessionId& session_id, Bytes* transcript)
   HStatus s = call(req, protocol::LmCloseResponse::kType, &r, "LM_CLOSE");
   if (!s.ok()) return s;
   protocol::LmCloseResponse cr;
-  if (!protocol::decode_body(r.body, &cr).ok()) return {HostError::kParse, "LM_CLOSE: malformed response"};
+  if (!protocol::decode_body(r.body, &cr).ok())
+    return {HostError::kParse, "LM_CLOSE: malformed response"};
   transcript->assign(cr.cose_sign1.begin(), cr.cose_sign1.end());
   return HStatus::Ok();
 }
 
 // The timed path. Everything it touches is preallocated; it does not log or allocate.
-Status Link::fast_round(uint8_t round, const protocol::Challenge& challenge, protocol::Answer* answer) {
+Status Link::fast_round(uint8_t round, const protocol::Challenge& challenge,
+                        protocol::Answer* answer) {
   board_error_ = 0;
   if (fd_ < 0 || answer == nullptr) return HostError::kNetwork;
   protocol::FastRound fr;
@@ -413,7 +433,8 @@ Status Link::fast_round(uint8_t round, const protocol::Challenge& challenge, pro
       if (r.event != protocol::DeframeEvent::kFrame) continue;
       if (r.rev == protocol::kRevFast) {
         protocol::FastRound resp;
-        if (!protocol::decode_fast_round(r.payload, &resp).ok()) return protocol::ProtocolError::kBadFastRound;
+        if (!protocol::decode_fast_round(r.payload, &resp).ok())
+          return protocol::ProtocolError::kBadFastRound;
         if (resp.round != round) continue;  // a stale answer to an earlier round
         *answer = resp.value;
         return Status::Ok();

@@ -11,9 +11,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "locus/crypto/hash.h"
 
@@ -24,13 +23,16 @@ using json = nlohmann::json;
 
 static const std::string kZeroHash(64, '0');
 
-HostResult<std::string> record_hash(const std::string& prev_hash_hex, const std::string& canonical) {
+HostResult<std::string> record_hash(const std::string& prev_hash_hex,
+                                    const std::string& canonical) {
   auto prev = host::hex_decode(prev_hash_hex);
-  if (!prev.ok() || prev.value().size() != 32) return {HostError::kParse, "prev_hash is not 32 bytes of hex"};
+  if (!prev.ok() || prev.value().size() != 32)
+    return {HostError::kParse, "prev_hash is not 32 bytes of hex"};
   crypto::Sha256 h;
   crypto::Digest d{};
   if (!h.update(prev.value()).ok() ||
-      !h.update(ByteSpan(reinterpret_cast<const uint8_t*>(canonical.data()), canonical.size())).ok() ||
+      !h.update(ByteSpan(reinterpret_cast<const uint8_t*>(canonical.data()), canonical.size()))
+           .ok() ||
       !h.finish(&d).ok())
     return {HostError::kInternal, "sha256 failed"};
   return host::hex_encode(d);
@@ -48,7 +50,9 @@ namespace {
 
 struct Fd {
   int fd = -1;
-  ~Fd() { if (fd >= 0) ::close(fd); }
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
 };
 
 // Reads the last complete line of an open file (bounded: lines are < 1 MiB).
@@ -73,20 +77,23 @@ bool last_line(int fd, std::string* out) {
 
 HostResult<AppendResult> AuditLog::append(const std::string& kind, const std::string& body_json) {
   json body = json::parse(body_json, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return {HostError::kParse, "audit body is not a JSON object"};
+  if (body.is_discarded() || !body.is_object())
+    return {HostError::kParse, "audit body is not a JSON object"};
   Fd f;
   f.fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (f.fd < 0) return {HostError::kIo, path_ + ": " + std::strerror(errno)};
   if (::flock(f.fd, LOCK_EX) != 0) return {HostError::kIo, path_ + ": flock failed"};
   std::string last;
-  if (!last_line(f.fd, &last)) return {HostError::kAuditBroken, path_ + ": cannot read the last record (torn line?)"};
+  if (!last_line(f.fd, &last))
+    return {HostError::kAuditBroken, path_ + ": cannot read the last record (torn line?)"};
   uint64_t seq = 1;
   std::string prev = kZeroHash;
   if (!last.empty()) {
     json l = json::parse(last, nullptr, false);
-    if (l.is_discarded() || !l.is_object() || !l.contains("seq") || !l["seq"].is_number_unsigned() ||
-        !l.contains("hash") || !l["hash"].is_string())
-      return {HostError::kAuditBroken, path_ + ": last record is malformed; run `locus audit verify`"};
+    if (l.is_discarded() || !l.is_object() || !l.contains("seq") ||
+        !l["seq"].is_number_unsigned() || !l.contains("hash") || !l["hash"].is_string())
+      return {HostError::kAuditBroken,
+              path_ + ": last record is malformed; run `locus audit verify`"};
     seq = l["seq"].get<uint64_t>() + 1;
     prev = l["hash"].get<std::string>();
   }
@@ -133,7 +140,8 @@ VerifyReport verify_log(const std::string& path, const registry::AuditHead* expe
     r.ok = false;
     r.first_bad_seq = expect_seq;
     r.first_bad_line = lineno;
-    r.reason = "record " + std::to_string(expect_seq) + " (line " + std::to_string(lineno) + "): " + why;
+    r.reason =
+        "record " + std::to_string(expect_seq) + " (line " + std::to_string(lineno) + "): " + why;
     r.head_hash_hex = prev;
     return r;
   };
@@ -151,7 +159,9 @@ VerifyReport verify_log(const std::string& path, const registry::AuditHead* expe
       return bad("seq is " + std::to_string(seq) + ", expected " + std::to_string(expect_seq) +
                  " (record deleted or reordered)");
     if (!rec["prev_hash"].is_string() || rec["prev_hash"].get<std::string>() != prev)
-      return bad("prev_hash does not match the previous record's hash (record deleted, inserted or reordered)");
+      return bad(
+          "prev_hash does not match the previous record's hash (record deleted, inserted or "
+          "reordered)");
     if (!rec["hash"].is_string()) return bad("hash is not a string");
     std::string claimed = rec["hash"].get<std::string>();
     json body = rec;
@@ -171,8 +181,8 @@ VerifyReport verify_log(const std::string& path, const registry::AuditHead* expe
     if (r.records < expected->count) {
       r.first_bad_seq = r.records + 1;
       r.reason = "log truncated: the registry head says " + std::to_string(expected->count) +
-                 " records, the file holds " + std::to_string(r.records) + "; first missing record is " +
-                 std::to_string(r.records + 1);
+                 " records, the file holds " + std::to_string(r.records) +
+                 "; first missing record is " + std::to_string(r.records + 1);
       return r;
     }
     if (r.records > expected->count) {
@@ -183,7 +193,8 @@ VerifyReport verify_log(const std::string& path, const registry::AuditHead* expe
     }
     if (r.records > 0 && expected->hash_hex != prev) {
       r.first_bad_seq = r.records;
-      r.reason = "record " + std::to_string(r.records) + ": head hash differs from the registry (log rewritten)";
+      r.reason = "record " + std::to_string(r.records) +
+                 ": head hash differs from the registry (log rewritten)";
       return r;
     }
   }

@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 namespace locus::host {
@@ -43,24 +42,19 @@ int exit_code_for(HostError e) {
     case HostError::kRefused:
     case HostError::kRevoked:
     case HostError::kNonce:
-    case HostError::kAuditBroken:
-      return 1;
-    case HostError::kUsage:
-      return 2;
+    case HostError::kAuditBroken: return 1;
+    case HostError::kUsage: return 2;
     case HostError::kParse:
     case HostError::kConfig:
     case HostError::kExists:
     case HostError::kNotFound:
     case HostError::kDuplicate:
-    case HostError::kSchemaTooNew:
-      return 3;
+    case HostError::kSchemaTooNew: return 3;
     case HostError::kIo:
     case HostError::kNetwork:
-    case HostError::kDb:
-      return 4;
+    case HostError::kDb: return 4;
     case HostError::kInternal:
-    default:
-      return 5;
+    default: return 5;
   }
 }
 
@@ -101,17 +95,22 @@ std::string b64_encode(ByteSpan b) {
   size_t i = 0;
   for (; i + 3 <= b.size; i += 3) {
     uint32_t v = (uint32_t{b.data[i]} << 16) | (uint32_t{b.data[i + 1]} << 8) | b.data[i + 2];
-    s.push_back(kB64[(v >> 18) & 63]); s.push_back(kB64[(v >> 12) & 63]);
-    s.push_back(kB64[(v >> 6) & 63]); s.push_back(kB64[v & 63]);
+    s.push_back(kB64[(v >> 18) & 63]);
+    s.push_back(kB64[(v >> 12) & 63]);
+    s.push_back(kB64[(v >> 6) & 63]);
+    s.push_back(kB64[v & 63]);
   }
   if (b.size - i == 1) {
     uint32_t v = uint32_t{b.data[i]} << 16;
-    s.push_back(kB64[(v >> 18) & 63]); s.push_back(kB64[(v >> 12) & 63]);
+    s.push_back(kB64[(v >> 18) & 63]);
+    s.push_back(kB64[(v >> 12) & 63]);
     s += "==";
   } else if (b.size - i == 2) {
     uint32_t v = (uint32_t{b.data[i]} << 16) | (uint32_t{b.data[i + 1]} << 8);
-    s.push_back(kB64[(v >> 18) & 63]); s.push_back(kB64[(v >> 12) & 63]);
-    s.push_back(kB64[(v >> 6) & 63]); s += "=";
+    s.push_back(kB64[(v >> 18) & 63]);
+    s.push_back(kB64[(v >> 12) & 63]);
+    s.push_back(kB64[(v >> 6) & 63]);
+    s += "=";
   }
   return s;
 }
@@ -208,7 +207,8 @@ bool file_exists(const std::string& path) {
 
 HStatus write_file(const std::string& path, ByteSpan data, unsigned mode, bool force) {
   if (!force && file_exists(path))
-    return {HostError::kExists, path + ": exists; refusing to overwrite (use --force to replace it)"};
+    return {HostError::kExists,
+            path + ": exists; refusing to overwrite (use --force to replace it)"};
   std::string tmp = path + ".tmp." + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return {HostError::kIo, tmp + ": " + std::strerror(errno)};
@@ -234,7 +234,9 @@ HStatus write_file(const std::string& path, ByteSpan data, unsigned mode, bool f
     if (::link(tmp.c_str(), path.c_str()) != 0) {
       int e = errno;
       ::unlink(tmp.c_str());
-      if (e == EEXIST) return {HostError::kExists, path + ": exists; refusing to overwrite (use --force to replace it)"};
+      if (e == EEXIST)
+        return {HostError::kExists,
+                path + ": exists; refusing to overwrite (use --force to replace it)"};
       return {HostError::kIo, path + ": " + std::strerror(e)};
     }
     ::unlink(tmp.c_str());
@@ -246,18 +248,22 @@ HStatus write_file(const std::string& path, ByteSpan data, unsigned mode, bool f
   return HStatus::Ok();
 }
 
-HStatus write_text_file(const std::string& path, const std::string& text, unsigned mode, bool force) {
-  return write_file(path, ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), mode, force);
+HStatus write_text_file(const std::string& path, const std::string& text, unsigned mode,
+                        bool force) {
+  return write_file(path, ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()),
+                    mode, force);
 }
 
 int64_t unix_time() {
   return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch()).count();
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 int64_t monotonic_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 bool os_random(uint8_t* out, size_t len) {
@@ -273,21 +279,33 @@ bool os_random(uint8_t* out, size_t len) {
   return true;
 }
 
-int os_entropy(void*, uint8_t* out, size_t len) { return os_random(out, len) ? 0 : -1; }
+int os_entropy(void*, uint8_t* out, size_t len) {
+  return os_random(out, len) ? 0 : -1;
+}
 
 static std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 static std::mutex g_log_mu;
 
-void set_log_level(LogLevel l) { g_level = static_cast<int>(l); }
-LogLevel log_level() { return static_cast<LogLevel>(g_level.load()); }
+void set_log_level(LogLevel l) {
+  g_level = static_cast<int>(l);
+}
+LogLevel log_level() {
+  return static_cast<LogLevel>(g_level.load());
+}
 
 bool parse_log_level(const std::string& s, LogLevel* out) {
-  if (s == "debug") *out = LogLevel::kDebug;
-  else if (s == "info") *out = LogLevel::kInfo;
-  else if (s == "warn") *out = LogLevel::kWarn;
-  else if (s == "error") *out = LogLevel::kError;
-  else if (s == "off") *out = LogLevel::kOff;
-  else return false;
+  if (s == "debug")
+    *out = LogLevel::kDebug;
+  else if (s == "info")
+    *out = LogLevel::kInfo;
+  else if (s == "warn")
+    *out = LogLevel::kWarn;
+  else if (s == "error")
+    *out = LogLevel::kError;
+  else if (s == "off")
+    *out = LogLevel::kOff;
+  else
+    return false;
   return true;
 }
 

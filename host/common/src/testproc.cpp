@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <ftw.h>
 
 extern char** environ;
 
@@ -22,7 +22,8 @@ namespace locus::host::test {
 
 static int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch()).count();
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
 }
 
 int free_port(bool udp) {
@@ -72,7 +73,8 @@ bool Process::start(const std::vector<std::string>& argv, const std::string& std
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, p[1], 1);
   if (!stderr_path.empty())
-    posix_spawn_file_actions_addopen(&fa, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                     0644);
   auto av = cvec(argv);
   auto envs = env_with(env_extra);
   auto ev = cvec(envs);
@@ -156,7 +158,9 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
   ::close(pe[1]);
   ::close(pi[0]);
   if (rc != 0) {
-    ::close(po[0]); ::close(pe[0]); ::close(pi[1]);
+    ::close(po[0]);
+    ::close(pe[0]);
+    ::close(pi[1]);
     return -1;
   }
   if (!stdin_data.empty()) {
@@ -174,11 +178,17 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
     char b[4096];
     if (oo && (p[0].revents & (POLLIN | POLLHUP))) {
       ssize_t n = ::read(po[0], b, sizeof b);
-      if (n <= 0) oo = false; else o.append(b, static_cast<size_t>(n));
+      if (n <= 0)
+        oo = false;
+      else
+        o.append(b, static_cast<size_t>(n));
     }
     if (eo && (p[1].revents & (POLLIN | POLLHUP))) {
       ssize_t n = ::read(pe[0], b, sizeof b);
-      if (n <= 0) eo = false; else e.append(b, static_cast<size_t>(n));
+      if (n <= 0)
+        eo = false;
+      else
+        e.append(b, static_cast<size_t>(n));
     }
   }
   ::close(po[0]);
@@ -202,7 +212,9 @@ std::string make_temp_dir(const std::string& prefix) {
   return std::string(b.data());
 }
 
-static int rm_cb(const char* p, const struct stat*, int, struct FTW*) { return ::remove(p); }
+static int rm_cb(const char* p, const struct stat*, int, struct FTW*) {
+  return ::remove(p);
+}
 
 void remove_tree(const std::string& path) {
   if (path.empty() || path == "/") return;

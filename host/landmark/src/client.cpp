@@ -23,16 +23,20 @@ struct Fd {
 };
 }  // namespace
 
-Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid, BoardLink& board,
-                   const SessionOptions& opt, SessionResult* out, std::string* why_out) {
+Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid,
+                   BoardLink& board, const SessionOptions& opt, SessionResult* out,
+                   std::string* why_out) {
   std::string why;
-  const std::string who = "landmark " + (lm.id.empty() ? lm.host + ":" + std::to_string(lm.tcp_port) : lm.id) + ": ";
+  const std::string who =
+      "landmark " + (lm.id.empty() ? lm.host + ":" + std::to_string(lm.tcp_port) : lm.id) + ": ";
   auto fail = [&](Status e, const std::string& w) -> Status {
     if (why_out) *why_out = e == Status(LocationError::kSessionRefused) ? w : who + w;
     return e;
   };
-  if (verifier_nonce.size < 16 || verifier_nonce.size > 64 || ueid.size != 33 || opt.rounds < 1 || opt.rounds > 64) {
-    return fail(LocationError::kBadConfig, "nonce must be 16..64 bytes, ueid 33 bytes, rounds 1..64");
+  if (verifier_nonce.size < 16 || verifier_nonce.size > 64 || ueid.size != 33 || opt.rounds < 1 ||
+      opt.rounds > 64) {
+    return fail(LocationError::kBadConfig,
+                "nonce must be 16..64 bytes, ueid 33 bytes, rounds 1..64");
   }
   const int to = opt.timeout_ms;
   Fd tcp;
@@ -49,9 +53,11 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   LmSetupParams p;
   std::vector<uint8_t> sid, pub;
   uint64_t rounds = 0, udp_port = 0;
-  if (m["type"] != "setup_ok" || !net::get_hex(m, "session_id", 16, 16, &sid) || !net::get_hex(m, "lm_nonce", 16, 64, &p.lm_nonce) ||
-      !net::get_hex(m, "lm_eph_pub", 65, 65, &pub) || !net::get_uint(m, "rounds", 64, &rounds) || rounds != opt.rounds ||
-      !net::get_uint(m, "udp_port", 65535, &udp_port) || !m.contains("landmark_id") || !m["landmark_id"].is_string()) {
+  if (m["type"] != "setup_ok" || !net::get_hex(m, "session_id", 16, 16, &sid) ||
+      !net::get_hex(m, "lm_nonce", 16, 64, &p.lm_nonce) ||
+      !net::get_hex(m, "lm_eph_pub", 65, 65, &pub) || !net::get_uint(m, "rounds", 64, &rounds) ||
+      rounds != opt.rounds || !net::get_uint(m, "udp_port", 65535, &udp_port) ||
+      !m.contains("landmark_id") || !m["landmark_id"].is_string()) {
     return fail(LocationError::kProtocol, "malformed setup_ok");
   }
   std::copy(sid.begin(), sid.end(), p.session_id.begin());
@@ -62,7 +68,9 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   std::array<uint8_t, 65> dev_pub{};
   s = board.lm_setup(p, &dev_pub);
   if (!s.ok()) return fail(s, "board refused LM_SETUP (code " + std::to_string(s.code()) + ")");
-  if (!net::send_msg(tcp.fd, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.data(), 65)}}, to, &why).ok()) {
+  if (!net::send_msg(tcp.fd, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.data(), 65)}},
+                     to, &why)
+           .ok()) {
     return fail(LocationError::kNetwork, why);
   }
   s = net::recv_msg(tcp.fd, &m, to, &why);
@@ -85,7 +93,8 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   bool got_first = false;
   for (int attempt = 0; !got_first && attempt < 1000; ++attempt) {
     // Repeat the hello until round 0 arrives (a lost hello must not stall the session).
-    if (::send(udp.fd, hello, sizeof hello, 0) != ssize_t(sizeof hello)) return fail(LocationError::kNetwork, "UDP send failed");
+    if (::send(udp.fd, hello, sizeof hello, 0) != ssize_t(sizeof hello))
+      return fail(LocationError::kNetwork, "UDP send failed");
     const int64_t left = (deadline0 - net::now_ns()) / 1000000;
     if (left < 0) return fail(LocationError::kTimeout, "no round 0 from the landmark");
     if (net::wait_readable(udp.fd, int(std::min<int64_t>(left, 250)))) got_first = true;
@@ -95,22 +104,28 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
     // Wait for the next challenge; the landmark reports a failed round on TCP.
     pollfd pf[2] = {{udp.fd, POLLIN, 0}, {tcp.fd, POLLIN, 0}};
     const int pr = ::poll(pf, 2, to);
-    if (pr == 0) return fail(LocationError::kTimeout, "round " + std::to_string(next) + ": no challenge");
+    if (pr == 0)
+      return fail(LocationError::kTimeout, "round " + std::to_string(next) + ": no challenge");
     if (pr < 0) continue;
     if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !(pf[0].revents & POLLIN)) {
       s = net::recv_msg(tcp.fd, &m, to, &why);
-      return fail(s.ok() ? Status(LocationError::kProtocol) : s, s.ok() ? "unexpected message during the timed rounds" : why);
+      return fail(s.ok() ? Status(LocationError::kProtocol) : s,
+                  s.ok() ? "unexpected message during the timed rounds" : why);
     }
     const ssize_t n = ::recv(udp.fd, dg, sizeof dg, 0);
-    if (n != 30 || dg[0] != 2 || std::memcmp(dg + 1, p.session_id.data(), 16) != 0) continue;  // not ours
+    if (n != 30 || dg[0] != 2 || std::memcmp(dg + 1, p.session_id.data(), 16) != 0)
+      continue;  // not ours
     if (dg[17] != next) return fail(LocationError::kProtocol, "round out of order");
     std::array<uint8_t, 12> ch{}, ans{};
     std::memcpy(ch.data(), dg + 18, 12);
     s = board.lm_round(next, ch, &ans);
-    if (!s.ok()) return fail(s, "board refused LM_ROUND " + std::to_string(next) + " (code " + std::to_string(s.code()) + ")");
+    if (!s.ok())
+      return fail(s, "board refused LM_ROUND " + std::to_string(next) + " (code " +
+                         std::to_string(s.code()) + ")");
     reply[17] = next;
     std::memcpy(reply + 18, ans.data(), 12);
-    if (::send(udp.fd, reply, sizeof reply, 0) != ssize_t(sizeof reply)) return fail(LocationError::kNetwork, "UDP send failed");
+    if (::send(udp.fd, reply, sizeof reply, 0) != ssize_t(sizeof reply))
+      return fail(LocationError::kNetwork, "UDP send failed");
     ++next;
   }
   s = net::recv_msg(tcp.fd, &m, to, &why);
@@ -120,20 +135,26 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   std::vector<uint8_t> transcript;
   s = board.lm_close(p.session_id, &transcript);
   if (!s.ok()) return fail(s, "board refused LM_CLOSE (code " + std::to_string(s.code()) + ")");
-  if (!net::send_msg(tcp.fd, {{"type", "close"}, {"transcript", net::hex(transcript.data(), transcript.size())}}, to, &why).ok()) {
+  if (!net::send_msg(
+           tcp.fd,
+           {{"type", "close"}, {"transcript", net::hex(transcript.data(), transcript.size())}}, to,
+           &why)
+           .ok()) {
     return fail(LocationError::kNetwork, why);
   }
   s = net::recv_msg(tcp.fd, &m, to, &why);
   if (!s.ok()) return fail(s, why);
   std::vector<uint8_t> record;
   uint64_t rtt_min = 0;
-  if (m["type"] != "record" || !net::get_hex(m, "record", 16, 4096, &record) || !net::get_uint(m, "rtt_min_ns", UINT64_MAX, &rtt_min)) {
+  if (m["type"] != "record" || !net::get_hex(m, "record", 16, 4096, &record) ||
+      !net::get_uint(m, "rtt_min_ns", UINT64_MAX, &rtt_min)) {
     return fail(LocationError::kProtocol, "malformed record message");
   }
   out->rtts_ns.clear();
   if (m.contains("rtts_ns") && m["rtts_ns"].is_array()) {
     for (const auto& x : m["rtts_ns"]) {
-      if (x.is_number_unsigned() && out->rtts_ns.size() < 64) out->rtts_ns.push_back(x.get<uint64_t>());
+      if (x.is_number_unsigned() && out->rtts_ns.size() < 64)
+        out->rtts_ns.push_back(x.get<uint64_t>());
     }
   }
   out->pair.record = std::move(record);

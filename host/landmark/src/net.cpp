@@ -106,7 +106,8 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
   uint8_t h[4];
   int r = read_all(fd, h, 4, deadline);
   if (r != 0) {
-    if (why) *why = r == 1 ? "timed out waiting for the peer (TCP)" : "peer closed the TCP connection";
+    if (why)
+      *why = r == 1 ? "timed out waiting for the peer (TCP)" : "peer closed the TCP connection";
     return r == 1 ? Status(LocationError::kTimeout) : Status(LocationError::kNetwork);
   }
   const size_t n = size_t(h[0]) << 24 | size_t(h[1]) << 16 | size_t(h[2]) << 8 | h[3];
@@ -117,7 +118,9 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
   std::string s(n, '\0');
   r = read_all(fd, reinterpret_cast<uint8_t*>(&s[0]), n, deadline);
   if (r != 0) {
-    if (why) *why = r == 1 ? "timed out inside a TCP message" : "peer closed the TCP connection mid-message";
+    if (why)
+      *why =
+          r == 1 ? "timed out inside a TCP message" : "peer closed the TCP connection mid-message";
     return r == 1 ? Status(LocationError::kTimeout) : Status(LocationError::kNetwork);
   }
   nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
@@ -126,16 +129,21 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
     return LocationError::kProtocol;
   }
   if (j["type"] == "error") {
-    if (why) *why = (j.contains("error") && j["error"].is_string()) ? j["error"].get<std::string>() : "unspecified";
+    if (why)
+      *why = (j.contains("error") && j["error"].is_string()) ? j["error"].get<std::string>()
+                                                             : "unspecified";
     return LocationError::kSessionRefused;
   }
   *out = std::move(j);
   return Status::Ok();
 }
 
-std::string hex(const uint8_t* p, size_t n) { return host::hex_encode(ByteSpan(p, n)); }
+std::string hex(const uint8_t* p, size_t n) {
+  return host::hex_encode(ByteSpan(p, n));
+}
 
-bool get_hex(const nlohmann::json& j, const char* key, size_t min, size_t max, std::vector<uint8_t>* out) {
+bool get_hex(const nlohmann::json& j, const char* key, size_t min, size_t max,
+             std::vector<uint8_t>* out) {
   if (!j.contains(key) || !j[key].is_string()) return false;
   const std::string& s = j[key].get_ref<const std::string&>();
   if (s.size() > 2 * max) return false;

@@ -3,10 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "locus/status.h"
 
@@ -22,7 +21,8 @@ Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* wh
 // A message of type "error" is returned as kSessionRefused with its text in *why.
 Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why);
 // Reads a hex field of min..max bytes.
-bool get_hex(const nlohmann::json& j, const char* key, size_t min, size_t max, std::vector<uint8_t>* out);
+bool get_hex(const nlohmann::json& j, const char* key, size_t min, size_t max,
+             std::vector<uint8_t>* out);
 bool get_uint(const nlohmann::json& j, const char* key, uint64_t max, uint64_t* out);
 std::string hex(const uint8_t* p, size_t n);
 

@@ -77,7 +77,8 @@ std::string parse_config_toml(const std::string& text, const std::string& base_d
   // Every number but lat/lon is an integer: toml++ converts a float node to int64 with a
   // cast that is undefined beyond int64's range (found by fuzz target landmark_config).
   for (const auto& [k, v] : t) {
-    if (v.is_floating_point() && k != "lat" && k != "lon") return "landmark config: '" + std::string(k.str()) + "' must be an integer";
+    if (v.is_floating_point() && k != "lat" && k != "lon")
+      return "landmark config: '" + std::string(k.str()) + "' must be an integer";
   }
   auto id = t["id"].value<std::string>();
   auto lat = t["lat"].value<double>();

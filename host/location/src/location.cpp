@@ -9,8 +9,8 @@ namespace {
 
 std::string fmt_disc(const DiscInfo& d) {
   char b[256];
-  std::snprintf(b, sizeof b, "landmark %s: rtt_min %.3f ms -> radius %.1f km", d.landmark_id.c_str(),
-                double(d.rtt_min_ns) / 1e6, d.radius_km);
+  std::snprintf(b, sizeof b, "landmark %s: rtt_min %.3f ms -> radius %.1f km",
+                d.landmark_id.c_str(), double(d.rtt_min_ns) / 1e6, d.radius_km);
   return b;
 }
 
@@ -30,7 +30,8 @@ bool check_set(const std::vector<Disc>& discs, const LocationPolicy& p, const st
     return false;
   }
   if (f.unbounded()) {
-    reasons->push_back(label + "no landmark disc constrains the device (all radii near 10000 km or more)");
+    reasons->push_back(label +
+                       "no landmark disc constrains the device (all radii near 10000 km or more)");
     return false;
   }
   bool inside_any = false;
@@ -46,7 +47,8 @@ bool check_set(const std::vector<Disc>& discs, const LocationPolicy& p, const st
   }
   bool ok = true;
   if (!inside_any) {
-    reasons->push_back(label + (p.zones.empty() ? std::string("policy has no approved zone") : why_not));
+    reasons->push_back(label +
+                       (p.zones.empty() ? std::string("policy has no approved zone") : why_not));
     ok = false;
   }
   for (const auto& z : p.forbidden) {
@@ -70,7 +72,8 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
   if (discs.size() > 16) {
     // Checked before any geometry: the region costs O(n^3) (an --decision file is input).
     v.region_empty = true;
-    v.reasons.push_back("refused: too many landmark discs (n=" + std::to_string(discs.size()) + ", at most 16)");
+    v.reasons.push_back("refused: too many landmark discs (n=" + std::to_string(discs.size()) +
+                        ", at most 16)");
     return v;
   }
   Region all(discs);
@@ -86,16 +89,19 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
   }
   if (p.f < 0 || size_t(p.f) >= n) {
     v.reasons.push_back("refused: policy f=" + std::to_string(p.f) + " needs at least " +
-                        std::to_string(p.f + 1) + " valid landmark records, got " + std::to_string(n));
+                        std::to_string(p.f + 1) + " valid landmark records, got " +
+                        std::to_string(n));
     return v;
   }
   if (n > 16 || binom(n, size_t(p.f)) > 20000) {
-    v.reasons.push_back("refused: too many landmark subsets to check (n=" + std::to_string(n) + ")");
+    v.reasons.push_back("refused: too many landmark subsets to check (n=" + std::to_string(n) +
+                        ")");
     return v;
   }
   if (all.empty()) {
-    v.reasons.push_back("refused as inconsistent: the intersection of all landmark discs is empty "
-                        "(a landmark lied or failed)");
+    v.reasons.push_back(
+        "refused as inconsistent: the intersection of all landmark discs is empty "
+        "(a landmark lied or failed)");
     return v;
   }
   // Every subset of size n - f: walk the index combinations of the f discs left out.
@@ -130,16 +136,17 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
     v.reasons.push_back("refused: the feasible region is not entirely inside the approved zone");
     return v;
   }
-  v.reasons.push_back("approved: feasible region lies inside the approved zone" +
-                      std::string(p.f > 0 ? " for every subset of " + std::to_string(k) + " landmarks" : "") +
-                      " and touches no forbidden region");
+  v.reasons.push_back(
+      "approved: feasible region lies inside the approved zone" +
+      std::string(p.f > 0 ? " for every subset of " + std::to_string(k) + " landmarks" : "") +
+      " and touches no forbidden region");
   v.approved = true;
   return v;
 }
 
 LocationVerdict appraise_location(const std::vector<RecordPair>& records, const TrustList& trust,
-                                  const LocationPolicy& policy, ByteSpan verifier_nonce, ByteSpan ueid,
-                                  const crypto::P256PublicKey& alias_pub) {
+                                  const LocationPolicy& policy, ByteSpan verifier_nonce,
+                                  ByteSpan ueid, const crypto::P256PublicKey& alias_pub) {
   std::vector<DiscInfo> discs;
   std::vector<std::string> bad;
   std::vector<std::string> seen;
@@ -147,7 +154,8 @@ LocationVerdict appraise_location(const std::vector<RecordPair>& records, const 
     LandmarkRecord rec;
     size_t idx = 0;
     std::string why;
-    const Status s = verify_record_pair(pair, trust, verifier_nonce, ueid, alias_pub, &rec, &idx, &why);
+    const Status s =
+        verify_record_pair(pair, trust, verifier_nonce, ueid, alias_pub, &rec, &idx, &why);
     if (!s.ok()) {
       bad.push_back("landmark record rejected: " + why);
       continue;
@@ -155,7 +163,8 @@ LocationVerdict appraise_location(const std::vector<RecordPair>& records, const 
     bool dup = false;
     for (const auto& id : seen) dup = dup || id == rec.landmark_id;
     if (dup) {
-      bad.push_back("landmark " + rec.landmark_id + ": more than one record; all but the first ignored");
+      bad.push_back("landmark " + rec.landmark_id +
+                    ": more than one record; all but the first ignored");
       continue;
     }
     seen.push_back(rec.landmark_id);
@@ -191,8 +200,11 @@ nlohmann::json LocationVerdict::to_json() const {
   j["region_empty"] = region_empty;
   nlohmann::json ds = nlohmann::json::array();
   for (const auto& d : discs) {
-    ds.push_back({{"landmark", d.landmark_id}, {"lat", d.center.lat_deg}, {"lon", d.center.lon_deg},
-                  {"rtt_min_ns", d.rtt_min_ns}, {"radius_km", d.radius_km}});
+    ds.push_back({{"landmark", d.landmark_id},
+                  {"lat", d.center.lat_deg},
+                  {"lon", d.center.lon_deg},
+                  {"rtt_min_ns", d.rtt_min_ns},
+                  {"radius_km", d.radius_km}});
   }
   j["discs"] = ds;
   if (!region_outline.empty()) {

@@ -34,7 +34,6 @@ const char* to_string(LocationError e) {
   }
 }
 
-
 // The payload codecs are protocol/'s (the ones the firmware uses), wrapped into vectors.
 template <size_t N>
 bool to_array(const std::vector<uint8_t>& v, std::array<uint8_t, N>* a) {
@@ -69,8 +68,10 @@ std::vector<uint8_t> encode_transcript(const Transcript& t) {
 Status decode_transcript(ByteSpan payload, Transcript* out) {
   auto pt = std::make_unique<protocol::DboundTranscript>();
   const Status s = protocol::decode_transcript(payload, pt.get());
-  if (!s.ok()) return s == Status(protocol::ProtocolError::kRoundOutOfOrder) ? Status(LocationError::kTranscriptInconsistent)
-                                                                             : Status(LocationError::kMalformed);
+  if (!s.ok())
+    return s == Status(protocol::ProtocolError::kRoundOutOfOrder)
+               ? Status(LocationError::kTranscriptInconsistent)
+               : Status(LocationError::kMalformed);
   Transcript t;
   t.session_id.assign(pt->session_id.begin(), pt->session_id.end());
   t.lm_nonce.assign(pt->lm_nonce.begin(), pt->lm_nonce.end());
@@ -92,7 +93,8 @@ Status decode_transcript(ByteSpan payload, Transcript* out) {
 
 std::vector<uint8_t> encode_record(const LandmarkRecord& r) {
   protocol::LandmarkRecord pr;
-  pr.landmark_id = ByteSpan(reinterpret_cast<const uint8_t*>(r.landmark_id.data()), r.landmark_id.size());
+  pr.landmark_id =
+      ByteSpan(reinterpret_cast<const uint8_t*>(r.landmark_id.data()), r.landmark_id.size());
   if (!to_array(r.ueid, &pr.ueid) || r.transcript_hash.size() != 32 || r.rounds > 255) return {};
   std::copy(r.transcript_hash.begin(), r.transcript_hash.end(), pr.transcript_hash.begin());
   pr.verifier_nonce = ByteSpan(r.verifier_nonce);
@@ -101,7 +103,8 @@ std::vector<uint8_t> encode_record(const LandmarkRecord& r) {
   pr.rounds = uint8_t(r.rounds);
   std::vector<uint8_t> out(512 + r.landmark_id.size());
   size_t len = 0;
-  if (!protocol::encode_landmark_record(pr, MutByteSpan(out.data(), out.size()), &len).ok()) return {};
+  if (!protocol::encode_landmark_record(pr, MutByteSpan(out.data(), out.size()), &len).ok())
+    return {};
   out.resize(len);
   return out;
 }
@@ -143,7 +146,8 @@ Status sign_cose(const crypto::P256PrivateKey& key, ByteSpan payload, ByteSpan k
   return Status::Ok();
 }
 
-Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& alias_pub, Transcript* out) {
+Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& alias_pub,
+                         Transcript* out) {
   cose::Sign1View v;
   if (!cose::sign1_decode(transcript_cose, &v).ok()) return LocationError::kMalformed;
   if (!cose::sign1_verify_es256(v, alias_pub).ok()) return LocationError::kBadSignature;
@@ -151,43 +155,63 @@ Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& 
 }
 
 Status verify_record_pair(const RecordPair& pair, const TrustList& trust, ByteSpan verifier_nonce,
-                          ByteSpan ueid, const crypto::P256PublicKey& alias_pub, LandmarkRecord* rec_out,
-                          size_t* index, std::string* why) {
+                          ByteSpan ueid, const crypto::P256PublicKey& alias_pub,
+                          LandmarkRecord* rec_out, size_t* index, std::string* why) {
   auto fail = [&](LocationError e, const std::string& w) -> Status {
     if (why) *why = w;
     return e;
   };
   cose::Sign1View v;
-  if (!cose::sign1_decode(ByteSpan(pair.record), &v).ok()) return fail(LocationError::kMalformed, "record is not a COSE_Sign1");
+  if (!cose::sign1_decode(ByteSpan(pair.record), &v).ok())
+    return fail(LocationError::kMalformed, "record is not a COSE_Sign1");
   const std::string kid(reinterpret_cast<const char*>(v.kid.data), v.kid.size);
   const LandmarkEntry* e = trust.find(kid);
-  if (kid.empty() || e == nullptr) return fail(LocationError::kUnknownLandmark, "record kid '" + kid + "' is not in the trust list");
+  if (kid.empty() || e == nullptr)
+    return fail(LocationError::kUnknownLandmark,
+                "record kid '" + kid + "' is not in the trust list");
   if (!cose::sign1_verify_es256(v, e->key).ok()) {
-    return fail(LocationError::kBadSignature, "landmark " + kid + ": record signature does not verify with its trust-list key");
+    return fail(LocationError::kBadSignature,
+                "landmark " + kid + ": record signature does not verify with its trust-list key");
   }
   LandmarkRecord rec;
-  if (!decode_record(v.payload, &rec).ok()) return fail(LocationError::kMalformed, "landmark " + kid + ": malformed record payload");
-  if (rec.landmark_id != kid) return fail(LocationError::kTranscriptInconsistent, "landmark " + kid + ": record id differs from kid");
+  if (!decode_record(v.payload, &rec).ok())
+    return fail(LocationError::kMalformed, "landmark " + kid + ": malformed record payload");
+  if (rec.landmark_id != kid)
+    return fail(LocationError::kTranscriptInconsistent,
+                "landmark " + kid + ": record id differs from kid");
   if (!crypto::ct_equal(ByteSpan(rec.verifier_nonce), verifier_nonce)) {
-    return fail(LocationError::kNonceMismatch, "landmark " + kid + ": record answers another verifier nonce");
+    return fail(LocationError::kNonceMismatch,
+                "landmark " + kid + ": record answers another verifier nonce");
   }
-  if (!crypto::ct_equal(ByteSpan(rec.ueid), ueid)) return fail(LocationError::kUeidMismatch, "landmark " + kid + ": record is for another device (ueid)");
+  if (!crypto::ct_equal(ByteSpan(rec.ueid), ueid))
+    return fail(LocationError::kUeidMismatch,
+                "landmark " + kid + ": record is for another device (ueid)");
   crypto::Digest h{};
-  if (!crypto::sha256(ByteSpan(pair.transcript), &h).ok() || !crypto::ct_equal(ByteSpan(h), ByteSpan(rec.transcript_hash))) {
-    return fail(LocationError::kTranscriptHashMismatch, "landmark " + kid + ": transcript hash does not match the record");
+  if (!crypto::sha256(ByteSpan(pair.transcript), &h).ok() ||
+      !crypto::ct_equal(ByteSpan(h), ByteSpan(rec.transcript_hash))) {
+    return fail(LocationError::kTranscriptHashMismatch,
+                "landmark " + kid + ": transcript hash does not match the record");
   }
   Transcript t;
   const Status ts = verify_transcript(ByteSpan(pair.transcript), alias_pub, &t);
   if (!ts.ok()) {
-    return fail(ts == Status(LocationError::kBadSignature) ? LocationError::kBadSignature : LocationError::kMalformed,
-                "landmark " + kid + ": transcript " +
-                    (ts == Status(LocationError::kBadSignature) ? "not signed by the device's Alias key" : "malformed"));
+    return fail(
+        ts == Status(LocationError::kBadSignature) ? LocationError::kBadSignature
+                                                   : LocationError::kMalformed,
+        "landmark " + kid + ": transcript " +
+            (ts == Status(LocationError::kBadSignature) ? "not signed by the device's Alias key"
+                                                        : "malformed"));
   }
-  if (!crypto::ct_equal(ByteSpan(t.verifier_nonce), verifier_nonce) || !crypto::ct_equal(ByteSpan(t.ueid), ueid) ||
-      !crypto::ct_equal(ByteSpan(t.lm_nonce), ByteSpan(rec.lm_nonce)) || t.rounds.size() != rec.rounds) {
-    return fail(LocationError::kTranscriptInconsistent, "landmark " + kid + ": transcript fields (nonce, ueid, lm_nonce, rounds) disagree with the record");
+  if (!crypto::ct_equal(ByteSpan(t.verifier_nonce), verifier_nonce) ||
+      !crypto::ct_equal(ByteSpan(t.ueid), ueid) ||
+      !crypto::ct_equal(ByteSpan(t.lm_nonce), ByteSpan(rec.lm_nonce)) ||
+      t.rounds.size() != rec.rounds) {
+    return fail(LocationError::kTranscriptInconsistent,
+                "landmark " + kid +
+                    ": transcript fields (nonce, ueid, lm_nonce, rounds) disagree with the record");
   }
-  if (rec.rtt_min_ns == 0) return fail(LocationError::kMalformed, "landmark " + kid + ": rtt_min_ns is 0");
+  if (rec.rtt_min_ns == 0)
+    return fail(LocationError::kMalformed, "landmark " + kid + ": rtt_min_ns is 0");
   *rec_out = rec;
   *index = size_t(e - trust.landmarks.data());
   return Status::Ok();

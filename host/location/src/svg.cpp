@@ -82,7 +82,8 @@ std::string ring_path(const Proj& pr, const std::vector<GeoPoint>& ring) {
 
 void extend(std::vector<GeoPoint>* pts, const Zone& z) {
   if (z.kind == Zone::Kind::kDisc) {
-    for (double b : {0.0, kPi / 2, kPi, 3 * kPi / 2}) pts->push_back(destination(z.disc.center, z.disc.radius_km, b));
+    for (double b : {0.0, kPi / 2, kPi, 3 * kPi / 2})
+      pts->push_back(destination(z.disc.center, z.disc.radius_km, b));
   } else {
     for (const auto& part : z.polygon.parts) {
       if (!part.rings.empty()) pts->insert(pts->end(), part.rings[0].begin(), part.rings[0].end());
@@ -104,7 +105,8 @@ std::string lon_label(double v) {
 
 }  // namespace
 
-std::string render_svg(const LocationVerdict& v, const LocationPolicy& p, const std::string& title) {
+std::string render_svg(const LocationVerdict& v, const LocationPolicy& p,
+                       const std::string& title) {
   // View: the feasible region and the approved zones; without a region, the landmarks.
   std::vector<GeoPoint> focus = v.region_outline;
   for (const auto& z : p.zones) extend(&focus, z);
@@ -134,12 +136,14 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p, const 
   }
   std::ostringstream o;
   o << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kW << "\" height=\"" << kH << "\" viewBox=\"0 0 " << kW << " "
-    << kH << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kW << "\" height=\"" << kH
+    << "\" viewBox=\"0 0 " << kW << " " << kH << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
     << "<title>" << esc(title) << "</title>\n"
-    << "<defs><clipPath id=\"map\"><rect x=\"0\" y=\"0\" width=\"" << kW << "\" height=\"" << kMapH << "\"/></clipPath></defs>\n"
+    << "<defs><clipPath id=\"map\"><rect x=\"0\" y=\"0\" width=\"" << kW << "\" height=\"" << kMapH
+    << "\"/></clipPath></defs>\n"
     << "<rect x=\"0\" y=\"0\" width=\"" << kW << "\" height=\"" << kH << "\" fill=\"#ffffff\"/>\n"
-    << "<rect x=\"0\" y=\"0\" width=\"" << kW << "\" height=\"" << kMapH << "\" fill=\"#f4f8fb\" stroke=\"#999\"/>\n"
+    << "<rect x=\"0\" y=\"0\" width=\"" << kW << "\" height=\"" << kMapH
+    << "\" fill=\"#f4f8fb\" stroke=\"#999\"/>\n"
     << "<g clip-path=\"url(#map)\">\n";
   // Grid with labels.
   const double span_lat = kMapH / pr.k, span_lon = kW / (pr.k * pr.coslat);
@@ -151,18 +155,20 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p, const 
     if (lat > pr.lat0 + span_lat / 2) break;
     const double y = pr.uy(lat);
     o << "<line x1=\"0\" y1=\"" << num(y) << "\" x2=\"" << kW << "\" y2=\"" << num(y) << "\"/>"
-      << "<text x=\"4\" y=\"" << num(y - 3) << "\" fill=\"#57606a\" stroke=\"none\">" << esc(lat_label(lat)) << "</text>\n";
+      << "<text x=\"4\" y=\"" << num(y - 3) << "\" fill=\"#57606a\" stroke=\"none\">"
+      << esc(lat_label(lat)) << "</text>\n";
   }
   for (int i = 0; i < 40; ++i) {
     const double lon = std::ceil(lon_min / step_lon) * step_lon + i * step_lon;
     if (lon > pr.lon0 + span_lon / 2) break;
     const double x = pr.ux(lon);
     o << "<line x1=\"" << num(x) << "\" y1=\"0\" x2=\"" << num(x) << "\" y2=\"" << kMapH << "\"/>"
-      << "<text x=\"" << num(x + 3) << "\" y=\"" << num(kMapH - 4) << "\" fill=\"#57606a\" stroke=\"none\">" << esc(lon_label(lon))
-      << "</text>\n";
+      << "<text x=\"" << num(x + 3) << "\" y=\"" << num(kMapH - 4)
+      << "\" fill=\"#57606a\" stroke=\"none\">" << esc(lon_label(lon)) << "</text>\n";
   }
   o << "</g>\n";
-  auto draw_zone = [&](const Zone& z, const char* fill, const char* stroke, const char* cls, double stretch) {
+  auto draw_zone = [&](const Zone& z, const char* fill, const char* stroke, const char* cls,
+                       double stretch) {
     std::string d;
     if (z.kind == Zone::Kind::kDisc) {
       d = polyline(pr, circle(z.disc.center, z.disc.radius_km, stretch), true);
@@ -171,24 +177,30 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p, const 
         for (const auto& ring : part.rings) d += ring_path(pr, ring) + " ";
       }
     }
-    o << "<path class=\"" << cls << "\" d=\"" << d << "\" fill=\"" << fill << "\" fill-rule=\"evenodd\" stroke=\"" << stroke
-      << "\" stroke-width=\"1.5\"><title>" << esc(std::string(cls) + " " + z.name()) << "</title></path>\n";
+    o << "<path class=\"" << cls << "\" d=\"" << d << "\" fill=\"" << fill
+      << "\" fill-rule=\"evenodd\" stroke=\"" << stroke << "\" stroke-width=\"1.5\"><title>"
+      << esc(std::string(cls) + " " + z.name()) << "</title></path>\n";
   };
-  for (const auto& z : p.zones) draw_zone(z, "rgba(46,160,67,0.25)", "#2ea043", "zone", sphere_stretch_min());
-  for (const auto& z : p.forbidden) draw_zone(z, "rgba(207,34,46,0.25)", "#cf222e", "forbidden", sphere_stretch_max());
+  for (const auto& z : p.zones)
+    draw_zone(z, "rgba(46,160,67,0.25)", "#2ea043", "zone", sphere_stretch_min());
+  for (const auto& z : p.forbidden)
+    draw_zone(z, "rgba(207,34,46,0.25)", "#cf222e", "forbidden", sphere_stretch_max());
   for (const auto& d : v.discs) {
-    o << "<path class=\"disc\" d=\"" << polyline(pr, circle(d.center, d.radius_km, sphere_stretch_max()), true)
+    o << "<path class=\"disc\" d=\""
+      << polyline(pr, circle(d.center, d.radius_km, sphere_stretch_max()), true)
       << "\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.2\" stroke-dasharray=\"6 3\"><title>"
       << esc(d.landmark_id + ": radius " + num(d.radius_km) + " km") << "</title></path>\n";
   }
   if (!v.region_outline.empty()) {
     o << "<path class=\"feasible\" d=\"" << polyline(pr, v.region_outline, true)
-      << "\" fill=\"rgba(251,143,68,0.55)\" stroke=\"#bc4c00\" stroke-width=\"2\"><title>feasible region</title></path>\n";
+      << "\" fill=\"rgba(251,143,68,0.55)\" stroke=\"#bc4c00\" stroke-width=\"2\"><title>feasible "
+         "region</title></path>\n";
   }
   for (const auto& d : v.discs) {
     const double x = pr.ux(d.center.lon_deg), y = pr.uy(d.center.lat_deg);
-    o << "<g class=\"landmark\"><path d=\"M" << num(x) << "," << num(y - 7) << " L" << num(x - 6) << "," << num(y + 5) << " L"
-      << num(x + 6) << "," << num(y + 5) << " Z\" fill=\"#0969da\"/><text x=\"" << num(x + 8) << "\" y=\"" << num(y + 4)
+    o << "<g class=\"landmark\"><path d=\"M" << num(x) << "," << num(y - 7) << " L" << num(x - 6)
+      << "," << num(y + 5) << " L" << num(x + 6) << "," << num(y + 5)
+      << " Z\" fill=\"#0969da\"/><text x=\"" << num(x + 8) << "\" y=\"" << num(y + 4)
       << "\" fill=\"#0a3069\">" << esc(d.landmark_id) << "</text></g>\n";
   }
   o << "</g>\n";
@@ -196,14 +208,17 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p, const 
   const double km_per_px = kEarthRadiusKm * kPi / 180.0 / pr.k;
   const double bar_km = nice(km_per_px * kW / 6);
   const double bar_px = bar_km / km_per_px;
-  o << "<g id=\"scale\"><rect x=\"" << num(kW - bar_px - 30) << "\" y=\"" << num(kMapH - 40) << "\" width=\"" << num(bar_px + 20)
-    << "\" height=\"30\" fill=\"#ffffff\" fill-opacity=\"0.8\"/><line x1=\"" << num(kW - bar_px - 20) << "\" y1=\""
-    << num(kMapH - 18) << "\" x2=\"" << num(kW - 20) << "\" y2=\"" << num(kMapH - 18)
-    << "\" stroke=\"#000\" stroke-width=\"3\"/><text x=\"" << num(kW - bar_px - 20) << "\" y=\"" << num(kMapH - 24) << "\">"
-    << num(bar_km) << " km</text></g>\n";
+  o << "<g id=\"scale\"><rect x=\"" << num(kW - bar_px - 30) << "\" y=\"" << num(kMapH - 40)
+    << "\" width=\"" << num(bar_px + 20)
+    << "\" height=\"30\" fill=\"#ffffff\" fill-opacity=\"0.8\"/><line x1=\""
+    << num(kW - bar_px - 20) << "\" y1=\"" << num(kMapH - 18) << "\" x2=\"" << num(kW - 20)
+    << "\" y2=\"" << num(kMapH - 18) << "\" stroke=\"#000\" stroke-width=\"3\"/><text x=\""
+    << num(kW - bar_px - 20) << "\" y=\"" << num(kMapH - 24) << "\">" << num(bar_km)
+    << " km</text></g>\n";
   // Verdict and reasons.
-  o << "<g id=\"verdict\"><text x=\"10\" y=\"" << num(kMapH + 20) << "\" font-size=\"15\" font-weight=\"bold\" fill=\""
-    << (v.approved ? "#1a7f37" : "#cf222e") << "\">" << (v.approved ? "APPROVED" : "REFUSED") << " — " << esc(title) << "</text>\n";
+  o << "<g id=\"verdict\"><text x=\"10\" y=\"" << num(kMapH + 20)
+    << "\" font-size=\"15\" font-weight=\"bold\" fill=\"" << (v.approved ? "#1a7f37" : "#cf222e")
+    << "\">" << (v.approved ? "APPROVED" : "REFUSED") << " — " << esc(title) << "</text>\n";
   double y = kMapH + 38;
   for (size_t i = 0; i < v.reasons.size() && y < kH - 4; ++i, y += 15) {
     o << "<text x=\"10\" y=\"" << num(y) << "\">" << esc(v.reasons[i]) << "</text>\n";

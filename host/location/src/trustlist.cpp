@@ -1,13 +1,13 @@
 // Signed landmark trust list and P-256 key files.
 #include "locus/location/trustlist.h"
 
-#include <cmath>
-#include <cstdio>
-#include <sstream>
-
 #include <mbedtls/ecp.h>
 #include <mbedtls/pk.h>
+
+#include <cmath>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "locus/common/common.h"
 #include "locus/common/keys.h"
@@ -19,7 +19,8 @@ namespace locus::location {
 namespace {
 
 // New file only (never replaces one), exact mode; *why gets the reason on failure.
-Status write_new(const std::string& path, const std::string& text, unsigned mode, std::string* why) {
+Status write_new(const std::string& path, const std::string& text, unsigned mode,
+                 std::string* why) {
   const host::HStatus s = host::write_text_file(path, text, mode, false);
   if (s.ok()) return Status::Ok();
   if (why) *why = s.message();
@@ -59,34 +60,41 @@ std::string parse_trust_list_json(const std::string& text, TrustList* out) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return "trust list is not a JSON object";
   if (!j.contains("version") || j["version"] != 1) return "trust list version must be 1";
-  if (!j.contains("landmarks") || !j["landmarks"].is_array()) return "trust list has no \"landmarks\" array";
+  if (!j.contains("landmarks") || !j["landmarks"].is_array())
+    return "trust list has no \"landmarks\" array";
   TrustList t;
   for (const auto& e : j["landmarks"]) {
     LandmarkEntry le;
-    if (!e.is_object() || !e.contains("id") || !e["id"].is_string()) return "landmark entry without string \"id\"";
+    if (!e.is_object() || !e.contains("id") || !e["id"].is_string())
+      return "landmark entry without string \"id\"";
     le.id = e["id"].get<std::string>();
     if (le.id.empty() || le.id.size() > 64) return "landmark id must be 1..64 characters";
     if (t.find(le.id)) return "duplicate landmark id '" + le.id + "'";
-    if (!e.contains("lat") || !e["lat"].is_number() || !e.contains("lon") || !e["lon"].is_number()) {
+    if (!e.contains("lat") || !e["lat"].is_number() || !e.contains("lon") ||
+        !e["lon"].is_number()) {
       return "landmark '" + le.id + "': lat/lon must be numbers";
     }
     le.lat_deg = e["lat"].get<double>();
     le.lon_deg = e["lon"].get<double>();
-    if (!std::isfinite(le.lat_deg) || !std::isfinite(le.lon_deg) || std::fabs(le.lat_deg) > 90 || std::fabs(le.lon_deg) > 180) {
+    if (!std::isfinite(le.lat_deg) || !std::isfinite(le.lon_deg) || std::fabs(le.lat_deg) > 90 ||
+        std::fabs(le.lon_deg) > 180) {
       return "landmark '" + le.id + "': lat/lon out of range";
     }
     std::vector<uint8_t> k;
-    if (!e.contains("public_key") || !e["public_key"].is_string() || !from_hex(e["public_key"].get<std::string>(), &k) ||
-        k.size() != 65) {
+    if (!e.contains("public_key") || !e["public_key"].is_string() ||
+        !from_hex(e["public_key"].get<std::string>(), &k) || k.size() != 65) {
       return "landmark '" + le.id + "': public_key must be 65-byte SEC1 hex";
     }
     std::copy(k.begin(), k.end(), le.key.q.begin());
-    if (!crypto::p256_check_public(le.key).ok()) return "landmark '" + le.id + "': public_key is not a P-256 point";
-    if (e.contains("operator") && e["operator"].is_string()) le.operator_name = e["operator"].get<std::string>();
+    if (!crypto::p256_check_public(le.key).ok())
+      return "landmark '" + le.id + "': public_key is not a P-256 point";
+    if (e.contains("operator") && e["operator"].is_string())
+      le.operator_name = e["operator"].get<std::string>();
     if (e.contains("host") && e["host"].is_string()) le.host = e["host"].get<std::string>();
     for (const char* p : {"tcp_port", "udp_port"}) {
       if (!e.contains(p)) continue;
-      if (!e[p].is_number_unsigned() || e[p].get<uint64_t>() > 65535) return "landmark '" + le.id + "': bad " + p;
+      if (!e[p].is_number_unsigned() || e[p].get<uint64_t>() > 65535)
+        return "landmark '" + le.id + "': bad " + p;
       (std::string(p) == "tcp_port" ? le.tcp_port : le.udp_port) = uint16_t(e[p].get<uint64_t>());
     }
     t.landmarks.push_back(le);
@@ -100,9 +108,14 @@ std::string trust_list_to_json(const TrustList& t) {
   j["version"] = 1;
   j["landmarks"] = nlohmann::json::array();
   for (const auto& e : t.landmarks) {
-    j["landmarks"].push_back({{"id", e.id}, {"lat", e.lat_deg}, {"lon", e.lon_deg},
-                              {"public_key", host::hex_encode(ByteSpan(e.key.q.data(), 65))}, {"operator", e.operator_name},
-                              {"host", e.host}, {"tcp_port", e.tcp_port}, {"udp_port", e.udp_port}});
+    j["landmarks"].push_back({{"id", e.id},
+                              {"lat", e.lat_deg},
+                              {"lon", e.lon_deg},
+                              {"public_key", host::hex_encode(ByteSpan(e.key.q.data(), 65))},
+                              {"operator", e.operator_name},
+                              {"host", e.host},
+                              {"tcp_port", e.tcp_port},
+                              {"udp_port", e.udp_port}});
   }
   return j.dump(2);
 }
@@ -116,12 +129,13 @@ Status sign_trust_list(const std::string& json_text, const crypto::P256PrivateKe
     return LocationError::kBadTrustList;
   }
   static const char kKid[] = "locus-trust-list";
-  return sign_cose(signer, ByteSpan(reinterpret_cast<const uint8_t*>(json_text.data()), json_text.size()),
+  return sign_cose(signer,
+                   ByteSpan(reinterpret_cast<const uint8_t*>(json_text.data()), json_text.size()),
                    ByteSpan(reinterpret_cast<const uint8_t*>(kKid), sizeof kKid - 1), {}, cose_out);
 }
 
-Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose_bytes, const crypto::P256PublicKey& signer,
-                                    std::string* why) {
+Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose_bytes,
+                                    const crypto::P256PublicKey& signer, std::string* why) {
   cose::Sign1View v;
   if (!cose::sign1_decode(ByteSpan(cose_bytes), &v).ok()) {
     if (why) *why = "trust list is not a COSE_Sign1";
@@ -132,7 +146,8 @@ Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose_bytes, cons
     return LocationError::kBadSignature;
   }
   TrustList t;
-  std::string e = parse_trust_list_json(std::string(reinterpret_cast<const char*>(v.payload.data), v.payload.size), &t);
+  std::string e = parse_trust_list_json(
+      std::string(reinterpret_cast<const char*>(v.payload.data), v.payload.size), &t);
   if (!e.empty()) {
     if (why) *why = e;
     return LocationError::kBadTrustList;
@@ -160,7 +175,8 @@ Status load_private_key(const std::string& path, crypto::P256PrivateKey* out, st
       mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
       mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk)) == MBEDTLS_ECP_DP_SECP256R1) {
     size_t olen = 0;
-    if (mbedtls_ecp_write_key_ext(mbedtls_pk_ec(pk), &olen, out->d.data(), out->d.size()) == 0 && olen == 32) {
+    if (mbedtls_ecp_write_key_ext(mbedtls_pk_ec(pk), &olen, out->d.data(), out->d.size()) == 0 &&
+        olen == 32) {
       st = Status::Ok();
     }
   }
@@ -186,7 +202,8 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
     std::vector<uint8_t> h;
     if (s.size() == 130 && from_hex(s, &h)) {
       std::copy(h.begin(), h.end(), out->q.begin());
-      return crypto::p256_check_public(*out).ok() ? Status::Ok() : Status(LocationError::kBadConfig);
+      return crypto::p256_check_public(*out).ok() ? Status::Ok()
+                                                  : Status(LocationError::kBadConfig);
     }
   }
   if (is_pem(b)) b.push_back(0);
@@ -203,8 +220,8 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
   if (rc == 0 && mbedtls_pk_get_type(&pk) == MBEDTLS_PK_ECKEY &&
       mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(pk)) == MBEDTLS_ECP_DP_SECP256R1) {
     size_t olen = 0;
-    if (mbedtls_ecp_write_public_key(mbedtls_pk_ec(pk), MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out->q.data(),
-                                     out->q.size()) == 0 &&
+    if (mbedtls_ecp_write_public_key(mbedtls_pk_ec(pk), MBEDTLS_ECP_PF_UNCOMPRESSED, &olen,
+                                     out->q.data(), out->q.size()) == 0 &&
         olen == 65) {
       st = Status::Ok();
     }
@@ -214,7 +231,8 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
   return st;
 }
 
-Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key, std::string* why) {
+Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key,
+                             std::string* why) {
   auto text = host::private_key_to_pem(key);
   if (!text.ok()) {
     if (why) *why = text.message();
@@ -225,7 +243,8 @@ Status write_private_key_pem(const std::string& path, const crypto::P256PrivateK
   return s;
 }
 
-Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key, std::string* why) {
+Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key,
+                            std::string* why) {
   return write_new(path, host::public_key_to_pem(key).value(), 0644, why);  // cannot fail
 }
 

@@ -10,9 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "locus/crypto/ct.h"
 #include "locus/crypto/drbg.h"
@@ -30,9 +29,12 @@ namespace {
 HStatus random_key(crypto::P256PrivateKey* key) {
   crypto::Drbg drbg;
   const char pers[] = "locus provision key";
-  if (!drbg.seed(host::os_entropy, nullptr, ByteSpan(reinterpret_cast<const uint8_t*>(pers), sizeof pers - 1)).ok())
+  if (!drbg.seed(host::os_entropy, nullptr,
+                 ByteSpan(reinterpret_cast<const uint8_t*>(pers), sizeof pers - 1))
+           .ok())
     return {HostError::kInternal, "cannot seed the DRBG"};
-  if (!crypto::p256_generate_key(drbg, key).ok()) return {HostError::kInternal, "key generation failed"};
+  if (!crypto::p256_generate_key(drbg, key).ok())
+    return {HostError::kInternal, "key generation failed"};
   return HStatus::Ok();
 }
 
@@ -68,7 +70,9 @@ std::string status_hex(uint16_t c) {
 HStatus init_ca(const CaFiles& f, const std::string& subject, bool force) {
   if (!force) {
     for (const auto& p : {f.key_path, f.cert_path})
-      if (host::file_exists(p)) return {HostError::kExists, p + ": exists; refusing to overwrite (use --force to replace it)"};
+      if (host::file_exists(p))
+        return {HostError::kExists,
+                p + ": exists; refusing to overwrite (use --force to replace it)"};
   }
   crypto::P256PrivateKey key;
   HStatus s = random_key(&key);
@@ -85,18 +89,23 @@ HStatus init_ca(const CaFiles& f, const std::string& subject, bool force) {
   uint8_t der[2048];
   size_t n = 0;
   Status xs = crypto::x509_issue(spec, pub, key, MutByteSpan(der, sizeof der), &n);
-  if (!xs.ok()) return {HostError::kConfig, "cannot issue the root certificate for subject '" + subject + "' (status " + status_hex(xs.code()) + ")"};
+  if (!xs.ok())
+    return {HostError::kConfig, "cannot issue the root certificate for subject '" + subject +
+                                    "' (status " + status_hex(xs.code()) + ")"};
   auto pem = verifier::private_key_to_pem(key);
   if (!pem.ok()) return pem.status();
   s = host::write_text_file(f.key_path, pem.value(), 0600, force);
   if (!s.ok()) return s;
-  return host::write_text_file(f.cert_path, host::pem_encode("CERTIFICATE", ByteSpan(der, n)), 0644, force);
+  return host::write_text_file(f.cert_path, host::pem_encode("CERTIFICATE", ByteSpan(der, n)), 0644,
+                               force);
 }
 
 HStatus init_license_key(const std::string& key_path, const std::string& pub_path, bool force) {
   if (!force) {
     for (const auto& p : {key_path, pub_path})
-      if (!p.empty() && host::file_exists(p)) return {HostError::kExists, p + ": exists; refusing to overwrite (use --force to replace it)"};
+      if (!p.empty() && host::file_exists(p))
+        return {HostError::kExists,
+                p + ": exists; refusing to overwrite (use --force to replace it)"};
   }
   crypto::P256PrivateKey key;
   HStatus s = random_key(&key);
@@ -151,11 +160,17 @@ HStatus load_license_public(const std::string& path, crypto::P256PublicKey* out)
 // The link itself (framing, request ids, bounded waits, reconnect) is the agent's shared
 // client, locus/agent/link.h; this keeps provisioning's request() interface on top of it.
 BoardLink::BoardLink() : link_(std::make_unique<agent::Link>()) {}
-BoardLink::~BoardLink() { close(); }
+BoardLink::~BoardLink() {
+  close();
+}
 
-void BoardLink::close() { link_->close(); }
+void BoardLink::close() {
+  link_->close();
+}
 
-HStatus BoardLink::connect(const std::string& spec, int timeout_ms) { return link_->open(spec, timeout_ms); }
+HStatus BoardLink::connect(const std::string& spec, int timeout_ms) {
+  return link_->open(spec, timeout_ms);
+}
 
 HStatus BoardLink::request(uint8_t type, ByteSpan body_item, uint8_t* resp_type, Bytes* resp_body,
                            uint16_t* err_code, int timeout_ms) {
@@ -177,36 +192,43 @@ HStatus call(BoardLink& link, const Req& req, uint8_t want_type, Bytes* body, co
   cbor::Encoder e(item, sizeof item);
   Status s = protocol::encode_body(e, req);
   auto n = e.finish();
-  if (!s.ok() || !n.ok()) return {HostError::kInternal, std::string(what) + ": cannot encode the request"};
+  if (!s.ok() || !n.ok())
+    return {HostError::kInternal, std::string(what) + ": cannot encode the request"};
   uint8_t rt = 0;
   uint16_t code = 0;
   HStatus hs = link.request(Req::kType, ByteSpan(item, n.value()), &rt, body, &code);
   if (!hs.ok()) return {hs.code(), std::string(what) + ": " + hs.message()};
-  if (rt == protocol::kMsgError) return {HostError::kRefused, std::string(what) + ": board answered error " + status_hex(code)};
+  if (rt == protocol::kMsgError)
+    return {HostError::kRefused, std::string(what) + ": board answered error " + status_hex(code)};
   if (rt != want_type) return {HostError::kParse, std::string(what) + ": unexpected response type"};
   return HStatus::Ok();
 }
 
 }  // namespace
 
-HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const crypto::P256PublicKey& license_pub,
-                                registry::Registry* reg, audit::AuditLog* log) {
-  if (opt.site.empty() || opt.host.empty()) return {HostError::kUsage, "site and host are required"};
+HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
+                                const crypto::P256PublicKey& license_pub, registry::Registry* reg,
+                                audit::AuditLog* log) {
+  if (opt.site.empty() || opt.host.empty())
+    return {HostError::kUsage, "site and host are required"};
   BoardLink link;
   HStatus s = link.connect(opt.link);
   if (!s.ok()) return s.error();
 
   Bytes body;
-  s = call(link, protocol::GetIdentityRequest{}, protocol::IdentityResponse::kType, &body, "GET_IDENTITY");
+  s = call(link, protocol::GetIdentityRequest{}, protocol::IdentityResponse::kType, &body,
+           "GET_IDENTITY");
   if (!s.ok()) return s.error();
   protocol::IdentityResponse id;
-  if (!protocol::decode_body(body, &id).ok()) return {HostError::kParse, "GET_IDENTITY: malformed identity"};
+  if (!protocol::decode_body(body, &id).ok())
+    return {HostError::kParse, "GET_IDENTITY: malformed identity"};
 
   crypto::P256PublicKey devid_pub;
   devid_pub.q = id.devid_pub;
   auto ueid = verifier::ueid_of(devid_pub);
   if (!ueid.ok()) return ueid.error();
-  if (!crypto::ct_equal(ueid.value(), id.ueid)) return {HostError::kRefused, "board UEID is not derived from its DeviceID key"};
+  if (!crypto::ct_equal(ueid.value(), id.ueid))
+    return {HostError::kRefused, "board UEID is not derived from its DeviceID key"};
   std::string ueid_hex = host::hex_encode(id.ueid);
   // Enrollment ordering: the registry row is written first, as pending; then the board gets
   // its certificate and the verifier key; then the row turns active together with the audit
@@ -217,7 +239,8 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
   bool resume = false;
   if (existing.ok()) {
     if (existing.value().state == registry::DeviceState::kActive)
-      return {HostError::kDuplicate, "device " + ueid_hex + " is already enrolled (site " + existing.value().site + ")"};
+      return {HostError::kDuplicate,
+              "device " + ueid_hex + " is already enrolled (site " + existing.value().site + ")"};
     resume = true;
     if (existing.value().site != opt.site || existing.value().host != opt.host)
       return {HostError::kRefused, "device " + ueid_hex + " has a pending enrollment for site " +
@@ -228,17 +251,21 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
   }
   ByteSpan board_cert = id.devid_cert;
   if (!resume && board_cert.size != 0)
-    return {HostError::kRefused, "board " + ueid_hex + " already holds a DeviceID certificate but this registry has no enrollment for it"};
+    return {HostError::kRefused,
+            "board " + ueid_hex +
+                " already holds a DeviceID certificate but this registry has no enrollment for it"};
 
   auto csr = verifier::parse_csr(id.csr);
   if (!csr.ok()) return {HostError::kRefused, "CSR: " + csr.message()};
   if (!csr.value().signature_ok) return {HostError::kRefused, "CSR self-signature does not verify"};
-  if (!crypto::ct_equal(csr.value().pub.q, devid_pub.q)) return {HostError::kRefused, "CSR key differs from the board's DeviceID key"};
+  if (!crypto::ct_equal(csr.value().pub.q, devid_pub.q))
+    return {HostError::kRefused, "CSR key differs from the board's DeviceID key"};
 
   std::string board_hw(reinterpret_cast<const char*>(id.hwmodel.data), id.hwmodel.size);
   std::string hwmodel = opt.hwmodel.empty() ? board_hw : opt.hwmodel;
   if (hwmodel != board_hw)
-    return {HostError::kRefused, "--hwmodel '" + hwmodel + "' differs from the board's '" + board_hw + "'"};
+    return {HostError::kRefused,
+            "--hwmodel '" + hwmodel + "' differs from the board's '" + board_hw + "'"};
 
   registry::Device d;
   if (resume) {
@@ -248,10 +275,14 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
     auto pc = verifier::parse_cert(d.devid_cert);
     if (!pc.ok()) return {HostError::kRefused, "pending DeviceID certificate: " + pc.message()};
     s = verifier::verify_signed_by(pc.value(), ca.cert.pub, ca.cert.subject_raw);
-    if (!s.ok()) return {HostError::kRefused, "pending DeviceID certificate is not issued by this CA"};
-    if (!crypto::ct_equal(pc.value().pub.q, devid_pub.q)) return {HostError::kRefused, "pending DeviceID certificate is for another key"};
-    if (board_cert.size != 0 && !(board_cert.size == d.devid_cert.size() && crypto::ct_equal(board_cert, d.devid_cert)))
-      return {HostError::kRefused, "board " + ueid_hex + " holds a DeviceID certificate other than the pending one"};
+    if (!s.ok())
+      return {HostError::kRefused, "pending DeviceID certificate is not issued by this CA"};
+    if (!crypto::ct_equal(pc.value().pub.q, devid_pub.q))
+      return {HostError::kRefused, "pending DeviceID certificate is for another key"};
+    if (board_cert.size != 0 &&
+        !(board_cert.size == d.devid_cert.size() && crypto::ct_equal(board_cert, d.devid_cert)))
+      return {HostError::kRefused,
+              "board " + ueid_hex + " holds a DeviceID certificate other than the pending one"};
   } else {
     // DeviceID certificate: subject from the CSR, issued by the manufacturer root.
     std::string subject = dn_for_writer(csr.value().subject);
@@ -261,17 +292,22 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
     spec.subject = subject.c_str();
     spec.issuer = issuer.c_str();
     spec.serial = serial;
-    spec.is_ca = true;      // DICE: the DeviceID key issues the Alias certificate
+    spec.is_ca = true;  // DICE: the DeviceID key issues the Alias certificate
     spec.max_path_len = 0;
     uint8_t der[2048];
     size_t dlen = 0;
     Status xs = crypto::x509_issue(spec, devid_pub, ca.key, MutByteSpan(der, sizeof der), &dlen);
-    if (!xs.ok()) return {HostError::kInternal, "cannot issue the DeviceID certificate (status " + status_hex(xs.code()) + ")"};
+    if (!xs.ok())
+      return {HostError::kInternal,
+              "cannot issue the DeviceID certificate (status " + status_hex(xs.code()) + ")"};
     auto issued = verifier::parse_cert(ByteSpan(der, dlen));
-    if (!issued.ok()) return {HostError::kInternal, "issued certificate does not parse: " + issued.message()};
+    if (!issued.ok())
+      return {HostError::kInternal, "issued certificate does not parse: " + issued.message()};
     s = verifier::verify_signed_by(issued.value(), ca.cert.pub, ca.cert.subject_raw);
-    if (!s.ok()) return {HostError::kInternal, "issued certificate does not chain to the CA: " + s.message()};
-    if (issued.value().subject != csr.value().subject) return {HostError::kInternal, "issued subject differs from the CSR subject"};
+    if (!s.ok())
+      return {HostError::kInternal, "issued certificate does not chain to the CA: " + s.message()};
+    if (issued.value().subject != csr.value().subject)
+      return {HostError::kInternal, "issued subject differs from the CSR subject"};
     d.ueid = ueid.value();
     d.site = opt.site;
     d.host = opt.host;
@@ -290,11 +326,14 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
     s = call(link, ic, protocol::InstallDevidCertResponse::kType, &body, "INSTALL_DEVID_CERT");
     if (!s.ok()) return s.error();
   }
-  s = call(link, protocol::GetStatusRequest{}, protocol::StatusResponse::kType, &body, "GET_STATUS");
+  s = call(link, protocol::GetStatusRequest{}, protocol::StatusResponse::kType, &body,
+           "GET_STATUS");
   if (!s.ok()) return s.error();
   protocol::StatusResponse st;
-  if (!protocol::decode_body(body, &st).ok()) return {HostError::kParse, "GET_STATUS: malformed status"};
-  if (!st.status.has_devid_cert) return {HostError::kRefused, "board reports no DeviceID certificate after installing it"};
+  if (!protocol::decode_body(body, &st).ok())
+    return {HostError::kParse, "GET_STATUS: malformed status"};
+  if (!st.status.has_devid_cert)
+    return {HostError::kRefused, "board reports no DeviceID certificate after installing it"};
   if (!st.status.has_verifier_key) {
     protocol::InstallVerifierKeyRequest ik;
     ik.key = license_pub.q;
@@ -309,16 +348,23 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
     HStatus a = reg->activate_device(d.ueid);
     if (!a.ok()) return a;
     if (log) {
-      auto r = log->append("provision", json{{"ueid", ueid_hex}, {"site", d.site}, {"host", d.host},
-                                            {"hwmodel", d.hwmodel}, {"devid_serial", d.serial_hex},
-                                            {"link", opt.link}, {"fwid", host::hex_encode(id.fwid)},
-                                            {"svn", id.svn}, {"resumed", resume}}.dump());
+      auto r = log->append("provision", json{{"ueid", ueid_hex},
+                                             {"site", d.site},
+                                             {"host", d.host},
+                                             {"hwmodel", d.hwmodel},
+                                             {"devid_serial", d.serial_hex},
+                                             {"link", opt.link},
+                                             {"fwid", host::hex_encode(id.fwid)},
+                                             {"svn", id.svn},
+                                             {"resumed", resume}}
+                                            .dump());
       if (!r.ok()) return {r.code(), "the audit record failed: " + r.message()};
     }
     return HStatus::Ok();
   });
   if (!s.ok())
-    return {s.code(), "board " + ueid_hex + " holds its certificate but the enrollment could not be completed (" +
+    return {s.code(), "board " + ueid_hex +
+                          " holds its certificate but the enrollment could not be completed (" +
                           s.message() + "); run enroll again to finish it"};
   EnrollResult out;
   out.ueid = d.ueid;
@@ -328,7 +374,8 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const cr
   return out;
 }
 
-HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, const std::string& source) {
+HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text,
+                                                   const std::string& source) {
   std::vector<EnrollOptions> out;
   std::istringstream in(text);
   std::string line;
@@ -346,9 +393,11 @@ HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, cons
     if (cols.empty()) continue;
     if (cols[0] == "link") continue;  // CSV header
     if (cols.size() < 3 || cols.size() > 4)
-      return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": expected 'LINK SITE HOST [HWMODEL]'"};
+      return {HostError::kConfig,
+              source + ":" + std::to_string(lineno) + ": expected 'LINK SITE HOST [HWMODEL]'"};
     if (cols[0].rfind("tcp:", 0) != 0 && cols[0].rfind("unix:", 0) != 0)
-      return {HostError::kConfig, source + ":" + std::to_string(lineno) + ": link must be tcp:HOST:PORT or unix:PATH"};
+      return {HostError::kConfig,
+              source + ":" + std::to_string(lineno) + ": link must be tcp:HOST:PORT or unix:PATH"};
     EnrollOptions o;
     o.link = cols[0];
     o.site = cols[1];
@@ -361,11 +410,13 @@ HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, cons
 }
 
 HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry::Registry* reg,
-                                           const std::string& ca_cert_path, const std::string& audit_log_path,
-                                           bool force) {
+                                           const std::string& ca_cert_path,
+                                           const std::string& audit_log_path, bool force) {
   ExportSummary sum;
-  for (const std::string& d : {out_dir, out_dir + "/devices", out_dir + "/decisions", out_dir + "/evidence", out_dir + "/licenses"}) {
-    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST) return {HostError::kIo, d + ": " + std::strerror(errno)};
+  for (const std::string& d : {out_dir, out_dir + "/devices", out_dir + "/decisions",
+                               out_dir + "/evidence", out_dir + "/licenses"}) {
+    if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
+      return {HostError::kIo, d + ": " + std::strerror(errno)};
   }
   if (!ca_cert_path.empty()) {
     auto ca = host::read_file(ca_cert_path);
@@ -380,12 +431,19 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
   for (const auto& d : devs.value()) {
     std::string u = host::hex_encode(d.ueid);
     std::string dir = out_dir + "/devices/" + u;
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return {HostError::kIo, dir + ": " + std::strerror(errno)};
-    HStatus s = host::write_text_file(dir + "/devid.pem", host::pem_encode("CERTIFICATE", d.devid_cert), 0644, force);
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return {HostError::kIo, dir + ": " + std::strerror(errno)};
+    HStatus s = host::write_text_file(dir + "/devid.pem",
+                                      host::pem_encode("CERTIFICATE", d.devid_cert), 0644, force);
     if (!s.ok()) return s.error();
     sum.certs++;
-    dj.push_back({{"ueid", u}, {"site", d.site}, {"host", d.host}, {"hwmodel", d.hwmodel},
-                  {"devid_serial", d.serial_hex}, {"revoked", d.revoked}, {"revoke_reason", d.revoke_reason},
+    dj.push_back({{"ueid", u},
+                  {"site", d.site},
+                  {"host", d.host},
+                  {"hwmodel", d.hwmodel},
+                  {"devid_serial", d.serial_hex},
+                  {"revoked", d.revoked},
+                  {"revoke_reason", d.revoke_reason},
                   {"enrolled_at", d.enrolled_at}});
   }
   HStatus s = host::write_text_file(out_dir + "/devices.json", dj.dump(2) + "\n", 0644, force);

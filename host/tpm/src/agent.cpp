@@ -199,13 +199,12 @@ struct Tpm::Impl {
     if (Esys_ContextLoad(esys, &ctx, &h) != TSS2_RC_SUCCESS) return false;
     EsysFree<TPM2B_PUBLIC> pub;
     EsysFree<TPM2B_NAME> name, qname;
-    bool same = Esys_ReadPublic(esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub.p,
-                                &name.p, &qname.p) == TSS2_RC_SUCCESS;
+    bool same = Esys_ReadPublic(esys, h, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &pub.p, &name.p,
+                                &qname.p) == TSS2_RC_SUCCESS;
     if (same) {
       uint8_t a[sizeof(TPMT_PUBLIC)], b[sizeof(TPMT_PUBLIC)];
       size_t la = 0, lb = 0;
-      same = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.p->publicArea, a, sizeof a, &la) ==
-                 TSS2_RC_SUCCESS &&
+      same = Tss2_MU_TPMT_PUBLIC_Marshal(&pub.p->publicArea, a, sizeof a, &la) == TSS2_RC_SUCCESS &&
              Tss2_MU_TPMT_PUBLIC_Marshal(&want.publicArea, b, sizeof b, &lb) == TSS2_RC_SUCCESS &&
              la == lb && std::memcmp(a, b, la) == 0;
     }

@@ -206,8 +206,8 @@ Result<CredentialChallenge> make_credential(ByteSpan ek_public, ByteSpan ak_name
     }
     std::vector<uint8_t> enc(mbedtls_rsa_get_len(&rsa));
     static const uint8_t kLabel[] = "IDENTITY";
-    if (mbedtls_rsa_rsaes_oaep_encrypt(&rsa, host::os_entropy, nullptr, kLabel, sizeof(kLabel), sizeof(seed),
-                                       seed, enc.data()) != 0) {
+    if (mbedtls_rsa_rsaes_oaep_encrypt(&rsa, host::os_entropy, nullptr, kLabel, sizeof(kLabel),
+                                       sizeof(seed), seed, enc.data()) != 0) {
       break;
     }
     // symKey = KDFa(seed, "STORAGE", name, "", 128); encIdentity = AES-128-CFB(TPM2B_DIGEST

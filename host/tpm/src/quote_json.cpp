@@ -16,7 +16,9 @@ constexpr size_t kMaxAttest = 1024;
 constexpr size_t kMaxSignature = 512;
 constexpr size_t kMaxName = 66;
 
-std::string b64(const std::vector<uint8_t>& v) { return host::b64_encode(ByteSpan(v)); }
+std::string b64(const std::vector<uint8_t>& v) {
+  return host::b64_encode(ByteSpan(v));
+}
 
 bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   if (s.empty() || s.size() > 4 * ((max + 2) / 3) || s.size() % 4 != 0) return false;
@@ -35,7 +37,9 @@ bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   return true;
 }
 
-std::string hex(const uint8_t* p, size_t n) { return host::hex_encode(ByteSpan(p, n)); }
+std::string hex(const uint8_t* p, size_t n) {
+  return host::hex_encode(ByteSpan(p, n));
+}
 
 bool unhex(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   if (s.empty() || s.size() % 2 != 0 || s.size() / 2 > max) return false;

@@ -16,7 +16,9 @@ bool same(ByteSpan a, ByteSpan b) {
   return crypto::ct_equal(a, b);
 }
 
-std::string hex(ByteSpan b) { return host::hex_encode(b); }
+std::string hex(ByteSpan b) {
+  return host::hex_encode(b);
+}
 
 // The quote's ECDSA P-256 signature over the attest bytes, checked with crypto/ (the image's
 // backend: OpenSSL on the host). Any failure, including a bad AK point, is "does not verify".

@@ -2,8 +2,9 @@
 // silently weaken policy.
 #include "locus/verifier/policy.h"
 
-#include <set>
 #include <toml++/toml.h>
+
+#include <set>
 
 #if LOCUS_HAVE_LOCATION
 #include "locus/location/geojson.h"
@@ -31,7 +32,8 @@ struct Ctx {
   }
 };
 
-bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix, const std::set<std::string>& allowed) {
+bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix,
+                const std::set<std::string>& allowed) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
     if (!allowed.count(key)) return c.fail(&v, prefix + key, "unknown key");
@@ -39,19 +41,22 @@ bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix, const s
   return true;
 }
 
-bool get_int(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, int64_t lo, int64_t hi, int64_t* out) {
+bool get_int(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, int64_t lo,
+             int64_t hi, int64_t* out) {
   const toml::node* n = t.get(key);
   if (!n) return true;
   // is_integer first: toml++ converts a float node with a cast undefined beyond int64's range.
   if (!n->is_integer()) return c.fail(n, prefix + key, "must be an integer");
   auto v = n->value<int64_t>();
   if (!v) return c.fail(n, prefix + key, "must be an integer");
-  if (*v < lo || *v > hi) return c.fail(n, prefix + key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
+  if (*v < lo || *v > hi)
+    return c.fail(n, prefix + key, "must be in " + std::to_string(lo) + ".." + std::to_string(hi));
   *out = *v;
   return true;
 }
 
-bool get_str(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, std::string* out) {
+bool get_str(Ctx& c, const toml::table& t, const std::string& prefix, const char* key,
+             std::string* out) {
   const toml::node* n = t.get(key);
   if (!n) return true;
   if (!n->is_string()) return c.fail(n, prefix + key, "must be a string");
@@ -68,11 +73,13 @@ bool get_bool(Ctx& c, const toml::table& t, const std::string& prefix, const cha
   return true;
 }
 
-bool get_double(Ctx& c, const toml::node* n, const std::string& key, double lo, double hi, double* out) {
+bool get_double(Ctx& c, const toml::node* n, const std::string& key, double lo, double hi,
+                double* out) {
   if (!n) return c.fail(n, key, "missing");
   if (!n->is_number()) return c.fail(n, key, "must be a number");
   double v = *n->value<double>();
-  if (!(v >= lo && v <= hi)) return c.fail(n, key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  if (!(v >= lo && v <= hi))
+    return c.fail(n, key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   *out = v;
   return true;
 }
@@ -96,7 +103,9 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
   const toml::node* n = site.get(key);
   if (!n) return true;
   const toml::array* arr = n->as_array();
-  if (!arr) return c.fail(n, prefix + key, "must be an array of zones ({lat, lon, radius_km} or {geojson})");
+  if (!arr)
+    return c.fail(n, prefix + key,
+                  "must be an array of zones ({lat, lon, radius_km} or {geojson})");
   const bool approved = std::string(key) == "zones";
   for (size_t i = 0; i < arr->size(); i++) {
     const toml::node& zn = (*arr)[i];
@@ -109,12 +118,14 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
     if (zt->contains("geojson")) {
       if (!check_keys(c, *zt, zk + ".", {"geojson", "name"})) return false;
       const toml::node* g = zt->get("geojson");
-      if (!g->is_string() || g->value<std::string>()->empty()) return c.fail(g, zk + ".geojson", "must be a file path");
+      if (!g->is_string() || g->value<std::string>()->empty())
+        return c.fail(g, zk + ".geojson", "must be a file path");
       z.is_polygon = true;
       std::string p = *g->value<std::string>();
       z.geojson_path = (!p.empty() && p[0] == '/') ? p : base_dir + p;
       auto text = host::read_text_file(z.geojson_path, 16u << 20);
-      if (!text.ok()) return c.fail(g, zk + ".geojson", "cannot read " + z.geojson_path + ": " + text.message());
+      if (!text.ok())
+        return c.fail(g, zk + ".geojson", "cannot read " + z.geojson_path + ": " + text.message());
 #if LOCUS_HAVE_LOCATION
       auto zones = location::parse_geojson(text.value(), z.name);
       if (!zones.ok()) return c.fail(g, zk + ".geojson", z.geojson_path + ": " + zones.message());
@@ -123,8 +134,10 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
     } else {
       if (!check_keys(c, *zt, zk + ".", {"lat", "lon", "radius_km", "name"})) return false;
       const double rmax = approved ? 9000 : 19000;
-      if (!get_double(c, zt->get("lat"), zk + ".lat", -90, 90, &z.disc.lat_deg)) return c.fail(&zn, zk + ".lat", "missing");
-      if (!get_double(c, zt->get("lon"), zk + ".lon", -180, 180, &z.disc.lon_deg)) return c.fail(&zn, zk + ".lon", "missing");
+      if (!get_double(c, zt->get("lat"), zk + ".lat", -90, 90, &z.disc.lat_deg))
+        return c.fail(&zn, zk + ".lat", "missing");
+      if (!get_double(c, zt->get("lon"), zk + ".lon", -180, 180, &z.disc.lon_deg))
+        return c.fail(&zn, zk + ".lon", "missing");
       if (!get_double(c, zt->get("radius_km"), zk + ".radius_km", 0.001, rmax, &z.disc.radius_km))
         return c.fail(&zn, zk + ".radius_km", "missing");
 #if LOCUS_HAVE_LOCATION
@@ -144,9 +157,11 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
 
 // The keys of one site (a [site.NAME] table, or the top level of a location policy file).
 // `where` is the node errors about the whole table point at.
-bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std::string& pre, const std::string& base,
-                const toml::node* where, SitePolicy* out) {
-  if (!check_keys(c, t, pre, {"zones", "forbidden", "landmarks", "rounds", "f", "margin_km", "margin_fraction", "lease_s"}))
+bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std::string& pre,
+                const std::string& base, const toml::node* where, SitePolicy* out) {
+  if (!check_keys(c, t, pre,
+                  {"zones", "forbidden", "landmarks", "rounds", "f", "margin_km", "margin_fraction",
+                   "lease_s"}))
     return false;
   SitePolicy sp;
   sp.name = name;
@@ -159,9 +174,11 @@ bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std
     for (size_t i = 0; i < la->size(); i++) {
       const toml::node& e = (*la)[i];
       if (!e.is_string() || e.value<std::string>()->empty())
-        return c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "must be a landmark id string");
+        return c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]",
+                      "must be a landmark id string");
       for (const auto& seen : sp.landmarks)
-        if (seen == *e.value<std::string>()) return c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "listed twice");
+        if (seen == *e.value<std::string>())
+          return c.fail(&e, pre + "landmarks[" + std::to_string(i) + "]", "listed twice");
       sp.landmarks.push_back(*e.value<std::string>());
     }
   }
@@ -177,9 +194,11 @@ bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std
   sp.f = static_cast<int>(f);
   sp.lease_s = lease;
   if (!sp.landmarks.empty() && sp.zones.empty())
-    return c.fail(where, pre + "zones", "a site that requires landmarks needs at least one approved zone");
+    return c.fail(where, pre + "zones",
+                  "a site that requires landmarks needs at least one approved zone");
   if (!sp.landmarks.empty() && static_cast<size_t>(sp.f) >= sp.landmarks.size())
-    return c.fail(t.get("f") ? t.get("f") : where, pre + "f", "must be smaller than the number of landmarks");
+    return c.fail(t.get("f") ? t.get("f") : where, pre + "f",
+                  "must be smaller than the number of landmarks");
 #if LOCUS_HAVE_LOCATION
   auto lp = std::make_shared<location::LocationPolicy>();
   lp->zones = std::move(zones);
@@ -204,12 +223,14 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     return {HostError::kConfig, source_name + ":" + std::to_string(e.source().begin.line) + ":" +
-                                    std::to_string(e.source().begin.column) + ": syntax: " + std::string(e.description())};
+                                    std::to_string(e.source().begin.column) +
+                                    ": syntax: " + std::string(e.description())};
   }
   Policy p;
   p.source = source_name;
   std::string base = dir_of(source_name);
-  if (!check_keys(c, root, "", {"verifier_id", "lease_s", "nonce_ttl_s", "hwmodel", "site", "location", "tpm"}))
+  if (!check_keys(c, root, "",
+                  {"verifier_id", "lease_s", "nonce_ttl_s", "hwmodel", "site", "location", "tpm"}))
     return c.err;
   if (!get_str(c, root, "", "verifier_id", &p.verifier_id)) return c.err;
   if (!get_int(c, root, "", "lease_s", 1, 86400, &p.lease_s)) return c.err;
@@ -217,7 +238,8 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
 
   if (const toml::node* hn = root.get("hwmodel")) {
     const toml::table* ht = hn->as_table();
-    if (!ht) return (c.fail(hn, "hwmodel", "must be a table of [hwmodel.\"<name>\"] sections"), c.err);
+    if (!ht)
+      return (c.fail(hn, "hwmodel", "must be a table of [hwmodel.\"<name>\"] sections"), c.err);
     for (auto&& [k, v] : *ht) {
       std::string name(k.str());
       std::string pre = "hwmodel." + name + ".";
@@ -227,15 +249,20 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
       HwModelPolicy hp;
       hp.name = name;
       const toml::node* fn = t->get("fwids");
-      if (!fn) return (c.fail(&v, pre + "fwids", "missing (list the accepted firmware measurements)"), c.err);
+      if (!fn)
+        return (c.fail(&v, pre + "fwids", "missing (list the accepted firmware measurements)"),
+                c.err);
       const toml::array* fa = fn->as_array();
-      if (!fa || fa->empty()) return (c.fail(fn, pre + "fwids", "must be a non-empty array of 64-hex-digit strings"), c.err);
+      if (!fa || fa->empty())
+        return (c.fail(fn, pre + "fwids", "must be a non-empty array of 64-hex-digit strings"),
+                c.err);
       for (size_t i = 0; i < fa->size(); i++) {
         const toml::node& e = (*fa)[i];
         std::string ek = pre + "fwids[" + std::to_string(i) + "]";
         if (!e.is_string()) return (c.fail(&e, ek, "must be a string"), c.err);
         auto b = host::hex_decode(*e.value<std::string>());
-        if (!b.ok() || b.value().size() != 32) return (c.fail(&e, ek, "must be 64 hex digits (SHA-256)"), c.err);
+        if (!b.ok() || b.value().size() != 32)
+          return (c.fail(&e, ek, "must be 64 hex digits (SHA-256)"), c.err);
         std::array<uint8_t, 32> f{};
         std::copy(b.value().begin(), b.value().end(), f.begin());
         hp.fwids.push_back(f);
@@ -269,7 +296,9 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
     if (!check_keys(c, *t, "location.", {"trust_list", "trust_list_signer"})) return c.err;
     if (!get_str(c, *t, "location.", "trust_list", &p.trust_list_path)) return c.err;
     if (!get_str(c, *t, "location.", "trust_list_signer", &p.trust_list_signer_path)) return c.err;
-    auto rel = [&](std::string& s) { if (!s.empty() && s[0] != '/') s = base + s; };
+    auto rel = [&](std::string& s) {
+      if (!s.empty() && s[0] != '/') s = base + s;
+    };
     rel(p.trust_list_path);
     rel(p.trust_list_signer_path);
   }
@@ -281,7 +310,8 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
     if (!get_bool(c, *t, "tpm.", "required", &p.tpm.required)) return c.err;
     if (!get_bool(c, *t, "tpm.", "accept_reboot", &p.tpm.accept_reboot)) return c.err;
     if (!get_str(c, *t, "tpm.", "hash", &p.tpm.hash)) return c.err;
-    if (p.tpm.hash != "sha256") return (c.fail(t->get("hash"), "tpm.hash", "only \"sha256\" is supported"), c.err);
+    if (p.tpm.hash != "sha256")
+      return (c.fail(t->get("hash"), "tpm.hash", "only \"sha256\" is supported"), c.err);
     if (const toml::node* pn = t->get("pcrs")) {
       const toml::array* pa = pn->as_array();
       if (!pa) return (c.fail(pn, "tpm.pcrs", "must be an array of PCR indices"), c.err);
@@ -289,17 +319,22 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
         const toml::node& e = (*pa)[i];
         auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;  // no float -> int cast
         if (!v || *v < 0 || *v > 23)
-          return (c.fail(&e, "tpm.pcrs[" + std::to_string(i) + "]", "must be a PCR index 0..23"), c.err);
+          return (c.fail(&e, "tpm.pcrs[" + std::to_string(i) + "]", "must be a PCR index 0..23"),
+                  c.err);
         p.tpm.pcrs.push_back(static_cast<int>(*v));
       }
     }
   }
-  if (p.hwmodels.empty()) return (c.fail(&root, "hwmodel", "no [hwmodel.\"<name>\"] section: nothing could ever be approved"), c.err);
+  if (p.hwmodels.empty())
+    return (
+        c.fail(&root, "hwmodel", "no [hwmodel.\"<name>\"] section: nothing could ever be approved"),
+        c.err);
   if (p.sites.empty()) return (c.fail(&root, "site", "no [site.<name>] section"), c.err);
   return p;
 }
 
-HostResult<SitePolicy> parse_location_policy(const std::string& text, const std::string& source_name) {
+HostResult<SitePolicy> parse_location_policy(const std::string& text,
+                                             const std::string& source_name) {
   Ctx c;
   c.file = source_name;
   toml::table root;
@@ -307,11 +342,13 @@ HostResult<SitePolicy> parse_location_policy(const std::string& text, const std:
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     return {HostError::kConfig, source_name + ":" + std::to_string(e.source().begin.line) + ":" +
-                                    std::to_string(e.source().begin.column) + ": syntax: " + std::string(e.description())};
+                                    std::to_string(e.source().begin.column) +
+                                    ": syntax: " + std::string(e.description())};
   }
   SitePolicy sp;
   if (!parse_site(c, root, "location", "", dir_of(source_name), &root, &sp)) return c.err;
-  if (sp.zones.empty()) return (c.fail(&root, "zones", "no approved zone: nothing could ever be approved"), c.err);
+  if (sp.zones.empty())
+    return (c.fail(&root, "zones", "no approved zone: nothing could ever be approved"), c.err);
   return sp;
 }
 

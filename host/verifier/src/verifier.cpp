@@ -99,7 +99,8 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
     any_landmarks = true;
     // The one parsed form (policy.cpp): zones, GeoJSON, margins and f as check-policy and
     // explain see them.
-    if (!site.location) return {HostError::kConfig, p.source + ": site." + name + ": no location policy"};
+    if (!site.location)
+      return {HostError::kConfig, p.source + ": site." + name + ": no location policy"};
     const location::LocationPolicy& lp = *site.location;
     v->loc_->sites[name] = lp;
   }
@@ -439,7 +440,8 @@ void Verifier::check_reference_values(State& st) const {
   if (claims.storage == protocol::kStorageOk) {
     a.add("storage", true, "board storage ok");
   } else if (claims.storage == protocol::kStorageRecovered) {
-    a.add("storage", true, "board storage recovered (one journal copy was invalid; counter may be older)");
+    a.add("storage", true,
+          "board storage recovered (one journal copy was invalid; counter may be older)");
   } else {
     a.add("storage", false, "board storage fault");
   }

@@ -3,6 +3,7 @@
 // cmocka last: it defines macros that clash with the C++ library.
 #include <setjmp.h>
 #include <stdarg.h>
+
 #include "locus_test/cmocka.h"
 
 namespace locus_test {
@@ -14,7 +15,9 @@ int nibble(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
 }  // namespace
 
 std::vector<uint8_t> hex(const std::string& h) {

@@ -8,14 +8,17 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include "locus_test/cmocka.h"
 
 namespace locus_test {
 
-std::vector<uint8_t> sign_full_license(const locus::crypto::P256PrivateKey& key, const locus::protocol::Ueid& ueid,
+std::vector<uint8_t> sign_full_license(const locus::crypto::P256PrivateKey& key,
+                                       const locus::protocol::Ueid& ueid,
                                        const std::vector<uint8_t>& nonce,
-                                       const locus::protocol::BoardNonce& board_nonce, uint64_t counter,
-                                       uint32_t lease_s, const locus::protocol::Fwid& fwid, const char* site) {
+                                       const locus::protocol::BoardNonce& board_nonce,
+                                       uint64_t counter, uint32_t lease_s,
+                                       const locus::protocol::Fwid& fwid, const char* site) {
   namespace proto = locus::protocol;
   proto::License l;
   l.ueid = ueid;
@@ -33,7 +36,8 @@ std::vector<uint8_t> sign_full_license(const locus::crypto::P256PrivateKey& key,
   size_t olen = 0;
   locus::cose::Sign1Options opt;
   assert_true(locus::cose::sign1_es256(key, locus::ByteSpan(payload, plen), opt,
-                                       locus::MutByteSpan(out.data(), out.size()), &olen).ok());
+                                       locus::MutByteSpan(out.data(), out.size()), &olen)
+                  .ok());
   out.resize(olen);
   return out;
 }
@@ -41,7 +45,9 @@ std::vector<uint8_t> sign_full_license(const locus::crypto::P256PrivateKey& key,
 locus::protocol::BoardNonce evidence_board_nonce(const std::vector<uint8_t>& evidence_cose) {
   locus::cose::Sign1View v;
   locus::protocol::EatClaims c;
-  assert_true(locus::cose::sign1_decode(locus::ByteSpan(evidence_cose.data(), evidence_cose.size()), &v).ok());
+  assert_true(
+      locus::cose::sign1_decode(locus::ByteSpan(evidence_cose.data(), evidence_cose.size()), &v)
+          .ok());
   assert_true(locus::protocol::decode_claims(v.payload, &c).ok());
   return c.board_nonce;
 }

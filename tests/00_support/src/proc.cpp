@@ -13,8 +13,8 @@ int port_of(const std::string& line) {
   return port > 0 && port < 65536 ? port : -1;
 }
 
-int run_tool(const std::string& bin, const std::vector<std::string>& args, std::string* out, std::string* err,
-             int timeout_ms) {
+int run_tool(const std::string& bin, const std::vector<std::string>& args, std::string* out,
+             std::string* err, int timeout_ms) {
   std::vector<std::string> argv = {bin};
   argv.insert(argv.end(), args.begin(), args.end());
   std::string o, e;
@@ -27,8 +27,8 @@ int run_tool(const std::string& bin, const std::vector<std::string>& args, std::
   return rc;
 }
 
-int start_listening(locus::host::test::Process* p, const std::vector<std::string>& argv, const std::string& log_path,
-                    int timeout_ms) {
+int start_listening(locus::host::test::Process* p, const std::vector<std::string>& argv,
+                    const std::string& log_path, int timeout_ms) {
   if (!p->start(argv, log_path)) return -1;
   std::string line;
   if (!p->wait_for_line("listening on", timeout_ms, &line)) return -1;
@@ -36,9 +36,11 @@ int start_listening(locus::host::test::Process* p, const std::vector<std::string
 }
 
 int start_host_sim(locus::host::test::Process* p, const std::string& sim, const std::string& uds,
-                   const std::string& image, const std::string& state, const std::string& log_path, int timeout_ms) {
-  return start_listening(p, {sim, "--uds", uds, "--image", image, "--state", state, "--listen", "tcp:127.0.0.1:0"},
-                         log_path, timeout_ms);
+                   const std::string& image, const std::string& state, const std::string& log_path,
+                   int timeout_ms) {
+  return start_listening(
+      p, {sim, "--uds", uds, "--image", image, "--state", state, "--listen", "tcp:127.0.0.1:0"},
+      log_path, timeout_ms);
 }
 
 }  // namespace locus_test

@@ -30,7 +30,9 @@ const char kRfc6979Pub[] =
     "0460FED4BA255A9D31C961EB74C6356D68C049B8923B61FA6CE669622E60F29FB6"
     "7903FE1008B8BC99A41AE9E95628BC64F2F1B20C2D7E9F5177A3C294D4462299";
 
-ByteSpan str(const char* s) { return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s)); }
+ByteSpan str(const char* s) {
+  return ByteSpan(reinterpret_cast<const uint8_t*>(s), strlen(s));
+}
 
 bool digest_is(const crypto::Digest& d, const char* hex) {
   uint8_t want[32];
@@ -44,7 +46,8 @@ void sha256_fips180(TestState& st) {
   LOCUS_CHECK(st, digest_is(d, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"));
   LOCUS_CHECK_OK(st, crypto::sha256(ByteSpan(), &d));
   LOCUS_CHECK(st, digest_is(d, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
-  LOCUS_CHECK_OK(st, crypto::sha256(str("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"), &d));
+  LOCUS_CHECK_OK(
+      st, crypto::sha256(str("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"), &d));
   LOCUS_CHECK(st, digest_is(d, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"));
 }
 
@@ -75,9 +78,11 @@ void hkdf_rfc5869(TestState& st) {
   memset(ikm, 0x0b, sizeof(ikm));
   for (uint8_t i = 0; i < sizeof(salt); ++i) salt[i] = i;
   for (uint8_t i = 0; i < sizeof(info); ++i) info[i] = static_cast<uint8_t>(0xf0 + i);
-  LOCUS_CHECK_OK(st, crypto::hkdf_sha256(ByteSpan(salt), ByteSpan(ikm), ByteSpan(info), MutByteSpan(okm)));
+  LOCUS_CHECK_OK(
+      st, crypto::hkdf_sha256(ByteSpan(salt), ByteSpan(ikm), ByteSpan(info), MutByteSpan(okm)));
   LOCUS_CHECK(st, from_hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
-                           "34007208d5b887185865", want, sizeof(want)) == 42);
+                           "34007208d5b887185865",
+                           want, sizeof(want)) == 42);
   LOCUS_CHECK(st, bytes_equal(okm, want, sizeof(okm)));
 }
 
@@ -152,8 +157,8 @@ void ecdh_known_answer(TestState& st) {
   std::array<uint8_t, 32> shared{};
   LOCUS_CHECK_OK(st, crypto::ecdh_p256(k, peer, &shared));
   uint8_t want[32];
-  LOCUS_CHECK(st, from_hex("3ffbbd4fe496a30ea456822f31c21e76482462fca119bece403abf00bed50fbb",
-                           want, sizeof(want)) == 32);
+  LOCUS_CHECK(st, from_hex("3ffbbd4fe496a30ea456822f31c21e76482462fca119bece403abf00bed50fbb", want,
+                           sizeof(want)) == 32);
   LOCUS_CHECK(st, bytes_equal(shared.data(), want, 32));
 }
 
@@ -236,8 +241,10 @@ void board_storage_roundtrip(TestState& st) {
   LOCUS_CHECK_OK(st, board::storage_flush());
   LOCUS_CHECK_OK(st, board::storage_read(size - sizeof(r), r, sizeof(r)));
   LOCUS_CHECK(st, bytes_equal(w, r, sizeof(w)));
-  LOCUS_CHECK(st, board::storage_read(size - 1, r, 2) == locus::Status(board::BoardError::kStorageRange));
-  LOCUS_CHECK(st, board::storage_write(size + 1, w, 0) == locus::Status(board::BoardError::kStorageRange));
+  LOCUS_CHECK(
+      st, board::storage_read(size - 1, r, 2) == locus::Status(board::BoardError::kStorageRange));
+  LOCUS_CHECK(
+      st, board::storage_write(size + 1, w, 0) == locus::Status(board::BoardError::kStorageRange));
 }
 
 // Storage on NOR rules (ast1030-evb: SPI NOR flash; mps2-an386: a semihosting file): two
@@ -276,11 +283,13 @@ void board_otp_rules(TestState& st) {
   LOCUS_CHECK_OK(st, board::otp_read(32, r, sizeof(r)));
   LOCUS_CHECK(st, bytes_equal(p, r, sizeof(p)));
   const uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
-  LOCUS_CHECK(st, board::otp_program(32, ones, sizeof(ones)) == locus::Status(board::BoardError::kOtpConflict));
+  LOCUS_CHECK(st, board::otp_program(32, ones, sizeof(ones)) ==
+                      locus::Status(board::BoardError::kOtpConflict));
   // Byte 31 is never programmed (erased, 0xFF): clearing its bits would be allowed, but the
   // request also needs 0 -> 1 at byte 32, so nothing at all is written.
   const uint8_t mixed[2] = {0x0F, 0xFF};
-  LOCUS_CHECK(st, board::otp_program(31, mixed, sizeof(mixed)) == locus::Status(board::BoardError::kOtpConflict));
+  LOCUS_CHECK(st, board::otp_program(31, mixed, sizeof(mixed)) ==
+                      locus::Status(board::BoardError::kOtpConflict));
   uint8_t b31 = 0;
   LOCUS_CHECK_OK(st, board::otp_read(31, &b31, 1));
   LOCUS_CHECK(st, b31 == 0xFF);

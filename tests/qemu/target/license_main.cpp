@@ -52,12 +52,15 @@ Reply call(const T& body) {
   if (!proto::encode_body(e, body).ok()) return r;
   const locus::Result<size_t> n = e.finish();
   size_t len = 0;
-  if (!n.ok() || !proto::encode_envelope(T::kType, 7, ByteSpan(item, n.value()), MutByteSpan(g_req, sizeof(g_req)), &len).ok()) {
+  if (!n.ok() || !proto::encode_envelope(T::kType, 7, ByteSpan(item, n.value()),
+                                         MutByteSpan(g_req, sizeof(g_req)), &len)
+                      .ok()) {
     return r;
   }
   uint8_t rev = 0;
   size_t out = 0;
-  g_core.handle(proto::kRevMessage, ByteSpan(g_req, len), &rev, MutByteSpan(g_resp, sizeof(g_resp)), &out);
+  g_core.handle(proto::kRevMessage, ByteSpan(g_req, len), &rev, MutByteSpan(g_resp, sizeof(g_resp)),
+                &out);
   proto::Envelope env;
   if (!proto::decode_envelope(ByteSpan(g_resp, out), &env).ok()) return r;
   r.type = env.type;
@@ -87,7 +90,8 @@ bool evidence_again() {
 }
 
 bool fresh_evidence() {
-  for (uint8_t i = 0; i < sizeof(g_nonce); ++i) g_nonce[i] = static_cast<uint8_t>(g_nonce_seq * 17 + i);
+  for (uint8_t i = 0; i < sizeof(g_nonce); ++i)
+    g_nonce[i] = static_cast<uint8_t>(g_nonce_seq * 17 + i);
   ++g_nonce_seq;
   return evidence_again();
 }
@@ -104,7 +108,8 @@ struct LicenseFields {
 };
 
 LicenseFields good_fields() {
-  return LicenseFields{g_ueid, g_nonce, g_counter + 1, proto::kModeFull, 60, g_fwid, &g_vkey, g_board_nonce};
+  return LicenseFields{g_ueid, g_nonce, g_counter + 1, proto::kModeFull,
+                       60,     g_fwid,  &g_vkey,       g_board_nonce};
 }
 
 Reply apply(const LicenseFields& f, bool flip_signature = false) {
@@ -127,7 +132,9 @@ Reply apply(const LicenseFields& f, bool flip_signature = false) {
   Reply bad;
   if (!pn.ok()) return bad;
   plen = pn.value();
-  if (!locus::cose::sign1_es256(*f.key, ByteSpan(payload, plen), opt, MutByteSpan(lic, sizeof(lic)), &llen).ok()) {
+  if (!locus::cose::sign1_es256(*f.key, ByteSpan(payload, plen), opt, MutByteSpan(lic, sizeof(lic)),
+                                &llen)
+           .ok()) {
     return bad;
   }
   if (flip_signature) lic[llen - 1] ^= 0x01;
@@ -136,7 +143,9 @@ Reply apply(const LicenseFields& f, bool flip_signature = false) {
   return call(req);
 }
 
-uint16_t code(fw::FirmwareError e) { return locus::Status(e).code(); }
+uint16_t code(fw::FirmwareError e) {
+  return locus::Status(e).code();
+}
 
 // Grants FULL with a good license (helper for the cases that start from FULL).
 bool make_full(uint32_t lease_s = 60) {
@@ -164,7 +173,8 @@ void nonce_single_use_and_fail_closed(TestState& st) {
   LicenseFields f = good_fields();
   f.counter = g_counter + 5;
   const Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseNoEvidence));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseNoEvidence));
   LOCUS_CHECK(st, !g_core.is_full());
 }
 
@@ -177,7 +187,8 @@ void wrong_nonce(TestState& st) {
   LicenseFields f = good_fields();
   f.nonce = old_nonce;
   const Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongNonce));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongNonce));
   LOCUS_CHECK(st, !g_core.is_full());
 }
 
@@ -187,7 +198,8 @@ void stale_counter(TestState& st) {
   LicenseFields f = good_fields();
   f.counter = g_core.state().license_counter;
   const Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseStaleCounter));
+  LOCUS_CHECK(
+      st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseStaleCounter));
 }
 
 // A license for another device (UEID differs in one bit): kLicenseWrongUeid.
@@ -196,7 +208,8 @@ void wrong_ueid(TestState& st) {
   LicenseFields f = good_fields();
   f.ueid[32] ^= 0x01;
   const Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongUeid));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongUeid));
 }
 
 // A license naming other firmware: kLicenseWrongFwid.
@@ -205,7 +218,8 @@ void wrong_fwid(TestState& st) {
   LicenseFields f = good_fields();
   f.fwid[0] ^= 0x80;
   const Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongFwid));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongFwid));
 }
 
 // Signed by another key, or with one signature bit flipped: kLicenseSignature.
@@ -214,10 +228,12 @@ void bad_signature(TestState& st) {
   LicenseFields f = good_fields();
   f.key = &g_other_key;
   Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
   LOCUS_CHECK(st, fresh_evidence());  // the failed attempt voided the evidence
   r = apply(good_fields(), /*flip_signature=*/true);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseSignature));
   LOCUS_CHECK(st, !g_core.is_full());
 }
 
@@ -227,13 +243,15 @@ void bad_mode_and_lease(TestState& st) {
   LicenseFields f = good_fields();
   f.mode = proto::kModeRestricted;
   Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseBadMode));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseBadMode));
   for (uint32_t lease : {0u, 86401u}) {
     LOCUS_CHECK(st, fresh_evidence());
     f = good_fields();
     f.lease_s = lease;
     r = apply(f);
-    LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseBadLease));
+    LOCUS_CHECK(st,
+                r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseBadLease));
   }
 }
 
@@ -264,7 +282,8 @@ void reasked_nonce_refused(TestState& st) {
   LOCUS_CHECK(st, evidence_again());
   LOCUS_CHECK(st, memcmp(held.board_nonce.data(), g_board_nonce.data(), g_board_nonce.size()) != 0);
   const Reply r = apply(held);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongBoardNonce));
+  LOCUS_CHECK(st, r.type == proto::kMsgError &&
+                      r.error == code(fw::FirmwareError::kLicenseWrongBoardNonce));
   LOCUS_CHECK(st, !g_core.is_full());
 }
 
@@ -275,9 +294,11 @@ void one_attempt_per_evidence(TestState& st) {
   bad.fwid[1] ^= 0x01;
   const LicenseFields good = good_fields();
   Reply r = apply(bad);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongFwid));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWrongFwid));
   r = apply(good);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseNoEvidence));
+  LOCUS_CHECK(st,
+              r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseNoEvidence));
   LOCUS_CHECK(st, !g_core.is_full());
 }
 
@@ -291,7 +312,8 @@ void lease_counted_from_evidence(TestState& st) {
   while (locus::board::monotonic_us() - t0 < 1100000u) {
   }
   const Reply r = apply(f);
-  LOCUS_CHECK(st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWindowExpired));
+  LOCUS_CHECK(
+      st, r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWindowExpired));
   LOCUS_CHECK(st, !g_core.is_full());
 }
 
@@ -312,7 +334,8 @@ const locus::target::TestCase kCases[] = {
 
 bool derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
   return crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
-                                 ByteSpan(reinterpret_cast<const uint8_t*>("qemu-license"), 12), k).ok() &&
+                                 ByteSpan(reinterpret_cast<const uint8_t*>("qemu-license"), 12), k)
+             .ok() &&
          crypto::p256_public_key(*k, pub).ok();
 }
 

@@ -30,20 +30,20 @@ int run_tests(const char* suite, const TestCase* cases, size_t n);
 
 }  // namespace locus::target
 
-#define LOCUS_CHECK(st, cond)                                            \
-  do {                                                                   \
-    if (!(cond)) {                                                       \
-      ::locus::target::check_failed((st), __FILE__, __LINE__, #cond);    \
-      return;                                                            \
-    }                                                                    \
+#define LOCUS_CHECK(st, cond)                                         \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      ::locus::target::check_failed((st), __FILE__, __LINE__, #cond); \
+      return;                                                         \
+    }                                                                 \
   } while (0)
 
 // Checks that a locus::Status expression is OK; on failure prints the status code.
-#define LOCUS_CHECK_OK(st, expr)                                                  \
-  do {                                                                            \
-    const ::locus::Status locus_s_ = (expr);                                      \
-    if (!locus_s_.ok()) {                                                         \
+#define LOCUS_CHECK_OK(st, expr)                                                        \
+  do {                                                                                  \
+    const ::locus::Status locus_s_ = (expr);                                            \
+    if (!locus_s_.ok()) {                                                               \
       ::locus::target::status_failed((st), __FILE__, __LINE__, #expr, locus_s_.code()); \
-      return;                                                                     \
-    }                                                                             \
+      return;                                                                           \
+    }                                                                                   \
   } while (0)

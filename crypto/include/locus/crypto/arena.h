@@ -19,11 +19,11 @@ namespace locus::crypto {
 constexpr size_t kFwCryptoArenaSize = 8 * 1024;
 
 struct ArenaStats {
-  size_t capacity = 0;  // bytes managed (headers included)
-  size_t in_use = 0;    // bytes currently allocated (headers included)
-  size_t peak = 0;      // high-water mark of in_use since init/reset_peak
-  size_t failures = 0;  // allocations refused
-  size_t bad_frees = 0; // frees of pointers the arena did not hand out (ignored)
+  size_t capacity = 0;   // bytes managed (headers included)
+  size_t in_use = 0;     // bytes currently allocated (headers included)
+  size_t peak = 0;       // high-water mark of in_use since init/reset_peak
+  size_t failures = 0;   // allocations refused
+  size_t bad_frees = 0;  // frees of pointers the arena did not hand out (ignored)
 };
 
 // First-fit allocator over a caller-provided buffer: 8-byte aligned blocks with an 8-byte

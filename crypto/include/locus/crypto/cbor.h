@@ -17,29 +17,35 @@
 namespace locus::cbor {
 
 enum class CborError : uint8_t {
-  kTruncated = 1,          // input ends inside an item
-  kBufferFull = 2,         // encoder ran out of space
-  kWrongType = 3,          // item has another major type than asked for
-  kIndefiniteLength = 4,   // indefinite-length items are not accepted
-  kNonCanonical = 5,       // an argument not in its shortest form
-  kUnsortedMapKeys = 6,    // map keys not in bytewise lexicographic order
+  kTruncated = 1,         // input ends inside an item
+  kBufferFull = 2,        // encoder ran out of space
+  kWrongType = 3,         // item has another major type than asked for
+  kIndefiniteLength = 4,  // indefinite-length items are not accepted
+  kNonCanonical = 5,      // an argument not in its shortest form
+  kUnsortedMapKeys = 6,   // map keys not in bytewise lexicographic order
   kDuplicateMapKey = 7,
-  kTooDeep = 8,            // nesting deeper than the limit
-  kTooManyItems = 9,       // more items than the limit
-  kUnsupportedType = 10,   // float, undefined or other simple value
+  kTooDeep = 8,                  // nesting deeper than the limit
+  kTooManyItems = 9,             // more items than the limit
+  kUnsupportedType = 10,         // float, undefined or other simple value
   kReservedAdditionalInfo = 11,  // additional info 28..30
-  kTrailingBytes = 12,     // bytes after the top-level item
-  kIntegerOverflow = 13,   // value does not fit the requested C++ type
-  kLengthTooLarge = 14,    // a length that runs past the end of the input
-  kBadUtf8 = 15,           // text string that is not valid UTF-8
-  kWrongTag = 16,          // tag number other than the one expected
-  kWrongLength = 17,       // string or container with another length than required
+  kTrailingBytes = 12,           // bytes after the top-level item
+  kIntegerOverflow = 13,         // value does not fit the requested C++ type
+  kLengthTooLarge = 14,          // a length that runs past the end of the input
+  kBadUtf8 = 15,                 // text string that is not valid UTF-8
+  kWrongTag = 16,                // tag number other than the one expected
+  kWrongLength = 17,             // string or container with another length than required
 };
 const char* to_string(CborError e);
 
 enum class MajorType : uint8_t {
-  kUnsigned = 0, kNegative = 1, kBytes = 2, kText = 3,
-  kArray = 4, kMap = 5, kTag = 6, kSimple = 7,
+  kUnsigned = 0,
+  kNegative = 1,
+  kBytes = 2,
+  kText = 3,
+  kArray = 4,
+  kMap = 5,
+  kTag = 6,
+  kSimple = 7,
 };
 
 class Encoder {
@@ -86,8 +92,8 @@ constexpr uint8_t kMaxDepthCap = 32;
 constexpr size_t kMaxInputSize = 0x7FFFFFFF;
 
 struct Limits {
-  uint8_t max_depth = 16;    // containers and tags nested inside each other (top level = 1)
-  uint32_t max_items = 4096; // heads in the whole input (every integer, string, container, tag)
+  uint8_t max_depth = 16;     // containers and tags nested inside each other (top level = 1)
+  uint32_t max_items = 4096;  // heads in the whole input (every integer, string, container, tag)
 };
 
 // Checks that `in` is exactly one well-formed, deterministic CBOR item within limits.
@@ -107,9 +113,9 @@ class Decoder {
   // Type of the next item (kTruncated at end of input).
   Result<MajorType> peek() const;
   Status read_uint(uint64_t* v);
-  Status read_int(int64_t* v);           // major 0 or 1, within int64
-  Status read_negative(uint64_t* n);     // major 1, raw argument n (the value is -1 - n)
-  Status read_bytes(ByteSpan* v);        // zero-copy view into the input
+  Status read_int(int64_t* v);        // major 0 or 1, within int64
+  Status read_negative(uint64_t* n);  // major 1, raw argument n (the value is -1 - n)
+  Status read_bytes(ByteSpan* v);     // zero-copy view into the input
   // A byte string of exactly n bytes (kWrongLength otherwise, nothing consumed): nonces,
   // digests, keys, signatures.
   Status read_bytes_exact(ByteSpan* v, size_t n);
@@ -117,7 +123,7 @@ class Decoder {
   Status read_array(uint64_t* n);
   Status read_map(uint64_t* n);
   Status read_tag(uint64_t* t);
-  Status expect_tag(uint64_t t);         // kWrongTag if another tag
+  Status expect_tag(uint64_t t);  // kWrongTag if another tag
   Status read_bool(bool* v);
   Status read_null();
   // Skips one whole item; returns its encoded bytes in *item if given. Iterative (a count of

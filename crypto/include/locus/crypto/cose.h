@@ -14,14 +14,14 @@
 namespace locus::cose {
 
 enum class CoseError : uint8_t {
-  kMalformed = 1,       // not a COSE_Sign1 structure (wrong types or lengths)
-  kMissingTag = 2,      // tag 18 absent where required
+  kMalformed = 1,   // not a COSE_Sign1 structure (wrong types or lengths)
+  kMissingTag = 2,  // tag 18 absent where required
   kWrongTag = 3,
   kUnsupportedAlg = 4,  // alg other than ES256 (-7), or alg missing
   kBadSignature = 5,    // signature did not verify
   kBufferTooSmall = 6,
-  kTooManyCerts = 7,    // x5chain longer than kMaxX5Chain
-  kBadHeader = 8,       // a header with the wrong type, or a critical header we do not know
+  kTooManyCerts = 7,  // x5chain longer than kMaxX5Chain
+  kBadHeader = 8,     // a header with the wrong type, or a critical header we do not know
   kAlgInUnprotected = 9,
 };
 const char* to_string(CoseError e);
@@ -58,7 +58,8 @@ struct Sign1View {
 // Decodes (bounded, allocation-free). require_tag: tag 18 must be present.
 Status sign1_decode(ByteSpan in, Sign1View* out, bool require_tag = true);
 // Verifies the ES256 signature of a decoded COSE_Sign1 with pub.
-Status sign1_verify_es256(const Sign1View& msg, const crypto::P256PublicKey& pub, ByteSpan external_aad = ByteSpan());
+Status sign1_verify_es256(const Sign1View& msg, const crypto::P256PublicKey& pub,
+                          ByteSpan external_aad = ByteSpan());
 
 }  // namespace locus::cose
 

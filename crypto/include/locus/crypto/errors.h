@@ -6,10 +6,10 @@
 namespace locus::crypto {
 
 enum class CryptoError : uint8_t {
-  kBackend = 1,           // mbed TLS returned an error not mapped below
-  kBadInputLength = 2,    // a length the algorithm does not accept
-  kBadKey = 3,            // a private scalar out of range or a public point not on the curve
-  kBadSignature = 4,      // signature did not verify
+  kBackend = 1,         // mbed TLS returned an error not mapped below
+  kBadInputLength = 2,  // a length the algorithm does not accept
+  kBadKey = 3,          // a private scalar out of range or a public point not on the curve
+  kBadSignature = 4,    // signature did not verify
   kBadSignatureEncoding = 5,
   kDrbgNotSeeded = 6,
   kEntropyFailed = 7,

@@ -40,13 +40,15 @@ Status p256_check_public(const P256PublicKey& pub);
 // RFC 6979 deterministic ECDSA over a SHA-256 digest.
 Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Signature* out);
 Status ecdsa_sign(const P256PrivateKey& key, ByteSpan msg, P256Signature* out);
-Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest, const P256Signature& sig);
+Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest,
+                           const P256Signature& sig);
 Status ecdsa_verify(const P256PublicKey& pub, ByteSpan msg, const P256Signature& sig);
 
 Status signature_to_der(const P256Signature& sig, MutByteSpan out, size_t* out_len);
 Status signature_from_der(ByteSpan der, P256Signature* out);
 
 // ECDH: shared secret = X coordinate of key * peer (32 bytes).
-Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer, std::array<uint8_t, 32>* shared);
+Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer,
+                 std::array<uint8_t, 32>* shared);
 
 }  // namespace locus::crypto

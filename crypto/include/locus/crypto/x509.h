@@ -11,16 +11,16 @@
 namespace locus::crypto {
 
 enum class X509Error : uint8_t {
-  kBackend = 1,          // mbed TLS error not mapped below
+  kBackend = 1,  // mbed TLS error not mapped below
   kOutputTooSmall = 2,
-  kBadSubject = 3,       // subject/issuer name mbed TLS could not parse
+  kBadSubject = 3,  // subject/issuer name mbed TLS could not parse
   kBadValidity = 4,
-  kMalformed = 5,        // DER could not be parsed
-  kNoTcbInfo = 6,        // the certificate carries no TcbInfo extension
-  kBadTcbInfo = 7,       // TcbInfo present but malformed or with an unsupported hash
-  kChainInvalid = 8,     // chain verification failed
+  kMalformed = 5,     // DER could not be parsed
+  kNoTcbInfo = 6,     // the certificate carries no TcbInfo extension
+  kBadTcbInfo = 7,    // TcbInfo present but malformed or with an unsupported hash
+  kChainInvalid = 8,  // chain verification failed
   kNotCa = 9,
-  kWrongKeyType = 10,    // not an EC P-256 key
+  kWrongKeyType = 10,  // not an EC P-256 key
   kBadCsrSignature = 11,
   kWrongSignatureAlgorithm = 12,  // signed with something other than ecdsa-with-SHA256
   kIssuerMismatch = 13,           // the issuer name is not the expected issuer's subject
@@ -35,9 +35,9 @@ struct TcbInfo {
 };
 
 struct CertSpec {
-  const char* subject = nullptr;      // e.g. "CN=locus Alias,O=locus,serialNumber=<ueid hex>"
-  const char* issuer = nullptr;       // the issuer's subject name
-  ByteSpan serial;                    // 1..20 bytes, big-endian, positive
+  const char* subject = nullptr;  // e.g. "CN=locus Alias,O=locus,serialNumber=<ueid hex>"
+  const char* issuer = nullptr;   // the issuer's subject name
+  ByteSpan serial;                // 1..20 bytes, big-endian, positive
   const char* not_before = "20250101000000";  // YYYYMMDDhhmmss (UTC)
   const char* not_after = "99991231235959";   // RFC 5280 "no well-defined expiration"
   bool is_ca = false;
@@ -56,12 +56,13 @@ Status x509_key_id(const P256PublicKey& key, std::array<uint8_t, kKeyIdSize>* ou
 
 // Certificates: serial 1..20 bytes, first byte non-zero (minimal), and < 0x80 when 20 bytes
 // long (so the DER INTEGER stays within RFC 5280's 20 octets). Times are 14 digits.
-// Extensions written: basicConstraints (critical when cA), keyUsage (critical; CA: keyCertSign|cRLSign,
-// otherwise digitalSignature), subjectKeyIdentifier, authorityKeyIdentifier, and TcbInfo
-// (non-critical, so that generic verifiers such as openssl accept the chain).
+// Extensions written: basicConstraints (critical when cA), keyUsage (critical; CA:
+// keyCertSign|cRLSign, otherwise digitalSignature), subjectKeyIdentifier, authorityKeyIdentifier,
+// and TcbInfo (non-critical, so that generic verifiers such as openssl accept the chain).
 
 // DER CSR for `key` with `subject`, signed by `key`.
-Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpan out, size_t* out_len);
+Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpan out,
+                      size_t* out_len);
 // DER certificate for subject_key, signed by issuer_key (ECDSA-SHA256).
 Status x509_issue(const CertSpec& spec, const P256PublicKey& subject_key,
                   const P256PrivateKey& issuer_key, MutByteSpan out, size_t* out_len);

@@ -40,17 +40,17 @@ class Certificate {
   // Parses exactly one certificate (DER, or the first PEM CERTIFICATE block).
   Status parse(ByteSpan der_or_pem);
   bool loaded() const;
-  ByteSpan der() const;                           // the certificate's DER bytes
-  Status public_key(P256PublicKey* out) const;    // kWrongKeyType unless EC P-256
-  std::string subject() const;                    // e.g. "CN=locus Alias, O=locus"
+  ByteSpan der() const;                         // the certificate's DER bytes
+  Status public_key(P256PublicKey* out) const;  // kWrongKeyType unless EC P-256
+  std::string subject() const;                  // e.g. "CN=locus Alias, O=locus"
   std::string issuer() const;
-  Bytes serial() const;                           // big-endian bytes as encoded
-  Bytes subject_key_id() const;                   // empty if the extension is absent
-  bool is_ca() const;                             // basicConstraints cA = TRUE
-  Status tcb_info(TcbInfo* out) const;            // x509_read_tcb_info on der()
-  ByteSpan subject_raw() const;                   // the subject Name as DER
-  ByteSpan issuer_raw() const;                    // the issuer Name as DER
-  ByteSpan tbs() const;                           // the signed part (TBSCertificate)
+  Bytes serial() const;                 // big-endian bytes as encoded
+  Bytes subject_key_id() const;         // empty if the extension is absent
+  bool is_ca() const;                   // basicConstraints cA = TRUE
+  Status tcb_info(TcbInfo* out) const;  // x509_read_tcb_info on der()
+  ByteSpan subject_raw() const;         // the subject Name as DER
+  ByteSpan issuer_raw() const;          // the issuer Name as DER
+  ByteSpan tbs() const;                 // the signed part (TBSCertificate)
   // The issuer's signature as raw r || s: kWrongSignatureAlgorithm unless ecdsa-with-SHA256,
   // kMalformed if it is not a strict-DER ECDSA-Sig-Value filling the BIT STRING.
   Status signature(P256Signature* out) const;

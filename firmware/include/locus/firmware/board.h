@@ -13,14 +13,14 @@
 namespace locus::board {
 
 enum class BoardError : uint8_t {
-  kUdsUnavailable = 1,    // the UDS region is missing, blank or already locked
-  kMeasureFailed = 2,     // the image could not be measured
+  kUdsUnavailable = 1,  // the UDS region is missing, blank or already locked
+  kMeasureFailed = 2,   // the image could not be measured
   kEntropyFailed = 3,
-  kStorageIo = 4,         // persistent storage read/write failed
-  kStorageRange = 5,      // offset/length outside the storage region
-  kLinkIo = 6,            // serial link read/write failed or peer closed
+  kStorageIo = 4,     // persistent storage read/write failed
+  kStorageRange = 5,  // offset/length outside the storage region
+  kLinkIo = 6,        // serial link read/write failed or peer closed
   kLinkTimeout = 7,
-  kOtpConflict = 8,       // write-once region: programming would need a 0 -> 1 change
+  kOtpConflict = 8,  // write-once region: programming would need a 0 -> 1 change
 };
 
 // Interconnect modes. The values are far apart in Hamming distance so that a single bit

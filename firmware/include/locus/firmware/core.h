@@ -115,7 +115,8 @@ class Core {
                        uint64_t* lease_end_us);
   void void_board_nonce();
   void fast_round(ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
-  void handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out, size_t* out_len);
+  void handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out,
+                      size_t* out_len);
   void set_mode(board::InterconnectMode m, uint64_t lease_end_us);
   void restrict_now();
   void close_session();
@@ -133,7 +134,8 @@ class Core {
   uint32_t rollback_ = kRollbackDetected;
   // Hardened interconnect mode: the mode and its bitwise complement must agree.
   board::InterconnectMode mode_ = board::InterconnectMode::kRestricted;
-  uint8_t mode_inv_ = static_cast<uint8_t>(~static_cast<uint8_t>(board::InterconnectMode::kRestricted));
+  uint8_t mode_inv_ =
+      static_cast<uint8_t>(~static_cast<uint8_t>(board::InterconnectMode::kRestricted));
   uint64_t lease_end_us_ = 0;
   // The latest evidence, usable by one license: its verifier nonce, the board nonce drawn for
   // it, and the monotonic time it was made. RAM only; voided by GET_EVIDENCE, APPLY_LICENSE

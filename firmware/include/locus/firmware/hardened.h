@@ -35,6 +35,8 @@ inline uint32_t eq(uint32_t a, uint32_t b) {
 }
 
 // True only for exactly kTrue (any other word, including a flipped kTrue, is false).
-inline bool is_true(uint32_t v) { return launder32(v) == kTrue; }
+inline bool is_true(uint32_t v) {
+  return launder32(v) == kTrue;
+}
 
 }  // namespace locus::firmware::hardened

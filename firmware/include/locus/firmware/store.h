@@ -4,7 +4,8 @@
 //
 // 1. The journal, in board storage: two slots, A at offset 0 and B at kSlotStride, each
 //    starting on its own NOR sector. Each slot holds one record:
-//      magic "LCS2" | version u16 | body_len u16 | seq u64 | body | HMAC-SHA256(K, "journal" ‖ all before)
+//      magic "LCS2" | version u16 | body_len u16 | seq u64 | body | HMAC-SHA256(K, "journal" ‖ all
+//      before)
 //    (integers big-endian; the body serialises PersistentState field by field). A commit
 //    writes the whole other slot, then flushes; load picks the valid record with the highest
 //    seq. A cut during a write corrupts only the slot being written, so the old state stays.

@@ -4,7 +4,8 @@
 //   License              interconnect license, signed by the verifier           host -> firmware
 //   VerifierKeyRotation  new verifier key, signed by the current verifier key   host -> firmware
 //   DboundTranscript     distance-bounding transcript, signed by the Alias key  firmware -> host
-//   LandmarkRecord       landmark measurement, signed by the landmark key       landmark -> verifier
+//   LandmarkRecord       landmark measurement, signed by the landmark key       landmark ->
+//   verifier
 //
 // Encoders write deterministic CBOR (RFC 8949 §4.2: keys sorted by their encoded bytes) and
 // refuse values their decoder would refuse. Decoders are strict: exactly the keys of the
@@ -42,7 +43,8 @@ constexpr int64_t kClaimStorage = -70007;     // journal health, StorageHealth b
 
 constexpr char kEatProfile[] = "tag:locus.dev,2026:eat/v1";
 constexpr char kSwName[] = "locus-fw";
-constexpr uint8_t kDbgstatMax = 4;  // RFC 9711 §4.2.9: 0 enabled .. 4 disabled-fully-and-permanently
+constexpr uint8_t kDbgstatMax =
+    4;  // RFC 9711 §4.2.9: 0 enabled .. 4 disabled-fully-and-permanently
 
 // The board nonce: drawn from the board's DRBG at every GET_EVIDENCE, held only in RAM, and
 // echoed by the license that answers that evidence (DESIGN §5).
@@ -106,7 +108,7 @@ struct DboundTranscript {
   P256Pub lm_eph_pub{};
   P256Pub dev_eph_pub{};
   Ueid ueid{};
-  size_t round_count = 0;   // 1..64
+  size_t round_count = 0;  // 1..64
   TranscriptRound rounds[kMaxRounds];
 };
 Status encode_transcript(const DboundTranscript& t, MutByteSpan out, size_t* out_len);
@@ -117,13 +119,13 @@ constexpr size_t kMaxTranscriptSize = 2200;
 // ---- landmark record ------------------------------------------------------------------
 
 struct LandmarkRecord {
-  ByteSpan landmark_id;       // tstr 1..64
+  ByteSpan landmark_id;  // tstr 1..64
   Ueid ueid{};
-  ByteSpan verifier_nonce;    // 16..64
+  ByteSpan verifier_nonce;  // 16..64
   uint64_t rtt_min_ns = 0;
-  uint8_t rounds = 0;         // 1..64
+  uint8_t rounds = 0;                         // 1..64
   std::array<uint8_t, 32> transcript_hash{};  // SHA-256 of the device-signed COSE_Sign1 bytes
-  ByteSpan lm_nonce;          // 16..64
+  ByteSpan lm_nonce;                          // 16..64
 };
 Status encode_landmark_record(const LandmarkRecord& r, MutByteSpan out, size_t* out_len);
 Status decode_landmark_record(ByteSpan in, LandmarkRecord* out);

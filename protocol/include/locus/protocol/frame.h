@@ -79,8 +79,8 @@ class Deframer {
   DeframeResult drop(ProtocolError e, bool at_flag);
   DeframeResult accept(uint8_t b);
   State state_ = State::kHunt;
-  size_t have_ = 0;       // unstuffed bytes stored in buf_
-  size_t expected_ = 0;   // total unstuffed bytes (header + payload + FCS) once len is known
+  size_t have_ = 0;      // unstuffed bytes stored in buf_
+  size_t expected_ = 0;  // total unstuffed bytes (header + payload + FCS) once len is known
   uint8_t buf_[kFrameHeaderSize + kMaxPayload + kFcsSize] = {};
 };
 

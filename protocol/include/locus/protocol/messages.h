@@ -44,12 +44,14 @@ constexpr uint8_t response_type(uint8_t request_type) {
 }
 // True for 1..10, 0x81..0x8A and 0xFF.
 bool is_known_type(uint8_t type);
-constexpr bool is_request_type(uint8_t t) { return t >= kMsgGetIdentity && t <= kMsgLmClose; }
+constexpr bool is_request_type(uint8_t t) {
+  return t >= kMsgGetIdentity && t <= kMsgLmClose;
+}
 
 // Sizes and limits shared by messages and payloads.
-constexpr size_t kUeidSize = 33;        // 0x01 || SHA-256(DeviceID public key)
+constexpr size_t kUeidSize = 33;  // 0x01 || SHA-256(DeviceID public key)
 constexpr uint8_t kUeidTypeRand = 0x01;
-constexpr size_t kP256PubSize = 65;     // SEC1 uncompressed
+constexpr size_t kP256PubSize = 65;  // SEC1 uncompressed
 constexpr size_t kFwidSize = 32;
 constexpr size_t kSessionIdSize = 16;
 constexpr size_t kChallengeSize = 12;
@@ -57,8 +59,8 @@ constexpr size_t kAnswerSize = 12;
 constexpr size_t kMinNonceSize = 16;
 constexpr size_t kMaxNonceSize = 64;
 constexpr size_t kMaxRounds = 64;
-constexpr size_t kMaxTextSize = 64;     // hwmodel, swname, site, landmark id
-constexpr size_t kMaxDerSize = 1536;    // one certificate or CSR
+constexpr size_t kMaxTextSize = 64;   // hwmodel, swname, site, landmark id
+constexpr size_t kMaxDerSize = 1536;  // one certificate or CSR
 constexpr uint8_t kModeRestricted = 1;
 constexpr uint8_t kModeFull = 2;
 constexpr uint32_t kMaxLeaseSeconds = 86400;  // longest lease a license may grant
@@ -91,15 +93,17 @@ Status encode_envelope(uint8_t type, uint32_t request_id, ByteSpan body_item, Mu
 
 // ---- bodies ---------------------------------------------------------------------------
 
-struct GetIdentityRequest { static constexpr uint8_t kType = kMsgGetIdentity; };  // null
+struct GetIdentityRequest {
+  static constexpr uint8_t kType = kMsgGetIdentity;
+};  // null
 struct IdentityResponse {
   static constexpr uint8_t kType = kMsgGetIdentity | kResponseBit;
   Ueid ueid{};
   P256Pub devid_pub{};
-  ByteSpan csr;          // DER PKCS#10 for the DeviceID key
-  ByteSpan devid_cert;   // DER; empty = null on the wire (not provisioned yet)
-  ByteSpan alias_cert;   // DER
-  ByteSpan hwmodel;      // UTF-8, 1..64 bytes
+  ByteSpan csr;         // DER PKCS#10 for the DeviceID key
+  ByteSpan devid_cert;  // DER; empty = null on the wire (not provisioned yet)
+  ByteSpan alias_cert;  // DER
+  ByteSpan hwmodel;     // UTF-8, 1..64 bytes
   uint32_t svn = 0;
   Fwid fwid{};
 };
@@ -108,19 +112,25 @@ struct InstallDevidCertRequest {
   static constexpr uint8_t kType = kMsgInstallDevidCert;
   ByteSpan cert;  // DER, 1..kMaxDerSize
 };
-struct InstallDevidCertResponse { static constexpr uint8_t kType = kMsgInstallDevidCert | kResponseBit; };
+struct InstallDevidCertResponse {
+  static constexpr uint8_t kType = kMsgInstallDevidCert | kResponseBit;
+};
 
 struct InstallVerifierKeyRequest {
   static constexpr uint8_t kType = kMsgInstallVerifierKey;
   P256Pub key{};
 };
-struct InstallVerifierKeyResponse { static constexpr uint8_t kType = kMsgInstallVerifierKey | kResponseBit; };
+struct InstallVerifierKeyResponse {
+  static constexpr uint8_t kType = kMsgInstallVerifierKey | kResponseBit;
+};
 
 struct RotateVerifierKeyRequest {
   static constexpr uint8_t kType = kMsgRotateVerifierKey;
   ByteSpan cose_sign1;  // over a VerifierKeyRotation payload (claims.h)
 };
-struct RotateVerifierKeyResponse { static constexpr uint8_t kType = kMsgRotateVerifierKey | kResponseBit; };
+struct RotateVerifierKeyResponse {
+  static constexpr uint8_t kType = kMsgRotateVerifierKey | kResponseBit;
+};
 
 struct GetEvidenceRequest {
   static constexpr uint8_t kType = kMsgGetEvidence;
@@ -152,7 +162,9 @@ struct ApplyLicenseResponse {
   static constexpr uint8_t kType = kMsgApplyLicense | kResponseBit;
   StatusInfo status;
 };
-struct GetStatusRequest { static constexpr uint8_t kType = kMsgGetStatus; };  // null
+struct GetStatusRequest {
+  static constexpr uint8_t kType = kMsgGetStatus;
+};  // null
 struct StatusResponse {
   static constexpr uint8_t kType = kMsgGetStatus | kResponseBit;
   StatusInfo status;
@@ -161,7 +173,7 @@ struct StatusResponse {
 struct LmSetupRequest {
   static constexpr uint8_t kType = kMsgLmSetup;
   SessionId session_id{};
-  ByteSpan lm_nonce;        // 16..64
+  ByteSpan lm_nonce;  // 16..64
   P256Pub lm_eph_pub{};
   uint8_t rounds = 0;       // 1..64
   ByteSpan verifier_nonce;  // 16..64
@@ -276,7 +288,7 @@ Status encode_error(uint32_t request_id, Status code, MutByteSpan out, size_t* o
 
 constexpr size_t kFastRoundSize = 13;
 struct FastRound {
-  uint8_t round = 0;  // 0..63
+  uint8_t round = 0;                // 0..63
   std::array<uint8_t, 12> value{};  // challenge (request) or answer (response)
 };
 // Writes the 13-byte payload.

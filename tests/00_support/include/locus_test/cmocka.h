@@ -13,11 +13,11 @@ extern "C" {
 
 // The locus::Status (or Result) of expr must be OK; on failure the message names expr and
 // the status code.
-#define ASSERT_OK(expr)                                                                        \
-  do {                                                                                         \
-    const auto& r_ = (expr);                                                                   \
-    if (r_.code() != ::locus::Status::Ok().code())                                             \
-      fail_msg("%s failed: status 0x%04x", #expr, static_cast<unsigned>(r_.code()));          \
+#define ASSERT_OK(expr)                                                              \
+  do {                                                                               \
+    const auto& r_ = (expr);                                                         \
+    if (r_.code() != ::locus::Status::Ok().code())                                   \
+      fail_msg("%s failed: status 0x%04x", #expr, static_cast<unsigned>(r_.code())); \
   } while (0)
 
 // The status of expr must be exactly the error err (an enum value of some module).

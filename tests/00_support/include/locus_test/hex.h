@@ -15,6 +15,8 @@ std::vector<uint8_t> hex(const std::string& h);
 
 // Lower-case hex of n bytes at p.
 std::string to_hex(const uint8_t* p, size_t n);
-inline std::string to_hex(const std::vector<uint8_t>& b) { return to_hex(b.data(), b.size()); }
+inline std::string to_hex(const std::vector<uint8_t>& b) {
+  return to_hex(b.data(), b.size());
+}
 
 }  // namespace locus_test

@@ -30,7 +30,8 @@ struct Rng {
 // big-endian length field (0x00 0xNN), and (when corpus is given and not empty) a splice
 // with another corpus input. Insertions stop growing b beyond kMaxMutatedSize bytes.
 constexpr size_t kMaxMutatedSize = 4096;
-void mutate(std::vector<uint8_t>& b, Rng& r, const std::vector<std::vector<uint8_t>>* corpus = nullptr);
+void mutate(std::vector<uint8_t>& b, Rng& r,
+            const std::vector<std::vector<uint8_t>>* corpus = nullptr);
 
 // A mutated copy of in.
 inline std::vector<uint8_t> mutated(const std::vector<uint8_t>& in, Rng& r,

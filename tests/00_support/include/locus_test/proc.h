@@ -16,14 +16,14 @@ int port_of(const std::string& line);
 // Starts argv (a server that prints "listening on HOST:PORT" on stdout once it accepts),
 // stderr to log_path, and waits up to timeout_ms for that line. Returns the port, or -1 if
 // the process did not start or did not become ready in time.
-int start_listening(locus::host::test::Process* p, const std::vector<std::string>& argv, const std::string& log_path,
-                    int timeout_ms = 10000);
+int start_listening(locus::host::test::Process* p, const std::vector<std::string>& argv,
+                    const std::string& log_path, int timeout_ms = 10000);
 
 // Runs `bin args...` to completion (bounded by timeout_ms), stdout/stderr into out/err when
 // given. Prints the command's first two words and its exit code, and on a non-zero exit
 // both outputs. Returns the exit code (0..255), or -1 on spawn failure or timeout.
-int run_tool(const std::string& bin, const std::vector<std::string>& args, std::string* out = nullptr,
-             std::string* err = nullptr, int timeout_ms = 60000);
+int run_tool(const std::string& bin, const std::vector<std::string>& args,
+             std::string* out = nullptr, std::string* err = nullptr, int timeout_ms = 60000);
 
 // locus-host-sim (binary sim) with the given UDS, image and state files on a kernel-chosen
 // port of 127.0.0.1 (see start_listening).

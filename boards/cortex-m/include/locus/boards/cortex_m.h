@@ -75,17 +75,17 @@ uint64_t micros();
 // ---- semihosting (ARM semihosting v2 via BKPT 0xAB; QEMU -semihosting-config enable=on) -----
 namespace semi {
 constexpr int kOpenRb = 1, kOpenRPlusB = 3, kOpenWPlusB = 7;
-int open(const char* path, int mode);          // handle or -1
+int open(const char* path, int mode);  // handle or -1
 int close(int fh);
 // Returns the number of bytes NOT transferred (0 on full success), as the ABI does.
 int write(int fh, const void* buf, size_t len);
 int read(int fh, void* buf, size_t len);
-int seek(int fh, size_t pos);                   // 0 on success
-long flen(int fh);                              // -1 on error
-void write0(const char* s);                     // to QEMU's semihosting console
-uint32_t time_s();                              // host wall clock (SYS_TIME)
-uint32_t clock_cs();                            // centiseconds since start (SYS_CLOCK)
-uint64_t elapsed_ns();                          // host elapsed time (SYS_ELAPSED), 0 if unsupported
+int seek(int fh, size_t pos);  // 0 on success
+long flen(int fh);             // -1 on error
+void write0(const char* s);    // to QEMU's semihosting console
+uint32_t time_s();             // host wall clock (SYS_TIME)
+uint32_t clock_cs();           // centiseconds since start (SYS_CLOCK)
+uint64_t elapsed_ns();         // host elapsed time (SYS_ELAPSED), 0 if unsupported
 // Fills buf with the command line (QEMU: -semihosting-config ...,arg=... or -kernel + -append).
 bool get_cmdline(char* buf, size_t cap);
 // Ends the emulation with the given exit status (SYS_EXIT_EXTENDED, ApplicationExit).

@@ -17,10 +17,9 @@
 
 #include <atomic>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "locus/agent/link.h"
 #include "locus/common/common.h"
@@ -29,14 +28,15 @@
 namespace locus::agent {
 
 struct AgentConfig {
-  std::string link;                 // tcp:HOST:PORT or unix:PATH
-  std::string verifier;             // http://HOST:PORT or https://HOST:PORT
-  std::string verifier_ca;          // https: CA file for the verifier's certificate (empty: system store)
-  std::string client_cert, client_key;  // https: this agent's client certificate and key (PEM), optional
-  std::string tcti;                 // empty: no TPM quote (e.g. "swtpm:host=127.0.0.1,port=2321")
-  std::string ak_path;              // AK blob file (with tcti)
-  std::vector<uint32_t> pcrs;       // empty: ask GET /v1/quote-policy (default 0,1,7)
-  int64_t renew_margin_s = 60;      // renew this long before the lease ends (capped at lease/2)
+  std::string link;         // tcp:HOST:PORT or unix:PATH
+  std::string verifier;     // http://HOST:PORT or https://HOST:PORT
+  std::string verifier_ca;  // https: CA file for the verifier's certificate (empty: system store)
+  std::string client_cert,
+      client_key;               // https: this agent's client certificate and key (PEM), optional
+  std::string tcti;             // empty: no TPM quote (e.g. "swtpm:host=127.0.0.1,port=2321")
+  std::string ak_path;          // AK blob file (with tcti)
+  std::vector<uint32_t> pcrs;   // empty: ask GET /v1/quote-policy (default 0,1,7)
+  int64_t renew_margin_s = 60;  // renew this long before the lease ends (capped at lease/2)
   int64_t min_backoff_ms = 1000;
   int64_t max_backoff_s = 60;
   int link_timeout_ms = 10000;
@@ -46,22 +46,23 @@ struct AgentConfig {
 
 // How one attestation ended.
 enum class Outcome : uint8_t {
-  kFull = 1,      // license applied; the board reports FULL
-  kRefused = 2,   // the verifier (or the board) said no
-  kIoError = 3,   // link, verifier or landmark unreachable / timed out / malformed answer
-  kConfig = 4,    // local configuration (TPM, AK file, URL)
+  kFull = 1,     // license applied; the board reports FULL
+  kRefused = 2,  // the verifier (or the board) said no
+  kIoError = 3,  // link, verifier or landmark unreachable / timed out / malformed answer
+  kConfig = 4,   // local configuration (TPM, AK file, URL)
 };
 const char* to_string(Outcome o);
 
 struct AttemptResult {
   Outcome outcome = Outcome::kIoError;  // fails closed: only a checked FULL sets kFull
-  std::string stage;                    // where it ended: identity, nonce, landmarks, evidence, tpm, attest, license, status
-  std::string reason;                   // human-readable why (empty on kFull)
+  std::string
+      stage;  // where it ended: identity, nonce, landmarks, evidence, tpm, attest, license, status
+  std::string reason;  // human-readable why (empty on kFull)
   std::string ueid_hex;
-  nlohmann::json decision;              // the verifier's EAR-like decision (null if none)
+  nlohmann::json decision;  // the verifier's EAR-like decision (null if none)
   bool have_status = false;
-  protocol::StatusInfo status;          // the board's status after the attempt (when read)
-  size_t landmark_sessions = 0;         // landmark records collected
+  protocol::StatusInfo status;   // the board's status after the attempt (when read)
+  size_t landmark_sessions = 0;  // landmark records collected
   bool tpm_quoted = false;
 };
 

@@ -46,8 +46,8 @@ struct VerifyReport {
   uint64_t records = 0;        // records read
   uint64_t first_bad_seq = 0;  // 0 when ok or when the problem is not a specific record
   uint64_t first_bad_line = 0;
-  std::string reason;          // first problem found
-  std::string head_hash_hex;   // hash of the last good record
+  std::string reason;         // first problem found
+  std::string head_hash_hex;  // hash of the last good record
 };
 
 // Verifies the chain in `path`; with expected_head (from the registry) also detects
@@ -58,6 +58,7 @@ VerifyReport verify_log(const std::string& path, const registry::AuditHead* expe
 HostResult<std::vector<std::string>> read_records(const std::string& path);
 
 // The hash of a record object (JSON without "hash") chained to prev_hash (hex).
-HostResult<std::string> record_hash(const std::string& prev_hash_hex, const std::string& canonical_json);
+HostResult<std::string> record_hash(const std::string& prev_hash_hex,
+                                    const std::string& canonical_json);
 
 }  // namespace locus::audit

@@ -17,21 +17,21 @@ namespace locus::host {
 
 // Closed, append-only error enum of module kHost (host tools). Never renumber.
 enum class HostError : uint8_t {
-  kIo = 1,              // file or socket I/O failed
-  kExists = 2,          // refusing to overwrite an existing file
-  kParse = 3,           // malformed input (hex, base64, JSON, TOML, DER, CBOR)
-  kConfig = 4,          // a configuration value is missing or invalid
-  kDb = 5,              // SQLite error
-  kNotFound = 6,        // unknown device / record
-  kRefused = 7,         // a security check said no
+  kIo = 1,        // file or socket I/O failed
+  kExists = 2,    // refusing to overwrite an existing file
+  kParse = 3,     // malformed input (hex, base64, JSON, TOML, DER, CBOR)
+  kConfig = 4,    // a configuration value is missing or invalid
+  kDb = 5,        // SQLite error
+  kNotFound = 6,  // unknown device / record
+  kRefused = 7,   // a security check said no
   kRevoked = 8,
-  kNonce = 9,           // nonce unknown, expired or used
-  kAuditBroken = 10,    // audit chain verification failed
+  kNonce = 9,         // nonce unknown, expired or used
+  kAuditBroken = 10,  // audit chain verification failed
   kNetwork = 11,
   kInternal = 12,
   kUsage = 13,
-  kDuplicate = 14,      // already registered
-  kSchemaTooNew = 15,   // database written by a newer locus
+  kDuplicate = 14,     // already registered
+  kSchemaTooNew = 15,  // database written by a newer locus
 };
 const char* to_string(HostError e);
 
@@ -48,8 +48,13 @@ class [[nodiscard]] HStatus {
  public:
   HStatus() : ok_(false), err_{HostError::kInternal, "not set"} {}  // fails closed by default
   HStatus(HostError c, std::string m) : ok_(false), err_{c, std::move(m)} {}  // NOLINT
-  HStatus(Error e) : ok_(false), err_(std::move(e)) {}  // NOLINT
-  static HStatus Ok() { HStatus s; s.ok_ = true; s.err_ = {}; return s; }
+  HStatus(Error e) : ok_(false), err_(std::move(e)) {}                        // NOLINT
+  static HStatus Ok() {
+    HStatus s;
+    s.ok_ = true;
+    s.err_ = {};
+    return s;
+  }
   bool ok() const { return ok_; }
   const Error& error() const { return err_; }
   const std::string& message() const { return err_.message; }
@@ -63,10 +68,13 @@ class [[nodiscard]] HStatus {
 template <typename T>
 class [[nodiscard]] HostResult {
  public:
-  HostResult(T v) : ok_(true), value_(std::move(v)) {}  // NOLINT
+  HostResult(T v) : ok_(true), value_(std::move(v)) {}     // NOLINT
   HostResult(Error e) : ok_(false), err_(std::move(e)) {}  // NOLINT
   HostResult(HostError c, std::string m) : ok_(false), err_{c, std::move(m)} {}
-  HostResult(const HStatus& s) : ok_(false), err_(s.ok() ? Error{HostError::kInternal, "ok status without value"} : s.error()) {}  // NOLINT
+  HostResult(const HStatus& s)
+      : ok_(false),
+        err_(s.ok() ? Error{HostError::kInternal, "ok status without value"} : s.error()) {
+  }  // NOLINT
   bool ok() const { return ok_; }
   const T& value() const { return value_; }
   T& value() { return value_; }
@@ -100,8 +108,10 @@ HostResult<Bytes> read_file(const std::string& path, size_t max_size = 64u << 20
 HostResult<std::string> read_text_file(const std::string& path, size_t max_size = 64u << 20);
 // Writes a file with the given mode (0600 for secrets). Refuses to replace an existing file
 // unless force is set (kExists, message says so). Writes to a temp file and renames.
-HStatus write_file(const std::string& path, ByteSpan data, unsigned mode = 0600, bool force = false);
-HStatus write_text_file(const std::string& path, const std::string& text, unsigned mode = 0600, bool force = false);
+HStatus write_file(const std::string& path, ByteSpan data, unsigned mode = 0600,
+                   bool force = false);
+HStatus write_text_file(const std::string& path, const std::string& text, unsigned mode = 0600,
+                        bool force = false);
 bool file_exists(const std::string& path);
 
 // Wall clock (seconds since the epoch) and a monotonic clock in milliseconds.

@@ -25,7 +25,7 @@ namespace locus::landmark {
 
 struct LmSetupParams {
   std::array<uint8_t, 16> session_id{};
-  std::vector<uint8_t> lm_nonce;        // 16..64
+  std::vector<uint8_t> lm_nonce;  // 16..64
   std::array<uint8_t, 65> lm_eph_pub{};
   uint8_t rounds = 0;                   // 1..64
   std::vector<uint8_t> verifier_nonce;  // 16..64
@@ -43,7 +43,8 @@ class BoardLink {
   virtual Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
                           std::array<uint8_t, 12>* answer) = 0;
   // LM_CLOSE -> COSE_Sign1 transcript by the Alias key.
-  virtual Status lm_close(const std::array<uint8_t, 16>& session_id, std::vector<uint8_t>* transcript) = 0;
+  virtual Status lm_close(const std::array<uint8_t, 16>& session_id,
+                          std::vector<uint8_t>* transcript) = 0;
 };
 
 struct LandmarkAddress {
@@ -65,7 +66,8 @@ struct SessionResult {
   std::vector<uint64_t> rtts_ns;  // per round, as the landmark reported them (unsigned, info only)
 };
 
-Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid, BoardLink& board,
-                   const SessionOptions& opt, SessionResult* out, std::string* why);
+Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid,
+                   BoardLink& board, const SessionOptions& opt, SessionResult* out,
+                   std::string* why);
 
 }  // namespace locus::landmark

@@ -10,10 +10,9 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "locus/crypto/p256.h"
 #include "locus/location/geo.h"
@@ -25,10 +24,10 @@
 namespace locus::location {
 
 struct LocationPolicy {
-  std::vector<Zone> zones;      // approved: F must lie inside one of these
-  std::vector<Zone> forbidden;  // F must touch none of these
+  std::vector<Zone> zones;                      // approved: F must lie inside one of these
+  std::vector<Zone> forbidden;                  // F must touch none of these
   std::vector<std::string> required_landmarks;  // each must give a valid record
-  int f = 0;                    // tolerated lying landmarks
+  int f = 0;                                    // tolerated lying landmarks
   // Added to every landmark radius (r * (1 + margin_fraction) + margin_km). Not needed for
   // the Earth model (geo.h covers WGS84 by construction); default 0.
   double margin_km = 0;
@@ -50,7 +49,7 @@ struct DiscInfo {
 struct LocationVerdict {
   bool approved = false;
   std::vector<std::string> reasons;
-  std::vector<DiscInfo> discs;          // from the valid records
+  std::vector<DiscInfo> discs;  // from the valid records
   bool region_empty = true;
   GeoPoint region_centroid;
   std::vector<GeoPoint> region_outline;  // boundary of F (all valid discs), for drawing
@@ -66,7 +65,7 @@ struct LocationVerdict {
 LocationVerdict evaluate(const std::vector<DiscInfo>& discs, const LocationPolicy& policy);
 
 LocationVerdict appraise_location(const std::vector<RecordPair>& records, const TrustList& trust,
-                                  const LocationPolicy& policy, ByteSpan verifier_nonce, ByteSpan ueid,
-                                  const crypto::P256PublicKey& alias_pub);
+                                  const LocationPolicy& policy, ByteSpan verifier_nonce,
+                                  ByteSpan ueid, const crypto::P256PublicKey& alias_pub);
 
 }  // namespace locus::location

@@ -23,10 +23,10 @@ namespace locus::location {
 
 // Errors of host/location and host/landmark (module kGeo; append-only).
 enum class LocationError : uint8_t {
-  kMalformed = 1,            // a payload is not the CBOR the schema says
-  kBadSignature = 2,         // a COSE signature did not verify
-  kUnknownLandmark = 3,      // record kid / id not in the trust list
-  kNonceMismatch = 4,        // verifier nonce differs from the attestation nonce
+  kMalformed = 1,        // a payload is not the CBOR the schema says
+  kBadSignature = 2,     // a COSE signature did not verify
+  kUnknownLandmark = 3,  // record kid / id not in the trust list
+  kNonceMismatch = 4,    // verifier nonce differs from the attestation nonce
   kUeidMismatch = 5,
   kTranscriptHashMismatch = 6,
   kTranscriptInconsistent = 7,  // transcript fields disagree with the record or each other
@@ -36,10 +36,10 @@ enum class LocationError : uint8_t {
   // landmark server / client
   kNetwork = 64,
   kTimeout = 65,
-  kProtocol = 66,            // peer sent something out of sequence or malformed
-  kWrongAnswer = 67,         // a timed-round answer did not match the table
-  kBoard = 68,               // the BoardLink reported an error
-  kSessionRefused = 69,      // the landmark refused the session (message says why)
+  kProtocol = 66,        // peer sent something out of sequence or malformed
+  kWrongAnswer = 67,     // a timed-round answer did not match the table
+  kBoard = 68,           // the BoardLink reported an error
+  kSessionRefused = 69,  // the landmark refused the session (message says why)
 };
 const char* to_string(LocationError e);
 
@@ -77,14 +77,15 @@ Status sign_cose(const crypto::P256PrivateKey& key, ByteSpan payload, ByteSpan k
 
 // Checks the device-signed transcript: COSE_Sign1 structure, Alias signature (alias_pub),
 // payload well-formed, rounds 0..n-1 in order. Fills *out.
-Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& alias_pub, Transcript* out);
+Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& alias_pub,
+                         Transcript* out);
 
 struct TrustList;
 // Verifies one record pair against the trust list and the attestation context; *why names
 // the failed check. On success fills *rec and *index (position in trust.landmarks).
 Status verify_record_pair(const RecordPair& pair, const TrustList& trust, ByteSpan verifier_nonce,
-                          ByteSpan ueid, const crypto::P256PublicKey& alias_pub, LandmarkRecord* rec,
-                          size_t* index, std::string* why);
+                          ByteSpan ueid, const crypto::P256PublicKey& alias_pub,
+                          LandmarkRecord* rec, size_t* index, std::string* why);
 
 }  // namespace locus::location
 

@@ -37,17 +37,23 @@ std::string trust_list_to_json(const TrustList& t);
 Status sign_trust_list(const std::string& json_text, const crypto::P256PrivateKey& signer,
                        std::vector<uint8_t>* cose_out, std::string* why);
 // Verifies and parses a signed list (bytes or file).
-Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose, const crypto::P256PublicKey& signer,
+Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose,
+                                    const crypto::P256PublicKey& signer,
                                     std::string* why = nullptr);
-Result<TrustList> load_trust_list(const std::string& path, const crypto::P256PublicKey& trust_list_signer);
+Result<TrustList> load_trust_list(const std::string& path,
+                                  const crypto::P256PublicKey& trust_list_signer);
 
 // Key files: PEM or DER (SEC1 / PKCS#8 private, SubjectPublicKeyInfo public; a raw 65-byte
 // SEC1 point or its hex is also accepted for public keys).
-Status load_private_key(const std::string& path, crypto::P256PrivateKey* out, std::string* why = nullptr);
-Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std::string* why = nullptr);
+Status load_private_key(const std::string& path, crypto::P256PrivateKey* out,
+                        std::string* why = nullptr);
+Status load_public_key(const std::string& path, crypto::P256PublicKey* out,
+                       std::string* why = nullptr);
 // Writes a PKCS#8/SEC1 PEM private key (mode 0600, refuses to overwrite).
-Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key, std::string* why = nullptr);
-Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key, std::string* why = nullptr);
+Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key,
+                             std::string* why = nullptr);
+Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key,
+                            std::string* why = nullptr);
 
 // Hex and whole-file reads: locus/common/common.h (host::hex_encode, hex_decode, read_file).
 

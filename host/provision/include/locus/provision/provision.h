@@ -63,10 +63,10 @@ class BoardLink {
 };
 
 struct EnrollOptions {
-  std::string link;       // tcp:HOST:PORT
+  std::string link;  // tcp:HOST:PORT
   std::string site;
   std::string host;
-  std::string hwmodel;    // empty: take the board's
+  std::string hwmodel;  // empty: take the board's
 };
 
 struct EnrollResult {
@@ -76,14 +76,16 @@ struct EnrollResult {
   Bytes devid_cert;
 };
 
-HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca, const crypto::P256PublicKey& license_pub,
-                                registry::Registry* reg, audit::AuditLog* log);
+HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
+                                const crypto::P256PublicKey& license_pub, registry::Registry* reg,
+                                audit::AuditLog* log);
 
 // Batch file: one board per line, '#' comments and blank lines ignored:
 //   LINK  SITE  HOST  [HWMODEL]      (LINK: tcp:HOST:PORT or unix:PATH)
 // (whitespace separated, or comma separated CSV with the same columns; a header line
 // starting with "link" is skipped).
-HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text, const std::string& source);
+HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text,
+                                                   const std::string& source);
 
 struct ExportSummary {
   size_t certs = 0, evidence = 0, licenses = 0, decisions = 0;
@@ -91,7 +93,7 @@ struct ExportSummary {
 // Writes OUT/ca.pem (when given), OUT/devices/<ueid>/devid.pem, OUT/decisions/<id>.json,
 // OUT/evidence/<id>.cose, OUT/licenses/<id>.cose, OUT/devices.json, OUT/audit.jsonl (when given).
 HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry::Registry* reg,
-                                           const std::string& ca_cert_path, const std::string& audit_log_path,
-                                           bool force);
+                                           const std::string& ca_cert_path,
+                                           const std::string& audit_log_path, bool force);
 
 }  // namespace locus::provision

@@ -29,7 +29,7 @@ enum class TpmError : uint8_t {
   kNotFound = 21,          // unknown host/board in the registry
   kBadAkAttributes = 22,   // the AK is not a restricted, fixedTPM signing key
   kInvalidArgument = 23,
-  kStaleQuote = 24,        // an accepted quote is not newer than the one recorded meanwhile
+  kStaleQuote = 24,  // an accepted quote is not newer than the one recorded meanwhile
 };
 
 const char* to_string(TpmError e);

@@ -51,22 +51,22 @@ struct Disc {
 };
 
 struct Zone {
-  std::string name;           // the `name` key, else "<site>.zones[i]"
+  std::string name;  // the `name` key, else "<site>.zones[i]"
   bool is_polygon = false;
-  Disc disc;                  // when !is_polygon
-  std::string geojson_path;   // when is_polygon (resolved relative to the policy file)
+  Disc disc;                 // when !is_polygon
+  std::string geojson_path;  // when is_polygon (resolved relative to the policy file)
 };
 
 struct SitePolicy {
   std::string name;
-  std::vector<Zone> zones;      // approved
+  std::vector<Zone> zones;  // approved
   std::vector<Zone> forbidden;
   std::vector<std::string> landmarks;  // required landmark ids
   int rounds = 16;
   int f = 0;
   double margin_km = 0;
   double margin_fraction = 0;
-  int64_t lease_s = 0;          // 0: the global lease
+  int64_t lease_s = 0;  // 0: the global lease
   // The location policy the verdict uses (zones with GeoJSON loaded, forbidden regions,
   // landmarks, f, margins): built by this parser only. Null in a build without host/location.
   std::shared_ptr<const location::LocationPolicy> location;
@@ -87,7 +87,7 @@ struct TpmPolicy {
 };
 
 struct Policy {
-  std::string source;           // file path
+  std::string source;  // file path
   std::string verifier_id = "locus-verifier";
   int64_t lease_s = 3600;
   int64_t nonce_ttl_s = 120;
@@ -105,7 +105,9 @@ struct Policy {
     auto it = hwmodels.find(h);
     return it == hwmodels.end() ? nullptr : &it->second;
   }
-  int64_t lease_for(const SitePolicy* s) const { return s && s->lease_s > 0 ? s->lease_s : lease_s; }
+  int64_t lease_for(const SitePolicy* s) const {
+    return s && s->lease_s > 0 ? s->lease_s : lease_s;
+  }
 };
 
 // Parses policy text; source_name is used in error messages ("file:line: key: problem").
@@ -115,7 +117,8 @@ HostResult<Policy> load_policy(const std::string& path);
 // A location policy file for `locus verifier explain` without --site: the keys of one
 // [site.NAME] table at the top level (zones, forbidden, landmarks, f, margin_km,
 // margin_fraction, rounds, lease_s), parsed by the same code as a site. Name: "location".
-HostResult<SitePolicy> parse_location_policy(const std::string& text, const std::string& source_name);
+HostResult<SitePolicy> parse_location_policy(const std::string& text,
+                                             const std::string& source_name);
 HostResult<SitePolicy> load_location_policy(const std::string& path);
 
 }  // namespace locus::verifier

@@ -21,12 +21,12 @@ using host::HStatus;
 struct CertInfo {
   Bytes der;
   crypto::P256PublicKey pub;
-  Bytes subject_raw;   // DER Name
-  Bytes issuer_raw;    // DER Name
-  std::string subject; // RFC 4514-ish text (crypto::Certificate::subject)
+  Bytes subject_raw;    // DER Name
+  Bytes issuer_raw;     // DER Name
+  std::string subject;  // RFC 4514-ish text (crypto::Certificate::subject)
   std::string serial_hex;
   bool is_ca = false;
-  Bytes tbs;           // signed part
+  Bytes tbs;                  // signed part
   crypto::P256Signature sig;  // raw r||s of the issuer's signature
 };
 
