@@ -20,7 +20,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libtomlplusplus-dev
   python3 python3-cbor2 python3-cryptography openssl libssl-dev
   libgeographiclib-dev
-  clang-14 libclang-rt-14-dev llvm-14
+  clang-14 libclang-rt-14-dev llvm-14 clang-format-14 clang-tidy-14
   iproute2 valgrind dpkg-dev
 )
 

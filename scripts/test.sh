@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole locus test suite, from a fresh Debian 12 machine:
-#   installs what is missing, builds the host (ASan+UBSan) and the firmware images,
+#   installs what is missing, checks formatting, builds the host (ASan+UBSan) and the firmware images,
 #   and runs every CTest suite on 2 cores. Exit code: CTest's.
 #
 #   scripts/test.sh                 everything
@@ -9,6 +9,9 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/bootstrap.sh
+
+echo "== checking formatting (.clang-format, clang-format 14)"
+bash scripts/check-format.sh
 
 JOBS="${LOCUS_JOBS:-2}"
 echo "== building firmware images (preset fw-cortex-m4)"
