@@ -277,9 +277,9 @@ struct Frame {
   uint32_t key_start;   // map: where the current key began
   uint32_t prev_start;  // map: the previous key, for the order check
   uint32_t prev_end;
-  uint8_t is_map;
-  uint8_t have_prev;
-  uint8_t item_started;  // the current item's first head (possibly a tag) has been read
+  bool is_map;
+  bool have_prev;
+  bool item_started;  // the current item's first head (possibly a tag) has been read
 };
 
 }  // namespace
@@ -298,7 +298,7 @@ Status validate(ByteSpan in, Limits limits) {
     if (depth > 0) {
       Frame& f = stack[depth - 1];
       if (!f.item_started) {
-        f.item_started = 1;
+        f.item_started = true;
         if (f.is_map && (f.remaining % 2) == 0) f.key_start = static_cast<uint32_t>(pos);
       }
     }
@@ -344,9 +344,9 @@ Status validate(ByteSpan in, Limits limits) {
         nf.key_start = 0;
         nf.prev_start = 0;
         nf.prev_end = 0;
-        nf.is_map = h.major == 5 ? 1 : 0;
-        nf.have_prev = 0;
-        nf.item_started = 0;
+        nf.is_map = h.major == 5;
+        nf.have_prev = false;
+        nf.item_started = false;
         break;
       }
       default: return CborError::kUnsupportedType;  // unreachable: major is 3 bits
@@ -368,9 +368,9 @@ Status validate(ByteSpan in, Limits limits) {
         }
         f.prev_start = f.key_start;
         f.prev_end = key_end;
-        f.have_prev = 1;
+        f.have_prev = true;
       }
-      f.item_started = 0;
+      f.item_started = false;
       if (--f.remaining == 0) {
         --depth;  // the container (or tag) itself is now a completed item of its parent
       } else {

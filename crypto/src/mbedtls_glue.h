@@ -34,7 +34,7 @@ class BlindRng {
   static int rng(void* self, unsigned char* out, size_t len);
 
  private:
-  mbedtls_hmac_drbg_context ctx_;
+  mbedtls_hmac_drbg_context ctx_{};
   Status status_;
 };
 

@@ -28,8 +28,8 @@ constexpr uint8_t kBlindEcdh[] = {'l', 'o', 'c', 'u', 's', ' ', 'b', 'l', 'i', '
 
 // RAII holders so that every exit path frees (and thereby zeroises) mbed TLS objects.
 struct Group {
-  mbedtls_ecp_group g;
-  int ret;
+  mbedtls_ecp_group g{};
+  int ret = 0;
   Group() {
     mbedtls_ecp_group_init(&g);
     ret = mbedtls_ecp_group_load(&g, MBEDTLS_ECP_DP_SECP256R1);

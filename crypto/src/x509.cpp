@@ -36,7 +36,7 @@ constexpr size_t kMaxTcbFields = 16;
 constexpr size_t kMaxFwids = 16;
 
 struct Pk {
-  mbedtls_pk_context pk;
+  mbedtls_pk_context pk{};
   Pk() { mbedtls_pk_init(&pk); }
   ~Pk() { mbedtls_pk_free(&pk); }
   Pk(const Pk&) = delete;
@@ -96,7 +96,7 @@ size_t encode_uint(uint32_t v, uint8_t* p) {
                     static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
   size_t start = 1;
   while (start < 4 && tmp[start] == 0) ++start;
-  if (tmp[start] & 0x80) --start;  // keep it positive
+  if ((tmp[start] & 0x80) != 0) --start;  // keep it positive
   const size_t n = 5 - start;
   memcpy(p, tmp + start, n);
   return n;
@@ -133,14 +133,14 @@ size_t encode_tcb_info(const TcbInfo& tcb, uint8_t* out /* >= 64 bytes */) {
 }
 
 struct CrtWriter {
-  mbedtls_x509write_cert w;
+  mbedtls_x509write_cert w{};
   CrtWriter() { mbedtls_x509write_crt_init(&w); }
   ~CrtWriter() { mbedtls_x509write_crt_free(&w); }
   CrtWriter(const CrtWriter&) = delete;
   CrtWriter& operator=(const CrtWriter&) = delete;
 };
 struct CsrWriter {
-  mbedtls_x509write_csr w;
+  mbedtls_x509write_csr w{};
   CsrWriter() { mbedtls_x509write_csr_init(&w); }
   ~CsrWriter() { mbedtls_x509write_csr_free(&w); }
   CsrWriter(const CsrWriter&) = delete;

@@ -53,7 +53,7 @@ std::string dn_string(const mbedtls_x509_name* name) {
 }
 
 struct Crt {
-  mbedtls_x509_crt c;
+  mbedtls_x509_crt c{};
   Crt() { mbedtls_x509_crt_init(&c); }
   ~Crt() { mbedtls_x509_crt_free(&c); }
   Crt(const Crt&) = delete;

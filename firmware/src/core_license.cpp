@@ -80,7 +80,7 @@ Status Core::check_license(ByteSpan license, const PendingEvidence& ev, uint64_t
 
 Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   // The first APPLY_LICENSE attempt consumes the pending evidence, accepted or not.
-  PendingEvidence ev;
+  PendingEvidence ev{};
   ev.valid = board_nonce_valid_;
   memcpy(ev.nonce, evidence_nonce_, sizeof(ev.nonce));
   ev.nonce_len = evidence_nonce_len_;

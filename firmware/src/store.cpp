@@ -38,7 +38,8 @@ bool mac(const uint8_t key[kStoreKeySize], const char* label, ByteSpan msg, cryp
   static uint8_t buf[sizeof(kJournalLabel) + kSlotSize];
   const size_t ll = strlen(label);
   if (msg.size > sizeof(buf) - ll) return false;
-  memcpy(buf, label, ll);
+  // The label is bytes of the MAC input, not a C string: no terminator is wanted.
+  memcpy(buf, label, ll);  // NOLINT(bugprone-not-null-terminated-result)
   memcpy(buf + ll, msg.data, msg.size);
   const bool ok =
       crypto::hmac_sha256(ByteSpan(key, kStoreKeySize), ByteSpan(buf, ll + msg.size), out).ok();

@@ -12,7 +12,7 @@ struct FcsTable {
   constexpr FcsTable() : v() {
     for (unsigned i = 0; i < 256; ++i) {
       unsigned c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1u) ? ((c >> 1) ^ 0x8408u) : (c >> 1);
+      for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? ((c >> 1) ^ 0x8408u) : (c >> 1);
       v[i] = static_cast<uint16_t>(c);
     }
   }
@@ -76,7 +76,7 @@ Status stream_frame(uint8_t rev, ByteSpan payload, MutByteSpan scratch, FrameSin
 namespace {
 struct Appender {
   MutByteSpan out;
-  size_t pos;
+  size_t pos = 0;
 };
 Status append_piece(void* ctx, ByteSpan piece) {
   Appender* a = static_cast<Appender*>(ctx);

@@ -46,7 +46,8 @@ unsigned char* param_bytes(ByteSpan s) {
 
 EVP_MD_CTX* md_ctx(const uint8_t* storage) {
   EVP_MD_CTX* ctx = nullptr;
-  memcpy(&ctx, storage, sizeof(ctx));
+  memcpy(&ctx, storage,
+         sizeof(EVP_MD_CTX*));  // NOLINT(bugprone-sizeof-expression): the pointer itself is stored
   return ctx;
 }
 
@@ -75,7 +76,8 @@ Sha256::Sha256() {
     ctx = nullptr;
     ERR_clear_error();
   }
-  memcpy(ctx_, &ctx, sizeof(ctx));
+  memcpy(ctx_, &ctx,
+         sizeof(EVP_MD_CTX*));  // NOLINT(bugprone-sizeof-expression): the pointer itself is stored
   // A failure here surfaces at update()/finish() as kBackend.
   started_ = ctx != nullptr;
 }

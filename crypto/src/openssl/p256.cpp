@@ -189,8 +189,8 @@ class Rfc6979 {
     return ok;
   }
 
-  uint8_t k_[kScalar];
-  uint8_t v_[kScalar];
+  uint8_t k_[kScalar] = {};
+  uint8_t v_[kScalar] = {};
   bool ok_ = false;
   bool drawn_ = false;
 };
@@ -228,7 +228,7 @@ Status sign_with_k(const EC_GROUP* g, const BIGNUM* n, BN_CTX* ctx, BN_MONT_CTX*
       BN_nnmod(r.get(), x.get(), n, ctx) != 1) {
     return ossl::fail(CryptoError::kBackend);
   }
-  if (BN_is_zero(r.get())) {
+  if (BN_is_zero(r.get()) == 1) {
     *retry = true;
     return CryptoError::kBackend;
   }
@@ -239,7 +239,7 @@ Status sign_with_k(const EC_GROUP* g, const BIGNUM* n, BN_CTX* ctx, BN_MONT_CTX*
       BN_mod_mul(s.get(), kinv.get(), t.get(), n, ctx) != 1) {
     return ossl::fail(CryptoError::kBackend);
   }
-  if (BN_is_zero(s.get())) {
+  if (BN_is_zero(s.get()) == 1) {
     *retry = true;
     return CryptoError::kBackend;
   }

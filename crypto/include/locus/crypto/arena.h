@@ -16,7 +16,7 @@ namespace locus::crypto {
 // Measured peak for the firmware's operations is documented in docs/crypto.md; on target
 // (bench/qemu_bench.sh, crypto arena peak over boot, CSR, evidence, license, ECDH set-up and
 // transcript signing) it is 3,240 B, so 8 KiB leaves a 2.5x margin.
-constexpr size_t kFwCryptoArenaSize = 8 * 1024;
+constexpr size_t kFwCryptoArenaSize = size_t{8} * 1024;
 
 struct ArenaStats {
   size_t capacity = 0;   // bytes managed (headers included)

@@ -25,7 +25,7 @@ class Drbg {
   static int rng(void* drbg, unsigned char* out, size_t len);
 
  private:
-  alignas(8) uint8_t ctx_[512];
+  alignas(8) uint8_t ctx_[512] = {};
   bool seeded_ = false;
 };
 

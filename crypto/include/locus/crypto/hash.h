@@ -24,7 +24,7 @@ class Sha256 {
   Status finish(Digest* out);  // the object must not be updated afterwards
 
  private:
-  alignas(8) uint8_t ctx_[128];  // mbedtls_sha256_context (static_assert in hash.cpp)
+  alignas(8) uint8_t ctx_[128] = {};  // mbedtls_sha256_context (static_assert in hash.cpp)
   bool started_ = false;
   bool finished_ = false;
 };

@@ -75,13 +75,13 @@ class Core {
  private:
   struct Session {
     bool open = false;
-    size_t next_round;
-    uint8_t lm_nonce[kMaxNonce];
-    uint8_t verifier_nonce[kMaxNonce];
+    size_t next_round = 0;
+    uint8_t lm_nonce[kMaxNonce] = {};
+    uint8_t verifier_nonce[kMaxNonce] = {};
     // The transcript as the protocol codec signs it; challenges and answers are recorded
     // straight into it (its nonce spans point at the two arrays above).
     protocol::DboundTranscript transcript;
-    protocol::dbound::Table table;
+    protocol::dbound::Table table{};
   };
   static constexpr uint32_t kNoRollback = 0x5AA5C33Cu;
   static constexpr uint32_t kRollbackDetected = 0xA55A3CC3u;

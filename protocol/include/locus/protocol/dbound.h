@@ -61,7 +61,7 @@ inline void answer(const Table& table, size_t round, const uint8_t c[kChallengeS
   uint32_t a1 = table.r[round][1];
   uint32_t a2 = table.r[round][2];
   const uint32_t* pos = &table.t[0][0][0];  // T[2k][0]: walks two nibble positions a step
-  for (size_t k = 0; k < kChallengeSize; ++k, pos += 2 * 16 * kAnswerWords) {
+  for (size_t k = 0; k < kChallengeSize; ++k, pos += kAnswerWords * 2 * 16) {
     const uint32_t* hi = pos + (c[k] >> 4) * kAnswerWords;
     const uint32_t* lo = pos + (16 + (c[k] & 0xF)) * kAnswerWords;
     a0 ^= hi[0] ^ lo[0];
