@@ -32,7 +32,10 @@ struct Board {
   bool storage_read_fails = false;
   bool otp_read_fails = false;
   bool writes_fail = false;
-  // Every completed write, in order (for replay): its bytes, offset and target.
+  // Every completed write, in order (for replay): its bytes, offset and target. Kept only
+  // while record_writes is set (a suite looping over thousands of cuts would otherwise fill
+  // the 128 KiB RAM of the Cortex-M test images).
+  bool record_writes = false;
   std::vector<std::vector<uint8_t>> write_log;
   std::vector<size_t> write_offsets;
   std::vector<bool> write_is_otp;

@@ -132,7 +132,9 @@ void test_exhaustive_replay(void**) {
     fake::board().write_log.clear();
     fake::board().write_offsets.clear();
     fake::board().write_is_otp.clear();
+    fake::board().record_writes = true;
     assert_true(tr.step().ok());
+    fake::board().record_writes = false;
     const PersistentState new_s = load_state();
     assert_false(state_eq(old_s, new_s));
     const auto writes = fake::board().write_log;
