@@ -49,7 +49,8 @@ class QemuBoard {
   // Readiness: repeats GET_STATUS (1 s apart) until the board answers, bounded by timeout_ms.
   bool wait_ready(int timeout_ms = 30000);
   // Closes the link and stops QEMU through the launcher (QMP quit, then SIGTERM/SIGKILL by
-  // PID): the flash image is flushed.
+  // PID): the flash image is flushed. Should the test process end without stop() (a failed
+  // assertion, a crash, CTest's timeout), the board's reaper process stops QEMU instead.
   void stop();
   // Semihosting console output so far (QEMU's stdout/stderr).
   std::string console() const;
@@ -59,11 +60,14 @@ class QemuBoard {
   void disconnect();
   // True while the QEMU process recorded at start is alive.
   bool running() const;
+  // QEMU's PID (-1 when not started).
+  pid_t pid() const { return pid_; }
 
  private:
   bool read_frame(std::vector<uint8_t>* payload, uint8_t* rev, int timeout_ms);
   std::string launcher_;
   pid_t pid_ = -1;
+  int reaper_fd_ = -1;  // write end of the reaper's pipe (qemu_board.cpp: spawn_reaper)
   int fd_ = -1;
   uint32_t next_id_ = 1;
   std::string dir_;

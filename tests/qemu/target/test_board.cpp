@@ -99,8 +99,8 @@ void hkdf_rfc5869(void**) {
   for (uint8_t i = 0; i < sizeof(info); ++i) info[i] = static_cast<uint8_t>(0xf0 + i);
   ASSERT_OK(crypto::hkdf_sha256(ByteSpan(salt), ByteSpan(ikm), ByteSpan(info), MutByteSpan(okm)));
   assert_true(from_hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
-                           "34007208d5b887185865",
-                           want, sizeof(want)) == 42);
+                       "34007208d5b887185865",
+                       want, sizeof(want)) == 42);
   assert_true(bytes_equal(okm, want, sizeof(okm)));
 }
 
@@ -155,8 +155,8 @@ void ecdsa_rejects_tampered(void**) {
   assert_true(from_hex(kRfc6979Pub, pub.q.data(), pub.q.size()) == 65);
   crypto::P256Signature sig;
   assert_true(from_hex("EFD48B2AACB6A8FD1140DD9CD45E81D69D2C877B56AAF991C34D0EA84EAF3716"
-                           "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8",
-                           sig.rs.data(), sig.rs.size()) == 64);
+                       "F7CB1C942D657C41D436C7A1B6E29F65F3E900DBB9AFF4064DC4AB2F843ACDA8",
+                       sig.rs.data(), sig.rs.size()) == 64);
   ASSERT_OK(crypto::ecdsa_verify(pub, str("sample"), sig));
   assert_true(!crypto::ecdsa_verify(pub, str("samplf"), sig).ok());
   sig.rs[63] ^= 0x01;
@@ -170,13 +170,13 @@ void ecdh_known_answer(void**) {
   assert_true(load_rfc6979_key(&k));
   crypto::P256PublicKey peer;
   assert_true(from_hex("04efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716"
-                           "34a7e72c423213443152c82df94fe0f6851bf894fd91c64b19555346093ff492",
-                           peer.q.data(), peer.q.size()) == 65);
+                       "34a7e72c423213443152c82df94fe0f6851bf894fd91c64b19555346093ff492",
+                       peer.q.data(), peer.q.size()) == 65);
   std::array<uint8_t, 32> shared{};
   ASSERT_OK(crypto::ecdh_p256(k, peer, &shared));
   uint8_t want[32];
   assert_true(from_hex("3ffbbd4fe496a30ea456822f31c21e76482462fca119bece403abf00bed50fbb", want,
-                           sizeof(want)) == 32);
+                       sizeof(want)) == 32);
   assert_true(bytes_equal(shared.data(), want, 32));
 }
 
@@ -259,8 +259,10 @@ void board_storage_roundtrip(void**) {
   ASSERT_OK(board::storage_flush());
   ASSERT_OK(board::storage_read(size - sizeof(r), r, sizeof(r)));
   assert_true(bytes_equal(w, r, sizeof(w)));
-  assert_true(board::storage_read(size - 1, r, 2) == locus::Status(board::BoardError::kStorageRange));
-  assert_true(board::storage_write(size + 1, w, 0) == locus::Status(board::BoardError::kStorageRange));
+  assert_true(board::storage_read(size - 1, r, 2) ==
+              locus::Status(board::BoardError::kStorageRange));
+  assert_true(board::storage_write(size + 1, w, 0) ==
+              locus::Status(board::BoardError::kStorageRange));
 }
 
 // Storage on NOR rules (ast1030-evb: SPI NOR flash; mps2-an386: a semihosting file): two
@@ -300,12 +302,12 @@ void board_otp_rules(void**) {
   assert_true(bytes_equal(p, r, sizeof(p)));
   const uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
   assert_true(board::otp_program(32, ones, sizeof(ones)) ==
-                      locus::Status(board::BoardError::kOtpConflict));
+              locus::Status(board::BoardError::kOtpConflict));
   // Byte 31 is never programmed (erased, 0xFF): clearing its bits would be allowed, but the
   // request also needs 0 -> 1 at byte 32, so nothing at all is written.
   const uint8_t mixed[2] = {0x0F, 0xFF};
   assert_true(board::otp_program(31, mixed, sizeof(mixed)) ==
-                      locus::Status(board::BoardError::kOtpConflict));
+              locus::Status(board::BoardError::kOtpConflict));
   uint8_t b31 = 0;
   ASSERT_OK(board::otp_read(31, &b31, 1));
   assert_true(b31 == 0xFF);
@@ -354,11 +356,11 @@ void board_interconnect(void**) {
   assert_true(locus::cm::g_interconnect_line == 0x3C);
 }
 
-
 }  // namespace
 
 int main() {
-  print_message("locus board suite on %s (EMULATION ONLY, not secure)\n", locus::cm::port::kHwModel);
+  print_message("locus board suite on %s (EMULATION ONLY, not secure)\n",
+                locus::cm::port::kHwModel);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(sha256_fips180),
       cmocka_unit_test(sha256_incremental),

@@ -206,7 +206,8 @@ void lease_counted_from_evidence(void**) {
   while (locus::board::monotonic_us() - t0 < 1100000u) {
   }
   const Reply r = apply(f);
-  assert_true(r.type == proto::kMsgError && r.error == code(fw::FirmwareError::kLicenseWindowExpired));
+  assert_true(r.type == proto::kMsgError &&
+              r.error == code(fw::FirmwareError::kLicenseWindowExpired));
   assert_true(!g_core.is_full());
 }
 
