@@ -22,7 +22,6 @@
 #include "locus/protocol/messages.h"
 
 namespace locus::qemutest {
-namespace {
 
 int64_t now_ms() {
   timespec ts{};
@@ -30,7 +29,36 @@ int64_t now_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-}  // namespace
+std::vector<uint8_t> null_body() {
+  return {0xF6};
+}
+
+bool get_status(QemuBoard& b, protocol::StatusInfo* out, int timeout_ms) {
+  Reply r;
+  if (!b.request(protocol::kMsgGetStatus, null_body(), &r, timeout_ms)) return false;
+  if (r.type != protocol::response_type(protocol::kMsgGetStatus)) return false;
+  protocol::StatusResponse s;
+  if (!protocol::decode_body(ByteSpan(r.body.data(), r.body.size()), &s).ok()) return false;
+  *out = s.status;
+  return true;
+}
+
+bool derive_key(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
+  return crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
+                                 ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k)
+             .ok() &&
+         crypto::p256_public_key(*k, pub).ok();
+}
+
+bool process_alive(pid_t pid) {
+  if (pid <= 0) return false;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  const size_t close_paren = stat.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+         stat[close_paren + 2] != 'Z';
+}
 
 QemuBoard::~QemuBoard() {
   stop();
@@ -347,13 +375,7 @@ void QemuBoard::disconnect() {
 }
 
 bool QemuBoard::running() const {
-  if (pid_ <= 0) return false;
-  std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
-  std::string stat;
-  std::getline(f, stat);
-  const size_t close_paren = stat.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
-         stat[close_paren + 2] != 'Z';
+  return process_alive(pid_);
 }
 
 void QemuBoard::stop() {

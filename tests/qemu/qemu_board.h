@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "locus/crypto/cbor.h"
+#include "locus/crypto/p256.h"
+#include "locus/protocol/messages.h"
+
 namespace locus::qemutest {
 
 struct BoardSpec {
@@ -73,6 +77,29 @@ class QemuBoard {
   std::string dir_;
   std::vector<uint8_t> rx_;
 };
+
+// Helpers shared by the QEMU board tests.
+// The CBOR body item of a request (empty on an encoding error).
+template <typename T>
+std::vector<uint8_t> encode(const T& v) {
+  std::vector<uint8_t> buf(4096);
+  cbor::Encoder e(buf.data(), buf.size());
+  if (!protocol::encode_body(e, v).ok()) return {};
+  Result<size_t> n = e.finish();
+  if (!n.ok()) return {};
+  buf.resize(n.value());
+  return buf;
+}
+// The body of a request without fields (CBOR null).
+std::vector<uint8_t> null_body();
+// GET_STATUS; false when it is not answered (bounded by timeout_ms) or not with a status.
+bool get_status(QemuBoard& b, protocol::StatusInfo* out, int timeout_ms = 15000);
+// A P-256 test key derived from seed (label "qemu-test"), and its public key.
+bool derive_key(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub);
+// CLOCK_MONOTONIC in milliseconds.
+int64_t now_ms();
+// True while process pid exists and is not a zombie.
+bool process_alive(pid_t pid);
 
 // Writes the 32-byte UDS the launcher provisions (<dir>/uds.bin).
 bool write_uds(const std::string& dir, const uint8_t uds[32]);

@@ -13,7 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <string>
 
 #include "qemu_board.h"
@@ -32,12 +31,7 @@ using locus::qemutest::QemuBoard;
 BoardSpec g_spec;
 
 bool alive(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat;
-  std::getline(f, stat);
-  const size_t close_paren = stat.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
-         stat[close_paren + 2] != 'Z' && stat.find("qemu-system-arm") != std::string::npos;
+  return locus::qemutest::process_alive(pid);
 }
 
 enum class End { kSigkill, kExitWithoutStop };
