@@ -167,7 +167,9 @@ void set_interconnect(InterconnectMode mode) {
   ++fake::board().set_calls;
 }
 void log(const char* line) {
-  fake::board().logs.emplace_back(line);
+  std::vector<std::string>& logs = fake::board().logs;
+  if (logs.size() >= fake::kMaxLogLines) logs.erase(logs.begin());
+  logs.emplace_back(line);
 }
 
 }  // namespace locus::board

@@ -13,6 +13,10 @@
 
 namespace fake {
 
+// Log lines kept (the oldest go first): a suite looping over thousands of corrupt images
+// would otherwise fill the RAM of the Cortex-M test images with "storage: ..." lines.
+constexpr size_t kMaxLogLines = 256;
+
 struct Board {
   uint8_t uds[32] = {};
   uint8_t fwid[32] = {};
@@ -41,7 +45,7 @@ struct Board {
   std::vector<bool> write_is_otp;
   locus::board::InterconnectMode mode = locus::board::InterconnectMode::kFull;  // reset must fix it
   int set_calls = 0;
-  std::vector<std::string> logs;
+  std::vector<std::string> logs;  // the latest kMaxLogLines lines
   std::vector<uint8_t> link_out;
   std::vector<uint8_t> link_in;
   uint32_t entropy_counter = 0;
