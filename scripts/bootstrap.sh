@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Installs what locus needs on Debian 12 and fetches the mbed TLS 3.6 source.
+# Installs what locus needs on Debian 12 and fetches two source packages into .deps/:
+# mbed TLS 3.6 (Debian 13's; Debian 12 ships 2.28) and CMocka 1.1 (Debian 12's, cross-built
+# for the on-target test suites: Debian has no arm-none-eabi build of it).
 # Idempotent: when everything is present it only checks and returns (< 1 s).
 #
-#   scripts/bootstrap.sh            install missing packages, fetch mbed TLS
+#   scripts/bootstrap.sh            install missing packages, fetch mbed TLS and CMocka
 #   LOCUS_MBEDTLS_DIR=/path ...     use another mbed TLS 3.6 source tree instead
+#   LOCUS_CMOCKA_DIR=/path ...      use another CMocka 1.1 source tree instead
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -108,9 +108,11 @@ Status storage_write(size_t offset, const uint8_t* in, size_t len) {
     return BoardError::kStorageIo;
   }
   memcpy(b.storage.data() + offset, in, len);
-  b.write_log.emplace_back(in, in + len);
-  b.write_offsets.push_back(offset);
-  b.write_is_otp.push_back(false);
+  if (b.record_writes) {
+    b.write_log.emplace_back(in, in + len);
+    b.write_offsets.push_back(offset);
+    b.write_is_otp.push_back(false);
+  }
   return Status::Ok();
 }
 Status storage_flush() {
@@ -141,9 +143,11 @@ Status otp_program(size_t offset, const uint8_t* in, size_t len) {
     return BoardError::kStorageIo;
   }
   fake::otp_and(&b.otp, offset, in, len);
-  b.write_log.emplace_back(in, in + len);
-  b.write_offsets.push_back(offset);
-  b.write_is_otp.push_back(true);
+  if (b.record_writes) {
+    b.write_log.emplace_back(in, in + len);
+    b.write_offsets.push_back(offset);
+    b.write_is_otp.push_back(true);
+  }
   return Status::Ok();
 }
 Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t) {
@@ -163,7 +167,9 @@ void set_interconnect(InterconnectMode mode) {
   ++fake::board().set_calls;
 }
 void log(const char* line) {
-  fake::board().logs.emplace_back(line);
+  std::vector<std::string>& logs = fake::board().logs;
+  if (logs.size() >= fake::kMaxLogLines) logs.erase(logs.begin());
+  logs.emplace_back(line);
 }
 
 }  // namespace locus::board

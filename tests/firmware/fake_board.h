@@ -13,6 +13,10 @@
 
 namespace fake {
 
+// Log lines kept (the oldest go first): a suite looping over thousands of corrupt images
+// would otherwise fill the RAM of the Cortex-M test images with "storage: ..." lines.
+constexpr size_t kMaxLogLines = 256;
+
 struct Board {
   uint8_t uds[32] = {};
   uint8_t fwid[32] = {};
@@ -32,13 +36,16 @@ struct Board {
   bool storage_read_fails = false;
   bool otp_read_fails = false;
   bool writes_fail = false;
-  // Every completed write, in order (for replay): its bytes, offset and target.
+  // Every completed write, in order (for replay): its bytes, offset and target. Kept only
+  // while record_writes is set (a suite looping over thousands of cuts would otherwise fill
+  // the 128 KiB RAM of the Cortex-M test images).
+  bool record_writes = false;
   std::vector<std::vector<uint8_t>> write_log;
   std::vector<size_t> write_offsets;
   std::vector<bool> write_is_otp;
   locus::board::InterconnectMode mode = locus::board::InterconnectMode::kFull;  // reset must fix it
   int set_calls = 0;
-  std::vector<std::string> logs;
+  std::vector<std::string> logs;  // the latest kMaxLogLines lines
   std::vector<uint8_t> link_out;
   std::vector<uint8_t> link_in;
   uint32_t entropy_counter = 0;

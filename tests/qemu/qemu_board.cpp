@@ -22,7 +22,6 @@
 #include "locus/protocol/messages.h"
 
 namespace locus::qemutest {
-namespace {
 
 int64_t now_ms() {
   timespec ts{};
@@ -30,7 +29,36 @@ int64_t now_ms() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
-}  // namespace
+std::vector<uint8_t> null_body() {
+  return {0xF6};
+}
+
+bool get_status(QemuBoard& b, protocol::StatusInfo* out, int timeout_ms) {
+  Reply r;
+  if (!b.request(protocol::kMsgGetStatus, null_body(), &r, timeout_ms)) return false;
+  if (r.type != protocol::response_type(protocol::kMsgGetStatus)) return false;
+  protocol::StatusResponse s;
+  if (!protocol::decode_body(ByteSpan(r.body.data(), r.body.size()), &s).ok()) return false;
+  *out = s.status;
+  return true;
+}
+
+bool derive_key(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
+  return crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
+                                 ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k)
+             .ok() &&
+         crypto::p256_public_key(*k, pub).ok();
+}
+
+bool process_alive(pid_t pid) {
+  if (pid <= 0) return false;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  const size_t close_paren = stat.rfind(')');
+  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
+         stat[close_paren + 2] != 'Z';
+}
 
 QemuBoard::~QemuBoard() {
   stop();
@@ -132,6 +160,70 @@ std::string field(const std::string& line, const std::string& key) {
   return line.substr(v, e == std::string::npos ? std::string::npos : e - v);
 }
 
+// Field 22 of /proc/<pid>/stat (start time in clock ticks since boot), 0 if the process is
+// gone or a zombie: with the PID it names one process, so a reused PID is never killed.
+unsigned long long proc_start_time(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  std::getline(f, stat);
+  const size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos || close_paren + 2 >= stat.size()) return 0;
+  if (stat[close_paren + 2] == 'Z') return 0;
+  std::istringstream rest(stat.substr(close_paren + 2));
+  std::string tok;
+  for (int field_no = 3; field_no <= 22 && rest >> tok; ++field_no) {
+    if (field_no == 22) return strtoull(tok.c_str(), nullptr, 10);
+  }
+  return 0;
+}
+
+// The launcher starts QEMU in a session of its own and exits, so QEMU is no child of the
+// test: neither a failed CMocka assertion (longjmp: no destructor runs) nor CTest's timeout
+// (SIGKILL to the test's process tree) would stop it. A reaper guards each board: a process
+// detached from the test (double fork, so CTest's tree kill does not reach it) that holds
+// the read end of a pipe whose only write end is the test's. When the test process ends, in
+// any way, the pipe reads EOF and the reaper stops this QEMU (SIGTERM, SIGKILL after 2 s),
+// identified by PID and start time. It exits by itself once QEMU is gone. Returns the
+// test's end of the pipe (close it after a clean stop), or -1.
+int spawn_reaper(pid_t qemu) {
+  const unsigned long long started = proc_start_time(qemu);
+  if (started == 0) return -1;
+  int pfd[2];
+  if (pipe2(pfd, O_CLOEXEC) != 0) return -1;
+  const pid_t child = fork();
+  if (child < 0) {
+    close(pfd[0]);
+    close(pfd[1]);
+    return -1;
+  }
+  if (child == 0) {
+    if (fork() != 0) _exit(0);  // the grandchild is the reaper, re-parented away from the test
+    setsid();
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);  // only the pipe ends it
+    for (int fd = 0; fd < 1024; ++fd) {
+      if (fd != pfd[0]) close(fd);  // also other boards' write ends, inherited by the fork
+    }
+    for (;;) {  // bounded by QEMU's life: it ends when QEMU is gone or has been killed
+      if (proc_start_time(qemu) != started) _exit(0);
+      pollfd p{pfd[0], POLLIN, 0};
+      const int r = poll(&p, 1, 500);
+      if (r == 0) continue;
+      char c;
+      if (r > 0 && read(pfd[0], &c, 1) > 0) continue;  // nothing is ever written
+      break;  // EOF (the test ended) or an error: stop QEMU
+    }
+    if (proc_start_time(qemu) == started) kill(qemu, SIGTERM);
+    for (int i = 0; i < 40 && proc_start_time(qemu) == started; ++i) usleep(50000);
+    if (proc_start_time(qemu) == started) kill(qemu, SIGKILL);
+    _exit(0);
+  }
+  close(pfd[0]);
+  int status = 0;
+  waitpid(child, &status, 0);  // the intermediate child exits at once
+  return pfd[1];
+}
+
 }  // namespace
 
 bool QemuBoard::start(const BoardSpec& spec, const std::string& dir,
@@ -165,6 +257,12 @@ bool QemuBoard::start(const BoardSpec& spec, const std::string& dir,
   const size_t colon = link.rfind(':');
   if (link.rfind("tcp:127.0.0.1:", 0) != 0 || colon == std::string::npos || pid_ <= 0) {
     fprintf(stderr, "qemu-board: unexpected line '%s'\n", line.c_str());
+    return false;
+  }
+  reaper_fd_ = spawn_reaper(pid_);
+  if (reaper_fd_ < 0) {
+    fprintf(stderr, "qemu-board: cannot guard QEMU pid %d with a reaper\n", static_cast<int>(pid_));
+    stop();
     return false;
   }
   const int port = atoi(link.c_str() + colon + 1);
@@ -277,13 +375,7 @@ void QemuBoard::disconnect() {
 }
 
 bool QemuBoard::running() const {
-  if (pid_ <= 0) return false;
-  std::ifstream f("/proc/" + std::to_string(pid_) + "/stat");
-  std::string stat;
-  std::getline(f, stat);
-  const size_t close_paren = stat.rfind(')');
-  return close_paren != std::string::npos && close_paren + 2 < stat.size() &&
-         stat[close_paren + 2] != 'Z';
+  return process_alive(pid_);
 }
 
 void QemuBoard::stop() {
@@ -298,6 +390,10 @@ void QemuBoard::stop() {
       kill(pid_, SIGKILL);
     }
     pid_ = -1;
+  }
+  if (reaper_fd_ >= 0) {  // QEMU is stopped: the reaper sees EOF and exits
+    close(reaper_fd_);
+    reaper_fd_ = -1;
   }
 }
 

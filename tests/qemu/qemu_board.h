@@ -14,6 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "locus/crypto/cbor.h"
+#include "locus/crypto/p256.h"
+#include "locus/protocol/messages.h"
+
 namespace locus::qemutest {
 
 struct BoardSpec {
@@ -49,7 +53,8 @@ class QemuBoard {
   // Readiness: repeats GET_STATUS (1 s apart) until the board answers, bounded by timeout_ms.
   bool wait_ready(int timeout_ms = 30000);
   // Closes the link and stops QEMU through the launcher (QMP quit, then SIGTERM/SIGKILL by
-  // PID): the flash image is flushed.
+  // PID): the flash image is flushed. Should the test process end without stop() (a failed
+  // assertion, a crash, CTest's timeout), the board's reaper process stops QEMU instead.
   void stop();
   // Semihosting console output so far (QEMU's stdout/stderr).
   std::string console() const;
@@ -59,16 +64,42 @@ class QemuBoard {
   void disconnect();
   // True while the QEMU process recorded at start is alive.
   bool running() const;
+  // QEMU's PID (-1 when not started).
+  pid_t pid() const { return pid_; }
 
  private:
   bool read_frame(std::vector<uint8_t>* payload, uint8_t* rev, int timeout_ms);
   std::string launcher_;
   pid_t pid_ = -1;
+  int reaper_fd_ = -1;  // write end of the reaper's pipe (qemu_board.cpp: spawn_reaper)
   int fd_ = -1;
   uint32_t next_id_ = 1;
   std::string dir_;
   std::vector<uint8_t> rx_;
 };
+
+// Helpers shared by the QEMU board tests.
+// The CBOR body item of a request (empty on an encoding error).
+template <typename T>
+std::vector<uint8_t> encode(const T& v) {
+  std::vector<uint8_t> buf(4096);
+  cbor::Encoder e(buf.data(), buf.size());
+  if (!protocol::encode_body(e, v).ok()) return {};
+  Result<size_t> n = e.finish();
+  if (!n.ok()) return {};
+  buf.resize(n.value());
+  return buf;
+}
+// The body of a request without fields (CBOR null).
+std::vector<uint8_t> null_body();
+// GET_STATUS; false when it is not answered (bounded by timeout_ms) or not with a status.
+bool get_status(QemuBoard& b, protocol::StatusInfo* out, int timeout_ms = 15000);
+// A P-256 test key derived from seed (label "qemu-test"), and its public key.
+bool derive_key(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub);
+// CLOCK_MONOTONIC in milliseconds.
+int64_t now_ms();
+// True while process pid exists and is not a zombie.
+bool process_alive(pid_t pid);
 
 // Writes the 32-byte UDS the launcher provisions (<dir>/uds.bin).
 bool write_uds(const std::string& dir, const uint8_t uds[32]);

@@ -42,42 +42,18 @@ namespace {
 
 BoardSpec g_spec;
 
-template <typename T>
-std::vector<uint8_t> encode(const T& v) {
-  std::vector<uint8_t> buf(4096);
-  cbor::Encoder e(buf.data(), buf.size());
-  if (!proto::encode_body(e, v).ok()) return {};
-  locus::Result<size_t> n = e.finish();
-  if (!n.ok()) return {};
-  buf.resize(n.value());
-  return buf;
-}
-
-std::vector<uint8_t> null_body() {
-  return {0xF6};
-}
+using locus::qemutest::encode;
+using locus::qemutest::now_ms;
+using locus::qemutest::null_body;
 
 proto::StatusInfo get_status(QemuBoard& b) {
-  Reply r;
-  assert_true(b.request(proto::kMsgGetStatus, null_body(), &r));
-  assert_int_equal(r.type, proto::response_type(proto::kMsgGetStatus));
-  proto::StatusResponse s;
-  assert_true(proto::decode_body(ByteSpan(r.body.data(), r.body.size()), &s).ok());
-  return s.status;
-}
-
-int64_t now_ms() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  proto::StatusInfo st;
+  assert_true(locus::qemutest::get_status(b, &st, 30000));
+  return st;
 }
 
 void derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
-  assert_true(
-      crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(seed), strlen(seed)),
-                              ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k)
-          .ok());
-  assert_true(crypto::p256_public_key(*k, pub).ok());
+  assert_true(locus::qemutest::derive_key(seed, k, pub));
 }
 
 std::vector<uint8_t> fresh_nonce(uint8_t tag) {

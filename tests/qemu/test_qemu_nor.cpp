@@ -41,38 +41,15 @@ const uint8_t kUds[32] = {0x5e, 0x11, 0x0a, 0x77, 0x01, 0x02, 0x03, 0x04, 0x05, 
                           0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
                           0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c};
 
-template <typename T>
-std::vector<uint8_t> encode(const T& v) {
-  std::vector<uint8_t> buf(4096);
-  cbor::Encoder e(buf.data(), buf.size());
-  if (!proto::encode_body(e, v).ok()) return {};
-  locus::Result<size_t> n = e.finish();
-  if (!n.ok()) return {};
-  buf.resize(n.value());
-  return buf;
-}
-
-std::vector<uint8_t> null_body() {
-  return {0xF6};
-}
+using locus::qemutest::encode;
+using locus::qemutest::null_body;
 
 bool status(QemuBoard& b, proto::StatusInfo* out, int timeout_ms = 15000) {
-  Reply r;
-  if (!b.request(proto::kMsgGetStatus, null_body(), &r, timeout_ms)) return false;
-  if (r.type != proto::response_type(proto::kMsgGetStatus)) return false;
-  proto::StatusResponse s;
-  if (!proto::decode_body(ByteSpan(r.body.data(), r.body.size()), &s).ok()) return false;
-  *out = s.status;
-  return true;
+  return locus::qemutest::get_status(b, out, timeout_ms);
 }
 
 void verifier_key(crypto::P256PrivateKey* k, crypto::P256PublicKey* pub) {
-  static const char kSeed[] = "qemu-nor-verifier";
-  assert_true(
-      crypto::p256_derive_key(ByteSpan(reinterpret_cast<const uint8_t*>(kSeed), sizeof(kSeed) - 1),
-                              ByteSpan(reinterpret_cast<const uint8_t*>("qemu-test"), 9), k)
-          .ok());
-  assert_true(crypto::p256_public_key(*k, pub).ok());
+  assert_true(locus::qemutest::derive_key("qemu-nor-verifier", k, pub));
 }
 
 int count(const std::string& log, const std::string& needle) {

@@ -82,9 +82,19 @@ extern "C" void Default_Handler() {
   locus::cm::semi::exit(0x7E);
 }
 
-// Newlib reaches for these only on paths locus does not use (no heap, no files).
-extern "C" void* _sbrk(ptrdiff_t) {
-  return reinterpret_cast<void*>(-1);
+// newlib's malloc grows its pool here. The firmware images have an empty .heap (so this
+// always fails, and nothing in them calls malloc); the on-target test suites give the heap
+// the RAM the image leaves (sections.ld: __heap_fill). Never past __heap_end, never into the stack.
+extern "C" uint8_t __heap_start[], __heap_end[];
+extern "C" void* _sbrk(ptrdiff_t incr) {
+  static uint8_t* brk = nullptr;  // .bss: the image's .data stays as it was
+  if (brk == nullptr) brk = __heap_start;
+  if (incr < 0 || static_cast<size_t>(__heap_end - brk) < static_cast<size_t>(incr)) {
+    return reinterpret_cast<void*>(-1);
+  }
+  uint8_t* const old = brk;
+  brk += incr;
+  return old;
 }
 
 using Vector = void (*)();
