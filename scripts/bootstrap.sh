@@ -47,30 +47,41 @@ else
   log "all ${#PACKAGES[@]} Debian packages present"
 fi
 
-# mbed TLS 3.6 LTS from Debian 13's source package (Debian 12 ships the end-of-life 2.28).
-if [ -n "${LOCUS_MBEDTLS_DIR:-}" ]; then
-  log "using mbed TLS from LOCUS_MBEDTLS_DIR=${LOCUS_MBEDTLS_DIR}"
-  exit 0
-fi
-if ls -d "${DEPS}"/mbedtls-3.6.*/library >/dev/null 2>&1; then
-  log "mbed TLS source present: $(ls -d "${DEPS}"/mbedtls-3.6.* | head -1)"
-  exit 0
-fi
-SRC_LIST=/etc/apt/sources.list.d/locus-trixie-src.list
-if [ ! -f "$SRC_LIST" ]; then
-  log "adding deb-src entry for Debian 13 (trixie) in ${SRC_LIST}"
-  echo "deb-src http://deb.debian.org/debian trixie main" | $SUDO tee "$SRC_LIST" >/dev/null
-  $SUDO apt-get update -qq
-fi
+# Source packages into .deps/ (kept out of git):
+#   mbed TLS 3.6 LTS from Debian 13 (trixie): Debian 12 ships the end-of-life 2.28.
+#   CMocka 1.1 from Debian 12 (bookworm), the same version as libcmocka-dev, cross-built for
+#   the on-target test suites (cmake/LocusCmockaTarget.cmake).
 mkdir -p "${DEPS}"
-log "fetching mbed TLS source (apt-get source mbedtls) into ${DEPS}"
-( cd "${DEPS}" && apt-get source -qq mbedtls >/dev/null 2>&1 ) || {
-  $SUDO apt-get update -qq
-  ( cd "${DEPS}" && apt-get source -qq mbedtls >/dev/null )
+# fetch_source NAME SUITE GLOB CHECK_FILE OVERRIDE_VAR
+fetch_source() {
+  local name="$1" suite="$2" glob="$3" check="$4" override="$5"
+  if [ -n "${!override:-}" ]; then
+    log "using ${name} from ${override}=${!override}"
+    return 0
+  fi
+  local have
+  have="$(ls -d "${DEPS}"/${glob} 2>/dev/null | head -1 || true)"
+  if [ -n "$have" ] && [ -e "$have/$check" ]; then
+    log "${name} source present: ${have}"
+    return 0
+  fi
+  local list="/etc/apt/sources.list.d/locus-${suite}-src.list"
+  if [ ! -f "$list" ]; then
+    log "adding deb-src entry for Debian ${suite} in ${list}"
+    echo "deb-src http://deb.debian.org/debian ${suite} main" | $SUDO tee "$list" >/dev/null
+    $SUDO apt-get update -qq
+  fi
+  log "fetching ${name} source (apt-get source ${name}/${suite}) into ${DEPS}"
+  ( cd "${DEPS}" && apt-get source -qq "${name}/${suite}" >/dev/null 2>&1 ) || {
+    $SUDO apt-get update -qq
+    ( cd "${DEPS}" && apt-get source -qq "${name}/${suite}" >/dev/null )
+  }
+  have="$(ls -d "${DEPS}"/${glob} 2>/dev/null | head -1 || true)"
+  if [ -z "$have" ] || [ ! -e "$have/$check" ]; then
+    log "error: apt-get source ${name}/${suite} did not give a ${glob} tree in ${DEPS}"
+    exit 1
+  fi
+  log "${name} source ready: ${have}"
 }
-dir="$(ls -d "${DEPS}"/mbedtls-3.6.* 2>/dev/null | head -1 || true)"
-if [ -z "$dir" ] || [ ! -d "$dir/library" ]; then
-  log "error: apt-get source mbedtls did not give an mbed TLS 3.6 tree in ${DEPS}"
-  exit 1
-fi
-log "mbed TLS source ready: $dir"
+fetch_source mbedtls trixie "mbedtls-3.6.*" library LOCUS_MBEDTLS_DIR
+fetch_source cmocka bookworm "cmocka-1.1.*" src/cmocka.c LOCUS_CMOCKA_DIR
