@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every C/C++ file git tracks is formatted as .clang-format says (clang-format 14, Debian 12).
+# Every C/C++ file git tracks is formatted as .clang-format says (clang-format 14, Debian 12),
+# and every text file follows .editorconfig (scripts/check_editorconfig.py).
 #   scripts/check-format.sh          list the files that differ; exit 1 if any
 #   scripts/check-format.sh --fix    rewrite them in place
 # Raw string literals and URLs may stay over the 100-column limit: clang-format cannot break them.
@@ -15,6 +16,7 @@ mapfile -t files < <(git ls-files '*.c' '*.cc' '*.cpp' '*.h' '*.hpp')
 if [ "${1:-}" = "--fix" ]; then
   printf '%s\0' "${files[@]}" | xargs -0 "$CF" -i
   echo "check-format: formatted ${#files[@]} files"
+  python3 scripts/check_editorconfig.py --fix
   exit 0
 fi
 bad=()
@@ -27,3 +29,4 @@ if [ "${#bad[@]}" -gt 0 ]; then
   exit 1
 fi
 echo "check-format: all ${#files[@]} C/C++ files formatted"
+python3 scripts/check_editorconfig.py
