@@ -85,18 +85,19 @@ struct Filler {
         "'filler','locus-host-sim','\\x3000'::bytea,'f' || i,0,2 FROM generate_series(" +
             s + "," + t + ") i");
   }
-  // Retained nonces: unused, expiring in an hour, spread over filler UEIDs.
+  // Retained nonces: unused, expiring in an hour, spread over filler UEIDs and 1,000 filler
+  // source addresses (at most 1,000 per address: below the per-source cap).
   bool nonces(long from, long to, int64_t expires) {
     std::string s = std::to_string(from), t = std::to_string(to), x = std::to_string(expires);
-    return exec(
-        "WITH RECURSIVE c(i) AS (SELECT " + s + " UNION ALL SELECT i+1 FROM c WHERE i<" + t +
-            ") INSERT INTO nonces(nonce,ueid,expires_at,used,issued_us) SELECT randomblob(32),"
-            "X'02' || randomblob(32)," +
-            x + ",0,i FROM c",
-        "INSERT INTO nonces(nonce,ueid,expires_at,used,issued_us) SELECT"
-        " decode(md5('n' || i) || md5('m' || i),'hex'),"
-        " '\\x02'::bytea || decode(md5(i::text) || md5((i+1)::text),'hex')," +
-            x + ",0,i FROM generate_series(" + s + "," + t + ") i");
+    return exec("WITH RECURSIVE c(i) AS (SELECT " + s + " UNION ALL SELECT i+1 FROM c WHERE i<" +
+                    t +
+                    ") INSERT INTO nonces(nonce,ueid,expires_at,used,issued_us,source) SELECT"
+                    " randomblob(32), X'02' || randomblob(32)," +
+                    x + ",0,i,'filler-' || (i % 1000) FROM c",
+                "INSERT INTO nonces(nonce,ueid,expires_at,used,issued_us,source) SELECT"
+                " decode(md5('n' || i) || md5('m' || i),'hex'),"
+                " '\\x02'::bytea || decode(md5(i::text) || md5((i+1)::text),'hex')," +
+                    x + ",0,i,'filler-' || (i % 1000) FROM generate_series(" + s + "," + t + ") i");
   }
 };
 

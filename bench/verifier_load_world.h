@@ -6,7 +6,11 @@
 // keys and certificates, real COSE_Sign1 evidence) enrolled directly in the registry; the
 // landmark sessions are device-signed transcripts and landmark-signed records built with the
 // location codecs for landmarks in a signed trust list (0, 3 or 6 required per site, all a few
-// km from the site). No TPM: the TPM path needs a swtpm per host (see bench/e2e_agent_full).
+// km from the site). TPM (tpm_hosts > 0): that many swtpm processes, each enrolled as a host
+// with `locus tpm enroll-host` (EK certificate, credential activation, golden PCRs) and bound
+// to one board of site "lm3"; a client attesting such a board adds a real TPM2_Quote over the
+// nonce and its evidence (one swtpm per client: quotes of one host must reach the verifier in
+// the order the TPM made them).
 #pragma once
 
 #include <httplib.h>
@@ -32,8 +36,11 @@
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/registry/registry.h"
+#include "locus/tpm/agent.h"
+#include "locus/tpm/quote_json.h"
 #include "locus/verifier/verifier.h"
 #include "sim_device.h"
+#include "swtpm_harness.h"
 
 namespace bench {
 
@@ -92,14 +99,19 @@ struct Board {
   simdev::Device dev;
   std::string ueid_hex;
   int landmarks = 0;  // the site it is enrolled in requires this many
+  // The TPM of the host this board is bound to (quotes with every attestation), or null.
+  std::shared_ptr<locus::tpm::Tpm> tpm;
 };
+
+const std::vector<uint32_t> kTpmPcrs = {0, 1, 7};
 
 class World {
  public:
   // boards_per_site boards in each of the sites "lm0", "lm3", "lm6".
   World(const std::string& locus_bin, int boards_per_site,
-        const std::vector<std::string>& verifier_flags)
+        const std::vector<std::string>& verifier_flags, int tpm_hosts = 0)
       : bin_(locus_bin) {
+    if (tpm_hosts > boards_per_site) die("more TPM hosts than boards per site");
     dir_ = locus::host::test::make_temp_dir("locus-bench-");
     ca_ = simdev::make_ca("bench-root");
     for (int i = 0; i < kMaxLandmarks; ++i) {
@@ -152,6 +164,8 @@ class World {
       }
     }
     policy += "[location]\ntrust_list = \"landmarks.cose\"\ntrust_list_signer = \"tl.pub\"\n";
+    // A quote, when presented, is appraised in full; boards without a host send none.
+    policy += "[tpm]\nrequired = false\nhash = \"sha256\"\npcrs = [0, 1, 7]\n";
     write_file(path("policy.toml"), policy);
     {
       auto reg = locus::registry::open_sqlite(path("locus.db"));
@@ -175,6 +189,22 @@ class World {
           boards_.push_back(std::move(bd));
         }
       }
+    }
+    for (int h = 0; h < tpm_hosts; ++h) {
+      auto t = std::make_unique<locus::tpm::test::Swtpm>();
+      if (!t->start()) die("swtpm did not start");
+      const std::string host = "tpm-host-" + std::to_string(h);
+      const std::string ak = path("ak-" + std::to_string(h) + ".blob");
+      run({bin_, "--log-level", "warn", "tpm", "enroll-host", "--tcti", t->tcti(), "--ak", ak,
+           "--create-ak", "--ek-ca", t->ca_file(), "--db", path("locus.db"), "--host", host,
+           "--pcrs", "0,1,7"});
+      Board& b = *boards(3)[size_t(h)];
+      run({bin_, "--log-level", "warn", "tpm", "bind-board", "--db", path("locus.db"), "--board",
+           b.ueid_hex, "--host", host});
+      b.tpm = std::make_shared<locus::tpm::Tpm>();
+      if (!b.tpm->open(t->tcti()).ok() || !b.tpm->load_ak(ak).ok())
+        die("cannot load the AK of " + host);
+      swtpms_.push_back(std::move(t));
     }
     std::vector<std::string> argv = {bin_,
                                      "--log-level",
@@ -205,10 +235,16 @@ class World {
   }
   ~World() {
     ver_.kill_and_wait();
+    for (auto& b : boards_) b.tpm.reset();
+    for (auto& t : swtpms_) t->stop();
     if (std::getenv("LOCUS_BENCH_KEEP") == nullptr) locus::host::test::remove_tree(dir_);
   }
 
   std::string path(const std::string& n) const { return dir_ + "/" + n; }
+  void run(const std::vector<std::string>& argv) const {
+    std::string out, err;
+    if (locus::host::test::run_command(argv, &out, &err) != 0) die(argv[4] + ": " + err);
+  }
   int port() const { return port_; }
   pid_t verifier_pid() const { return ver_.pid(); }
   std::vector<Board*> boards(int landmarks) {
@@ -273,6 +309,7 @@ class World {
   crypto::P256PrivateKey lm_key_[kMaxLandmarks];
   std::vector<Board> boards_;
   locus::host::test::Process ver_;
+  std::vector<std::unique_ptr<locus::tpm::test::Swtpm>> swtpms_;
   int port_ = 0;
 };
 
@@ -306,9 +343,17 @@ inline void client_loop(const World& w, const std::vector<Board*>& boards,
       ++st->errors;
       continue;
     }
-    json body = {{"ueid", b.ueid_hex},
-                 {"nonce", nj["nonce"]},
-                 {"evidence", locus::host::b64_encode(simdev::evidence(b.dev, nonce.value()))}};
+    const Bytes ev = simdev::evidence(b.dev, nonce.value());
+    json body = {
+        {"ueid", b.ueid_hex}, {"nonce", nj["nonce"]}, {"evidence", locus::host::b64_encode(ev)}};
+    if (b.tpm) {
+      auto q = b.tpm->quote_evidence(nonce.value(), ev, kTpmPcrs);
+      if (!q.ok()) {
+        ++st->errors;
+        continue;
+      }
+      body["tpm"] = json::parse(locus::tpm::quote_to_json(q.value()));
+    }
     json lr = json::array();
     for (int i = 0; i < b.landmarks; ++i) lr.push_back(w.landmark_pair(b, i, nonce.value()));
     body["landmark_records"] = lr;

@@ -151,6 +151,25 @@ void test_torn_tail(void**) {
   assert_false(l.append("decision", "{}").ok());
 }
 
+// Records longer than the first tail piece append() reads (4 KiB) and than several pieces
+// (20 KiB, 70 KiB), one after the other and after short ones: each chains onto the one
+// before (seq and prev_hash), and the whole log verifies against the registry head.
+void test_long_records(void**) {
+  Fixture f = make(2);
+  audit::AuditLog l(f.log, f.reg.get());
+  for (size_t len : {5000u, 20000u, 70000u, 10u, 70000u}) {
+    auto r = l.append("decision", "{\"pad\":\"" + std::string(len, 'x') + "\"}");
+    assert_true(r.ok());
+  }
+  const auto v = lines(f.log);
+  assert_int_equal(v.size(), 7);
+  registry::AuditHead h = f.head();
+  assert_int_equal(h.count, 7);
+  audit::VerifyReport rep = audit::verify_log(f.log, &h);
+  if (!rep.ok) fail_msg("%s", rep.reason.c_str());
+  assert_int_equal(rep.records, 7);
+}
+
 // A body that is not a JSON object is refused by append().
 void test_bad_body(void**) {
   Fixture f = make(0);
@@ -168,6 +187,7 @@ int main() {
       cmocka_unit_test(test_edited_rehashed), cmocka_unit_test(test_deleted),
       cmocka_unit_test(test_reordered),       cmocka_unit_test(test_truncated),
       cmocka_unit_test(test_torn_tail),       cmocka_unit_test(test_bad_body),
+      cmocka_unit_test(test_long_records),
   };
   int rc = cmocka_run_group_tests(tests, nullptr, nullptr);
   host::test::remove_tree(g_dir);

@@ -227,6 +227,45 @@ void test_nonces(void**) {
                    static_cast<int>(NonceCheck::kUnknown));
 }
 
+// Eviction is per (device, source): requests from one address evict only that address's
+// oldest nonces for the device, never another address's. max_per_source caps the unused,
+// unexpired nonces of one address over all devices: one more is refused (kNonce) and writes
+// nothing; used ones do not count; another address is not affected.
+void test_nonce_sources(void**) {
+  auto r = registry::open(fresh("sources"));
+  auto& reg = *r.value();
+  auto from = [](const host::Bytes& n, uint8_t dev, const char* src, int64_t us) {
+    registry::NonceIssue i = nonce(n, ueid_n(dev), 1000, us, 2);
+    i.source = src;
+    i.max_per_source = 3;
+    return i;
+  };
+  host::Bytes honest(32, 0x40);
+  assert_true(reg.put_nonce(from(honest, 1, "10.0.0.1", 1000000)).ok());
+  host::Bytes f[4];
+  for (int i = 0; i < 4; i++) {
+    f[i] = host::Bytes(32, static_cast<uint8_t>(0x50 + i));
+    // Device 1 from the flooding address; at most 2 kept (and 3 over all its devices).
+    auto s = reg.put_nonce(from(f[i], 1, "10.6.6.6", 2000000 + i));
+    assert_true(s.ok());
+  }
+  assert_int_equal(nc(reg.peek_nonce(honest, ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(nc(reg.peek_nonce(f[0], ueid_n(1), 10)), static_cast<int>(NonceCheck::kEvicted));
+  assert_int_equal(nc(reg.peek_nonce(f[1], ueid_n(1), 10)), static_cast<int>(NonceCheck::kEvicted));
+  assert_int_equal(nc(reg.peek_nonce(f[3], ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  // The flooder holds f2, f3 (device 1); one for device 2 makes 3 = the cap; a 4th is refused.
+  host::Bytes g(32, 0x60), h(32, 0x61), k(32, 0x62);
+  assert_true(reg.put_nonce(from(g, 2, "10.6.6.6", 3000000)).ok());
+  auto over = reg.put_nonce(from(h, 3, "10.6.6.6", 3000001));
+  assert_false(over.ok());
+  assert_int_equal(static_cast<int>(over.code()), code(host::HostError::kNonce));
+  assert_int_equal(nc(reg.peek_nonce(h, ueid_n(3), 10)), static_cast<int>(NonceCheck::kUnknown));
+  // A used one no longer counts; the other address was never limited by the flooder.
+  assert_int_equal(nc(reg.consume_nonce(g, ueid_n(2), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_true(reg.put_nonce(from(h, 3, "10.6.6.6", 3000002)).ok());
+  assert_true(reg.put_nonce(from(k, 3, "10.0.0.1", 3000003)).ok());
+}
+
 // At most max_outstanding unused nonces per device: issuing one more evicts the oldest
 // (kEvicted, never usable), not the newest, not a consumed one, not another device's. The
 // purge in put_nonce deletes only nonces that expired before purge_before.
@@ -497,6 +536,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_devices_and_revocation),
       cmocka_unit_test(test_nonces),
       cmocka_unit_test(test_nonce_eviction_and_purge),
+      cmocka_unit_test(test_nonce_sources),
       cmocka_unit_test(test_nonce_purge_bounded),
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),

@@ -480,6 +480,70 @@ void test_nonce_eviction(void**) {
   assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM nonces WHERE used=0"), 0);
 }
 
+// Eviction is per board and source address: a flood of nonce requests for a board from
+// another address (UEIDs are not secret) evicts none of the nonce the honest agent holds,
+// which then still affirms; the flooding address only evicts its own.
+void test_nonce_flood_other_source(void**) {
+  auto e = make_env();
+  e->enroll(g_dev);
+  auto honest = e->v->issue_nonce(g_dev.ueid, "10.0.0.1");
+  assert_true(honest.ok());
+  std::vector<host::Bytes> flood;
+  for (int i = 0; i < 8 * verifier::kMaxOutstandingNonces; i++) {
+    auto n = e->v->issue_nonce(g_dev.ueid, "10.6.6.6");
+    assert_true(n.ok());
+    flood.push_back(n.value().nonce);
+  }
+  // The honest nonce is untouched; the flooder keeps only its newest kMaxOutstandingNonces.
+  assert_int_equal(count_rows(e->dir + "/r.db",
+                              "SELECT COUNT(*) FROM nonces WHERE used=0 AND source='10.6.6.6'"),
+                   verifier::kMaxOutstandingNonces);
+  expect_refused(e->attest(g_dev, flood[0], simdev::evidence(g_dev, flood[0])), "nonce", "evicted");
+  const host::Bytes& hn = honest.value().nonce;
+  auto r = e->attest(g_dev, hn, simdev::evidence(g_dev, hn));
+  if (!r.affirming) fail_msg("honest nonce refused: %s", r.first_failure().c_str());
+}
+
+// One source address holds at most kMaxNoncesPerSource unused, unexpired nonces over all
+// boards: the next request is refused (kNonce; HTTP 429 with the reason) and writes nothing;
+// another address is still served.
+void test_nonces_per_source_cap(void**) {
+  auto e = make_env();
+  const int boards = verifier::kMaxNoncesPerSource / verifier::kMaxOutstandingNonces;
+  std::vector<host::Bytes> ueids;
+  for (int b = 0; b <= boards; b++) {
+    registry::Device r;
+    r.ueid.assign(33, 0);
+    r.ueid[0] = 0x01;
+    r.ueid[1] = static_cast<uint8_t>(b >> 8);
+    r.ueid[2] = static_cast<uint8_t>(b);
+    r.site = "sg-1";
+    r.host = "h1";
+    r.hwmodel = "locus-host-sim";
+    r.devid_cert = g_dev.devid_cert;
+    r.serial_hex = "cap" + std::to_string(b);
+    assert_true(e->reg->add_device(r).ok());
+    ueids.push_back(r.ueid);
+  }
+  for (int b = 0; b < boards; b++)
+    for (int i = 0; i < verifier::kMaxOutstandingNonces; i++)
+      assert_true(e->v->issue_nonce(ueids[size_t(b)], "10.6.6.6").ok());
+  const int before = count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM nonces");
+  assert_int_equal(before, verifier::kMaxNoncesPerSource);
+  auto over = e->v->issue_nonce(ueids.back(), "10.6.6.6");
+  assert_false(over.ok());
+  assert_int_equal(static_cast<int>(over.code()), static_cast<int>(host::HostError::kNonce));
+  assert_non_null(strstr(over.message().c_str(), "too many outstanding nonces"));
+  assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM nonces"), before);
+  verifier::HttpService svc(e->v.get());
+  std::string out;
+  assert_int_equal(
+      svc.handle_nonce(json{{"ueid", host::hex_encode(ueids.back())}}.dump(), &out, "10.6.6.6"),
+      429);
+  assert_non_null(strstr(out.c_str(), "too many outstanding nonces"));
+  assert_true(e->v->issue_nonce(ueids.back(), "10.0.0.1").ok());
+}
+
 // /v1/attest for an unknown UEID stores no evidence bytes (the decision row is there, with
 // an empty evidence column); a known device's evidence is stored.
 void test_unknown_device_stores_no_evidence(void**) {
@@ -634,6 +698,31 @@ void test_http_handlers(void**) {
   assert_int_equal(svc.handle_required(host::hex_encode(g_dev.ueid), &out), 200);
   assert_string_equal(json::parse(out)["site"].get<std::string>().c_str(), "sg-1");
   assert_int_equal(svc.handle_quote_policy("00", &out), 400);
+  // A revoked board is refused a nonce with 403 and the reason, not a server error (500).
+  assert_true(e->v->revoke_ueid(g_dev.ueid, "stolen").ok());
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev.ueid)}}.dump(), &out),
+                   403);
+  assert_string_equal(json::parse(out)["error"].get<std::string>().c_str(), "device revoked");
+  // So is a board whose DeviceID certificate serial is revoked, and one still pending.
+  e->enroll(g_dev2);
+  assert_true(e->v->revoke_serial(g_dev2.serial_hex, "key compromise").ok());
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev2.ueid)}}.dump(), &out),
+                   403);
+  assert_string_equal(json::parse(out)["error"].get<std::string>().c_str(),
+                      "device certificate revoked");
+  registry::Device pending;
+  pending.ueid = g_low_svn.ueid;
+  pending.site = "sg-1";
+  pending.host = "h1";
+  pending.hwmodel = "locus-host-sim";
+  pending.devid_cert = g_low_svn.devid_cert;
+  pending.serial_hex = g_low_svn.serial_hex;
+  pending.state = registry::DeviceState::kPending;
+  assert_true(e->reg->add_device(pending).ok());
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_low_svn.ueid)}}.dump(), &out),
+                   403);
+  assert_string_equal(json::parse(out)["error"].get<std::string>().c_str(),
+                      "device enrollment is not complete");
 }
 
 }  // namespace
@@ -666,6 +755,8 @@ int main() {
       cmocka_unit_test(test_no_nonce_for_revoked),
       cmocka_unit_test(test_pending_device_refused),
       cmocka_unit_test(test_nonce_eviction),
+      cmocka_unit_test(test_nonce_flood_other_source),
+      cmocka_unit_test(test_nonces_per_source_cap),
       cmocka_unit_test(test_unknown_device_stores_no_evidence),
       cmocka_unit_test(test_one_row_one_record),
       cmocka_unit_test(test_audit_failure_refuses),

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -55,22 +56,32 @@ struct Fd {
   }
 };
 
-// Reads the last complete line of an open file (bounded: lines are < 1 MiB).
+// Reads the last complete line of an open file (bounded: lines are < 1 MiB). Reads the tail
+// in growing pieces (4 KiB first: a record is a few hundred bytes), not 1 MiB per append.
 bool last_line(int fd, std::string* out) {
   struct stat st;
   if (::fstat(fd, &st) != 0) return false;
   off_t size = st.st_size;
   out->clear();
   if (size == 0) return true;
-  off_t want = size < (1 << 20) ? size : (1 << 20);
-  std::string buf(static_cast<size_t>(want), '\0');
-  ssize_t n = ::pread(fd, &buf[0], static_cast<size_t>(want), size - want);
-  if (n != want) return false;
-  if (buf.back() != '\n') return false;  // a torn last line: refuse to chain onto it
-  buf.pop_back();
-  size_t nl = buf.rfind('\n');
-  *out = nl == std::string::npos ? buf : buf.substr(nl + 1);
-  return true;
+  for (off_t piece = 4096;; piece *= 4) {
+    const off_t cap = 1 << 20;
+    off_t want = std::min(std::min(piece, cap), size);
+    std::string buf(static_cast<size_t>(want), '\0');
+    ssize_t n = ::pread(fd, &buf[0], static_cast<size_t>(want), size - want);
+    if (n != want) return false;
+    if (buf.back() != '\n') return false;  // a torn last line: refuse to chain onto it
+    buf.pop_back();
+    size_t nl = buf.rfind('\n');
+    if (nl != std::string::npos) {
+      *out = buf.substr(nl + 1);
+      return true;
+    }
+    if (want == size || want == cap) {  // the whole file, or the longest line we accept
+      *out = buf;
+      return true;
+    }
+  }
 }
 
 }  // namespace

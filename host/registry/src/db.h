@@ -81,7 +81,11 @@ class Conn {
   virtual HStatus exec_script(const char* sql) = 0;
   // Write transaction: SQLite BEGIN IMMEDIATE (takes the write lock up front, so a read
   // never has to be upgraded); PostgreSQL BEGIN (READ COMMITTED + row locks).
-  virtual HStatus begin() = 0;
+  // durable=false: the commit need not reach stable storage before it returns (SQLite
+  // synchronous=NORMAL for this transaction: no fsync, the WAL is synced by the next durable
+  // commit or checkpoint; PostgreSQL SET LOCAL synchronous_commit=off). A power cut can lose
+  // such a transaction whole, never half of it. Used only where losing it is harmless.
+  virtual HStatus begin(bool durable) = 0;
   virtual HStatus commit() = 0;
   virtual void rollback() = 0;
 };

@@ -89,6 +89,18 @@ const Step kSteps[] = {
      "ALTER TABLE devices ADD COLUMN state BIGINT NOT NULL DEFAULT 2;"
      "CREATE TABLE trust_list_versions (signer TEXT PRIMARY KEY, version BIGINT NOT NULL,"
      " loaded_at BIGINT NOT NULL);"},
+    // 4 -> 5: the address a nonce was requested from. Eviction of the oldest outstanding
+    // nonces is per (board, source), so a flood from elsewhere cannot evict the nonce an
+    // honest agent is about to use; and a per-source cap on outstanding nonces (counted
+    // through the (source, used, expires_at) index).
+    {"ALTER TABLE nonces ADD COLUMN source TEXT NOT NULL DEFAULT '';"
+     "DROP INDEX nonces_device;"
+     "CREATE INDEX nonces_device_source ON nonces(ueid, source, used, issued_us);"
+     "CREATE INDEX nonces_source_open ON nonces(source, used, expires_at);",
+     "ALTER TABLE nonces ADD COLUMN source TEXT NOT NULL DEFAULT '';"
+     "DROP INDEX nonces_device;"
+     "CREATE INDEX nonces_device_source ON nonces(ueid, source, used, issued_us);"
+     "CREATE INDEX nonces_source_open ON nonces(source, used, expires_at);"},
 };
 
 }  // namespace

@@ -154,7 +154,11 @@ class PgConn final : public Conn {
     return HStatus::Ok();
   }
 
-  HStatus begin() override { return exec_script("BEGIN"); }
+  HStatus begin(bool durable) override {
+    HStatus s = exec_script("BEGIN");
+    if (s.ok() && !durable) s = exec_script("SET LOCAL synchronous_commit = off");
+    return s;
+  }
   HStatus commit() override {
     if (PQtransactionStatus(c_) == PQTRANS_INERROR)
       return {HostError::kDb, "transaction failed before commit"};

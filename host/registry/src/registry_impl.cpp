@@ -98,6 +98,14 @@ class RegistryImpl final : public Registry {
   }
 
   HStatus transaction(const std::function<HStatus()>& body) override {
+    return run_transaction(body, true);
+  }
+
+  // durable=false (nonce issue only): the commit does not wait for stable storage. A power
+  // cut can then lose nonces issued since the last durable commit; their attestations are
+  // refused "nonce unknown" and the agent asks again. Nested in a durable transaction it is
+  // durable with it.
+  HStatus run_transaction(const std::function<HStatus()>& body, bool durable) {
     if (t_txn.owner == this) return body();  // nested: join the outer transaction
     if (t_txn.owner != nullptr)
       return {HostError::kInternal, "registry transaction inside another registry's"};
@@ -121,7 +129,7 @@ class RegistryImpl final : public Registry {
         b->release(conn);
       }
     } guard{b_.get(), conn};
-    HStatus s = conn->begin();
+    HStatus s = conn->begin(durable);
     if (!s.ok()) return s;
     guard.open = true;
     t_txn = {this, conn};
@@ -293,46 +301,67 @@ class RegistryImpl final : public Registry {
   // ---- nonces ----
 
   HStatus put_nonce(const NonceIssue& n) override {
-    return transaction([&]() -> HStatus {
-      return with_conn([&](Conn& c) -> HStatus {
-        Fail f = Fail::kOther;
-        auto ins =
-            c.exec("INSERT INTO nonces(nonce, ueid, expires_at, used, issued_us) VALUES(?,?,?,0,?)",
-                   {B(n.nonce), B(n.ueid), I(n.expires_at), I(n.issued_us)}, &f);
-        if (!ins.ok())
-          return f == Fail::kConstraint ? HStatus(HostError::kDuplicate, "nonce collision")
-                                        : ins.status();
-        if (n.max_outstanding > 0) {
-          // Evict every unused nonce of this device except the newest max_outstanding
-          // (the one just issued always among them). Uses the (ueid, used, issued_us) index.
-          const char* sql =
-              b_->dialect() == Dialect::kPostgres
-                  ? "UPDATE nonces SET used=? WHERE ueid=? AND used=? AND nonce<>? AND nonce IN"
-                    " (SELECT nonce FROM nonces WHERE ueid=? AND used=? AND nonce<>?"
-                    "  ORDER BY issued_us DESC, nonce DESC OFFSET ?)"
-                  : "UPDATE nonces SET used=? WHERE ueid=? AND used=? AND nonce<>? AND nonce IN"
-                    " (SELECT nonce FROM nonces WHERE ueid=? AND used=? AND nonce<>?"
-                    "  ORDER BY issued_us DESC, nonce DESC LIMIT -1 OFFSET ?)";
-          auto ev = c.exec(sql, {I(kNonceEvicted), B(n.ueid), I(kNonceUnused), B(n.nonce),
-                                 B(n.ueid), I(kNonceUnused), B(n.nonce), I(n.max_outstanding - 1)});
-          if (!ev.ok()) return ev.status();
-        }
-        if (n.purge_before > 0) {
-          // A bounded batch through the expiry index: the cost per call stays constant even
-          // after a mass expiry (each issue purges up to kPurgeBatch; expiries cannot outpace
-          // issues). PostgreSQL skips rows another purge holds: no waits, no deadlocks.
-          const char* sql =
-              b_->dialect() == Dialect::kPostgres
-                  ? "DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces WHERE"
-                    " expires_at < ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)"
-                  : "DELETE FROM nonces WHERE rowid IN (SELECT rowid FROM nonces WHERE"
-                    " expires_at < ? ORDER BY expires_at LIMIT ?)";
-          auto p = c.exec(sql, {I(n.purge_before), I(kPurgeBatch)});
-          if (!p.ok()) return p.status();
-        }
-        return HStatus::Ok();
-      });
-    });
+    return run_transaction(
+        [&]() -> HStatus {
+          return with_conn([&](Conn& c) -> HStatus {
+            if (n.max_per_source > 0) {
+              // Bounded count through the (source, used, expires_at) index: at most
+              // max_per_source index entries are read, however many the source holds.
+              auto cnt = c.exec(
+                  "SELECT COUNT(*) FROM (SELECT 1 FROM nonces WHERE source=? AND used=? AND"
+                  " expires_at>=? LIMIT ?) AS open_nonces",
+                  {T(n.source), I(kNonceUnused), I(n.issued_us / 1000000), I(n.max_per_source)});
+              if (!cnt.ok()) return cnt.status();
+              if (cnt.value().rows.size() != 1) return {HostError::kDb, "nonce count"};
+              if (cnt.value().rows[0][0].as_int() >= n.max_per_source)
+                return {HostError::kNonce, "too many outstanding nonces for this source address (" +
+                                               std::to_string(n.max_per_source) +
+                                               "); use or let them expire first"};
+            }
+            Fail f = Fail::kOther;
+            auto ins = c.exec(
+                "INSERT INTO nonces(nonce, ueid, expires_at, used, issued_us, source)"
+                " VALUES(?,?,?,0,?,?)",
+                {B(n.nonce), B(n.ueid), I(n.expires_at), I(n.issued_us), T(n.source)}, &f);
+            if (!ins.ok())
+              return f == Fail::kConstraint ? HStatus(HostError::kDuplicate, "nonce collision")
+                                            : ins.status();
+            if (n.max_outstanding > 0) {
+              // Evict every unused nonce of this device requested from this source except the
+              // newest max_outstanding (the one just issued always among them). Uses the
+              // (ueid, source, used, issued_us) index.
+              const char* sql =
+                  b_->dialect() == Dialect::kPostgres
+                      ? "UPDATE nonces SET used=? WHERE ueid=? AND source=? AND used=? AND nonce<>?"
+                        " AND nonce IN (SELECT nonce FROM nonces WHERE ueid=? AND source=? AND "
+                        "used=?"
+                        " AND nonce<>? ORDER BY issued_us DESC, nonce DESC OFFSET ?)"
+                      : "UPDATE nonces SET used=? WHERE ueid=? AND source=? AND used=? AND nonce<>?"
+                        " AND nonce IN (SELECT nonce FROM nonces WHERE ueid=? AND source=? AND "
+                        "used=?"
+                        " AND nonce<>? ORDER BY issued_us DESC, nonce DESC LIMIT -1 OFFSET ?)";
+              auto ev = c.exec(sql, {I(kNonceEvicted), B(n.ueid), T(n.source), I(kNonceUnused),
+                                     B(n.nonce), B(n.ueid), T(n.source), I(kNonceUnused),
+                                     B(n.nonce), I(n.max_outstanding - 1)});
+              if (!ev.ok()) return ev.status();
+            }
+            if (n.purge_before > 0) {
+              // A bounded batch through the expiry index: the cost per call stays constant even
+              // after a mass expiry (each issue purges up to kPurgeBatch; expiries cannot outpace
+              // issues). PostgreSQL skips rows another purge holds: no waits, no deadlocks.
+              const char* sql =
+                  b_->dialect() == Dialect::kPostgres
+                      ? "DELETE FROM nonces WHERE nonce IN (SELECT nonce FROM nonces WHERE"
+                        " expires_at < ? ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+                      : "DELETE FROM nonces WHERE rowid IN (SELECT rowid FROM nonces WHERE"
+                        " expires_at < ? ORDER BY expires_at LIMIT ?)";
+              auto p = c.exec(sql, {I(n.purge_before), I(kPurgeBatch)});
+              if (!p.ok()) return p.status();
+            }
+            return HStatus::Ok();
+          });
+        },
+        /*durable=*/false);
   }
 
   static NonceCheck judge(const db::Row& r, ByteSpan ueid, int64_t now) {

@@ -1,7 +1,8 @@
 // SQLite backend of the registry: a pool of connections (one per concurrently active thread),
 // WAL journal, synchronous=FULL (a committed nonce use or license counter survives a power
-// cut), BEGIN IMMEDIATE for write transactions, a busy timeout for other processes, prepared
-// statements cached per connection.
+// cut; NORMAL only for the transactions begin(false) asks for: nonce issue), BEGIN IMMEDIATE
+// for write transactions, a busy timeout for other processes, prepared statements cached per
+// connection.
 #include <sqlite3.h>
 
 #include <condition_variable>
@@ -122,14 +123,41 @@ class SqliteConn final : public Conn {
     return HStatus::Ok();
   }
 
-  HStatus begin() override { return exec_script("BEGIN IMMEDIATE"); }
-  HStatus commit() override { return exec_script("COMMIT"); }
+  // synchronous is a connection setting, read at commit: a non-durable transaction sets
+  // NORMAL (in WAL mode: no fsync at commit) and the connection returns to FULL after it.
+  HStatus begin(bool durable) override {
+    if (durable && relaxed_) {
+      restore_sync();
+      if (relaxed_) return {HostError::kDb, "cannot restore synchronous=FULL"};
+    }
+    if (!durable) {
+      HStatus s = exec_script("PRAGMA synchronous=NORMAL");
+      if (!s.ok()) return s;
+      relaxed_ = true;
+    }
+    HStatus s = exec_script("BEGIN IMMEDIATE");
+    if (!s.ok()) restore_sync();
+    return s;
+  }
+  HStatus commit() override {
+    HStatus s = exec_script("COMMIT");
+    restore_sync();
+    return s;
+  }
   void rollback() override {
     if (!sqlite3_get_autocommit(db_)) (void)exec_script("ROLLBACK");
+    restore_sync();
   }
 
  private:
+  void restore_sync() {
+    // A connection that cannot return to FULL must not be reused for durable commits.
+    if (relaxed_ && sqlite3_get_autocommit(db_) && exec_script("PRAGMA synchronous=FULL").ok())
+      relaxed_ = false;
+  }
+
   sqlite3* db_;
+  bool relaxed_ = false;
   std::unordered_map<std::string, sqlite3_stmt*> cache_;  // by SQL text
 };
 

@@ -44,11 +44,19 @@ std::string err_body(const std::string& e) {
   return json{{"error", e}}.dump();
 }
 
+// What an error from the verifier core means to an HTTP client: its own mistake (4xx, with
+// the specific reason in the body) or ours (500).
 int status_for(HostError e) {
   switch (e) {
     case HostError::kNotFound: return 404;
     case HostError::kParse:
     case HostError::kUsage: return 400;
+    // A revoked board, or one whose enrollment is not complete, is refused a nonce: the
+    // request is understood and will not be served (403 Forbidden), not a server fault.
+    case HostError::kRevoked:
+    case HostError::kRefused: return 403;
+    // The source address holds too many unused nonces (verifier.h kMaxNoncesPerSource).
+    case HostError::kNonce: return 429;
     default: return 500;
   }
 }
@@ -290,8 +298,8 @@ struct HttpService::Impl {
   void on_accept(beast::error_code ec, tcp::socket sock);
 
   // Runs one parsed request (on a worker thread).
-  void dispatch(Route r, const http::request<http::string_body>& req, int* status,
-                std::string* body);
+  void dispatch(Route r, const http::request<http::string_body>& req, const std::string& src,
+                int* status, std::string* body);
 };
 
 namespace {
@@ -401,7 +409,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         [self]() {
           int status = 500;
           std::string body;
-          self->srv_->dispatch(self->route_, self->req_, &status, &body);
+          self->srv_->dispatch(self->route_, self->req_, self->src_, &status, &body);
           asio::post(self->lowest().get_executor(), [self, status, b = std::move(body)]() mutable {
             self->reply(status, std::move(b));
           });
@@ -506,14 +514,14 @@ void HttpService::Impl::on_accept(beast::error_code ec, tcp::socket sock) {
   do_accept();
 }
 
-void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>& req, int* status,
-                                 std::string* body) {
+void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>& req,
+                                 const std::string& src, int* status, std::string* body) {
   const beast::string_view target = req.target();
   const size_t qm = target.find('?');
   const beast::string_view q =
       qm == beast::string_view::npos ? beast::string_view() : target.substr(qm + 1);
   switch (r) {
-    case Route::kNonce: *status = owner->handle_nonce(req.body(), body); return;
+    case Route::kNonce: *status = owner->handle_nonce(req.body(), body, src); return;
     case Route::kAttest: *status = owner->handle_attest(req.body(), body); return;
     case Route::kRequired: *status = owner->handle_required(query_param(q, "ueid"), body); return;
     case Route::kQuotePolicy:
@@ -548,7 +556,8 @@ const ServiceOptions& HttpService::options() const {
   return impl_->opt;
 }
 
-int HttpService::handle_nonce(const std::string& body, std::string* out) {
+int HttpService::handle_nonce(const std::string& body, std::string* out,
+                              const std::string& source) {
   json j = json::parse(body, nullptr, false);
   if (j.is_discarded() || !j.is_object()) {
     *out = err_body("body is not a JSON object");
@@ -560,7 +569,7 @@ int HttpService::handle_nonce(const std::string& body, std::string* out) {
     *out = err_body(e);
     return 400;
   }
-  auto n = v_->issue_nonce(ueid);
+  auto n = v_->issue_nonce(ueid, source);
   if (!n.ok()) {
     *out = err_body(n.code() == HostError::kNotFound ? "unknown device" : n.message());
     return status_for(n.code());
@@ -610,15 +619,17 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   // No process-wide lock: single-use nonces, counters and the decision + audit record are
   // made consistent by the registry's transactions (verifier.h: safe to call concurrently).
   res = v_->attest(r);
-  json o = {{"decision", res.decision}, {"license", nullptr}};
-  if (res.affirming && !res.license.empty()) o["license"] = host::b64_encode(res.license);
+  // The decision's text as stored in its row (serialised once); keys in the order
+  // nlohmann::json would print them.
+  const bool licensed = res.affirming && !res.license.empty();
   host::log(host::LogLevel::kInfo, "decision",
             json{{"ueid", host::hex_encode(r.ueid)},
                  {"status", res.decision.value("status", "")},
                  {"decision_id", res.decision_id},
                  {"reason", res.first_failure()}}
                 .dump());
-  *out = o.dump();
+  *out = "{\"decision\":" + res.decision_json + ",\"license\":" +
+         (licensed ? "\"" + host::b64_encode(res.license) + "\"" : std::string("null")) + "}";
   return 200;
 }
 

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
+#include <unordered_map>
 
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
@@ -65,6 +67,47 @@ HStatus Verifier::enable_tpm(const std::string& db_path) {
   return enable_tpm();
 }
 
+// The chain check's expensive part (two X.509 parses and two ECDSA verifies) depends only on
+// the bytes of the Alias and DeviceID certificates and the fixed root; a board presents the
+// same pair on every renewal (DICE: the Alias key changes only with the firmware). Pairs that
+// verified are remembered by the SHA-256 of both DER encodings, with their parsed form; only
+// successes are cached, and every check that depends on the registry (serial, UEID, revocation)
+// still runs on every appraisal. Bounded: cleared when full.
+struct Verifier::ChainCache {
+  struct Entry {
+    CertInfo alias, devid;
+  };
+  static constexpr size_t kMax = 1u << 16;
+  std::mutex mu;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> map;
+
+  static std::string key(ByteSpan alias_der, ByteSpan devid_der) {
+    crypto::Sha256 h;
+    crypto::Digest d{};
+    const uint8_t sep[8] = {
+        static_cast<uint8_t>(alias_der.size >> 24), static_cast<uint8_t>(alias_der.size >> 16),
+        static_cast<uint8_t>(alias_der.size >> 8),  static_cast<uint8_t>(alias_der.size),
+        static_cast<uint8_t>(devid_der.size >> 24), static_cast<uint8_t>(devid_der.size >> 16),
+        static_cast<uint8_t>(devid_der.size >> 8),  static_cast<uint8_t>(devid_der.size)};
+    if (!h.update(ByteSpan(sep, sizeof sep)).ok() || !h.update(alias_der).ok() ||
+        !h.update(devid_der).ok() || !h.finish(&d).ok())
+      return std::string();
+    return std::string(reinterpret_cast<const char*>(d.data()), d.size());
+  }
+  std::shared_ptr<const Entry> find(const std::string& k) {
+    if (k.empty()) return nullptr;
+    std::lock_guard<std::mutex> g(mu);
+    auto it = map.find(k);
+    return it == map.end() ? nullptr : it->second;
+  }
+  void put(const std::string& k, std::shared_ptr<const Entry> e) {
+    if (k.empty()) return;
+    std::lock_guard<std::mutex> g(mu);
+    if (map.size() >= kMax) map.clear();
+    map[k] = std::move(e);
+  }
+};
+
 std::string AttestResult::first_failure() const {
   for (const auto& c : checks)
     if (!c.pass) return c.name + ": " + c.reason;
@@ -78,7 +121,8 @@ Verifier::Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log,
       log_(log),
       root_(keys.root),
       license_key_(),
-      loc_(new LocationContext) {
+      loc_(new LocationContext),
+      chains_(new ChainCache) {
   license_key_.d = keys.license_key.d;
 }
 
@@ -175,7 +219,7 @@ HStatus Verifier::load_trust_list_checked(const std::string&, const crypto::P256
 }
 #endif
 
-HostResult<IssuedNonce> Verifier::issue_nonce(ByteSpan ueid) {
+HostResult<IssuedNonce> Verifier::issue_nonce(ByteSpan ueid, const std::string& source) {
   if (ueid.size != protocol::kUeidSize) return {HostError::kParse, "ueid must be 33 bytes"};
   auto dev = reg_->get_device(ueid);
   if (!dev.ok()) return dev.error();
@@ -200,7 +244,9 @@ HostResult<IssuedNonce> Verifier::issue_nonce(ByteSpan ueid) {
                      std::chrono::system_clock::now().time_since_epoch())
                      .count();
   ni.expires_at = now + policy_.nonce_ttl_s;
+  ni.source = source;
   ni.max_outstanding = kMaxOutstandingNonces;
+  ni.max_per_source = kMaxNoncesPerSource;
   ni.purge_before = now - 3600;  // indexed: cost independent of the nonces retained
   HStatus s = reg_->put_nonce(ni);
   if (!s.ok()) return s.error();
@@ -235,8 +281,9 @@ std::string status_hex(uint16_t code) {
 
 // How many times a license is re-signed when concurrent appraisals of one board keep taking
 // the counter first. Each lost race means another appraisal of the board committed with a
-// license, and a board has at most kMaxOutstandingNonces usable nonces, so at most that many
-// can be licensed concurrently: 16 attempts never run out in practice. If they do, the last
+// license, and a board has at most kMaxOutstandingNonces usable nonces per source address (an
+// agent renews from one), so at most that many can be licensed concurrently in practice: 16
+// attempts never run out. If they do, the last
 // attempt records a refusal ("license") instead of a license: fails closed, still one row.
 constexpr int kCounterAttempts = 16;
 static_assert(kCounterAttempts > kMaxOutstandingNonces, "counter retries must outlast the nonces");
@@ -260,6 +307,12 @@ struct Verifier::State {
   bool have_claims = false;
   const SitePolicy* site = nullptr;
   const HwModelPolicy* hw = nullptr;
+#if LOCUS_HAVE_TPM
+  // An accepted quote, recorded (replay baseline) inside the decision's transaction.
+  bool tpm_accepted = false;
+  std::string tpm_host;
+  tpm::ClockInfo tpm_clock{};
+#endif
 };
 
 void Verifier::check_request(State& st) const {
@@ -325,20 +378,31 @@ void Verifier::check_evidence(State& st) const {
 }
 
 void Verifier::check_chain(State& st) const {
-  auto ac = parse_cert(st.view.x5chain[0]);
-  auto dc = parse_cert(st.dev.devid_cert);
-  if (!ac.ok()) return st.a.add("chain", false, "Alias certificate: " + ac.message());
-  if (!dc.ok()) return st.a.add("chain", false, "registered DeviceID certificate: " + dc.message());
-  st.alias = ac.value();
-  const CertInfo& devid = dc.value();
-  HStatus s1 = verify_signed_by(st.alias, devid.pub, devid.subject_raw);
-  HStatus s2 = verify_signed_by(devid, root_.pub, root_.subject_raw);
-  if (!s1.ok())
-    return st.a.add("chain", false,
-                    "Alias certificate not issued by the registered DeviceID key: " + s1.message());
-  if (!s2.ok())
-    return st.a.add("chain", false,
-                    "DeviceID certificate not issued by the manufacturer root: " + s2.message());
+  const std::string ck = ChainCache::key(st.view.x5chain[0], st.dev.devid_cert);
+  std::shared_ptr<const ChainCache::Entry> hit = chains_->find(ck);
+  if (!hit) {
+    auto ac = parse_cert(st.view.x5chain[0]);
+    auto dc = parse_cert(st.dev.devid_cert);
+    if (!ac.ok()) return st.a.add("chain", false, "Alias certificate: " + ac.message());
+    if (!dc.ok())
+      return st.a.add("chain", false, "registered DeviceID certificate: " + dc.message());
+    HStatus s1 = verify_signed_by(ac.value(), dc.value().pub, dc.value().subject_raw);
+    HStatus s2 = verify_signed_by(dc.value(), root_.pub, root_.subject_raw);
+    if (!s1.ok())
+      return st.a.add(
+          "chain", false,
+          "Alias certificate not issued by the registered DeviceID key: " + s1.message());
+    if (!s2.ok())
+      return st.a.add("chain", false,
+                      "DeviceID certificate not issued by the manufacturer root: " + s2.message());
+    auto e = std::make_shared<ChainCache::Entry>();
+    e->alias = ac.take();
+    e->devid = dc.take();
+    hit = e;
+    chains_->put(ck, std::move(e));
+  }
+  st.alias = hit->alias;
+  const CertInfo& devid = hit->devid;
   if (!devid.is_ca) return st.a.add("chain", false, "DeviceID certificate is not a CA certificate");
   if (devid.serial_hex != st.dev.serial_hex)
     return st.a.add("chain", false, "DeviceID certificate serial differs from the registry");
@@ -485,22 +549,39 @@ void Verifier::check_tpm(State& st) const {
   tpm::QuoteOptions qo;
   qo.accept_reboot = policy_.tpm.accept_reboot;
   qo.board_ueid_hex = host::hex_encode(st.req.ueid);
-  auto v = tpm::appraise_board_quote(tpm_->reg, qo.board_ueid_hex, qb.value(), st.req.nonce,
-                                     st.req.evidence, qo);
-  if (!v.ok()) {
-    if (v.status() == Status(tpm::TpmError::kNotFound))
+  // tpm::appraise_board_quote, except that the accepted quote's clock is recorded in commit(),
+  // in the decision's transaction: one durable step per decision, and a decision that could
+  // not be recorded does not move the host's replay baseline either.
+  auto fail = [&](const Status& s) {
+    if (s == Status(tpm::TpmError::kNotFound))
       return st.a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
-    if (v.status() == Status(tpm::TpmError::kStaleQuote))
-      return st.a.add("tpm", false, "TPM quote is not newer than one accepted meanwhile (replay)");
     return st.a.add("tpm", false,
                     std::string("TPM appraisal failed: ") +
-                        tpm::to_string(static_cast<tpm::TpmError>(v.status().code() & 0xff)));
-  }
+                        tpm::to_string(static_cast<tpm::TpmError>(s.code() & 0xff)));
+  };
+  auto host_name = tpm_->reg.board_host(qo.board_ueid_hex);
+  if (!host_name.ok()) return fail(host_name.status());
+  auto host = tpm_->reg.get_host(*host_name);
+  if (!host.ok()) return fail(host.status());
+  auto v = tpm::appraise_quote(qb.value(), *host, st.req.nonce, st.req.evidence, qo);
+  if (!v.ok()) return fail(v.status());
   if (!v.value().accepted || !v.value().reasons.empty()) {
+    std::vector<tpm::QuoteReason> reasons = v.value().reasons;
+    if (!reasons.empty() && reasons[0].check == tpm::QuoteCheck::kBoardMoved) {
+      auto other =
+          tpm_->reg.host_by_ak_name(ByteSpan(qb.value().ak_name.data(), qb.value().ak_name.size()));
+      if (other.ok())
+        reasons[0].text = "board " + qo.board_ueid_hex + " was enrolled in host '" + *host_name +
+                          "' but the quote comes from host '" + *other +
+                          "': the board has been moved to another host";
+    }
     std::string why;
-    for (const auto& r : v.value().reasons) why += (why.empty() ? "" : "; ") + r.text;
+    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r.text;
     return st.a.add("tpm", false, why.empty() ? "TPM quote refused" : why);
   }
+  st.tpm_accepted = true;
+  st.tpm_host = *host_name;
+  st.tpm_clock = v.value().attest.clock_info;
   st.a.add("tpm", true,
            "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
 #endif
@@ -592,6 +673,18 @@ AttestResult Verifier::commit(State& st) {
         if (nc.value() != registry::NonceCheck::kOk)
           a.fail("nonce", registry::to_string(nc.value()));
       }
+#if LOCUS_HAVE_TPM
+      if (st.tpm_accepted) {
+        // The quote's clock must be newer than any accepted before (replay baseline), checked
+        // and stored atomically with this decision.
+        Status ts = tpm_->reg.record_accepted(st.tpm_host, st.tpm_clock);
+        if (ts == Status(tpm::TpmError::kStaleQuote))
+          a.fail("tpm", "TPM quote is not newer than one accepted meanwhile (replay)");
+        else if (!ts.ok())
+          a.fail("tpm", std::string("TPM appraisal failed: ") +
+                            tpm::to_string(static_cast<tpm::TpmError>(ts.code() & 0xff)));
+      }
+#endif
       if (!license.empty() && !a.failed) {
         auto took = reg_->take_license_counter(req.ueid, last);
         if (!took.ok()) return took.status();
@@ -634,6 +727,7 @@ AttestResult Verifier::commit(State& st) {
       rec.ueid = req.ueid;
       rec.status = status;
       rec.decision_json = d.dump(-1, ' ', false, json::error_handler_t::replace);
+      out.decision_json = rec.decision_json;
       // Evidence bytes only for registered devices: an unknown UEID stores nothing it sent.
       if (st.have_dev) rec.evidence = req.evidence;
       rec.license = license;
@@ -648,7 +742,7 @@ AttestResult Verifier::commit(State& st) {
             {"status", status},
             {"evidence_sha256", host::hex_encode(ed)},
             {"reason",
-             out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks}.first_failure()}};
+             out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks, {}}.first_failure()}};
         if (out.affirming) body["license_counter"] = counter;
         // Inside the transaction (lock order: registry, then the log's file lock); the
         // log's head is updated through this transaction too.
@@ -694,7 +788,8 @@ AttestResult Verifier::commit(State& st) {
   out.license = license;
   out.license_counter = out.affirming ? counter : 0;
   out.checks = a.checks;
-  out.decision = d;
+  if (!txn.ok()) out.decision_json = d.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.decision = std::move(d);
   return out;
 }
 

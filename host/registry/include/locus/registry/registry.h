@@ -2,8 +2,9 @@
 // TPM helper.
 //
 // One interface, two backends chosen at run time by open(): SQLite (embedded default: WAL,
-// synchronous=FULL, one connection per thread from a pool, BEGIN IMMEDIATE for every write
-// transaction, busy timeout for other processes) and PostgreSQL (libpq, a connection pool,
+// synchronous=FULL except for put_nonce, whose commit does not wait for the disk: a power cut
+// can lose unused nonces only; one connection per thread from a pool, BEGIN IMMEDIATE for every
+// write transaction, busy timeout for other processes) and PostgreSQL (libpq, a connection pool,
 // READ COMMITTED with row locks). Both carry the same schema, built by the same ordered,
 // versioned migrations (applied in one transaction; a newer schema is refused).
 //
@@ -69,9 +70,15 @@ struct NonceIssue {
   Bytes ueid;
   int64_t issued_us = 0;   // wall clock, microseconds (orders the device's nonces)
   int64_t expires_at = 0;  // unix seconds
-  // At most this many unused, unexpired nonces per device: the oldest beyond it are evicted
-  // (a later attest with one says "evicted"). 0 = no limit.
+  // Where the request came from (the client's address; "" for in-process callers).
+  std::string source;
+  // At most this many unused nonces per (device, source): the oldest beyond it are evicted
+  // (a later attest with one says "evicted"). Per source, so that requests from one address
+  // never evict the nonce another address is about to use. 0 = no limit.
   int max_outstanding = 0;
+  // At most this many unused, unexpired nonces issued to one source (all devices): one more
+  // is refused with kNonce and nothing is written. 0 = no limit.
+  int max_per_source = 0;
   // Housekeeping in the same transaction: nonces that expired before this are deleted
   // (through the expiry index; cost independent of how many are retained).
   int64_t purge_before = 0;
@@ -113,7 +120,7 @@ class Registry {
   virtual HostResult<bool> serial_revoked(const std::string& serial_hex) = 0;
 
   // Nonces: stored with an expiry, consumed exactly once by the device they were issued to.
-  // kDuplicate on a collision.
+  // kDuplicate on a collision; kNonce when the source is over max_per_source.
   virtual HStatus put_nonce(const NonceIssue& n) = 0;
   // What consume_nonce would say, without consuming (read only).
   virtual HostResult<NonceCheck> peek_nonce(ByteSpan nonce, ByteSpan ueid, int64_t now) = 0;

@@ -93,7 +93,8 @@ class HttpService {
 
   // The request handlers, callable without a socket (unit tests). Returns HTTP status and
   // writes the JSON body. Safe to call from several threads at once.
-  int handle_nonce(const std::string& body, std::string* out);
+  // source: the client's address (nonces are evicted per board and source, verifier.h).
+  int handle_nonce(const std::string& body, std::string* out, const std::string& source = "");
   int handle_attest(const std::string& body, std::string* out);
   int handle_required(const std::string& ueid_hex, std::string* out);
   int handle_quote_policy(const std::string& ueid_hex, std::string* out);

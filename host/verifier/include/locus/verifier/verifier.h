@@ -1,9 +1,12 @@
 // locus/verifier/verifier.h: the verifier core (library; the HTTP service wraps it).
 //
-//   issue_nonce(ueid)   a fresh 32-byte nonce, single use, expiring after policy nonce_ttl_s,
-//                       stored in the registry (a restart loses nothing). Refused for unknown,
-//                       pending and revoked devices. At most kMaxOutstandingNonces unused
-//                       nonces per device: issuing one more evicts the oldest.
+//   issue_nonce(ueid, source)
+//                       a fresh 32-byte nonce, single use, expiring after policy nonce_ttl_s,
+//                       stored in the registry. Refused for unknown (kNotFound), pending
+//                       (kRefused) and revoked (kRevoked) devices. At most
+//                       kMaxOutstandingNonces unused nonces per device and source address:
+//                       issuing one more evicts that source's oldest, never another source's.
+//                       At most kMaxNoncesPerSource outstanding per source (kNonce beyond).
 //   attest(request)     appraises one evidence bundle and returns an EAR-like decision; on
 //                       "affirming" also a license (COSE_Sign1 by the license key) with the
 //                       next per-device counter. Every check is listed with a reason; the
@@ -48,9 +51,13 @@ namespace locus::verifier {
 
 constexpr char kEarProfile[] = "tag:locus.dev,2026:ear/v1";
 constexpr size_t kNonceSize = 32;
-// Unused nonces kept per device; asking for one more evicts the oldest (a nonce flood for one
-// board cannot grow the registry or keep an attacker's pre-fetched nonces alive).
+// Unused nonces kept per device and source address; asking for one more evicts that source's
+// oldest (a nonce flood for one board cannot grow the registry, nor evict the nonce an honest
+// agent on another address is about to use).
 constexpr int kMaxOutstandingNonces = 4;
+// Unused, unexpired nonces one source address may hold over all boards (a datacenter NAT
+// renewing 10,000 boards holds a few at a time: each is used within a second of issue).
+constexpr int kMaxNoncesPerSource = 4096;
 
 struct LandmarkPair {
   Bytes record;      // COSE_Sign1 landmark record
@@ -78,6 +85,8 @@ struct AttestResult {
   int64_t decision_id = 0;
   uint64_t license_counter = 0;
   std::vector<Check> checks;
+  // `decision` serialised once (the text stored in the decision row; invalid UTF-8 replaced).
+  std::string decision_json;
   // The first failed check's reason ("" when affirming).
   std::string first_failure() const;
 };
@@ -106,7 +115,7 @@ class Verifier {
                                                       const VerifierKeys& keys);
   ~Verifier();
 
-  HostResult<IssuedNonce> issue_nonce(ByteSpan ueid);
+  HostResult<IssuedNonce> issue_nonce(ByteSpan ueid, const std::string& source = "");
   AttestResult attest(const AttestRequest& req);
 
   // Appraise TPM quotes (the "tpm" object of /v1/attest) against the host records the TPM
@@ -155,6 +164,9 @@ class Verifier {
   std::unique_ptr<LocationContext> loc_;
   struct TpmContext;
   std::unique_ptr<TpmContext> tpm_;
+  // Certificate pairs (Alias, DeviceID) whose signatures already verified against root_.
+  struct ChainCache;
+  std::unique_ptr<ChainCache> chains_;
 };
 
 // Loads the manufacturer root certificate (PEM "CERTIFICATE" or DER) and the license key
