@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "locus/audit/audit.h"
 #include "locus/registry/registry.h"
+#include "locus/verifier/ear.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/service.h"
 #include "locus/verifier/verifier.h"
@@ -242,6 +243,34 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
                "...  " + x.status + (why.empty() ? "" : "  (" + why + ")") + "\n";
     }
     locus::cli::emit(ctx, arr.dump(), human.empty() ? "no decisions" : human);
+  });
+
+  CLI::App* ek = v->add_subcommand(
+      "ear-key",
+      "Print the public key that verifies this verifier's EAR tokens (PEM; --json: JWK too)");
+  ek->add_option("--license-key", o->license_key,
+                 "License-signing private key (PEM); the EAR key is derived from it")
+      ->capture_default_str();
+  ek->callback([o, &ctx]() {
+    auto kp = locus::host::read_text_file(o->license_key, 1u << 16);
+    if (!kp.ok()) fail(ctx, HostError::kConfig, kp.message());
+    locus::crypto::P256PrivateKey lk, ek_priv;
+    auto ls = ver::private_key_from_pem(kp.value(), &lk);
+    if (!ls.ok()) fail(ctx, HostError::kConfig, o->license_key + ": " + ls.message());
+    auto d = ver::derive_ear_key(lk, &ek_priv);
+    if (!d.ok()) fail(ctx, d.error());
+    locus::crypto::P256PublicKey pub;
+    if (!locus::crypto::p256_public_key(ek_priv, &pub).ok())
+      fail(ctx, HostError::kInternal, "EAR public key");
+    auto pem = ver::public_key_to_pem(pub);
+    if (!pem.ok()) fail(ctx, pem.error());
+    locus::cli::emit(ctx,
+                     json{{"alg", "ES256"},
+                          {"kid", ver::ear_key_id(pub)},
+                          {"jwk", ver::ear_public_jwk(pub)},
+                          {"pem", pem.value()}}
+                         .dump(),
+                     pem.value());
   });
 
   register_explain_command(*v, ctx);

@@ -26,6 +26,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "locus/common/metrics.h"
+#include "locus/verifier/ear.h"
+
 namespace locus::verifier {
 
 using json = nlohmann::json;
@@ -35,6 +38,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+namespace metrics = host::metrics;
 
 namespace {
 
@@ -103,6 +107,8 @@ enum class Route : uint8_t {
   kAttest,
   kRequired,
   kQuotePolicy,
+  kEarKey,
+  kMetrics,
   kNotFound,
   kMethod
 };
@@ -119,6 +125,8 @@ Route route_of(http::verb m, beast::string_view path) {
       {"/v1/attest", http::verb::post, Route::kAttest},
       {"/v1/landmarks/required", http::verb::get, Route::kRequired},
       {"/v1/quote-policy", http::verb::get, Route::kQuotePolicy},
+      {"/v1/ear-key", http::verb::get, Route::kEarKey},
+      {"/metrics", http::verb::get, Route::kMetrics},
   };
   for (const Entry& e : kRoutes) {
     if (path == e.path) return m == e.verb ? e.route : Route::kMethod;
@@ -133,6 +141,18 @@ size_t body_limit_for(Route r) {
     default: return 0;
   }
 }
+
+}  // namespace
+
+// One answer: status, body, its Content-Type and any extra header fields.
+struct Reply {
+  int status = 500;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+namespace {
 
 // Requests waiting for a worker, one FIFO per source address, served round-robin across
 // sources: a source that floods only lengthens its own line.
@@ -216,6 +236,15 @@ struct HttpService::Impl {
   asio::steady_timer accept_retry{ioc};
   std::atomic<bool> stopping{false};
 
+  // /metrics (docs/operator-guide.md "Metrics"); the connection counters above are exported
+  // as they are.
+  metrics::CounterFamily decisions;  // by status
+  metrics::CounterFamily refusals;   // by first failing check
+  metrics::Histogram appraisal{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  metrics::Counter registry_errors, nonces_issued, nonce_refused, ear_unsigned;
+  std::string render_metrics();
+
   explicit Impl(HttpService* o, ServiceOptions op) : owner(o), opt(std::move(op)) {}
   ~Impl() {
     shutdown();
@@ -290,8 +319,7 @@ struct HttpService::Impl {
   void on_accept(beast::error_code ec, tcp::socket sock);
 
   // Runs one parsed request (on a worker thread).
-  void dispatch(Route r, const http::request<http::string_body>& req, int* status,
-                std::string* body);
+  void dispatch(Route r, const http::request<http::string_body>& req, Reply* out);
 };
 
 namespace {
@@ -390,6 +418,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (route_ == Route::kHealth) {
       return reply(200, json{{"status", "ok"}, {"version", kVersion}}.dump());
     }
+    if (route_ == Route::kEarKey) return reply(200, srv_->owner->ear_key_body());
     if (!srv_->take_token(src_)) {
       ++srv_->rate_limited;
       return reply(429, err_body("too many requests from this address, retry"));
@@ -399,12 +428,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto pushed = srv_->queue.push(
         src_,
         [self]() {
-          int status = 500;
-          std::string body;
-          self->srv_->dispatch(self->route_, self->req_, &status, &body);
-          asio::post(self->lowest().get_executor(), [self, status, b = std::move(body)]() mutable {
-            self->reply(status, std::move(b));
-          });
+          Reply rep;
+          self->srv_->dispatch(self->route_, self->req_, &rep);
+          asio::post(self->lowest().get_executor(),
+                     [self, r = std::move(rep)]() mutable { self->reply(std::move(r)); });
         },
         srv_->opt.queue_depth, srv_->opt.queue_per_source);
     if (pushed != WorkQueue::Push::kOk) {
@@ -422,15 +449,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void reply(int status, std::string body) {
+    Reply r;
+    r.status = status;
+    r.body = std::move(body);
+    reply(std::move(r));
+  }
+
+  void reply(Reply r) {
     ++srv_->requests;
     res_ = {};
     res_.version(11);
-    res_.result(static_cast<unsigned>(status));
+    res_.result(static_cast<unsigned>(r.status));
     res_.set(http::field::server, std::string("locus-verifier/") + kVersion);
-    res_.set(http::field::content_type, "application/json");
-    if (status == 503 || status == 429) res_.set(http::field::retry_after, "1");
+    res_.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res_.set(k, v);
+    if (r.status == 503 || r.status == 429) res_.set(http::field::retry_after, "1");
     res_.keep_alive(keep_alive_ && !srv_->stopping.load());
-    res_.body() = std::move(body);
+    res_.body() = std::move(r.body);
     res_.prepare_payload();
     lowest().expires_after(ms(srv_->opt.write_timeout_ms));
     http::async_write(stream_, res_,
@@ -506,12 +541,13 @@ void HttpService::Impl::on_accept(beast::error_code ec, tcp::socket sock) {
   do_accept();
 }
 
-void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>& req, int* status,
-                                 std::string* body) {
+void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>& req, Reply* out) {
   const beast::string_view target = req.target();
   const size_t qm = target.find('?');
   const beast::string_view q =
       qm == beast::string_view::npos ? beast::string_view() : target.substr(qm + 1);
+  std::string* body = &out->body;
+  int* status = &out->status;
   switch (r) {
     case Route::kNonce: *status = owner->handle_nonce(req.body(), body); return;
     case Route::kAttest: *status = owner->handle_attest(req.body(), body); return;
@@ -519,11 +555,77 @@ void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>
     case Route::kQuotePolicy:
       *status = owner->handle_quote_policy(query_param(q, "ueid"), body);
       return;
+    case Route::kMetrics:
+      *status = 200;
+      *body = render_metrics();
+      out->content_type = metrics::kContentType;
+      return;
     default:
       *status = 500;
       *body = err_body("internal error");
       return;
   }
+}
+
+std::string HttpService::Impl::render_metrics() {
+  std::string o;
+  metrics::header("locus_verifier_decisions_total", "Decisions made, by status.", "counter", &o);
+  // Both statuses always present, so that a rate() starts at 0 rather than at absence.
+  decisions.at("affirming");
+  decisions.at("contraindicated");
+  decisions.render("locus_verifier_decisions_total", "status", &o);
+  metrics::header("locus_verifier_refusals_total",
+                  "Contraindicated decisions, by the first check that failed.", "counter", &o);
+  refusals.render("locus_verifier_refusals_total", "check", &o);
+  metrics::header("locus_verifier_appraisal_seconds",
+                  "Time to appraise one POST /v1/attest and record its decision.", "histogram", &o);
+  appraisal.render("locus_verifier_appraisal_seconds", "", &o);
+  metrics::header("locus_verifier_nonces_issued_total", "Nonces issued.", "counter", &o);
+  metrics::sample("locus_verifier_nonces_issued_total", "", nonces_issued.value(), &o);
+  metrics::header("locus_verifier_nonce_requests_refused_total",
+                  "POST /v1/nonce refused (unknown, pending or revoked device, or error).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_nonce_requests_refused_total", "", nonce_refused.value(), &o);
+  auto open_nonces = owner->v_->open_nonces();
+  if (!open_nonces.ok()) registry_errors.inc();
+  metrics::header("locus_verifier_outstanding_nonces",
+                  "Nonces issued, unused and unexpired, in the registry (-1: could not be read).",
+                  "gauge", &o);
+  metrics::sample_i("locus_verifier_outstanding_nonces", "",
+                    open_nonces.ok() ? open_nonces.value() : -1, &o);
+  metrics::header("locus_verifier_registry_errors_total",
+                  "Registry operations that failed (decision not recorded, nonce not stored, "
+                  "lookups failed).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_registry_errors_total", "", registry_errors.value(), &o);
+  metrics::header("locus_verifier_ear_unsigned_total",
+                  "Decisions returned without a signed EAR (signing failed).", "counter", &o);
+  metrics::sample("locus_verifier_ear_unsigned_total", "", ear_unsigned.value(), &o);
+  metrics::header("locus_verifier_http_connections_open", "HTTP connections open now.", "gauge",
+                  &o);
+  metrics::sample("locus_verifier_http_connections_open", "", open.load(), &o);
+  metrics::header("locus_verifier_http_connections_accepted_total",
+                  "HTTP connections accepted and kept.", "counter", &o);
+  metrics::sample("locus_verifier_http_connections_accepted_total", "", accepted.load(), &o);
+  metrics::header("locus_verifier_http_connections_refused_total",
+                  "HTTP connections closed at once by a cap (total or per source address).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_http_connections_refused_total", metrics::label("cap", "source"),
+                  refused_source.load(), &o);
+  metrics::sample("locus_verifier_http_connections_refused_total", metrics::label("cap", "total"),
+                  refused_total.load(), &o);
+  metrics::header("locus_verifier_http_timeouts_total", "HTTP connections closed by a deadline.",
+                  "counter", &o);
+  metrics::sample("locus_verifier_http_timeouts_total", "", timed_out.load(), &o);
+  metrics::header("locus_verifier_http_requests_total", "HTTP responses written.", "counter", &o);
+  metrics::sample("locus_verifier_http_requests_total", "", requests.load(), &o);
+  metrics::header("locus_verifier_http_busy_total", "Requests answered 503 (work queue full).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_http_busy_total", "", busy.load(), &o);
+  metrics::header("locus_verifier_http_rate_limited_total",
+                  "Requests answered 429 (per-source rate limit).", "counter", &o);
+  metrics::sample("locus_verifier_http_rate_limited_total", "", rate_limited.load(), &o);
+  return o;
 }
 
 HttpService::HttpService(Verifier* v, ServiceOptions opt)
@@ -562,9 +664,12 @@ int HttpService::handle_nonce(const std::string& body, std::string* out) {
   }
   auto n = v_->issue_nonce(ueid);
   if (!n.ok()) {
+    impl_->nonce_refused.inc();
+    if (n.code() == HostError::kDb) impl_->registry_errors.inc();
     *out = err_body(n.code() == HostError::kNotFound ? "unknown device" : n.message());
     return status_for(n.code());
   }
+  impl_->nonces_issued.inc();
   *out =
       json{{"nonce", host::b64_encode(n.value().nonce)}, {"expires_in_s", n.value().expires_in_s}}
           .dump();
@@ -609,9 +714,26 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   AttestResult res;
   // No process-wide lock: single-use nonces, counters and the decision + audit record are
   // made consistent by the registry's transactions (verifier.h: safe to call concurrently).
+  const auto t0 = std::chrono::steady_clock::now();
   res = v_->attest(r);
-  json o = {{"decision", res.decision}, {"license", nullptr}};
+  impl_->appraisal.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  impl_->decisions.at(res.affirming ? "affirming" : "contraindicated").inc();
+  if (!res.affirming) {
+    std::string first = "none";
+    for (const auto& c : res.checks)
+      if (!c.pass) {
+        first = c.name;
+        break;
+      }
+    impl_->refusals.at(first).inc();
+  }
+  for (const auto& c : res.checks)
+    if (c.name == "record" && !c.pass) impl_->registry_errors.inc();
+  if (res.ear.empty()) impl_->ear_unsigned.inc();
+  json o = {{"decision", res.decision}, {"license", nullptr}, {"ear", nullptr}};
   if (res.affirming && !res.license.empty()) o["license"] = host::b64_encode(res.license);
+  if (!res.ear.empty()) o["ear"] = res.ear;
   host::log(host::LogLevel::kInfo, "decision",
             json{{"ueid", host::hex_encode(r.ueid)},
                  {"status", res.decision.value("status", "")},
@@ -622,6 +744,16 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   return 200;
 }
 
+std::string HttpService::ear_key_body() const {
+  const auto& pub = v_->ear_public_key();
+  auto pem = host::public_key_to_pem(pub);
+  return json{{"alg", "ES256"},
+              {"kid", ear_key_id(pub)},
+              {"jwk", ear_public_jwk(pub)},
+              {"pem", pem.ok() ? pem.value() : ""}}
+      .dump();
+}
+
 int HttpService::handle_required(const std::string& ueid_hex, std::string* out) {
   auto u = host::hex_decode(ueid_hex);
   if (!u.ok() || u.value().size() != 33) {
@@ -630,6 +762,7 @@ int HttpService::handle_required(const std::string& ueid_hex, std::string* out) 
   }
   auto r = v_->required_landmarks(u.value());
   if (!r.ok()) {
+    if (r.code() != HostError::kNotFound) impl_->registry_errors.inc();
     *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error");
     return status_for(r.code());
   }
@@ -645,6 +778,7 @@ int HttpService::handle_quote_policy(const std::string& ueid_hex, std::string* o
   }
   auto r = v_->quote_policy(u.value());
   if (!r.ok()) {
+    if (r.code() != HostError::kNotFound) impl_->registry_errors.inc();
     *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error");
     return status_for(r.code());
   }

@@ -2,7 +2,8 @@
 // API") on Boost.Beast/Asio, plain HTTP or HTTPS (OpenSSL). JSON bodies; binary fields base64
 // (standard, padded); UEIDs hex.
 //   GET  /v1/health, POST /v1/nonce, POST /v1/attest,
-//   GET  /v1/landmarks/required?ueid=, GET /v1/quote-policy?ueid=
+//   GET  /v1/landmarks/required?ueid=, GET /v1/quote-policy?ueid=, GET /v1/ear-key
+// POST /v1/attest answers {"decision", "license", "ear"} (ear: the signed EAR JWT, ear.h).
 // Malformed requests get 4xx {"error": "<specific>"}; a "no" from appraisal is a 200 with a
 // "contraindicated" decision and "license": null. A full work queue is 503 with Retry-After.
 //
@@ -97,6 +98,8 @@ class HttpService {
   int handle_attest(const std::string& body, std::string* out);
   int handle_required(const std::string& ueid_hex, std::string* out);
   int handle_quote_policy(const std::string& ueid_hex, std::string* out);
+  // GET /v1/ear-key: {"alg", "kid", "jwk", "pem"} of the EAR signing key.
+  std::string ear_key_body() const;
 
   struct Impl;
 

@@ -78,6 +78,9 @@ struct AttestResult {
   int64_t decision_id = 0;
   uint64_t license_counter = 0;
   std::vector<Check> checks;
+  // The signed attestation result (EAR as an ES256 JWT, locus/verifier/ear.h); "" only if
+  // signing failed (logged).
+  std::string ear;
   // The first failed check's reason ("" when affirming).
   std::string first_failure() const;
 };
@@ -127,6 +130,10 @@ class Verifier {
   HostResult<nlohmann::json> quote_policy(ByteSpan ueid);
 
   const Policy& policy() const { return policy_; }
+  // Nonces issued, unused and unexpired now (the /metrics gauge).
+  HostResult<int64_t> open_nonces() const;
+  // The public half of the EAR signing key (derived from the license key, ear.h).
+  const crypto::P256PublicKey& ear_public_key() const { return ear_pub_; }
   // True when this build can appraise landmark records (host/location linked).
   static bool location_available();
 
@@ -146,12 +153,15 @@ class Verifier {
   void check_tpm(State& st) const;
   Bytes make_license(State& st, uint64_t counter) const;
   AttestResult commit(State& st);
+  void sign_ear(const State& st, AttestResult* r) const;
   HStatus load_trust_list_checked(const std::string& path, const crypto::P256PublicKey& signer);
   Policy policy_;
   registry::Registry* reg_;
   audit::AuditLog* log_;
   CertInfo root_;
   crypto::P256PrivateKey license_key_;
+  crypto::P256PrivateKey ear_key_;
+  crypto::P256PublicKey ear_pub_{};
   std::unique_ptr<LocationContext> loc_;
   struct TpmContext;
   std::unique_ptr<TpmContext> tpm_;
