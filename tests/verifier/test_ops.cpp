@@ -172,12 +172,12 @@ int teardown(void**) {
 
 void enroll(Board* b, const std::string& host_name) {
   assert_true(start_board(b));
-  assert_int_equal(locus_cmd({"provision", "enroll", "--link",
-                              "tcp:127.0.0.1:" + std::to_string(b->port), "--site", "sg-1",
-                              "--host", host_name, "--db", path("locus.db"), "--ca-key",
-                              path("ca.key"), "--ca-cert", path("ca.pem"), "--license-key",
-                              path("license.pub")}),
-                   0);
+  assert_int_equal(
+      locus_cmd({"provision", "enroll", "--link", "tcp:127.0.0.1:" + std::to_string(b->port),
+                 "--site", "sg-1", "--host", host_name, "--db", path("locus.db"), "--ca-key",
+                 path("ca.key"), "--ca-cert", path("ca.pem"), "--license-key",
+                 path("license.pub")}),
+      0);
 }
 
 void test_ear_and_metrics(void**) {
@@ -216,8 +216,8 @@ void test_ear_and_metrics(void**) {
   std::ofstream(path("ear-refused.jwt")) << rr["ear"].get<std::string>();
 
   // The EAR public key: the CLI (from the license key) and GET /v1/ear-key agree.
-  assert_int_equal(
-      locus_cmd({"verifier", "ear-key", "--license-key", path("license.key")}, &out), 0);
+  assert_int_equal(locus_cmd({"verifier", "ear-key", "--license-key", path("license.key")}, &out),
+                   0);
   std::ofstream(path("ear.pub")) << out;
   int st = 0;
   json served = json::parse(get(vport, "/v1/ear-key", &st));
@@ -242,19 +242,18 @@ void test_ear_and_metrics(void**) {
       strstr(claims["submods"]["board"]["locus.reason"].get<std::string>().c_str(), "nonce"));
   // The checker can fail: a refusal is not an affirmation, another key does not verify, a
   // token for A is not one for B.
-  assert_int_equal(
-      python({chk, path("ear.pub"), path("ear-refused.jwt"), "affirming", b.ueid}), 1);
+  assert_int_equal(python({chk, path("ear.pub"), path("ear-refused.jwt"), "affirming", b.ueid}), 1);
   assert_int_equal(
       python({chk, path("license.pub"), path("ear-affirming.jwt"), "affirming", a.ueid}), 1);
-  assert_int_equal(
-      python({chk, path("ear.pub"), path("ear-affirming.jwt"), "affirming", b.ueid}), 1);
+  assert_int_equal(python({chk, path("ear.pub"), path("ear-affirming.jwt"), "affirming", b.ueid}),
+                   1);
   // A token with its signature swapped for another token's does not verify either.
   {
     std::string t1 = ra["ear"].get<std::string>(), t2 = rb["ear"].get<std::string>();
     std::string spliced = t1.substr(0, t1.rfind('.')) + t2.substr(t2.rfind('.'));
     std::ofstream(path("ear-spliced.jwt")) << spliced;
-    assert_int_equal(
-        python({chk, path("ear.pub"), path("ear-spliced.jwt"), "affirming", a.ueid}), 1);
+    assert_int_equal(python({chk, path("ear.pub"), path("ear-spliced.jwt"), "affirming", a.ueid}),
+                     1);
   }
 
   // Concurrency: 4 threads x 25 attestations with a well-formed but never-issued nonce: each
@@ -282,7 +281,8 @@ void test_ear_and_metrics(void**) {
   assert_int_equal(st, 200);
   std::ofstream(path("metrics.txt")) << scrape;
   std::string pout, perr;
-  int prc = host::test::run_command({"/usr/bin/promtool", "check", "metrics"}, &pout, &perr, 30000, scrape);
+  int prc = host::test::run_command({"/usr/bin/promtool", "check", "metrics"}, &pout, &perr, 30000,
+                                    scrape);
   print_message("promtool check metrics: exit %d %s%s\n", prc, pout.c_str(), perr.c_str());
   assert_int_equal(prc, 0);
   assert_true(metric(scrape, "locus_verifier_decisions_total{status=\"affirming\"}") == 2);

@@ -23,8 +23,7 @@ void Histogram::observe(double v) {
   count_.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Histogram::render(const std::string& name, const std::string& labels,
-                       std::string* out) const {
+void Histogram::render(const std::string& name, const std::string& labels, std::string* out) const {
   const std::string pre = labels.empty() ? "" : labels + ",";
   uint64_t cum = 0;
   for (size_t i = 0; i < bounds_.size(); i++) {
@@ -34,8 +33,8 @@ void Histogram::render(const std::string& name, const std::string& labels,
   cum += inf_.load(std::memory_order_relaxed);
   sample(name + "_bucket", pre + "le=\"+Inf\"", cum, out);
   const double sum = static_cast<double>(sum_nano_.load(std::memory_order_relaxed)) / 1e9;
-  *out += name + "_sum" + (labels.empty() ? "" : "{" + labels + "}") + " " + format_double(sum) +
-          "\n";
+  *out +=
+      name + "_sum" + (labels.empty() ? "" : "{" + labels + "}") + " " + format_double(sum) + "\n";
   // The count equals the +Inf bucket of this scrape (both from the buckets read above), so a
   // scrape racing an observe() never shows count < +Inf.
   sample(name + "_count", labels, cum, out);

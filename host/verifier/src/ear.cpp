@@ -44,14 +44,22 @@ const char* tier_of(const std::string& check) {
     const char* check;
     const char* tier;
   } kMap[] = {
-      {"device", "instance-identity"}, {"revocation", "instance-identity"},
-      {"chain", "instance-identity"},  {"signature", "instance-identity"},
-      {"ueid", "instance-identity"},   {"hwmodel", "hardware"},
-      {"tpm", "hardware"},             {"tcbinfo", "executables"},
-      {"fwid", "executables"},         {"svn", "executables"},
-      {"swname", "executables"},       {"dbgstat", "configuration"},
-      {"mode", "configuration"},       {"storage", "configuration"},
-      {"site", "sourced-data"},        {"location", "sourced-data"},
+      {"device", "instance-identity"},
+      {"revocation", "instance-identity"},
+      {"chain", "instance-identity"},
+      {"signature", "instance-identity"},
+      {"ueid", "instance-identity"},
+      {"hwmodel", "hardware"},
+      {"tpm", "hardware"},
+      {"tcbinfo", "executables"},
+      {"fwid", "executables"},
+      {"svn", "executables"},
+      {"swname", "executables"},
+      {"dbgstat", "configuration"},
+      {"mode", "configuration"},
+      {"storage", "configuration"},
+      {"site", "sourced-data"},
+      {"location", "sourced-data"},
   };
   for (const auto& m : kMap)
     if (check == m.check) return m.tier;
@@ -139,15 +147,14 @@ host::HostResult<std::string> ear_sign_jwt(const json& claims, const crypto::P25
   if (!crypto::p256_public_key(key, &pub).ok())
     return {HostError::kInternal, "EAR key has no public key"};
   const json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", ear_key_id(pub)}};
-  const std::string h = header.dump(), p = claims.dump(-1, ' ', false,
-                                                         json::error_handler_t::replace);
+  const std::string h = header.dump(),
+                    p = claims.dump(-1, ' ', false, json::error_handler_t::replace);
   const std::string input =
       base64url_encode(ByteSpan(reinterpret_cast<const uint8_t*>(h.data()), h.size())) + "." +
       base64url_encode(ByteSpan(reinterpret_cast<const uint8_t*>(p.data()), p.size()));
   crypto::P256Signature sig;
-  if (!crypto::ecdsa_sign(key, ByteSpan(reinterpret_cast<const uint8_t*>(input.data()),
-                                        input.size()),
-                          &sig)
+  if (!crypto::ecdsa_sign(
+           key, ByteSpan(reinterpret_cast<const uint8_t*>(input.data()), input.size()), &sig)
            .ok())
     return {HostError::kInternal, "EAR signing failed"};
   return input + "." + base64url_encode(ByteSpan(sig.rs.data(), sig.rs.size()));
