@@ -24,6 +24,7 @@ struct VerOpts {
   std::string policy, db = "locus.db", ca = "ca.pem", license_key = "license.key",
                       listen = "127.0.0.1:0";
   std::string audit_log, ueid, serial, reason = "revoked by operator";
+  std::string operator_token_file;
   int64_t limit = 50;
   ver::ServiceOptions svc;
   std::string audit_path() const { return audit_log.empty() ? db + ".audit.jsonl" : audit_log; }
@@ -66,6 +67,11 @@ void serve(const VerOpts& o, CliContext& ctx) {
     if (!ts.ok()) fail(ctx, ts.error());
   }
   ver::ServiceOptions so = o.svc;
+  if (!o.operator_token_file.empty()) {
+    auto tok = ver::load_operator_token(o.operator_token_file);
+    if (!tok.ok()) fail(ctx, tok.error());
+    so.operator_token = tok.take();
+  }
   ver::HttpService svc(v.value().get(), so);
   // Signals are taken by a dedicated thread (sigwait) that stops the server cleanly.
   sigset_t set;
@@ -89,6 +95,7 @@ void serve(const VerOpts& o, CliContext& ctx) {
                         {"location", ver::Verifier::location_available()},
                         {"tls", !so.tls_cert_file.empty()},
                         {"client_certs", !so.tls_client_ca_file.empty()},
+                        {"fleet_page", !so.operator_token.empty()},
                         {"max_connections", svc.options().max_connections},
                         {"max_per_source", so.max_per_source}}
                        .dump());
@@ -156,6 +163,9 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
                 "Requests per second from one address (burst: 2 s worth; beyond: 429); 0: no limit")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  s->add_option("--operator-token-file", o->operator_token_file,
+                "Serve the read-only fleet page (GET /fleet) to holders of this token (one line, "
+                "16..256 of A-Z a-z 0-9 . _ ~ -); without it there is no fleet page");
   s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 256u));

@@ -49,9 +49,9 @@ void test_metrics_after_traffic(void**) {
                                      "timeout_ms = 3000\nsetup_timeout_ms = 1000\n"
                                      "max_sessions_per_source = 16\n";
   Process lm;
-  assert_true(lm.start({bin, "landmark", "serve", "--config", dir + "/lm.toml", "--metrics-listen",
-                        "127.0.0.1:0"},
-                       dir + "/lm.log"));
+  assert_true(lm.start(
+      {bin, "landmark", "serve", "--config", dir + "/lm.toml", "--metrics-listen", "127.0.0.1:0"},
+      dir + "/lm.log"));
   std::string line;
   unsigned mport = 0, t = 0, u = 0;
   assert_true(lm.wait_for_line("metrics on ", 10000, &line));
@@ -99,13 +99,13 @@ void test_metrics_after_traffic(void**) {
     assert_true(r != nullptr);
     assert_int_equal(r->status, 200);
     scrape = r->body;
-    if (metric(scrape, "locus_landmark_sessions_total{landmark=\"metrics-1\",outcome=\"failed\"}") >=
-        3)
+    if (metric(scrape,
+               "locus_landmark_sessions_total{landmark=\"metrics-1\",outcome=\"failed\"}") >= 3)
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  int prc = host::test::run_command({"/usr/bin/promtool", "check", "metrics"}, &out, &err, 30000,
-                                    scrape);
+  int prc =
+      host::test::run_command({"/usr/bin/promtool", "check", "metrics"}, &out, &err, 30000, scrape);
   print_message("promtool check metrics: exit %d %s%s\n", prc, out.c_str(), err.c_str());
   assert_int_equal(prc, 0);
   const std::string id = "landmark=\"metrics-1\"";

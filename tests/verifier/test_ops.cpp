@@ -6,6 +6,11 @@
 //     `locus verifier ear-key` equals GET /v1/ear-key, and the license key does not verify.
 //   - /metrics: `promtool check metrics` accepts the scrape, and the counters equal the
 //     traffic this test made, including 100 concurrent refused attestations.
+//   - the fleet page: refused without / with a wrong token (Bearer, cookie, login form);
+//     headless Chromium logs in through the form, takes a screenshot, and its rendered DOM
+//     has a row per board (with its site, host, mode and last decision), the site's decision
+//     map (inline SVG) and no element made from a board-supplied string (the host name of
+//     board B is an XSS attempt).
 #include <httplib.h>
 
 #include <atomic>
@@ -31,6 +36,9 @@ using host::test::Process;
 namespace {
 
 std::string g_bin, g_sim, g_dir, g_src;
+// Board B's host name is an XSS attempt; the fleet page must show it as text.
+const char kEvilHost[] = "h2<script>document.title='pwned'</script><img src=x onerror=alert(1)>";
+const char kToken[] = "op-token-0123456789abcdef";
 
 std::string path(const std::string& n) {
   return g_dir + "/" + n;
@@ -162,12 +170,32 @@ int setup(void**) {
   assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"),
                               "--pub", path("license.pub")}),
                    0);
+  std::ofstream(path("operator.token")) << kToken << "\n";
   return 0;
 }
 
 int teardown(void**) {
   host::test::remove_tree(g_dir);
   return 0;
+}
+
+// Runs headless Chromium (bounded, killed by PID on timeout inside run_command) on url.
+int chromium(const std::vector<std::string>& extra, const std::string& url, std::string* out,
+             const std::string& profile = "chromium-profile") {
+  std::vector<std::string> argv = {"/usr/bin/chromium",
+                                   "--headless=new",
+                                   "--no-sandbox",
+                                   "--disable-gpu",
+                                   "--no-first-run",
+                                   "--disable-extensions",
+                                   "--user-data-dir=" + path(profile),
+                                   "--virtual-time-budget=5000"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  argv.push_back(url);
+  std::string err;
+  const int rc = host::test::run_command(argv, out, &err, 60000);
+  if (rc != 0) print_message("chromium: exit %d\n%s\n", rc, err.c_str());
+  return rc;
 }
 
 void enroll(Board* b, const std::string& host_name) {
@@ -180,12 +208,91 @@ void enroll(Board* b, const std::string& host_name) {
       0);
 }
 
+void check_fleet_page(int vport, const Board& a, const Board& b) {
+  const std::string base = "http://127.0.0.1:" + std::to_string(vport);
+  httplib::Client c("127.0.0.1", vport);
+  c.set_read_timeout(30, 0);
+  // Refused: no token, a wrong bearer token, a wrong cookie, a wrong login.
+  auto r = c.Get("/fleet");
+  assert_true(r != nullptr);
+  assert_int_equal(r->status, 401);
+  assert_true(r->body.find(a.ueid) == std::string::npos);
+  r = c.Get("/fleet", {{"Authorization", "Bearer op-token-0123456789abcdeX"}});
+  assert_int_equal(r->status, 401);
+  r = c.Get("/fleet", {{"Cookie", "locus_operator=op-token-0123456789abcde"}});
+  assert_int_equal(r->status, 401);
+  r = c.Post("/fleet/login", "token=wrong-token-000000000", "application/x-www-form-urlencoded");
+  assert_int_equal(r->status, 401);
+  assert_true(r->get_header_value("Set-Cookie").empty());
+  // Accepted: the bearer token; the login form sets an HttpOnly cookie and redirects.
+  r = c.Get("/fleet", {{"Authorization", std::string("Bearer ") + kToken}});
+  assert_int_equal(r->status, 200);
+  assert_true(r->body.find(a.ueid) != std::string::npos);
+  assert_true(r->body.find("<script") == std::string::npos);
+  r = c.Post("/fleet/login", std::string("token=") + kToken, "application/x-www-form-urlencoded");
+  assert_int_equal(r->status, 303);
+  assert_string_equal(r->get_header_value("Location").c_str(), "/fleet");
+  assert_non_null(strstr(r->get_header_value("Set-Cookie").c_str(), "HttpOnly"));
+
+  // A real browser: a local page posts the token to the login form (as an operator would
+  // type it), the browser follows the redirect with its cookie and renders the page.
+  std::ofstream(path("login.html"))
+      << "<!DOCTYPE html><html><body><form method=\"post\" action=\"" << base
+      << "/fleet/login\"><input name=\"token\" value=\"" << kToken
+      << "\"></form><script>document.forms[0].submit()</script></body></html>\n";
+  std::string dom;
+  assert_int_equal(chromium({"--dump-dom"}, "file://" + path("login.html"), &dom), 0);
+  std::ofstream(path("fleet-dom.html")) << dom;
+  for (const Board* bd : {&a, &b}) {
+    const size_t row = dom.find("id=\"board-" + bd->ueid + "\"");
+    if (row == std::string::npos)
+      fail_msg("no row for board %s in:\n%s", bd->ueid.c_str(), dom.c_str());
+    const std::string tr = dom.substr(row, dom.find("</tr>", row) - row);
+    assert_true(tr.find("sg-1") != std::string::npos);
+    assert_true(tr.find("#") != std::string::npos);  // a last decision
+  }
+  // A: last decision affirming, FULL with lease left; B: last decision refused (nonce replay).
+  {
+    const size_t ra = dom.find("id=\"board-" + a.ueid + "\"");
+    const std::string tr = dom.substr(ra, dom.find("</tr>", ra) - ra);
+    assert_true(tr.find(">FULL<") != std::string::npos);
+    assert_true(tr.find("h1") != std::string::npos);
+  }
+  {
+    const size_t rb = dom.find("id=\"board-" + b.ueid + "\"");
+    const std::string tr = dom.substr(rb, dom.find("</tr>", rb) - rb);
+    assert_true(tr.find("RESTRICTED") != std::string::npos);
+    assert_true(tr.find("nonce already used") != std::string::npos);
+    // The XSS attempt is text, not markup.
+    assert_true(tr.find("h2&lt;script&gt;") != std::string::npos);
+  }
+  assert_true(dom.find("<script>document.title") == std::string::npos);
+  assert_true(dom.find("<img src=\"x\"") == std::string::npos);
+  assert_true(dom.find("<title>locus fleet</title>") != std::string::npos);
+  // The site's decision map, as explain draws it: an inline SVG inside the site's figure.
+  const size_t map = dom.find("id=\"map-sg-1\"");
+  assert_true(map != std::string::npos);
+  assert_true(dom.find("<svg", map) != std::string::npos);
+  // The screenshot (PNG signature).
+  std::string ignored;
+  assert_int_equal(chromium({"--screenshot=" + path("fleet.png"), "--window-size=1400,1600"},
+                            "file://" + path("login.html"), &ignored),
+                   0);
+  auto png = host::read_file(path("fleet.png")).value();
+  assert_true(png.size() > 1000);
+  assert_true(png[0] == 0x89 && png[1] == 'P' && png[2] == 'N' && png[3] == 'G');
+  // Without the login (a fresh browser profile: no cookie) the browser gets the form only.
+  assert_int_equal(chromium({"--dump-dom"}, base + "/fleet", &dom, "chromium-fresh"), 0);
+  assert_true(dom.find("board-" + a.ueid) == std::string::npos);
+  assert_true(dom.find("Operator token") != std::string::npos);
+}
+
 void test_ear_and_metrics(void**) {
   Board a, b;
   a.name = "a";
   b.name = "b";
   enroll(&a, "h1");
-  enroll(&b, "h2");
+  enroll(&b, kEvilHost);
   std::string out;
   assert_int_equal(locus_cmd({"--json", "provision", "list", "--db", path("locus.db")}, &out), 0);
   json devs = json::parse(out);
@@ -199,7 +306,7 @@ void test_ear_and_metrics(void**) {
       &ver,
       {g_bin, "--log-level", "info", "verifier", "serve", "--policy", path("policy.toml"), "--db",
        path("locus.db"), "--ca", path("ca.pem"), "--license-key", path("license.key"), "--listen",
-       "127.0.0.1:0"},
+       "127.0.0.1:0", "--operator-token-file", path("operator.token")},
       path("verifier.log"));
   assert_true(vport > 0);
 
@@ -298,7 +405,15 @@ void test_ear_and_metrics(void**) {
   assert_true(metric(scrape, "locus_verifier_http_connections_open") >= 1);
   assert_true(metric(scrape, "locus_verifier_http_connections_accepted_total") >= 107);
 
+  // A affirmed once more (its last decisions were the 100 refusals): the page shows it FULL.
+  json ra2 = attest(a, vport, nonce_for(vport, a.ueid));
+  assert_string_equal(ra2["decision"]["status"].get<std::string>().c_str(), "affirming");
+  check_fleet_page(vport, a, b);
+
   ver.kill_and_wait(15);
+  // The verifier never logged the token.
+  auto vlog = host::read_text_file(path("verifier.log")).value();
+  assert_true(vlog.find(kToken) == std::string::npos);
   a.proc.kill_and_wait(15);
   b.proc.kill_and_wait(15);
 }

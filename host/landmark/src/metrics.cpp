@@ -1,4 +1,6 @@
 // The landmark's /metrics listener (contract: locus/landmark/metrics_http.h).
+#include "locus/common/metrics.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -9,7 +11,6 @@
 #include <chrono>
 #include <cstring>
 
-#include "locus/common/metrics.h"
 #include "locus/landmark/metrics_http.h"
 
 namespace locus::landmark {

@@ -27,7 +27,10 @@
 #include <vector>
 
 #include "locus/common/metrics.h"
+#include "locus/crypto/ct.h"
+#include "locus/crypto/hash.h"
 #include "locus/verifier/ear.h"
+#include "locus/verifier/fleet_page.h"
 
 namespace locus::verifier {
 
@@ -109,6 +112,8 @@ enum class Route : uint8_t {
   kQuotePolicy,
   kEarKey,
   kMetrics,
+  kFleet,
+  kFleetLogin,
   kNotFound,
   kMethod
 };
@@ -127,6 +132,8 @@ Route route_of(http::verb m, beast::string_view path) {
       {"/v1/quote-policy", http::verb::get, Route::kQuotePolicy},
       {"/v1/ear-key", http::verb::get, Route::kEarKey},
       {"/metrics", http::verb::get, Route::kMetrics},
+      {"/fleet", http::verb::get, Route::kFleet},
+      {"/fleet/login", http::verb::post, Route::kFleetLogin},
   };
   for (const Entry& e : kRoutes) {
     if (path == e.path) return m == e.verb ? e.route : Route::kMethod;
@@ -137,6 +144,7 @@ Route route_of(http::verb m, beast::string_view path) {
 size_t body_limit_for(Route r) {
   switch (r) {
     case Route::kNonce: return kMaxNonceBody;
+    case Route::kFleetLogin: return kMaxNonceBody;
     case Route::kAttest: return kMaxAttestBody;
     default: return 0;
   }
@@ -320,6 +328,10 @@ struct HttpService::Impl {
 
   // Runs one parsed request (on a worker thread).
   void dispatch(Route r, const http::request<http::string_body>& req, Reply* out);
+  // GET /fleet and POST /fleet/login (404 unless an operator token was configured).
+  void fleet(Route r, const http::request<http::string_body>& req, Reply* out);
+  bool token_ok(const std::string& presented) const;
+  metrics::Counter fleet_denied;
 };
 
 namespace {
@@ -555,6 +567,8 @@ void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>
     case Route::kQuotePolicy:
       *status = owner->handle_quote_policy(query_param(q, "ueid"), body);
       return;
+    case Route::kFleet:
+    case Route::kFleetLogin: fleet(r, req, out); return;
     case Route::kMetrics:
       *status = 200;
       *body = render_metrics();
@@ -565,6 +579,127 @@ void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>
       *body = err_body("internal error");
       return;
   }
+}
+
+bool HttpService::Impl::token_ok(const std::string& presented) const {
+  // Digests of both, compared in constant time: neither the length nor a prefix of the
+  // token leaks through timing.
+  crypto::Digest a{}, b{};
+  if (opt.operator_token.empty() || presented.empty()) return false;
+  if (!crypto::sha256(opt.operator_token, &a).ok() || !crypto::sha256(presented, &b).ok())
+    return false;
+  return crypto::ct_equal(a, b);
+}
+
+namespace {
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"); "" when absent.
+std::string cookie_value(beast::string_view h, const std::string& name) {
+  std::string s(h);
+  size_t p = 0;
+  while (p < s.size()) {
+    while (p < s.size() && (s[p] == ' ' || s[p] == ';')) p++;
+    const size_t e = s.find(';', p);
+    const std::string kv = s.substr(p, e == std::string::npos ? std::string::npos : e - p);
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos && kv.substr(0, eq) == name) return kv.substr(eq + 1);
+    if (e == std::string::npos) break;
+    p = e + 1;
+  }
+  return "";
+}
+
+// application/x-www-form-urlencoded value of `key` (percent and '+' decoded); "" if absent.
+std::string form_value(const std::string& body, const std::string& key) {
+  size_t p = 0;
+  while (p <= body.size()) {
+    const size_t e = body.find('&', p);
+    const std::string kv = body.substr(p, e == std::string::npos ? std::string::npos : e - p);
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos && kv.substr(0, eq) == key) {
+      std::string out;
+      const std::string v = kv.substr(eq + 1);
+      for (size_t i = 0; i < v.size(); i++) {
+        if (v[i] == '+') {
+          out += ' ';
+        } else if (v[i] == '%' && i + 2 < v.size()) {
+          auto hx = host::hex_decode(v.substr(i + 1, 2));
+          if (!hx.ok() || hx.value().size() != 1) return "";
+          out += static_cast<char>(hx.value()[0]);
+          i += 2;
+        } else {
+          out += v[i];
+        }
+      }
+      return out;
+    }
+    if (e == std::string::npos) break;
+    p = e + 1;
+  }
+  return "";
+}
+
+constexpr char kFleetCookie[] = "locus_operator";
+
+void html_reply(Reply* out, int status, std::string body) {
+  out->status = status;
+  out->body = std::move(body);
+  out->content_type = "text/html; charset=utf-8";
+  out->headers.push_back({"Cache-Control", "no-store"});
+  out->headers.push_back({"X-Content-Type-Options", "nosniff"});
+  out->headers.push_back({"Referrer-Policy", "no-referrer"});
+  // No script at all; inline style and the inline SVG only; forms post to this origin.
+  out->headers.push_back({"Content-Security-Policy",
+                          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"});
+}
+
+}  // namespace
+
+void HttpService::Impl::fleet(Route r, const http::request<http::string_body>& req, Reply* out) {
+  if (opt.operator_token.empty()) {
+    out->status = 404;
+    out->body = err_body("no such endpoint");
+    return;
+  }
+  if (r == Route::kFleetLogin) {
+    if (!token_ok(form_value(req.body(), "token"))) {
+      fleet_denied.inc();
+      html_reply(out, 401, render_fleet_login("Wrong operator token."));
+      return;
+    }
+    html_reply(out, 303, "");
+    out->headers.push_back({"Location", "/fleet"});
+    // Lax, not Strict: the redirect after this POST must carry it. HttpOnly: no script can
+    // read it (the page has none anyway). Secure on HTTPS.
+    out->headers.push_back({"Set-Cookie", std::string(kFleetCookie) + "=" + opt.operator_token +
+                                              "; Path=/fleet; HttpOnly; SameSite=Lax" +
+                                              (tls ? "; Secure" : "")});
+    return;
+  }
+  std::string presented;
+  const auto auth = req.find(http::field::authorization);
+  if (auth != req.end()) {
+    const std::string a(auth->value());
+    if (a.compare(0, 7, "Bearer ") == 0) presented = a.substr(7);
+  } else {
+    const auto ck = req.find(http::field::cookie);
+    if (ck != req.end()) presented = cookie_value(ck->value(), kFleetCookie);
+  }
+  if (!token_ok(presented)) {
+    fleet_denied.inc();
+    html_reply(out, 401, render_fleet_login(presented.empty() ? "" : "Wrong operator token."));
+    out->headers.push_back({"WWW-Authenticate", "Bearer realm=\"locus fleet\""});
+    return;
+  }
+  auto pagehtml = render_fleet_page(*owner->v_);
+  if (!pagehtml.ok()) {
+    registry_errors.inc();
+    html_reply(out, 500,
+               "<!DOCTYPE html><p>registry error: " + html_escape(pagehtml.message()) + "</p>");
+    return;
+  }
+  html_reply(out, 200, pagehtml.take());
 }
 
 std::string HttpService::Impl::render_metrics() {
@@ -601,6 +736,9 @@ std::string HttpService::Impl::render_metrics() {
   metrics::header("locus_verifier_ear_unsigned_total",
                   "Decisions returned without a signed EAR (signing failed).", "counter", &o);
   metrics::sample("locus_verifier_ear_unsigned_total", "", ear_unsigned.value(), &o);
+  metrics::header("locus_verifier_fleet_denied_total",
+                  "Fleet page requests refused (no or wrong operator token).", "counter", &o);
+  metrics::sample("locus_verifier_fleet_denied_total", "", fleet_denied.value(), &o);
   metrics::header("locus_verifier_http_connections_open", "HTTP connections open now.", "gauge",
                   &o);
   metrics::sample("locus_verifier_http_connections_open", "", open.load(), &o);
@@ -894,6 +1032,28 @@ HStatus HttpService::run() {
 
 void HttpService::stop() {
   impl_->shutdown();
+}
+
+}  // namespace locus::verifier
+
+namespace locus::verifier {
+
+HostResult<std::string> load_operator_token(const std::string& path) {
+  auto t = host::read_text_file(path, 4096);
+  if (!t.ok()) return {HostError::kConfig, "operator token: " + t.message()};
+  std::string s = t.value();
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  if (s.size() < 16 || s.size() > 256)
+    return {HostError::kConfig, path + ": operator token must be 16..256 characters"};
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '~' || c == '-';
+    if (!ok)
+      return {HostError::kConfig,
+              path + ": operator token may only contain A-Z a-z 0-9 . _ ~ - (one line)"};
+  }
+  return s;
 }
 
 }  // namespace locus::verifier

@@ -738,6 +738,16 @@ AttestResult Verifier::commit(State& st) {
   return out;
 }
 
+std::vector<Verifier::LandmarkView> Verifier::trusted_landmarks() const {
+  std::vector<LandmarkView> out;
+#if LOCUS_HAVE_LOCATION
+  if (!loc_->have_trust) return out;
+  for (const auto& e : loc_->trust.landmarks)
+    out.push_back({e.id, e.host, e.operator_name, e.lat_deg, e.lon_deg, e.tcp_port, e.udp_port});
+#endif
+  return out;
+}
+
 HostResult<int64_t> Verifier::open_nonces() const {
   return reg_->count_open_nonces(host::unix_time());
 }

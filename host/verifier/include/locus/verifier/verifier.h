@@ -130,6 +130,15 @@ class Verifier {
   HostResult<nlohmann::json> quote_policy(ByteSpan ueid);
 
   const Policy& policy() const { return policy_; }
+  // The registry (read-only use: the fleet page).
+  registry::Registry* registry() const { return reg_; }
+  // The landmarks of the loaded trust list (empty without one).
+  struct LandmarkView {
+    std::string id, host, operator_name;
+    double lat_deg = 0, lon_deg = 0;
+    uint16_t tcp_port = 0, udp_port = 0;
+  };
+  std::vector<LandmarkView> trusted_landmarks() const;
   // Nonces issued, unused and unexpired now (the /metrics gauge).
   HostResult<int64_t> open_nonces() const;
   // The public half of the EAR signing key (derived from the license key, ear.h).
