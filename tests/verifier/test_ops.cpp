@@ -175,6 +175,12 @@ int setup(void**) {
 }
 
 int teardown(void**) {
+  // LOCUS_TEST_KEEP=1 keeps the directory (fleet.png, fleet-dom.html, metrics.txt, the EARs).
+  const char* keep = std::getenv("LOCUS_TEST_KEEP");
+  if (keep && std::string(keep) == "1") {
+    print_message("kept %s\n", g_dir.c_str());
+    return 0;
+  }
   host::test::remove_tree(g_dir);
   return 0;
 }

@@ -112,10 +112,9 @@ struct Last {
 std::string render_fleet_login(const std::string& message) {
   std::string b = "<h1>locus fleet</h1>\n";
   if (!message.empty()) b += "<p id=\"login-message\">" + html_escape(message) + "</p>\n";
-  b +=
-      "<form method=\"post\" action=\"/fleet/login\"><label>Operator token "
-      "<input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label> "
-      "<button type=\"submit\">Open the fleet page</button></form>\n";
+  b += "<form method=\"post\" action=\"/fleet/login\"><label>Operator token "
+       "<input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label> "
+       "<button type=\"submit\">Open the fleet page</button></form>\n";
   return page("locus fleet: login", b);
 }
 
@@ -128,8 +127,8 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
   if (!decs.ok()) return decs.error();
   const int64_t now = host::unix_time();
   const Policy& pol = v.policy();
-  std::map<std::string, Last> last;  // by UEID hex
-  std::map<std::string, Last> last_located;  // by site: latest decision with landmark discs
+  std::map<std::string, Last> last;           // by UEID hex
+  std::map<std::string, Last> last_located;   // by site: latest decision with landmark discs
   std::map<std::string, Last> landmark_last;  // by landmark id
   std::map<std::string, std::string> site_of;
   for (const auto& d : devs.value()) site_of[host::hex_encode(d.ueid)] = d.site;
@@ -154,10 +153,9 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
                   utc(now) + ". Read-only; mode and lease are as last decided.</p>\n";
   // ---- boards ----
   b += "<h2>Boards (" + std::to_string(devs.value().size()) + ")</h2>\n";
-  b +=
-      "<table id=\"boards\"><tr><th>UEID</th><th>site</th><th>host</th><th>hardware</th>"
-      "<th>enrollment</th><th>mode (as last decided)</th><th>lease left</th>"
-      "<th>last decision</th><th>reason</th><th>firmware</th></tr>\n";
+  b += "<table id=\"boards\"><tr><th>UEID</th><th>site</th><th>host</th><th>hardware</th>"
+       "<th>enrollment</th><th>mode (as last decided)</th><th>lease left</th>"
+       "<th>last decision</th><th>reason</th><th>firmware</th></tr>\n";
   for (const auto& d : devs.value()) {
     const std::string u = host::hex_encode(d.ueid);
     std::string enr = d.revoked ? "revoked" : registry::to_string(d.state);
@@ -184,14 +182,14 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
         fw = c["fwid"].get<std::string>().substr(0, 16) + "… svn " +
              (c.contains("svn") ? c["svn"].dump() : std::string("?"));
     }
-    b += "<tr class=\"board\" id=\"board-" + html_escape(u) + "\"><td><code>" + html_escape(u) +
-         "</code></td><td>" + html_escape(d.site) + "</td><td>" + html_escape(d.host) +
-         "</td><td>" + html_escape(d.hwmodel) + "</td><td>" + html_escape(enr) +
-         "</td><td class=\"" + mode_class + "\">" + mode + "</td><td>" + html_escape(lease) +
-         "</td><td class=\"" +
+    b += "<tr class=\"board\" id=\"board-" + html_escape(u) + "\"><td><code title=\"" +
+         html_escape(u) + "\">" + html_escape(u.substr(0, 18)) + "…</code></td><td>" +
+         html_escape(d.site) + "</td><td>" + html_escape(d.host) + "</td><td>" +
+         html_escape(d.hwmodel) + "</td><td>" + html_escape(enr) + "</td><td class=\"" +
+         mode_class + "\">" + mode + "</td><td>" + html_escape(lease) + "</td><td class=\"" +
          (it == last.end() ? std::string() : html_escape(it->second.status)) + "\">" +
-         html_escape(dec) + "</td><td>" + html_escape(why) + "</td><td><code>" +
-         html_escape(fw) + "</code></td></tr>\n";
+         html_escape(dec) + "</td><td>" + html_escape(why) + "</td><td><code>" + html_escape(fw) +
+         "</code></td></tr>\n";
   }
   b += "</table>\n";
   // ---- sites ----
@@ -204,8 +202,7 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
       std::snprintf(disc, sizeof disc, "disc %.4f, %.4f, radius %.1f km", z.disc.lat_deg,
                     z.disc.lon_deg, z.disc.radius_km);
       b += "<li>approved zone " + html_escape(z.name) + ": " +
-           (z.is_polygon ? "GeoJSON " + html_escape(z.geojson_path) : std::string(disc)) +
-           "</li>";
+           (z.is_polygon ? "GeoJSON " + html_escape(z.geojson_path) : std::string(disc)) + "</li>";
     }
     for (const auto& z : sp.forbidden) b += "<li>forbidden region " + html_escape(z.name) + "</li>";
     b += "<li>landmarks required: " +
@@ -215,7 +212,10 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
 #if LOCUS_HAVE_LOCATION
     if (sp.location) {
       std::vector<location::DiscInfo> discs;
-      std::string caption = "zones only (no decision with landmark measurements yet)";
+      std::string caption = sp.landmarks.empty()
+                                ? "approved zones (the site requires no landmarks; the verdict "
+                                  "drawn is that of no measurement)"
+                                : "zones only (no decision with landmark measurements yet)";
       auto ll = last_located.find(name);
       if (ll != last_located.end()) {
         const json& loc = ll->second.decision["claims"]["location"];
@@ -232,7 +232,8 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
         caption = "decision #" + std::to_string(ll->second.id) + " (" + ll->second.status + ")";
       }
       const location::LocationVerdict verdict = location::evaluate(discs, *sp.location);
-      std::string svg = location::render_svg(verdict, *sp.location, "site " + name + ": " + caption);
+      std::string svg =
+          location::render_svg(verdict, *sp.location, "site " + name + ": " + caption);
       if (svg.compare(0, 5, "<?xml") == 0) svg.erase(0, svg.find("?>") + 2);
       b += "<figure class=\"map\" id=\"map-" + html_escape(name) + "\">" + svg +
            "<figcaption>decision map: " + html_escape(caption) + "</figcaption></figure>\n";
@@ -246,9 +247,8 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
   if (lms.empty()) {
     b += "<p>No landmark trust list configured.</p>\n";
   } else {
-    b +=
-        "<table id=\"landmarks\"><tr><th>id</th><th>operator</th><th>position</th>"
-        "<th>set-up port</th><th>health</th><th>last used</th></tr>\n";
+    b += "<table id=\"landmarks\"><tr><th>id</th><th>operator</th><th>position</th>"
+         "<th>set-up port</th><th>health</th><th>last used</th></tr>\n";
     for (const auto& l : lms) {
       const bool up = reachable(l.host, l.tcp_port, 300);
       char pos[64];
