@@ -5,6 +5,10 @@
 # Idempotent: when everything is present it only checks and returns (< 1 s).
 #
 #   scripts/bootstrap.sh            install missing packages, fetch mbed TLS and CMocka
+#   scripts/bootstrap.sh --test     also the packages only the tests need (TEST_PACKAGES:
+#                                   headless Chromium for the fleet page, promtool for
+#                                   /metrics, python3-jwt for the EAR check); scripts/test.sh
+#                                   passes it, the demo does not
 #   LOCUS_MBEDTLS_DIR=/path ...     use another mbed TLS 3.6 source tree instead
 #   LOCUS_CMOCKA_DIR=/path ...      use another CMocka 1.1 source tree instead
 set -euo pipefail
@@ -26,6 +30,15 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev llvm-14 clang-format-14 clang-tidy-14
   iproute2 valgrind dpkg-dev
 )
+# Only for the test suite (scripts/test.sh passes --test): a browser and two independent
+# checkers are not something a verifier host needs.
+TEST_PACKAGES=(chromium prometheus python3-jwt)
+for arg in "$@"; do
+  case "$arg" in
+    --test) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+    *) printf '[bootstrap] unknown argument: %s (known: --test)\n' "$arg" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
 

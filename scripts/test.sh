@@ -9,7 +9,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --test
 
 echo "== checking formatting (.clang-format, clang-format 14)"
 bash scripts/check-format.sh

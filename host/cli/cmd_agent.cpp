@@ -55,6 +55,7 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
             {"reason", r.reason},
             {"ueid", r.ueid_hex},
             {"decision", r.decision},
+            {"ear", r.ear.empty() ? json() : json(r.ear)},
             {"landmark_sessions", r.landmark_sessions},
             {"tpm_quoted", r.tpm_quoted}};
   if (r.have_status) j["status"] = ag::status_json(r.status);
@@ -73,6 +74,7 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
     if (r.have_status) human += "\n" + who + ": " + ag::status_line(r.status);
   }
   if (!r.decision.is_null()) human += "\ndecision: " + ag::decision_summary(r.decision);
+  if (!r.ear.empty()) human += "\nEAR (signed attestation result, JWT): " + r.ear;
   if (r.landmark_sessions > 0)
     human += "\nlandmark sessions: " + std::to_string(r.landmark_sessions);
   if (r.tpm_quoted) human += "\nhost TPM quote: included";

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "locus/crypto/drbg.h"
+#include "locus/landmark/metrics_http.h"
 #include "locus/landmark/server.h"
 #include "locus/location/trustlist.h"
 
@@ -38,6 +39,7 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
   struct ServeOpts {
     std::string config;
     size_t max_sessions = 0;
+    std::string metrics_listen;  // "" = no /metrics listener
   };
   auto so = std::make_shared<ServeOpts>();
   auto* serve = lm->add_subcommand(
@@ -48,6 +50,9 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
       ->required();
   serve->add_option("--max-sessions", so->max_sessions,
                     "Exit after this many sessions (0: until SIGTERM/SIGINT)");
+  serve->add_option("--metrics-listen", so->metrics_listen,
+                    "Serve GET /metrics (Prometheus text) on HOST:PORT (PORT 0: a free port); "
+                    "off by default");
   serve->callback([so, &ctx]() {
     auto text = locus::host::read_text_file(so->config, 1 << 20);
     if (!text.ok()) fail(ctx, HostError::kIo, text.message());
@@ -59,6 +64,26 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     if (!loc::load_private_key(cfg.key_file, &key, &why).ok()) fail(ctx, HostError::kConfig, why);
     locus::landmark::Server server(cfg, key);
     if (!server.start(&why).ok()) fail(ctx, HostError::kNetwork, why);
+    std::unique_ptr<locus::landmark::MetricsHttp> mh;
+    if (!so->metrics_listen.empty()) {
+      const size_t c = so->metrics_listen.rfind(':');
+      int mport = -1;
+      if (c != std::string::npos && c > 0) {
+        const std::string ps = so->metrics_listen.substr(c + 1);
+        if (!ps.empty() && ps.size() <= 5 &&
+            ps.find_first_not_of("0123456789") == std::string::npos)
+          mport = std::stoi(ps);
+      }
+      if (mport < 0 || mport > 65535)
+        fail(ctx, HostError::kUsage,
+             "--metrics-listen wants HOST:PORT, got '" + so->metrics_listen + "'");
+      mh = std::make_unique<locus::landmark::MetricsHttp>(
+          [&server]() { return server.metrics_text(); });
+      if (!mh->start(so->metrics_listen.substr(0, c), uint16_t(mport), &why))
+        fail(ctx, HostError::kNetwork, why);
+      std::printf("metrics on %s:%u\n", so->metrics_listen.substr(0, c).c_str(),
+                  unsigned(mh->port()));
+    }
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, nullptr);
@@ -67,6 +92,7 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
                 unsigned(server.udp_port()));
     std::fflush(stdout);
     server.serve(&g_stop, so->max_sessions, true);
+    if (mh) mh->stop();
     if (!ctx.quiet) {
       std::fprintf(stderr, "locus landmark %s: %zu sessions ok, %zu failed\n", cfg.id.c_str(),
                    server.sessions_ok(), server.sessions_failed());

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "locus/audit/audit.h"
 #include "locus/registry/registry.h"
+#include "locus/verifier/ear.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/service.h"
 #include "locus/verifier/verifier.h"
@@ -23,6 +24,7 @@ struct VerOpts {
   std::string policy, db = "locus.db", ca = "ca.pem", license_key = "license.key",
                       listen = "127.0.0.1:0";
   std::string audit_log, ueid, serial, reason = "revoked by operator";
+  std::string operator_token_file;
   int64_t limit = 50;
   ver::ServiceOptions svc;
   std::string audit_path() const { return audit_log.empty() ? db + ".audit.jsonl" : audit_log; }
@@ -65,6 +67,11 @@ void serve(const VerOpts& o, CliContext& ctx) {
     if (!ts.ok()) fail(ctx, ts.error());
   }
   ver::ServiceOptions so = o.svc;
+  if (!o.operator_token_file.empty()) {
+    auto tok = ver::load_operator_token(o.operator_token_file);
+    if (!tok.ok()) fail(ctx, tok.error());
+    so.operator_token = tok.take();
+  }
   ver::HttpService svc(v.value().get(), so);
   // Signals are taken by a dedicated thread (sigwait) that stops the server cleanly.
   sigset_t set;
@@ -88,6 +95,7 @@ void serve(const VerOpts& o, CliContext& ctx) {
                         {"location", ver::Verifier::location_available()},
                         {"tls", !so.tls_cert_file.empty()},
                         {"client_certs", !so.tls_client_ca_file.empty()},
+                        {"fleet_page", !so.operator_token.empty()},
                         {"max_connections", svc.options().max_connections},
                         {"max_per_source", so.max_per_source}}
                        .dump());
@@ -155,6 +163,9 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
                 "Requests per second from one address (burst: 2 s worth; beyond: 429); 0: no limit")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e6));
+  s->add_option("--operator-token-file", o->operator_token_file,
+                "Serve the read-only fleet page (GET /fleet) to holders of this token (one line, "
+                "16..256 of A-Z a-z 0-9 . _ ~ -); without it there is no fleet page");
   s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 256u));
@@ -242,6 +253,34 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
                "...  " + x.status + (why.empty() ? "" : "  (" + why + ")") + "\n";
     }
     locus::cli::emit(ctx, arr.dump(), human.empty() ? "no decisions" : human);
+  });
+
+  CLI::App* ek = v->add_subcommand(
+      "ear-key",
+      "Print the public key that verifies this verifier's EAR tokens (PEM; --json: JWK too)");
+  ek->add_option("--license-key", o->license_key,
+                 "License-signing private key (PEM); the EAR key is derived from it")
+      ->capture_default_str();
+  ek->callback([o, &ctx]() {
+    auto kp = locus::host::read_text_file(o->license_key, 1u << 16);
+    if (!kp.ok()) fail(ctx, HostError::kConfig, kp.message());
+    locus::crypto::P256PrivateKey lk, ek_priv;
+    auto ls = ver::private_key_from_pem(kp.value(), &lk);
+    if (!ls.ok()) fail(ctx, HostError::kConfig, o->license_key + ": " + ls.message());
+    auto d = ver::derive_ear_key(lk, &ek_priv);
+    if (!d.ok()) fail(ctx, d.error());
+    locus::crypto::P256PublicKey pub;
+    if (!locus::crypto::p256_public_key(ek_priv, &pub).ok())
+      fail(ctx, HostError::kInternal, "EAR public key");
+    auto pem = ver::public_key_to_pem(pub);
+    if (!pem.ok()) fail(ctx, pem.error());
+    locus::cli::emit(ctx,
+                     json{{"alg", "ES256"},
+                          {"kid", ver::ear_key_id(pub)},
+                          {"jwk", ver::ear_public_jwk(pub)},
+                          {"pem", pem.value()}}
+                         .dump(),
+                     pem.value());
   });
 
   register_explain_command(*v, ctx);

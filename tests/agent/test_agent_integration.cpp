@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -165,6 +166,14 @@ void test_once_full(void**) {
       locus_cmd({"--json", "agent", "run", "--once", "--link", link, "--verifier", url}, &out), 0);
   assert_non_null(std::strstr(out.c_str(), "\"outcome\":\"full\""));
   assert_non_null(std::strstr(out.c_str(), "\"status\":\"affirming\""));
+  // The verifier's signed EAR is passed on: a JWS compact token (header.payload.signature)
+  // whose header names ES256 (verified independently in verifier_ops_test).
+  {
+    const char* e = std::strstr(out.c_str(), "\"ear\":\"eyJ");
+    assert_non_null(e);
+    const std::string tok(e + 7, std::strchr(e + 7, '"'));
+    assert_int_equal(std::count(tok.begin(), tok.end(), '.'), 2);
+  }
   assert_true(board_status(link, &s));
   assert_int_equal(s.license_counter, 2);
   ver.kill_and_wait();

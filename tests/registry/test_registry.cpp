@@ -289,6 +289,10 @@ void test_nonce_eviction_and_purge(void**) {
   for (int i : {2, 3, 4})
     assert_int_equal(nc(reg.peek_nonce(n[i], ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
   assert_int_equal(nc(reg.peek_nonce(n[5], ueid_n(2), 10)), static_cast<int>(NonceCheck::kOk));
+  // Open nonces (the verifier's /metrics gauge): unused, not evicted, unexpired, all devices:
+  // n2, n3, n4 and n5 at t=10; none once they expired.
+  assert_int_equal(reg.count_open_nonces(10).value(), 4);
+  assert_int_equal(reg.count_open_nonces(1001).value(), 0);
   // Purge: a nonce that expired at 500 goes with purge_before 600; one expiring at 1000 stays.
   host::Bytes old(32, 0x77), fresh_n(32, 0x78);
   assert_true(reg.put_nonce(nonce(old, ueid_n(3), 500, 1)).ok());
@@ -297,6 +301,7 @@ void test_nonce_eviction_and_purge(void**) {
   assert_true(reg.put_nonce(i).ok());
   assert_int_equal(nc(reg.peek_nonce(old, ueid_n(3), 10)), static_cast<int>(NonceCheck::kUnknown));
   assert_int_equal(nc(reg.peek_nonce(fresh_n, ueid_n(3), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(reg.count_open_nonces(10).value(), 5);
 }
 
 // The purge in put_nonce is a bounded batch (64): after a mass expiry of 100 nonces one issue

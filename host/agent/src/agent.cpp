@@ -439,6 +439,8 @@ struct Agent::Impl {
       return res;
     }
     res.decision = ar.value().contains("decision") ? ar.value()["decision"] : json();
+    if (ar.value().contains("ear") && ar.value()["ear"].is_string())
+      res.ear = ar.value()["ear"].get<std::string>();
     const json lic = ar.value().contains("license") ? ar.value()["license"] : json();
     host::log(LogLevel::kInfo, "agent.decision",
               json{{"ueid", res.ueid_hex},

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "locus/common/common.h"
+#include "locus/common/metrics.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/drbg.h"
@@ -149,6 +150,11 @@ struct Server::Impl {
       user_ts{0};
   std::atomic<bool> udp_stop{false};
   std::thread udp_thread;
+  // /metrics: the RTT of every round of a session whose answers were all right (seconds:
+  // 10 us .. 100 ms, loopback to intercontinental), and the sessions running now.
+  host::metrics::Histogram rtt{
+      {1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 1e-1}};
+  host::metrics::Gauge active;
 
   // Registers a session's mailbox for the lifetime of this object.
   struct Registration {
@@ -494,6 +500,7 @@ class SessionRunner {
     }
     dbound::zeroize(&s->sec->table);
     s->rtt_min = *std::min_element(s->rtts.begin(), s->rtts.end());
+    for (uint64_t ns : s->rtts) impl_->rtt.observe(double(ns) / 1e9);
     std::string why;
     if (!net::send_msg(s->fd, {{"type", "rounds_done"}, {"rtts_ns", s->rtts}}, to, &why).ok()) {
       return PhaseError{LocationError::kNetwork, why};
@@ -615,6 +622,41 @@ ServerStats Server::stats() const {
   return s;
 }
 
+std::string Server::metrics_text() const {
+  namespace m = host::metrics;
+  std::string o;
+  const std::string id = m::label("landmark", cfg_.id);
+  m::header("locus_landmark_sessions_total",
+            "Sessions ended, by outcome (ok: record signed; failed: refused or broken off; busy: "
+            "session caps; refused: pending caps; setup_timeout: no set-up in time, also counted "
+            "as failed).",
+            "counter", &o);
+  m::sample("locus_landmark_sessions_total", id + "," + m::label("outcome", "busy"),
+            impl_->busy.load(), &o);
+  m::sample("locus_landmark_sessions_total", id + "," + m::label("outcome", "failed"),
+            impl_->failed.load(), &o);
+  m::sample("locus_landmark_sessions_total", id + "," + m::label("outcome", "ok"), impl_->ok.load(),
+            &o);
+  m::sample("locus_landmark_sessions_total", id + "," + m::label("outcome", "refused"),
+            impl_->refused.load(), &o);
+  m::sample("locus_landmark_sessions_total", id + "," + m::label("outcome", "setup_timeout"),
+            impl_->setup_timeouts.load(), &o);
+  m::header("locus_landmark_active_sessions", "Sessions running now.", "gauge", &o);
+  m::sample_i("locus_landmark_active_sessions", id, impl_->active.value(), &o);
+  m::header("locus_landmark_round_rtt_seconds",
+            "Round-trip time of each timed round of sessions whose answers were all right.",
+            "histogram", &o);
+  impl_->rtt.render("locus_landmark_round_rtt_seconds", id, &o);
+  m::header("locus_landmark_rounds_timed_total",
+            "Rounds timed, by clock (kernel receive timestamp or the session's own clock).",
+            "counter", &o);
+  m::sample("locus_landmark_rounds_timed_total", id + "," + m::label("clock", "kernel"),
+            impl_->kernel_ts.load(), &o);
+  m::sample("locus_landmark_rounds_timed_total", id + "," + m::label("clock", "session"),
+            impl_->user_ts.load(), &o);
+  return o;
+}
+
 Status Server::start(std::string* why) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -700,7 +742,9 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
     w->t = std::thread([this, wp, fd, src, m = std::move(m), log] {
       SessionRunner runner(cfg_, key_, udp_fd_, udp_port_, impl_.get());
       std::string why;
+      impl_->active.inc();
       const Status s = runner.run(fd, m, &why);
+      impl_->active.dec();
       ::close(fd);
       if (s.ok()) {
         ++impl_->ok;

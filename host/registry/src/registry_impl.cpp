@@ -425,6 +425,16 @@ class RegistryImpl final : public Registry {
     });
   }
 
+  HostResult<int64_t> count_open_nonces(int64_t now) override {
+    return with_conn([&](Conn& c) -> HostResult<int64_t> {
+      auto r = c.exec("SELECT COUNT(*) FROM nonces WHERE used=? AND expires_at>=?",
+                      {I(kNonceUnused), I(now)});
+      if (!r.ok()) return r.error();
+      if (r.value().rows.empty()) return int64_t(0);
+      return r.value().rows[0][0].as_int();
+    });
+  }
+
   // ---- license counters ----
 
   HostResult<uint64_t> last_license_counter(ByteSpan ueid) override {

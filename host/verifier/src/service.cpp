@@ -26,6 +26,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include "locus/common/metrics.h"
+#include "locus/crypto/ct.h"
+#include "locus/crypto/hash.h"
+#include "locus/verifier/ear.h"
+#include "locus/verifier/fleet_page.h"
+
 namespace locus::verifier {
 
 using json = nlohmann::json;
@@ -35,6 +41,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+namespace metrics = host::metrics;
 
 namespace {
 
@@ -111,6 +118,10 @@ enum class Route : uint8_t {
   kAttest,
   kRequired,
   kQuotePolicy,
+  kEarKey,
+  kMetrics,
+  kFleet,
+  kFleetLogin,
   kNotFound,
   kMethod
 };
@@ -127,6 +138,10 @@ Route route_of(http::verb m, beast::string_view path) {
       {"/v1/attest", http::verb::post, Route::kAttest},
       {"/v1/landmarks/required", http::verb::get, Route::kRequired},
       {"/v1/quote-policy", http::verb::get, Route::kQuotePolicy},
+      {"/v1/ear-key", http::verb::get, Route::kEarKey},
+      {"/metrics", http::verb::get, Route::kMetrics},
+      {"/fleet", http::verb::get, Route::kFleet},
+      {"/fleet/login", http::verb::post, Route::kFleetLogin},
   };
   for (const Entry& e : kRoutes) {
     if (path == e.path) return m == e.verb ? e.route : Route::kMethod;
@@ -137,10 +152,23 @@ Route route_of(http::verb m, beast::string_view path) {
 size_t body_limit_for(Route r) {
   switch (r) {
     case Route::kNonce: return kMaxNonceBody;
+    case Route::kFleetLogin: return kMaxNonceBody;
     case Route::kAttest: return kMaxAttestBody;
     default: return 0;
   }
 }
+
+}  // namespace
+
+// One answer: status, body, its Content-Type and any extra header fields.
+struct Reply {
+  int status = 500;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+namespace {
 
 // Requests waiting for a worker, one FIFO per source address, served round-robin across
 // sources: a source that floods only lengthens its own line.
@@ -224,6 +252,15 @@ struct HttpService::Impl {
   asio::steady_timer accept_retry{ioc};
   std::atomic<bool> stopping{false};
 
+  // /metrics (docs/operator-guide.md "Metrics"); the connection counters above are exported
+  // as they are.
+  metrics::CounterFamily decisions;  // by status
+  metrics::CounterFamily refusals;   // by first failing check
+  metrics::Histogram appraisal{
+      {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}};
+  metrics::Counter registry_errors, nonces_issued, nonce_refused, ear_unsigned;
+  std::string render_metrics();
+
   explicit Impl(HttpService* o, ServiceOptions op) : owner(o), opt(std::move(op)) {}
   ~Impl() {
     shutdown();
@@ -299,7 +336,11 @@ struct HttpService::Impl {
 
   // Runs one parsed request (on a worker thread).
   void dispatch(Route r, const http::request<http::string_body>& req, const std::string& src,
-                int* status, std::string* body);
+                Reply* out);
+  // GET /fleet and POST /fleet/login (404 unless an operator token was configured).
+  void fleet(Route r, const http::request<http::string_body>& req, Reply* out);
+  bool token_ok(const std::string& presented) const;
+  metrics::Counter fleet_denied;
 };
 
 namespace {
@@ -398,6 +439,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (route_ == Route::kHealth) {
       return reply(200, json{{"status", "ok"}, {"version", kVersion}}.dump());
     }
+    if (route_ == Route::kEarKey) return reply(200, srv_->owner->ear_key_body());
     if (!srv_->take_token(src_)) {
       ++srv_->rate_limited;
       return reply(429, err_body("too many requests from this address, retry"));
@@ -407,12 +449,10 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     const auto pushed = srv_->queue.push(
         src_,
         [self]() {
-          int status = 500;
-          std::string body;
-          self->srv_->dispatch(self->route_, self->req_, self->src_, &status, &body);
-          asio::post(self->lowest().get_executor(), [self, status, b = std::move(body)]() mutable {
-            self->reply(status, std::move(b));
-          });
+          Reply rep;
+          self->srv_->dispatch(self->route_, self->req_, self->src_, &rep);
+          asio::post(self->lowest().get_executor(),
+                     [self, r = std::move(rep)]() mutable { self->reply(std::move(r)); });
         },
         srv_->opt.queue_depth, srv_->opt.queue_per_source);
     if (pushed != WorkQueue::Push::kOk) {
@@ -430,15 +470,23 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void reply(int status, std::string body) {
+    Reply r;
+    r.status = status;
+    r.body = std::move(body);
+    reply(std::move(r));
+  }
+
+  void reply(Reply r) {
     ++srv_->requests;
     res_ = {};
     res_.version(11);
-    res_.result(static_cast<unsigned>(status));
+    res_.result(static_cast<unsigned>(r.status));
     res_.set(http::field::server, std::string("locus-verifier/") + kVersion);
-    res_.set(http::field::content_type, "application/json");
-    if (status == 503 || status == 429) res_.set(http::field::retry_after, "1");
+    res_.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res_.set(k, v);
+    if (r.status == 503 || r.status == 429) res_.set(http::field::retry_after, "1");
     res_.keep_alive(keep_alive_ && !srv_->stopping.load());
-    res_.body() = std::move(body);
+    res_.body() = std::move(r.body);
     res_.prepare_payload();
     lowest().expires_after(ms(srv_->opt.write_timeout_ms));
     http::async_write(stream_, res_,
@@ -515,11 +563,13 @@ void HttpService::Impl::on_accept(beast::error_code ec, tcp::socket sock) {
 }
 
 void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>& req,
-                                 const std::string& src, int* status, std::string* body) {
+                                 const std::string& src, Reply* out) {
   const beast::string_view target = req.target();
   const size_t qm = target.find('?');
   const beast::string_view q =
       qm == beast::string_view::npos ? beast::string_view() : target.substr(qm + 1);
+  std::string* body = &out->body;
+  int* status = &out->status;
   switch (r) {
     case Route::kNonce: *status = owner->handle_nonce(req.body(), body, src); return;
     case Route::kAttest: *status = owner->handle_attest(req.body(), body); return;
@@ -527,11 +577,203 @@ void HttpService::Impl::dispatch(Route r, const http::request<http::string_body>
     case Route::kQuotePolicy:
       *status = owner->handle_quote_policy(query_param(q, "ueid"), body);
       return;
+    case Route::kFleet:
+    case Route::kFleetLogin: fleet(r, req, out); return;
+    case Route::kMetrics:
+      *status = 200;
+      *body = render_metrics();
+      out->content_type = metrics::kContentType;
+      return;
     default:
       *status = 500;
       *body = err_body("internal error");
       return;
   }
+}
+
+bool HttpService::Impl::token_ok(const std::string& presented) const {
+  // Digests of both, compared in constant time: neither the length nor a prefix of the
+  // token leaks through timing.
+  crypto::Digest a{}, b{};
+  if (opt.operator_token.empty() || presented.empty()) return false;
+  if (!crypto::sha256(opt.operator_token, &a).ok() || !crypto::sha256(presented, &b).ok())
+    return false;
+  return crypto::ct_equal(a, b);
+}
+
+namespace {
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"); "" when absent.
+std::string cookie_value(beast::string_view h, const std::string& name) {
+  std::string s(h);
+  size_t p = 0;
+  while (p < s.size()) {
+    while (p < s.size() && (s[p] == ' ' || s[p] == ';')) p++;
+    const size_t e = s.find(';', p);
+    const std::string kv = s.substr(p, e == std::string::npos ? std::string::npos : e - p);
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos && kv.substr(0, eq) == name) return kv.substr(eq + 1);
+    if (e == std::string::npos) break;
+    p = e + 1;
+  }
+  return "";
+}
+
+// application/x-www-form-urlencoded value of `key` (percent and '+' decoded); "" if absent.
+std::string form_value(const std::string& body, const std::string& key) {
+  size_t p = 0;
+  while (p <= body.size()) {
+    const size_t e = body.find('&', p);
+    const std::string kv = body.substr(p, e == std::string::npos ? std::string::npos : e - p);
+    const size_t eq = kv.find('=');
+    if (eq != std::string::npos && kv.substr(0, eq) == key) {
+      std::string out;
+      const std::string v = kv.substr(eq + 1);
+      for (size_t i = 0; i < v.size(); i++) {
+        if (v[i] == '+') {
+          out += ' ';
+        } else if (v[i] == '%' && i + 2 < v.size()) {
+          auto hx = host::hex_decode(v.substr(i + 1, 2));
+          if (!hx.ok() || hx.value().size() != 1) return "";
+          out += static_cast<char>(hx.value()[0]);
+          i += 2;
+        } else {
+          out += v[i];
+        }
+      }
+      return out;
+    }
+    if (e == std::string::npos) break;
+    p = e + 1;
+  }
+  return "";
+}
+
+constexpr char kFleetCookie[] = "locus_operator";
+
+void html_reply(Reply* out, int status, std::string body) {
+  out->status = status;
+  out->body = std::move(body);
+  out->content_type = "text/html; charset=utf-8";
+  out->headers.push_back({"Cache-Control", "no-store"});
+  out->headers.push_back({"X-Content-Type-Options", "nosniff"});
+  out->headers.push_back({"Referrer-Policy", "no-referrer"});
+  // No script at all; inline style and the inline SVG only; forms post to this origin.
+  out->headers.push_back({"Content-Security-Policy",
+                          "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"});
+}
+
+}  // namespace
+
+void HttpService::Impl::fleet(Route r, const http::request<http::string_body>& req, Reply* out) {
+  if (opt.operator_token.empty()) {
+    out->status = 404;
+    out->body = err_body("no such endpoint");
+    return;
+  }
+  if (r == Route::kFleetLogin) {
+    if (!token_ok(form_value(req.body(), "token"))) {
+      fleet_denied.inc();
+      html_reply(out, 401, render_fleet_login("Wrong operator token."));
+      return;
+    }
+    html_reply(out, 303, "");
+    out->headers.push_back({"Location", "/fleet"});
+    // Lax, not Strict: the redirect after this POST must carry it. HttpOnly: no script can
+    // read it (the page has none anyway). Secure on HTTPS.
+    out->headers.push_back({"Set-Cookie", std::string(kFleetCookie) + "=" + opt.operator_token +
+                                              "; Path=/fleet; HttpOnly; SameSite=Lax" +
+                                              (tls ? "; Secure" : "")});
+    return;
+  }
+  std::string presented;
+  const auto auth = req.find(http::field::authorization);
+  if (auth != req.end()) {
+    const std::string a(auth->value());
+    if (a.compare(0, 7, "Bearer ") == 0) presented = a.substr(7);
+  } else {
+    const auto ck = req.find(http::field::cookie);
+    if (ck != req.end()) presented = cookie_value(ck->value(), kFleetCookie);
+  }
+  if (!token_ok(presented)) {
+    fleet_denied.inc();
+    html_reply(out, 401, render_fleet_login(presented.empty() ? "" : "Wrong operator token."));
+    out->headers.push_back({"WWW-Authenticate", "Bearer realm=\"locus fleet\""});
+    return;
+  }
+  auto pagehtml = render_fleet_page(*owner->v_);
+  if (!pagehtml.ok()) {
+    registry_errors.inc();
+    html_reply(out, 500,
+               "<!DOCTYPE html><p>registry error: " + html_escape(pagehtml.message()) + "</p>");
+    return;
+  }
+  html_reply(out, 200, pagehtml.take());
+}
+
+std::string HttpService::Impl::render_metrics() {
+  std::string o;
+  metrics::header("locus_verifier_decisions_total", "Decisions made, by status.", "counter", &o);
+  // Both statuses always present, so that a rate() starts at 0 rather than at absence.
+  decisions.at("affirming");
+  decisions.at("contraindicated");
+  decisions.render("locus_verifier_decisions_total", "status", &o);
+  metrics::header("locus_verifier_refusals_total",
+                  "Contraindicated decisions, by the first check that failed.", "counter", &o);
+  refusals.render("locus_verifier_refusals_total", "check", &o);
+  metrics::header("locus_verifier_appraisal_seconds",
+                  "Time to appraise one POST /v1/attest and record its decision.", "histogram", &o);
+  appraisal.render("locus_verifier_appraisal_seconds", "", &o);
+  metrics::header("locus_verifier_nonces_issued_total", "Nonces issued.", "counter", &o);
+  metrics::sample("locus_verifier_nonces_issued_total", "", nonces_issued.value(), &o);
+  metrics::header("locus_verifier_nonce_requests_refused_total",
+                  "POST /v1/nonce refused (unknown, pending or revoked device, or error).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_nonce_requests_refused_total", "", nonce_refused.value(), &o);
+  auto open_nonces = owner->v_->open_nonces();
+  if (!open_nonces.ok()) registry_errors.inc();
+  metrics::header("locus_verifier_outstanding_nonces",
+                  "Nonces issued, unused and unexpired, in the registry (-1: could not be read).",
+                  "gauge", &o);
+  metrics::sample_i("locus_verifier_outstanding_nonces", "",
+                    open_nonces.ok() ? open_nonces.value() : -1, &o);
+  metrics::header("locus_verifier_registry_errors_total",
+                  "Registry operations that failed (decision not recorded, nonce not stored, "
+                  "lookups failed).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_registry_errors_total", "", registry_errors.value(), &o);
+  metrics::header("locus_verifier_ear_unsigned_total",
+                  "Decisions returned without a signed EAR (signing failed).", "counter", &o);
+  metrics::sample("locus_verifier_ear_unsigned_total", "", ear_unsigned.value(), &o);
+  metrics::header("locus_verifier_fleet_denied_total",
+                  "Fleet page requests refused (no or wrong operator token).", "counter", &o);
+  metrics::sample("locus_verifier_fleet_denied_total", "", fleet_denied.value(), &o);
+  metrics::header("locus_verifier_http_connections_open", "HTTP connections open now.", "gauge",
+                  &o);
+  metrics::sample("locus_verifier_http_connections_open", "", open.load(), &o);
+  metrics::header("locus_verifier_http_connections_accepted_total",
+                  "HTTP connections accepted and kept.", "counter", &o);
+  metrics::sample("locus_verifier_http_connections_accepted_total", "", accepted.load(), &o);
+  metrics::header("locus_verifier_http_connections_refused_total",
+                  "HTTP connections closed at once by a cap (total or per source address).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_http_connections_refused_total", metrics::label("cap", "source"),
+                  refused_source.load(), &o);
+  metrics::sample("locus_verifier_http_connections_refused_total", metrics::label("cap", "total"),
+                  refused_total.load(), &o);
+  metrics::header("locus_verifier_http_timeouts_total", "HTTP connections closed by a deadline.",
+                  "counter", &o);
+  metrics::sample("locus_verifier_http_timeouts_total", "", timed_out.load(), &o);
+  metrics::header("locus_verifier_http_requests_total", "HTTP responses written.", "counter", &o);
+  metrics::sample("locus_verifier_http_requests_total", "", requests.load(), &o);
+  metrics::header("locus_verifier_http_busy_total", "Requests answered 503 (work queue full).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_http_busy_total", "", busy.load(), &o);
+  metrics::header("locus_verifier_http_rate_limited_total",
+                  "Requests answered 429 (per-source rate limit).", "counter", &o);
+  metrics::sample("locus_verifier_http_rate_limited_total", "", rate_limited.load(), &o);
+  return o;
 }
 
 HttpService::HttpService(Verifier* v, ServiceOptions opt)
@@ -571,9 +813,12 @@ int HttpService::handle_nonce(const std::string& body, std::string* out,
   }
   auto n = v_->issue_nonce(ueid, source);
   if (!n.ok()) {
+    impl_->nonce_refused.inc();
+    if (n.code() == HostError::kDb) impl_->registry_errors.inc();
     *out = err_body(n.code() == HostError::kNotFound ? "unknown device" : n.message());
     return status_for(n.code());
   }
+  impl_->nonces_issued.inc();
   *out =
       json{{"nonce", host::b64_encode(n.value().nonce)}, {"expires_in_s", n.value().expires_in_s}}
           .dump();
@@ -618,7 +863,23 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   AttestResult res;
   // No process-wide lock: single-use nonces, counters and the decision + audit record are
   // made consistent by the registry's transactions (verifier.h: safe to call concurrently).
+  const auto t0 = std::chrono::steady_clock::now();
   res = v_->attest(r);
+  impl_->appraisal.observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  impl_->decisions.at(res.affirming ? "affirming" : "contraindicated").inc();
+  if (!res.affirming) {
+    std::string first = "none";
+    for (const auto& c : res.checks)
+      if (!c.pass) {
+        first = c.name;
+        break;
+      }
+    impl_->refusals.at(first).inc();
+  }
+  for (const auto& c : res.checks)
+    if (c.name == "record" && !c.pass) impl_->registry_errors.inc();
+  if (res.ear.empty()) impl_->ear_unsigned.inc();
   // The decision's text as stored in its row (serialised once); keys in the order
   // nlohmann::json would print them.
   const bool licensed = res.affirming && !res.license.empty();
@@ -628,9 +889,22 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
                  {"decision_id", res.decision_id},
                  {"reason", res.first_failure()}}
                 .dump());
-  *out = "{\"decision\":" + res.decision_json + ",\"license\":" +
+  // The EAR is a JWS compact serialisation (base64url and dots): no JSON escaping needed.
+  *out = "{\"decision\":" + res.decision_json +
+         ",\"ear\":" + (res.ear.empty() ? std::string("null") : "\"" + res.ear + "\"") +
+         ",\"license\":" +
          (licensed ? "\"" + host::b64_encode(res.license) + "\"" : std::string("null")) + "}";
   return 200;
+}
+
+std::string HttpService::ear_key_body() const {
+  const auto& pub = v_->ear_public_key();
+  auto pem = host::public_key_to_pem(pub);
+  return json{{"alg", "ES256"},
+              {"kid", ear_key_id(pub)},
+              {"jwk", ear_public_jwk(pub)},
+              {"pem", pem.ok() ? pem.value() : ""}}
+      .dump();
 }
 
 int HttpService::handle_required(const std::string& ueid_hex, std::string* out) {
@@ -641,6 +915,7 @@ int HttpService::handle_required(const std::string& ueid_hex, std::string* out) 
   }
   auto r = v_->required_landmarks(u.value());
   if (!r.ok()) {
+    if (r.code() != HostError::kNotFound) impl_->registry_errors.inc();
     *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error");
     return status_for(r.code());
   }
@@ -656,6 +931,7 @@ int HttpService::handle_quote_policy(const std::string& ueid_hex, std::string* o
   }
   auto r = v_->quote_policy(u.value());
   if (!r.ok()) {
+    if (r.code() != HostError::kNotFound) impl_->registry_errors.inc();
     *out = err_body(r.code() == HostError::kNotFound ? r.message() : "internal error");
     return status_for(r.code());
   }
@@ -771,6 +1047,28 @@ HStatus HttpService::run() {
 
 void HttpService::stop() {
   impl_->shutdown();
+}
+
+}  // namespace locus::verifier
+
+namespace locus::verifier {
+
+HostResult<std::string> load_operator_token(const std::string& path) {
+  auto t = host::read_text_file(path, 4096);
+  if (!t.ok()) return {HostError::kConfig, "operator token: " + t.message()};
+  std::string s = t.value();
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  if (s.size() < 16 || s.size() > 256)
+    return {HostError::kConfig, path + ": operator token must be 16..256 characters"};
+  for (char c : s) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '~' || c == '-';
+    if (!ok)
+      return {HostError::kConfig,
+              path + ": operator token may only contain A-Z a-z 0-9 . _ ~ - (one line)"};
+  }
+  return s;
 }
 
 }  // namespace locus::verifier

@@ -11,6 +11,7 @@
 #include "locus/crypto/hash.h"
 #include "locus/crypto/x509.h"
 #include "locus/protocol/claims.h"
+#include "locus/verifier/ear.h"
 
 #if LOCUS_HAVE_TPM
 #include "locus/tpm/quote_json.h"
@@ -124,6 +125,10 @@ Verifier::Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log,
       loc_(new LocationContext),
       chains_(new ChainCache) {
   license_key_.d = keys.license_key.d;
+  // Cannot fail for a valid license key (load_keys checked it); if it did, every EAR is
+  // left empty and the failure logged at each decision.
+  if (derive_ear_key(license_key_, &ear_key_).ok())
+    (void)crypto::p256_public_key(ear_key_, &ear_pub_).ok();
 }
 
 Verifier::~Verifier() = default;
@@ -627,7 +632,42 @@ AttestResult Verifier::attest(const AttestRequest& req) {
     check_site_and_location(st);
     check_tpm(st);
   }
-  return commit(st);
+  AttestResult r = commit(st);
+  sign_ear(st, &r);
+  return r;
+}
+
+void Verifier::sign_ear(const State& st, AttestResult* r) const {
+  EarInput in;
+  in.iat = st.now;
+  in.verifier_id = policy_.verifier_id;
+  in.ueid = st.req.ueid;
+  in.nonce = st.req.nonce;
+  in.affirming = r->affirming && !r->license.empty();
+  in.site = st.have_dev ? st.dev.site : "";
+  in.zone_verdict = "not-appraised";
+  for (const auto& c : r->checks) {
+    if (c.name != "location") continue;
+    if (st.claims_json.contains("location"))
+      in.zone_verdict = c.pass ? "inside" : "outside";
+    else if (c.pass)
+      in.zone_verdict = "not-required";
+  }
+  in.lease_s = in.affirming ? policy_.lease_for(st.site) : 0;
+  in.license_counter = r->affirming ? r->license_counter : 0;
+  in.decision_id = r->decision_id;
+  in.reason = r->affirming ? "" : r->first_failure();
+  if (st.have_claims) {
+    in.hwmodel = text_of(st.claims.hwmodel);
+    in.fwid_hex = host::hex_encode(st.claims.fwid);
+  }
+  in.checks = r->decision.value("checks", json::array());
+  auto jwt = ear_sign_jwt(ear_claims(in), ear_key_);
+  if (!jwt.ok()) {
+    host::log(host::LogLevel::kError, "ear_not_signed", json{{"error", jwt.message()}}.dump());
+    return;
+  }
+  r->ear = jwt.take();
 }
 
 // One transaction: consume the nonce, take the license counter, write the decision row (its
@@ -742,7 +782,7 @@ AttestResult Verifier::commit(State& st) {
             {"status", status},
             {"evidence_sha256", host::hex_encode(ed)},
             {"reason",
-             out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks, {}}.first_failure()}};
+             out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks, {}, {}}.first_failure()}};
         if (out.affirming) body["license_counter"] = counter;
         // Inside the transaction (lock order: registry, then the log's file lock); the
         // log's head is updated through this transaction too.
@@ -791,6 +831,20 @@ AttestResult Verifier::commit(State& st) {
   if (!txn.ok()) out.decision_json = d.dump(-1, ' ', false, json::error_handler_t::replace);
   out.decision = std::move(d);
   return out;
+}
+
+std::vector<Verifier::LandmarkView> Verifier::trusted_landmarks() const {
+  std::vector<LandmarkView> out;
+#if LOCUS_HAVE_LOCATION
+  if (!loc_->have_trust) return out;
+  for (const auto& e : loc_->trust.landmarks)
+    out.push_back({e.id, e.host, e.operator_name, e.lat_deg, e.lon_deg, e.tcp_port, e.udp_port});
+#endif
+  return out;
+}
+
+HostResult<int64_t> Verifier::open_nonces() const {
+  return reg_->count_open_nonces(host::unix_time());
 }
 
 HStatus Verifier::revoke_ueid(ByteSpan ueid, const std::string& reason) {

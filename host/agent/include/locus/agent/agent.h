@@ -60,6 +60,7 @@ struct AttemptResult {
   std::string reason;  // human-readable why (empty on kFull)
   std::string ueid_hex;
   nlohmann::json decision;  // the verifier's EAR-like decision (null if none)
+  std::string ear;          // the verifier's signed EAR (JWT, ES256) for it ("" if none)
   bool have_status = false;
   protocol::StatusInfo status;   // the board's status after the attempt (when read)
   size_t landmark_sessions = 0;  // landmark records collected

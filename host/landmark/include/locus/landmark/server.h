@@ -86,6 +86,9 @@ class Server {
   size_t sessions_ok() const;
   size_t sessions_failed() const;
   ServerStats stats() const;
+  // The landmark's metrics in the Prometheus text format (docs/operator-guide.md "Metrics");
+  // served by MetricsHttp (metrics_http.h) when `--metrics-listen` is given.
+  std::string metrics_text() const;
 
   struct Impl;
 

@@ -128,6 +128,12 @@ class Registry {
   // fails for expiry or device mismatch (a nonce is never usable twice).
   virtual HostResult<NonceCheck> consume_nonce(ByteSpan nonce, ByteSpan ueid, int64_t now) = 0;
   virtual HStatus purge_nonces(int64_t older_than) = 0;
+  // Nonces issued, not used, not evicted and not expired at `now`, over all devices (the
+  // verifier's /metrics gauge). Not pure: a wrapper that does not know says kInternal.
+  virtual HostResult<int64_t> count_open_nonces(int64_t now) {
+    (void)now;
+    return {host::HostError::kInternal, "count_open_nonces not supported by this registry"};
+  }
 
   // License counter. next_license_counter: returns last + 1 and stores it.
   // take_license_counter: stores expected_last + 1 only if the stored value is still

@@ -2,7 +2,9 @@
 // API") on Boost.Beast/Asio, plain HTTP or HTTPS (OpenSSL). JSON bodies; binary fields base64
 // (standard, padded); UEIDs hex.
 //   GET  /v1/health, POST /v1/nonce, POST /v1/attest,
-//   GET  /v1/landmarks/required?ueid=, GET /v1/quote-policy?ueid=
+//   GET  /v1/landmarks/required?ueid=, GET /v1/quote-policy?ueid=, GET /v1/ear-key,
+//   GET  /metrics (Prometheus text), GET /fleet + POST /fleet/login (operator token only)
+// POST /v1/attest answers {"decision", "license", "ear"} (ear: the signed EAR JWT, ear.h).
 // Malformed requests get 4xx {"error": "<specific>"}; a "no" from appraisal is a 200 with a
 // "contraindicated" decision and "license": null. A full work queue is 503 with Retry-After.
 //
@@ -61,7 +63,15 @@ struct ServiceOptions {
   // HTTPS: server certificate chain and key (PEM); both empty = plain HTTP. With
   // tls_client_ca set, every client must present a certificate issued by that CA.
   std::string tls_cert_file, tls_key_file, tls_client_ca_file;
+  // The operator token for the fleet page (GET /fleet, POST /fleet/login); empty: the fleet
+  // page does not exist (404). See fleet_page.h and load_operator_token().
+  std::string operator_token;
 };
+
+// Reads an operator token file: one line of 16..256 characters from [A-Za-z0-9._~-] (it
+// travels in an Authorization header and a cookie), a trailing newline allowed. kConfig with
+// the reason otherwise.
+HostResult<std::string> load_operator_token(const std::string& path);
 
 // Counters for tests and benchmarks (read while the server runs).
 struct ServiceStats {
@@ -98,6 +108,8 @@ class HttpService {
   int handle_attest(const std::string& body, std::string* out);
   int handle_required(const std::string& ueid_hex, std::string* out);
   int handle_quote_policy(const std::string& ueid_hex, std::string* out);
+  // GET /v1/ear-key: {"alg", "kid", "jwk", "pem"} of the EAR signing key.
+  std::string ear_key_body() const;
 
   struct Impl;
 

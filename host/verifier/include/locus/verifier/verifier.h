@@ -87,6 +87,9 @@ struct AttestResult {
   std::vector<Check> checks;
   // `decision` serialised once (the text stored in the decision row; invalid UTF-8 replaced).
   std::string decision_json;
+  // The signed attestation result (EAR as an ES256 JWT, locus/verifier/ear.h); "" only if
+  // signing failed (logged).
+  std::string ear;
   // The first failed check's reason ("" when affirming).
   std::string first_failure() const;
 };
@@ -136,6 +139,19 @@ class Verifier {
   HostResult<nlohmann::json> quote_policy(ByteSpan ueid);
 
   const Policy& policy() const { return policy_; }
+  // The registry (read-only use: the fleet page).
+  registry::Registry* registry() const { return reg_; }
+  // The landmarks of the loaded trust list (empty without one).
+  struct LandmarkView {
+    std::string id, host, operator_name;
+    double lat_deg = 0, lon_deg = 0;
+    uint16_t tcp_port = 0, udp_port = 0;
+  };
+  std::vector<LandmarkView> trusted_landmarks() const;
+  // Nonces issued, unused and unexpired now (the /metrics gauge).
+  HostResult<int64_t> open_nonces() const;
+  // The public half of the EAR signing key (derived from the license key, ear.h).
+  const crypto::P256PublicKey& ear_public_key() const { return ear_pub_; }
   // True when this build can appraise landmark records (host/location linked).
   static bool location_available();
 
@@ -155,12 +171,15 @@ class Verifier {
   void check_tpm(State& st) const;
   Bytes make_license(State& st, uint64_t counter) const;
   AttestResult commit(State& st);
+  void sign_ear(const State& st, AttestResult* r) const;
   HStatus load_trust_list_checked(const std::string& path, const crypto::P256PublicKey& signer);
   Policy policy_;
   registry::Registry* reg_;
   audit::AuditLog* log_;
   CertInfo root_;
   crypto::P256PrivateKey license_key_;
+  crypto::P256PrivateKey ear_key_;
+  crypto::P256PublicKey ear_pub_{};
   std::unique_ptr<LocationContext> loc_;
   struct TpmContext;
   std::unique_ptr<TpmContext> tpm_;

@@ -1,0 +1,272 @@
+// The operator's fleet page (contract: locus/verifier/fleet_page.h).
+#include "locus/verifier/fleet_page.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "locus/verifier/verifier.h"
+
+#if LOCUS_HAVE_LOCATION
+#include "locus/location/location.h"
+#include "locus/location/svg.h"
+#endif
+
+namespace locus::verifier {
+
+using json = nlohmann::json;
+
+std::string html_escape(const std::string& s) {
+  std::string o;
+  o.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': o += "&amp;"; break;
+      case '<': o += "&lt;"; break;
+      case '>': o += "&gt;"; break;
+      case '"': o += "&quot;"; break;
+      case '\'': o += "&#39;"; break;
+      default: o += c;
+    }
+  }
+  return o;
+}
+
+namespace {
+
+const char kStyle[] =
+    "body{font-family:sans-serif;margin:1.5em;color:#222}table{border-collapse:collapse;"
+    "margin-bottom:1.5em}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left;"
+    "font-size:90%}th{background:#eee}.affirming,.full,.reachable{color:#070}"
+    ".contraindicated,.restricted,.unreachable{color:#a00}code{font-size:85%}"
+    ".site{margin-bottom:2em}";
+
+std::string page(const std::string& title, const std::string& body) {
+  return "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>" +
+         html_escape(title) + "</title><style>" + kStyle + "</style></head><body>\n" + body +
+         "</body></html>\n";
+}
+
+std::string utc(int64_t t) {
+  char b[32];
+  const time_t tt = static_cast<time_t>(t);
+  struct tm tmv {};
+  gmtime_r(&tt, &tmv);
+  std::strftime(b, sizeof b, "%Y-%m-%d %H:%M:%SZ", &tmv);
+  return b;
+}
+
+std::string first_failure(const json& d) {
+  if (d.contains("checks") && d["checks"].is_array())
+    for (const auto& c : d["checks"])
+      if (c.is_object() && !c.value("pass", false))
+        return c.value("name", std::string("?")) + ": " + c.value("reason", std::string());
+  return "";
+}
+
+// Health of a landmark's set-up port: a TCP connect within timeout_ms.
+bool reachable(const std::string& host, uint16_t port, int timeout_ms) {
+  if (host.empty() || port == 0) return false;
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 || !res)
+    return false;
+  bool ok = false;
+  const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0) {
+    int r = ::connect(fd, res->ai_addr, res->ai_addrlen);
+    if (r == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, timeout_ms) == 1) {
+        int err = 0;
+        socklen_t l = sizeof err;
+        ok = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == 0;
+      }
+    }
+    ::close(fd);
+  }
+  freeaddrinfo(res);
+  return ok;
+}
+
+struct Last {
+  int64_t id = 0, time = 0;
+  std::string status;
+  json decision;
+};
+
+}  // namespace
+
+std::string render_fleet_login(const std::string& message) {
+  std::string b = "<h1>locus fleet</h1>\n";
+  if (!message.empty()) b += "<p id=\"login-message\">" + html_escape(message) + "</p>\n";
+  b += "<form method=\"post\" action=\"/fleet/login\"><label>Operator token "
+       "<input type=\"password\" name=\"token\" autocomplete=\"current-password\"></label> "
+       "<button type=\"submit\">Open the fleet page</button></form>\n";
+  return page("locus fleet: login", b);
+}
+
+host::HostResult<std::string> render_fleet_page(const Verifier& v) {
+  registry::Registry* reg = v.registry();
+  auto devs = reg->list_devices();
+  if (!devs.ok()) return devs.error();
+  // The whole decision table, oldest first: the last one per board wins.
+  auto decs = reg->list_decisions(-1);
+  if (!decs.ok()) return decs.error();
+  const int64_t now = host::unix_time();
+  const Policy& pol = v.policy();
+  std::map<std::string, Last> last;           // by UEID hex
+  std::map<std::string, Last> last_located;   // by site: latest decision with landmark discs
+  std::map<std::string, Last> landmark_last;  // by landmark id
+  std::map<std::string, std::string> site_of;
+  for (const auto& d : devs.value()) site_of[host::hex_encode(d.ueid)] = d.site;
+  for (const auto& d : decs.value()) {
+    json j = json::parse(d.decision_json, nullptr, false);
+    if (j.is_discarded()) j = json::object();
+    const std::string u = host::hex_encode(d.ueid);
+    Last l{d.id, d.time, d.status, j};
+    last[u] = l;
+    if (j.contains("claims") && j["claims"].is_object() && j["claims"].contains("location")) {
+      const json& loc = j["claims"]["location"];
+      if (site_of.count(u)) last_located[site_of[u]] = l;
+      if (loc.contains("discs") && loc["discs"].is_array())
+        for (const auto& di : loc["discs"])
+          if (di.is_object() && di.contains("landmark") && di["landmark"].is_string())
+            landmark_last[di["landmark"].get<std::string>()] = l;
+    }
+  }
+
+  std::string b = "<h1>locus fleet</h1>\n<p>Verifier <code>" + html_escape(pol.verifier_id) +
+                  "</code>, policy <code>" + html_escape(pol.source) + "</code>, as of " +
+                  utc(now) + ". Read-only; mode and lease are as last decided.</p>\n";
+  // ---- boards ----
+  b += "<h2>Boards (" + std::to_string(devs.value().size()) + ")</h2>\n";
+  b += "<table id=\"boards\"><tr><th>UEID</th><th>site</th><th>host</th><th>hardware</th>"
+       "<th>enrollment</th><th>mode (as last decided)</th><th>lease left</th>"
+       "<th>last decision</th><th>reason</th><th>firmware</th></tr>\n";
+  for (const auto& d : devs.value()) {
+    const std::string u = host::hex_encode(d.ueid);
+    std::string enr = d.revoked ? "revoked" : registry::to_string(d.state);
+    if (d.revoked && !d.revoke_reason.empty()) enr += " (" + d.revoke_reason + ")";
+    std::string mode = "RESTRICTED", lease = "-", dec = "none yet", why, fw = "-";
+    std::string mode_class = "restricted";
+    auto it = last.find(u);
+    if (it != last.end()) {
+      const Last& l = it->second;
+      dec = "#" + std::to_string(l.id) + " " + l.status + " at " + utc(l.time);
+      why = first_failure(l.decision);
+      if (l.status == "affirming" && !d.revoked) {
+        const int64_t left = l.time + pol.lease_for(pol.site(d.site)) - now;
+        if (left > 0) {
+          mode = "FULL";
+          mode_class = "full";
+          lease = std::to_string(left) + " s";
+        } else {
+          lease = "expired";
+        }
+      }
+      const json& c = l.decision.value("claims", json::object());
+      if (c.is_object() && c.contains("fwid") && c["fwid"].is_string())
+        fw = c["fwid"].get<std::string>().substr(0, 16) + "… svn " +
+             (c.contains("svn") ? c["svn"].dump() : std::string("?"));
+    }
+    b += "<tr class=\"board\" id=\"board-" + html_escape(u) + "\"><td><code title=\"" +
+         html_escape(u) + "\">" + html_escape(u.substr(0, 18)) + "…</code></td><td>" +
+         html_escape(d.site) + "</td><td>" + html_escape(d.host) + "</td><td>" +
+         html_escape(d.hwmodel) + "</td><td>" + html_escape(enr) + "</td><td class=\"" +
+         mode_class + "\">" + mode + "</td><td>" + html_escape(lease) + "</td><td class=\"" +
+         (it == last.end() ? std::string() : html_escape(it->second.status)) + "\">" +
+         html_escape(dec) + "</td><td>" + html_escape(why) + "</td><td><code>" + html_escape(fw) +
+         "</code></td></tr>\n";
+  }
+  b += "</table>\n";
+  // ---- sites ----
+  b += "<h2>Sites (" + std::to_string(pol.sites.size()) + ")</h2>\n";
+  for (const auto& [name, sp] : pol.sites) {
+    b += "<div class=\"site\" id=\"site-" + html_escape(name) + "\"><h3>" + html_escape(name) +
+         "</h3>\n<ul>";
+    for (const auto& z : sp.zones) {
+      char disc[96];
+      std::snprintf(disc, sizeof disc, "disc %.4f, %.4f, radius %.1f km", z.disc.lat_deg,
+                    z.disc.lon_deg, z.disc.radius_km);
+      b += "<li>approved zone " + html_escape(z.name) + ": " +
+           (z.is_polygon ? "GeoJSON " + html_escape(z.geojson_path) : std::string(disc)) + "</li>";
+    }
+    for (const auto& z : sp.forbidden) b += "<li>forbidden region " + html_escape(z.name) + "</li>";
+    b += "<li>landmarks required: " +
+         (sp.landmarks.empty() ? std::string("none") : std::to_string(sp.landmarks.size()));
+    for (const auto& l : sp.landmarks) b += " " + html_escape(l);
+    b += "</li><li>lease " + std::to_string(pol.lease_for(&sp)) + " s</li></ul>\n";
+#if LOCUS_HAVE_LOCATION
+    if (sp.location) {
+      std::vector<location::DiscInfo> discs;
+      std::string caption = sp.landmarks.empty()
+                                ? "approved zones (the site requires no landmarks; the verdict "
+                                  "drawn is that of no measurement)"
+                                : "zones only (no decision with landmark measurements yet)";
+      auto ll = last_located.find(name);
+      if (ll != last_located.end()) {
+        const json& loc = ll->second.decision["claims"]["location"];
+        for (const auto& x : loc.value("discs", json::array())) {
+          if (!x.is_object()) continue;
+          location::DiscInfo di;
+          di.landmark_id = x.value("landmark", std::string("?"));
+          di.center.lat_deg = x.value("lat", 0.0);
+          di.center.lon_deg = x.value("lon", 0.0);
+          di.radius_km = x.value("radius_km", 0.0);
+          di.rtt_min_ns = x.value("rtt_min_ns", uint64_t(0));
+          discs.push_back(di);
+        }
+        caption = "decision #" + std::to_string(ll->second.id) + " (" + ll->second.status + ")";
+      }
+      const location::LocationVerdict verdict = location::evaluate(discs, *sp.location);
+      std::string svg =
+          location::render_svg(verdict, *sp.location, "site " + name + ": " + caption);
+      if (svg.compare(0, 5, "<?xml") == 0) svg.erase(0, svg.find("?>") + 2);
+      b += "<figure class=\"map\" id=\"map-" + html_escape(name) + "\">" + svg +
+           "<figcaption>decision map: " + html_escape(caption) + "</figcaption></figure>\n";
+    }
+#endif
+    b += "</div>\n";
+  }
+  // ---- landmarks ----
+  const auto lms = v.trusted_landmarks();
+  b += "<h2>Landmarks (" + std::to_string(lms.size()) + ")</h2>\n";
+  if (lms.empty()) {
+    b += "<p>No landmark trust list configured.</p>\n";
+  } else {
+    b += "<table id=\"landmarks\"><tr><th>id</th><th>operator</th><th>position</th>"
+         "<th>set-up port</th><th>health</th><th>last used</th></tr>\n";
+    for (const auto& l : lms) {
+      const bool up = reachable(l.host, l.tcp_port, 300);
+      char pos[64];
+      std::snprintf(pos, sizeof pos, "%.4f, %.4f", l.lat_deg, l.lon_deg);
+      auto lu = landmark_last.find(l.id);
+      b += "<tr class=\"landmark\" id=\"landmark-" + html_escape(l.id) + "\"><td>" +
+           html_escape(l.id) + "</td><td>" + html_escape(l.operator_name) + "</td><td>" + pos +
+           "</td><td>" + html_escape(l.host) + ":" + std::to_string(l.tcp_port) +
+           "</td><td class=\"" + (up ? "reachable" : "unreachable") + "\">" +
+           (up ? "reachable" : "unreachable") + "</td><td>" +
+           (lu == landmark_last.end()
+                ? std::string("never")
+                : "decision #" + std::to_string(lu->second.id) + " at " + utc(lu->second.time)) +
+           "</td></tr>\n";
+    }
+    b += "</table>\n";
+  }
+  return page("locus fleet", b);
+}
+
+}  // namespace locus::verifier
