@@ -89,6 +89,12 @@ const Step kSteps[] = {
      "ALTER TABLE devices ADD COLUMN state BIGINT NOT NULL DEFAULT 2;"
      "CREATE TABLE trust_list_versions (signer TEXT PRIMARY KEY, version BIGINT NOT NULL,"
      " loaded_at BIGINT NOT NULL);"},
+    // 4 -> 5: the evidence bundle of every decision (CBOR, docs/audit.md), written in the
+    // decision's transaction; one row per decision, never updated.
+    {"CREATE TABLE evidence_bundles (decision_id INTEGER PRIMARY KEY NOT NULL,"
+     " bundle BLOB NOT NULL);",
+     "CREATE TABLE evidence_bundles (decision_id BIGINT PRIMARY KEY NOT NULL,"
+     " bundle BYTEA NOT NULL);"},
 };
 
 }  // namespace
