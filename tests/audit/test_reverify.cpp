@@ -240,12 +240,11 @@ int run_locus(const std::vector<std::string>& args, std::string* out) {
 }
 
 std::vector<std::string> anchors(const std::string& policy = "") {
-  return {"--ca-cert", P("ca.pem"), "--license-pub", P("license.pub"), "--policy",
-          policy.empty() ? P("policy.toml") : policy};
+  return {"--ca-cert",      P("ca.pem"), "--license-pub",
+          P("license.pub"), "--policy",  policy.empty() ? P("policy.toml") : policy};
 }
 
-json reverify(const std::vector<std::string>& source, int want_rc,
-              const std::string& policy = "") {
+json reverify(const std::vector<std::string>& source, int want_rc, const std::string& policy = "") {
   std::vector<std::string> a = {"--json", "audit", "reverify"};
   a.insert(a.end(), source.begin(), source.end());
   for (const auto& x : anchors(policy)) a.push_back(x);
@@ -335,12 +334,10 @@ void test_reverify_registry_agrees(void**) {
   json rep = reverify({"--db", db}, 0);
   assert_true(rep["ok"].get<bool>());
   assert_int_equal(rep["same"].get<int>(), 4);
-  assert_string_equal(item(rep, r.ok1)["recorded_status"].get<std::string>().c_str(),
-                      "affirming");
+  assert_string_equal(item(rep, r.ok1)["recorded_status"].get<std::string>().c_str(), "affirming");
   assert_string_equal(item(rep, r.far)["reappraised_status"].get<std::string>().c_str(),
                       "contraindicated");
-  assert_true(item(rep, r.reused)["reason"].get<std::string>().find("nonce") !=
-              std::string::npos);
+  assert_true(item(rep, r.reused)["reason"].get<std::string>().find("nonce") != std::string::npos);
   assert_string_equal((file_sha(db) + file_sha(db + "-wal")).c_str(), before.c_str());
   // A read-only registry refuses writes.
   auto ro = registry::open_read_only(db);
@@ -363,10 +360,10 @@ void test_registry_tamper_detected(void**) {
   r.env.reset();  // close the registry
   const std::string db = P("regtamper/r.db");
   std::string out, err;
-  const std::string sql = "UPDATE evidence_bundles SET bundle = (SELECT bundle FROM "
-                          "evidence_bundles WHERE decision_id = " +
-                          std::to_string(r.ok2) + ") WHERE decision_id = " +
-                          std::to_string(r.ok1) + ";";
+  const std::string sql =
+      "UPDATE evidence_bundles SET bundle = (SELECT bundle FROM "
+      "evidence_bundles WHERE decision_id = " +
+      std::to_string(r.ok2) + ") WHERE decision_id = " + std::to_string(r.ok1) + ";";
   assert_int_equal(host::test::run_command({"/usr/bin/sqlite3", db, sql}, &out, &err, 30000), 0);
   json rep = reverify({"--db", db}, 1);
   assert_false(rep["ok"].get<bool>());
@@ -374,8 +371,7 @@ void test_registry_tamper_detected(void**) {
   const json& it = item(rep, r.ok1);
   assert_string_equal(it["outcome"].get<std::string>().c_str(), "different");
   assert_true(it["difference"].get<std::string>().find("belongs to decision " +
-                                                       std::to_string(r.ok2)) !=
-              std::string::npos);
+                                                       std::to_string(r.ok2)) != std::string::npos);
 }
 
 // Export, then reverify the export: same verdicts. Then tamper with copies of the export.
@@ -389,10 +385,10 @@ void test_export_reverify_and_tamper(void**) {
                    0);
   assert_int_equal(json::parse(out)["bundles"].get<int>(), 4);
   const std::string b1 = ex + "/bundles/" + std::to_string(r.ok1);
-  for (const char* f : {"manifest.json", "evidence.cose", "landmark-0.record.cose",
-                        "landmark-0.transcript.cose", "tpm-quote.attest.bin",
-                        "tpm-quote.signature.bin", "tpm-host.ak-public.bin", "devid-cert.pem",
-                        "alias-cert.pem", "license.cose"})
+  for (const char* f :
+       {"manifest.json", "evidence.cose", "landmark-0.record.cose", "landmark-0.transcript.cose",
+        "tpm-quote.attest.bin", "tpm-quote.signature.bin", "tpm-host.ak-public.bin",
+        "devid-cert.pem", "alias-cert.pem", "license.cose"})
     if (!host::file_exists(b1 + "/" + f)) fail_msg("export lacks %s", f);
   json rep = reverify({"--export", ex}, 0);
   assert_int_equal(rep["same"].get<int>(), 4);
@@ -417,8 +413,8 @@ void test_export_reverify_and_tamper(void**) {
   const std::string d2 = t2 + "/bundles/" + std::to_string(r.ok2);
   for (const char* f : {"tpm-quote.attest.bin", "tpm-quote.signature.bin"}) {
     std::string o2, e2;
-    assert_int_equal(host::test::run_command({"/bin/cp", d2 + "/" + f, d1 + "/" + f}, &o2, &e2, 30000),
-                     0);
+    assert_int_equal(
+        host::test::run_command({"/bin/cp", d2 + "/" + f, d1 + "/" + f}, &o2, &e2, 30000), 0);
   }
   rep = reverify({"--export", t2}, 1);
   diff = item(rep, r.ok1)["difference"].get<std::string>();
@@ -450,11 +446,10 @@ void test_export_reverify_and_tamper(void**) {
 
   // (e) Independent tools: Python (cbor2 + cryptography) checks the export.
   std::string py_out, py_err;
-  int rc = host::test::run_command({std::getenv("LOCUS_PYTHON3"),
-                                    std::string(std::getenv("LOCUS_SOURCE_DIR")) +
-                                        "/tests/audit/check_export.py",
-                                    ex},
-                                   &py_out, &py_err, 60000);
+  int rc = host::test::run_command(
+      {std::getenv("LOCUS_PYTHON3"),
+       std::string(std::getenv("LOCUS_SOURCE_DIR")) + "/tests/audit/check_export.py", ex},
+      &py_out, &py_err, 60000);
   std::printf("%s%s", py_out.c_str(), py_err.c_str());
   assert_int_equal(rc, 0);
   // ... and refuses the export with the flipped landmark record? No: the Python checker
@@ -463,11 +458,10 @@ void test_export_reverify_and_tamper(void**) {
   copy_tree(ex, t4);
   const std::string ev = t4 + "/bundles/" + std::to_string(r.ok1) + "/evidence.cose";
   flip_byte(ev, host::read_file(ev).value().size() - 3);
-  rc = host::test::run_command({std::getenv("LOCUS_PYTHON3"),
-                                std::string(std::getenv("LOCUS_SOURCE_DIR")) +
-                                    "/tests/audit/check_export.py",
-                                t4},
-                               &py_out, &py_err, 60000);
+  rc = host::test::run_command(
+      {std::getenv("LOCUS_PYTHON3"),
+       std::string(std::getenv("LOCUS_SOURCE_DIR")) + "/tests/audit/check_export.py", t4},
+      &py_out, &py_err, 60000);
   assert_int_not_equal(rc, 0);
 }
 

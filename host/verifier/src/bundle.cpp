@@ -46,7 +46,8 @@ struct Reader {
     if (!j) return;
     if (!j->is_binary()) return (void)fail(k, "not a byte string");
     const auto& b = j->get_binary();
-    if (exact && b.size() != exact) return (void)fail(k, "must be " + std::to_string(exact) + " bytes");
+    if (exact && b.size() != exact)
+      return (void)fail(k, "must be " + std::to_string(exact) + " bytes");
     out->assign(b.begin(), b.end());
   }
   void text(const std::string& k, std::string* out, bool required = true) {
@@ -73,10 +74,11 @@ struct Reader {
     if (!j) return;
     if (!j->is_array() || j->size() > 24) return (void)fail(k, "not an array of <= 24 PCRs");
     for (const auto& e : *j) {
-      if (!e.is_array() || e.size() != 2 || !e[0].is_number_unsigned() || e[0].get<uint64_t>() > 23 ||
-          !e[1].is_binary() || e[1].get_binary().size() != 32)
+      if (!e.is_array() || e.size() != 2 || !e[0].is_number_unsigned() ||
+          e[0].get<uint64_t>() > 23 || !e[1].is_binary() || e[1].get_binary().size() != 32)
         return (void)fail(k, "PCR entries are [index 0..23, 32-byte value]");
-      out->push_back({e[0].get<uint32_t>(), Bytes(e[1].get_binary().begin(), e[1].get_binary().end())});
+      out->push_back(
+          {e[0].get<uint32_t>(), Bytes(e[1].get_binary().begin(), e[1].get_binary().end())});
     }
   }
   bool done() {

@@ -60,7 +60,8 @@ json to_manifest(const json& j, std::vector<std::string>& path,
     const auto& b = j.get_binary();
     bool pem = false;
     std::string name = file_for(path, &pem);
-    if (name.empty() || b.empty()) return json{{"hex", host::hex_encode(ByteSpan(b.data(), b.size()))}};
+    if (name.empty() || b.empty())
+      return json{{"hex", host::hex_encode(ByteSpan(b.data(), b.size()))}};
     files.emplace_back(name, pem ? host::pem_encode("CERTIFICATE", ByteSpan(b.data(), b.size()))
                                  : std::string(b.begin(), b.end()));
     return json{{"file", name}, {"format", pem ? "pem" : "raw"}};
@@ -104,7 +105,8 @@ HostResult<json> from_manifest(const json& j, const std::string& dir, const std:
   }
   if (j.is_object() && j.size() == 2 && j.contains("file") && j.contains("format")) {
     if (!j["file"].is_string() || !plain_name(j["file"].get<std::string>()))
-      return {HostError::kParse, where + ": file must be a plain file name in the bundle directory"};
+      return {HostError::kParse,
+              where + ": file must be a plain file name in the bundle directory"};
     std::string path = dir + "/" + j["file"].get<std::string>();
     auto data = host::read_file(path, kMaxFile);
     if (!data.ok()) return {HostError::kIo, where + ": " + data.message()};
@@ -173,9 +175,9 @@ HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan b
   std::vector<std::pair<std::string, std::string>> files;
   json tree = to_manifest(b, path, files);
   for (const auto& [name, data] : files) {
-    HStatus s = host::write_file(dir + "/" + name,
-                                 ByteSpan(reinterpret_cast<const uint8_t*>(data.data()), data.size()),
-                                 0644, force);
+    HStatus s = host::write_file(
+        dir + "/" + name, ByteSpan(reinterpret_cast<const uint8_t*>(data.data()), data.size()),
+        0644, force);
     if (!s.ok()) return s;
   }
   json extras = json::object();

@@ -44,11 +44,11 @@ HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan b
 
 struct ReverifyItem {
   int64_t decision_id = 0;
-  std::string outcome;           // "same" | "different" | "skipped"
-  std::string recorded_status;   // from the decision
+  std::string outcome;          // "same" | "different" | "skipped"
+  std::string recorded_status;  // from the decision
   std::string reappraised_status;
-  std::string difference;        // the first difference ("" when same)
-  std::string reason;            // the re-appraisal's first failure ("" when affirming)
+  std::string difference;  // the first difference ("" when same)
+  std::string reason;      // the re-appraisal's first failure ("" when affirming)
 };
 
 // Re-appraises one decision with an offline verifier (Verifier::create_offline).
