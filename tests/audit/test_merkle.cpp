@@ -59,7 +59,8 @@ int locus_cli(std::vector<std::string> args, std::string* out) {
 }
 
 int py(std::vector<std::string> args, std::string* out) {
-  args.insert(args.begin(), std::string(std::getenv("LOCUS_SOURCE_DIR")) + "/tests/audit/rfc9162.py");
+  args.insert(args.begin(),
+              std::string(std::getenv("LOCUS_SOURCE_DIR")) + "/tests/audit/rfc9162.py");
   args.insert(args.begin(), std::getenv("LOCUS_PYTHON3"));
   return run(args, out);
 }
@@ -67,7 +68,8 @@ int py(std::vector<std::string> args, std::string* out) {
 void make_log(const std::string& path, int n) {
   audit::AuditLog log(path, nullptr);
   for (int i = 1; i <= n; i++)
-    assert_true(log.append("decision", json{{"decision_id", i}, {"status", "affirming"}}.dump()).ok());
+    assert_true(
+        log.append("decision", json{{"decision_id", i}, {"status", "affirming"}}.dump()).ok());
 }
 
 // Rewrites record `index` (0-based) with a new body and recomputes the chain after it, as an
@@ -89,6 +91,35 @@ void rewrite(const std::string& path, size_t index, const json& body) {
     r["hash"] = prev;
     out << r.dump() << "\n";
   }
+}
+
+// docs/audit.md §4's byte-exact example: two real-format records (the chain verifies), their
+// leaf hashes, the root and the signed bytes of a head.
+void test_documented_example(void**) {
+  const std::string log = P("doc.jsonl");
+  std::ofstream(log)
+      << R"({"body":{"decision_id":1,"status":"affirming"},"hash":"b2528efff24f48a669ac1a5decc6897453381b7cc6667622d27ebc66d74fbf8b","kind":"decision","prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,"time":1764640001})"
+      << "\n"
+      << R"({"body":{"decision_id":2,"status":"contraindicated"},"hash":"cfb3f39f4713391d86836d93ee05c8dcdb7468575e98e7166e332a6adb413f19","kind":"decision","prev_hash":"b2528efff24f48a669ac1a5decc6897453381b7cc6667622d27ebc66d74fbf8b","seq":2,"time":1764640002})"
+      << "\n";
+  assert_true(audit::verify_log(log, nullptr).ok);
+  auto l = audit::read_leaves(log).value();
+  assert_string_equal(audit::hash_hex(l.hashes[0]).c_str(),
+                      "7bb10dd34b6baa19211f685a750de7785e7226d358b691c3d0254e5583f37472");
+  assert_string_equal(audit::hash_hex(l.hashes[1]).c_str(),
+                      "facf8b1ff6e97f0787a107ef176cb92fe31b848f2b0af321e6aa2edbb4d94902");
+  audit::Hash root = audit::tree_root(l.hashes, 2);
+  assert_string_equal(audit::hash_hex(root).c_str(),
+                      "fde36535859df2ff20a9a7bb7642150e18c777d3ddb9b8f5f9df7227d9ba7b3f");
+  assert_string_equal(audit::hash_hex(audit::tree_root(l.hashes, 0)).c_str(),
+                      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  audit::SignedHead h;
+  h.tree_size = 2;
+  h.timestamp_ms = 1764640005000ull;
+  h.root = root;
+  assert_string_equal(host::hex_encode(audit::head_tbs(h)).c_str(),
+                      "6c6f6375732d61756469742d7374682d763100000000000000020000019adcbd9b88"
+                      "fde36535859df2ff20a9a7bb7642150e18c777d3ddb9b8f5f9df7227d9ba7b3f");
 }
 
 // The library's roots and proofs equal the independent ones for every size up to 13.
@@ -143,10 +174,8 @@ void test_cli_heads_proofs_and_tampering(void**) {
   const std::string log = P("cli.jsonl");
   make_log(log, 5);
   std::string out;
-  assert_int_equal(locus_cli({"audit", "init-key", "--key", P("audit.key"), "--pub",
-                              P("audit.pub")},
-                             &out),
-                   0);
+  assert_int_equal(
+      locus_cli({"audit", "init-key", "--key", P("audit.key"), "--pub", P("audit.pub")}, &out), 0);
   assert_int_equal(locus_cli({"--json", "audit", "head", "--log", log, "--key", P("audit.key"),
                               "--out", P("h5.json")},
                              &out),
@@ -155,15 +184,15 @@ void test_cli_heads_proofs_and_tampering(void**) {
   audit::AuditLog l(log, nullptr);
   for (int i = 6; i <= 7; i++)
     assert_true(l.append("decision", json{{"decision_id", i}, {"status", "x"}}.dump()).ok());
-  assert_int_equal(locus_cli({"audit", "head", "--log", log, "--key", P("audit.key"), "--out",
-                              P("h7.json")},
-                             &out),
-                   0);
+  assert_int_equal(
+      locus_cli({"audit", "head", "--log", log, "--key", P("audit.key"), "--out", P("h7.json")},
+                &out),
+      0);
   for (const char* h : {"h5.json", "h7.json"})
     assert_int_equal(py({"check-head", P(h), P("audit.pub")}, &out), 0);
   // Inclusion of decision 3 in the 7-record head.
-  assert_int_equal(locus_cli({"--json", "audit", "prove", "--log", log, "--decision", "3",
-                              "--head", P("h7.json")},
+  assert_int_equal(locus_cli({"--json", "audit", "prove", "--log", log, "--decision", "3", "--head",
+                              P("h7.json")},
                              &out),
                    0);
   assert_true(host::write_text_file(P("incl.json"), out, 0644, true).ok());
@@ -208,15 +237,14 @@ void test_cli_heads_proofs_and_tampering(void**) {
                        0);
   // A new head signed over the rewritten log, with a proof computed from it independently:
   // it does not extend the old signed head.
-  assert_int_equal(locus_cli({"audit", "head", "--log", log, "--key", P("audit.key"), "--out",
-                              P("h7b.json")},
-                             &out),
-                   0);
+  assert_int_equal(
+      locus_cli({"audit", "head", "--log", log, "--key", P("audit.key"), "--out", P("h7b.json")},
+                &out),
+      0);
   assert_int_equal(py({"consistency", log, "5", "7"}, &ref), 0);
   assert_true(host::write_text_file(P("forged.json"), ref, 0644, true).ok());
   assert_int_equal(locus_cli({"--json", "audit", "verify", "--old", P("h5.json"), "--new",
-                              P("h7b.json"), "--proof", P("forged.json"), "--pub",
-                              P("audit.pub")},
+                              P("h7b.json"), "--proof", P("forged.json"), "--pub", P("audit.pub")},
                              &out),
                    1);
   std::printf("  rewritten record vs old head: %s\n", out.c_str());
@@ -225,10 +253,10 @@ void test_cli_heads_proofs_and_tampering(void**) {
   // A dropped record: the head covers more records than the log holds.
   const std::string log2 = P("drop.jsonl");
   make_log(log2, 4);
-  assert_int_equal(locus_cli({"audit", "head", "--log", log2, "--key", P("audit.key"), "--out",
-                              P("d4.json")},
-                             &out),
-                   0);
+  assert_int_equal(
+      locus_cli({"audit", "head", "--log", log2, "--key", P("audit.key"), "--out", P("d4.json")},
+                &out),
+      0);
   {
     std::ifstream in(log2);
     std::vector<std::string> lines;
@@ -256,10 +284,8 @@ void test_cli_heads_proofs_and_tampering(void**) {
                              &out),
                    1);
   assert_true(json::parse(out)["reason"].get<std::string>().find("signature") != std::string::npos);
-  assert_int_equal(locus_cli({"audit", "init-key", "--key", P("other.key"), "--pub",
-                              P("other.pub")},
-                             &out),
-                   0);
+  assert_int_equal(
+      locus_cli({"audit", "init-key", "--key", P("other.key"), "--pub", P("other.pub")}, &out), 0);
   assert_int_equal(locus_cli({"--json", "audit", "verify", "--proof", P("incl.json"), "--head",
                               P("h7.json"), "--pub", P("other.pub")},
                              &out),
@@ -273,6 +299,7 @@ void test_cli_heads_proofs_and_tampering(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_documented_example),
       cmocka_unit_test(test_against_independent),
       cmocka_unit_test(test_cli_heads_proofs_and_tampering),
   };

@@ -104,8 +104,8 @@ HostResult<std::vector<Hash>> inclusion_proof(const std::vector<Hash>& leaves, u
     return {HostError::kUsage, "tree size " + std::to_string(n) + " is larger than the log (" +
                                    std::to_string(leaves.size()) + " records)"};
   if (index >= n)
-    return {HostError::kUsage, "leaf index " + std::to_string(index) + " is not below tree size " +
-                                   std::to_string(n)};
+    return {HostError::kUsage,
+            "leaf index " + std::to_string(index) + " is not below tree size " + std::to_string(n)};
   std::vector<Hash> out;
   path_range(leaves, index, 0, n, &out);
   return out;
@@ -116,8 +116,7 @@ HostResult<std::vector<Hash>> consistency_proof(const std::vector<Hash>& leaves,
   if (n > leaves.size())
     return {HostError::kUsage, "tree size " + std::to_string(n) + " is larger than the log (" +
                                    std::to_string(leaves.size()) + " records)"};
-  if (m == 0 || m > n)
-    return {HostError::kUsage, "old tree size must be 1.." + std::to_string(n)};
+  if (m == 0 || m > n) return {HostError::kUsage, "old tree size must be 1.." + std::to_string(n)};
   std::vector<Hash> out;
   if (m < n) subproof(leaves, m, 0, n, true, &out);
   return out;

@@ -23,9 +23,9 @@
 
 namespace locus::audit {
 
+using host::Bytes;
 using host::HostResult;
 using host::HStatus;
-using host::Bytes;
 using Hash = crypto::Digest;
 
 Hash leaf_hash(ByteSpan leaf);

@@ -26,8 +26,9 @@
 //   - the license counter of a board is taken with a compare-and-set in that transaction:
 //     counters are strictly increasing in commit order, never reused (the license is signed
 //     outside the transaction and re-signed if another appraisal of the board won the race);
-//   - the decision row (its JSON written once) and the audit record are written in that same
-//     transaction: a license is only returned once both are durable;
+//   - the decision row (its JSON written once), its evidence bundle (bundle.h: the request
+//     and every registry fact the checks read) and the audit record are written in that same
+//     transaction: a license is only returned once all are durable;
 //   - a TPM quote's clock baseline advances by compare-and-set (host/tpm).
 // Signature checks and signing run outside any lock, on every core.
 #pragma once
