@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -288,7 +289,7 @@ void flip_byte(const std::string& path, size_t off) {
 
 struct Run {
   std::unique_ptr<Env> env;
-  int64_t ok1 = 0, ok2 = 0, far = 0, reused = 0;
+  int64_t ok1 = 0, ok2 = 0, far = 0, reused = 0, badquote = 0;
 };
 
 // The decisions every test looks at: two affirming, one refused on location, one refused
@@ -313,6 +314,18 @@ Run make_run(const char* name) {
   assert_false(a4.affirming);
   assert_non_null(std::strstr(a4.first_failure().c_str(), "nonce"));
   r.reused = a4.decision_id;
+  // A quote object that does not parse: refused at "tpm", kept as raw JSON in the bundle.
+  host::Bytes n5 = e.v->issue_nonce(g_dev.ueid).value().nonce;
+  verifier::AttestRequest q;
+  q.ueid = g_dev.ueid;
+  q.nonce = n5;
+  q.evidence = simdev::evidence(g_dev, n5);
+  q.landmarks = {session(0, n5, 100000), session(1, n5, 100000)};
+  q.tpm = json{{"quote", 5}};
+  auto a5 = e.v->attest(q);
+  assert_false(a5.affirming);
+  assert_non_null(std::strstr(a5.first_failure().c_str(), "malformed TPM quote"));
+  r.badquote = a5.decision_id;
   return r;
 }
 
@@ -320,7 +333,7 @@ Run make_run(const char* name) {
 // files are byte-identical afterwards. The bundle is CBOR, stored once per decision.
 void test_reverify_registry_agrees(void**) {
   Run r = make_run("registry");
-  for (int64_t id : {r.ok1, r.ok2, r.far, r.reused}) {
+  for (int64_t id : {r.ok1, r.ok2, r.far, r.reused, r.badquote}) {
     auto b = r.env->reg->get_evidence_bundle(id);
     assert_true(b.ok());
     auto eb = verifier::decode_bundle(b.value());
@@ -333,7 +346,7 @@ void test_reverify_registry_agrees(void**) {
   const std::string before = file_sha(db) + file_sha(db + "-wal");
   json rep = reverify({"--db", db}, 0);
   assert_true(rep["ok"].get<bool>());
-  assert_int_equal(rep["same"].get<int>(), 4);
+  assert_int_equal(rep["same"].get<int>(), 5);
   assert_string_equal(item(rep, r.ok1)["recorded_status"].get<std::string>().c_str(), "affirming");
   assert_string_equal(item(rep, r.far)["reappraised_status"].get<std::string>().c_str(),
                       "contraindicated");
@@ -383,7 +396,7 @@ void test_export_reverify_and_tamper(void**) {
                               "--ca-cert", P("ca.pem")},
                              &out),
                    0);
-  assert_int_equal(json::parse(out)["bundles"].get<int>(), 4);
+  assert_int_equal(json::parse(out)["bundles"].get<int>(), 5);
   const std::string b1 = ex + "/bundles/" + std::to_string(r.ok1);
   for (const char* f :
        {"manifest.json", "evidence.cose", "landmark-0.record.cose", "landmark-0.transcript.cose",
@@ -391,7 +404,7 @@ void test_export_reverify_and_tamper(void**) {
         "devid-cert.pem", "alias-cert.pem", "license.cose"})
     if (!host::file_exists(b1 + "/" + f)) fail_msg("export lacks %s", f);
   json rep = reverify({"--export", ex}, 0);
-  assert_int_equal(rep["same"].get<int>(), 4);
+  assert_int_equal(rep["same"].get<int>(), 5);
 
   // (a) One byte of a landmark record's signature flipped: the location check differs.
   const std::string t1 = P("export/t1");

@@ -120,7 +120,7 @@ Bytes encode_bundle(const EvidenceBundle& b) {
                 {"tpm_other_host", f.tpm_other_host},
                 {"tpm_record", f.tpm_record}};
   if (f.device_found) facts["device"] = dev;
-  if (b.quote.present && f.tpm_enabled && f.tpm_lookup == 0) {
+  if (!f.tpm_host.ak_key.empty()) {  // a host record was read (a parsed quote, TPM on, bound)
     const StoredTpmHost& h = f.tpm_host;
     facts["tpm_host"] = {{"host", h.host},
                          {"ak_public", bin(h.ak_public)},
