@@ -337,7 +337,7 @@ void test_reverify_registry_agrees(void**) {
     auto b = r.env->reg->get_evidence_bundle(id);
     assert_true(b.ok());
     auto eb = verifier::decode_bundle(b.value());
-    if (!eb.ok()) fail_msg("%s", eb.message().c_str());
+    if (!eb.ok()) fail_msg("decision %lld: %s", static_cast<long long>(id), eb.message().c_str());
     assert_int_equal(eb.value().decision_id, id);
     assert_int_equal(eb.value().landmarks.size(), 2);
     assert_true(eb.value().quote.present);
