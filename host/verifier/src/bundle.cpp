@@ -91,6 +91,18 @@ struct Reader {
 
 }  // namespace
 
+// nlohmann's CBOR reader throws for some malformed lengths even with allow_exceptions off
+// (out_of_range "excessive object size", found by fuzz_replay_evidence_bundle): caught here,
+// so a bad bundle is a parse error, never a crash.
+json parse_cbor(ByteSpan cbor) {
+  try {
+    return json::from_cbor(cbor.data, cbor.data + cbor.size, true, false,
+                           json::cbor_tag_handler_t::error);
+  } catch (const json::exception&) {
+    return json(json::value_t::discarded);
+  }
+}
+
 Bytes encode_bundle(const EvidenceBundle& b) {
   json lms = json::array();
   for (const auto& l : b.landmarks) lms.push_back(json::array({bin(l.record), bin(l.transcript)}));
@@ -160,8 +172,7 @@ Bytes encode_bundle(const EvidenceBundle& b) {
 host::HostResult<EvidenceBundle> decode_bundle(ByteSpan cbor) {
   if (cbor.size == 0 || cbor.size > kMaxBundleSize)
     return {HostError::kParse, "evidence bundle is empty or larger than 4 MiB"};
-  json m = json::from_cbor(cbor.data, cbor.data + cbor.size, true, false,
-                           json::cbor_tag_handler_t::error);
+  json m = parse_cbor(cbor);
   if (m.is_discarded() || !m.is_object())
     return {HostError::kParse, "evidence bundle is not a CBOR map"};
   EvidenceBundle b;

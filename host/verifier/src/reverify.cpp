@@ -164,8 +164,7 @@ std::string describe(const Check& c) {
 
 HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan bundle_cbor,
                          const json& decision, bool force) {
-  json b = json::from_cbor(bundle_cbor.data, bundle_cbor.data + bundle_cbor.size, true, false,
-                           json::cbor_tag_handler_t::error);
+  json b = parse_cbor(bundle_cbor);
   if (b.is_discarded() || !b.is_object())
     return {HostError::kParse,
             "decision " + std::to_string(decision_id) + ": stored evidence bundle is not CBOR"};

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,8 @@ struct EvidenceBundle {
 };
 
 Bytes encode_bundle(const EvidenceBundle& b);
+// CBOR bytes as a JSON tree with binary nodes; discarded (never an exception) when malformed.
+nlohmann::json parse_cbor(ByteSpan cbor);
 // Strict decoding; kParse with the first problem.
 host::HostResult<EvidenceBundle> decode_bundle(ByteSpan cbor);
 
