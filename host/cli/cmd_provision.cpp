@@ -195,12 +195,13 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
                           {"certificates", s.certs},
                           {"evidence", s.evidence},
                           {"licenses", s.licenses},
-                          {"decisions", s.decisions}}
+                          {"decisions", s.decisions},
+                          {"bundles", s.bundles}}
                          .dump(),
                      "exported to " + o->out + ": " + std::to_string(s.certs) + " certificates, " +
                          std::to_string(s.evidence) + " evidence tokens, " +
                          std::to_string(s.licenses) + " licenses, " + std::to_string(s.decisions) +
-                         " decisions");
+                         " decisions, " + std::to_string(s.bundles) + " evidence bundles");
   });
 
   CLI::App* ls = p->add_subcommand("list", "List enrolled devices");

@@ -391,6 +391,62 @@ void test_decisions_and_heads(void**) {
   assert_string_equal(reg.get_audit_head("/x").value().hash_hex.c_str(), "cd");
 }
 
+// Evidence bundles: written in the decision's transaction (a rolled-back decision leaves no
+// bundle), read back byte for byte, written once per decision; a registry opened read-only
+// reads them and refuses every write (the database refuses it, not a flag of ours).
+void test_evidence_bundles(void**) {
+  std::string p = fresh("bundle");
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  host::Bytes bundle(3000);
+  for (size_t i = 0; i < bundle.size(); i++) bundle[i] = static_cast<uint8_t>(i * 7);
+  registry::Decision d;
+  d.ueid = ueid_n(1);
+  d.status = "contraindicated";
+  d.decision_json = "{}";
+  int64_t id = 0;
+  assert_true(reg.transaction([&]() -> host::HStatus {
+                   auto rid = reg.reserve_decision_id();
+                   if (!rid.ok()) return rid.status();
+                   d.id = id = rid.value();
+                   if (!reg.add_decision(d).ok()) return {host::HostError::kDb, "dec"};
+                   return reg.put_evidence_bundle(id, bundle);
+                 })
+                  .ok());
+  auto got = reg.get_evidence_bundle(id);
+  assert_true(got.ok());
+  assert_true(got.value() == bundle);
+  auto dup = reg.put_evidence_bundle(id, bundle);
+  assert_int_equal(code(dup.code()), code(host::HostError::kDuplicate));
+  // Rolled back with its decision.
+  host::HStatus s = reg.transaction([&]() -> host::HStatus {
+    auto rid = reg.reserve_decision_id();
+    if (!rid.ok()) return rid.status();
+    d.id = rid.value();
+    if (!reg.add_decision(d).ok()) return {host::HostError::kDb, "dec"};
+    if (!reg.put_evidence_bundle(d.id, bundle).ok()) return {host::HostError::kDb, "bundle"};
+    return {host::HostError::kRefused, "changed my mind"};
+  });
+  assert_int_equal(code(s.code()), code(host::HostError::kRefused));
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM evidence_bundles"), 1);
+  assert_int_equal(code(reg.get_evidence_bundle(id + 1).code()), code(host::HostError::kNotFound));
+  // Read-only.
+  auto ro = registry::open_read_only(p);
+  if (!ro.ok()) fail_msg("%s", ro.message().c_str());
+  assert_true(ro.value()->get_evidence_bundle(id).value() == bundle);
+  assert_int_equal(static_cast<int>(ro.value()->list_decisions(-1).value().size()), 1);
+  assert_false(ro.value()->put_evidence_bundle(id + 5, bundle).ok());
+  assert_false(ro.value()->set_audit_head("/x", {1, "ab"}).ok());
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM evidence_bundles"), 1);
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM audit_heads"), 0);
+  // An older schema is not migrated by a read-only open.
+  std::string old = fresh("bundle_old");
+  assert_true(registry::open_at_version(old, 4).ok());
+  auto ro_old = registry::open_read_only(old);
+  assert_false(ro_old.ok());
+  assert_int_equal(scalar(old, "SELECT MAX(version) FROM schema_version"), 4);
+}
+
 // A transaction whose body fails leaves nothing behind (nonce, counter, decision), and calls
 // inside a transaction see its own writes.
 void test_transaction_rollback(void**) {
@@ -545,6 +601,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_nonce_purge_bounded),
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
+      cmocka_unit_test(test_evidence_bundles),
       cmocka_unit_test(test_transaction_rollback),
       cmocka_unit_test(test_tpm_tables),
       cmocka_unit_test(test_trust_list_versions),

@@ -18,6 +18,7 @@
 #include "locus/crypto/x509.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
+#include "locus/verifier/reverify.h"
 
 namespace locus::provision {
 
@@ -413,8 +414,9 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
                                            const std::string& ca_cert_path,
                                            const std::string& audit_log_path, bool force) {
   ExportSummary sum;
-  for (const std::string& d : {out_dir, out_dir + "/devices", out_dir + "/decisions",
-                               out_dir + "/evidence", out_dir + "/licenses"}) {
+  for (const std::string& d :
+       {out_dir, out_dir + "/devices", out_dir + "/decisions", out_dir + "/evidence",
+        out_dir + "/licenses", out_dir + "/bundles"}) {
     if (::mkdir(d.c_str(), 0755) != 0 && errno != EEXIST)
       return {HostError::kIo, d + ": " + std::strerror(errno)};
   }
@@ -466,6 +468,16 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
       s = host::write_file(out_dir + "/licenses/" + id + ".cose", d.license, 0644, force);
       if (!s.ok()) return s.error();
       sum.licenses++;
+    }
+    // The whole evidence bundle (docs/audit.md), for `locus audit reverify --export`.
+    auto b = reg->get_evidence_bundle(d.id);
+    if (b.ok()) {
+      s = verifier::write_bundle_dir(out_dir + "/bundles/" + id, d.id, b.value(),
+                                     j.is_discarded() ? json(d.decision_json) : j, force);
+      if (!s.ok()) return s.error();
+      sum.bundles++;
+    } else if (b.code() != HostError::kNotFound) {
+      return b.error();
     }
   }
   if (!audit_log_path.empty() && host::file_exists(audit_log_path)) {

@@ -107,7 +107,11 @@ class Backend {
 };
 
 // Opens a backend. path: an SQLite file; url: postgresql://... or postgres://...
-HostResult<std::unique_ptr<Backend>> open_sqlite_backend(const std::string& path);
-HostResult<std::unique_ptr<Backend>> open_postgres_backend(const std::string& url);
+// read_only: the database refuses every write (SQLite SQLITE_OPEN_READONLY on an existing
+// file; PostgreSQL default_transaction_read_only on every session).
+HostResult<std::unique_ptr<Backend>> open_sqlite_backend(const std::string& path,
+                                                         bool read_only = false);
+HostResult<std::unique_ptr<Backend>> open_postgres_backend(const std::string& url,
+                                                           bool read_only = false);
 
 }  // namespace locus::registry::db

@@ -101,6 +101,12 @@ const Step kSteps[] = {
      "DROP INDEX nonces_device;"
      "CREATE INDEX nonces_device_source ON nonces(ueid, source, used, issued_us);"
      "CREATE INDEX nonces_source_open ON nonces(source, used, expires_at);"},
+    // 5 -> 6: the evidence bundle of every decision (CBOR, docs/audit.md), written in the
+    // decision's transaction; one row per decision, never updated.
+    {"CREATE TABLE evidence_bundles (decision_id INTEGER PRIMARY KEY NOT NULL,"
+     " bundle BLOB NOT NULL);",
+     "CREATE TABLE evidence_bundles (decision_id BIGINT PRIMARY KEY NOT NULL,"
+     " bundle BYTEA NOT NULL);"},
 };
 
 }  // namespace

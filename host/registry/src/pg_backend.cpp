@@ -190,7 +190,8 @@ std::string redact(const std::string& url) {
 
 class PgBackend final : public Backend {
  public:
-  explicit PgBackend(std::string url) : url_(std::move(url)) {}
+  explicit PgBackend(std::string url, bool read_only = false)
+      : url_(std::move(url)), read_only_(read_only) {}
   Dialect dialect() const override { return Dialect::kPostgres; }
   std::string describe() const override { return redact(url_); }
 
@@ -207,6 +208,7 @@ class PgBackend final : public Backend {
     PQsetNoticeProcessor(
         c, [](void*, const char*) {}, nullptr);
     HStatus s = conn->exec_script("SET synchronous_commit = on; SET client_min_messages = warning");
+    if (s.ok() && read_only_) s = conn->exec_script("SET default_transaction_read_only = on");
     if (!s.ok()) return s.error();
     return conn.release();
   }
@@ -246,6 +248,7 @@ class PgBackend final : public Backend {
 
  private:
   std::string url_;
+  bool read_only_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<PgConn>> all_;
@@ -254,8 +257,8 @@ class PgBackend final : public Backend {
 
 }  // namespace
 
-HostResult<std::unique_ptr<Backend>> open_postgres_backend(const std::string& url) {
-  auto b = std::make_unique<PgBackend>(url);
+HostResult<std::unique_ptr<Backend>> open_postgres_backend(const std::string& url, bool read_only) {
+  auto b = std::make_unique<PgBackend>(url, read_only);
   auto c = b->acquire();
   if (!c.ok()) return c.error();
   b->release(c.value());

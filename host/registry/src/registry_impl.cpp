@@ -548,6 +548,31 @@ class RegistryImpl final : public Registry {
     });
   }
 
+  // ---- evidence bundles ----
+
+  HStatus put_evidence_bundle(int64_t decision_id, ByteSpan bundle) override {
+    return with_conn([&](Conn& c) -> HStatus {
+      Fail kind = Fail::kOther;
+      auto r = c.exec("INSERT INTO evidence_bundles(decision_id, bundle) VALUES(?,?)",
+                      {I(decision_id), B(bundle)}, &kind);
+      if (!r.ok() && kind == Fail::kConstraint)
+        return {HostError::kDuplicate,
+                "decision " + std::to_string(decision_id) + " already has an evidence bundle"};
+      return r.status();
+    });
+  }
+
+  HostResult<Bytes> get_evidence_bundle(int64_t decision_id) override {
+    return with_conn([&](Conn& c) -> HostResult<Bytes> {
+      auto r = c.exec("SELECT bundle FROM evidence_bundles WHERE decision_id=?", {I(decision_id)});
+      if (!r.ok()) return r.error();
+      if (r.value().rows.empty())
+        return {HostError::kNotFound,
+                "decision " + std::to_string(decision_id) + " has no evidence bundle"};
+      return r.value().rows[0][0].as_blob();
+    });
+  }
+
   // ---- audit heads ----
 
   HostResult<AuditHead> get_audit_head(const std::string& logname) override {
@@ -732,6 +757,26 @@ HostResult<std::unique_ptr<Registry>> open_backend(const std::string& spec, int 
 }
 
 }  // namespace
+
+HostResult<std::unique_ptr<Registry>> open_read_only(const std::string& spec) {
+  if (!is_postgres_url(spec) && !host::file_exists(spec))
+    return {HostError::kIo, spec + ": no such registry"};
+  auto b = is_postgres_url(spec) ? db::open_postgres_backend(spec, true)
+                                 : db::open_sqlite_backend(spec, true);
+  if (!b.ok()) return b.error();
+  std::string what = b.value()->describe();
+  auto reg = std::make_unique<RegistryImpl>(b.take());
+  auto v = reg->schema_version();
+  if (!v.ok()) return {v.code(), what + ": " + v.message()};
+  if (v.value() > latest_schema_version())
+    return {HostError::kSchemaTooNew, what + ": registry schema version " +
+                                          std::to_string(v.value()) + " is newer than this locus"};
+  if (v.value() < latest_schema_version())
+    return {HostError::kConfig, what + ": registry schema version " + std::to_string(v.value()) +
+                                    " is older than " + std::to_string(latest_schema_version()) +
+                                    " (open it once read-write to migrate)"};
+  return std::unique_ptr<Registry>(std::move(reg));
+}
 
 HostResult<std::unique_ptr<Registry>> open(const std::string& spec) {
   return open_backend(spec, latest_schema_version());

@@ -163,16 +163,17 @@ class SqliteConn final : public Conn {
 
 class SqliteBackend final : public Backend {
  public:
-  explicit SqliteBackend(std::string path) : path_(std::move(path)) {}
+  explicit SqliteBackend(std::string path, bool read_only = false)
+      : path_(std::move(path)), read_only_(read_only) {}
   Dialect dialect() const override { return Dialect::kSqlite; }
   std::string describe() const override { return path_; }
 
   HostResult<Conn*> open_conn() {
     sqlite3* db = nullptr;
     // NOMUTEX: a connection is used by one thread at a time (the pool guarantees it).
-    int rc =
-        sqlite3_open_v2(path_.c_str(), &db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int flags = read_only_ ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+                                 : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
       std::string m = db ? sqlite3_errmsg(db) : "cannot open";
       sqlite3_close(db);
@@ -180,7 +181,9 @@ class SqliteBackend final : public Backend {
     }
     sqlite3_busy_timeout(db, kBusyTimeoutMs);
     auto c = std::make_unique<SqliteConn>(db);
-    HStatus s = c->exec_script("PRAGMA journal_mode=WAL");
+    // Read-only: no journal mode change (that is a write); the database refuses writes.
+    HStatus s = read_only_ ? c->exec_script("PRAGMA query_only=ON")
+                           : c->exec_script("PRAGMA journal_mode=WAL");
     if (s.ok()) s = c->exec_script("PRAGMA synchronous=FULL");
     if (s.ok()) s = c->exec_script("PRAGMA foreign_keys=ON");
     if (!s.ok()) return {HostError::kDb, path_ + ": " + s.message()};
@@ -217,6 +220,7 @@ class SqliteBackend final : public Backend {
 
  private:
   std::string path_;
+  bool read_only_ = false;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Conn>> all_;
@@ -226,9 +230,9 @@ class SqliteBackend final : public Backend {
 
 }  // namespace
 
-HostResult<std::unique_ptr<Backend>> open_sqlite_backend(const std::string& path) {
+HostResult<std::unique_ptr<Backend>> open_sqlite_backend(const std::string& path, bool read_only) {
   if (path.empty()) return {HostError::kUsage, "registry path is empty"};
-  auto b = std::make_unique<SqliteBackend>(path);
+  auto b = std::make_unique<SqliteBackend>(path, read_only);
   // Open one connection now so that a bad path fails here, not at first use.
   auto c = b->acquire();
   if (!c.ok()) return c.error();

@@ -6,6 +6,8 @@
 
 #include <set>
 
+#include "locus/crypto/hash.h"
+
 #if LOCUS_HAVE_LOCATION
 #include "locus/location/geojson.h"
 #include "locus/location/location.h"
@@ -228,6 +230,13 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
   }
   Policy p;
   p.source = source_name;
+  {
+    crypto::Digest d{};
+    if (!crypto::sha256(ByteSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size()), &d)
+             .ok())
+      return {HostError::kInternal, "sha256 failed"};
+    p.sha256_hex = host::hex_encode(d);
+  }
   std::string base = dir_of(source_name);
   if (!check_keys(c, root, "",
                   {"verifier_id", "lease_s", "nonce_ttl_s", "hwmodel", "site", "location", "tpm"}))

@@ -138,6 +138,33 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
                                                        const VerifierKeys& keys) {
   if (!reg) return {HostError::kInternal, "verifier needs a registry"};
   std::unique_ptr<Verifier> v(new Verifier(std::move(policy), reg, log, keys));
+  HStatus ls = v->init_location();
+  if (!ls.ok()) return ls.error();
+  return v;
+}
+
+HostResult<std::unique_ptr<Verifier>> Verifier::create_offline(
+    Policy policy, const CertInfo& root, const crypto::P256PublicKey& license_pub) {
+  VerifierKeys keys;
+  keys.root = root;
+  std::unique_ptr<Verifier> v(new Verifier(std::move(policy), nullptr, nullptr, keys));
+  v->offline_ = true;
+  v->license_pub_ = license_pub;
+  HStatus ls = v->init_location();
+  if (!ls.ok()) return ls.error();
+  return v;
+}
+
+int64_t Verifier::trust_list_version() const {
+#if LOCUS_HAVE_LOCATION
+  return loc_->trust_version;
+#else
+  return 0;
+#endif
+}
+
+HStatus Verifier::init_location() {
+  Verifier* v = this;
 #if LOCUS_HAVE_LOCATION
   const Policy& p = v->policy_;
   bool any_landmarks = false;
@@ -168,8 +195,10 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
     HStatus ls = v->load_trust_list_checked(p.trust_list_path, signer);
     if (!ls.ok()) return ls.error();
   }
+#else
+  (void)v;
 #endif
-  return v;
+  return HStatus::Ok();
 }
 
 namespace {
@@ -209,10 +238,12 @@ HStatus Verifier::load_trust_list_checked(const std::string& path,
   crypto::Digest kid{};
   if (!crypto::sha256(ByteSpan(signer.q.data(), signer.q.size()), &kid).ok())
     return {HostError::kInternal, "sha256 failed"};
-  HStatus rs = reg_->raise_trust_list_version("landmarks:" + host::hex_encode(kid), version);
-  if (!rs.ok())
-    return {rs.code() == HostError::kRefused ? HostError::kConfig : rs.code(),
-            path + ": " + rs.message()};
+  if (reg_) {  // offline (reverify): the version is compared with the bundle's, not recorded
+    HStatus rs = reg_->raise_trust_list_version("landmarks:" + host::hex_encode(kid), version);
+    if (!rs.ok())
+      return {rs.code() == HostError::kRefused ? HostError::kConfig : rs.code(),
+              path + ": " + rs.message()};
+  }
   loc_->trust = tl.value();
   loc_->have_trust = true;
   loc_->trust_version = version;
@@ -299,6 +330,13 @@ struct Verifier::State {
   explicit State(const AttestRequest& r) : req(r), now(host::unix_time()) {}
   const AttestRequest& req;
   int64_t now;
+  bool live = true;     // attest(): read the registry; reappraise(): facts from the bundle
+  RegistryFacts facts;  // what the registry said (the bundle's "facts")
+  StoredQuote quote;    // the request's TPM quote as structures
+  bool tpm_accepted = false;
+  uint64_t tpm_clock = 0;
+  uint32_t tpm_reset = 0, tpm_restart = 0;
+  bool tpm_safe = false;
   Appraisal a;
   json claims_json = json::object();
   registry::Device dev;
@@ -312,12 +350,6 @@ struct Verifier::State {
   bool have_claims = false;
   const SitePolicy* site = nullptr;
   const HwModelPolicy* hw = nullptr;
-#if LOCUS_HAVE_TPM
-  // An accepted quote, recorded (replay baseline) inside the decision's transaction.
-  bool tpm_accepted = false;
-  std::string tpm_host;
-  tpm::ClockInfo tpm_clock{};
-#endif
 };
 
 void Verifier::check_request(State& st) const {
@@ -332,24 +364,91 @@ void Verifier::check_request(State& st) const {
     st.a.add("request", true, "well-formed");
 }
 
-void Verifier::check_device(State& st) const {
+// The registry reads of one appraisal, done once, before the pure steps. The TPM quote is
+// parsed here too, so that the bundle keeps it as structures.
+void Verifier::load_facts(State& st) const {
+  RegistryFacts& f = st.facts;
+  f.time = st.now;
   auto d = reg_->get_device(st.req.ueid);
   if (!d.ok()) {
-    st.a.add("device", false, d.code() == HostError::kNotFound ? "unknown device" : d.message());
+    f.device_found = false;
+    f.device_error = d.code() == HostError::kNotFound ? "" : d.message();
     return;
   }
-  st.dev = d.value();
+  f.device_found = true;
+  f.device = d.value();
+  auto sr = reg_->serial_revoked(f.device.serial_hex);
+  f.serial_revoked = !sr.ok() ? -1 : sr.value() ? 1 : 0;
+  if (!sr.ok()) f.serial_error = sr.message();
+  auto nc = reg_->peek_nonce(st.req.nonce, st.req.ueid, st.now);
+  f.nonce_peek = nc.ok() ? static_cast<int>(nc.value()) : -1;
+  if (!nc.ok()) f.nonce_error = nc.message();
+  f.tpm_enabled = tpm_ != nullptr;
+  if (st.req.tpm.is_null()) return;
+  st.quote.present = true;
+#if LOCUS_HAVE_TPM
+  auto qb = tpm::quote_from_json(st.req.tpm.dump());
+  if (!qb.ok()) {
+    st.quote.raw_json = st.req.tpm.dump();
+    return;
+  }
+  const tpm::QuoteBundle& q = qb.value();
+  st.quote.attest.assign(q.attest.begin(), q.attest.end());
+  st.quote.signature.assign(q.signature.begin(), q.signature.end());
+  st.quote.ak_name.assign(q.ak_name.begin(), q.ak_name.end());
+  for (const auto& p : q.pcrs)
+    st.quote.pcrs.push_back({p.index, Bytes(p.value.begin(), p.value.end())});
+  if (!tpm_) return;
+  const std::string ueid_hex = host::hex_encode(st.req.ueid);
+  auto name = tpm_->reg.board_host(ueid_hex);
+  Result<tpm::HostRecord> h =
+      name.ok() ? tpm_->reg.get_host(name.value()) : Result<tpm::HostRecord>(name.status());
+  if (!h.ok()) {
+    f.tpm_lookup = h.status() == Status(tpm::TpmError::kNotFound) ? 1 : 2;
+    f.tpm_error = tpm::to_string(static_cast<tpm::TpmError>(h.status().code() & 0xff));
+    return;
+  }
+  const tpm::HostRecord& r = h.value();
+  StoredTpmHost& t = f.tpm_host;
+  t.host = r.host;
+  t.ak_public.assign(r.ak_public.begin(), r.ak_public.end());
+  t.ak_key.assign(r.ak_key.begin(), r.ak_key.end());
+  t.ak_name.assign(r.ak_name.begin(), r.ak_name.end());
+  t.qualified_signer.assign(r.qualified_signer.begin(), r.qualified_signer.end());
+  for (const auto& g : r.golden)
+    t.golden.push_back({g.index, Bytes(g.value.begin(), g.value.end())});
+  t.have_last = r.have_last;
+  t.last_clock = r.last.clock;
+  t.last_reset = r.last.reset_count;
+  t.last_restart = r.last.restart_count;
+  t.last_safe = r.last.safe;
+  if (q.ak_name != r.ak_name) {
+    auto other = tpm_->reg.host_by_ak_name(ByteSpan(q.ak_name.data(), q.ak_name.size()));
+    if (other.ok()) f.tpm_other_host = other.value();
+  }
+#else
+  st.quote.raw_json = st.req.tpm.dump();
+#endif
+}
+
+void Verifier::check_device(State& st) const {
+  if (st.live) load_facts(st);
+  const RegistryFacts& f = st.facts;
+  if (!f.device_found) {
+    st.a.add("device", false, f.device_error.empty() ? "unknown device" : f.device_error);
+    return;
+  }
+  st.dev = f.device;
   st.have_dev = true;
   if (st.dev.state != registry::DeviceState::kActive)
     st.a.add("device", false, "enrollment of this device is not complete");
   else
     st.a.add("device", true, "registered at site " + st.dev.site + ", host " + st.dev.host);
-  auto sr = reg_->serial_revoked(st.dev.serial_hex);
   if (st.dev.revoked)
     st.a.add("revocation", false, "device revoked (by UEID): " + st.dev.revoke_reason);
-  else if (!sr.ok())
-    st.a.add("revocation", false, "revocation status unavailable: " + sr.message());
-  else if (sr.value())
+  else if (f.serial_revoked < 0)
+    st.a.add("revocation", false, "revocation status unavailable: " + f.serial_error);
+  else if (f.serial_revoked > 0)
     st.a.add("revocation", false, "DeviceID certificate serial " + st.dev.serial_hex + " revoked");
   else
     st.a.add("revocation", true, "not revoked");
@@ -358,11 +457,11 @@ void Verifier::check_device(State& st) const {
 // A read-only look here keeps the check in its place in the list; the nonce is consumed in
 // commit(), atomically with the decision, whatever the other checks say.
 void Verifier::check_nonce(State& st) const {
-  auto nc = reg_->peek_nonce(st.req.nonce, st.req.ueid, st.now);
-  if (!nc.ok())
-    st.a.add("nonce", false, "nonce store error: " + nc.message());
-  else if (nc.value() != registry::NonceCheck::kOk)
-    st.a.add("nonce", false, registry::to_string(nc.value()));
+  const RegistryFacts& f = st.facts;
+  if (f.nonce_peek < 0)
+    st.a.add("nonce", false, "nonce store error: " + f.nonce_error);
+  else if (f.nonce_peek != static_cast<int>(registry::NonceCheck::kOk))
+    st.a.add("nonce", false, registry::to_string(static_cast<registry::NonceCheck>(f.nonce_peek)));
   else
     st.a.add("nonce", true, "issued to this device, unexpired, first use");
 }
@@ -542,58 +641,92 @@ void Verifier::check_site_and_location(State& st) const {
 }
 
 void Verifier::check_tpm(State& st) const {
-  if (st.req.tpm.is_null()) {
+  const RegistryFacts& f = st.facts;
+  if (!st.quote.present) {
     if (policy_.tpm.required)
       st.a.add("tpm", false, "TPM quote required by policy but none presented");
     return;
   }
-  if (!tpm_) return st.a.add("tpm", false, "TPM appraisal unavailable");
+  if (!f.tpm_enabled) return st.a.add("tpm", false, "TPM appraisal unavailable");
 #if LOCUS_HAVE_TPM
-  auto qb = tpm::quote_from_json(st.req.tpm.dump());
-  if (!qb.ok()) return st.a.add("tpm", false, "malformed TPM quote object");
+  if (!st.quote.raw_json.empty()) return st.a.add("tpm", false, "malformed TPM quote object");
+  if (f.tpm_lookup == 1)
+    return st.a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
+  if (f.tpm_lookup != 0) return st.a.add("tpm", false, "TPM appraisal failed: " + f.tpm_error);
+  tpm::QuoteBundle qb;
+  qb.attest.assign(st.quote.attest.begin(), st.quote.attest.end());
+  qb.signature.assign(st.quote.signature.begin(), st.quote.signature.end());
+  qb.ak_name.assign(st.quote.ak_name.begin(), st.quote.ak_name.end());
+  for (const auto& p : st.quote.pcrs) {
+    tpm::PcrValue v;
+    v.index = p.index;
+    if (p.value.size() != v.value.size())
+      return st.a.add("tpm", false, "malformed TPM quote object");
+    std::copy(p.value.begin(), p.value.end(), v.value.begin());
+    qb.pcrs.push_back(v);
+  }
+  const StoredTpmHost& t = f.tpm_host;
+  tpm::HostRecord h;
+  h.host = t.host;
+  h.ak_public.assign(t.ak_public.begin(), t.ak_public.end());
+  if (t.ak_key.size() != h.ak_key.size()) return st.a.add("tpm", false, "TPM host record damaged");
+  std::copy(t.ak_key.begin(), t.ak_key.end(), h.ak_key.begin());
+  h.ak_name.assign(t.ak_name.begin(), t.ak_name.end());
+  h.qualified_signer.assign(t.qualified_signer.begin(), t.qualified_signer.end());
+  for (const auto& g : t.golden) {
+    tpm::PcrValue v;
+    v.index = g.index;
+    if (g.value.size() != v.value.size()) return st.a.add("tpm", false, "TPM host record damaged");
+    std::copy(g.value.begin(), g.value.end(), v.value.begin());
+    h.golden.push_back(v);
+    h.pcrs.push_back(g.index);
+  }
+  h.have_last = t.have_last;
+  h.last.clock = t.last_clock;
+  h.last.reset_count = t.last_reset;
+  h.last.restart_count = t.last_restart;
+  h.last.safe = t.last_safe;
   tpm::QuoteOptions qo;
   qo.accept_reboot = policy_.tpm.accept_reboot;
   qo.board_ueid_hex = host::hex_encode(st.req.ueid);
-  // tpm::appraise_board_quote, except that the accepted quote's clock is recorded in commit(),
-  // in the decision's transaction: one durable step per decision, and a decision that could
-  // not be recorded does not move the host's replay baseline either.
-  auto fail = [&](const Status& s) {
-    if (s == Status(tpm::TpmError::kNotFound))
-      return st.a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
+  auto v = tpm::appraise_quote(qb, h, st.req.nonce, st.req.evidence, qo);
+  if (!v.ok())
     return st.a.add("tpm", false,
                     std::string("TPM appraisal failed: ") +
-                        tpm::to_string(static_cast<tpm::TpmError>(s.code() & 0xff)));
-  };
-  auto host_name = tpm_->reg.board_host(qo.board_ueid_hex);
-  if (!host_name.ok()) return fail(host_name.status());
-  auto host = tpm_->reg.get_host(*host_name);
-  if (!host.ok()) return fail(host.status());
-  auto v = tpm::appraise_quote(qb.value(), *host, st.req.nonce, st.req.evidence, qo);
-  if (!v.ok()) return fail(v.status());
-  if (!v.value().accepted || !v.value().reasons.empty()) {
-    std::vector<tpm::QuoteReason> reasons = v.value().reasons;
-    if (!reasons.empty() && reasons[0].check == tpm::QuoteCheck::kBoardMoved) {
-      auto other =
-          tpm_->reg.host_by_ak_name(ByteSpan(qb.value().ak_name.data(), qb.value().ak_name.size()));
-      if (other.ok())
-        reasons[0].text = "board " + qo.board_ueid_hex + " was enrolled in host '" + *host_name +
-                          "' but the quote comes from host '" + *other +
-                          "': the board has been moved to another host";
-    }
+                        tpm::to_string(static_cast<tpm::TpmError>(v.status().code() & 0xff)));
+  tpm::QuoteVerdict verdict = v.value();
+  if (!verdict.accepted && !verdict.reasons.empty() &&
+      verdict.reasons[0].check == tpm::QuoteCheck::kBoardMoved && !f.tpm_other_host.empty())
+    verdict.reasons[0].text = "board " + qo.board_ueid_hex + " was enrolled in host '" + t.host +
+                              "' but the quote comes from host '" + f.tpm_other_host +
+                              "': the board has been moved to another host";
+  if (!verdict.accepted || !verdict.reasons.empty()) {
     std::string why;
-    for (const auto& r : reasons) why += (why.empty() ? "" : "; ") + r.text;
+    for (const auto& r : verdict.reasons) why += (why.empty() ? "" : "; ") + r.text;
     return st.a.add("tpm", false, why.empty() ? "TPM quote refused" : why);
   }
   st.tpm_accepted = true;
-  st.tpm_host = *host_name;
-  st.tpm_clock = v.value().attest.clock_info;
+  st.tpm_clock = verdict.attest.clock_info.clock;
+  st.tpm_reset = verdict.attest.clock_info.reset_count;
+  st.tpm_restart = verdict.attest.clock_info.restart_count;
+  st.tpm_safe = verdict.attest.clock_info.safe;
   st.a.add("tpm", true,
            "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
 #endif
 }
 
+// An accepted quote advances the host's clock baseline (attest: in commit()'s transaction;
+// reappraise: as recorded). A lost race turns the check into a replay refusal.
+void Verifier::apply_tpm_record(State& st) const {
+  if (!st.tpm_accepted) return;
+  if (st.facts.tpm_record == 1)
+    st.a.fail("tpm", "TPM quote is not newer than one accepted meanwhile (replay)");
+  else if (st.facts.tpm_record != 0)
+    st.a.fail("tpm", "TPM appraisal failed: " + st.facts.tpm_error);
+}
+
 // The license for this appraisal with the given counter (empty if encoding/signing failed).
-Bytes Verifier::make_license(State& st, uint64_t counter) const {
+Bytes Verifier::license_payload(State& st, uint64_t counter) const {
   const AttestRequest& req = st.req;
   const SitePolicy* site = st.site;
   const protocol::EatClaims& claims = st.claims;
@@ -609,17 +742,37 @@ Bytes Verifier::make_license(State& st, uint64_t counter) const {
   uint8_t payload[512];
   size_t plen = 0;
   Status es = protocol::encode_license(lic, MutByteSpan(payload, sizeof payload), &plen);
+  if (!es.ok()) return {};
+  return Bytes(payload, payload + plen);
+}
+
+Bytes Verifier::make_license(State& st, uint64_t counter) const {
+  Bytes payload = license_payload(st, counter);
+  if (payload.empty()) return {};
   uint8_t cose_buf[1024];
   size_t clen = 0;
-  if (es.ok())
-    es = cose::sign1_es256(license_key_, ByteSpan(payload, plen), cose::Sign1Options(),
-                           MutByteSpan(cose_buf, sizeof cose_buf), &clen);
+  Status es = cose::sign1_es256(license_key_, payload, cose::Sign1Options(),
+                                MutByteSpan(cose_buf, sizeof cose_buf), &clen);
   if (!es.ok()) return {};
   return Bytes(cose_buf, cose_buf + clen);
 }
 
 AttestResult Verifier::attest(const AttestRequest& req) {
+  if (offline_) {
+    AttestResult r;
+    r.checks.push_back({"request", false, "an offline (audit) verifier does not appraise"});
+    return r;
+  }
   State st(req);
+  run_checks(st);
+  // The TPM replay baseline is advanced inside commit()'s transaction.
+  AttestResult r = commit(st);
+  sign_ear(st, &r);
+  return r;
+}
+
+// The pure steps, in order; every registry fact comes from st.facts.
+void Verifier::run_checks(State& st) const {
   check_request(st);
   if (!st.a.failed) check_device(st);
   if (st.have_dev) check_nonce(st);
@@ -632,9 +785,6 @@ AttestResult Verifier::attest(const AttestRequest& req) {
     check_site_and_location(st);
     check_tpm(st);
   }
-  AttestResult r = commit(st);
-  sign_ear(st, &r);
-  return r;
 }
 
 void Verifier::sign_ear(const State& st, AttestResult* r) const {
@@ -710,19 +860,30 @@ AttestResult Verifier::commit(State& st) {
       if (st.have_dev) {
         auto nc = reg_->consume_nonce(req.nonce, req.ueid, st.now);
         if (!nc.ok()) return nc.status();
+        st.facts.nonce_consumed = static_cast<int>(nc.value());
         if (nc.value() != registry::NonceCheck::kOk)
           a.fail("nonce", registry::to_string(nc.value()));
       }
 #if LOCUS_HAVE_TPM
-      if (st.tpm_accepted) {
+      if (st.tpm_accepted && tpm_) {
         // The quote's clock must be newer than any accepted before (replay baseline), checked
-        // and stored atomically with this decision.
-        Status ts = tpm_->reg.record_accepted(st.tpm_host, st.tpm_clock);
-        if (ts == Status(tpm::TpmError::kStaleQuote))
+        // and stored atomically with this decision; the outcome is a fact of the bundle.
+        tpm::ClockInfo ci;
+        ci.clock = st.tpm_clock;
+        ci.reset_count = st.tpm_reset;
+        ci.restart_count = st.tpm_restart;
+        ci.safe = st.tpm_safe;
+        st.facts.tpm_record = 0;
+        st.facts.tpm_error.clear();
+        Status ts = tpm_->reg.record_accepted(st.facts.tpm_host.host, ci);
+        if (ts == Status(tpm::TpmError::kStaleQuote)) {
+          st.facts.tpm_record = 1;
           a.fail("tpm", "TPM quote is not newer than one accepted meanwhile (replay)");
-        else if (!ts.ok())
-          a.fail("tpm", std::string("TPM appraisal failed: ") +
-                            tpm::to_string(static_cast<tpm::TpmError>(ts.code() & 0xff)));
+        } else if (!ts.ok()) {
+          st.facts.tpm_record = 2;
+          st.facts.tpm_error = tpm::to_string(static_cast<tpm::TpmError>(ts.code() & 0xff));
+          a.fail("tpm", "TPM appraisal failed: " + st.facts.tpm_error);
+        }
       }
 #endif
       if (!license.empty() && !a.failed) {
@@ -773,6 +934,22 @@ AttestResult Verifier::commit(State& st) {
       rec.license = license;
       auto added = reg_->add_decision(rec);
       if (!added.ok()) return added.status();
+      // The evidence bundle (docs/audit.md), for registered devices, in this transaction.
+      if (st.have_dev) {
+        EvidenceBundle b;
+        b.decision_id = out.decision_id;
+        b.ueid = req.ueid;
+        b.nonce = req.nonce;
+        b.evidence = req.evidence;
+        b.landmarks = req.landmarks;
+        b.quote = st.quote;
+        b.facts = st.facts;
+        b.policy_sha256 = policy_.sha256_hex;
+        b.trust_list_version = trust_list_version();
+        b.license = license;
+        HStatus bs = reg_->put_evidence_bundle(out.decision_id, encode_bundle(b));
+        if (!bs.ok()) return bs;
+      }
       if (with_audit) {
         crypto::Digest ed{};
         (void)crypto::sha256(req.evidence, &ed).ok();
@@ -781,8 +958,9 @@ AttestResult Verifier::commit(State& st) {
             {"ueid", host::hex_encode(req.ueid)},
             {"status", status},
             {"evidence_sha256", host::hex_encode(ed)},
-            {"reason",
-             out.affirming ? "" : AttestResult{false, {}, {}, 0, 0, a.checks, {}, {}}.first_failure()}};
+            {"reason", out.affirming
+                           ? ""
+                           : AttestResult{false, {}, {}, 0, 0, a.checks, {}, {}}.first_failure()}};
         if (out.affirming) body["license_counter"] = counter;
         // Inside the transaction (lock order: registry, then the log's file lock); the
         // log's head is updated through this transaction too.
@@ -847,6 +1025,89 @@ HostResult<int64_t> Verifier::open_nonces() const {
   return reg_->count_open_nonces(host::unix_time());
 }
 
+AttestResult Verifier::reappraise(const EvidenceBundle& b,
+                                  const std::vector<Check>& recorded_checks) const {
+  AttestRequest req;
+  req.ueid = b.ueid;
+  req.nonce = b.nonce;
+  req.evidence = b.evidence;
+  req.landmarks = b.landmarks;
+  if (b.quote.present) req.tpm = json::object();  // presence only: the quote is st.quote
+  State st(req);
+  st.live = false;
+  st.now = b.facts.time;
+  st.facts = b.facts;
+  st.quote = b.quote;
+  AttestResult out;
+  const int kLastNonceCheck = static_cast<int>(registry::NonceCheck::kEvicted);
+  if (b.facts.nonce_peek < -1 || b.facts.nonce_peek > kLastNonceCheck ||
+      b.facts.nonce_consumed < 0 || b.facts.nonce_consumed > kLastNonceCheck) {
+    out.checks.push_back({"bundle", false, "nonce state out of range"});
+    return out;
+  }
+  run_checks(st);
+  Appraisal& a = st.a;
+  const bool may_license = !a.failed && st.have_claims && st.site && st.hw;
+  // Commit-time facts, in commit()'s order: the audit refusal, the nonce consumption, then
+  // the TPM replay baseline.
+  for (const auto& c : recorded_checks)
+    if (c.name == "audit") a.add(c.name, c.pass, c.reason);
+  if (st.have_dev && st.facts.nonce_consumed != static_cast<int>(registry::NonceCheck::kOk))
+    a.fail("nonce",
+           registry::to_string(static_cast<registry::NonceCheck>(st.facts.nonce_consumed)));
+  apply_tpm_record(st);
+  bool licensed = false;
+  uint64_t counter = 0;
+  if (may_license && !a.failed) {
+    if (b.license.empty()) {
+      const Check* rec = nullptr;
+      for (const auto& c : recorded_checks)
+        if (c.name == "license" && !c.pass) rec = &c;
+      if (rec)
+        a.add(rec->name, rec->pass, rec->reason);  // contention / signing failure: a fact
+      else
+        a.add("license", false, "every check passed but no license was recorded");
+    } else {
+      cose::Sign1View lv;
+      protocol::License lic;
+      Bytes expected;
+      if (!cose::sign1_decode(b.license, &lv, true).ok()) {
+        a.add("license", false, "recorded license is not a COSE_Sign1");
+      } else if (!cose::sign1_verify_es256(lv, license_pub_).ok()) {
+        a.add("license", false, "recorded license signature does not verify with the license key");
+      } else if (!protocol::decode_license(lv.payload, &lic).ok() || lic.counter == 0) {
+        a.add("license", false, "recorded license payload does not decode");
+      } else if ((expected = license_payload(st, lic.counter)).empty() ||
+                 expected.size() != lv.payload.size ||
+                 !crypto::ct_equal(expected, Bytes(lv.payload.begin(), lv.payload.end()))) {
+        a.add("license", false,
+              "recorded license does not answer this evidence (ueid, nonces, site, lease or FWID "
+              "differ)");
+      } else {
+        counter = lic.counter;
+        licensed = true;
+        a.add("license", true,
+              "counter " + std::to_string(counter) + ", lease " +
+                  std::to_string(policy_.lease_for(st.site)) + " s");
+      }
+    }
+  } else if (!b.license.empty()) {
+    a.add("license", false, "a license was recorded for an appraisal that does not pass");
+  }
+  out.affirming = licensed && !a.failed;
+  json checks = json::array();
+  for (const auto& c : a.checks)
+    checks.push_back({{"name", c.name}, {"pass", c.pass}, {"reason", c.reason}});
+  out.decision = {{"status", out.affirming ? "affirming" : "contraindicated"},
+                  {"checks", checks},
+                  {"claims", st.claims_json}};
+  if (out.affirming) out.decision["license_counter"] = counter;
+  out.license_counter = counter;
+  out.checks = a.checks;
+  out.decision_id = b.decision_id;
+  return out;
+}
+
 HStatus Verifier::revoke_ueid(ByteSpan ueid, const std::string& reason) {
   // The revocation and its audit record in one transaction.
   return reg_->transaction([&]() -> HStatus {
@@ -907,6 +1168,17 @@ HostResult<json> Verifier::quote_policy(ByteSpan ueid) {
 HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path,
                                    const std::string& license_key_path) {
   VerifierKeys k;
+  auto root = load_root_cert(ca_cert_path);
+  if (!root.ok()) return root.error();
+  k.root = root.value();
+  auto kp = host::read_text_file(license_key_path, 1u << 16);
+  if (!kp.ok()) return {HostError::kConfig, kp.message()};
+  HStatus s = private_key_from_pem(kp.value(), &k.license_key);
+  if (!s.ok()) return {HostError::kConfig, license_key_path + ": " + s.message()};
+  return k;
+}
+
+HostResult<CertInfo> load_root_cert(const std::string& ca_cert_path) {
   auto ca = host::read_file(ca_cert_path, 1u << 16);
   if (!ca.ok()) return {HostError::kConfig, ca.message()};
   Bytes der = ca.value();
@@ -922,12 +1194,7 @@ HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path,
   HStatus self = verify_signed_by(ci.value(), ci.value().pub, ci.value().subject_raw);
   if (!self.ok())
     return {HostError::kConfig, ca_cert_path + ": root is not self-signed: " + self.message()};
-  k.root = ci.value();
-  auto kp = host::read_text_file(license_key_path, 1u << 16);
-  if (!kp.ok()) return {HostError::kConfig, kp.message()};
-  HStatus s = private_key_from_pem(kp.value(), &k.license_key);
-  if (!s.ok()) return {HostError::kConfig, license_key_path + ": " + s.message()};
-  return k;
+  return ci.value();
 }
 
 }  // namespace locus::verifier

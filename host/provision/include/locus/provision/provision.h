@@ -88,10 +88,12 @@ HostResult<std::vector<EnrollOptions>> parse_batch(const std::string& text,
                                                    const std::string& source);
 
 struct ExportSummary {
-  size_t certs = 0, evidence = 0, licenses = 0, decisions = 0;
+  size_t certs = 0, evidence = 0, licenses = 0, decisions = 0, bundles = 0;
 };
 // Writes OUT/ca.pem (when given), OUT/devices/<ueid>/devid.pem, OUT/decisions/<id>.json,
-// OUT/evidence/<id>.cose, OUT/licenses/<id>.cose, OUT/devices.json, OUT/audit.jsonl (when given).
+// OUT/evidence/<id>.cose, OUT/licenses/<id>.cose, OUT/devices.json, OUT/audit.jsonl (when given),
+// and OUT/bundles/<id>/ (manifest.json + files, docs/audit.md) for every decision with an
+// evidence bundle.
 HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry::Registry* reg,
                                            const std::string& ca_cert_path,
                                            const std::string& audit_log_path, bool force);

@@ -10,7 +10,7 @@
 //
 // Tables: devices (UEID -> site, host, hwmodel, DeviceID cert + serial, revoked, state),
 // revoked_serials, license_counters, nonces, decisions, audit_heads, tpm_hosts,
-// tpm_board_hosts, trust_list_versions.
+// tpm_board_hosts, trust_list_versions, evidence_bundles.
 //
 // Concurrency contract: every method is safe to call from many threads at once, and from
 // several processes (or verifier replicas on one PostgreSQL) at once. Each method is atomic.
@@ -148,6 +148,18 @@ class Registry {
   virtual HostResult<int64_t> add_decision(const Decision& d) = 0;
   virtual HostResult<std::vector<Decision>> list_decisions(int64_t limit = -1) = 0;
 
+  // Evidence bundles (CBOR, docs/audit.md), one per decision id, written once in the
+  // decision's transaction (kDuplicate if the id has one). get: kNotFound if none.
+  virtual HStatus put_evidence_bundle(int64_t decision_id, ByteSpan bundle) {
+    (void)decision_id;
+    (void)bundle;
+    return {host::HostError::kInternal, "this registry keeps no evidence bundles"};
+  }
+  virtual HostResult<Bytes> get_evidence_bundle(int64_t decision_id) {
+    (void)decision_id;
+    return {host::HostError::kNotFound, "this registry keeps no evidence bundles"};
+  }
+
   // Audit log heads, keyed by log name (the absolute path of the log file).
   virtual HostResult<AuditHead> get_audit_head(const std::string& log) = 0;
   virtual HStatus set_audit_head(const std::string& log, const AuditHead& h) = 0;
@@ -181,6 +193,11 @@ int latest_schema_version();
 // SQLite file path (created if needed). Migrates to the latest schema; a database with a
 // newer schema than this build knows is refused (kSchemaTooNew).
 HostResult<std::unique_ptr<Registry>> open(const std::string& spec);
+// Opens an existing registry for reading only (auditors: `locus audit reverify`): SQLite
+// with SQLITE_OPEN_READONLY, PostgreSQL sessions with default_transaction_read_only; no
+// migration (a schema other than the latest is refused with kSchemaTooNew / kConfig), and
+// every write is refused by the database itself.
+HostResult<std::unique_ptr<Registry>> open_read_only(const std::string& spec);
 // For tests: opens and migrates only up to `target` (an older schema).
 HostResult<std::unique_ptr<Registry>> open_at_version(const std::string& spec, int target);
 bool is_postgres_url(const std::string& spec);

@@ -87,7 +87,8 @@ struct TpmPolicy {
 };
 
 struct Policy {
-  std::string source;  // file path
+  std::string source;      // file path
+  std::string sha256_hex;  // SHA-256 of the policy text parsed (recorded in evidence bundles)
   std::string verifier_id = "locus-verifier";
   int64_t lease_s = 3600;
   int64_t nonce_ttl_s = 120;

@@ -29,8 +29,9 @@
 //   - the license counter of a board is taken with a compare-and-set in that transaction:
 //     counters are strictly increasing in commit order, never reused (the license is signed
 //     outside the transaction and re-signed if another appraisal of the board won the race);
-//   - the decision row (its JSON written once) and the audit record are written in that same
-//     transaction: a license is only returned once both are durable;
+//   - the decision row (its JSON written once), its evidence bundle (bundle.h: the request
+//     and every registry fact the checks read) and the audit record are written in that same
+//     transaction: a license is only returned once all are durable;
 //   - a TPM quote's clock baseline advances by compare-and-set (host/tpm).
 // Signature checks and signing run outside any lock, on every core.
 #pragma once
@@ -44,6 +45,7 @@
 #include "locus/common/common.h"
 #include "locus/crypto/p256.h"
 #include "locus/registry/registry.h"
+#include "locus/verifier/bundle.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/x509_util.h"
 
@@ -58,11 +60,6 @@ constexpr int kMaxOutstandingNonces = 4;
 // Unused, unexpired nonces one source address may hold over all boards (a datacenter NAT
 // renewing 10,000 boards holds a few at a time: each is used within a second of issue).
 constexpr int kMaxNoncesPerSource = 4096;
-
-struct LandmarkPair {
-  Bytes record;      // COSE_Sign1 landmark record
-  Bytes transcript;  // COSE_Sign1 device transcript
-};
 
 struct AttestRequest {
   Bytes ueid;
@@ -118,8 +115,22 @@ class Verifier {
                                                       const VerifierKeys& keys);
   ~Verifier();
 
+  // An appraiser for auditors (`locus audit reverify`): no registry, no audit log, no
+  // signing key; the trust list is verified against its signer but its version is only
+  // reported (trust_list_version()), never recorded. Only reappraise() may be called.
+  static HostResult<std::unique_ptr<Verifier>> create_offline(
+      Policy policy, const CertInfo& root, const crypto::P256PublicKey& license_pub);
+
   HostResult<IssuedNonce> issue_nonce(ByteSpan ueid, const std::string& source = "");
   AttestResult attest(const AttestRequest& req);
+
+  // Re-runs the appraisal of a stored bundle offline: the same check steps as attest(), on
+  // the bundle's request and registry facts, with the decision's recorded time and nonce
+  // state; the license is checked against the license public key instead of being made.
+  // recorded_checks supplies the commit-time checks that are facts, not appraisals
+  // ("audit", a "license" refusal when no license was recorded). Writes nothing.
+  AttestResult reappraise(const EvidenceBundle& b, const std::vector<Check>& recorded_checks) const;
+  int64_t trust_list_version() const;
 
   // Appraise TPM quotes (the "tpm" object of /v1/attest) against the host records the TPM
   // helper keeps in the registry (host/tpm). Without this, a request with a quote is refused
@@ -159,6 +170,9 @@ class Verifier {
   struct State;  // everything one appraisal has learnt so far (verifier.cpp)
   Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log, const VerifierKeys& keys);
   // attest() is this sequence of named steps; each adds its checks to the state.
+  void load_facts(State& st) const;  // the registry reads (attest only)
+  void run_checks(State& st) const;  // the pure steps (attest and reappraise)
+  void apply_tpm_record(State& st) const;
   void check_request(State& st) const;
   void check_device(State& st) const;
   void check_nonce(State& st) const;
@@ -169,7 +183,9 @@ class Verifier {
   void check_reference_values(State& st) const;
   void check_site_and_location(State& st) const;
   void check_tpm(State& st) const;
+  Bytes license_payload(State& st, uint64_t counter) const;  // the encoded License claims
   Bytes make_license(State& st, uint64_t counter) const;
+  HStatus init_location();
   AttestResult commit(State& st);
   void sign_ear(const State& st, AttestResult* r) const;
   HStatus load_trust_list_checked(const std::string& path, const crypto::P256PublicKey& signer);
@@ -180,6 +196,8 @@ class Verifier {
   crypto::P256PrivateKey license_key_;
   crypto::P256PrivateKey ear_key_;
   crypto::P256PublicKey ear_pub_{};
+  crypto::P256PublicKey license_pub_{};
+  bool offline_ = false;
   std::unique_ptr<LocationContext> loc_;
   struct TpmContext;
   std::unique_ptr<TpmContext> tpm_;
@@ -192,5 +210,7 @@ class Verifier {
 // (PEM "EC PRIVATE KEY").
 HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path,
                                    const std::string& license_key_path);
+// The manufacturer root alone (PEM or DER; must be a self-signed CA certificate).
+HostResult<CertInfo> load_root_cert(const std::string& ca_cert_path);
 
 }  // namespace locus::verifier

@@ -1,0 +1,57 @@
+// locus/verifier/reverify.h: offline re-verification of recorded decisions (`locus audit
+// reverify`) and the export layout of evidence bundles (`locus provision export`,
+// docs/audit.md).
+//
+// Export layout, one directory per decision: OUT/bundles/<id>/manifest.json plus the binary
+// fields of the bundle as files (COSE as raw bytes, the DeviceID certificate as PEM, TPM
+// structures as raw bytes). The manifest is the bundle's CBOR map as JSON, with every byte
+// string replaced by {"file": NAME, "format": "raw"|"pem"} or, for short values (UEID,
+// nonces), {"hex": "..."}; plus "format", "decision_id" and "decision" (the recorded
+// decision object).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "locus/common/common.h"
+#include "locus/registry/registry.h"
+#include "locus/verifier/bundle.h"
+#include "locus/verifier/verifier.h"
+
+namespace locus::verifier {
+
+constexpr char kExportFormat[] = "locus-evidence-bundle/1";
+
+// One recorded decision with its bundle (has_bundle false: none was stored).
+struct StoredDecision {
+  int64_t id = 0;
+  nlohmann::json decision;  // the recorded decision object
+  bool has_bundle = false;
+  EvidenceBundle bundle;
+  std::string load_error;  // the bundle exists but does not decode / read
+};
+
+// Reads every decision and its bundle (read-only calls only).
+HostResult<std::vector<StoredDecision>> load_decisions(registry::Registry& reg);
+// Reads OUT/bundles/*/manifest.json (and OUT/decisions/<id>.json for decisions without a
+// bundle), in decision id order.
+HostResult<std::vector<StoredDecision>> load_export(const std::string& dir);
+
+// Writes one bundle directory (dir must not exist unless force).
+HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan bundle_cbor,
+                         const nlohmann::json& decision, bool force);
+
+struct ReverifyItem {
+  int64_t decision_id = 0;
+  std::string outcome;          // "same" | "different" | "skipped"
+  std::string recorded_status;  // from the decision
+  std::string reappraised_status;
+  std::string difference;  // the first difference ("" when same)
+  std::string reason;      // the re-appraisal's first failure ("" when affirming)
+};
+
+// Re-appraises one decision with an offline verifier (Verifier::create_offline).
+ReverifyItem reverify_decision(const Verifier& v, const StoredDecision& d);
+
+}  // namespace locus::verifier

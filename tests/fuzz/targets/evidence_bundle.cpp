@@ -1,0 +1,22 @@
+// Fuzz target evidence_bundle: the CBOR evidence bundle of a decision (docs/audit.md §1), as
+// `locus audit reverify` reads it from a registry or rebuilds it from an export, through
+// verifier::decode_bundle. Invariants: an accepted bundle re-encodes to a bundle that decodes
+// again, and that re-encoding is a fixed point (nothing is lost or invented on the way).
+#include "fuzz_targets.h"
+#include "locus/verifier/bundle.h"
+
+using namespace locus;
+
+extern "C" int locus_fuzz_evidence_bundle(const uint8_t* data, size_t size) {
+  auto r = verifier::decode_bundle(ByteSpan(data, size));
+  if (!r.ok()) return 0;
+  LOCUS_FUZZ_ACCEPTED();
+  host::Bytes e1 = verifier::encode_bundle(r.value());
+  auto r2 = verifier::decode_bundle(e1);
+  LOCUS_FUZZ_CHECK(r2.ok());
+  host::Bytes e2 = verifier::encode_bundle(r2.value());
+  LOCUS_FUZZ_CHECK(locus_fuzz::same_bytes(e1.data(), e1.size(), e2.data(), e2.size()));
+  LOCUS_FUZZ_CHECK(r2.value().landmarks.size() == r.value().landmarks.size());
+  LOCUS_FUZZ_CHECK(r2.value().evidence == r.value().evidence);
+  return 0;
+}
