@@ -18,7 +18,7 @@ function(locus_cortex_m_board board)
     ${LOCUS_CORTEX_M_DIR}/src/systick.cpp
     ${LOCUS_CORTEX_M_DIR}/src/semihosting.cpp
     ${LOCUS_CORTEX_M_DIR}/src/console.cpp
-    ${LOCUS_CORTEX_M_DIR}/src/board.cpp
+    ${LOCUS_CORTEX_M_DIR}/src/board_cortex_m.cpp
     ${LOCUS_CORTEX_M_DIR}/src/test_hooks_default.cpp)
   add_library(locus_board_${board} STATIC ${common} ${B_SOURCES})
   target_include_directories(locus_board_${board} PUBLIC
