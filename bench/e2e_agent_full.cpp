@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/hash.h"
 #include "swtpm_harness.h"
 

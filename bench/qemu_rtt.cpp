@@ -18,7 +18,7 @@
 
 #include "fake_device.h"
 #include "locus/agent/link.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/landmark/client.h"
 #include "locus/landmark/server.h"
 #include "locus/location/geo.h"

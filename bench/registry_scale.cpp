@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/verifier.h"

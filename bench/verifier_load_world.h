@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"

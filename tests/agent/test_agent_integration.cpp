@@ -17,7 +17,7 @@
 
 #include "locus/agent/link.h"
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus_test/proc.h"
 #if defined(LOCUS_AGENT_TEST_TPM)

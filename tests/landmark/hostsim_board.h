@@ -8,7 +8,7 @@
 #include <string>
 
 #include "locus/agent/link.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/landmark/client.h"
 #include "locus/location/records.h"
 

@@ -29,7 +29,7 @@
 
 #include "fake_device.h"
 #include "geo_fixture.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/cose.h"
 #include "locus/landmark/client.h"
 #include "locus/location/location.h"

@@ -10,7 +10,7 @@
 #include <fstream>
 #include <string>
 
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus_test/cmocka.h"
 
 namespace ht = locus::host::test;

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/provision/provision.h"
 #include "locus/registry/registry.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library

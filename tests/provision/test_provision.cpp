@@ -4,7 +4,7 @@
 #include <cstring>
 #include <string>
 
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/x509.h"
 #include "locus/provision/provision.h"
 #include "locus/verifier/x509_util.h"

@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/registry/registry.h"
 #include "pg_server.h"
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/trustlist.h"

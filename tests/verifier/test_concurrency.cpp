@@ -30,7 +30,7 @@
 
 #include "../registry/pg_server.h"
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/cose.h"
 #include "locus/protocol/claims.h"
 #include "locus/registry/registry.h"

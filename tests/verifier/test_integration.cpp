@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <string>
 
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 #include "locus/verifier/policy.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
