@@ -18,11 +18,12 @@
 
 #include "fake_device.h"
 #include "locus/agent/link.h"
-#include "locus_test/testproc.h"
 #include "locus/landmark/client.h"
+#include "locus/landmark/errors.h"
 #include "locus/landmark/server.h"
 #include "locus/location/geo.h"
 #include "locus/location/records.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 
@@ -79,7 +80,7 @@ class LinkBoard : public landmark::BoardLink {
   Status conv(const host::HStatus& s) {
     if (s.ok()) return Status::Ok();
     if (link_->board_error() != 0) return Status::FromCode(link_->board_error());
-    return location::LocationError::kBoard;
+    return landmark::LandmarkError::kBoard;
   }
   agent::Link* link_;
 };

@@ -8,9 +8,10 @@
 #include <string>
 
 #include "locus/agent/link.h"
-#include "locus_test/testproc.h"
 #include "locus/landmark/client.h"
+#include "locus/landmark/errors.h"
 #include "locus/location/records.h"
+#include "locus_test/testproc.h"
 
 namespace locus::test {
 
@@ -76,7 +77,7 @@ class HostSimBoard : public landmark::BoardLink {
   Status conv(const host::HStatus& s) {
     if (s.ok()) return Status::Ok();
     if (link_.board_error() != 0) return Status::FromCode(link_.board_error());
-    return location::LocationError::kBoard;
+    return landmark::LandmarkError::kBoard;
   }
   std::unique_ptr<host::test::Process> proc_;
   agent::Link link_;

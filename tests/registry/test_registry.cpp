@@ -96,8 +96,8 @@ int nc(const host::HostResult<NonceCheck>& r) {
   assert_true(r.ok());
   return static_cast<int>(r.value());
 }
-int code(host::HostError e) {
-  return static_cast<int>(e);
+int code(locus::Status s) {
+  return s.code();
 }
 
 // An empty database migrates to the latest schema: version rows 1..N (SQLite: WAL mode on).

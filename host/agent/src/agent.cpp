@@ -234,8 +234,8 @@ struct Agent::Impl {
     r->stage = stage;
     r->reason = why;
   }
-  static Outcome outcome_for(HostError e) {
-    switch (e) {
+  static Outcome outcome_for(Status e) {
+    switch (host::host_error_of(e)) {
       case HostError::kRefused:
       case HostError::kRevoked: return Outcome::kRefused;
       case HostError::kConfig:

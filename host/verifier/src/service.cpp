@@ -44,8 +44,8 @@ std::string err_body(const std::string& e) {
   return json{{"error", e}}.dump();
 }
 
-int status_for(HostError e) {
-  switch (e) {
+int status_for(Status e) {
+  switch (host::host_error_of(e)) {
     case HostError::kNotFound: return 404;
     case HostError::kParse:
     case HostError::kUsage: return 400;

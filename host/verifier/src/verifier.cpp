@@ -138,14 +138,13 @@ HStatus Verifier::load_trust_list_checked(const std::string& path,
   // checked.
   auto bytes = host::read_file(path, 16u << 20);
   if (!bytes.ok()) return {HostError::kConfig, bytes.message()};
-  std::string why;
-  auto tl = location::verify_trust_list(bytes.value(), signer, &why);
+  auto tl = location::verify_trust_list(bytes.value(), signer);
   if (!tl.ok())
     return {HostError::kConfig,
             path + ": landmark trust list does not verify (status 0x" +
-                host::hex_encode(Bytes{static_cast<uint8_t>(tl.status().code() >> 8),
-                                       static_cast<uint8_t>(tl.status().code())}) +
-                ")" + (why.empty() ? "" : ": " + why)};
+                host::hex_encode(Bytes{static_cast<uint8_t>(tl.code().code() >> 8),
+                                       static_cast<uint8_t>(tl.code().code())}) +
+                ")" + (tl.message().empty() ? "" : ": " + tl.message())};
   // Rollback protection: the version (a field of the signed payload) must not go below the
   // highest one this registry has loaded for this signer.
   cose::Sign1View view;

@@ -31,6 +31,7 @@
 #include <string>
 
 #include "locus/crypto/p256.h"
+#include "locus/landmark/errors.h"
 #include "locus/status.h"
 
 namespace locus::landmark {
