@@ -1,4 +1,4 @@
-// Unit tests of the board link client (host/agent/link.h) against a fake framed board that
+// Unit tests of the board link client (locus/boardlink/link.h) against a fake framed board that
 // runs in-process on a kernel-chosen loopback port (or a Unix socket), plus the agent's
 // backoff/renewal arithmetic. The fake speaks the real framing and message codecs; its
 // behaviour per test is scripted (answer, stay silent, send noise first, hang up, ...).
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "locus/agent/agent.h"
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 #include "locus/common/common.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
@@ -30,7 +30,7 @@
 
 using namespace locus;
 namespace pr = locus::protocol;
-using agent::Link;
+using boardlink::Link;
 using host::HostError;
 
 namespace {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 #include "locus/landmark/client.h"
 #include "locus/landmark/errors.h"
 #include "locus/location/records.h"
@@ -41,7 +41,7 @@ class HostSimBoard : public landmark::BoardLink {
       *why = "cannot open the board link: " + s.message();
       return false;
     }
-    agent::Identity id;
+    boardlink::Identity id;
     s = link_.get_identity(&id);
     if (!s.ok()) {
       *why = "GET_IDENTITY failed: " + s.message();
@@ -53,7 +53,7 @@ class HostSimBoard : public landmark::BoardLink {
   }
   const protocol::Ueid& ueid() const { return ueid_; }
   const std::vector<uint8_t>& alias_cert() const { return alias_cert_; }
-  agent::Link& link() { return link_; }
+  boardlink::Link& link() { return link_; }
 
   Status lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) override {
     protocol::LmSetupRequest r;
@@ -80,7 +80,7 @@ class HostSimBoard : public landmark::BoardLink {
     return landmark::LandmarkError::kBoard;
   }
   std::unique_ptr<host::test::Process> proc_;
-  agent::Link link_;
+  boardlink::Link link_;
   protocol::Ueid ueid_{};
   std::vector<uint8_t> alias_cert_;
 };

@@ -8,18 +8,13 @@
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/x509.h"
-#include "locus/protocol/claims.h"
-
-#if LOCUS_HAVE_TPM
-#include "locus/tpm/quote_json.h"
-#include "locus/tpm/registry.h"
-#include "locus/tpm/verify.h"
-#endif
-#if LOCUS_HAVE_LOCATION
 #include "locus/location/geo.h"
 #include "locus/location/location.h"
 #include "locus/location/trustlist.h"
-#endif
+#include "locus/protocol/claims.h"
+#include "locus/tpm/quote_json.h"
+#include "locus/tpm/registry.h"
+#include "locus/tpm/verify.h"
 
 namespace locus::verifier {
 
@@ -27,37 +22,22 @@ using host::HostError;
 using json = nlohmann::json;
 
 struct LocationContext {
-#if LOCUS_HAVE_LOCATION
   bool have_trust = false;
   location::TrustList trust;
   std::map<std::string, location::LocationPolicy> sites;
   int64_t trust_version = 0;
-#endif
 };
 
-bool Verifier::location_available() {
-  return LOCUS_HAVE_LOCATION != 0;
-}
-bool Verifier::tpm_available() {
-  return LOCUS_HAVE_TPM != 0;
-}
-
 struct Verifier::TpmContext {
-#if LOCUS_HAVE_TPM
   tpm::TpmRegistry reg;
-#endif
 };
 
 HStatus Verifier::enable_tpm() {
-#if LOCUS_HAVE_TPM
   auto t = std::make_unique<TpmContext>();
   Status s = t->reg.attach(reg_);
   if (!s.ok()) return {HostError::kInternal, "TPM host records cannot use the registry"};
   tpm_ = std::move(t);
   return HStatus::Ok();
-#else
-  return {HostError::kConfig, "this build has no TPM support"};
-#endif
 }
 
 HStatus Verifier::enable_tpm(const std::string& db_path) {
@@ -89,7 +69,6 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
                                                        const VerifierKeys& keys) {
   if (!reg) return {HostError::kInternal, "verifier needs a registry"};
   std::unique_ptr<Verifier> v(new Verifier(std::move(policy), reg, log, keys));
-#if LOCUS_HAVE_LOCATION
   const Policy& p = v->policy_;
   bool any_landmarks = false;
   for (const auto& entry : p.sites) {  // not a structured binding: the lambda below uses name
@@ -119,7 +98,6 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::
     HStatus ls = v->load_trust_list_checked(p.trust_list_path, signer);
     if (!ls.ok()) return ls.error();
   }
-#endif
   return v;
 }
 
@@ -131,7 +109,6 @@ std::string text_of(ByteSpan b) {
 
 }  // namespace
 
-#if LOCUS_HAVE_LOCATION
 HStatus Verifier::load_trust_list_checked(const std::string& path,
                                           const crypto::P256PublicKey& signer) {
   // The file is read once: the bytes whose signature verifies are the bytes whose version is
@@ -168,11 +145,6 @@ HStatus Verifier::load_trust_list_checked(const std::string& path,
   loc_->trust_version = version;
   return HStatus::Ok();
 }
-#else
-HStatus Verifier::load_trust_list_checked(const std::string&, const crypto::P256PublicKey&) {
-  return {HostError::kConfig, "this build has no location support"};
-}
-#endif
 
 HostResult<IssuedNonce> Verifier::issue_nonce(ByteSpan ueid) {
   if (ueid.size != protocol::kUeidSize) return {HostError::kParse, "ueid must be 33 bytes"};
@@ -451,7 +423,6 @@ void Verifier::check_site_and_location(State& st) const {
   if (!st.site) return st.a.add("site", false, "site '" + st.dev.site + "' is not in the policy");
   st.a.add("site", true, st.dev.site);
   if (st.site->landmarks.empty()) return st.a.add("location", true, "site requires no landmarks");
-#if LOCUS_HAVE_LOCATION
   auto it = loc_->sites.find(st.site->name);
   if (!loc_->have_trust || it == loc_->sites.end())
     return st.a.add("location", false,
@@ -466,9 +437,6 @@ void Verifier::check_site_and_location(State& st) const {
   st.a.add("location", v.approved,
            v.approved ? (why.empty() ? "inside the approved zone" : why)
                       : (why.empty() ? "location refused" : why));
-#else
-  st.a.add("location", false, "location appraisal unavailable");
-#endif
 }
 
 void Verifier::check_tpm(State& st) const {
@@ -478,7 +446,6 @@ void Verifier::check_tpm(State& st) const {
     return;
   }
   if (!tpm_) return st.a.add("tpm", false, "TPM appraisal unavailable");
-#if LOCUS_HAVE_TPM
   auto qb = tpm::quote_from_json(st.req.tpm.dump());
   if (!qb.ok()) return st.a.add("tpm", false, "malformed TPM quote object");
   tpm::QuoteOptions qo;
@@ -502,7 +469,6 @@ void Verifier::check_tpm(State& st) const {
   }
   st.a.add("tpm", true,
            "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
-#endif
 }
 
 // The license for this appraisal with the given counter (empty if encoding/signing failed).
@@ -731,7 +697,6 @@ HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
   json lms = json::array();
   for (const auto& id : s->landmarks) {
     json e = {{"id", id}};
-#if LOCUS_HAVE_LOCATION
     if (loc_->have_trust) {
       if (const location::LandmarkEntry* le = loc_->trust.find(id)) {
         e["host"] = le->host;
@@ -739,7 +704,6 @@ HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
         e["udp_port"] = le->udp_port;
       }
     }
-#endif
     lms.push_back(e);
   }
   return json{{"site", s->name}, {"landmarks", lms}, {"rounds", s->rounds}};
