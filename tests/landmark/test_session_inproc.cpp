@@ -225,7 +225,7 @@ void test_guessing_and_preasking_relays_fail(void**) {
   landmark::SessionResult r;
   std::string why;
   assert_true(session(w, good, "sg-1", kSgDatacenter, kSgDatacenter, &r, &why, 8).ok());
-  for (int i = 0; i < 500 && w.lms[0]->server->sessions_ok() < 1; ++i) usleep(10000);
+  assert_true(w.lms[0]->server->wait_sessions_ok(1, 5000));
   assert_int_equal(w.lms[0]->server->sessions_failed(), 2);
 }
 
@@ -398,8 +398,8 @@ void test_server_rejects_malformed_peers(void**) {
   landmark::SessionResult r;
   std::string why;
   assert_true(session(w, good, "sg-1", kSgDatacenter, kSgDatacenter, &r, &why, 4).ok());
-  // The server counts a session after closing its connection: wait for it (bounded).
-  for (int i = 0; i < 500 && w.lms[0]->server->sessions_ok() < 1; ++i) usleep(10000);
+  // The server counts a session after closing its connection: wait for that signal.
+  assert_true(w.lms[0]->server->wait_sessions_ok(1, 5000));
   assert_int_equal(w.lms[0]->server->sessions_ok(), 1);
   assert_int_equal(w.lms[0]->server->sessions_failed(), n_cases);
 }

@@ -150,6 +150,13 @@ struct Server::Impl {
       user_ts{0};
   std::atomic<bool> udp_stop{false};
   std::thread udp_thread;
+  // Signalled each time a session is counted (ok or failed).
+  mutable std::mutex done_mu;
+  mutable std::condition_variable done_cv;
+  void counted() {
+    { std::lock_guard<std::mutex> g(done_mu); }
+    done_cv.notify_all();
+  }
 
   // Registers a session's mailbox for the lifetime of this object.
   struct Registration {
@@ -609,6 +616,11 @@ size_t Server::sessions_ok() const {
 size_t Server::sessions_failed() const {
   return impl_->failed.load();
 }
+bool Server::wait_sessions_ok(size_t n, int timeout_ms) const {
+  std::unique_lock<std::mutex> l(impl_->done_mu);
+  return impl_->done_cv.wait_for(l, std::chrono::milliseconds(timeout_ms),
+                                 [this, n] { return impl_->ok.load() >= n; });
+}
 
 ServerStats Server::stats() const {
   ServerStats s;
@@ -714,6 +726,7 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
       } else {
         ++impl_->failed;
       }
+      impl_->counted();
       impl_->give_slot(src);
       if (log) {
         std::fprintf(stderr,

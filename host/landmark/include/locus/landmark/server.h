@@ -86,6 +86,9 @@ class Server {
   // Counted after each session's connection is closed (another thread may read them).
   size_t sessions_ok() const;
   size_t sessions_failed() const;
+  // Waits until at least n sessions were counted OK (a completion signal, no polling); false
+  // when timeout_ms passed first.
+  bool wait_sessions_ok(size_t n, int timeout_ms) const;
   ServerStats stats() const;
 
   struct Impl;
