@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "commands.h"
-#include "locus/tpm/agent.h"
 #include "locus/tpm/enroll.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
 #include "locus/tpm/registry.h"
 #include "locus/tpm/verify.h"

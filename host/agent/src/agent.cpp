@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "locus/landmark/client.h"
-#include "locus/tpm/agent.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
 
 namespace locus::agent {
