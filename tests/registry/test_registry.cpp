@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "locus_test/testproc.h"
 #include "locus/registry/registry.h"
+#include "locus_test/testproc.h"
 #include "pg_server.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
