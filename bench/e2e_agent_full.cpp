@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
+#include "locus_test/testproc.h"
 #include "swtpm_harness.h"
 
 using locus::host::test::Process;

@@ -17,12 +17,13 @@
 #include <vector>
 
 #include "fake_device.h"
-#include "locus/agent/link.h"
-#include "locus/common/testproc.h"
+#include "locus/boardlink/link.h"
 #include "locus/landmark/client.h"
+#include "locus/landmark/errors.h"
 #include "locus/landmark/server.h"
 #include "locus/location/geo.h"
 #include "locus/location/records.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 
@@ -56,7 +57,7 @@ void print(const char* what, const Stats& s) {
 // rounds, LM_CLOSE), as `locus agent` relays them.
 class LinkBoard : public landmark::BoardLink {
  public:
-  explicit LinkBoard(agent::Link* l) : link_(l) {}
+  explicit LinkBoard(boardlink::Link* l) : link_(l) {}
   Status lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) override {
     protocol::LmSetupRequest r;
     r.session_id = p.session_id;
@@ -79,9 +80,9 @@ class LinkBoard : public landmark::BoardLink {
   Status conv(const host::HStatus& s) {
     if (s.ok()) return Status::Ok();
     if (link_->board_error() != 0) return Status::FromCode(link_->board_error());
-    return location::LocationError::kBoard;
+    return landmark::LandmarkError::kBoard;
   }
-  agent::Link* link_;
+  boardlink::Link* link_;
 };
 
 bool run(landmark::Server& server, landmark::BoardLink& board, ByteSpan ueid, int sessions,
@@ -178,8 +179,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "qemu_rtt: the board did not start (see %s/launcher.log)\n", dir.c_str());
     rc = 1;
   } else {
-    agent::Link l;
-    agent::Identity id;
+    boardlink::Link l;
+    boardlink::Identity id;
     if (!l.open(link, 5000).ok() || !l.get_identity(&id).ok()) {
       std::fprintf(stderr, "qemu_rtt: no answer on %s\n", link.c_str());
       rc = 1;

@@ -22,10 +22,10 @@
 #include <vector>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/verifier.h"
+#include "locus_test/testproc.h"
 #include "pg_server.h"
 #include "sim_device.h"
 

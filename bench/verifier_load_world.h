@@ -31,14 +31,14 @@
 #include <vector>
 
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/registry/registry.h"
-#include "locus/tpm/agent.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
 #include "locus/verifier/verifier.h"
+#include "locus_test/testproc.h"
 #include "sim_device.h"
 #include "swtpm_harness.h"
 
@@ -135,9 +135,8 @@ class World {
       tl.landmarks.push_back(e);
     }
     std::vector<uint8_t> cose;
-    std::string why;
-    if (!location::sign_trust_list(location::trust_list_to_json(tl), tl_key, &cose, &why).ok())
-      die(why);
+    auto signed_tl = location::sign_trust_list(location::trust_list_to_json(tl), tl_key, &cose);
+    if (!signed_tl.ok()) die(signed_tl.message());
     write_file(path("landmarks.cose"), std::string(cose.begin(), cose.end()));
     write_file(path("tl.pub"), locus::verifier::public_key_to_pem(pub_of(tl_key)).value());
     write_file(path("ca.pem"), locus::host::pem_encode("CERTIFICATE", ca_.der));

@@ -6,7 +6,7 @@
 #       console + the board's PORT files (UART, timer, watchdog: locus::cm::port), linked
 #       with boards/<board>/memory.ld through boards/cortex-m/sections.ld;
 #       static library locus_board_<board>: the runtime + the board contract of
-#       locus/firmware/board.h (boards/cortex-m/src/board.cpp + the CONTRACT files: entropy,
+#       locus/firmware/board.h (boards/cortex-m/src/board_cortex_m.cpp + the CONTRACT files: entropy,
 #       storage). The on-target test suites link the runtime with the fake board of
 #       tests/firmware instead of the contract.
 #   locus_cortex_m_image(<name> BOARD <board> SOURCES ... [LIBS ...] [RUNTIME_ONLY])
@@ -37,7 +37,7 @@ function(locus_cortex_m_board board)
   set_property(TARGET locus_cortex_m_runtime_${board} APPEND PROPERTY INTERFACE_LINK_DEPENDS
     ${bdir}/memory.ld ${LOCUS_CORTEX_M_DIR}/sections.ld)
 
-  add_library(locus_board_${board} STATIC ${LOCUS_CORTEX_M_DIR}/src/board.cpp ${B_CONTRACT})
+  add_library(locus_board_${board} STATIC ${LOCUS_CORTEX_M_DIR}/src/board_cortex_m.cpp ${B_CONTRACT})
   target_link_libraries(locus_board_${board} PUBLIC locus_cortex_m_runtime_${board}
     PRIVATE locus_warnings locus_freestanding)
   target_compile_options(locus_board_${board} PRIVATE -Os)

@@ -7,7 +7,7 @@
 
 #include "commands.h"
 #include "locus/agent/agent.h"
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 #if __has_include("locus/tpm/quote.h")
 #include "locus/tpm/quote.h"
 #endif
@@ -139,7 +139,7 @@ void run_agent(const AgentOpts& o, CliContext& ctx) {
   ctx.exit_code = 0;
 }
 
-void open_link(const CliContext& ctx, ag::Link* link, const std::string& spec) {
+void open_link(const CliContext& ctx, locus::boardlink::Link* link, const std::string& spec) {
   locus::host::HStatus s = link->open(spec, 5000);
   if (!s.ok()) fail(ctx, s.error());
   link->set_timeout_ms(10000);
@@ -192,7 +192,7 @@ void register_agent_commands(CLI::App& app, CliContext& ctx) {
       "status", "Print the board's status (mode, lease, license counter, provisioning)");
   st->add_option("--link", o->link, "Board link: tcp:HOST:PORT or unix:PATH")->required();
   st->callback([o, &ctx]() {
-    ag::Link link;
+    locus::boardlink::Link link;
     open_link(ctx, &link, o->link);
     locus::protocol::StatusInfo s;
     locus::host::HStatus hs = link.get_status(&s);
@@ -204,9 +204,9 @@ void register_agent_commands(CLI::App& app, CliContext& ctx) {
       a->add_subcommand("identity", "Print the board's identity (UEID, hardware model, FWID, SVN)");
   id->add_option("--link", o->link, "Board link: tcp:HOST:PORT or unix:PATH")->required();
   id->callback([o, &ctx]() {
-    ag::Link link;
+    locus::boardlink::Link link;
     open_link(ctx, &link, o->link);
-    ag::Identity i;
+    locus::boardlink::Identity i;
     locus::host::HStatus hs = link.get_identity(&i);
     if (!hs.ok()) fail(ctx, hs.error());
     json j = {{"ueid", hex(i.ueid.data(), i.ueid.size())},

@@ -126,14 +126,13 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
         fail(ctx, HostError::kUsage, "signed records need --trust-list and --trust-signer");
       }
       locus::crypto::P256PublicKey signer, alias;
-      std::string why;
-      if (!loc::load_public_key(o->trust_signer, &signer, &why).ok())
-        fail(ctx, HostError::kConfig, why);
+      if (auto k = loc::load_public_key(o->trust_signer, &signer); !k.ok())
+        fail(ctx, HostError::kConfig, k.message());
       auto tlb_r = locus::host::read_file(o->trust_list, 16u << 20);
       if (!tlb_r.ok()) fail(ctx, HostError::kIo, "cannot read " + o->trust_list);
       const std::vector<uint8_t>& tlb = tlb_r.value();
-      auto tl = loc::verify_trust_list(tlb, signer, &why);
-      if (!tl.ok()) fail(ctx, HostError::kRefused, o->trust_list + ": " + why);
+      auto tl = loc::verify_trust_list(tlb, signer);
+      if (!tl.ok()) fail(ctx, HostError::kRefused, o->trust_list + ": " + tl.message());
       auto str = [&](const char* k) {
         return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>()
                                                                   : std::string();

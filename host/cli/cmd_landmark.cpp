@@ -60,9 +60,10 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     std::string e = locus::landmark::parse_config_toml(text.value(), dir_of(so->config), &cfg);
     if (!e.empty()) fail(ctx, HostError::kConfig, so->config + ": " + e);
     locus::crypto::P256PrivateKey key;
-    std::string why;
-    if (!loc::load_private_key(cfg.key_file, &key, &why).ok()) fail(ctx, HostError::kConfig, why);
+    if (auto k = loc::load_private_key(cfg.key_file, &key); !k.ok())
+      fail(ctx, HostError::kConfig, k.message());
     locus::landmark::Server server(cfg, key);
+    std::string why;
     if (!server.start(&why).ok()) fail(ctx, HostError::kNetwork, why);
     std::unique_ptr<locus::landmark::MetricsHttp> mh;
     if (!so->metrics_listen.empty()) {
@@ -119,10 +120,12 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
         !locus::crypto::p256_public_key(key, &pub).ok()) {
       fail(ctx, HostError::kInternal, "key generation failed");
     }
-    std::string why;
-    if (!loc::write_private_key_pem(ko->out, key, &why).ok()) fail(ctx, HostError::kIo, why);
-    if (!ko->pub.empty() && !loc::write_public_key_pem(ko->pub, pub, &why).ok())
-      fail(ctx, HostError::kIo, why);
+    if (auto w = loc::write_private_key_pem(ko->out, key); !w.ok())
+      fail(ctx, HostError::kIo, w.message());
+    if (!ko->pub.empty()) {
+      if (auto w = loc::write_public_key_pem(ko->pub, pub); !w.ok())
+        fail(ctx, HostError::kIo, w.message());
+    }
     const std::string hex = locus::host::hex_encode(locus::ByteSpan(pub.q.data(), pub.q.size()));
     locus::cli::emit(ctx, nlohmann::json{{"private_key", ko->out}, {"public_key", hex}}.dump(),
                      hex);
@@ -146,11 +149,11 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     auto text = locus::host::read_text_file(to->in, 4 << 20);
     if (!text.ok()) fail(ctx, HostError::kIo, text.message());
     locus::crypto::P256PrivateKey key;
-    std::string why;
-    if (!loc::load_private_key(to->key, &key, &why).ok()) fail(ctx, HostError::kConfig, why);
+    if (auto k = loc::load_private_key(to->key, &key); !k.ok())
+      fail(ctx, HostError::kConfig, k.message());
     std::vector<uint8_t> cose;
-    if (!loc::sign_trust_list(text.value(), key, &cose, &why).ok())
-      fail(ctx, HostError::kParse, to->in + ": " + why);
+    if (auto s = loc::sign_trust_list(text.value(), key, &cose); !s.ok())
+      fail(ctx, HostError::kParse, to->in + ": " + s.message());
     auto w = locus::host::write_file(to->out, locus::ByteSpan(cose), 0644, to->force);
     if (!w.ok()) fail(ctx, w.error());
     loc::TrustList t;
@@ -166,15 +169,15 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
       ->required();
   show->callback([to, &ctx]() {
     locus::crypto::P256PublicKey pub;
-    std::string why;
-    if (!loc::load_public_key(to->signer, &pub, &why).ok()) fail(ctx, HostError::kConfig, why);
+    if (auto k = loc::load_public_key(to->signer, &pub); !k.ok())
+      fail(ctx, HostError::kConfig, k.message());
     auto b_r = locus::host::read_file(to->in, 16u << 20);
     if (!b_r.ok()) fail(ctx, HostError::kIo, "cannot read " + to->in);
     const std::vector<uint8_t>& b = b_r.value();
-    auto t = loc::verify_trust_list(b, pub, &why);
-    if (!t.ok()) fail(ctx, HostError::kRefused, to->in + ": " + why);
+    auto t = loc::verify_trust_list(b, pub);
+    if (!t.ok()) fail(ctx, HostError::kRefused, to->in + ": " + t.message());
     std::string human;
-    for (const auto& e : t->landmarks) {
+    for (const auto& e : t.value().landmarks) {
       char line[256];
       std::snprintf(line, sizeof line, "%-12s %9.4f %10.4f  %s:%u/%u  %s\n", e.id.c_str(),
                     e.lat_deg, e.lon_deg, e.host.c_str(), unsigned(e.tcp_port),

@@ -68,7 +68,7 @@ json result_json(const prov::EnrollOptions& e,
     j["hwmodel"] = r.value().hwmodel;
   } else {
     j["error"] = r.message();
-    j["exit_code"] = locus::host::exit_code_for(r.code());
+    j["exit_code"] = locus::cli::exit_code_for(r.code());
   }
   return j;
 }
@@ -153,7 +153,7 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
         ok++;
       } else {
         failed++;
-        int c = locus::host::exit_code_for(r.code());
+        int c = locus::cli::exit_code_for(r.code());
         if (worst == 0 || c == 1) worst = c;
       }
       prog.clear();

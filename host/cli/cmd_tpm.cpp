@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "commands.h"
-#include "locus/tpm/agent.h"
 #include "locus/tpm/enroll.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
 #include "locus/tpm/registry.h"
 #include "locus/tpm/verify.h"
@@ -26,32 +26,6 @@ using locus::Status;
 using locus::host::HostError;
 using namespace locus::tpm;
 
-HostError host_error_for(Status s) {
-  if (s.module() != locus::Module::kTpm) return HostError::kInternal;
-  switch (static_cast<TpmError>(s.local())) {
-    case TpmError::kTcti:
-    case TpmError::kEsys:
-    case TpmError::kIo: return HostError::kIo;
-    case TpmError::kBadBlob:
-    case TpmError::kMalformed:
-    case TpmError::kBadMagic:
-    case TpmError::kBadType:
-    case TpmError::kEkCertInvalid: return HostError::kParse;
-    case TpmError::kBadSignature:
-    case TpmError::kEkCertMissing:
-    case TpmError::kEkCertUntrusted:
-    case TpmError::kEkMismatch:
-    case TpmError::kActivationFailed:
-    case TpmError::kBadAkAttributes:
-    case TpmError::kUnsupportedAlg: return HostError::kRefused;
-    case TpmError::kDb: return HostError::kDb;
-    case TpmError::kNotFound: return HostError::kNotFound;
-    case TpmError::kInvalidArgument:
-    case TpmError::kBadPcrSelection: return HostError::kUsage;
-    default: return HostError::kInternal;
-  }
-}
-
 [[noreturn]] void tpm_fail(const CliContext& ctx, Status s, const std::string& what,
                            const std::string& detail = "") {
   std::string msg =
@@ -59,7 +33,7 @@ HostError host_error_for(Status s) {
       (s.module() == locus::Module::kTpm ? locus::tpm::to_string(static_cast<TpmError>(s.local()))
                                          : std::string("error"));
   if (!detail.empty()) msg += " (" + detail + ")";
-  locus::cli::fail(ctx, host_error_for(s), msg);
+  locus::cli::fail(ctx, s, msg);
 }
 
 std::string hex(const std::vector<uint8_t>& v) {

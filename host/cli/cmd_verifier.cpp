@@ -62,10 +62,8 @@ void serve(const VerOpts& o, CliContext& ctx) {
   locus::audit::AuditLog log(o.audit_path(), reg.value().get());
   auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
   if (!v.ok()) fail(ctx, v.error());
-  if (ver::Verifier::tpm_available()) {
-    auto ts = v.value()->enable_tpm(o.db);
-    if (!ts.ok()) fail(ctx, ts.error());
-  }
+  auto ts = v.value()->enable_tpm(o.db);
+  if (!ts.ok()) fail(ctx, ts.error());
   ver::ServiceOptions so = o.svc;
   if (!o.operator_token_file.empty()) {
     auto tok = ver::load_operator_token(o.operator_token_file);
@@ -92,7 +90,6 @@ void serve(const VerOpts& o, CliContext& ctx) {
                         {"policy", o.policy},
                         {"db", o.db},
                         {"audit_log", o.audit_path()},
-                        {"location", ver::Verifier::location_available()},
                         {"tls", !so.tls_cert_file.empty()},
                         {"client_certs", !so.tls_client_ca_file.empty()},
                         {"fleet_page", !so.operator_token.empty()},

@@ -1,63 +1,9 @@
 // `locus`: the one host command. Modules register their subcommands (commands.h).
-#include <unistd.h>
-
 #include <cstdio>
 #include <exception>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-
-bool CliContext::progress_allowed() const {
-  return !json && !quiet && ::isatty(2) == 1;
-}
-
-namespace locus::cli {
-
-void fail(const CliContext& ctx, const host::Error& e) {
-  int code = host::exit_code_for(e.code);
-  if (ctx.json) {
-    std::printf(
-        "%s\n",
-        nlohmann::json{{"error", e.message}, {"kind", host::to_string(e.code)}, {"exit_code", code}}
-            .dump()
-            .c_str());
-    std::fflush(stdout);
-  } else {
-    std::fprintf(stderr, "locus: error: %s\n", e.message.c_str());
-  }
-  throw CLI::RuntimeError(code);
-}
-
-void fail(const CliContext& ctx, host::HostError code, const std::string& message) {
-  fail(ctx, host::Error{code, message});
-}
-
-void emit(const CliContext& ctx, const std::string& json_text, const std::string& human_text) {
-  const std::string& s = ctx.json ? json_text : human_text;
-  if (!s.empty()) std::printf("%s%s", s.c_str(), s.back() == '\n' ? "" : "\n");
-  std::fflush(stdout);
-}
-
-Progress::Progress(const CliContext& ctx, size_t total, std::string label)
-    : on_(ctx.progress_allowed()), total_(total), label_(std::move(label)) {}
-Progress::~Progress() {
-  done();
-}
-void Progress::step(const std::string& item) {
-  n_++;
-  if (!on_) return;
-  std::fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", n_, total_, label_.c_str(), item.c_str());
-  std::fflush(stderr);
-}
-void Progress::clear() {
-  if (on_) std::fprintf(stderr, "\r\033[K");
-}
-void Progress::done() {
-  if (on_) std::fprintf(stderr, "\r\033[K");
-  on_ = false;
-}
-
-}  // namespace locus::cli
 
 int main(int argc, char** argv) {
   CliContext ctx;

@@ -16,11 +16,11 @@
 #include <thread>
 #include <vector>
 
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus_test/proc.h"
+#include "locus_test/testproc.h"
 #if defined(LOCUS_AGENT_TEST_TPM)
 #include "swtpm_harness.h"
 #endif
@@ -120,7 +120,7 @@ void enroll(const std::string& link) {
 
 // GET_STATUS over a short-lived connection (host-sim serves one client at a time).
 bool board_status(const std::string& link, protocol::StatusInfo* s) {
-  agent::Link l;
+  boardlink::Link l;
   if (!l.open(link, 3000).ok()) return false;
   l.set_timeout_ms(15000);  // the agent may be mid-attestation on the board's one link
   return l.get_status(s).ok();

@@ -1,4 +1,4 @@
-// Unit tests of the board link client (host/agent/link.h) against a fake framed board that
+// Unit tests of the board link client (locus/boardlink/link.h) against a fake framed board that
 // runs in-process on a kernel-chosen loopback port (or a Unix socket), plus the agent's
 // backoff/renewal arithmetic. The fake speaks the real framing and message codecs; its
 // behaviour per test is scripted (answer, stay silent, send noise first, hang up, ...).
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "locus/agent/agent.h"
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 #include "locus/common/common.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
@@ -30,7 +30,7 @@
 
 using namespace locus;
 namespace pr = locus::protocol;
-using agent::Link;
+using boardlink::Link;
 using host::HostError;
 
 namespace {
@@ -260,7 +260,7 @@ void test_timeout_is_bounded(void**) {
   host::HStatus r = l.get_status(&s);
   const int64_t dt = host::monotonic_ms() - t0;
   assert_false(r.ok());
-  assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kNetwork));
+  assert_int_equal(r.code().code(), locus::Status(HostError::kNetwork).code());
   assert_true(dt >= 280);
   assert_true(dt < 2000);
   assert_false(l.connected());  // the stream state is unknown: dropped
@@ -288,7 +288,7 @@ void test_board_error(void**) {
   pr::StatusInfo s;
   host::HStatus r = l.get_status(&s);
   assert_false(r.ok());
-  assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kRefused));
+  assert_int_equal(r.code().code(), locus::Status(HostError::kRefused).code());
   assert_int_equal(l.board_error(), kBoardErr);
   assert_non_null(std::strstr(r.message().c_str(), "0x0605"));
 }
@@ -317,7 +317,7 @@ void test_no_retry_for_apply_license(void**) {
   pr::StatusInfo s;
   host::HStatus r = l.apply_license(ByteSpan(lic, sizeof lic), &s);
   assert_false(r.ok());
-  assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kNetwork));
+  assert_int_equal(r.code().code(), locus::Status(HostError::kNetwork).code());
   assert_int_equal(b.requests(), 1);
   assert_true(l.get_status(&s).ok());  // lazy reconnect
   assert_int_equal(b.connections(), 2);
@@ -333,17 +333,17 @@ void test_connect_errors(void**) {
   Link l;
   host::HStatus r = l.open("tcp:127.0.0.1:" + std::to_string(port), 1000);
   assert_false(r.ok());
-  assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kNetwork));
+  assert_int_equal(r.code().code(), locus::Status(HostError::kNetwork).code());
   for (const char* bad : {"127.0.0.1:5", "tcp:127.0.0.1", "tcp::5", "tcp:127.0.0.1:x",
                           "tcp:127.0.0.1:70000", "unix:", "serial:/dev/ttyS0"}) {
     r = l.open(bad, 100);
     assert_false(r.ok());
-    assert_int_equal(static_cast<int>(r.code()), static_cast<int>(HostError::kUsage));
+    assert_int_equal(r.code().code(), locus::Status(HostError::kUsage).code());
   }
   pr::StatusInfo s;
   Link fresh;
-  assert_int_equal(static_cast<int>(fresh.get_status(&s).code()),
-                   static_cast<int>(HostError::kUsage));  // never opened
+  assert_int_equal(fresh.get_status(&s).code().code(),
+                   locus::Status(HostError::kUsage).code());  // never opened
 }
 
 // Fast frames: the answer for the asked round is returned; an answer for another round is

@@ -31,10 +31,10 @@
 
 #include "locus/agent/agent.h"
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 #include "locus_test/proc.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using host::test::Process;

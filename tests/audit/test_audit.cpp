@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
 #include <setjmp.h>

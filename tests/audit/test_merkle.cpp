@@ -17,7 +17,7 @@
 
 #include "locus/audit/audit.h"
 #include "locus/audit/merkle.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 
 // cmocka last.
 #include <setjmp.h>

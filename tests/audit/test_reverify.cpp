@@ -20,16 +20,16 @@
 #include <string>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/registry/registry.h"
-#include "locus/tpm/agent.h"
 #include "locus/tpm/enroll.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
 #include "locus/tpm/registry.h"
 #include "locus/verifier/verifier.h"
+#include "locus_test/testproc.h"
 #include "sim_device.h"
 #include "swtpm_harness.h"
 

@@ -1,5 +1,5 @@
-// FirmwareError: every code 1..kLast has its own description, and the wire codes are
-// 0x0601.. (module 6). Codes are append-only: this list must only grow.
+// FirmwareError: every code 1..kLast has its own description. The wire values of every
+// module's codes are checked against golden tables in tests/errors/test_error_tables.cpp.
 #include <string.h>
 
 #include <set>
@@ -21,7 +21,6 @@ void test_codes_documented(void**) {
     const std::string s = locus::firmware::to_string(e);
     assert_true(s != "unknown firmware error");
     assert_true(seen.insert(s).second);
-    assert_int_equal(locus::Status(e).code(), 0x0600 + i);
   }
   assert_string_equal(locus::firmware::to_string(static_cast<FirmwareError>(kLast + 1)),
                       "unknown firmware error");

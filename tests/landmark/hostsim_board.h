@@ -7,10 +7,11 @@
 #include <memory>
 #include <string>
 
-#include "locus/agent/link.h"
-#include "locus/common/testproc.h"
+#include "locus/boardlink/link.h"
 #include "locus/landmark/client.h"
+#include "locus/landmark/errors.h"
 #include "locus/location/records.h"
+#include "locus_test/testproc.h"
 
 namespace locus::test {
 
@@ -40,7 +41,7 @@ class HostSimBoard : public landmark::BoardLink {
       *why = "cannot open the board link: " + s.message();
       return false;
     }
-    agent::Identity id;
+    boardlink::Identity id;
     s = link_.get_identity(&id);
     if (!s.ok()) {
       *why = "GET_IDENTITY failed: " + s.message();
@@ -52,7 +53,7 @@ class HostSimBoard : public landmark::BoardLink {
   }
   const protocol::Ueid& ueid() const { return ueid_; }
   const std::vector<uint8_t>& alias_cert() const { return alias_cert_; }
-  agent::Link& link() { return link_; }
+  boardlink::Link& link() { return link_; }
 
   Status lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) override {
     protocol::LmSetupRequest r;
@@ -76,10 +77,10 @@ class HostSimBoard : public landmark::BoardLink {
   Status conv(const host::HStatus& s) {
     if (s.ok()) return Status::Ok();
     if (link_.board_error() != 0) return Status::FromCode(link_.board_error());
-    return location::LocationError::kBoard;
+    return landmark::LandmarkError::kBoard;
   }
   std::unique_ptr<host::test::Process> proc_;
-  agent::Link link_;
+  boardlink::Link link_;
   protocol::Ueid ueid_{};
   std::vector<uint8_t> alias_cert_;
 };

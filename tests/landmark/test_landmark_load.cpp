@@ -21,9 +21,9 @@
 
 #include "fake_device.h"
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
 #include "locus/landmark/client.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using host::test::Process;

@@ -29,12 +29,12 @@
 
 #include "fake_device.h"
 #include "geo_fixture.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/cose.h"
 #include "locus/landmark/client.h"
 #include "locus/location/location.h"
 #include "locus/location/trustlist.h"
 #include "locus_test/cmocka.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using namespace locus::test;

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <string>
 
-#include "locus/common/testproc.h"
 #include "locus_test/cmocka.h"
+#include "locus_test/testproc.h"
 
 namespace ht = locus::host::test;
 

@@ -12,6 +12,7 @@
 #include "locus/crypto/cbor.h"
 #include "locus/protocol/errors.h"
 #include "locus_test/cmocka.h"
+#include "locus_test/mutate.h"
 
 namespace schema_test {
 
@@ -107,15 +108,7 @@ inline void check_schema(const Field* f, size_t n, Decode decode, int64_t extra_
   }
 }
 
-// Deterministic xorshift32.
-struct Rng {
-  uint32_t x;
-  uint32_t next() {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return x;
-  }
-};
+// The one seeded generator of the test suites (locus_test/mutate.h: xorshift64).
+using Rng = locus_test::Rng;
 
 }  // namespace schema_test

@@ -582,7 +582,7 @@ void test_fuzz_payloads(void**) {
     const size_t s = rng.next() % 5;
     size_t n = len[s];
     memcpy(buf, seeds[s], n);
-    const uint32_t flips = 1 + rng.next() % 3;
+    const uint32_t flips = 1 + static_cast<uint32_t>(rng.next() % 3);
     for (uint32_t k = 0; k < flips; ++k)
       buf[rng.next() % n] ^= static_cast<uint8_t>(1u << (rng.next() % 8));
     if (rng.next() % 3 == 0) n = rng.next() % (n + 1);

@@ -719,7 +719,7 @@ void test_fuzz_decoders(void**) {
   uint8_t buf[512];
   int ok = 0, failed = 0;
   for (int iter = 0; iter < 40000; ++iter) {
-    const uint32_t pick = rng.next();
+    const uint32_t pick = static_cast<uint32_t>(rng.next());
     size_t n;
     if (pick % 5 == 0) {
       n = rng.next() % 64;
@@ -728,7 +728,7 @@ void test_fuzz_decoders(void**) {
       const size_t s = pick % 4;
       n = seed_len[s];
       memcpy(buf, seeds[s], n);
-      const uint32_t flips = 1 + rng.next() % 4;
+      const uint32_t flips = 1 + static_cast<uint32_t>(rng.next() % 4);
       for (uint32_t k = 0; k < flips; ++k)
         buf[rng.next() % n] ^= static_cast<uint8_t>(1u << (rng.next() % 8));
       if (rng.next() % 4 == 0) n = rng.next() % (n + 1);

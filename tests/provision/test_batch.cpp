@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 #include "locus_test/proc.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using json = nlohmann::json;

@@ -10,11 +10,11 @@
 #include <string>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
 #include "locus/provision/provision.h"
 #include "locus/registry/registry.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 #include "locus_test/proc.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using host::test::Process;
@@ -166,7 +166,7 @@ void test_failed_activation_resumes(void**) {
   // 3. A third run: already enrolled (kDuplicate), nothing changes.
   auto r3 = provision::enroll(o, ca.value(), lpub, &failing, &log);
   assert_false(r3.ok());
-  assert_int_equal(static_cast<int>(r3.code()), static_cast<int>(host::HostError::kDuplicate));
+  assert_int_equal(r3.code().code(), locus::Status(host::HostError::kDuplicate).code());
 
   // 4. The same board against a registry that never issued its certificate: refused before
   //    any row is written.

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "locus/common/common.h"
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 
 namespace pgtest {
 

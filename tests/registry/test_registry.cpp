@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "locus/common/testproc.h"
 #include "locus/registry/registry.h"
+#include "locus_test/testproc.h"
 #include "pg_server.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
@@ -96,8 +96,8 @@ int nc(const host::HostResult<NonceCheck>& r) {
   assert_true(r.ok());
   return static_cast<int>(r.value());
 }
-int code(host::HostError e) {
-  return static_cast<int>(e);
+int code(locus::Status s) {
+  return s.code();
 }
 
 // An empty database migrates to the latest schema: version rows 1..N (SQLite: WAL mode on).

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <string>
 
-#include "locus/tpm/agent.h"
 #include "locus/tpm/enroll.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/registry.h"
 #include "locus/tpm/verify.h"
 #include "locus_test/hex.h"

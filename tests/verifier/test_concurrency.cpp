@@ -30,12 +30,12 @@
 
 #include "../registry/pg_server.h"
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/cose.h"
 #include "locus/protocol/claims.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/verifier.h"
+#include "locus_test/testproc.h"
 #include "sim_device.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.

@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 #include "locus/provision/provision.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 #include "locus_test/proc.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using json = nlohmann::json;
@@ -54,20 +54,20 @@ bool start_verifier(Process* p, int* port) {
 }
 
 template <typename Req>
-bool board_call(provision::BoardLink& link, const Req& req, host::Bytes* body) {
+bool board_call(boardlink::Link& link, const Req& req, host::Bytes* body) {
   uint8_t item[protocol::kMaxPayload];
   cbor::Encoder e(item, sizeof item);
   if (!protocol::encode_body(e, req).ok() || !e.finish().ok()) return false;
-  uint8_t rt = 0;
-  uint16_t code = 0;
-  if (!link.request(Req::kType, ByteSpan(item, e.size()), &rt, body, &code).ok()) return false;
-  if (rt == protocol::kMsgError) print_message("board error 0x%04x\n", code);
-  return rt == protocol::response_type(Req::kType);
+  boardlink::RawResponse r;
+  if (!link.request(Req::kType, ByteSpan(item, e.size()), &r).ok()) return false;
+  *body = std::move(r.body);
+  if (r.type == protocol::kMsgError) print_message("board error 0x%04x\n", r.board_error);
+  return r.type == protocol::response_type(Req::kType);
 }
 
 int board_mode(int board_port) {
-  provision::BoardLink link;
-  if (!link.connect("tcp:127.0.0.1:" + std::to_string(board_port)).ok()) return -1;
+  boardlink::Link link;
+  if (!link.open("tcp:127.0.0.1:" + std::to_string(board_port)).ok()) return -1;
   host::Bytes body;
   if (!board_call(link, protocol::GetStatusRequest{}, &body)) return -1;
   protocol::StatusResponse st;
@@ -99,8 +99,8 @@ json get_nonce(int vport, const std::string& ueid) {
 // after nothing, when refused).
 json attest_with(int bport, int vport, const std::string& ueid, const std::string& nonce_b64,
                  int* mode_after) {
-  provision::BoardLink link;
-  assert_true(link.connect("tcp:127.0.0.1:" + std::to_string(bport)).ok());
+  boardlink::Link link;
+  assert_true(link.open("tcp:127.0.0.1:" + std::to_string(bport)).ok());
   host::Bytes nonce = host::b64_decode(nonce_b64).value();
   protocol::GetEvidenceRequest ge;
   ge.nonce = nonce;

@@ -14,12 +14,12 @@
 #include <string>
 
 #include "locus/audit/audit.h"
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/verifier.h"
+#include "locus_test/testproc.h"
 #include "sim_device.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
@@ -74,9 +74,8 @@ int setup(void**) {
     tl.landmarks.push_back(e);
   }
   std::vector<uint8_t> cose;
-  std::string why;
-  if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose, &why).ok())
-    fail_msg("%s", why.c_str());
+  auto s = location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose);
+  if (!s.ok()) fail_msg("%s", s.message().c_str());
   std::ofstream(P("landmarks.cose"), std::ios::binary)
       .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
   std::ofstream(P("tl.pub")) << verifier::public_key_to_pem(pub_of(g_tl_key)).value();

@@ -21,13 +21,13 @@
 #include <thread>
 #include <vector>
 
-#include "locus/common/testproc.h"
 #include "locus/crypto/hash.h"
 #include "locus/protocol/frame.h"
 #include "locus/protocol/messages.h"
 #include "locus/provision/provision.h"
 #include "locus_test/cmocka.h"  // last: its macros clash with the C++ library
 #include "locus_test/proc.h"
+#include "locus_test/testproc.h"
 
 using namespace locus;
 using json = nlohmann::json;

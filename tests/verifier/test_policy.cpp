@@ -3,8 +3,8 @@
 #include <fstream>
 #include <string>
 
-#include "locus/common/testproc.h"
 #include "locus/verifier/policy.h"
+#include "locus_test/testproc.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
 #include <setjmp.h>
@@ -186,7 +186,7 @@ void test_missing_file(void**) {
   auto r = verifier::load_policy(g_dir + "/nope.toml");
   assert_false(r.ok());
   assert_non_null(strstr(r.message().c_str(), "nope.toml"));
-  assert_int_equal(static_cast<int>(r.code()), static_cast<int>(host::HostError::kConfig));
+  assert_int_equal(r.code().code(), locus::Status(host::HostError::kConfig).code());
 }
 
 }  // namespace

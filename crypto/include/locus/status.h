@@ -12,17 +12,18 @@
 namespace locus {
 
 enum class Module : uint8_t {
-  kCore = 0,      // this header
-  kCrypto = 1,    // locus/crypto/*.h except CBOR/COSE/X.509
-  kCbor = 2,      // locus/crypto/cbor.h
-  kCose = 3,      // locus/crypto/cose.h
-  kX509 = 4,      // locus/crypto/x509.h
-  kProtocol = 5,  // protocol/
-  kFirmware = 6,  // firmware/
-  kBoard = 7,     // boards/
-  kHost = 8,      // host/ (verifier, agent, landmark, provisioning)
-  kTpm = 9,       // host TPM binding
-  kGeo = 10,      // verifier geometry
+  kCore = 0,       // this header
+  kCrypto = 1,     // locus/crypto/*.h except CBOR/COSE/X.509
+  kCbor = 2,       // locus/crypto/cbor.h
+  kCose = 3,       // locus/crypto/cose.h
+  kX509 = 4,       // locus/crypto/x509.h
+  kProtocol = 5,   // protocol/
+  kFirmware = 6,   // firmware/
+  kBoard = 7,      // boards/
+  kHost = 8,       // host/ tools (verifier, agent, provisioning, registry, CLI)
+  kTpm = 9,        // host TPM binding
+  kGeo = 10,       // host/location: zones, records, trust lists
+  kLandmark = 11,  // host/landmark: session networking and timed rounds
 };
 
 template <typename E>

@@ -8,17 +8,19 @@
 #include <cstdio>
 #include <thread>
 
-#if defined(LOCUS_LANDMARK_AVAILABLE)
 #include "locus/landmark/client.h"
-#endif
-#if defined(LOCUS_TPM_AVAILABLE)
-#include "locus/tpm/agent.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
-#endif
 
 namespace locus::agent {
 
+using boardlink::Identity;
+using boardlink::Link;
+using boardlink::status_code_hex;
+using host::Bytes;
 using host::HostError;
+using host::HostResult;
+using host::HStatus;
 using host::LogLevel;
 using json = nlohmann::json;
 
@@ -110,7 +112,6 @@ int64_t Agent::cap_to_lease(int64_t backoff, int64_t lease_left_ms, int64_t min_
 
 namespace {
 
-#if defined(LOCUS_LANDMARK_AVAILABLE)
 // The landmark session library reaches the board through this adapter.
 class LinkBoard : public landmark::BoardLink {
  public:
@@ -142,7 +143,6 @@ class LinkBoard : public landmark::BoardLink {
   }
   Link* link_;
 };
-#endif
 
 std::string b64(const Bytes& b) {
   return host::b64_encode(ByteSpan(b.data(), b.size()));
@@ -153,9 +153,7 @@ std::string b64(const Bytes& b) {
 struct Agent::Impl {
   AgentConfig cfg;
   Link link;
-#if defined(LOCUS_TPM_AVAILABLE)
   std::unique_ptr<tpm::Tpm> tpm;
-#endif
 
   // HTTP helpers: kNetwork when unreachable or 5xx, kRefused for 4xx (the message carries
   // the verifier's "error"), kParse for a body that is not JSON.
@@ -234,8 +232,8 @@ struct Agent::Impl {
     r->stage = stage;
     r->reason = why;
   }
-  static Outcome outcome_for(HostError e) {
-    switch (e) {
+  static Outcome outcome_for(Status e) {
+    switch (host::host_error_of(e)) {
       case HostError::kRefused:
       case HostError::kRevoked: return Outcome::kRefused;
       case HostError::kConfig:
@@ -253,7 +251,6 @@ struct Agent::Impl {
     if (!j.contains("landmarks") || !j["landmarks"].is_array())
       return {HostError::kParse, "landmarks/required: no 'landmarks' list"};
     if (j["landmarks"].empty()) return HStatus::Ok();
-#if defined(LOCUS_LANDMARK_AVAILABLE)
     int rounds = j.value("rounds", 16);
     if (rounds < 1 || rounds > 64)
       return {HostError::kParse, "landmarks/required: rounds out of 1..64"};
@@ -295,13 +292,6 @@ struct Agent::Impl {
       res->landmark_sessions++;
     }
     return HStatus::Ok();
-#else
-    (void)ueid;
-    (void)nonce;
-    (void)records;
-    return {HostError::kConfig,
-            "the site requires landmarks but this agent was built without the landmark client"};
-#endif
   }
 
   // PCRs to quote: --pcrs, else the verifier's quote policy for this board, else 0,1,7.
@@ -320,7 +310,6 @@ struct Agent::Impl {
   }
 
   HStatus quote(const std::string& ueid_hex, const Bytes& nonce, const Bytes& evidence, json* out) {
-#if defined(LOCUS_TPM_AVAILABLE)
     const std::vector<uint32_t> pcrs = quote_pcrs(ueid_hex);
     if (!tpm) {
       tpm = std::make_unique<tpm::Tpm>();
@@ -347,13 +336,6 @@ struct Agent::Impl {
     *out = json::parse(tpm::quote_to_json(q.value()), nullptr, false);
     if (out->is_discarded()) return {HostError::kInternal, "quote JSON"};
     return HStatus::Ok();
-#else
-    (void)ueid_hex;
-    (void)nonce;
-    (void)evidence;
-    (void)out;
-    return {HostError::kConfig, "--tcti given but this agent was built without TPM support"};
-#endif
   }
 
   AttemptResult attempt() {

@@ -30,7 +30,7 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   const std::string who =
       "landmark " + (lm.id.empty() ? lm.host + ":" + std::to_string(lm.tcp_port) : lm.id) + ": ";
   auto fail = [&](Status e, const std::string& w) -> Status {
-    if (why_out) *why_out = e == Status(LocationError::kSessionRefused) ? w : who + w;
+    if (why_out) *why_out = e == Status(landmark::LandmarkError::kSessionRefused) ? w : who + w;
     return e;
   };
   if (verifier_nonce.size < 16 || verifier_nonce.size > 64 || ueid.size != 33 || opt.rounds < 1 ||
@@ -41,13 +41,13 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   const int to = opt.timeout_ms;
   Fd tcp;
   tcp.fd = net::connect_tcp(lm.host, lm.tcp_port, to, &why);
-  if (tcp.fd < 0) return fail(LocationError::kNetwork, why);
+  if (tcp.fd < 0) return fail(landmark::LandmarkError::kNetwork, why);
   // ---- set-up -------------------------------------------------------------------------------
   nlohmann::json m = {{"type", "setup"},
                       {"verifier_nonce", net::hex(verifier_nonce.data, verifier_nonce.size)},
                       {"ueid", net::hex(ueid.data, ueid.size)},
                       {"rounds", opt.rounds}};
-  if (!net::send_msg(tcp.fd, m, to, &why).ok()) return fail(LocationError::kNetwork, why);
+  if (!net::send_msg(tcp.fd, m, to, &why).ok()) return fail(landmark::LandmarkError::kNetwork, why);
   Status s = net::recv_msg(tcp.fd, &m, to, &why);
   if (!s.ok()) return fail(s, why);
   LmSetupParams p;
@@ -58,7 +58,7 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
       !net::get_hex(m, "lm_eph_pub", 65, 65, &pub) || !net::get_uint(m, "rounds", 64, &rounds) ||
       rounds != opt.rounds || !net::get_uint(m, "udp_port", 65535, &udp_port) ||
       !m.contains("landmark_id") || !m["landmark_id"].is_string()) {
-    return fail(LocationError::kProtocol, "malformed setup_ok");
+    return fail(landmark::LandmarkError::kProtocol, "malformed setup_ok");
   }
   std::copy(sid.begin(), sid.end(), p.session_id.begin());
   std::copy(pub.begin(), pub.end(), p.lm_eph_pub.begin());
@@ -71,16 +71,16 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   if (!net::send_msg(tcp.fd, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.data(), 65)}},
                      to, &why)
            .ok()) {
-    return fail(LocationError::kNetwork, why);
+    return fail(landmark::LandmarkError::kNetwork, why);
   }
   s = net::recv_msg(tcp.fd, &m, to, &why);
   if (!s.ok()) return fail(s, why);
-  if (m["type"] != "ready") return fail(LocationError::kProtocol, "expected ready");
+  if (m["type"] != "ready") return fail(landmark::LandmarkError::kProtocol, "expected ready");
   // ---- timed rounds ---------------------------------------------------------------------------
   const uint16_t port = udp_port != 0 ? uint16_t(udp_port) : lm.udp_port;
   Fd udp;
   udp.fd = net::connect_udp(lm.host, port, &why);
-  if (udp.fd < 0) return fail(LocationError::kNetwork, why);
+  if (udp.fd < 0) return fail(landmark::LandmarkError::kNetwork, why);
   uint8_t hello[17];
   hello[0] = 1;
   std::memcpy(hello + 1, p.session_id.data(), 16);
@@ -94,28 +94,29 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   for (int attempt = 0; !got_first && attempt < 1000; ++attempt) {
     // Repeat the hello until round 0 arrives (a lost hello must not stall the session).
     if (::send(udp.fd, hello, sizeof hello, 0) != ssize_t(sizeof hello))
-      return fail(LocationError::kNetwork, "UDP send failed");
+      return fail(landmark::LandmarkError::kNetwork, "UDP send failed");
     const int64_t left = (deadline0 - net::now_ns()) / 1000000;
-    if (left < 0) return fail(LocationError::kTimeout, "no round 0 from the landmark");
+    if (left < 0) return fail(landmark::LandmarkError::kTimeout, "no round 0 from the landmark");
     if (net::wait_readable(udp.fd, int(std::min<int64_t>(left, 250)))) got_first = true;
   }
-  if (!got_first) return fail(LocationError::kTimeout, "no round 0 from the landmark");
+  if (!got_first) return fail(landmark::LandmarkError::kTimeout, "no round 0 from the landmark");
   for (int guard = 0; next < opt.rounds && guard < 100000; ++guard) {
     // Wait for the next challenge; the landmark reports a failed round on TCP.
     pollfd pf[2] = {{udp.fd, POLLIN, 0}, {tcp.fd, POLLIN, 0}};
     const int pr = ::poll(pf, 2, to);
     if (pr == 0)
-      return fail(LocationError::kTimeout, "round " + std::to_string(next) + ": no challenge");
+      return fail(landmark::LandmarkError::kTimeout,
+                  "round " + std::to_string(next) + ": no challenge");
     if (pr < 0) continue;
     if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !(pf[0].revents & POLLIN)) {
       s = net::recv_msg(tcp.fd, &m, to, &why);
-      return fail(s.ok() ? Status(LocationError::kProtocol) : s,
+      return fail(s.ok() ? Status(landmark::LandmarkError::kProtocol) : s,
                   s.ok() ? "unexpected message during the timed rounds" : why);
     }
     const ssize_t n = ::recv(udp.fd, dg, sizeof dg, 0);
     if (n != 30 || dg[0] != 2 || std::memcmp(dg + 1, p.session_id.data(), 16) != 0)
       continue;  // not ours
-    if (dg[17] != next) return fail(LocationError::kProtocol, "round out of order");
+    if (dg[17] != next) return fail(landmark::LandmarkError::kProtocol, "round out of order");
     std::array<uint8_t, 12> ch{}, ans{};
     std::memcpy(ch.data(), dg + 18, 12);
     s = board.lm_round(next, ch, &ans);
@@ -125,12 +126,13 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
     reply[17] = next;
     std::memcpy(reply + 18, ans.data(), 12);
     if (::send(udp.fd, reply, sizeof reply, 0) != ssize_t(sizeof reply))
-      return fail(LocationError::kNetwork, "UDP send failed");
+      return fail(landmark::LandmarkError::kNetwork, "UDP send failed");
     ++next;
   }
   s = net::recv_msg(tcp.fd, &m, to, &why);
   if (!s.ok()) return fail(s, why);
-  if (m["type"] != "rounds_done") return fail(LocationError::kProtocol, "expected rounds_done");
+  if (m["type"] != "rounds_done")
+    return fail(landmark::LandmarkError::kProtocol, "expected rounds_done");
   // ---- close --------------------------------------------------------------------------------
   std::vector<uint8_t> transcript;
   s = board.lm_close(p.session_id, &transcript);
@@ -140,7 +142,7 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
            {{"type", "close"}, {"transcript", net::hex(transcript.data(), transcript.size())}}, to,
            &why)
            .ok()) {
-    return fail(LocationError::kNetwork, why);
+    return fail(landmark::LandmarkError::kNetwork, why);
   }
   s = net::recv_msg(tcp.fd, &m, to, &why);
   if (!s.ok()) return fail(s, why);
@@ -148,7 +150,7 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   uint64_t rtt_min = 0;
   if (m["type"] != "record" || !net::get_hex(m, "record", 16, 4096, &record) ||
       !net::get_uint(m, "rtt_min_ns", UINT64_MAX, &rtt_min)) {
-    return fail(LocationError::kProtocol, "malformed record message");
+    return fail(landmark::LandmarkError::kProtocol, "malformed record message");
   }
   out->rtts_ns.clear();
   if (m.contains("rtts_ns") && m["rtts_ns"].is_array()) {

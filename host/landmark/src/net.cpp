@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "locus/common/common.h"
+#include "locus/landmark/errors.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 
@@ -86,7 +87,7 @@ Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* wh
   const std::string s = j.dump();
   if (s.size() > kMaxMessage) {
     if (why) *why = "message too large";
-    return LocationError::kProtocol;
+    return landmark::LandmarkError::kProtocol;
   }
   std::vector<uint8_t> b(4 + s.size());
   b[0] = uint8_t(s.size() >> 24);
@@ -96,7 +97,7 @@ Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* wh
   std::memcpy(b.data() + 4, s.data(), s.size());
   if (!write_all(fd, b.data(), b.size(), timeout_ms)) {
     if (why) *why = "TCP send failed or timed out";
-    return LocationError::kNetwork;
+    return landmark::LandmarkError::kNetwork;
   }
   return Status::Ok();
 }
@@ -108,12 +109,13 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
   if (r != 0) {
     if (why)
       *why = r == 1 ? "timed out waiting for the peer (TCP)" : "peer closed the TCP connection";
-    return r == 1 ? Status(LocationError::kTimeout) : Status(LocationError::kNetwork);
+    return r == 1 ? Status(landmark::LandmarkError::kTimeout)
+                  : Status(landmark::LandmarkError::kNetwork);
   }
   const size_t n = size_t(h[0]) << 24 | size_t(h[1]) << 16 | size_t(h[2]) << 8 | h[3];
   if (n == 0 || n > kMaxMessage) {
     if (why) *why = "TCP message length " + std::to_string(n) + " out of range";
-    return LocationError::kProtocol;
+    return landmark::LandmarkError::kProtocol;
   }
   std::string s(n, '\0');
   r = read_all(fd, reinterpret_cast<uint8_t*>(&s[0]), n, deadline);
@@ -121,18 +123,19 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
     if (why)
       *why =
           r == 1 ? "timed out inside a TCP message" : "peer closed the TCP connection mid-message";
-    return r == 1 ? Status(LocationError::kTimeout) : Status(LocationError::kNetwork);
+    return r == 1 ? Status(landmark::LandmarkError::kTimeout)
+                  : Status(landmark::LandmarkError::kNetwork);
   }
   nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
     if (why) *why = "TCP message is not a JSON object with a \"type\"";
-    return LocationError::kProtocol;
+    return landmark::LandmarkError::kProtocol;
   }
   if (j["type"] == "error") {
     if (why)
       *why = (j.contains("error") && j["error"].is_string()) ? j["error"].get<std::string>()
                                                              : "unspecified";
-    return LocationError::kSessionRefused;
+    return landmark::LandmarkError::kSessionRefused;
   }
   *out = std::move(j);
   return Status::Ok();

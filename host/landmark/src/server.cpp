@@ -35,6 +35,7 @@
 #include "locus/crypto/drbg.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/x509_host.h"
+#include "locus/landmark/errors.h"
 #include "locus/location/records.h"
 #include "locus/protocol/dbound.h"
 #include "net.h"
@@ -155,6 +156,13 @@ struct Server::Impl {
   host::metrics::Histogram rtt{
       {1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 1e-2, 2.5e-2, 5e-2, 1e-1}};
   host::metrics::Gauge active;
+  // Signalled each time a session is counted (ok or failed).
+  mutable std::mutex done_mu;
+  mutable std::condition_variable done_cv;
+  void counted() {
+    { std::lock_guard<std::mutex> g(done_mu); }
+    done_cv.notify_all();
+  }
 
   // Registers a session's mailbox for the lifetime of this object.
   struct Registration {
@@ -272,7 +280,7 @@ struct Session {
 
 // A failed phase: the error code and why.
 struct PhaseError {
-  LocationError code;
+  Status code;
   std::string why;
 };
 using PhaseResult = std::optional<PhaseError>;
@@ -364,7 +372,7 @@ class SessionRunner {
         !net::get_hex(m, "ueid", 33, 33, &s->ueid) ||
         !net::get_uint(m, "rounds", dbound::kMaxRounds, &s->rounds) ||
         s->rounds < dbound::kMinRounds) {
-      return PhaseError{LocationError::kProtocol,
+      return PhaseError{landmark::LandmarkError::kProtocol,
                         "set-up: expected {type:setup, verifier_nonce(16..64), ueid(33), "
                         "rounds(1..64)}"};
     }
@@ -376,7 +384,8 @@ class SessionRunner {
           !drbg.seed(host::os_entropy, nullptr, ByteSpan(kPers, sizeof kPers - 1)).ok() ||
           !crypto::p256_generate_key(drbg, &s->sec->eph).ok() ||
           !crypto::p256_public_key(s->sec->eph, &s->lm_pub).ok()) {
-        return PhaseError{LocationError::kNetwork, "internal: randomness or key generation failed"};
+        return PhaseError{landmark::LandmarkError::kNetwork,
+                          "internal: randomness or key generation failed"};
       }
     }
     nlohmann::json su = {{"type", "setup_ok"},
@@ -387,25 +396,27 @@ class SessionRunner {
                          {"rounds", s->rounds},
                          {"udp_port", udp_port_}};
     if (!net::send_msg(s->fd, su, to, &why).ok()) {
-      return PhaseError{LocationError::kNetwork, "set-up: " + why};
+      return PhaseError{landmark::LandmarkError::kNetwork, "set-up: " + why};
     }
     nlohmann::json k;
     const Status rs = net::recv_msg(s->fd, &k, to, &why);
     if (!rs.ok()) {
-      return PhaseError{
-          rs == Status(LocationError::kTimeout) ? LocationError::kTimeout : LocationError::kNetwork,
-          "set-up: " + why};
+      return PhaseError{rs == Status(landmark::LandmarkError::kTimeout)
+                            ? landmark::LandmarkError::kTimeout
+                            : landmark::LandmarkError::kNetwork,
+                        "set-up: " + why};
     }
     std::vector<uint8_t> dev_pub_v;
     if (k["type"] != "dev_key" || !net::get_hex(k, "dev_eph_pub", 65, 65, &dev_pub_v)) {
-      return PhaseError{LocationError::kProtocol,
+      return PhaseError{landmark::LandmarkError::kProtocol,
                         "set-up: expected {type:dev_key, dev_eph_pub(65)}"};
     }
     std::copy(dev_pub_v.begin(), dev_pub_v.end(), s->dev_pub.q.begin());
     std::array<uint8_t, 32> shared{};
     if (!crypto::p256_check_public(s->dev_pub).ok() ||
         !crypto::ecdh_p256(s->sec->eph, s->dev_pub, &shared).ok()) {
-      return PhaseError{LocationError::kProtocol, "set-up: dev_eph_pub is not a valid P-256 point"};
+      return PhaseError{landmark::LandmarkError::kProtocol,
+                        "set-up: dev_eph_pub is not a valid P-256 point"};
     }
     const Status ks = dbound::derive_session_key(
         ByteSpan(shared), ByteSpan(s->lm_nonce), ByteSpan(s->sid), ByteSpan(s->lm_pub.q),
@@ -414,7 +425,8 @@ class SessionRunner {
     const bool table_ok =
         ks.ok() && dbound::derive_table(s->sec->key, s->rounds, &s->sec->table).ok();
     crypto::zeroize(s->sec->key, sizeof s->sec->key);
-    if (!table_ok) return PhaseError{LocationError::kProtocol, "set-up: table derivation failed"};
+    if (!table_ok)
+      return PhaseError{landmark::LandmarkError::kProtocol, "set-up: table derivation failed"};
     return std::nullopt;
   }
 
@@ -422,7 +434,7 @@ class SessionRunner {
   PhaseResult ready(Session* s) {
     std::string why;
     if (!net::send_msg(s->fd, {{"type", "ready"}}, s->timeout_ms, &why).ok()) {
-      return PhaseError{LocationError::kNetwork, "set-up: " + why};
+      return PhaseError{landmark::LandmarkError::kNetwork, "set-up: " + why};
     }
     return std::nullopt;
   }
@@ -444,7 +456,8 @@ class SessionRunner {
           peer_len = d.from_len;
         }
       }
-      if (peer_len == 0) return PhaseError{LocationError::kTimeout, "no UDP hello from the client"};
+      if (peer_len == 0)
+        return PhaseError{landmark::LandmarkError::kTimeout, "no UDP hello from the client"};
     }
     s->sent.assign(s->rounds, location::TranscriptRound{});
     s->rtts.assign(s->rounds, 0);
@@ -452,7 +465,7 @@ class SessionRunner {
       location::TranscriptRound& r = s->sent[i];
       r.round = i;
       if (!host::os_random(r.challenge.data(), 12)) {
-        return PhaseError{LocationError::kNetwork, "internal: randomness failed"};
+        return PhaseError{landmark::LandmarkError::kNetwork, "internal: randomness failed"};
       }
       uint8_t dg[kDgRoundSize];
       dg[0] = kDgRound;
@@ -462,7 +475,7 @@ class SessionRunner {
       const int64_t t0 = net::now_ns();
       if (::sendto(udp_fd_, dg, sizeof dg, 0, reinterpret_cast<sockaddr*>(&peer), peer_len) !=
           ssize_t(sizeof dg)) {
-        return PhaseError{LocationError::kNetwork,
+        return PhaseError{landmark::LandmarkError::kNetwork,
                           "round " + std::to_string(i) + ": UDP send failed"};
       }
       const int64_t deadline = t0 + int64_t(to) * 1000000;
@@ -476,7 +489,7 @@ class SessionRunner {
       }
       if (!got) {
         return PhaseError{
-            LocationError::kTimeout,
+            landmark::LandmarkError::kTimeout,
             "round " + std::to_string(i) + ": no answer within " + std::to_string(to) + " ms"};
       }
       // The kernel's receive time when it is plausible, else the (later) time we read it.
@@ -494,7 +507,7 @@ class SessionRunner {
       crypto::zeroize(expect, sizeof expect);
       if (!good) {
         return PhaseError{
-            LocationError::kWrongAnswer,
+            landmark::LandmarkError::kWrongAnswer,
             "round " + std::to_string(i) + ": wrong answer (relay guessing or pre-asking?)"};
       }
     }
@@ -503,7 +516,7 @@ class SessionRunner {
     for (uint64_t ns : s->rtts) impl_->rtt.observe(double(ns) / 1e9);
     std::string why;
     if (!net::send_msg(s->fd, {{"type", "rounds_done"}, {"rtts_ns", s->rtts}}, to, &why).ok()) {
-      return PhaseError{LocationError::kNetwork, why};
+      return PhaseError{landmark::LandmarkError::kNetwork, why};
     }
     return std::nullopt;
   }
@@ -514,11 +527,12 @@ class SessionRunner {
     std::string why;
     nlohmann::json m;
     if (!net::recv_msg(s->fd, &m, to, &why).ok()) {
-      return PhaseError{LocationError::kNetwork, "close: " + why};
+      return PhaseError{landmark::LandmarkError::kNetwork, "close: " + why};
     }
     std::vector<uint8_t> tcose;
     if (m["type"] != "close" || !net::get_hex(m, "transcript", 16, 16384, &tcose)) {
-      return PhaseError{LocationError::kProtocol, "close: expected {type:close, transcript}"};
+      return PhaseError{landmark::LandmarkError::kProtocol,
+                        "close: expected {type:close, transcript}"};
     }
     cose::Sign1View v;
     if (!cose::sign1_decode(ByteSpan(tcose), &v).ok() || v.x5chain_len < 1) {
@@ -563,7 +577,7 @@ class SessionRunner {
                           {"rtt_min_ns", s->rtt_min},
                           {"rtts_ns", s->rtts}};
     if (!net::send_msg(s->fd, out, to, &why).ok()) {
-      return PhaseError{LocationError::kNetwork, "close: " + why};
+      return PhaseError{landmark::LandmarkError::kNetwork, "close: " + why};
     }
     return std::nullopt;
   }
@@ -608,6 +622,11 @@ size_t Server::sessions_ok() const {
 }
 size_t Server::sessions_failed() const {
   return impl_->failed.load();
+}
+bool Server::wait_sessions_ok(size_t n, int timeout_ms) const {
+  std::unique_lock<std::mutex> l(impl_->done_mu);
+  return impl_->done_cv.wait_for(l, std::chrono::milliseconds(timeout_ms),
+                                 [this, n] { return impl_->ok.load() >= n; });
 }
 
 ServerStats Server::stats() const {
@@ -676,7 +695,7 @@ Status Server::start(std::string* why) {
       *why = "cannot listen on TCP " + cfg_.listen + ":" + std::to_string(cfg_.tcp_port) + ": " +
              std::strerror(errno);
     }
-    return LocationError::kNetwork;
+    return landmark::LandmarkError::kNetwork;
   }
   a.sin_port = htons(cfg_.udp_port);
   if (udp_fd_ < 0 || ::bind(udp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
@@ -684,7 +703,7 @@ Status Server::start(std::string* why) {
       *why = "cannot bind UDP " + cfg_.listen + ":" + std::to_string(cfg_.udp_port) + ": " +
              std::strerror(errno);
     }
-    return LocationError::kNetwork;
+    return landmark::LandmarkError::kNetwork;
   }
   // Kernel receive timestamps (server.h "Timing"); without them every round falls back to
   // the session's own clock.
@@ -751,6 +770,7 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
       } else {
         ++impl_->failed;
       }
+      impl_->counted();
       impl_->give_slot(src);
       if (log) {
         std::fprintf(stderr,

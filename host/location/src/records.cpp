@@ -24,13 +24,24 @@ const char* to_string(LocationError e) {
     case LocationError::kBadTrustList: return "bad trust list";
     case LocationError::kBadConfig: return "bad configuration";
     case LocationError::kIo: return "I/O error";
-    case LocationError::kNetwork: return "network error";
-    case LocationError::kTimeout: return "timeout";
-    case LocationError::kProtocol: return "landmark protocol error";
-    case LocationError::kWrongAnswer: return "wrong timed-round answer";
-    case LocationError::kBoard: return "board link error";
-    case LocationError::kSessionRefused: return "session refused by the landmark";
     default: return "unknown location error";
+  }
+}
+
+host::HostError host_class(LocationError e) {
+  using host::HostError;
+  switch (e) {
+    case LocationError::kMalformed:
+    case LocationError::kBadTrustList: return HostError::kParse;
+    case LocationError::kBadSignature:
+    case LocationError::kUnknownLandmark:
+    case LocationError::kNonceMismatch:
+    case LocationError::kUeidMismatch:
+    case LocationError::kTranscriptHashMismatch:
+    case LocationError::kTranscriptInconsistent: return HostError::kRefused;
+    case LocationError::kBadConfig: return HostError::kConfig;
+    case LocationError::kIo: return HostError::kIo;
+    default: return HostError::kInternal;
   }
 }
 

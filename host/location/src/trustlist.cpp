@@ -18,13 +18,18 @@
 namespace locus::location {
 namespace {
 
-// New file only (never replaces one), exact mode; *why gets the reason on failure.
-Status write_new(const std::string& path, const std::string& text, unsigned mode,
-                 std::string* why) {
-  const host::HStatus s = host::write_text_file(path, text, mode, false);
-  if (s.ok()) return Status::Ok();
-  if (why) *why = s.message();
-  return LocationError::kIo;
+using host::HostResult;
+using host::HStatus;
+
+// New file only (never replaces one), exact mode.
+HStatus write_new(const std::string& path, const std::string& text, unsigned mode) {
+  const HStatus s = host::write_text_file(path, text, mode, false);
+  if (s.ok()) return HStatus::Ok();
+  return {LocationError::kIo, s.message()};
+}
+
+HStatus bad_list(std::string why) {
+  return {LocationError::kBadTrustList, std::move(why)};
 }
 
 bool is_pem(const std::vector<uint8_t>& b) {
@@ -56,51 +61,51 @@ const LandmarkEntry* TrustList::find(const std::string& id) const {
   return nullptr;
 }
 
-std::string parse_trust_list_json(const std::string& text, TrustList* out) {
+HStatus parse_trust_list_json(const std::string& text, TrustList* out) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return "trust list is not a JSON object";
-  if (!j.contains("version") || j["version"] != 1) return "trust list version must be 1";
+  if (j.is_discarded() || !j.is_object()) return bad_list("trust list is not a JSON object");
+  if (!j.contains("version") || j["version"] != 1) return bad_list("trust list version must be 1");
   if (!j.contains("landmarks") || !j["landmarks"].is_array())
-    return "trust list has no \"landmarks\" array";
+    return bad_list("trust list has no \"landmarks\" array");
   TrustList t;
   for (const auto& e : j["landmarks"]) {
     LandmarkEntry le;
     if (!e.is_object() || !e.contains("id") || !e["id"].is_string())
-      return "landmark entry without string \"id\"";
+      return bad_list("landmark entry without string \"id\"");
     le.id = e["id"].get<std::string>();
-    if (le.id.empty() || le.id.size() > 64) return "landmark id must be 1..64 characters";
-    if (t.find(le.id)) return "duplicate landmark id '" + le.id + "'";
+    if (le.id.empty() || le.id.size() > 64) return bad_list("landmark id must be 1..64 characters");
+    if (t.find(le.id)) return bad_list("duplicate landmark id '" + le.id + "'");
     if (!e.contains("lat") || !e["lat"].is_number() || !e.contains("lon") ||
         !e["lon"].is_number()) {
-      return "landmark '" + le.id + "': lat/lon must be numbers";
+      return bad_list("landmark '" + le.id + "': lat/lon must be numbers");
     }
     le.lat_deg = e["lat"].get<double>();
     le.lon_deg = e["lon"].get<double>();
     if (!std::isfinite(le.lat_deg) || !std::isfinite(le.lon_deg) || std::fabs(le.lat_deg) > 90 ||
         std::fabs(le.lon_deg) > 180) {
-      return "landmark '" + le.id + "': lat/lon out of range";
+      return bad_list("landmark '" + le.id + "': lat/lon out of range");
     }
     std::vector<uint8_t> k;
     if (!e.contains("public_key") || !e["public_key"].is_string() ||
         !from_hex(e["public_key"].get<std::string>(), &k) || k.size() != 65) {
-      return "landmark '" + le.id + "': public_key must be 65-byte SEC1 hex";
+      return bad_list("landmark '" + le.id + "': public_key must be 65-byte SEC1 hex");
     }
     std::copy(k.begin(), k.end(), le.key.q.begin());
     if (!crypto::p256_check_public(le.key).ok())
-      return "landmark '" + le.id + "': public_key is not a P-256 point";
+      return bad_list("landmark '" + le.id + "': public_key is not a P-256 point");
     if (e.contains("operator") && e["operator"].is_string())
       le.operator_name = e["operator"].get<std::string>();
     if (e.contains("host") && e["host"].is_string()) le.host = e["host"].get<std::string>();
     for (const char* p : {"tcp_port", "udp_port"}) {
       if (!e.contains(p)) continue;
       if (!e[p].is_number_unsigned() || e[p].get<uint64_t>() > 65535)
-        return "landmark '" + le.id + "': bad " + p;
+        return bad_list("landmark '" + le.id + "': bad " + p);
       (std::string(p) == "tcp_port" ? le.tcp_port : le.udp_port) = uint16_t(e[p].get<uint64_t>());
     }
     t.landmarks.push_back(le);
   }
   *out = std::move(t);
-  return "";
+  return HStatus::Ok();
 }
 
 std::string trust_list_to_json(const TrustList& t) {
@@ -120,53 +125,45 @@ std::string trust_list_to_json(const TrustList& t) {
   return j.dump(2);
 }
 
-Status sign_trust_list(const std::string& json_text, const crypto::P256PrivateKey& signer,
-                       std::vector<uint8_t>* cose_out, std::string* why) {
+HStatus sign_trust_list(const std::string& json_text, const crypto::P256PrivateKey& signer,
+                        std::vector<uint8_t>* cose_out) {
   TrustList t;
-  std::string e = parse_trust_list_json(json_text, &t);
-  if (!e.empty()) {
-    if (why) *why = e;
-    return LocationError::kBadTrustList;
-  }
+  HStatus e = parse_trust_list_json(json_text, &t);
+  if (!e.ok()) return e;
   static const char kKid[] = "locus-trust-list";
-  return sign_cose(signer,
-                   ByteSpan(reinterpret_cast<const uint8_t*>(json_text.data()), json_text.size()),
-                   ByteSpan(reinterpret_cast<const uint8_t*>(kKid), sizeof kKid - 1), {}, cose_out);
+  const Status s = sign_cose(
+      signer, ByteSpan(reinterpret_cast<const uint8_t*>(json_text.data()), json_text.size()),
+      ByteSpan(reinterpret_cast<const uint8_t*>(kKid), sizeof kKid - 1), {}, cose_out);
+  if (!s.ok()) return {s, "signing the trust list failed"};
+  return HStatus::Ok();
 }
 
-Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose_bytes,
-                                    const crypto::P256PublicKey& signer, std::string* why) {
+HostResult<TrustList> verify_trust_list(const std::vector<uint8_t>& cose_bytes,
+                                        const crypto::P256PublicKey& signer) {
   cose::Sign1View v;
-  if (!cose::sign1_decode(ByteSpan(cose_bytes), &v).ok()) {
-    if (why) *why = "trust list is not a COSE_Sign1";
-    return LocationError::kBadTrustList;
-  }
+  if (!cose::sign1_decode(ByteSpan(cose_bytes), &v).ok())
+    return bad_list("trust list is not a COSE_Sign1");
   if (!cose::sign1_verify_es256(v, signer).ok()) {
-    if (why) *why = "trust list signature does not verify with the trust-list signing key";
-    return LocationError::kBadSignature;
+    return {LocationError::kBadSignature,
+            "trust list signature does not verify with the trust-list signing key"};
   }
   TrustList t;
-  std::string e = parse_trust_list_json(
+  HStatus e = parse_trust_list_json(
       std::string(reinterpret_cast<const char*>(v.payload.data), v.payload.size), &t);
-  if (!e.empty()) {
-    if (why) *why = e;
-    return LocationError::kBadTrustList;
-  }
+  if (!e.ok()) return e;
   return t;
 }
 
-Result<TrustList> load_trust_list(const std::string& path, const crypto::P256PublicKey& signer) {
+HostResult<TrustList> load_trust_list(const std::string& path,
+                                      const crypto::P256PublicKey& signer) {
   std::vector<uint8_t> b;
-  if (!read_file(path, &b)) return LocationError::kIo;
+  if (!read_file(path, &b)) return {LocationError::kIo, "cannot read trust list " + path};
   return verify_trust_list(b, signer);
 }
 
-Status load_private_key(const std::string& path, crypto::P256PrivateKey* out, std::string* why) {
+HStatus load_private_key(const std::string& path, crypto::P256PrivateKey* out) {
   std::vector<uint8_t> b;
-  if (!read_file(path, &b, 1 << 20)) {
-    if (why) *why = "cannot read key file " + path;
-    return LocationError::kIo;
-  }
+  if (!read_file(path, &b, 1 << 20)) return {LocationError::kIo, "cannot read key file " + path};
   if (is_pem(b)) b.push_back(0);
   mbedtls_pk_context pk;
   mbedtls_pk_init(&pk);
@@ -182,19 +179,17 @@ Status load_private_key(const std::string& path, crypto::P256PrivateKey* out, st
   }
   mbedtls_pk_free(&pk);
   crypto::zeroize(b.data(), b.size());
-  if (!st.ok() && why) *why = path + ": not a P-256 private key (PEM or DER)";
-  return st;
+  if (!st.ok()) return {st, path + ": not a P-256 private key (PEM or DER)"};
+  return HStatus::Ok();
 }
 
-Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std::string* why) {
+HStatus load_public_key(const std::string& path, crypto::P256PublicKey* out) {
   std::vector<uint8_t> b;
-  if (!read_file(path, &b, 1 << 20)) {
-    if (why) *why = "cannot read key file " + path;
-    return LocationError::kIo;
-  }
+  if (!read_file(path, &b, 1 << 20)) return {LocationError::kIo, "cannot read key file " + path};
+  const HStatus not_a_key{LocationError::kBadConfig, path + ": not a P-256 public key"};
   if (b.size() == 65 && b[0] == 4) {
     std::copy(b.begin(), b.end(), out->q.begin());
-    return crypto::p256_check_public(*out).ok() ? Status::Ok() : Status(LocationError::kBadConfig);
+    return crypto::p256_check_public(*out).ok() ? HStatus::Ok() : not_a_key;
   }
   {
     std::string s(b.begin(), b.end());
@@ -202,8 +197,7 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
     std::vector<uint8_t> h;
     if (s.size() == 130 && from_hex(s, &h)) {
       std::copy(h.begin(), h.end(), out->q.begin());
-      return crypto::p256_check_public(*out).ok() ? Status::Ok()
-                                                  : Status(LocationError::kBadConfig);
+      return crypto::p256_check_public(*out).ok() ? HStatus::Ok() : not_a_key;
     }
   }
   if (is_pem(b)) b.push_back(0);
@@ -227,25 +221,19 @@ Status load_public_key(const std::string& path, crypto::P256PublicKey* out, std:
     }
   }
   mbedtls_pk_free(&pk);
-  if (!st.ok() && why) *why = path + ": not a P-256 public key";
-  return st;
+  return st.ok() ? HStatus::Ok() : not_a_key;
 }
 
-Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key,
-                             std::string* why) {
+HStatus write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key) {
   auto text = host::private_key_to_pem(key);
-  if (!text.ok()) {
-    if (why) *why = text.message();
-    return LocationError::kBadConfig;
-  }
-  Status s = write_new(path, text.value(), 0600, why);
+  if (!text.ok()) return {LocationError::kBadConfig, text.message()};
+  HStatus s = write_new(path, text.value(), 0600);
   crypto::zeroize(&text.value()[0], text.value().size());
   return s;
 }
 
-Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key,
-                            std::string* why) {
-  return write_new(path, host::public_key_to_pem(key).value(), 0644, why);  // cannot fail
+HStatus write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key) {
+  return write_new(path, host::public_key_to_pem(key).value(), 0644);  // encoding cannot fail
 }
 
 }  // namespace locus::location

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "locus/common/keys.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/drbg.h"
 #include "locus/crypto/x509.h"
@@ -93,7 +94,7 @@ HStatus init_ca(const CaFiles& f, const std::string& subject, bool force) {
   if (!xs.ok())
     return {HostError::kConfig, "cannot issue the root certificate for subject '" + subject +
                                     "' (status " + status_hex(xs.code()) + ")"};
-  auto pem = verifier::private_key_to_pem(key);
+  auto pem = host::private_key_to_pem(key);
   if (!pem.ok()) return pem.status();
   s = host::write_text_file(f.key_path, pem.value(), 0600, force);
   if (!s.ok()) return s;
@@ -113,11 +114,11 @@ HStatus init_license_key(const std::string& key_path, const std::string& pub_pat
   if (!s.ok()) return s;
   crypto::P256PublicKey pub;
   if (!crypto::p256_public_key(key, &pub).ok()) return {HostError::kInternal, "public key"};
-  auto pem = verifier::private_key_to_pem(key);
+  auto pem = host::private_key_to_pem(key);
   if (!pem.ok()) return pem.status();
   s = host::write_text_file(key_path, pem.value(), 0600, force);
   if (!s.ok() || pub_path.empty()) return s;
-  auto ppem = verifier::public_key_to_pem(pub);
+  auto ppem = host::public_key_to_pem(pub);
   if (!ppem.ok()) return ppem.status();
   return host::write_text_file(pub_path, ppem.value(), 0644, force);
 }
@@ -126,7 +127,7 @@ HostResult<Ca> load_ca(const CaFiles& f) {
   Ca ca;
   auto kp = host::read_text_file(f.key_path, 1u << 16);
   if (!kp.ok()) return {HostError::kConfig, kp.message()};
-  HStatus s = verifier::private_key_from_pem(kp.value(), &ca.key);
+  HStatus s = host::private_key_from_pem(kp.value(), &ca.key);
   if (!s.ok()) return {HostError::kConfig, f.key_path + ": " + s.message()};
   auto cp = host::read_text_file(f.cert_path, 1u << 16);
   if (!cp.ok()) return {HostError::kConfig, cp.message()};
@@ -146,62 +147,41 @@ HStatus load_license_public(const std::string& path, crypto::P256PublicKey* out)
   if (!t.ok()) return {HostError::kConfig, t.message()};
   if (t.value().find("EC PRIVATE KEY") != std::string::npos) {
     crypto::P256PrivateKey k;
-    HStatus s = verifier::private_key_from_pem(t.value(), &k);
+    HStatus s = host::private_key_from_pem(t.value(), &k);
     if (!s.ok()) return {HostError::kConfig, path + ": " + s.message()};
     if (!crypto::p256_public_key(k, out).ok()) return {HostError::kInternal, "public key"};
     return HStatus::Ok();
   }
-  HStatus s = verifier::public_key_from_pem(t.value(), out);
+  HStatus s = host::public_key_from_pem(t.value(), out);
   if (!s.ok()) return {HostError::kConfig, path + ": " + s.message()};
   return s;
 }
 
 // ---- board link -------------------------------------------------------------------------
 
-// The link itself (framing, request ids, bounded waits, reconnect) is the agent's shared
-// client, locus/agent/link.h; this keeps provisioning's request() interface on top of it.
-BoardLink::BoardLink() : link_(std::make_unique<agent::Link>()) {}
-BoardLink::~BoardLink() {
-  close();
-}
-
-void BoardLink::close() {
-  link_->close();
-}
-
-HStatus BoardLink::connect(const std::string& spec, int timeout_ms) {
-  return link_->open(spec, timeout_ms);
-}
-
-HStatus BoardLink::request(uint8_t type, ByteSpan body_item, uint8_t* resp_type, Bytes* resp_body,
-                           uint16_t* err_code, int timeout_ms) {
-  link_->set_timeout_ms(timeout_ms);
-  agent::RawResponse r;
-  HStatus s = link_->request(type, body_item, &r);
-  if (!s.ok()) return s;
-  *resp_type = r.type;
-  *resp_body = std::move(r.body);
-  *err_code = r.board_error;
-  return HStatus::Ok();
-}
+// The link itself (framing, request ids, bounded waits, reconnect) is the shared board-link
+// client, locus/boardlink/link.h.
 
 namespace {
 
 template <typename Req>
-HStatus call(BoardLink& link, const Req& req, uint8_t want_type, Bytes* body, const char* what) {
+HStatus call(boardlink::Link& link, const Req& req, uint8_t want_type, Bytes* body,
+             const char* what) {
   uint8_t item[protocol::kMaxPayload];
   cbor::Encoder e(item, sizeof item);
   Status s = protocol::encode_body(e, req);
   auto n = e.finish();
   if (!s.ok() || !n.ok())
     return {HostError::kInternal, std::string(what) + ": cannot encode the request"};
-  uint8_t rt = 0;
-  uint16_t code = 0;
-  HStatus hs = link.request(Req::kType, ByteSpan(item, n.value()), &rt, body, &code);
+  boardlink::RawResponse r;
+  HStatus hs = link.request(Req::kType, ByteSpan(item, n.value()), &r);
   if (!hs.ok()) return {hs.code(), std::string(what) + ": " + hs.message()};
-  if (rt == protocol::kMsgError)
-    return {HostError::kRefused, std::string(what) + ": board answered error " + status_hex(code)};
-  if (rt != want_type) return {HostError::kParse, std::string(what) + ": unexpected response type"};
+  if (r.type == protocol::kMsgError)
+    return {HostError::kRefused,
+            std::string(what) + ": board answered error " + status_hex(r.board_error)};
+  if (r.type != want_type)
+    return {HostError::kParse, std::string(what) + ": unexpected response type"};
+  *body = std::move(r.body);
   return HStatus::Ok();
 }
 
@@ -212,8 +192,9 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
                                 audit::AuditLog* log) {
   if (opt.site.empty() || opt.host.empty())
     return {HostError::kUsage, "site and host are required"};
-  BoardLink link;
-  HStatus s = link.connect(opt.link);
+  boardlink::Link link;
+  link.set_timeout_ms(10000);  // each request waits up to 10 s
+  HStatus s = link.open(opt.link);
   if (!s.ok()) return s.error();
 
   Bytes body;

@@ -36,6 +36,32 @@ const char* to_string(TpmError e) {
   }
 }
 
+host::HostError host_class(TpmError e) {
+  using host::HostError;
+  switch (e) {
+    case TpmError::kTcti:
+    case TpmError::kEsys:
+    case TpmError::kIo: return HostError::kIo;
+    case TpmError::kBadBlob:
+    case TpmError::kMalformed:
+    case TpmError::kBadMagic:
+    case TpmError::kBadType:
+    case TpmError::kEkCertInvalid: return HostError::kParse;
+    case TpmError::kBadSignature:
+    case TpmError::kEkCertMissing:
+    case TpmError::kEkCertUntrusted:
+    case TpmError::kEkMismatch:
+    case TpmError::kActivationFailed:
+    case TpmError::kBadAkAttributes:
+    case TpmError::kUnsupportedAlg: return HostError::kRefused;
+    case TpmError::kDb: return HostError::kDb;
+    case TpmError::kNotFound: return HostError::kNotFound;
+    case TpmError::kInvalidArgument:
+    case TpmError::kBadPcrSelection: return HostError::kUsage;
+    default: return HostError::kInternal;
+  }
+}
+
 const char* to_string(QuoteCheck c) {
   switch (c) {
     case QuoteCheck::kOk: return "ok";

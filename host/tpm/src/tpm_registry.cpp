@@ -14,8 +14,8 @@ std::string pcr_text(const std::vector<uint32_t>& pcrs) {
 }
 
 // The registry's error, mapped to the TPM module's codes in one place.
-Status map_error(host::HostError e) {
-  switch (e) {
+Status map_error(Status e) {
+  switch (host::host_error_of(e)) {
     case host::HostError::kNotFound: return TpmError::kNotFound;
     case host::HostError::kUsage: return TpmError::kInvalidArgument;
     default: return TpmError::kDb;

@@ -13,12 +13,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "locus/verifier/verifier.h"
-
-#if LOCUS_HAVE_LOCATION
 #include "locus/location/location.h"
 #include "locus/location/svg.h"
-#endif
+#include "locus/verifier/verifier.h"
 
 namespace locus::verifier {
 
@@ -209,7 +206,6 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
          (sp.landmarks.empty() ? std::string("none") : std::to_string(sp.landmarks.size()));
     for (const auto& l : sp.landmarks) b += " " + html_escape(l);
     b += "</li><li>lease " + std::to_string(pol.lease_for(&sp)) + " s</li></ul>\n";
-#if LOCUS_HAVE_LOCATION
     if (sp.location) {
       std::vector<location::DiscInfo> discs;
       std::string caption = sp.landmarks.empty()
@@ -238,7 +234,6 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
       b += "<figure class=\"map\" id=\"map-" + html_escape(name) + "\">" + svg +
            "<figcaption>decision map: " + html_escape(caption) + "</figcaption></figure>\n";
     }
-#endif
     b += "</div>\n";
   }
   // ---- landmarks ----

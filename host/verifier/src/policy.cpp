@@ -7,11 +7,8 @@
 #include <set>
 
 #include "locus/crypto/hash.h"
-
-#if LOCUS_HAVE_LOCATION
 #include "locus/location/geojson.h"
 #include "locus/location/location.h"
-#endif
 
 namespace locus::verifier {
 
@@ -86,11 +83,7 @@ bool get_double(Ctx& c, const toml::node* n, const std::string& key, double lo, 
   return true;
 }
 
-#if LOCUS_HAVE_LOCATION
 using LocZones = std::vector<location::Zone>;
-#else
-struct LocZones {};
-#endif
 
 std::string dir_of(const std::string& path) {
   size_t s = path.rfind('/');
@@ -128,11 +121,9 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
       auto text = host::read_text_file(z.geojson_path, 16u << 20);
       if (!text.ok())
         return c.fail(g, zk + ".geojson", "cannot read " + z.geojson_path + ": " + text.message());
-#if LOCUS_HAVE_LOCATION
       auto zones = location::parse_geojson(text.value(), z.name);
       if (!zones.ok()) return c.fail(g, zk + ".geojson", z.geojson_path + ": " + zones.message());
       for (auto& lz : zones.value()) loc->push_back(std::move(lz));
-#endif
     } else {
       if (!check_keys(c, *zt, zk + ".", {"lat", "lon", "radius_km", "name"})) return false;
       const double rmax = approved ? 9000 : 19000;
@@ -142,14 +133,12 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
         return c.fail(&zn, zk + ".lon", "missing");
       if (!get_double(c, zt->get("radius_km"), zk + ".radius_km", 0.001, rmax, &z.disc.radius_km))
         return c.fail(&zn, zk + ".radius_km", "missing");
-#if LOCUS_HAVE_LOCATION
       location::Zone lz;
       lz.kind = location::Zone::Kind::kDisc;
       lz.disc.name = z.name;
       lz.disc.center = {z.disc.lat_deg, z.disc.lon_deg};
       lz.disc.radius_km = z.disc.radius_km;
       loc->push_back(std::move(lz));
-#endif
     }
     out->push_back(z);
   }
@@ -201,7 +190,6 @@ bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std
   if (!sp.landmarks.empty() && static_cast<size_t>(sp.f) >= sp.landmarks.size())
     return c.fail(t.get("f") ? t.get("f") : where, pre + "f",
                   "must be smaller than the number of landmarks");
-#if LOCUS_HAVE_LOCATION
   auto lp = std::make_shared<location::LocationPolicy>();
   lp->zones = std::move(zones);
   lp->forbidden = std::move(forbidden);
@@ -210,7 +198,6 @@ bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std
   lp->margin_km = sp.margin_km;
   lp->margin_fraction = sp.margin_fraction;
   sp.location = lp;
-#endif
   *out = std::move(sp);
   return true;
 }

@@ -53,8 +53,8 @@ std::string err_body(const std::string& e) {
 
 // What an error from the verifier core means to an HTTP client: its own mistake (4xx, with
 // the specific reason in the body) or ours (500).
-int status_for(HostError e) {
-  switch (e) {
+int status_for(Status e) {
+  switch (host::host_error_of(e)) {
     case HostError::kNotFound: return 404;
     case HostError::kParse:
     case HostError::kUsage: return 400;

@@ -10,19 +10,14 @@
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
 #include "locus/crypto/x509.h"
-#include "locus/protocol/claims.h"
-#include "locus/verifier/ear.h"
-
-#if LOCUS_HAVE_TPM
-#include "locus/tpm/quote_json.h"
-#include "locus/tpm/registry.h"
-#include "locus/tpm/verify.h"
-#endif
-#if LOCUS_HAVE_LOCATION
 #include "locus/location/geo.h"
 #include "locus/location/location.h"
 #include "locus/location/trustlist.h"
-#endif
+#include "locus/protocol/claims.h"
+#include "locus/tpm/quote_json.h"
+#include "locus/tpm/registry.h"
+#include "locus/tpm/verify.h"
+#include "locus/verifier/ear.h"
 
 namespace locus::verifier {
 
@@ -30,37 +25,22 @@ using host::HostError;
 using json = nlohmann::json;
 
 struct LocationContext {
-#if LOCUS_HAVE_LOCATION
   bool have_trust = false;
   location::TrustList trust;
   std::map<std::string, location::LocationPolicy> sites;
   int64_t trust_version = 0;
-#endif
 };
 
-bool Verifier::location_available() {
-  return LOCUS_HAVE_LOCATION != 0;
-}
-bool Verifier::tpm_available() {
-  return LOCUS_HAVE_TPM != 0;
-}
-
 struct Verifier::TpmContext {
-#if LOCUS_HAVE_TPM
   tpm::TpmRegistry reg;
-#endif
 };
 
 HStatus Verifier::enable_tpm() {
-#if LOCUS_HAVE_TPM
   auto t = std::make_unique<TpmContext>();
   Status s = t->reg.attach(reg_);
   if (!s.ok()) return {HostError::kInternal, "TPM host records cannot use the registry"};
   tpm_ = std::move(t);
   return HStatus::Ok();
-#else
-  return {HostError::kConfig, "this build has no TPM support"};
-#endif
 }
 
 HStatus Verifier::enable_tpm(const std::string& db_path) {
@@ -156,16 +136,11 @@ HostResult<std::unique_ptr<Verifier>> Verifier::create_offline(
 }
 
 int64_t Verifier::trust_list_version() const {
-#if LOCUS_HAVE_LOCATION
   return loc_->trust_version;
-#else
-  return 0;
-#endif
 }
 
 HStatus Verifier::init_location() {
   Verifier* v = this;
-#if LOCUS_HAVE_LOCATION
   const Policy& p = v->policy_;
   bool any_landmarks = false;
   for (const auto& entry : p.sites) {  // not a structured binding: the lambda below uses name
@@ -195,9 +170,6 @@ HStatus Verifier::init_location() {
     HStatus ls = v->load_trust_list_checked(p.trust_list_path, signer);
     if (!ls.ok()) return ls.error();
   }
-#else
-  (void)v;
-#endif
   return HStatus::Ok();
 }
 
@@ -209,21 +181,19 @@ std::string text_of(ByteSpan b) {
 
 }  // namespace
 
-#if LOCUS_HAVE_LOCATION
 HStatus Verifier::load_trust_list_checked(const std::string& path,
                                           const crypto::P256PublicKey& signer) {
   // The file is read once: the bytes whose signature verifies are the bytes whose version is
   // checked.
   auto bytes = host::read_file(path, 16u << 20);
   if (!bytes.ok()) return {HostError::kConfig, bytes.message()};
-  std::string why;
-  auto tl = location::verify_trust_list(bytes.value(), signer, &why);
+  auto tl = location::verify_trust_list(bytes.value(), signer);
   if (!tl.ok())
     return {HostError::kConfig,
             path + ": landmark trust list does not verify (status 0x" +
-                host::hex_encode(Bytes{static_cast<uint8_t>(tl.status().code() >> 8),
-                                       static_cast<uint8_t>(tl.status().code())}) +
-                ")" + (why.empty() ? "" : ": " + why)};
+                host::hex_encode(Bytes{static_cast<uint8_t>(tl.code().code() >> 8),
+                                       static_cast<uint8_t>(tl.code().code())}) +
+                ")" + (tl.message().empty() ? "" : ": " + tl.message())};
   // Rollback protection: the version (a field of the signed payload) must not go below the
   // highest one this registry has loaded for this signer.
   cose::Sign1View view;
@@ -249,11 +219,6 @@ HStatus Verifier::load_trust_list_checked(const std::string& path,
   loc_->trust_version = version;
   return HStatus::Ok();
 }
-#else
-HStatus Verifier::load_trust_list_checked(const std::string&, const crypto::P256PublicKey&) {
-  return {HostError::kConfig, "this build has no location support"};
-}
-#endif
 
 HostResult<IssuedNonce> Verifier::issue_nonce(ByteSpan ueid, const std::string& source) {
   if (ueid.size != protocol::kUeidSize) return {HostError::kParse, "ueid must be 33 bytes"};
@@ -386,7 +351,6 @@ void Verifier::load_facts(State& st) const {
   f.tpm_enabled = tpm_ != nullptr;
   if (st.req.tpm.is_null()) return;
   st.quote.present = true;
-#if LOCUS_HAVE_TPM
   auto qb = tpm::quote_from_json(st.req.tpm.dump());
   if (!qb.ok()) {
     st.quote.raw_json = st.req.tpm.dump();
@@ -426,9 +390,6 @@ void Verifier::load_facts(State& st) const {
     auto other = tpm_->reg.host_by_ak_name(ByteSpan(q.ak_name.data(), q.ak_name.size()));
     if (other.ok()) f.tpm_other_host = other.value();
   }
-#else
-  st.quote.raw_json = st.req.tpm.dump();
-#endif
 }
 
 void Verifier::check_device(State& st) const {
@@ -620,7 +581,6 @@ void Verifier::check_site_and_location(State& st) const {
   if (!st.site) return st.a.add("site", false, "site '" + st.dev.site + "' is not in the policy");
   st.a.add("site", true, st.dev.site);
   if (st.site->landmarks.empty()) return st.a.add("location", true, "site requires no landmarks");
-#if LOCUS_HAVE_LOCATION
   auto it = loc_->sites.find(st.site->name);
   if (!loc_->have_trust || it == loc_->sites.end())
     return st.a.add("location", false,
@@ -635,9 +595,6 @@ void Verifier::check_site_and_location(State& st) const {
   st.a.add("location", v.approved,
            v.approved ? (why.empty() ? "inside the approved zone" : why)
                       : (why.empty() ? "location refused" : why));
-#else
-  st.a.add("location", false, "location appraisal unavailable");
-#endif
 }
 
 void Verifier::check_tpm(State& st) const {
@@ -648,7 +605,6 @@ void Verifier::check_tpm(State& st) const {
     return;
   }
   if (!f.tpm_enabled) return st.a.add("tpm", false, "TPM appraisal unavailable");
-#if LOCUS_HAVE_TPM
   if (!st.quote.raw_json.empty()) return st.a.add("tpm", false, "malformed TPM quote object");
   if (f.tpm_lookup == 1)
     return st.a.add("tpm", false, "TPM appraisal failed: board not bound to an enrolled host");
@@ -712,7 +668,6 @@ void Verifier::check_tpm(State& st) const {
   st.tpm_safe = verdict.attest.clock_info.safe;
   st.a.add("tpm", true,
            "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
-#endif
 }
 
 // An accepted quote advances the host's clock baseline (attest: in commit()'s transaction;
@@ -864,7 +819,6 @@ AttestResult Verifier::commit(State& st) {
         if (nc.value() != registry::NonceCheck::kOk)
           a.fail("nonce", registry::to_string(nc.value()));
       }
-#if LOCUS_HAVE_TPM
       if (st.tpm_accepted && tpm_) {
         // The quote's clock must be newer than any accepted before (replay baseline), checked
         // and stored atomically with this decision; the outcome is a fact of the bundle.
@@ -885,7 +839,6 @@ AttestResult Verifier::commit(State& st) {
           a.fail("tpm", "TPM appraisal failed: " + st.facts.tpm_error);
         }
       }
-#endif
       if (!license.empty() && !a.failed) {
         auto took = reg_->take_license_counter(req.ueid, last);
         if (!took.ok()) return took.status();
@@ -1013,11 +966,9 @@ AttestResult Verifier::commit(State& st) {
 
 std::vector<Verifier::LandmarkView> Verifier::trusted_landmarks() const {
   std::vector<LandmarkView> out;
-#if LOCUS_HAVE_LOCATION
   if (!loc_->have_trust) return out;
   for (const auto& e : loc_->trust.landmarks)
     out.push_back({e.id, e.host, e.operator_name, e.lat_deg, e.lon_deg, e.tcp_port, e.udp_port});
-#endif
   return out;
 }
 
@@ -1142,7 +1093,6 @@ HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
   json lms = json::array();
   for (const auto& id : s->landmarks) {
     json e = {{"id", id}};
-#if LOCUS_HAVE_LOCATION
     if (loc_->have_trust) {
       if (const location::LandmarkEntry* le = loc_->trust.find(id)) {
         e["host"] = le->host;
@@ -1150,7 +1100,6 @@ HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
         e["udp_port"] = le->udp_port;
       }
     }
-#endif
     lms.push_back(e);
   }
   return json{{"site", s->name}, {"landmarks", lms}, {"rounds", s->rounds}};

@@ -25,9 +25,9 @@ bool same(const location::TrustList& a, const location::TrustList& b) {
 
 extern "C" int locus_fuzz_trustlist_json(const uint8_t* data, size_t size) {
   location::TrustList t;
-  const std::string why =
-      location::parse_trust_list_json(std::string(reinterpret_cast<const char*>(data), size), &t);
-  if (!why.empty()) return 0;
+  if (!location::parse_trust_list_json(std::string(reinterpret_cast<const char*>(data), size), &t)
+           .ok())
+    return 0;
   LOCUS_FUZZ_ACCEPTED();
   for (size_t i = 0; i < t.landmarks.size(); ++i) {
     const auto& l = t.landmarks[i];
@@ -35,7 +35,7 @@ extern "C" int locus_fuzz_trustlist_json(const uint8_t* data, size_t size) {
     LOCUS_FUZZ_CHECK(t.find(l.id) == &l);  // ids are unique: find gives this very entry
   }
   location::TrustList back;
-  LOCUS_FUZZ_CHECK(location::parse_trust_list_json(location::trust_list_to_json(t), &back).empty());
+  LOCUS_FUZZ_CHECK(location::parse_trust_list_json(location::trust_list_to_json(t), &back).ok());
   LOCUS_FUZZ_CHECK(same(t, back));
   return 0;
 }

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 
 namespace locus_test {
 

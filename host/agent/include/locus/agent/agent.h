@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 #include "locus/common/common.h"
 #include "locus/protocol/messages.h"
 

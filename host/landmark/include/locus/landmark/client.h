@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "locus/landmark/errors.h"
 #include "locus/location/records.h"
 #include "locus/span.h"
 #include "locus/status.h"

@@ -31,6 +31,7 @@
 #include <string>
 
 #include "locus/crypto/p256.h"
+#include "locus/landmark/errors.h"
 #include "locus/status.h"
 
 namespace locus::landmark {
@@ -85,6 +86,9 @@ class Server {
   // Counted after each session's connection is closed (another thread may read them).
   size_t sessions_ok() const;
   size_t sessions_failed() const;
+  // Waits until at least n sessions were counted OK (a completion signal, no polling); false
+  // when timeout_ms passed first.
+  bool wait_sessions_ok(size_t n, int timeout_ms) const;
   ServerStats stats() const;
   // The landmark's metrics in the Prometheus text format (docs/operator-guide.md "Metrics");
   // served by MetricsHttp (metrics_http.h) when `--metrics-listen` is given.

@@ -15,13 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "locus/common/common.h"
 #include "locus/crypto/p256.h"
 #include "locus/span.h"
 #include "locus/status.h"
 
 namespace locus::location {
 
-// Errors of host/location and host/landmark (module kGeo; append-only).
+// Errors of host/location (module kGeo; append-only). Landmark session errors are
+// module kLandmark (locus/landmark/errors.h).
 enum class LocationError : uint8_t {
   kMalformed = 1,        // a payload is not the CBOR the schema says
   kBadSignature = 2,     // a COSE signature did not verify
@@ -33,15 +35,11 @@ enum class LocationError : uint8_t {
   kBadTrustList = 8,
   kBadConfig = 9,
   kIo = 10,
-  // landmark server / client
-  kNetwork = 64,
-  kTimeout = 65,
-  kProtocol = 66,        // peer sent something out of sequence or malformed
-  kWrongAnswer = 67,     // a timed-round answer did not match the table
-  kBoard = 68,           // the BoardLink reported an error
-  kSessionRefused = 69,  // the landmark refused the session (message says why)
+  // 64..69: retired (landmark session errors, now module kLandmark); never reuse.
 };
 const char* to_string(LocationError e);
+// The host error class of e (decides the CLI exit code and --json "kind").
+host::HostError host_class(LocationError e);
 
 struct RecordPair {
   std::vector<uint8_t> record;      // COSE_Sign1 bytes

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "locus/common/common.h"
 #include "locus/crypto/p256.h"
 #include "locus/status.h"
 
@@ -30,30 +31,28 @@ struct TrustList {
   const LandmarkEntry* find(const std::string& id) const;
 };
 
-// Unsigned JSON list <-> entries. parse_* returns "" on success, else the error.
-std::string parse_trust_list_json(const std::string& json_text, TrustList* out);
+// Errors are host::HStatus / HostResult with module kGeo codes: kBadTrustList (the message
+// names the entry and field), kBadSignature, kBadConfig (not a P-256 key), kIo.
+
+// Unsigned JSON list <-> entries.
+host::HStatus parse_trust_list_json(const std::string& json_text, TrustList* out);
 std::string trust_list_to_json(const TrustList& t);
 // Signs the JSON payload (validated first).
-Status sign_trust_list(const std::string& json_text, const crypto::P256PrivateKey& signer,
-                       std::vector<uint8_t>* cose_out, std::string* why);
+host::HStatus sign_trust_list(const std::string& json_text, const crypto::P256PrivateKey& signer,
+                              std::vector<uint8_t>* cose_out);
 // Verifies and parses a signed list (bytes or file).
-Result<TrustList> verify_trust_list(const std::vector<uint8_t>& cose,
-                                    const crypto::P256PublicKey& signer,
-                                    std::string* why = nullptr);
-Result<TrustList> load_trust_list(const std::string& path,
-                                  const crypto::P256PublicKey& trust_list_signer);
+host::HostResult<TrustList> verify_trust_list(const std::vector<uint8_t>& cose,
+                                              const crypto::P256PublicKey& signer);
+host::HostResult<TrustList> load_trust_list(const std::string& path,
+                                            const crypto::P256PublicKey& trust_list_signer);
 
 // Key files: PEM or DER (SEC1 / PKCS#8 private, SubjectPublicKeyInfo public; a raw 65-byte
 // SEC1 point or its hex is also accepted for public keys).
-Status load_private_key(const std::string& path, crypto::P256PrivateKey* out,
-                        std::string* why = nullptr);
-Status load_public_key(const std::string& path, crypto::P256PublicKey* out,
-                       std::string* why = nullptr);
+host::HStatus load_private_key(const std::string& path, crypto::P256PrivateKey* out);
+host::HStatus load_public_key(const std::string& path, crypto::P256PublicKey* out);
 // Writes a PKCS#8/SEC1 PEM private key (mode 0600, refuses to overwrite).
-Status write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key,
-                             std::string* why = nullptr);
-Status write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key,
-                            std::string* why = nullptr);
+host::HStatus write_private_key_pem(const std::string& path, const crypto::P256PrivateKey& key);
+host::HStatus write_public_key_pem(const std::string& path, const crypto::P256PublicKey& key);
 
 // Hex and whole-file reads: locus/common/common.h (host::hex_encode, hex_decode, read_file).
 

@@ -2,7 +2,6 @@
 //
 //   init_ca              manufacturer root CA: P-256 key + self-signed certificate (PEM, 0600)
 //   init_license_key     the verifier's license-signing key (+ its public key PEM)
-//   BoardLink            the board serial link (over the shared client, locus/agent/link.h)
 //   enroll               GET_IDENTITY -> check CSR -> issue DeviceID cert -> INSTALL_DEVID_CERT
 //                        -> INSTALL_VERIFIER_KEY -> registry -> audit
 //   parse_batch          enroll-batch input (see docs/operator-guide.md)
@@ -14,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "locus/agent/link.h"
 #include "locus/audit/audit.h"
+#include "locus/boardlink/link.h"
 #include "locus/common/common.h"
 #include "locus/crypto/p256.h"
 #include "locus/registry/registry.h"
@@ -42,25 +41,6 @@ struct Ca {
 HostResult<Ca> load_ca(const CaFiles& f);
 // Public key of the license key from a PEM private key or PEM public key file.
 HStatus load_license_public(const std::string& path, crypto::P256PublicKey* out);
-
-// A request/response client on the board link. Link spec: "tcp:HOST:PORT" or "unix:PATH".
-// Implemented over the shared link client (locus/agent/link.h).
-class BoardLink {
- public:
-  BoardLink();
-  ~BoardLink();
-  BoardLink(const BoardLink&) = delete;
-  BoardLink& operator=(const BoardLink&) = delete;
-  HStatus connect(const std::string& spec, int timeout_ms = 5000);
-  // Sends [type, id, body_item] and waits for the response. *resp_type gets the response
-  // type (0xFF for an error response; then *err_code is the board's Status code).
-  HStatus request(uint8_t type, ByteSpan body_item, uint8_t* resp_type, Bytes* resp_body,
-                  uint16_t* err_code, int timeout_ms = 10000);
-  void close();
-
- private:
-  std::unique_ptr<agent::Link> link_;
-};
 
 struct EnrollOptions {
   std::string link;  // tcp:HOST:PORT

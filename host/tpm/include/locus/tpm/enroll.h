@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "locus/span.h"
-#include "locus/tpm/agent.h"
+#include "locus/tpm/esapi.h"
 #include "locus/tpm/registry.h"
 
 namespace locus::tpm {

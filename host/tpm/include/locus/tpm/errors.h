@@ -1,6 +1,7 @@
 // locus/tpm/errors.h: error codes of the host TPM binding (append-only, never renumbered).
 #pragma once
 
+#include "locus/common/common.h"
 #include "locus/status.h"
 
 namespace locus::tpm {
@@ -33,6 +34,8 @@ enum class TpmError : uint8_t {
 };
 
 const char* to_string(TpmError e);
+// The host error class of e (decides the CLI exit code and --json "kind").
+host::HostError host_class(TpmError e);
 
 }  // namespace locus::tpm
 

@@ -139,7 +139,6 @@ class Verifier {
   // Same; the path is ignored (it used to name a second SQLite connection to the same file,
   // which was not safe under concurrency; the TPM tables are now part of the registry).
   HStatus enable_tpm(const std::string& db_path);
-  static bool tpm_available();
 
   // Revocations, each with an audit record.
   HStatus revoke_ueid(ByteSpan ueid, const std::string& reason);
@@ -163,8 +162,6 @@ class Verifier {
   HostResult<int64_t> open_nonces() const;
   // The public half of the EAR signing key (derived from the license key, ear.h).
   const crypto::P256PublicKey& ear_public_key() const { return ear_pub_; }
-  // True when this build can appraise landmark records (host/location linked).
-  static bool location_available();
 
  private:
   struct State;  // everything one appraisal has learnt so far (verifier.cpp)

@@ -1,5 +1,5 @@
 // Test process helpers: free ports, spawn with a readiness line, kill by PID.
-#include "locus/common/testproc.h"
+#include "locus_test/testproc.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

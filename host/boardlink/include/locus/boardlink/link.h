@@ -1,4 +1,4 @@
-// locus/agent/link.h: the host's client for the board link (agent, provisioning, tools).
+// locus/boardlink/link.h: the host's client for the board link (agent, provisioning, tools).
 //
 // A link is a byte stream to the board's management controller: "tcp:HOST:PORT" (host-sim's
 // socket, QEMU's UART socket) or "unix:PATH". Frames are the protocol library's
@@ -33,7 +33,7 @@
 #include "locus/span.h"
 #include "locus/status.h"
 
-namespace locus::agent {
+namespace locus::boardlink {
 
 using host::Bytes;
 using host::HostResult;
@@ -123,4 +123,4 @@ class Link {
 // "0x0507" for messages.
 std::string status_code_hex(uint16_t code);
 
-}  // namespace locus::agent
+}  // namespace locus::boardlink

@@ -1,5 +1,5 @@
 // Agent side of the host binding on TPM2-TSS ESAPI (see agent.h for the key hierarchy).
-#include "locus/tpm/agent.h"
+#include "locus/tpm/esapi.h"
 
 #include <fcntl.h>
 #include <tss2/tss2_esys.h>

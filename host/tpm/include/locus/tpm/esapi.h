@@ -1,4 +1,4 @@
-// locus/tpm/agent.h: the agent's side of the host binding, on TPM2-TSS ESAPI.
+// locus/tpm/esapi.h: the agent's side of the host binding, on TPM2-TSS ESAPI.
 //
 // The TCTI is a tctildr configuration string: "device:/dev/tpmrm0" in production,
 // "swtpm:host=127.0.0.1,port=P" in tests (never a real TPM in tests).

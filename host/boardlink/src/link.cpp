@@ -1,5 +1,5 @@
 // The board link client (see link.h for the contract).
-#include "locus/agent/link.h"
+#include "locus/boardlink/link.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -16,7 +16,7 @@
 
 #include "locus/crypto/cbor.h"
 
-namespace locus::agent {
+namespace locus::boardlink {
 
 using host::HostError;
 
@@ -469,4 +469,4 @@ Status Link::fast_round(uint8_t round, const protocol::Challenge& challenge,
   }
 }
 
-}  // namespace locus::agent
+}  // namespace locus::boardlink

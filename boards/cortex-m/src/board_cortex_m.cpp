@@ -10,8 +10,6 @@
 //   link       the board UART (port::uart_*), polled with a deadline.
 //   interconnect  g_interconnect_line + a log line.
 //   log        semihosting console (QEMU's stderr), so the UART carries only protocol frames.
-#include "locus/firmware/board.h"
-
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -19,6 +17,7 @@
 #include "locus/boards/cortex_m.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
+#include "locus/firmware/board.h"
 
 extern "C" {
 extern uint8_t __image_start[], __image_end[], __uds_start[];
