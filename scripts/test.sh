@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole locus test suite, from a fresh Debian 12 machine:
 #   installs what is missing, checks formatting, builds the host (ASan+UBSan) and the firmware
-#   images, runs clang-tidy over the tree, every CTest suite on 2 cores, and each libFuzzer
-#   target briefly. Exit code: the first step that fails.
+#   images, runs every CTest suite on 2 cores, and each libFuzzer target briefly.
+#   Exit code: the first step that fails. (clang-tidy: scripts/check-tidy.sh, not yet a gate.)
 #
 #   scripts/test.sh                 everything
 #   scripts/test.sh -L kat          pass extra arguments to ctest (e.g. a label)
@@ -22,12 +22,6 @@ cmake --build --preset fw-cortex-m4 -j "$JOBS"
 echo "== building host tools and tests (preset host-asan)"
 cmake --preset host-asan -DLOCUS_FW_BUILD_DIR="$ROOT/build/fw-cortex-m4" >/dev/null
 cmake --build --preset host-asan -j "$JOBS"
-
-# clang-tidy over every translation unit (full runs only; about as long as a build).
-if [ "$#" -eq 0 ]; then
-  echo "== clang-tidy (.clang-tidy files, warnings as errors)"
-  bash scripts/check-tidy.sh build/host-asan build/fw-cortex-m4
-fi
 
 echo "== running tests"
 cd build/host-asan

@@ -101,9 +101,7 @@ int setup(void**) {
     tl.landmarks.push_back(e);
   }
   std::vector<uint8_t> cose;
-  std::string why;
-  if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose, &why).ok())
-    return -1;
+  if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose).ok()) return -1;
   std::ofstream(P("landmarks.cose"), std::ios::binary)
       .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
   std::ofstream(P("tl.pub")) << verifier::public_key_to_pem(pub_of(g_tl_key)).value();

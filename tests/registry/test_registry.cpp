@@ -258,7 +258,7 @@ void test_nonce_sources(void**) {
   assert_true(reg.put_nonce(from(g, 2, "10.6.6.6", 3000000)).ok());
   auto over = reg.put_nonce(from(h, 3, "10.6.6.6", 3000001));
   assert_false(over.ok());
-  assert_int_equal(static_cast<int>(over.code()), code(host::HostError::kNonce));
+  assert_int_equal(code(over.code()), code(host::HostError::kNonce));
   assert_int_equal(nc(reg.peek_nonce(h, ueid_n(3), 10)), static_cast<int>(NonceCheck::kUnknown));
   // A used one no longer counts; the other address was never limited by the flooder.
   assert_int_equal(nc(reg.consume_nonce(g, ueid_n(2), 10)), static_cast<int>(NonceCheck::kOk));

@@ -531,7 +531,7 @@ void test_nonces_per_source_cap(void**) {
   assert_int_equal(before, verifier::kMaxNoncesPerSource);
   auto over = e->v->issue_nonce(ueids.back(), "10.6.6.6");
   assert_false(over.ok());
-  assert_int_equal(static_cast<int>(over.code()), static_cast<int>(host::HostError::kNonce));
+  assert_true(host::host_error_of(over.code()) == host::HostError::kNonce);
   assert_non_null(strstr(over.message().c_str(), "too many outstanding nonces"));
   assert_int_equal(count_rows(e->dir + "/r.db", "SELECT COUNT(*) FROM nonces"), before);
   verifier::HttpService svc(e->v.get());

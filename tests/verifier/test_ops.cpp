@@ -62,14 +62,14 @@ bool start_board(Board* b) {
 }
 
 template <typename Req>
-bool board_call(provision::BoardLink& link, const Req& req, host::Bytes* body) {
+bool board_call(boardlink::Link& link, const Req& req, host::Bytes* body) {
   uint8_t item[protocol::kMaxPayload];
   cbor::Encoder e(item, sizeof item);
   if (!protocol::encode_body(e, req).ok() || !e.finish().ok()) return false;
-  uint8_t rt = 0;
-  uint16_t code = 0;
-  if (!link.request(Req::kType, ByteSpan(item, e.size()), &rt, body, &code).ok()) return false;
-  return rt == protocol::response_type(Req::kType);
+  boardlink::RawResponse r;
+  if (!link.request(Req::kType, ByteSpan(item, e.size()), &r).ok()) return false;
+  *body = std::move(r.body);
+  return r.type == protocol::response_type(Req::kType);
 }
 
 json post(int port, const std::string& p, const json& body, int* status) {
@@ -104,8 +104,8 @@ std::string nonce_for(int vport, const std::string& ueid) {
 }
 
 json attest(const Board& b, int vport, const std::string& nonce_b64) {
-  provision::BoardLink link;
-  assert_true(link.connect("tcp:127.0.0.1:" + std::to_string(b.port)).ok());
+  boardlink::Link link;
+  assert_true(link.open("tcp:127.0.0.1:" + std::to_string(b.port)).ok());
   protocol::GetEvidenceRequest ge;
   host::Bytes nonce = host::b64_decode(nonce_b64).value();
   ge.nonce = nonce;
