@@ -65,7 +65,9 @@ uint32_t timer_count() {
 }  // as an up-counter
 
 bool uart_try_get(uint8_t* b) {
-  if ((reg(0x14) & kLsrDataReady) == 0) return false;
+  if ((reg(0x14) & kLsrDataReady) == 0) {
+    return false;
+  }
   *b = static_cast<uint8_t>(reg(0x00) & 0xFF);
   return true;
 }
@@ -83,7 +85,9 @@ constexpr uint32_t kWdtRestartMagic = 0x4755u;
 
 bool watchdog_start(uint32_t timeout_ms) {
   wdt_reg(0x0C) = 0;  // off while configuring
-  if (timeout_ms == 0 || timeout_ms > 0xFFFFFFFFu / 1000u) return false;
+  if (timeout_ms == 0 || timeout_ms > 0xFFFFFFFFu / 1000u) {
+    return false;
+  }
   wdt_reg(0x04) = timeout_ms * 1000u;
   wdt_reg(0x08) = kWdtRestartMagic;
   wdt_reg(0x0C) = 0x3;  // enable, reset the system on expiry

@@ -25,14 +25,18 @@ uint32_t g_rng_blocks = 0;
 
 Status entropy(uint8_t* out, size_t len) {
   static const char kDomain[] = "locus/ast1030-scu-rng/v1";
-  if (out == nullptr && len != 0) return BoardError::kEntropyFailed;
+  if (out == nullptr && len != 0) {
+    return BoardError::kEntropyFailed;
+  }
   size_t done = 0;
   while (done < len) {
     uint32_t raw[16];
     bool healthy = true;
     for (size_t i = 0; i < 16; ++i) {
       raw[i] = scu_reg(kScuRngData);
-      if (raw[i] == 0 || raw[i] == 0xFFFFFFFFu || (i > 0 && raw[i] == raw[i - 1])) healthy = false;
+      if (raw[i] == 0 || raw[i] == 0xFFFFFFFFu || (i > 0 && raw[i] == raw[i - 1])) {
+        healthy = false;
+      }
     }
     const uint32_t counter = ++g_rng_blocks;
     crypto::Sha256 h;

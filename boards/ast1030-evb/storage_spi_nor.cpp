@@ -102,7 +102,9 @@ uint8_t read_status() {
 
 bool wait_idle() {
   for (uint32_t i = 0; i < kMaxPolls; ++i) {
-    if ((read_status() & kSrWip) == 0) return true;
+    if ((read_status() & kSrWip) == 0) {
+      return true;
+    }
   }
   return false;
 }
@@ -117,19 +119,27 @@ void read_bytes(uint32_t addr, uint8_t* out, size_t len) {
   cs_begin();
   tx(kCmdRead);
   tx_addr(addr);
-  for (size_t i = 0; i < len; ++i) out[i] = rx();
+  for (size_t i = 0; i < len; ++i) {
+    out[i] = rx();
+  }
   cs_end();
 }
 
 bool ready() {
-  if (g_state == State::kReady) return true;
-  if (g_state == State::kFailed) return false;
+  if (g_state == State::kReady) {
+    return true;
+  }
+  if (g_state == State::kFailed) {
+    return false;
+  }
   g_read_ctrl = fmc(kFmcCe0Ctrl);
   fmc(kFmcConf) = fmc(kFmcConf) | kConfWriteCe0;
   cs_begin();
   tx(kCmdRdid);
   uint32_t id = 0;
-  for (int i = 0; i < 3; ++i) id = (id << 8) | rx();
+  for (int i = 0; i < 3; ++i) {
+    id = (id << 8) | rx();
+  }
   cs_end();
   if (id != kJedecSst25vf032b || !wait_idle()) {
     g_state = State::kFailed;
@@ -147,7 +157,9 @@ bool verify(uint32_t addr, const uint8_t* want, size_t len) {
     const size_t n = (len - done) < sizeof(buf) ? (len - done) : sizeof(buf);
     read_bytes(addr + static_cast<uint32_t>(done), buf, n);
     for (size_t i = 0; i < n; ++i) {
-      if (buf[i] != (want != nullptr ? want[done + i] : 0xFF)) return false;
+      if (buf[i] != (want != nullptr ? want[done + i] : 0xFF)) {
+        return false;
+      }
     }
     done += n;
   }
@@ -156,19 +168,26 @@ bool verify(uint32_t addr, const uint8_t* want, size_t len) {
 
 // Erases one 4 KiB sector of the storage region. The write-once region has no way in here.
 bool erase_sector(uint32_t addr) {
-  if (addr % kSector != 0 || addr < kStorageBase || addr >= kStorageBase + kStorageSize)
+  if (addr % kSector != 0 || addr < kStorageBase || addr >= kStorageBase + kStorageSize) {
     return false;
+  }
   const cm::test::FlashStep step = cm::test::flash_op(cm::test::FlashOp::kErase, addr, kSector);
   if (step.bytes == kSector) {
-    if (!wait_idle() || !write_enable()) return false;
+    if (!wait_idle() || !write_enable()) {
+      return false;
+    }
     cs_begin();
     tx(kCmdSectorErase);
     tx_addr(addr);
     cs_end();
-    if (!wait_idle()) return false;
+    if (!wait_idle()) {
+      return false;
+    }
     command(kCmdWrdi);
   }
-  if (step.cut) cm::test::power_cut();
+  if (step.cut) {
+    cm::test::power_cut();
+  }
   return verify(addr, nullptr, kSector);
 }
 
@@ -181,16 +200,24 @@ bool program(uint32_t addr, const uint8_t* in, size_t len) {
     const cm::test::FlashStep step = cm::test::flash_op(cm::test::FlashOp::kProgram, a, n);
     const size_t m = step.bytes < n ? step.bytes : n;
     if (m > 0) {
-      if (!wait_idle() || !write_enable()) return false;
+      if (!wait_idle() || !write_enable()) {
+        return false;
+      }
       cs_begin();
       tx(kCmdPageProgram);
       tx_addr(a);
-      for (size_t i = 0; i < m; ++i) tx(in[done + i]);
+      for (size_t i = 0; i < m; ++i) {
+        tx(in[done + i]);
+      }
       cs_end();
-      if (!wait_idle()) return false;
+      if (!wait_idle()) {
+        return false;
+      }
       command(kCmdWrdi);
     }
-    if (step.cut) cm::test::power_cut();
+    if (step.cut) {
+      cm::test::power_cut();
+    }
     done += n;
   }
   return true;
@@ -207,24 +234,40 @@ size_t storage_size() {
 }
 
 Status storage_read(size_t offset, uint8_t* out, size_t len) {
-  if (!range_ok(offset, len, kStorageSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
-  if (out == nullptr || !ready()) return BoardError::kStorageIo;
+  if (!range_ok(offset, len, kStorageSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
+  if (out == nullptr || !ready()) {
+    return BoardError::kStorageIo;
+  }
   read_bytes(kStorageBase + static_cast<uint32_t>(offset), out, len);
   return Status::Ok();
 }
 
 Status storage_write(size_t offset, const uint8_t* in, size_t len) {
-  if (!range_ok(offset, len, kStorageSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
-  if (in == nullptr || !ready()) return BoardError::kStorageIo;
+  if (!range_ok(offset, len, kStorageSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
+  if (in == nullptr || !ready()) {
+    return BoardError::kStorageIo;
+  }
   const uint32_t first = static_cast<uint32_t>(offset) / kSector;
   const uint32_t last = static_cast<uint32_t>(offset + len - 1) / kSector;
   for (uint32_t s = first; s <= last; ++s) {
-    if (!erase_sector(kStorageBase + s * kSector)) return BoardError::kStorageIo;
+    if (!erase_sector(kStorageBase + s * kSector)) {
+      return BoardError::kStorageIo;
+    }
   }
   const uint32_t addr = kStorageBase + static_cast<uint32_t>(offset);
-  if (!program(addr, in, len) || !verify(addr, in, len)) return BoardError::kStorageIo;
+  if (!program(addr, in, len) || !verify(addr, in, len)) {
+    return BoardError::kStorageIo;
+  }
   return Status::Ok();
 }
 
@@ -238,17 +281,29 @@ size_t otp_size() {
 }
 
 Status otp_read(size_t offset, uint8_t* out, size_t len) {
-  if (!range_ok(offset, len, kOtpSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
-  if (out == nullptr || !ready()) return BoardError::kStorageIo;
+  if (!range_ok(offset, len, kOtpSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
+  if (out == nullptr || !ready()) {
+    return BoardError::kStorageIo;
+  }
   read_bytes(kOtpBase + static_cast<uint32_t>(offset), out, len);
   return Status::Ok();
 }
 
 Status otp_program(size_t offset, const uint8_t* in, size_t len) {
-  if (!range_ok(offset, len, kOtpSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
-  if (in == nullptr || !ready()) return BoardError::kStorageIo;
+  if (!range_ok(offset, len, kOtpSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
+  if (in == nullptr || !ready()) {
+    return BoardError::kStorageIo;
+  }
   const uint32_t base = kOtpBase + static_cast<uint32_t>(offset);
   // Every target byte first: a 0 -> 1 change anywhere refuses the whole request unwritten.
   uint8_t cur[64];
@@ -256,11 +311,15 @@ Status otp_program(size_t offset, const uint8_t* in, size_t len) {
     const size_t n = (len - done) < sizeof(cur) ? (len - done) : sizeof(cur);
     read_bytes(base + static_cast<uint32_t>(done), cur, n);
     for (size_t i = 0; i < n; ++i) {
-      if ((static_cast<uint8_t>(~cur[i]) & in[done + i]) != 0) return BoardError::kOtpConflict;
+      if ((static_cast<uint8_t>(~cur[i]) & in[done + i]) != 0) {
+        return BoardError::kOtpConflict;
+      }
     }
     done += n;
   }
-  if (!program(base, in, len) || !verify(base, in, len)) return BoardError::kStorageIo;
+  if (!program(base, in, len) || !verify(base, in, len)) {
+    return BoardError::kStorageIo;
+  }
   return Status::Ok();
 }
 

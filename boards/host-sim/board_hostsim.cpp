@@ -48,9 +48,13 @@ namespace {
 // Opens (creating erased, 0xFF) a fixed-size file; *fd gets the descriptor.
 std::string open_fixed(const std::string& path, size_t size, const char* what, int* fd) {
   *fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (*fd < 0) return std::string("cannot open ") + what + " " + path + ": " + strerror(errno);
+  if (*fd < 0) {
+    return std::string("cannot open ") + what + " " + path + ": " + strerror(errno);
+  }
   struct stat st {};
-  if (fstat(*fd, &st) != 0) return std::string("cannot stat ") + what + ": " + strerror(errno);
+  if (fstat(*fd, &st) != 0) {
+    return std::string("cannot stat ") + what + ": " + strerror(errno);
+  }
   if (st.st_size == 0) {
     // A blank part: erased flash reads 0xFF.
     unsigned char blank[kStorageSize];
@@ -68,8 +72,12 @@ std::string open_fixed(const std::string& path, size_t size, const char* what, i
 
 std::string open_storage(const std::string& path, const std::string& otp_path) {
   std::string err = open_fixed(path, kStorageSize, "state file", &g_storage_fd);
-  if (err.empty()) err = open_fixed(otp_path, kOtpSize, "write-once file", &g_otp_fd);
-  if (!err.empty()) return err;
+  if (err.empty()) {
+    err = open_fixed(otp_path, kOtpSize, "write-once file", &g_otp_fd);
+  }
+  if (!err.empty()) {
+    return err;
+  }
   g_start_us = now_raw_us();
   return "";
 }
@@ -79,7 +87,9 @@ std::string open_listener(const std::string& spec, std::string* bound) {
   if (spec.rfind("tcp:", 0) == 0) {
     const std::string rest = spec.substr(4);
     const size_t colon = rest.rfind(':');
-    if (colon == std::string::npos) return "expected tcp:HOST:PORT, got " + spec;
+    if (colon == std::string::npos) {
+      return "expected tcp:HOST:PORT, got " + spec;
+    }
     const std::string host = rest.substr(0, colon);
     char* end = nullptr;
     const long port = strtol(rest.c_str() + colon + 1, &end, 10);
@@ -89,9 +99,13 @@ std::string open_listener(const std::string& spec, std::string* bound) {
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) return "bad IPv4 address in " + spec;
+    if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
+      return "bad IPv4 address in " + spec;
+    }
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::string("socket: ") + strerror(errno);
+    if (fd < 0) {
+      return std::string("socket: ") + strerror(errno);
+    }
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
@@ -106,10 +120,14 @@ std::string open_listener(const std::string& spec, std::string* bound) {
     const std::string path = spec.substr(5);
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
-    if (path.empty() || path.size() >= sizeof(a.sun_path)) return "bad unix socket path in " + spec;
+    if (path.empty() || path.size() >= sizeof(a.sun_path)) {
+      return "bad unix socket path in " + spec;
+    }
     memcpy(a.sun_path, path.c_str(), path.size());
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return std::string("socket: ") + strerror(errno);
+    if (fd < 0) {
+      return std::string("socket: ") + strerror(errno);
+    }
     unlink(path.c_str());
     if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
       const std::string e = strerror(errno);
@@ -147,7 +165,9 @@ Status entropy(uint8_t* out, size_t len) {
   while (done < len) {
     const ssize_t r = getrandom(out + done, len - done, 0);
     if (r < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return BoardError::kEntropyFailed;
     }
     done += static_cast<size_t>(r);
@@ -164,14 +184,16 @@ size_t storage_size() {
   return hostsim::kStorageSize;
 }
 Status storage_read(size_t offset, uint8_t* out, size_t len) {
-  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset)
+  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset) {
     return BoardError::kStorageRange;
+  }
   const ssize_t r = pread(hostsim::g_storage_fd, out, len, static_cast<off_t>(offset));
   return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
 }
 Status storage_write(size_t offset, const uint8_t* in, size_t len) {
-  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset)
+  if (offset > hostsim::kStorageSize || len > hostsim::kStorageSize - offset) {
     return BoardError::kStorageRange;
+  }
   const ssize_t r = pwrite(hostsim::g_storage_fd, in, len, static_cast<off_t>(offset));
   return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
 }
@@ -182,21 +204,25 @@ size_t otp_size() {
   return hostsim::kOtpSize;
 }
 Status otp_read(size_t offset, uint8_t* out, size_t len) {
-  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset)
+  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset) {
     return BoardError::kStorageRange;
+  }
   const ssize_t r = pread(hostsim::g_otp_fd, out, len, static_cast<off_t>(offset));
   return r == static_cast<ssize_t>(len) ? Status::Ok() : Status(BoardError::kStorageIo);
 }
 Status otp_program(size_t offset, const uint8_t* in, size_t len) {
-  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset)
+  if (offset > hostsim::kOtpSize || len > hostsim::kOtpSize - offset) {
     return BoardError::kStorageRange;
+  }
   uint8_t cur[hostsim::kOtpSize];
   if (pread(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) != static_cast<ssize_t>(len)) {
     return BoardError::kStorageIo;
   }
   // Programming clears bits only: a 1 wanted where a 0 is already programmed cannot be done.
   for (size_t i = 0; i < len; ++i) {
-    if ((cur[i] & in[i]) != in[i]) return BoardError::kOtpConflict;
+    if ((cur[i] & in[i]) != in[i]) {
+      return BoardError::kOtpConflict;
+    }
     cur[i] &= in[i];
   }
   if (pwrite(hostsim::g_otp_fd, cur, len, static_cast<off_t>(offset)) !=
@@ -211,10 +237,16 @@ Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
   if (hostsim::g_client_fd < 0) {
     pollfd p{config().listen_fd, POLLIN, 0};
     const int r = poll(&p, 1, static_cast<int>(timeout_ms));
-    if (r == 0) return BoardError::kLinkTimeout;
-    if (r < 0) return errno == EINTR ? BoardError::kLinkTimeout : BoardError::kLinkIo;
+    if (r == 0) {
+      return BoardError::kLinkTimeout;
+    }
+    if (r < 0) {
+      return errno == EINTR ? BoardError::kLinkTimeout : BoardError::kLinkIo;
+    }
     const int c = accept4(config().listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    if (c < 0) return BoardError::kLinkTimeout;
+    if (c < 0) {
+      return BoardError::kLinkTimeout;
+    }
     // Frames are written in small pieces: without TCP_NODELAY, delayed ACKs stall each
     // response by tens of milliseconds (a Unix socket ignores the option).
     const int one = 1;
@@ -225,10 +257,16 @@ Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
   }
   pollfd p{hostsim::g_client_fd, POLLIN, 0};
   const int r = poll(&p, 1, static_cast<int>(timeout_ms));
-  if (r == 0) return BoardError::kLinkTimeout;
-  if (r < 0) return errno == EINTR ? BoardError::kLinkTimeout : BoardError::kLinkIo;
+  if (r == 0) {
+    return BoardError::kLinkTimeout;
+  }
+  if (r < 0) {
+    return errno == EINTR ? BoardError::kLinkTimeout : BoardError::kLinkIo;
+  }
   const ssize_t n = read(hostsim::g_client_fd, buf, cap);
-  if (n > 0) return static_cast<size_t>(n);
+  if (n > 0) {
+    return static_cast<size_t>(n);
+  }
   close(hostsim::g_client_fd);
   hostsim::g_client_fd = -1;
   log("link: client disconnected");
@@ -236,12 +274,16 @@ Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
 }
 
 Status link_write(const uint8_t* buf, size_t len) {
-  if (hostsim::g_client_fd < 0) return BoardError::kLinkIo;
+  if (hostsim::g_client_fd < 0) {
+    return BoardError::kLinkIo;
+  }
   size_t done = 0;
   while (done < len) {
     const ssize_t w = send(hostsim::g_client_fd, buf + done, len - done, MSG_NOSIGNAL);
     if (w < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR) {
+        continue;
+      }
       return BoardError::kLinkIo;
     }
     done += static_cast<size_t>(w);
@@ -255,8 +297,9 @@ void set_interconnect(InterconnectMode mode) {
 }
 
 void log(const char* line) {
-  fprintf(stderr, "locus-host-sim: %s\n", line);
-  fflush(stderr);
+  // Best effort: a closed stderr must not stop the board.
+  (void)fprintf(stderr, "locus-host-sim: %s\n", line);
+  (void)fflush(stderr);
 }
 
 }  // namespace locus::board

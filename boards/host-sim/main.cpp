@@ -20,7 +20,9 @@ void on_signal(int) {
   g_stop = 1;
 }
 
-locus::firmware::Core g_core;  // all firmware state: static storage, like on the board
+// All firmware state: static storage, like on the board. Core's constructor only sets members
+// (no allocation, nothing that throws), so it cannot fail before main.
+locus::firmware::Core g_core;  // NOLINT(cert-err58-cpp)
 
 const char kUsage[] =
     "usage: locus-host-sim --uds FILE --image FILE --state FILE --listen ADDR [options]\n"
@@ -48,9 +50,15 @@ bool read_file(const std::string& path, std::vector<uint8_t>* out, std::string* 
 }
 
 int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
   return -1;
 }
 
@@ -61,7 +69,9 @@ bool parse_uds(const std::vector<uint8_t>& raw, uint8_t out[32], std::string* er
   }
   std::string hex;
   for (uint8_t c : raw) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      continue;
+    }
     hex.push_back(static_cast<char>(c));
   }
   if (hex.size() != 64) {
@@ -82,7 +92,7 @@ bool parse_uds(const std::vector<uint8_t>& raw, uint8_t out[32], std::string* er
 }
 
 int fail(const std::string& msg) {
-  fprintf(stderr, "locus-host-sim: error: %s\n(see --help)\n", msg.c_str());
+  (void)fprintf(stderr, "locus-host-sim: error: %s\n(see --help)\n", msg.c_str());
   return 2;
 }
 
@@ -94,28 +104,31 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      fputs(kUsage, stdout);
+      (void)fputs(kUsage, stdout);
       return 0;
     }
-    if (i + 1 >= argc) return fail("option " + a + " needs a value (or is unknown)");
+    if (i + 1 >= argc) {
+      return fail("option " + a + " needs a value (or is unknown)");
+    }
     const std::string v = argv[++i];
-    if (a == "--uds")
+    if (a == "--uds") {
       uds_path = v;
-    else if (a == "--image")
+    } else if (a == "--image") {
       image_path = v;
-    else if (a == "--state")
+    } else if (a == "--state") {
       state_path = v;
-    else if (a == "--listen")
+    } else if (a == "--listen") {
       listen_spec = v;
-    else if (a == "--hwmodel")
+    } else if (a == "--hwmodel") {
       hwmodel = v;
-    else if (a == "--otp")
+    } else if (a == "--otp") {
       otp_path = v;
-    else if (a == "--svn") {
+    } else if (a == "--svn") {
       char* end = nullptr;
       svn = strtol(v.c_str(), &end, 10);
-      if (end == nullptr || *end != '\0' || svn < 0 || svn > 0xFFFFFFFFL)
+      if (end == nullptr || *end != '\0' || svn < 0 || svn > 0xFFFFFFFFL) {
         return fail("bad --svn " + v);
+      }
     } else {
       return fail("unknown option " + a);
     }
@@ -123,55 +136,73 @@ int main(int argc, char** argv) {
   if (uds_path.empty() || image_path.empty() || state_path.empty() || listen_spec.empty()) {
     return fail("--uds, --image, --state and --listen are required");
   }
-  if (hwmodel.empty() || hwmodel.size() > 64) return fail("--hwmodel must be 1..64 bytes");
+  if (hwmodel.empty() || hwmodel.size() > 64) {
+    return fail("--hwmodel must be 1..64 bytes");
+  }
   std::string err;
   std::vector<uint8_t> raw;
-  if (!read_file(uds_path, &raw, &err)) return fail(err);
+  if (!read_file(uds_path, &raw, &err)) {
+    return fail(err);
+  }
   hostsim::Config& cfg = hostsim::config();
-  if (!parse_uds(raw, cfg.uds, &err)) return fail(err);
+  if (!parse_uds(raw, cfg.uds, &err)) {
+    return fail(err);
+  }
   memset(raw.data(), 0, raw.size());
   std::vector<uint8_t> image;
-  if (!read_file(image_path, &image, &err)) return fail(err);
+  if (!read_file(image_path, &image, &err)) {
+    return fail(err);
+  }
   locus::crypto::Digest fwid;
-  if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok())
+  if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok()) {
     return fail("SHA-256 failed");
+  }
   memcpy(cfg.fwid, fwid.data(), 32);
-  if (otp_path.empty()) otp_path = state_path + ".otp";
+  if (otp_path.empty()) {
+    otp_path = state_path + ".otp";
+  }
   err = hostsim::open_storage(state_path, otp_path);
-  if (!err.empty()) return fail(err);
+  if (!err.empty()) {
+    return fail(err);
+  }
   std::string bound;
   err = hostsim::open_listener(listen_spec, &bound);
-  if (!err.empty()) return fail(err);
+  if (!err.empty()) {
+    return fail(err);
+  }
 
-  signal(SIGTERM, on_signal);
-  signal(SIGINT, on_signal);
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGTERM, on_signal);
+  (void)signal(SIGINT, on_signal);
+  (void)signal(SIGPIPE, SIG_IGN);
 
   uint32_t image_svn = locus::firmware::kFirmwareSvn;
   if (svn >= 0) {
     image_svn = static_cast<uint32_t>(svn);
-    fprintf(stderr,
-            "locus-host-sim: WARNING: TEST ONLY: image SVN overridden to %u (built-in %u)\n",
-            image_svn, locus::firmware::kFirmwareSvn);
+    (void)fprintf(stderr,
+                  "locus-host-sim: WARNING: TEST ONLY: image SVN overridden to %u (built-in %u)\n",
+                  image_svn, locus::firmware::kFirmwareSvn);
   }
   const locus::Status st = g_core.boot(hwmodel.c_str(), image_svn);
   memset(cfg.uds, 0, sizeof(cfg.uds));  // the core has derived what it needs
   if (!st.ok()) {
-    fprintf(stderr, "locus-host-sim: boot failed (status 0x%04x); serving errors, RESTRICTED\n",
-            st.code());
+    (void)fprintf(stderr,
+                  "locus-host-sim: boot failed (status 0x%04x); serving errors, RESTRICTED\n",
+                  st.code());
   }
   static const char* const kHealth[] = {"?", "ok", "RECOVERED", "FAULT"};
-  fprintf(stderr,
-          "locus-host-sim: core RAM %zu bytes (static), boot_count %u, svn %u, min_svn %u, "
-          "provisioned %s, storage %s\n",
-          sizeof(g_core), g_core.state().boot_count, image_svn, g_core.state().min_svn,
-          g_core.provisioned() ? "yes" : "no", kHealth[g_core.storage_wire()]);
+  (void)fprintf(stderr,
+                "locus-host-sim: core RAM %zu bytes (static), boot_count %u, svn %u, min_svn %u, "
+                "provisioned %s, storage %s\n",
+                sizeof(g_core), g_core.state().boot_count, image_svn, g_core.state().min_svn,
+                g_core.provisioned() ? "yes" : "no", kHealth[g_core.storage_wire()]);
   printf("listening on %s\n", bound.c_str());
-  fflush(stdout);
+  (void)fflush(stdout);
   while (g_stop == 0) {
     const locus::Status r = g_core.run_once(100);
-    if (r == locus::Status(locus::board::BoardError::kLinkIo)) g_core.link_reset();
+    if (r == locus::Status(locus::board::BoardError::kLinkIo)) {
+      g_core.link_reset();
+    }
   }
-  fprintf(stderr, "locus-host-sim: stopping\n");
+  (void)fprintf(stderr, "locus-host-sim: stopping\n");
   return 0;
 }

@@ -53,7 +53,9 @@ uint32_t timer_count() {
 }  // as an up-counter
 
 bool uart_try_get(uint8_t* b) {
-  if ((reg(0x04) & kStateRxFull) == 0) return false;
+  if ((reg(0x04) & kStateRxFull) == 0) {
+    return false;
+  }
   *b = static_cast<uint8_t>(reg(0x00) & 0xFF);
   return true;
 }

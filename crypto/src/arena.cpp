@@ -27,17 +27,23 @@ void Arena::init(uint8_t* mem, size_t size) {
   stats_ = ArenaStats();
   base_ = nullptr;
   size_ = 0;
-  if (mem == nullptr) return;
+  if (mem == nullptr) {
+    return;
+  }
   // Align the start and the size; the arena never exceeds 4 GiB (32-bit block sizes).
   const uintptr_t mis = reinterpret_cast<uintptr_t>(mem) % kAlign;
   if (mis != 0) {
     const size_t adj = kAlign - mis;
-    if (size < adj) return;
+    if (size < adj) {
+      return;
+    }
     mem += adj;
     size -= adj;
   }
   size -= size % kAlign;
-  if (size < kMinBlock || size > 0xFFFFFFF8u) return;
+  if (size < kMinBlock || size > 0xFFFFFFF8u) {
+    return;
+  }
   base_ = mem;
   size_ = size;
   Header* h = at(base_);
@@ -56,7 +62,9 @@ void* Arena::calloc(size_t n, size_t size) {
     return nullptr;
   }
   size_t want = n * size;
-  if (want == 0) want = 1;  // a unique pointer for zero-size requests
+  if (want == 0) {
+    want = 1;  // a unique pointer for zero-size requests
+  }
   if (want > size_) {
     ++stats_.failures;
     return nullptr;
@@ -71,10 +79,16 @@ void* Arena::calloc(size_t n, size_t size) {
         (h->used != kFree && h->used != kUsed)) {
       break;
     }
-    if (h->used != kFree) continue;
+    if (h->used != kFree) {
+      continue;
+    }
     // Merge the free blocks that follow.
-    while (p + h->size < end && at(p + h->size)->used == kFree) h->size += at(p + h->size)->size;
-    if (h->size < need) continue;
+    while (p + h->size < end && at(p + h->size)->used == kFree) {
+      h->size += at(p + h->size)->size;
+    }
+    if (h->size < need) {
+      continue;
+    }
     if (h->size - need >= kMinBlock) {
       Header* rest = at(p + need);
       rest->size = static_cast<uint32_t>(h->size - need);
@@ -83,7 +97,9 @@ void* Arena::calloc(size_t n, size_t size) {
     }
     h->used = kUsed;
     stats_.in_use += h->size;
-    if (stats_.in_use > stats_.peak) stats_.peak = stats_.in_use;
+    if (stats_.in_use > stats_.peak) {
+      stats_.peak = stats_.in_use;
+    }
     void* user = p + sizeof(Header);
     memset(user, 0, h->size - sizeof(Header));
     return user;
@@ -93,7 +109,9 @@ void* Arena::calloc(size_t n, size_t size) {
 }
 
 void Arena::free(void* ptr) {
-  if (ptr == nullptr) return;
+  if (ptr == nullptr) {
+    return;
+  }
   uint8_t* p = static_cast<uint8_t*>(ptr) - sizeof(Header);
   // Only pointers we handed out: inside the arena, aligned, with a USED header.
   if (base_ == nullptr || p < base_ || p >= base_ + size_ ||
@@ -107,7 +125,9 @@ void Arena::free(void* ptr) {
   h->used = kFree;
   stats_.in_use -= h->size;
   uint8_t* const end = base_ + size_;
-  while (p + h->size < end && at(p + h->size)->used == kFree) h->size += at(p + h->size)->size;
+  while (p + h->size < end && at(p + h->size)->used == kFree) {
+    h->size += at(p + h->size)->size;
+  }
 }
 
 }  // namespace locus::crypto

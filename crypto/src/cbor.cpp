@@ -28,7 +28,9 @@ struct Head {
 // rules: complete, no reserved/indefinite additional info, shortest-form argument, and for
 // major type 7 only false/true/null.
 Status read_head(ByteSpan in, size_t pos, Head* h) {
-  if (pos >= in.size) return CborError::kTruncated;
+  if (pos >= in.size) {
+    return CborError::kTruncated;
+  }
   const uint8_t ib = in.data[pos];
   h->major = static_cast<uint8_t>(ib >> 5);
   h->ai = static_cast<uint8_t>(ib & 0x1F);
@@ -40,8 +42,12 @@ Status read_head(ByteSpan in, size_t pos, Head* h) {
       h->len = 1;
       return Status::Ok();
     }
-    if (h->ai == kAiIndefinite) return CborError::kIndefiniteLength;  // a "break"
-    if (h->ai >= 28) return CborError::kReservedAdditionalInfo;
+    if (h->ai == kAiIndefinite) {
+      return CborError::kIndefiniteLength;  // a "break"
+    }
+    if (h->ai >= 28) {
+      return CborError::kReservedAdditionalInfo;
+    }
     return CborError::kUnsupportedType;
   }
   if (h->ai < kAiOneByte) {
@@ -51,17 +57,27 @@ Status read_head(ByteSpan in, size_t pos, Head* h) {
   }
   if (h->ai == kAiIndefinite) {
     // Only majors 2..5 have an indefinite form; for 0, 1 and 6 ai 31 is not well-formed.
-    if (h->major >= 2 && h->major <= 5) return CborError::kIndefiniteLength;
+    if (h->major >= 2 && h->major <= 5) {
+      return CborError::kIndefiniteLength;
+    }
     return CborError::kReservedAdditionalInfo;
   }
-  if (h->ai > kAiEightBytes) return CborError::kReservedAdditionalInfo;
+  if (h->ai > kAiEightBytes) {
+    return CborError::kReservedAdditionalInfo;
+  }
   const size_t n = static_cast<size_t>(1) << (h->ai - kAiOneByte);  // 1, 2, 4, 8
-  if (in.size - pos - 1 < n) return CborError::kTruncated;
+  if (in.size - pos - 1 < n) {
+    return CborError::kTruncated;
+  }
   uint64_t v = 0;
-  for (size_t i = 0; i < n; ++i) v = (v << 8) | in.data[pos + 1 + i];
+  for (size_t i = 0; i < n; ++i) {
+    v = (v << 8) | in.data[pos + 1 + i];
+  }
   // Shortest form: the value must not fit the next smaller encoding.
   static constexpr uint64_t kMin[4] = {24, 0x100, 0x10000, 0x100000000ULL};
-  if (v < kMin[h->ai - kAiOneByte]) return CborError::kNonCanonical;
+  if (v < kMin[h->ai - kAiOneByte]) {
+    return CborError::kNonCanonical;
+  }
   h->arg = v;
   h->len = 1 + n;
   return Status::Ok();
@@ -99,10 +115,16 @@ bool utf8_valid(const uint8_t* p, size_t n) {
     } else {
       return false;  // continuation byte, overlong lead C0/C1, or F5..FF
     }
-    if (n - i - 1 < extra) return false;
-    if (p[i + 1] < lo || p[i + 1] > hi) return false;
+    if (n - i - 1 < extra) {
+      return false;
+    }
+    if (p[i + 1] < lo || p[i + 1] > hi) {
+      return false;
+    }
     for (size_t k = 2; k <= extra; ++k) {
-      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return false;
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) {
+        return false;
+      }
     }
     i += 1 + extra;
   }
@@ -113,8 +135,12 @@ bool utf8_valid(const uint8_t* p, size_t n) {
 int compare_keys(const uint8_t* a, size_t an, const uint8_t* b, size_t bn) {
   const size_t n = an < bn ? an : bn;
   const int c = n == 0 ? 0 : memcmp(a, b, n);
-  if (c != 0) return c;
-  if (an == bn) return 0;
+  if (c != 0) {
+    return c;
+  }
+  if (an == bn) {
+    return 0;
+  }
   return an < bn ? -1 : 1;
 }
 
@@ -147,12 +173,16 @@ const char* to_string(CborError e) {
 // Encoder
 
 void Encoder::put(const uint8_t* p, size_t n) {
-  if (!status_.ok()) return;
+  if (!status_.ok()) {
+    return;
+  }
   if (cap_ - len_ < n) {
     status_ = CborError::kBufferFull;
     return;
   }
-  if (n != 0) memcpy(buf_ + len_, p, n);
+  if (n != 0) {
+    memcpy(buf_ + len_, p, n);
+  }
   len_ += n;
 }
 
@@ -167,13 +197,19 @@ void Encoder::head(uint8_t major, uint64_t arg) {
     h[n++] = static_cast<uint8_t>(arg);
   } else if (arg <= 0xFFFF) {
     h[n++] = static_cast<uint8_t>(mt | kAiTwoBytes);
-    for (int s = 8; s >= 0; s -= 8) h[n++] = static_cast<uint8_t>(arg >> s);
+    for (int s = 8; s >= 0; s -= 8) {
+      h[n++] = static_cast<uint8_t>(arg >> s);
+    }
   } else if (arg <= 0xFFFFFFFFULL) {
     h[n++] = static_cast<uint8_t>(mt | kAiFourBytes);
-    for (int s = 24; s >= 0; s -= 8) h[n++] = static_cast<uint8_t>(arg >> s);
+    for (int s = 24; s >= 0; s -= 8) {
+      h[n++] = static_cast<uint8_t>(arg >> s);
+    }
   } else {
     h[n++] = static_cast<uint8_t>(mt | kAiEightBytes);
-    for (int s = 56; s >= 0; s -= 8) h[n++] = static_cast<uint8_t>(arg >> s);
+    for (int s = 56; s >= 0; s -= 8) {
+      h[n++] = static_cast<uint8_t>(arg >> s);
+    }
   }
   put(h, n);
 }
@@ -207,7 +243,9 @@ Encoder& Encoder::bytes(ByteSpan b) {
 Encoder& Encoder::text(const char* s) {
   size_t n = 0;
   if (s != nullptr) {
-    while (s[n] != '\0') ++n;
+    while (s[n] != '\0') {
+      ++n;
+    }
   }
   return text(ByteSpan(reinterpret_cast<const uint8_t*>(s), n));
 }
@@ -252,7 +290,9 @@ Encoder& Encoder::raw(ByteSpan encoded) {
 
 uint8_t* Encoder::reserve_bytes(size_t n) {
   head(2, n);
-  if (!status_.ok()) return nullptr;
+  if (!status_.ok()) {
+    return nullptr;
+  }
   if (cap_ - len_ < n) {
     status_ = CborError::kBufferFull;
     return nullptr;
@@ -263,7 +303,9 @@ uint8_t* Encoder::reserve_bytes(size_t n) {
 }
 
 Result<size_t> Encoder::finish() const {
-  if (!status_.ok()) return status_;
+  if (!status_.ok()) {
+    return status_;
+  }
   return len_;
 }
 
@@ -285,9 +327,15 @@ struct Frame {
 }  // namespace
 
 Status validate(ByteSpan in, Limits limits) {
-  if (in.data == nullptr && in.size != 0) return CoreError::kInvalidArgument;
-  if (in.size > kMaxInputSize) return CborError::kLengthTooLarge;
-  if (in.size == 0) return CborError::kTruncated;
+  if (in.data == nullptr && in.size != 0) {
+    return CoreError::kInvalidArgument;
+  }
+  if (in.size > kMaxInputSize) {
+    return CborError::kLengthTooLarge;
+  }
+  if (in.size == 0) {
+    return CborError::kTruncated;
+  }
   const uint8_t max_depth = limits.max_depth < kMaxDepthCap ? limits.max_depth : kMaxDepthCap;
   Frame stack[kMaxDepthCap];
   size_t depth = 0;  // frames in use
@@ -299,12 +347,16 @@ Status validate(ByteSpan in, Limits limits) {
       Frame& f = stack[depth - 1];
       if (!f.item_started) {
         f.item_started = true;
-        if (f.is_map && (f.remaining % 2) == 0) f.key_start = static_cast<uint32_t>(pos);
+        if (f.is_map && (f.remaining % 2) == 0) {
+          f.key_start = static_cast<uint32_t>(pos);
+        }
       }
     }
     Head h;
     LOCUS_TRY(read_head(in, pos, &h));
-    if (items >= limits.max_items) return CborError::kTooManyItems;
+    if (items >= limits.max_items) {
+      return CborError::kTooManyItems;
+    }
     ++items;
     pos += h.len;
     const size_t left = in.size - pos;
@@ -315,7 +367,9 @@ Status validate(ByteSpan in, Limits limits) {
       case 7: complete = true; break;
       case 2:
       case 3:
-        if (h.arg > left) return CborError::kLengthTooLarge;
+        if (h.arg > left) {
+          return CborError::kLengthTooLarge;
+        }
         if (h.major == 3 && !utf8_valid(in.data + pos, static_cast<size_t>(h.arg))) {
           return CborError::kBadUtf8;
         }
@@ -329,7 +383,9 @@ Status validate(ByteSpan in, Limits limits) {
         if (h.major == 6) {
           count = 1;  // a tag wraps exactly one item
         } else if (h.major == 5) {
-          if (h.arg > left / 2) return CborError::kLengthTooLarge;
+          if (h.arg > left / 2) {
+            return CborError::kLengthTooLarge;
+          }
           count = h.arg * 2;
         } else if (h.arg > left) {
           return CborError::kLengthTooLarge;  // every item needs at least one byte
@@ -338,7 +394,9 @@ Status validate(ByteSpan in, Limits limits) {
           complete = true;
           break;
         }
-        if (depth >= max_depth) return CborError::kTooDeep;
+        if (depth >= max_depth) {
+          return CborError::kTooDeep;
+        }
         Frame& nf = stack[depth++];
         nf.remaining = static_cast<uint32_t>(count);
         nf.key_start = 0;
@@ -354,7 +412,9 @@ Status validate(ByteSpan in, Limits limits) {
     // Close every container the completed item finishes.
     while (complete) {
       if (depth == 0) {
-        if (pos != in.size) return CborError::kTrailingBytes;
+        if (pos != in.size) {
+          return CborError::kTrailingBytes;
+        }
         return Status::Ok();
       }
       Frame& f = stack[depth - 1];
@@ -363,8 +423,12 @@ Status validate(ByteSpan in, Limits limits) {
         if (f.have_prev) {
           const int c = compare_keys(in.data + f.prev_start, f.prev_end - f.prev_start,
                                      in.data + f.key_start, key_end - f.key_start);
-          if (c == 0) return CborError::kDuplicateMapKey;
-          if (c > 0) return CborError::kUnsortedMapKeys;
+          if (c == 0) {
+            return CborError::kDuplicateMapKey;
+          }
+          if (c > 0) {
+            return CborError::kUnsortedMapKeys;
+          }
         }
         f.prev_start = f.key_start;
         f.prev_end = key_end;
@@ -384,7 +448,9 @@ Status validate(ByteSpan in, Limits limits) {
 // Decoder
 
 Status Decoder::head(uint8_t* major, uint64_t* arg, uint8_t* ai) {
-  if (in_.data == nullptr && in_.size != 0) return CoreError::kInvalidArgument;
+  if (in_.data == nullptr && in_.size != 0) {
+    return CoreError::kInvalidArgument;
+  }
   Head h;
   LOCUS_TRY(read_head(in_, pos_, &h));
   *major = h.major;
@@ -394,7 +460,9 @@ Status Decoder::head(uint8_t* major, uint64_t* arg, uint8_t* ai) {
 }
 
 Result<MajorType> Decoder::peek() const {
-  if (pos_ >= in_.size) return CborError::kTruncated;
+  if (pos_ >= in_.size) {
+    return CborError::kTruncated;
+  }
   return static_cast<MajorType>(in_.data[pos_] >> 5);
 }
 
@@ -402,9 +470,15 @@ namespace {
 
 // Reads a head of the wanted major type without consuming anything on failure.
 Status expect_head(ByteSpan in, size_t pos, uint8_t want, Head* h) {
-  if (in.data == nullptr && in.size != 0) return CoreError::kInvalidArgument;
-  if (pos >= in.size) return CborError::kTruncated;
-  if ((in.data[pos] >> 5) != want) return CborError::kWrongType;
+  if (in.data == nullptr && in.size != 0) {
+    return CoreError::kInvalidArgument;
+  }
+  if (pos >= in.size) {
+    return CborError::kTruncated;
+  }
+  if ((in.data[pos] >> 5) != want) {
+    return CborError::kWrongType;
+  }
   return read_head(in, pos, h);
 }
 
@@ -419,12 +493,18 @@ Status Decoder::read_uint(uint64_t* v) {
 }
 
 Status Decoder::read_int(int64_t* v) {
-  if (pos_ >= in_.size) return CborError::kTruncated;
+  if (pos_ >= in_.size) {
+    return CborError::kTruncated;
+  }
   const uint8_t major = static_cast<uint8_t>(in_.data[pos_] >> 5);
-  if (major != 0 && major != 1) return CborError::kWrongType;
+  if (major != 0 && major != 1) {
+    return CborError::kWrongType;
+  }
   Head h;
   LOCUS_TRY(read_head(in_, pos_, &h));
-  if (h.arg > static_cast<uint64_t>(INT64_MAX)) return CborError::kIntegerOverflow;
+  if (h.arg > static_cast<uint64_t>(INT64_MAX)) {
+    return CborError::kIntegerOverflow;
+  }
   const int64_t a = static_cast<int64_t>(h.arg);
   *v = major == 0 ? a : -1 - a;
   pos_ += h.len;
@@ -442,7 +522,9 @@ Status Decoder::read_negative(uint64_t* n) {
 Status Decoder::read_bytes(ByteSpan* v) {
   Head h;
   LOCUS_TRY(expect_head(in_, pos_, 2, &h));
-  if (h.arg > in_.size - pos_ - h.len) return CborError::kLengthTooLarge;
+  if (h.arg > in_.size - pos_ - h.len) {
+    return CborError::kLengthTooLarge;
+  }
   *v = ByteSpan(in_.data + pos_ + h.len, static_cast<size_t>(h.arg));
   pos_ += h.len + static_cast<size_t>(h.arg);
   return Status::Ok();
@@ -463,9 +545,13 @@ Status Decoder::read_bytes_exact(ByteSpan* v, size_t n) {
 Status Decoder::read_text(ByteSpan* v) {
   Head h;
   LOCUS_TRY(expect_head(in_, pos_, 3, &h));
-  if (h.arg > in_.size - pos_ - h.len) return CborError::kLengthTooLarge;
+  if (h.arg > in_.size - pos_ - h.len) {
+    return CborError::kLengthTooLarge;
+  }
   const uint8_t* p = in_.data + pos_ + h.len;
-  if (!utf8_valid(p, static_cast<size_t>(h.arg))) return CborError::kBadUtf8;
+  if (!utf8_valid(p, static_cast<size_t>(h.arg))) {
+    return CborError::kBadUtf8;
+  }
   *v = ByteSpan(p, static_cast<size_t>(h.arg));
   pos_ += h.len + static_cast<size_t>(h.arg);
   return Status::Ok();
@@ -474,7 +560,9 @@ Status Decoder::read_text(ByteSpan* v) {
 Status Decoder::read_array(uint64_t* n) {
   Head h;
   LOCUS_TRY(expect_head(in_, pos_, 4, &h));
-  if (h.arg > in_.size - pos_ - h.len) return CborError::kLengthTooLarge;
+  if (h.arg > in_.size - pos_ - h.len) {
+    return CborError::kLengthTooLarge;
+  }
   *n = h.arg;
   pos_ += h.len;
   return Status::Ok();
@@ -483,7 +571,9 @@ Status Decoder::read_array(uint64_t* n) {
 Status Decoder::read_map(uint64_t* n) {
   Head h;
   LOCUS_TRY(expect_head(in_, pos_, 5, &h));
-  if (h.arg > (in_.size - pos_ - h.len) / 2) return CborError::kLengthTooLarge;
+  if (h.arg > (in_.size - pos_ - h.len) / 2) {
+    return CborError::kLengthTooLarge;
+  }
   *n = h.arg;
   pos_ += h.len;
   return Status::Ok();
@@ -500,13 +590,17 @@ Status Decoder::read_tag(uint64_t* t) {
 Status Decoder::expect_tag(uint64_t t) {
   Head h;
   LOCUS_TRY(expect_head(in_, pos_, 6, &h));
-  if (h.arg != t) return CborError::kWrongTag;
+  if (h.arg != t) {
+    return CborError::kWrongTag;
+  }
   pos_ += h.len;
   return Status::Ok();
 }
 
 Status Decoder::read_bool(bool* v) {
-  if (pos_ >= in_.size) return CborError::kTruncated;
+  if (pos_ >= in_.size) {
+    return CborError::kTruncated;
+  }
   const uint8_t b = in_.data[pos_];
   if (b == (0xE0 | kSimpleFalse) || b == (0xE0 | kSimpleTrue)) {
     *v = b == (0xE0 | kSimpleTrue);
@@ -517,14 +611,20 @@ Status Decoder::read_bool(bool* v) {
 }
 
 Status Decoder::read_null() {
-  if (pos_ >= in_.size) return CborError::kTruncated;
-  if (in_.data[pos_] != (0xE0 | kSimpleNull)) return CborError::kWrongType;
+  if (pos_ >= in_.size) {
+    return CborError::kTruncated;
+  }
+  if (in_.data[pos_] != (0xE0 | kSimpleNull)) {
+    return CborError::kWrongType;
+  }
   ++pos_;
   return Status::Ok();
 }
 
 Status Decoder::skip(ByteSpan* item, uint8_t max_depth) {
-  if (in_.data == nullptr && in_.size != 0) return CoreError::kInvalidArgument;
+  if (in_.data == nullptr && in_.size != 0) {
+    return CoreError::kInvalidArgument;
+  }
   const uint8_t limit = max_depth < kMaxDepthCap ? max_depth : kMaxDepthCap;
   // remaining[i]: items still to come at nesting level i + 1.
   uint32_t remaining[kMaxDepthCap];
@@ -539,34 +639,50 @@ Status Decoder::skip(ByteSpan* item, uint8_t max_depth) {
     switch (h.major) {
       case 2:
       case 3:
-        if (h.arg > left) return CborError::kLengthTooLarge;
+        if (h.arg > left) {
+          return CborError::kLengthTooLarge;
+        }
         if (h.major == 3 && !utf8_valid(in_.data + pos, static_cast<size_t>(h.arg))) {
           return CborError::kBadUtf8;
         }
         pos += static_cast<size_t>(h.arg);
         break;
       case 4:
-        if (h.arg > left) return CborError::kLengthTooLarge;
+        if (h.arg > left) {
+          return CborError::kLengthTooLarge;
+        }
         count = h.arg;
         break;
       case 5:
-        if (h.arg > left / 2) return CborError::kLengthTooLarge;
+        if (h.arg > left / 2) {
+          return CborError::kLengthTooLarge;
+        }
         count = h.arg * 2;
         break;
       case 6: count = 1; break;
       default: break;
     }
     if (count != 0) {
-      if (depth >= limit) return CborError::kTooDeep;
-      if (count > 0xFFFFFFFFULL) return CborError::kLengthTooLarge;
+      if (depth >= limit) {
+        return CborError::kTooDeep;
+      }
+      if (count > 0xFFFFFFFFULL) {
+        return CborError::kLengthTooLarge;
+      }
       remaining[depth++] = static_cast<uint32_t>(count);
       continue;
     }
     // The item is complete: close every container it finishes.
-    while (depth > 0 && --remaining[depth - 1] == 0) --depth;
-    if (depth == 0) break;
+    while (depth > 0 && --remaining[depth - 1] == 0) {
+      --depth;
+    }
+    if (depth == 0) {
+      break;
+    }
   }
-  if (item != nullptr) *item = ByteSpan(in_.data + pos_, pos - pos_);
+  if (item != nullptr) {
+    *item = ByteSpan(in_.data + pos_, pos - pos_);
+  }
   pos_ = pos;
   return Status::Ok();
 }

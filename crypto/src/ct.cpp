@@ -11,14 +11,22 @@ namespace locus::crypto {
 bool ct_equal(ByteSpan a, ByteSpan b) {
   // Lengths are public (they are protocol constants); only contents are compared in
   // constant time.
-  if (a.size != b.size) return false;
-  if (a.size == 0) return true;
-  if (a.data == nullptr || b.data == nullptr) return false;
+  if (a.size != b.size) {
+    return false;
+  }
+  if (a.size == 0) {
+    return true;
+  }
+  if (a.data == nullptr || b.data == nullptr) {
+    return false;
+  }
   return mbedtls_ct_memcmp(a.data, b.data, a.size) == 0;
 }
 
 void zeroize(void* p, size_t n) {
-  if (p == nullptr || n == 0) return;
+  if (p == nullptr || n == 0) {
+    return;
+  }
   mbedtls_platform_zeroize(p, n);
 }
 

@@ -26,7 +26,9 @@ Drbg::~Drbg() {
 }  // zeroises the state
 
 Status Drbg::seed(EntropyFn entropy, void* entropy_ctx, ByteSpan personalization) {
-  if (entropy == nullptr) return CryptoError::kEntropyFailed;
+  if (entropy == nullptr) {
+    return CryptoError::kEntropyFailed;
+  }
   // Re-seeding from scratch: drop any previous state first (fail closed on error).
   seeded_ = false;
   mbedtls_hmac_drbg_free(drbg_ctx(ctx_));
@@ -44,21 +46,31 @@ Status Drbg::seed(EntropyFn entropy, void* entropy_ctx, ByteSpan personalization
 }
 
 Status Drbg::generate(MutByteSpan out) {
-  if (!seeded_) return CryptoError::kDrbgNotSeeded;
-  if (out.data == nullptr && out.size != 0) return CryptoError::kBadInputLength;
+  if (!seeded_) {
+    return CryptoError::kDrbgNotSeeded;
+  }
+  if (out.data == nullptr && out.size != 0) {
+    return CryptoError::kBadInputLength;
+  }
   size_t done = 0;
   while (done < out.size) {  // bounded: each round makes progress of >= 1 byte
     size_t n = out.size - done;
-    if (n > MBEDTLS_HMAC_DRBG_MAX_REQUEST) n = MBEDTLS_HMAC_DRBG_MAX_REQUEST;
+    if (n > MBEDTLS_HMAC_DRBG_MAX_REQUEST) {
+      n = MBEDTLS_HMAC_DRBG_MAX_REQUEST;
+    }
     const int ret = mbedtls_hmac_drbg_random(drbg_ctx(ctx_), out.data + done, n);
-    if (ret != 0) return detail::map_error(ret);
+    if (ret != 0) {
+      return detail::map_error(ret);
+    }
     done += n;
   }
   return Status::Ok();
 }
 
 int Drbg::rng(void* drbg, unsigned char* out, size_t len) {
-  if (drbg == nullptr) return MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED;
+  if (drbg == nullptr) {
+    return MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED;
+  }
   const Status s = static_cast<Drbg*>(drbg)->generate(MutByteSpan(out, len));
   return s.ok() ? 0 : MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED;
 }

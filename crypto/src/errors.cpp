@@ -108,18 +108,24 @@ CryptoError map_high(int high) {
 }  // namespace
 
 CryptoError map_error(int ret) {
-  if (ret >= 0) return CryptoError::kBackend;  // not an error code: callers handle 0 first
+  if (ret >= 0) {
+    return CryptoError::kBackend;  // not an error code: callers handle 0 first
+  }
   const int low = low_part(ret);
   // A low-level cause is the more specific one when both are present.
   if (low != 0) {
     const CryptoError e = map_low(low);
-    if (e != CryptoError::kBackend || high_part(ret) == 0) return e;
+    if (e != CryptoError::kBackend || high_part(ret) == 0) {
+      return e;
+    }
   }
   return map_high(high_part(ret));
 }
 
 X509Error map_x509_error(int ret) {
-  if (ret >= 0) return X509Error::kBackend;
+  if (ret >= 0) {
+    return X509Error::kBackend;
+  }
   const int high = high_part(ret);
   switch (high) {
     case MBEDTLS_ERR_X509_BUFFER_TOO_SMALL:

@@ -9,8 +9,9 @@ BlindRng::BlindRng(ByteSpan secret, ByteSpan context) {
   mbedtls_hmac_drbg_init(&ctx_);
   int ret = mbedtls_hmac_drbg_seed_buf(&ctx_, mbedtls_md_info_from_type(MBEDTLS_MD_SHA256),
                                        secret.data, secret.size);
-  if (ret == 0 && context.size != 0)
+  if (ret == 0 && context.size != 0) {
     ret = mbedtls_hmac_drbg_update(&ctx_, context.data, context.size);
+  }
   status_ = ret == 0 ? Status::Ok() : Status(map_error(ret));
 }
 
@@ -20,7 +21,9 @@ BlindRng::~BlindRng() {
 
 int BlindRng::rng(void* self, unsigned char* out, size_t len) {
   auto* b = static_cast<BlindRng*>(self);
-  if (b == nullptr || !b->status_.ok()) return MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED;
+  if (b == nullptr || !b->status_.ok()) {
+    return MBEDTLS_ERR_HMAC_DRBG_ENTROPY_SOURCE_FAILED;
+  }
   return mbedtls_hmac_drbg_random(&b->ctx_, out, len);
 }
 

@@ -26,7 +26,9 @@ bool valid(ByteSpan s) {
 }  // namespace
 
 Status sha256(ByteSpan in, Digest* out) {
-  if (out == nullptr || (in.data == nullptr && in.size != 0)) return CryptoError::kBadInputLength;
+  if (out == nullptr || (in.data == nullptr && in.size != 0)) {
+    return CryptoError::kBadInputLength;
+  }
   return detail::from_ret(mbedtls_sha256(in.data, in.size, out->data(), 0));
 }
 
@@ -41,20 +43,30 @@ Sha256::~Sha256() {
 }
 
 Status Sha256::update(ByteSpan in) {
-  if (!started_ || finished_) return CryptoError::kBackend;
-  if (in.data == nullptr && in.size != 0) return CryptoError::kBadInputLength;
+  if (!started_ || finished_) {
+    return CryptoError::kBackend;
+  }
+  if (in.data == nullptr && in.size != 0) {
+    return CryptoError::kBadInputLength;
+  }
   return detail::from_ret(mbedtls_sha256_update(sha_ctx(ctx_), in.data, in.size));
 }
 
 Status Sha256::finish(Digest* out) {
-  if (!started_ || finished_) return CryptoError::kBackend;
-  if (out == nullptr) return CryptoError::kBadInputLength;
+  if (!started_ || finished_) {
+    return CryptoError::kBackend;
+  }
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
   finished_ = true;
   return detail::from_ret(mbedtls_sha256_finish(sha_ctx(ctx_), out->data()));
 }
 
 Status hmac_sha256(ByteSpan key, ByteSpan msg, Digest* out) {
-  if (out == nullptr || !valid(key) || !valid(msg)) return CryptoError::kBadInputLength;
+  if (out == nullptr || !valid(key) || !valid(msg)) {
+    return CryptoError::kBadInputLength;
+  }
   return detail::from_ret(
       mbedtls_md_hmac(sha256_info(), key.data, key.size, msg.data, msg.size, out->data()));
 }

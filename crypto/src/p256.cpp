@@ -53,25 +53,35 @@ using Keypair = Holder<mbedtls_ecp_keypair, mbedtls_ecp_keypair_init, mbedtls_ec
 // Loads a private scalar and checks 1 <= d <= n-1.
 Status load_private(const Group& grp, const P256PrivateKey& key, Mpi* d) {
   int ret = mbedtls_mpi_read_binary(&d->v, key.d.data(), key.d.size());
-  if (ret != 0) return detail::map_error(ret);
-  if (mbedtls_ecp_check_privkey(&grp.g, &d->v) != 0) return CryptoError::kBadKey;
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
+  if (mbedtls_ecp_check_privkey(&grp.g, &d->v) != 0) {
+    return CryptoError::kBadKey;
+  }
   return Status::Ok();
 }
 
 // Loads an uncompressed public point and checks that it lies on the curve.
 Status load_public(const Group& grp, const P256PublicKey& pub, Point* q) {
-  if (pub.q[0] != 0x04) return CryptoError::kBadKey;  // only uncompressed points
+  if (pub.q[0] != 0x04) {
+    return CryptoError::kBadKey;  // only uncompressed points
+  }
   if (mbedtls_ecp_point_read_binary(&grp.g, &q->v, pub.q.data(), pub.q.size()) != 0) {
     return CryptoError::kBadKey;
   }
-  if (mbedtls_ecp_check_pubkey(&grp.g, &q->v) != 0) return CryptoError::kBadKey;
+  if (mbedtls_ecp_check_pubkey(&grp.g, &q->v) != 0) {
+    return CryptoError::kBadKey;
+  }
   return Status::Ok();
 }
 
 // Scalar candidate check without keeping the MPI.
 bool is_valid_scalar(const Group& grp, const uint8_t* cand) {
   Mpi d;
-  if (mbedtls_mpi_read_binary(&d.v, cand, kScalar) != 0) return false;
+  if (mbedtls_mpi_read_binary(&d.v, cand, kScalar) != 0) {
+    return false;
+  }
   return mbedtls_ecp_check_privkey(&grp.g, &d.v) == 0;
 }
 
@@ -100,9 +110,13 @@ Status first_valid_scalar(const Group& grp, Next next, P256PrivateKey* out) {
 }  // namespace
 
 Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
-  if (out == nullptr || seed.data == nullptr || seed.size == 0) return CryptoError::kBadInputLength;
+  if (out == nullptr || seed.data == nullptr || seed.size == 0) {
+    return CryptoError::kBadInputLength;
+  }
   Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
+  if (grp.ret != 0) {
+    return detail::map_error(grp.ret);
+  }
   uint8_t info[sizeof(kDeriveInfo)];  // "locus P-256" (11 bytes) || counter (1 byte)
   memcpy(info, kDeriveInfo, sizeof(kDeriveInfo) - 1);
   auto next = [&](int counter, MutByteSpan cand) {
@@ -113,42 +127,64 @@ Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
 }
 
 Status p256_generate_key(Drbg& drbg, P256PrivateKey* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
-  if (!drbg.seeded()) return CryptoError::kDrbgNotSeeded;
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
+  if (!drbg.seeded()) {
+    return CryptoError::kDrbgNotSeeded;
+  }
   Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
+  if (grp.ret != 0) {
+    return detail::map_error(grp.ret);
+  }
   return first_valid_scalar(
       grp, [&drbg](int, MutByteSpan cand) { return drbg.generate(cand); }, out);
 }
 
 Status p256_public_key(const P256PrivateKey& key, P256PublicKey* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
   Keypair kp;
   int ret = mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, &kp.v, key.d.data(), key.d.size());
-  if (ret != 0) return CryptoError::kBadKey;
+  if (ret != 0) {
+    return CryptoError::kBadKey;
+  }
   detail::BlindRng blind(ByteSpan(key.d.data(), key.d.size()), ByteSpan(kBlindPub));
   LOCUS_TRY(blind.status());
   ret = mbedtls_ecp_keypair_calc_public(&kp.v, detail::BlindRng::rng, &blind);
-  if (ret != 0) return detail::map_error(ret);
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   size_t olen = 0;
   ret = mbedtls_ecp_write_public_key(&kp.v, MBEDTLS_ECP_PF_UNCOMPRESSED, &olen, out->q.data(),
                                      out->q.size());
-  if (ret != 0) return detail::map_error(ret);
-  if (olen != out->q.size()) return CryptoError::kBackend;
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
+  if (olen != out->q.size()) {
+    return CryptoError::kBackend;
+  }
   return Status::Ok();
 }
 
 Status p256_check_public(const P256PublicKey& pub) {
   Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
+  if (grp.ret != 0) {
+    return detail::map_error(grp.ret);
+  }
   Point q;
   return load_public(grp, pub, &q);
 }
 
 Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Signature* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
   Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
+  if (grp.ret != 0) {
+    return detail::map_error(grp.ret);
+  }
   Mpi d, r, s;
   LOCUS_TRY(load_private(grp, key, &d));
   // Blinding randomness bound to this key and this digest (see BlindRng).
@@ -159,11 +195,17 @@ Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Si
   LOCUS_TRY(blind.status());
   int ret = mbedtls_ecdsa_sign_det_ext(&grp.g, &r.v, &s.v, &d.v, digest.data(), digest.size(),
                                        MBEDTLS_MD_SHA256, detail::BlindRng::rng, &blind);
-  if (ret != 0) return detail::map_error(ret);
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   P256Signature sig;
   ret = mbedtls_mpi_write_binary(&r.v, sig.rs.data(), kScalar);
-  if (ret == 0) ret = mbedtls_mpi_write_binary(&s.v, sig.rs.data() + kScalar, kScalar);
-  if (ret != 0) return detail::map_error(ret);
+  if (ret == 0) {
+    ret = mbedtls_mpi_write_binary(&s.v, sig.rs.data() + kScalar, kScalar);
+  }
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   *out = sig;
   return Status::Ok();
 }
@@ -177,15 +219,23 @@ Status ecdsa_sign(const P256PrivateKey& key, ByteSpan msg, P256Signature* out) {
 Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest,
                            const P256Signature& sig) {
   Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
+  if (grp.ret != 0) {
+    return detail::map_error(grp.ret);
+  }
   Point q;
   LOCUS_TRY(load_public(grp, pub, &q));
   Mpi r, s;
   int ret = mbedtls_mpi_read_binary(&r.v, sig.rs.data(), kScalar);
-  if (ret == 0) ret = mbedtls_mpi_read_binary(&s.v, sig.rs.data() + kScalar, kScalar);
-  if (ret != 0) return detail::map_error(ret);
+  if (ret == 0) {
+    ret = mbedtls_mpi_read_binary(&s.v, sig.rs.data() + kScalar, kScalar);
+  }
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   ret = mbedtls_ecdsa_verify(&grp.g, digest.data(), digest.size(), &q.v, &r.v, &s.v);
-  if (ret == 0) return Status::Ok();
+  if (ret == 0) {
+    return Status::Ok();
+  }
   // Any failure of the verification itself (range checks, point at infinity, mismatch) is a
   // bad signature; only resource failures are reported as such.
   const CryptoError e = detail::map_error(ret);
@@ -200,9 +250,13 @@ Status ecdsa_verify(const P256PublicKey& pub, ByteSpan msg, const P256Signature&
 
 Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer,
                  std::array<uint8_t, 32>* shared) {
-  if (shared == nullptr) return CryptoError::kBadInputLength;
+  if (shared == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
   Group grp;
-  if (grp.ret != 0) return detail::map_error(grp.ret);
+  if (grp.ret != 0) {
+    return detail::map_error(grp.ret);
+  }
   Mpi d, z;
   Point q;
   LOCUS_TRY(load_private(grp, key, &d));
@@ -213,7 +267,9 @@ Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer,
   detail::BlindRng blind(ByteSpan(key.d.data(), key.d.size()), ByteSpan(ctx, sizeof(ctx)));
   LOCUS_TRY(blind.status());
   int ret = mbedtls_ecdh_compute_shared(&grp.g, &z.v, &q.v, &d.v, detail::BlindRng::rng, &blind);
-  if (ret != 0) return detail::map_error(ret);
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   ret = mbedtls_mpi_write_binary(&z.v, shared->data(), shared->size());
   if (ret != 0) {
     zeroize(shared->data(), shared->size());

@@ -48,20 +48,25 @@ Status pk_from_public(const P256PublicKey& key, Pk* out) {
   memcpy(spki, kSpkiP256Prefix, sizeof(kSpkiP256Prefix));
   memcpy(spki + sizeof(kSpkiP256Prefix), key.q.data(), key.q.size());
   // pk_parse checks that the point is on the curve.
-  if (mbedtls_pk_parse_public_key(&out->pk, spki, sizeof(spki)) != 0)
+  if (mbedtls_pk_parse_public_key(&out->pk, spki, sizeof(spki)) != 0) {
     return X509Error::kWrongKeyType;
+  }
   return Status::Ok();
 }
 
 Status pk_from_private(const P256PrivateKey& key, detail::BlindRng& rng, Pk* out) {
   int ret = mbedtls_pk_setup(&out->pk, mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
-  if (ret != 0) return detail::map_error(ret);
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   mbedtls_ecp_keypair* ec = mbedtls_pk_ec(out->pk);
   if (mbedtls_ecp_read_key(MBEDTLS_ECP_DP_SECP256R1, ec, key.d.data(), key.d.size()) != 0) {
     return CryptoError::kBadKey;
   }
   ret = mbedtls_ecp_keypair_calc_public(ec, detail::BlindRng::rng, &rng);
-  if (ret != 0) return detail::map_error(ret);
+  if (ret != 0) {
+    return detail::map_error(ret);
+  }
   return Status::Ok();
 }
 
@@ -71,21 +76,29 @@ Status finish_der(int ret, MutByteSpan out, size_t* out_len) {
     const X509Error e = detail::map_x509_error(ret);
     if (e == X509Error::kBackend) {
       const CryptoError c = detail::map_error(ret);
-      if (c != CryptoError::kBackend) return c;
+      if (c != CryptoError::kBackend) {
+        return c;
+      }
     }
     return e;
   }
   const size_t n = static_cast<size_t>(ret);
-  if (n == 0 || n > out.size) return X509Error::kBackend;
+  if (n == 0 || n > out.size) {
+    return X509Error::kBackend;
+  }
   memmove(out.data, out.data + out.size - n, n);
   *out_len = n;
   return Status::Ok();
 }
 
 bool valid_time(const char* t) {
-  if (t == nullptr) return false;
+  if (t == nullptr) {
+    return false;
+  }
   for (size_t i = 0; i < 14; ++i) {
-    if (t[i] < '0' || t[i] > '9') return false;
+    if (t[i] < '0' || t[i] > '9') {
+      return false;
+    }
   }
   return t[14] == '\0';
 }
@@ -95,8 +108,12 @@ size_t encode_uint(uint32_t v, uint8_t* p) {
   uint8_t tmp[5] = {0, static_cast<uint8_t>(v >> 24), static_cast<uint8_t>(v >> 16),
                     static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v)};
   size_t start = 1;
-  while (start < 4 && tmp[start] == 0) ++start;
-  if ((tmp[start] & 0x80) != 0) --start;  // keep it positive
+  while (start < 4 && tmp[start] == 0) {
+    ++start;
+  }
+  if ((tmp[start] & 0x80) != 0) {
+    --start;  // keep it positive
+  }
   const size_t n = 5 - start;
   memcpy(p, tmp + start, n);
   return n;
@@ -154,7 +171,9 @@ Status map_ext(int ret) {
 }  // namespace
 
 Status x509_key_id(const P256PublicKey& key, std::array<uint8_t, kKeyIdSize>* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   Digest h;
   LOCUS_TRY(sha256(ByteSpan(key.q.data(), key.q.size()), &h));
   memcpy(out->data(), h.data(), kKeyIdSize);
@@ -163,8 +182,12 @@ Status x509_key_id(const P256PublicKey& key, std::array<uint8_t, kKeyIdSize>* ou
 
 Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpan out,
                       size_t* out_len) {
-  if (out_len == nullptr || out.data == nullptr || out.size == 0) return X509Error::kOutputTooSmall;
-  if (subject == nullptr || subject[0] == '\0') return X509Error::kBadSubject;
+  if (out_len == nullptr || out.data == nullptr || out.size == 0) {
+    return X509Error::kOutputTooSmall;
+  }
+  if (subject == nullptr || subject[0] == '\0') {
+    return X509Error::kBadSubject;
+  }
   detail::BlindRng rng(ByteSpan(key.d.data(), key.d.size()), ByteSpan(kBlindX509));
   LOCUS_TRY(rng.status());
   Pk pk;
@@ -172,7 +195,9 @@ Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpa
   CsrWriter csr;
   mbedtls_x509write_csr_set_key(&csr.w, &pk.pk);
   mbedtls_x509write_csr_set_md_alg(&csr.w, MBEDTLS_MD_SHA256);
-  if (mbedtls_x509write_csr_set_subject_name(&csr.w, subject) != 0) return X509Error::kBadSubject;
+  if (mbedtls_x509write_csr_set_subject_name(&csr.w, subject) != 0) {
+    return X509Error::kBadSubject;
+  }
   const int ret =
       mbedtls_x509write_csr_der(&csr.w, out.data, out.size, detail::BlindRng::rng, &rng);
   return finish_der(ret, out, out_len);
@@ -180,7 +205,9 @@ Status x509_write_csr(const P256PrivateKey& key, const char* subject, MutByteSpa
 
 Status x509_issue(const CertSpec& spec, const P256PublicKey& subject_key,
                   const P256PrivateKey& issuer_key, MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr || out.data == nullptr || out.size == 0) return X509Error::kOutputTooSmall;
+  if (out_len == nullptr || out.data == nullptr || out.size == 0) {
+    return X509Error::kOutputTooSmall;
+  }
   if (spec.subject == nullptr || spec.subject[0] == '\0' || spec.issuer == nullptr ||
       spec.issuer[0] == '\0') {
     return X509Error::kBadSubject;
@@ -282,7 +309,9 @@ using Ptr = unsigned char*;
 
 bool skip_tag(Ptr* p, const unsigned char* end, int tag) {
   size_t len = 0;
-  if (mbedtls_asn1_get_tag(p, end, &len, tag) != 0) return false;
+  if (mbedtls_asn1_get_tag(p, end, &len, tag) != 0) {
+    return false;
+  }
   *p += len;
   return true;
 }
@@ -295,41 +324,62 @@ bool oid_equals(const unsigned char* p, size_t len, const uint8_t* oid, size_t o
 // increasing tag order (DER); svn and a SHA-256 FWID are required.
 Status parse_tcb_info(Ptr p, const unsigned char* end, TcbInfo* out) {
   size_t len = 0;
-  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end)
+  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end) {
     return X509Error::kBadTcbInfo;
+  }
   bool have_svn = false, have_fwid = false;
   int last_tag_no = -1;
   TcbInfo tcb;
   for (size_t field = 0; p < end; ++field) {
-    if (field >= kMaxTcbFields) return X509Error::kBadTcbInfo;
+    if (field >= kMaxTcbFields) {
+      return X509Error::kBadTcbInfo;
+    }
     const unsigned char tag = *p;
-    if ((tag & 0xC0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC) return X509Error::kBadTcbInfo;
+    if ((tag & 0xC0) != MBEDTLS_ASN1_CONTEXT_SPECIFIC) {
+      return X509Error::kBadTcbInfo;
+    }
     const int tag_no = tag & 0x1F;
-    if (tag_no == 0x1F || tag_no <= last_tag_no)
+    if (tag_no == 0x1F || tag_no <= last_tag_no) {
       return X509Error::kBadTcbInfo;  // order / high tags
+    }
     last_tag_no = tag_no;
-    if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0) return X509Error::kBadTcbInfo;
+    if (mbedtls_asn1_get_tag(&p, end, &len, tag) != 0) {
+      return X509Error::kBadTcbInfo;
+    }
     const unsigned char* v = p;
     p += len;
     if (tag == kTagSvn) {
       // Positive, minimal INTEGER that fits in 32 bits.
-      if (len == 0 || len > 5 || (v[0] & 0x80) != 0) return X509Error::kBadTcbInfo;
-      if (len > 1 && v[0] == 0 && (v[1] & 0x80) == 0) return X509Error::kBadTcbInfo;
-      if (len == 5 && v[0] != 0) return X509Error::kBadTcbInfo;
+      if (len == 0 || len > 5 || (v[0] & 0x80) != 0) {
+        return X509Error::kBadTcbInfo;
+      }
+      if (len > 1 && v[0] == 0 && (v[1] & 0x80) == 0) {
+        return X509Error::kBadTcbInfo;
+      }
+      if (len == 5 && v[0] != 0) {
+        return X509Error::kBadTcbInfo;
+      }
       uint32_t svn = 0;
-      for (size_t i = 0; i < len; ++i) svn = (svn << 8) | v[i];
+      for (size_t i = 0; i < len; ++i) {
+        svn = (svn << 8) | v[i];
+      }
       tcb.svn = svn;
       have_svn = true;
     } else if (tag == kTagFwids) {
       Ptr q = const_cast<Ptr>(v);
       const unsigned char* fend = p;
       for (size_t n = 0; q < fend; ++n) {
-        if (n >= kMaxFwids) return X509Error::kBadTcbInfo;
-        size_t flen = 0, olen = 0, dlen = 0;
-        if (mbedtls_asn1_get_tag(&q, fend, &flen, kTagSeq) != 0) return X509Error::kBadTcbInfo;
-        const unsigned char* fwid_end = q + flen;
-        if (mbedtls_asn1_get_tag(&q, fwid_end, &olen, MBEDTLS_ASN1_OID) != 0)
+        if (n >= kMaxFwids) {
           return X509Error::kBadTcbInfo;
+        }
+        size_t flen = 0, olen = 0, dlen = 0;
+        if (mbedtls_asn1_get_tag(&q, fend, &flen, kTagSeq) != 0) {
+          return X509Error::kBadTcbInfo;
+        }
+        const unsigned char* fwid_end = q + flen;
+        if (mbedtls_asn1_get_tag(&q, fwid_end, &olen, MBEDTLS_ASN1_OID) != 0) {
+          return X509Error::kBadTcbInfo;
+        }
         const unsigned char* oid = q;
         q += olen;
         if (mbedtls_asn1_get_tag(&q, fwid_end, &dlen, MBEDTLS_ASN1_OCTET_STRING) != 0) {
@@ -337,17 +387,25 @@ Status parse_tcb_info(Ptr p, const unsigned char* end, TcbInfo* out) {
         }
         const unsigned char* digest = q;
         q += dlen;
-        if (q != fwid_end) return X509Error::kBadTcbInfo;
+        if (q != fwid_end) {
+          return X509Error::kBadTcbInfo;
+        }
         if (oid_equals(oid, olen, kOidSha256, sizeof(kOidSha256))) {
-          if (dlen != 32) return X509Error::kBadTcbInfo;
-          if (!have_fwid) memcpy(tcb.fwid.data(), digest, 32);  // the first SHA-256 FWID
+          if (dlen != 32) {
+            return X509Error::kBadTcbInfo;
+          }
+          if (!have_fwid) {
+            memcpy(tcb.fwid.data(), digest, 32);  // the first SHA-256 FWID
+          }
           have_fwid = true;
         }
       }
     }
     // Other fields (vendor, model, version, layer, index, flags, ...) are not used by locus.
   }
-  if (!have_svn || !have_fwid) return X509Error::kBadTcbInfo;
+  if (!have_svn || !have_fwid) {
+    return X509Error::kBadTcbInfo;
+  }
   *out = tcb;
   return Status::Ok();
 }
@@ -355,15 +413,22 @@ Status parse_tcb_info(Ptr p, const unsigned char* end, TcbInfo* out) {
 }  // namespace
 
 Status x509_read_tcb_info(ByteSpan cert_der, TcbInfo* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
-  if (cert_der.data == nullptr || cert_der.size == 0) return X509Error::kMalformed;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (cert_der.data == nullptr || cert_der.size == 0) {
+    return X509Error::kMalformed;
+  }
   Ptr p = const_cast<Ptr>(cert_der.data);  // mbed TLS's parser API takes non-const pointers
   const unsigned char* end = cert_der.data + cert_der.size;
   size_t len = 0;
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
-  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end)
+  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0 || p + len != end) {
     return X509Error::kMalformed;
-  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0) return X509Error::kMalformed;
+  }
+  if (mbedtls_asn1_get_tag(&p, end, &len, kTagSeq) != 0) {
+    return X509Error::kMalformed;
+  }
   const unsigned char* tbs_end = p + len;
   // version [0] EXPLICIT (optional; extensions require v3)
   if (p < tbs_end && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 0)) {
@@ -380,43 +445,59 @@ Status x509_read_tcb_info(ByteSpan cert_der, TcbInfo* out) {
   // issuerUniqueID [1], subjectUniqueID [2] (optional, primitive)
   for (int t = 1; t <= 2; ++t) {
     if (p < tbs_end && *p == (MBEDTLS_ASN1_CONTEXT_SPECIFIC | t)) {
-      if (!skip_tag(&p, tbs_end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | t)) return X509Error::kMalformed;
+      if (!skip_tag(&p, tbs_end, MBEDTLS_ASN1_CONTEXT_SPECIFIC | t)) {
+        return X509Error::kMalformed;
+      }
     }
   }
-  if (p == tbs_end) return X509Error::kNoTcbInfo;  // no extensions at all
+  if (p == tbs_end) {
+    return X509Error::kNoTcbInfo;  // no extensions at all
+  }
   if (mbedtls_asn1_get_tag(&p, tbs_end, &len,
                            MBEDTLS_ASN1_CONTEXT_SPECIFIC | MBEDTLS_ASN1_CONSTRUCTED | 3) != 0 ||
       p + len != tbs_end) {
     return X509Error::kMalformed;
   }
-  if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0 || p + len != tbs_end)
+  if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0 || p + len != tbs_end) {
     return X509Error::kMalformed;
+  }
 
   bool found = false;
   Status result = X509Error::kNoTcbInfo;
   for (size_t n = 0; p < tbs_end; ++n) {
-    if (n >= kMaxExtensions) return X509Error::kMalformed;
+    if (n >= kMaxExtensions) {
+      return X509Error::kMalformed;
+    }
     // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
-    if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0) return X509Error::kMalformed;
+    if (mbedtls_asn1_get_tag(&p, tbs_end, &len, kTagSeq) != 0) {
+      return X509Error::kMalformed;
+    }
     const unsigned char* ext_end = p + len;
     size_t olen = 0, vlen = 0;
-    if (mbedtls_asn1_get_tag(&p, ext_end, &olen, MBEDTLS_ASN1_OID) != 0)
+    if (mbedtls_asn1_get_tag(&p, ext_end, &olen, MBEDTLS_ASN1_OID) != 0) {
       return X509Error::kMalformed;
+    }
     const unsigned char* oid = p;
     p += olen;
     if (p < ext_end && *p == MBEDTLS_ASN1_BOOLEAN) {
       int critical = 0;
-      if (mbedtls_asn1_get_bool(&p, ext_end, &critical) != 0) return X509Error::kMalformed;
+      if (mbedtls_asn1_get_bool(&p, ext_end, &critical) != 0) {
+        return X509Error::kMalformed;
+      }
     }
     if (mbedtls_asn1_get_tag(&p, ext_end, &vlen, MBEDTLS_ASN1_OCTET_STRING) != 0 ||
         p + vlen != ext_end) {
       return X509Error::kMalformed;
     }
     if (oid_equals(oid, olen, kOidTcbInfo, sizeof(kOidTcbInfo))) {
-      if (found) return X509Error::kBadTcbInfo;  // RFC 5280: an extension appears at most once
+      if (found) {
+        return X509Error::kBadTcbInfo;  // RFC 5280: an extension appears at most once
+      }
       found = true;
       result = parse_tcb_info(p, ext_end, out);
-      if (!result.ok()) return result;
+      if (!result.ok()) {
+        return result;
+      }
     }
     p = const_cast<Ptr>(ext_end);
   }

@@ -23,14 +23,20 @@ constexpr size_t kMaxInput = 1 << 20;  // refuse absurd inputs before touching t
 
 bool looks_pem(ByteSpan in) {
   size_t i = 0;
-  while (i < in.size && (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n')) ++i;
+  while (i < in.size && (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' || in[i] == '\n')) {
+    ++i;
+  }
   static const char kBegin[] = "-----BEGIN";
   return in.size - i >= sizeof(kBegin) - 1 && memcmp(in.data + i, kBegin, sizeof(kBegin) - 1) == 0;
 }
 
 Status public_key_of(const mbedtls_pk_context& pk, P256PublicKey* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
-  if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY) return X509Error::kWrongKeyType;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (mbedtls_pk_get_type(&pk) != MBEDTLS_PK_ECKEY) {
+    return X509Error::kWrongKeyType;
+  }
   const mbedtls_ecp_keypair* ec = mbedtls_pk_ec(pk);
   if (ec == nullptr || mbedtls_ecp_keypair_get_group_id(ec) != MBEDTLS_ECP_DP_SECP256R1) {
     return X509Error::kWrongKeyType;
@@ -66,15 +72,20 @@ Status read_trailer_signature(const unsigned char* p, const unsigned char* end,
                               P256Signature* out) {
   auto* q = const_cast<unsigned char*>(p);  // mbed TLS's parser API is not const-correct
   mbedtls_asn1_buf oid{}, params{};
-  if (mbedtls_asn1_get_alg(&q, end, &oid, &params) != 0) return X509Error::kMalformed;
+  if (mbedtls_asn1_get_alg(&q, end, &oid, &params) != 0) {
+    return X509Error::kMalformed;
+  }
   if (oid.len != MBEDTLS_OID_SIZE(MBEDTLS_OID_ECDSA_SHA256) ||
       memcmp(oid.p, MBEDTLS_OID_ECDSA_SHA256, oid.len) != 0) {
     return X509Error::kWrongSignatureAlgorithm;
   }
   size_t len = 0;
-  if (mbedtls_asn1_get_bitstring_null(&q, end, &len) != 0 || q + len != end)
+  if (mbedtls_asn1_get_bitstring_null(&q, end, &len) != 0 || q + len != end) {
     return X509Error::kMalformed;
-  if (!signature_from_der(ByteSpan(q, len), out).ok()) return X509Error::kMalformed;
+  }
+  if (!signature_from_der(ByteSpan(q, len), out).ok()) {
+    return X509Error::kMalformed;
+  }
   return Status::Ok();
 }
 
@@ -88,8 +99,12 @@ Status add_cert(mbedtls_x509_crt* list, const Bytes& in) {
 }  // namespace
 
 Status pem_to_der(const std::string& pem, const char* label, Bytes* der) {
-  if (der == nullptr || label == nullptr) return CoreError::kInvalidArgument;
-  if (pem.size() > kMaxInput) return X509Error::kMalformed;
+  if (der == nullptr || label == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (pem.size() > kMaxInput) {
+    return X509Error::kMalformed;
+  }
   const std::string header = std::string("-----BEGIN ") + label + "-----";
   const std::string footer = std::string("-----END ") + label + "-----";
   mbedtls_pem_context ctx;
@@ -113,8 +128,12 @@ Status pem_to_der(const std::string& pem, const char* label, Bytes* der) {
 }
 
 Status der_to_pem(ByteSpan der, const char* label, std::string* pem) {
-  if (pem == nullptr || label == nullptr) return CoreError::kInvalidArgument;
-  if (der.data == nullptr || der.size == 0 || der.size > kMaxInput) return X509Error::kMalformed;
+  if (pem == nullptr || label == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (der.data == nullptr || der.size == 0 || der.size > kMaxInput) {
+    return X509Error::kMalformed;
+  }
   const std::string header = std::string("-----BEGIN ") + label + "-----\n";
   const std::string footer = std::string("-----END ") + label + "-----\n";
   // Base64 with 64-column lines: 4/3 growth plus a newline per 48 input bytes.
@@ -123,17 +142,24 @@ Status der_to_pem(ByteSpan der, const char* label, std::string* pem) {
   const int ret =
       mbedtls_pem_write_buffer(header.c_str(), footer.c_str(), der.data, der.size,
                                reinterpret_cast<unsigned char*>(&buf[0]), buf.size(), &olen);
-  if (ret != 0 || olen == 0) return X509Error::kBackend;
+  if (ret != 0 || olen == 0) {
+    return X509Error::kBackend;
+  }
   buf.resize(olen - 1);  // olen counts the terminating NUL
   *pem = std::move(buf);
   return Status::Ok();
 }
 
 Status to_der(ByteSpan in, const char* label, Bytes* der) {
-  if (der == nullptr) return CoreError::kInvalidArgument;
-  if (in.data == nullptr || in.size == 0 || in.size > kMaxInput) return X509Error::kMalformed;
-  if (looks_pem(in))
+  if (der == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (in.data == nullptr || in.size == 0 || in.size > kMaxInput) {
+    return X509Error::kMalformed;
+  }
+  if (looks_pem(in)) {
     return pem_to_der(std::string(reinterpret_cast<const char*>(in.data), in.size), label, der);
+  }
   der->assign(in.begin(), in.end());
   return Status::Ok();
 }
@@ -155,9 +181,13 @@ Status Certificate::parse(ByteSpan in) {
   LOCUS_TRY(to_der(in, "CERTIFICATE", &der));
   auto impl = std::make_unique<Impl>();
   const int ret = mbedtls_x509_crt_parse_der(&impl->crt.c, der.data(), der.size());
-  if (ret != 0) return detail::map_x509_error(ret);
+  if (ret != 0) {
+    return detail::map_x509_error(ret);
+  }
   // Exactly one certificate: trailing bytes after the DER are rejected.
-  if (impl->crt.c.raw.len != der.size()) return X509Error::kMalformed;
+  if (impl->crt.c.raw.len != der.size()) {
+    return X509Error::kMalformed;
+  }
   impl_ = std::move(impl);
   return Status::Ok();
 }
@@ -167,12 +197,16 @@ bool Certificate::loaded() const {
 }
 
 ByteSpan Certificate::der() const {
-  if (!impl_) return ByteSpan();
+  if (!impl_) {
+    return ByteSpan();
+  }
   return ByteSpan(impl_->crt.c.raw.p, impl_->crt.c.raw.len);
 }
 
 Status Certificate::public_key(P256PublicKey* out) const {
-  if (!impl_) return X509Error::kMalformed;
+  if (!impl_) {
+    return X509Error::kMalformed;
+  }
   return public_key_of(impl_->crt.c.pk, out);
 }
 
@@ -184,15 +218,21 @@ std::string Certificate::issuer() const {
 }
 
 Bytes Certificate::serial() const {
-  if (!impl_) return {};
+  if (!impl_) {
+    return {};
+  }
   const mbedtls_x509_buf& s = impl_->crt.c.serial;
   return Bytes(s.p, s.p + s.len);
 }
 
 Bytes Certificate::subject_key_id() const {
-  if (!impl_) return {};
+  if (!impl_) {
+    return {};
+  }
   const mbedtls_x509_buf& k = impl_->crt.c.subject_key_id;
-  if (k.p == nullptr || k.len == 0) return {};
+  if (k.p == nullptr || k.len == 0) {
+    return {};
+  }
   return Bytes(k.p, k.p + k.len);
 }
 
@@ -201,28 +241,40 @@ bool Certificate::is_ca() const {
 }
 
 Status Certificate::tcb_info(TcbInfo* out) const {
-  if (!impl_) return X509Error::kMalformed;
+  if (!impl_) {
+    return X509Error::kMalformed;
+  }
   return x509_read_tcb_info(der(), out);
 }
 
 ByteSpan Certificate::subject_raw() const {
-  if (!impl_) return ByteSpan();
+  if (!impl_) {
+    return ByteSpan();
+  }
   return ByteSpan(impl_->crt.c.subject_raw.p, impl_->crt.c.subject_raw.len);
 }
 
 ByteSpan Certificate::issuer_raw() const {
-  if (!impl_) return ByteSpan();
+  if (!impl_) {
+    return ByteSpan();
+  }
   return ByteSpan(impl_->crt.c.issuer_raw.p, impl_->crt.c.issuer_raw.len);
 }
 
 ByteSpan Certificate::tbs() const {
-  if (!impl_) return ByteSpan();
+  if (!impl_) {
+    return ByteSpan();
+  }
   return ByteSpan(impl_->crt.c.tbs.p, impl_->crt.c.tbs.len);
 }
 
 Status Certificate::signature(P256Signature* out) const {
-  if (out == nullptr) return CoreError::kInvalidArgument;
-  if (!impl_) return X509Error::kMalformed;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (!impl_) {
+    return X509Error::kMalformed;
+  }
   const mbedtls_x509_crt& c = impl_->crt.c;
   return read_trailer_signature(c.tbs.p + c.tbs.len, c.raw.p + c.raw.len, out);
 }
@@ -233,7 +285,9 @@ Status x509_verify_tbs(ByteSpan child_issuer_raw, ByteSpan tbs, const P256Signat
   if (issuer_subject_raw.size == 0 || !ct_equal(child_issuer_raw, issuer_subject_raw)) {
     return X509Error::kIssuerMismatch;
   }
-  if (tbs.data == nullptr || tbs.size == 0) return X509Error::kMalformed;
+  if (tbs.data == nullptr || tbs.size == 0) {
+    return X509Error::kMalformed;
+  }
   Digest h;
   LOCUS_TRY(sha256(tbs, &h));
   const Status v = ecdsa_verify_digest(issuer_pub, h, sig);
@@ -247,7 +301,9 @@ Status x509_verify_tbs(ByteSpan child_issuer_raw, ByteSpan tbs, const P256Signat
 
 Status x509_verify_signed_by(const Certificate& child, const P256PublicKey& issuer_pub,
                              ByteSpan issuer_subject_raw) {
-  if (!child.loaded()) return X509Error::kMalformed;
+  if (!child.loaded()) {
+    return X509Error::kMalformed;
+  }
   P256Signature sig;
   LOCUS_TRY(child.signature(&sig));
   return x509_verify_tbs(child.issuer_raw(), child.tbs(), sig, issuer_pub, issuer_subject_raw);
@@ -257,8 +313,12 @@ Status x509_verify_signed_by(const Certificate& child, const P256PublicKey& issu
 
 Status x509_verify_chain(const std::vector<Bytes>& chain, const std::vector<Bytes>& trusted_roots,
                          ChainProfile profile, uint32_t* flags_out) {
-  if (flags_out != nullptr) *flags_out = 0xFFFFFFFFu;  // fail closed until verified
-  if (chain.empty() || trusted_roots.empty()) return CoreError::kInvalidArgument;
+  if (flags_out != nullptr) {
+    *flags_out = 0xFFFFFFFFu;  // fail closed until verified
+  }
+  if (chain.empty() || trusted_roots.empty()) {
+    return CoreError::kInvalidArgument;
+  }
   mbedtls_x509_crt_profile prof{};
   switch (profile) {
     case ChainProfile::kLocusP256:
@@ -282,22 +342,34 @@ Status x509_verify_chain(const std::vector<Bytes>& chain, const std::vector<Byte
     default: return CoreError::kInvalidArgument;
   }
   Crt leaf, roots;
-  for (const Bytes& c : chain) LOCUS_TRY(add_cert(&leaf.c, c));
-  for (const Bytes& r : trusted_roots) LOCUS_TRY(add_cert(&roots.c, r));
+  for (const Bytes& c : chain) {
+    LOCUS_TRY(add_cert(&leaf.c, c));
+  }
+  for (const Bytes& r : trusted_roots) {
+    LOCUS_TRY(add_cert(&roots.c, r));
+  }
   uint32_t flags = 0xFFFFFFFFu;
   const int ret = mbedtls_x509_crt_verify_with_profile(&leaf.c, &roots.c, nullptr, &prof, nullptr,
                                                        &flags, nullptr, nullptr);
-  if (flags_out != nullptr) *flags_out = flags;
+  if (flags_out != nullptr) {
+    *flags_out = flags;
+  }
   // Checked twice: the return value and the flags must both say "valid".
-  if (ret != 0) return X509Error::kChainInvalid;
-  if (flags != 0) return X509Error::kChainInvalid;
+  if (ret != 0) {
+    return X509Error::kChainInvalid;
+  }
+  if (flags != 0) {
+    return X509Error::kChainInvalid;
+  }
   return Status::Ok();
 }
 
 // ---- CSR
 
 Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
-  if (out == nullptr || signature == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr || signature == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   *signature = X509Error::kBadCsrSignature;  // fail closed until verified
   Bytes der;
   LOCUS_TRY(to_der(in, "CERTIFICATE REQUEST", &der));
@@ -308,8 +380,12 @@ Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
     ~Free() { mbedtls_x509_csr_free(c); }
   } guard{&csr};
   int ret = mbedtls_x509_csr_parse_der(&csr, der.data(), der.size());
-  if (ret != 0) return detail::map_x509_error(ret);
-  if (csr.raw.len != der.size()) return X509Error::kMalformed;  // trailing bytes
+  if (ret != 0) {
+    return detail::map_x509_error(ret);
+  }
+  if (csr.raw.len != der.size()) {
+    return X509Error::kMalformed;  // trailing bytes
+  }
 
   CsrInfo info;
   LOCUS_TRY(public_key_of(csr.pk, &info.public_key));
@@ -332,14 +408,17 @@ Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
     }
     p += len;
   }
-  if (mbedtls_asn1_get_bitstring_null(&p, end, &len) != 0 || p + len != end)
+  if (mbedtls_asn1_get_bitstring_null(&p, end, &len) != 0 || p + len != end) {
     return X509Error::kMalformed;
+  }
   P256Signature sig;
   Status sig_status = X509Error::kBadCsrSignature;
   if (signature_from_der(ByteSpan(p, len), &sig).ok()) {
     Digest h;
     LOCUS_TRY(sha256(ByteSpan(csr.cri.p, csr.cri.len), &h));
-    if (ecdsa_verify_digest(info.public_key, h, sig).ok()) sig_status = Status::Ok();
+    if (ecdsa_verify_digest(info.public_key, h, sig).ok()) {
+      sig_status = Status::Ok();
+    }
   }
 
   info.subject = dn_string(&csr.subject);
@@ -350,11 +429,15 @@ Status x509_parse_csr_signature(ByteSpan in, CsrInfo* out, Status* signature) {
 }
 
 Status x509_parse_csr(ByteSpan in, CsrInfo* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   CsrInfo info;
   Status signature = X509Error::kBadCsrSignature;
   LOCUS_TRY(x509_parse_csr_signature(in, &info, &signature));
-  if (!signature.ok()) return X509Error::kBadCsrSignature;
+  if (!signature.ok()) {
+    return X509Error::kBadCsrSignature;
+  }
   *out = std::move(info);
   return Status::Ok();
 }

@@ -30,7 +30,9 @@ Status Core::boot(const char* hwmodel, uint32_t svn) {
   csr_len_ = 0;
   hwmodel_ = hwmodel != nullptr ? hwmodel : "";
   svn_ = svn;
-  if (board::entropy_is_emulated()) board::log("emulation only: entropy is not a TRNG");
+  if (board::entropy_is_emulated()) {
+    board::log("emulation only: entropy is not a TRNG");
+  }
 
   // DICE first: it needs only the UDS and the image, and gives the store its MAC key.
   Status st = dice_derive(svn, &secrets_, &id_);
@@ -55,7 +57,9 @@ Status Core::boot(const char* hwmodel, uint32_t svn) {
     // One journal commit per boot: count the boot and raise min_svn to this image's SVN.
     next_ = store_.state();
     next_.boot_count = next_.boot_count + 1;
-    if (svn > next_.min_svn) next_.min_svn = svn;
+    if (svn > next_.min_svn) {
+      next_.min_svn = svn;
+    }
     st = commit_next();
     if (!st.ok()) {
       board::log("boot: journal commit failed");
@@ -94,7 +98,9 @@ bool Core::is_full() const {
 }
 
 uint64_t Core::lease_remaining_ms() const {
-  if (!is_full()) return 0;
+  if (!is_full()) {
+    return 0;
+  }
   return (lease_end_us_ - board::monotonic_us()) / 1000;
 }
 
@@ -105,7 +111,9 @@ void Core::restrict_now() {
   mode_ = InterconnectMode::kRestricted;
   mode_inv_ = inv(InterconnectMode::kRestricted);
   lease_end_us_ = 0;
-  if (!was_restricted) board::log("interconnect: RESTRICTED");
+  if (!was_restricted) {
+    board::log("interconnect: RESTRICTED");
+  }
 }
 
 void Core::set_mode(InterconnectMode m, uint64_t lease_end_us) {
@@ -130,9 +138,13 @@ void Core::set_mode(InterconnectMode m, uint64_t lease_end_us) {
 void Core::poll() {
   const bool restricted =
       mode_ == InterconnectMode::kRestricted && mode_inv_ == inv(InterconnectMode::kRestricted);
-  if (restricted) return;
+  if (restricted) {
+    return;
+  }
   // Anything other than a consistent, unexpired FULL falls back to RESTRICTED.
-  if (!is_full()) restrict_now();
+  if (!is_full()) {
+    restrict_now();
+  }
 }
 
 Status Core::commit_next() {

@@ -21,7 +21,9 @@ void Core::close_session() {
 }
 
 Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
-  if (attestation_refused()) return FirmwareError::kRollback;
+  if (attestation_refused()) {
+    return FirmwareError::kRollback;
+  }
   close_session();  // one session at a time: a new set-up ends any open one
   protocol::LmSetupRequest q;
   LOCUS_TRY(decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey,
@@ -32,19 +34,27 @@ Status Core::do_lm_setup(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   const ByteSpan vnonce = q.verifier_nonce;
   crypto::P256PublicKey peer;
   memcpy(peer.q.data(), lm_pub.data, 65);
-  if (!crypto::p256_check_public(peer).ok()) return FirmwareError::kBadPublicKey;
+  if (!crypto::p256_check_public(peer).ok()) {
+    return FirmwareError::kBadPublicKey;
+  }
   crypto::P256PrivateKey eph;  // zeroised by its destructor
   crypto::P256PublicKey eph_pub;
   std::array<uint8_t, 32> shared{};
   uint8_t k[db::kKeySize];
   Status st = crypto::p256_generate_key(drbg_, &eph);
-  if (st.ok()) st = crypto::p256_public_key(eph, &eph_pub);
-  if (st.ok()) st = crypto::ecdh_p256(eph, peer, &shared);
+  if (st.ok()) {
+    st = crypto::p256_public_key(eph, &eph_pub);
+  }
+  if (st.ok()) {
+    st = crypto::ecdh_p256(eph, peer, &shared);
+  }
   if (st.ok()) {
     st = db::derive_session_key(ByteSpan(shared.data(), 32), lm_nonce, sid, lm_pub,
                                 ByteSpan(eph_pub.q.data(), 65), vnonce, k);
   }
-  if (st.ok()) st = db::derive_table(k, q.rounds, &session_.table);
+  if (st.ok()) {
+    st = db::derive_table(k, q.rounds, &session_.table);
+  }
   crypto::zeroize(shared.data(), shared.size());
   crypto::zeroize(k, sizeof(k));
   crypto::zeroize(eph.d.data(), eph.d.size());
@@ -79,7 +89,9 @@ Status Core::do_lm_round(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
                ? Status(FirmwareError::kBadChallengeLength)
                : Status(FirmwareError::kBadMessage);
   }
-  if (!session_.open) return FirmwareError::kNoSession;
+  if (!session_.open) {
+    return FirmwareError::kNoSession;
+  }
   if (bad_index || q.round != session_.next_round || session_.next_round >= session_.table.rounds) {
     close_session();
     return FirmwareError::kRoundOutOfOrder;
@@ -100,7 +112,9 @@ Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   protocol::LmCloseRequest q;
   LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
   const ByteSpan sid(q.session_id.data(), q.session_id.size());
-  if (!session_.open) return FirmwareError::kNoSession;
+  if (!session_.open) {
+    return FirmwareError::kNoSession;
+  }
   if (!crypto::ct_equal(sid, ByteSpan(session_.transcript.session_id.data(), db::kSessionIdSize))) {
     close_session();
     return FirmwareError::kSessionMismatch;
@@ -120,7 +134,9 @@ Status Core::do_lm_close(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   size_t tl = 0;
   const Status enc = protocol::encode_transcript(session_.transcript, out, &tl);
   close_session();
-  if (!enc.ok()) return FirmwareError::kResponseTooLarge;
+  if (!enc.ok()) {
+    return FirmwareError::kResponseTooLarge;
+  }
   protocol::LmCloseResponse r;
   LOCUS_TRY(sign_alias(ByteSpan(out.data, tl), &r.cose_sign1));
   return respond(id, r, out, n);

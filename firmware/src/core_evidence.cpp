@@ -18,7 +18,9 @@ using namespace detail;  // NOLINT: the shared helpers of the core
 Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   // A new GET_EVIDENCE voids the previous board nonce before anything else can fail.
   void_board_nonce();
-  if (attestation_refused() || store_.state().min_svn > svn_) return FirmwareError::kRollback;
+  if (attestation_refused() || store_.state().min_svn > svn_) {
+    return FirmwareError::kRollback;
+  }
   protocol::GetEvidenceRequest q;
   LOCUS_TRY(decode_request(body, &q, ProtocolError::kBadNonceSize, FirmwareError::kBadNonceLength));
   // Kept before `out` is used as scratch below (the request may share memory with it).
@@ -46,7 +48,9 @@ Status Core::do_evidence(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id)
   // Claims into `out` (free until the response is written), signed into scratch_, then the
   // response wraps the COSE_Sign1 in `out`: two payload buffers in all.
   size_t claims_len = 0;
-  if (!protocol::encode_claims(c, out, &claims_len).ok()) return FirmwareError::kResponseTooLarge;
+  if (!protocol::encode_claims(c, out, &claims_len).ok()) {
+    return FirmwareError::kResponseTooLarge;
+  }
   protocol::EvidenceResponse r;
   LOCUS_TRY(sign_alias(ByteSpan(out.data, claims_len), &r.cose_sign1));
   LOCUS_TRY(respond(id, r, out, n));

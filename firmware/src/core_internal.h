@@ -32,10 +32,14 @@ inline void put_dec(char* buf, size_t* n, uint64_t v) {
     tmp[k++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0 && k < sizeof(tmp));
-  while (k > 0) buf[(*n)++] = tmp[--k];
+  while (k > 0) {
+    buf[(*n)++] = tmp[--k];
+  }
 }
 inline void put_str(char* buf, size_t* n, const char* s) {
-  while (*s != '\0') buf[(*n)++] = *s++;
+  while (*s != '\0') {
+    buf[(*n)++] = *s++;
+  }
 }
 
 // Encodes a whole response with the protocol library's codec; an output buffer that is too
@@ -43,7 +47,9 @@ inline void put_str(char* buf, size_t* n, const char* s) {
 template <typename Body>
 Status respond(uint32_t id, const Body& body, MutByteSpan out, size_t* n) {
   const Status st = protocol::encode_message(id, body, out, n);
-  if (st == Status(ProtocolError::kOutputTooSmall)) return FirmwareError::kResponseTooLarge;
+  if (st == Status(ProtocolError::kOutputTooSmall)) {
+    return FirmwareError::kResponseTooLarge;
+  }
   return st;
 }
 
@@ -54,15 +60,23 @@ template <typename Req>
 Status decode_request(ByteSpan body, Req* req, ProtocolError special, Status special_code,
                       Status other_code = FirmwareError::kBadMessage) {
   const Status st = protocol::decode_body(body, req);
-  if (st.ok()) return st;
-  if (st == Status(special)) return special_code;
+  if (st.ok()) {
+    return st;
+  }
+  if (st == Status(special)) {
+    return special_code;
+  }
   return other_code;
 }
 
 inline bool find(ByteSpan hay, ByteSpan needle) {
-  if (needle.size == 0 || hay.size < needle.size) return false;
+  if (needle.size == 0 || hay.size < needle.size) {
+    return false;
+  }
   for (size_t i = 0; i + needle.size <= hay.size; ++i) {
-    if (memcmp(hay.data + i, needle.data, needle.size) == 0) return true;
+    if (memcmp(hay.data + i, needle.data, needle.size) == 0) {
+      return true;
+    }
   }
   return false;
 }

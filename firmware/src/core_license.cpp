@@ -24,8 +24,12 @@ namespace {
 
 // The protocol decoder's codes for a license payload, as the firmware documents them.
 Status map_license_decode(Status st) {
-  if (st.ok()) return st;
-  if (st.module() != Module::kProtocol) return FirmwareError::kLicenseMalformed;
+  if (st.ok()) {
+    return st;
+  }
+  if (st.module() != Module::kProtocol) {
+    return FirmwareError::kLicenseMalformed;
+  }
   switch (static_cast<ProtocolError>(st.code() & 0xFFu)) {
     case ProtocolError::kBadLicenseMode: return FirmwareError::kLicenseBadMode;
     case ProtocolError::kBadLeaseLength: return FirmwareError::kLicenseBadLease;
@@ -38,24 +42,34 @@ Status map_license_decode(Status st) {
 Status Core::check_license(ByteSpan license, const PendingEvidence& ev, uint64_t* counter_out,
                            uint64_t* lease_end_out) {
   const PersistentState& s = store_.state();
-  if (store_.fault()) return FirmwareError::kStorageFault;
+  if (store_.fault()) {
+    return FirmwareError::kStorageFault;
+  }
   if (!s.has_verifier_key) {
     return store_.provisioned() ? Status(FirmwareError::kVerifierKeyPending)
                                 : Status(FirmwareError::kNoVerifierKey);
   }
-  if (!store_.key_matches_anchor(s)) return FirmwareError::kVerifierKeyPending;
+  if (!store_.key_matches_anchor(s)) {
+    return FirmwareError::kVerifierKeyPending;
+  }
   cose::Sign1View v;
-  if (!cose::sign1_decode(license, &v).ok()) return FirmwareError::kLicenseMalformed;
+  if (!cose::sign1_decode(license, &v).ok()) {
+    return FirmwareError::kLicenseMalformed;
+  }
   crypto::P256PublicKey pub;
   memcpy(pub.q.data(), s.verifier_key, 65);
-  if (!cose::sign1_verify_es256(v, pub).ok()) return FirmwareError::kLicenseSignature;
+  if (!cose::sign1_verify_es256(v, pub).ok()) {
+    return FirmwareError::kLicenseSignature;
+  }
   protocol::License lic;
   LOCUS_TRY(map_license_decode(protocol::decode_license(v.payload, &lic)));
   if (!crypto::ct_equal(ByteSpan(lic.ueid.data(), lic.ueid.size()),
                         ByteSpan(id_.ueid, kUeidSize))) {
     return FirmwareError::kLicenseWrongUeid;
   }
-  if (!hardened::is_true(ev.valid)) return FirmwareError::kLicenseNoEvidence;
+  if (!hardened::is_true(ev.valid)) {
+    return FirmwareError::kLicenseNoEvidence;
+  }
   if (!crypto::ct_equal(lic.nonce, ByteSpan(ev.nonce, ev.nonce_len))) {
     return FirmwareError::kLicenseWrongNonce;
   }
@@ -65,11 +79,17 @@ Status Core::check_license(ByteSpan license, const PendingEvidence& ev, uint64_t
   }
   const uint64_t now = board::monotonic_us();
   const uint64_t window_us = static_cast<uint64_t>(kAnswerWindowSeconds) * 1000000u;
-  if (now < ev.time_us || now - ev.time_us > window_us) return FirmwareError::kLicenseWindowExpired;
+  if (now < ev.time_us || now - ev.time_us > window_us) {
+    return FirmwareError::kLicenseWindowExpired;
+  }
   // The lease runs from the evidence, not from now: holding a license back shortens it.
   const uint64_t lease_end = ev.time_us + static_cast<uint64_t>(lic.lease_s) * 1000000u;
-  if (lease_end <= now) return FirmwareError::kLicenseWindowExpired;
-  if (lic.counter <= s.license_counter) return FirmwareError::kLicenseStaleCounter;
+  if (lease_end <= now) {
+    return FirmwareError::kLicenseWindowExpired;
+  }
+  if (lic.counter <= s.license_counter) {
+    return FirmwareError::kLicenseStaleCounter;
+  }
   if (!crypto::ct_equal(ByteSpan(lic.fwid.data(), lic.fwid.size()), ByteSpan(id_.fwid, 32))) {
     return FirmwareError::kLicenseWrongFwid;
   }
@@ -99,7 +119,9 @@ Status Core::do_license(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) 
     st = FirmwareError::kBadMessage;
   } else {
     st = check_license(q.cose_sign1, ev, &counter, &lease_end);
-    if (st.ok()) decision = hardened::launder32(hardened::kTrue);
+    if (st.ok()) {
+      decision = hardened::launder32(hardened::kTrue);
+    }
   }
   crypto::zeroize(&ev, sizeof(ev));
   if (!st.ok() || !hardened::is_true(decision)) {

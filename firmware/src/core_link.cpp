@@ -50,7 +50,9 @@ void Core::on_link_bytes(const uint8_t* data, size_t len) {
 Status Core::run_once(uint32_t timeout_ms) {
   poll();
   Result<size_t> r = board::link_read(rx_, sizeof(rx_), timeout_ms);
-  if (r.ok()) on_link_bytes(rx_, r.value() < sizeof(rx_) ? r.value() : sizeof(rx_));
+  if (r.ok()) {
+    on_link_bytes(rx_, r.value() < sizeof(rx_) ? r.value() : sizeof(rx_));
+  }
   poll();
   return r.status();
 }
@@ -81,9 +83,13 @@ void Core::fast_round(ByteSpan p, uint8_t* out_rev, MutByteSpan out, size_t* out
     st = FirmwareError::kRoundOutOfOrder;
     close_session();  // a repeated or skipped round ends the session
   }
-  if (p.size != 1 + db::kChallengeSize && session_.open) close_session();
+  if (p.size != 1 + db::kChallengeSize && session_.open) {
+    close_session();
+  }
   *out_rev = protocol::kRevMessage;
-  if (!protocol::encode_error(0, st, out, out_len).ok()) *out_len = 0;
+  if (!protocol::encode_error(0, st, out, out_len).ok()) {
+    *out_len = 0;
+  }
 }
 
 void Core::handle(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutByteSpan out,
@@ -122,7 +128,9 @@ void Core::handle_message(uint8_t rev, ByteSpan payload, uint8_t* out_rev, MutBy
       st = dispatch(env.type, env.body, out, out_len, req_id);
     }
   }
-  if (!st.ok() && !protocol::encode_error(req_id, st, out, out_len).ok()) *out_len = 0;
+  if (!st.ok() && !protocol::encode_error(req_id, st, out, out_len).ok()) {
+    *out_len = 0;
+  }
   poll();
 }
 

@@ -38,7 +38,9 @@ Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t
   LOCUS_TRY(
       decode_request(body, &q, ProtocolError::kFieldWrongSize, FirmwareError::kCertMalformed));
   const ByteSpan cert = q.cert;
-  if (cert.size > kMaxDevIdCert) return FirmwareError::kCertTooLarge;
+  if (cert.size > kMaxDevIdCert) {
+    return FirmwareError::kCertTooLarge;
+  }
   // A DER SEQUENCE whose stated length covers exactly the bytes given.
   size_t total = 0;
   if (cert.size >= 4 && cert[0] == 0x30 && cert[1] == 0x82) {
@@ -46,11 +48,19 @@ Status Core::do_install_cert(ByteSpan body, MutByteSpan out, size_t* n, uint32_t
   } else if (cert.size >= 3 && cert[0] == 0x30 && cert[1] == 0x81) {
     total = 3 + static_cast<size_t>(cert[2]);
   }
-  if (total == 0 || total != cert.size) return FirmwareError::kCertMalformed;
-  if (store_.fault()) return FirmwareError::kStorageFault;
+  if (total == 0 || total != cert.size) {
+    return FirmwareError::kCertMalformed;
+  }
+  if (store_.fault()) {
+    return FirmwareError::kStorageFault;
+  }
   // It must certify this board's DeviceID key (the SEC1 point appears in its SPKI).
-  if (!find(cert, ByteSpan(id_.devid_pub.q.data(), 65))) return FirmwareError::kCertWrongKey;
-  if (store_.state().devid_cert_len != 0) return FirmwareError::kCertInstalled;
+  if (!find(cert, ByteSpan(id_.devid_pub.q.data(), 65))) {
+    return FirmwareError::kCertWrongKey;
+  }
+  if (store_.state().devid_cert_len != 0) {
+    return FirmwareError::kCertInstalled;
+  }
   next_ = store_.state();
   memcpy(next_.devid_cert, cert.data, cert.size);
   next_.devid_cert_len = static_cast<uint16_t>(cert.size);
@@ -62,14 +72,22 @@ Status Core::do_install_key(ByteSpan body, MutByteSpan out, size_t* n, uint32_t 
   protocol::InstallVerifierKeyRequest q;
   const Status dec =
       decode_request(body, &q, ProtocolError::kBadPublicKey, FirmwareError::kBadPublicKey);
-  if (dec == Status(FirmwareError::kBadMessage)) return dec;
+  if (dec == Status(FirmwareError::kBadMessage)) {
+    return dec;
+  }
   // Never on a faulty store: "could not read" is not "blank".
-  if (store_.fault()) return FirmwareError::kStorageFault;
-  if (store_.state().has_verifier_key) return FirmwareError::kVerifierKeyInstalled;
+  if (store_.fault()) {
+    return FirmwareError::kStorageFault;
+  }
+  if (store_.state().has_verifier_key) {
+    return FirmwareError::kVerifierKeyInstalled;
+  }
   LOCUS_TRY(dec);
   crypto::P256PublicKey pub;
   memcpy(pub.q.data(), q.key.data(), 65);
-  if (!crypto::p256_check_public(pub).ok()) return FirmwareError::kBadPublicKey;
+  if (!crypto::p256_check_public(pub).ok()) {
+    return FirmwareError::kBadPublicKey;
+  }
   crypto::Digest h;
   LOCUS_TRY(crypto::sha256(ByteSpan(q.key.data(), 65), &h));
   if (store_.provisioned()) {
@@ -96,20 +114,34 @@ Status Core::do_rotate(ByteSpan body, MutByteSpan out, size_t* n, uint32_t id) {
   protocol::RotateVerifierKeyRequest q;
   LOCUS_TRY(decode_request(body, &q, ProtocolError::kBodyWrongType, FirmwareError::kBadMessage));
   const ByteSpan msg = q.cose_sign1;
-  if (store_.fault()) return FirmwareError::kStorageFault;
+  if (store_.fault()) {
+    return FirmwareError::kStorageFault;
+  }
   const PersistentState& s = store_.state();
-  if (!s.has_verifier_key) return FirmwareError::kNoVerifierKey;
+  if (!s.has_verifier_key) {
+    return FirmwareError::kNoVerifierKey;
+  }
   cose::Sign1View v;
-  if (!cose::sign1_decode(msg, &v).ok()) return FirmwareError::kRotationMalformed;
+  if (!cose::sign1_decode(msg, &v).ok()) {
+    return FirmwareError::kRotationMalformed;
+  }
   crypto::P256PublicKey cur;
   memcpy(cur.q.data(), s.verifier_key, 65);
-  if (!cose::sign1_verify_es256(v, cur).ok()) return FirmwareError::kRotationSignature;
+  if (!cose::sign1_verify_es256(v, cur).ok()) {
+    return FirmwareError::kRotationSignature;
+  }
   protocol::VerifierKeyRotation rot;
-  if (!protocol::decode_rotation(v.payload, &rot).ok()) return FirmwareError::kRotationMalformed;
-  if (rot.counter <= s.rotation_counter) return FirmwareError::kRotationStaleCounter;
+  if (!protocol::decode_rotation(v.payload, &rot).ok()) {
+    return FirmwareError::kRotationMalformed;
+  }
+  if (rot.counter <= s.rotation_counter) {
+    return FirmwareError::kRotationStaleCounter;
+  }
   crypto::P256PublicKey next_key;
   memcpy(next_key.q.data(), rot.new_key.data(), 65);
-  if (!crypto::p256_check_public(next_key).ok()) return FirmwareError::kBadPublicKey;
+  if (!crypto::p256_check_public(next_key).ok()) {
+    return FirmwareError::kBadPublicKey;
+  }
   crypto::Digest h;
   LOCUS_TRY(crypto::sha256(ByteSpan(rot.new_key.data(), 65), &h));
   const Anchor& a = store_.anchor();

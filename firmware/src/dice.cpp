@@ -14,7 +14,9 @@ namespace {
 
 bool append(char* buf, size_t cap, size_t* n, const char* s) {
   const size_t l = strlen(s);
-  if (cap - *n <= l) return false;
+  if (cap - *n <= l) {
+    return false;
+  }
   memcpy(buf + *n, s, l);
   *n += l;
   buf[*n] = '\0';
@@ -23,7 +25,9 @@ bool append(char* buf, size_t cap, size_t* n, const char* s) {
 
 bool subject(const DiceIdentity& id, const char* cn, char* buf, size_t cap) {
   size_t n = 0;
-  if (cap == 0) return false;
+  if (cap == 0) {
+    return false;
+  }
   buf[0] = '\0';
   return append(buf, cap, &n, "CN=") && append(buf, cap, &n, cn) &&
          append(buf, cap, &n, ",serialNumber=") && append(buf, cap, &n, id.ueid_hex);
@@ -71,7 +75,9 @@ Status derive_inner(uint32_t svn, DiceSecrets* s, DiceIdentity* out) {
   uint8_t serial[16];
   memcpy(serial, ah.data(), sizeof(serial));
   serial[0] &= 0x7F;
-  if (serial[0] == 0) serial[0] = 0x01;  // keep 16 significant bytes, positive
+  if (serial[0] == 0) {
+    serial[0] = 0x01;  // keep 16 significant bytes, positive
+  }
   char subj[128];
   char issuer[128];
   if (!dice_alias_subject(*out, subj, sizeof(subj)) ||
@@ -106,7 +112,9 @@ Status dice_derive(uint32_t svn, DiceSecrets* secrets, DiceIdentity* out) {
 
 Status dice_write_csr(const DiceIdentity& id, MutByteSpan out, size_t* out_len) {
   char subj[128];
-  if (!dice_devid_subject(id, subj, sizeof(subj))) return FirmwareError::kDiceFailed;
+  if (!dice_devid_subject(id, subj, sizeof(subj))) {
+    return FirmwareError::kDiceFailed;
+  }
   return crypto::x509_write_csr(id.devid_priv, subj, out, out_len);
 }
 

@@ -37,7 +37,9 @@ bool mac(const uint8_t key[kStoreKeySize], const char* label, ByteSpan msg, cryp
   // label ‖ msg is at most 16 + kSlotSize bytes; built in a static buffer (no heap).
   static uint8_t buf[sizeof(kJournalLabel) + kSlotSize];
   const size_t ll = strlen(label);
-  if (msg.size > sizeof(buf) - ll) return false;
+  if (msg.size > sizeof(buf) - ll) {
+    return false;
+  }
   // The label is bytes of the MAC input, not a C string: no terminator is wanted.
   memcpy(buf, label, ll);  // NOLINT(bugprone-not-null-terminated-result)
   memcpy(buf + ll, msg.data, msg.size);
@@ -49,7 +51,9 @@ bool mac(const uint8_t key[kStoreKeySize], const char* label, ByteSpan msg, cryp
 
 bool all_erased(const uint8_t* p, size_t n) {
   uint8_t acc = 0xFF;
-  for (size_t i = 0; i < n; ++i) acc &= p[i];
+  for (size_t i = 0; i < n; ++i) {
+    acc &= p[i];
+  }
   return acc == 0xFF;
 }
 
@@ -57,12 +61,18 @@ class Writer {
  public:
   Writer(uint8_t* p, size_t cap) : p_(p), cap_(cap) {}
   void be(uint64_t v, size_t n) {
-    if (!room(n)) return;
-    for (size_t i = 0; i < n; ++i) p_[len_ + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+    if (!room(n)) {
+      return;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      p_[len_ + i] = static_cast<uint8_t>(v >> (8 * (n - 1 - i)));
+    }
     len_ += n;
   }
   void bytes(const uint8_t* b, size_t n) {
-    if (!room(n)) return;
+    if (!room(n)) {
+      return;
+    }
     memcpy(p_ + len_, b, n);
     len_ += n;
   }
@@ -70,7 +80,9 @@ class Writer {
 
  private:
   bool room(size_t n) {
-    if (!ok_ || cap_ - len_ < n) ok_ = false;
+    if (!ok_ || cap_ - len_ < n) {
+      ok_ = false;
+    }
     return ok_;
   }
   uint8_t* p_;
@@ -88,7 +100,9 @@ class Reader {
       return 0;
     }
     uint64_t v = 0;
-    for (size_t i = 0; i < n; ++i) v = (v << 8) | p_[pos_ + i];
+    for (size_t i = 0; i < n; ++i) {
+      v = (v << 8) | p_[pos_ + i];
+    }
     pos_ += n;
     return v;
   }
@@ -124,7 +138,9 @@ void Store::wipe_key() {
 
 size_t Store::encode(const uint8_t key[kStoreKeySize], const PersistentState& s, uint64_t seq,
                      uint8_t* out, size_t cap) {
-  if (s.devid_cert_len > kMaxDevIdCert) return 0;
+  if (s.devid_cert_len > kMaxDevIdCert) {
+    return 0;
+  }
   const size_t body_len = kBodyFixed + s.devid_cert_len;
   Writer w(out, cap);
   w.bytes(kMagic, 4);
@@ -140,9 +156,13 @@ size_t Store::encode(const uint8_t key[kStoreKeySize], const PersistentState& s,
   w.be(s.devid_cert_len, 2);
   w.bytes(s.devid_cert, s.devid_cert_len);
   const size_t n = w.len();
-  if (n != kHeader + body_len || cap - n < kMacSize) return 0;
+  if (n != kHeader + body_len || cap - n < kMacSize) {
+    return 0;
+  }
   crypto::Digest d;
-  if (!mac(key, kJournalLabel, ByteSpan(out, n), &d)) return 0;
+  if (!mac(key, kJournalLabel, ByteSpan(out, n), &d)) {
+    return 0;
+  }
   memcpy(out + n, d.data(), d.size());
   crypto::zeroize(d.data(), d.size());
   return n + kMacSize;
@@ -152,18 +172,30 @@ bool Store::decode(const uint8_t key[kStoreKeySize], const uint8_t* in, size_t l
                    PersistentState* s, uint64_t* seq) {
   Reader r(in, len);
   const uint8_t* magic = r.take(4);
-  if (magic == nullptr || memcmp(magic, kMagic, 4) != 0) return false;
-  if (r.be(2) != kVersion) return false;
+  if (magic == nullptr || memcmp(magic, kMagic, 4) != 0) {
+    return false;
+  }
+  if (r.be(2) != kVersion) {
+    return false;
+  }
   const uint64_t body_len = r.be(2);
-  if (!r.ok() || body_len < kBodyFixed || body_len > kBodyFixed + kMaxDevIdCert) return false;
+  if (!r.ok() || body_len < kBodyFixed || body_len > kBodyFixed + kMaxDevIdCert) {
+    return false;
+  }
   const size_t total = kHeader + static_cast<size_t>(body_len);
-  if (len < total + kMacSize) return false;
+  if (len < total + kMacSize) {
+    return false;
+  }
   crypto::Digest d;
-  if (!mac(key, kJournalLabel, ByteSpan(in, total), &d)) return false;
+  if (!mac(key, kJournalLabel, ByteSpan(in, total), &d)) {
+    return false;
+  }
   const bool mac_ok =
       crypto::ct_equal(ByteSpan(d.data(), d.size()), ByteSpan(in + total, kMacSize));
   crypto::zeroize(d.data(), d.size());
-  if (!mac_ok) return false;
+  if (!mac_ok) {
+    return false;
+  }
   PersistentState t;
   const uint64_t sq = r.be(8);
   t.boot_count = static_cast<uint32_t>(r.be(4));
@@ -173,13 +205,19 @@ bool Store::decode(const uint8_t key[kStoreKeySize], const uint8_t* in, size_t l
   const uint8_t* vkey = r.take(65);
   t.rotation_counter = r.be(8);
   const uint64_t cert_len = r.be(2);
-  if (!r.ok() || has > 1 || cert_len != body_len - kBodyFixed) return false;
+  if (!r.ok() || has > 1 || cert_len != body_len - kBodyFixed) {
+    return false;
+  }
   const uint8_t* cert = r.take(static_cast<size_t>(cert_len));
-  if (!r.ok() || r.pos() != total) return false;
+  if (!r.ok() || r.pos() != total) {
+    return false;
+  }
   t.has_verifier_key = has == 1;
   memcpy(t.verifier_key, vkey, 65);
   t.devid_cert_len = static_cast<uint16_t>(cert_len);
-  if (cert_len > 0) memcpy(t.devid_cert, cert, static_cast<size_t>(cert_len));
+  if (cert_len > 0) {
+    memcpy(t.devid_cert, cert, static_cast<size_t>(cert_len));
+  }
   *s = t;
   *seq = sq;
   return true;
@@ -225,10 +263,16 @@ void Store::set_fault(Status why) {
 }
 
 bool Store::key_matches_anchor(const PersistentState& s) const {
-  if (!anchor_.present || !s.has_verifier_key) return false;
-  if (hardened::launder64(s.rotation_counter) != anchor_.rotation) return false;
+  if (!anchor_.present || !s.has_verifier_key) {
+    return false;
+  }
+  if (hardened::launder64(s.rotation_counter) != anchor_.rotation) {
+    return false;
+  }
   crypto::Digest h;
-  if (!crypto::sha256(ByteSpan(s.verifier_key, 65), &h).ok()) return false;
+  if (!crypto::sha256(ByteSpan(s.verifier_key, 65), &h).ok()) {
+    return false;
+  }
   return crypto::ct_equal(ByteSpan(h.data(), h.size()), ByteSpan(anchor_.key_hash, 32));
 }
 
@@ -255,14 +299,18 @@ Status Store::load() {
       break;
     }
     if (all_erased(rec, sizeof(rec))) {
-      if (next_otp_ == kOtpRecords) next_otp_ = i;
+      if (next_otp_ == kOtpRecords) {
+        next_otp_ = i;
+      }
       continue;
     }
     if (next_otp_ != kOtpRecords) {
       tampered = true;  // a record programmed after a free one: never written that way
       break;
     }
-    if (rec[kOtpCommit] == 0xFF) continue;  // torn: cut while programming; skipped for good
+    if (rec[kOtpCommit] == 0xFF) {
+      continue;  // torn: cut while programming; skipped for good
+    }
     uint8_t want[kOtpRecordSize];
     Reader r(rec, kOtpBody);
     r.take(4);
@@ -314,7 +362,9 @@ Status Store::load() {
 
   int best = -1;
   for (int slot = 0; slot < 2; ++slot) {
-    if (kind[slot] == SlotKind::kValid && (best < 0 || sq[slot] > sq[best])) best = slot;
+    if (kind[slot] == SlotKind::kValid && (best < 0 || sq[slot] > sq[best])) {
+      best = slot;
+    }
   }
   const int other = best < 0 ? -1 : 1 - best;
   const bool one_bad = other >= 0 && kind[other] == SlotKind::kInvalid;
@@ -351,30 +401,41 @@ Status Store::load() {
     // Never provisioned. Erased: factory blank. Unreadable content: nothing on it can grant
     // anything (no verifier key without an anchor), so start a fresh journal, and say so.
     health_ = all_blank ? Health::kOk : Health::kRecovered;
-    if (!all_blank)
+    if (!all_blank) {
       board::log("storage: journal invalid on an unprovisioned board: fresh journal (RECOVERED)");
+    }
     return Status::Ok();
   }
   state_ = st[best];
   seq_ = sq[best];
   active_ = best;
   health_ = one_bad ? Health::kRecovered : Health::kOk;
-  if (one_bad) board::log("storage: one journal copy invalid, the other used (RECOVERED)");
+  if (one_bad) {
+    board::log("storage: one journal copy invalid, the other used (RECOVERED)");
+  }
   return Status::Ok();
 }
 
 Status Store::commit(const PersistentState& next) {
-  if (fault()) return FirmwareError::kStorageFault;
+  if (fault()) {
+    return FirmwareError::kStorageFault;
+  }
   // A sequence number that would wrap would make the new record lose to the old one.
-  if (seq_ == UINT64_MAX) return FirmwareError::kPersistFailed;
+  if (seq_ == UINT64_MAX) {
+    return FirmwareError::kPersistFailed;
+  }
   const uint64_t seq = seq_ + 1;
   const int target = active_ == 0 ? 1 : 0;
   memset(g_record, 0xFF, sizeof(g_record));
   const size_t n = encode(key_, next, seq, g_record, sizeof(g_record));
-  if (n == 0) return FirmwareError::kPersistFailed;
+  if (n == 0) {
+    return FirmwareError::kPersistFailed;
+  }
   // The whole slot is written (record + 0xFF padding) so stale bytes never linger.
   Status st = board::storage_write(static_cast<size_t>(target) * kSlotStride, g_record, kSlotSize);
-  if (st.ok()) st = board::storage_flush();
+  if (st.ok()) {
+    st = board::storage_flush();
+  }
   crypto::zeroize(g_record, sizeof(g_record));
   if (!st.ok()) {
     // A failed or cut write hit only the target slot; the active record still stands.
@@ -387,18 +448,28 @@ Status Store::commit(const PersistentState& next) {
 }
 
 Status Store::program_anchor(uint64_t rotation, const uint8_t key_hash[32]) {
-  if (fault()) return FirmwareError::kStorageFault;
-  if (next_otp_ >= kOtpRecords) return FirmwareError::kOtpFull;
-  if (anchor_.present && rotation <= anchor_.rotation) return FirmwareError::kRotationStaleCounter;
+  if (fault()) {
+    return FirmwareError::kStorageFault;
+  }
+  if (next_otp_ >= kOtpRecords) {
+    return FirmwareError::kOtpFull;
+  }
+  if (anchor_.present && rotation <= anchor_.rotation) {
+    return FirmwareError::kRotationStaleCounter;
+  }
   const size_t i = next_otp_;
   uint8_t rec[kOtpRecordSize];
   encode_otp(key_, static_cast<uint8_t>(i), rotation, key_hash, rec);
   // Whatever happens now, record i is used: a torn one is skipped at every later boot.
   next_otp_ = i + 1;
   Status st = board::otp_program(i * kOtpRecordSize, rec, kOtpCommit);
-  if (st.ok()) st = board::otp_program(i * kOtpRecordSize + kOtpCommit, rec + kOtpCommit, 1);
+  if (st.ok()) {
+    st = board::otp_program(i * kOtpRecordSize + kOtpCommit, rec + kOtpCommit, 1);
+  }
   crypto::zeroize(rec, sizeof(rec));
-  if (!st.ok()) return FirmwareError::kPersistFailed;
+  if (!st.ok()) {
+    return FirmwareError::kPersistFailed;
+  }
   anchor_.present = true;
   anchor_.index = static_cast<uint8_t>(i);
   anchor_.rotation = rotation;

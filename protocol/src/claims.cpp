@@ -23,8 +23,9 @@ ByteSpan cstr_span(const char* s) {
 }
 
 Status start(MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr || (out.data == nullptr && out.size != 0))
+  if (out_len == nullptr || (out.data == nullptr && out.size != 0)) {
     return CoreError::kInvalidArgument;
+  }
   *out_len = 0;
   return Status::Ok();
 }
@@ -35,12 +36,24 @@ Status start(MutByteSpan out, size_t* out_len) {
 
 Status encode_claims(const EatClaims& c, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
-  if (!detail::nonce_ok(c.nonce)) return ProtocolError::kBadNonceSize;
-  if (!detail::ueid_ok(c.ueid.data())) return ProtocolError::kBadUeid;
-  if (!text_ok(c.hwmodel) || !text_ok(c.swname)) return ProtocolError::kFieldWrongSize;
-  if (c.dbgstat > kDbgstatMax) return ProtocolError::kFieldOutOfRange;
-  if (c.mode != kModeRestricted && c.mode != kModeFull) return ProtocolError::kFieldOutOfRange;
-  if (c.storage < kStorageOk || c.storage > kStorageFault) return ProtocolError::kFieldOutOfRange;
+  if (!detail::nonce_ok(c.nonce)) {
+    return ProtocolError::kBadNonceSize;
+  }
+  if (!detail::ueid_ok(c.ueid.data())) {
+    return ProtocolError::kBadUeid;
+  }
+  if (!text_ok(c.hwmodel) || !text_ok(c.swname)) {
+    return ProtocolError::kFieldWrongSize;
+  }
+  if (c.dbgstat > kDbgstatMax) {
+    return ProtocolError::kFieldOutOfRange;
+  }
+  if (c.mode != kModeRestricted && c.mode != kModeFull) {
+    return ProtocolError::kFieldOutOfRange;
+  }
+  if (c.storage < kStorageOk || c.storage > kStorageFault) {
+    return ProtocolError::kFieldOutOfRange;
+  }
   Encoder e(out);
   // Keys in deterministic order (RFC 8949 §4.2.1): unsigned keys first, then negative ones.
   e.map(13);
@@ -61,7 +74,9 @@ Status encode_claims(const EatClaims& c, MutByteSpan out, size_t* out_len) {
 }
 
 Status decode_claims(ByteSpan in, EatClaims* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   EatClaims c;
   auto on_field = [&c](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
@@ -85,8 +100,9 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
         ByteSpan p;
         LOCUS_TRY(detail::read_text_range(d, 0, 0xFFFF, &p));
         const ByteSpan want = cstr_span(kEatProfile);
-        if (p.size != want.size || memcmp(p.data, want.data, want.size) != 0)
+        if (p.size != want.size || memcmp(p.data, want.data, want.size) != 0) {
           return ProtocolError::kBadProfile;
+        }
         *idx = 4;
         break;
       }
@@ -135,11 +151,21 @@ Status decode_claims(ByteSpan in, EatClaims* out) {
 
 Status encode_license(const License& l, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
-  if (!detail::ueid_ok(l.ueid.data())) return ProtocolError::kBadUeid;
-  if (!detail::nonce_ok(l.nonce)) return ProtocolError::kBadNonceSize;
-  if (l.mode != kModeFull) return ProtocolError::kBadLicenseMode;
-  if (l.lease_s < 1 || l.lease_s > kMaxLeaseSeconds) return ProtocolError::kBadLeaseLength;
-  if (!text_ok(l.site)) return ProtocolError::kFieldWrongSize;
+  if (!detail::ueid_ok(l.ueid.data())) {
+    return ProtocolError::kBadUeid;
+  }
+  if (!detail::nonce_ok(l.nonce)) {
+    return ProtocolError::kBadNonceSize;
+  }
+  if (l.mode != kModeFull) {
+    return ProtocolError::kBadLicenseMode;
+  }
+  if (l.lease_s < 1 || l.lease_s > kMaxLeaseSeconds) {
+    return ProtocolError::kBadLeaseLength;
+  }
+  if (!text_ok(l.site)) {
+    return ProtocolError::kFieldWrongSize;
+  }
   Encoder e(out);
   e.map(8);
   e.uint(1).bytes(span_of(l.ueid.data(), l.ueid.size()));
@@ -154,7 +180,9 @@ Status encode_license(const License& l, MutByteSpan out, size_t* out_len) {
 }
 
 Status decode_license(ByteSpan in, License* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   License l;
   auto on_field = [&l](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
@@ -164,13 +192,17 @@ Status decode_license(ByteSpan in, License* out) {
       case 4: {
         // A well-formed uint that is not FULL gets its own code (the firmware reports it).
         Status st = detail::read_uint_as(d, kModeFull, kModeFull, &l.mode);
-        if (st == Status(ProtocolError::kFieldOutOfRange)) return ProtocolError::kBadLicenseMode;
+        if (st == Status(ProtocolError::kFieldOutOfRange)) {
+          return ProtocolError::kBadLicenseMode;
+        }
         LOCUS_TRY(st);
         break;
       }
       case 5: {
         Status st = detail::read_uint_as(d, 1, kMaxLeaseSeconds, &l.lease_s);
-        if (st == Status(ProtocolError::kFieldOutOfRange)) return ProtocolError::kBadLeaseLength;
+        if (st == Status(ProtocolError::kFieldOutOfRange)) {
+          return ProtocolError::kBadLeaseLength;
+        }
         LOCUS_TRY(st);
         break;
       }
@@ -191,7 +223,9 @@ Status decode_license(ByteSpan in, License* out) {
 
 Status encode_rotation(const VerifierKeyRotation& r, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
-  if (!detail::pub_ok(r.new_key.data())) return ProtocolError::kBadPublicKey;
+  if (!detail::pub_ok(r.new_key.data())) {
+    return ProtocolError::kBadPublicKey;
+  }
   Encoder e(out);
   e.map(2);
   e.uint(1).bytes(span_of(r.new_key.data(), r.new_key.size()));
@@ -200,7 +234,9 @@ Status encode_rotation(const VerifierKeyRotation& r, MutByteSpan out, size_t* ou
 }
 
 Status decode_rotation(ByteSpan in, VerifierKeyRotation* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   VerifierKeyRotation r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
@@ -220,16 +256,25 @@ Status decode_rotation(ByteSpan in, VerifierKeyRotation* out) {
 
 Status encode_transcript(const DboundTranscript& t, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
-  if (!detail::nonce_ok(t.lm_nonce) || !detail::nonce_ok(t.verifier_nonce))
+  if (!detail::nonce_ok(t.lm_nonce) || !detail::nonce_ok(t.verifier_nonce)) {
     return ProtocolError::kBadNonceSize;
+  }
   if (!detail::pub_ok(t.lm_eph_pub.data()) || !detail::pub_ok(t.dev_eph_pub.data())) {
     return ProtocolError::kBadPublicKey;
   }
-  if (!detail::ueid_ok(t.ueid.data())) return ProtocolError::kBadUeid;
-  if (t.round_count == 0) return ProtocolError::kWrongArity;
-  if (t.round_count > kMaxRounds) return ProtocolError::kTooManyRounds;
+  if (!detail::ueid_ok(t.ueid.data())) {
+    return ProtocolError::kBadUeid;
+  }
+  if (t.round_count == 0) {
+    return ProtocolError::kWrongArity;
+  }
+  if (t.round_count > kMaxRounds) {
+    return ProtocolError::kTooManyRounds;
+  }
   for (size_t i = 0; i < t.round_count; ++i) {
-    if (t.rounds[i].round != i) return ProtocolError::kRoundOutOfOrder;
+    if (t.rounds[i].round != i) {
+      return ProtocolError::kRoundOutOfOrder;
+    }
   }
   Encoder e(out);
   e.map(7);
@@ -255,17 +300,25 @@ Status read_rounds(Decoder& d, DboundTranscript* t) {
   LOCUS_TRY(detail::expect_type(d, cbor::MajorType::kArray, ProtocolError::kFieldWrongType));
   uint64_t n = 0;
   LOCUS_TRY(d.read_array(&n));
-  if (n == 0) return ProtocolError::kWrongArity;
-  if (n > kMaxRounds) return ProtocolError::kTooManyRounds;
+  if (n == 0) {
+    return ProtocolError::kWrongArity;
+  }
+  if (n > kMaxRounds) {
+    return ProtocolError::kTooManyRounds;
+  }
   for (uint64_t i = 0; i < n; ++i) {
     LOCUS_TRY(detail::expect_type(d, cbor::MajorType::kArray, ProtocolError::kFieldWrongType));
     uint64_t m = 0;
     LOCUS_TRY(d.read_array(&m));
-    if (m != 3) return ProtocolError::kWrongArity;
+    if (m != 3) {
+      return ProtocolError::kWrongArity;
+    }
     TranscriptRound& r = t->rounds[i];
     uint64_t idx = 0;
     LOCUS_TRY(detail::read_uint_range(d, 0, UINT64_MAX, &idx));
-    if (idx != i) return ProtocolError::kRoundOutOfOrder;
+    if (idx != i) {
+      return ProtocolError::kRoundOutOfOrder;
+    }
     r.round = static_cast<uint8_t>(idx);
     LOCUS_TRY(detail::read_bstr_fixed(d, r.challenge.data(), kChallengeSize));
     LOCUS_TRY(detail::read_bstr_fixed(d, r.answer.data(), kAnswerSize));
@@ -277,7 +330,9 @@ Status read_rounds(Decoder& d, DboundTranscript* t) {
 }  // namespace
 
 Status decode_transcript(ByteSpan in, DboundTranscript* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   *out = DboundTranscript();
   DboundTranscript& t = *out;  // large: decoded in place, cleared again on failure
   auto on_field = [&t](int64_t key, Decoder& d, unsigned* idx) -> Status {
@@ -295,7 +350,9 @@ Status decode_transcript(ByteSpan in, DboundTranscript* out) {
     return Status::Ok();
   };
   Status s = walk_map(in, 7, on_field);
-  if (!s.ok()) *out = DboundTranscript();
+  if (!s.ok()) {
+    *out = DboundTranscript();
+  }
   return s;
 }
 
@@ -303,11 +360,18 @@ Status decode_transcript(ByteSpan in, DboundTranscript* out) {
 
 Status encode_landmark_record(const LandmarkRecord& r, MutByteSpan out, size_t* out_len) {
   LOCUS_TRY(start(out, out_len));
-  if (!text_ok(r.landmark_id)) return ProtocolError::kFieldWrongSize;
-  if (!detail::ueid_ok(r.ueid.data())) return ProtocolError::kBadUeid;
-  if (!detail::nonce_ok(r.verifier_nonce) || !detail::nonce_ok(r.lm_nonce))
+  if (!text_ok(r.landmark_id)) {
+    return ProtocolError::kFieldWrongSize;
+  }
+  if (!detail::ueid_ok(r.ueid.data())) {
+    return ProtocolError::kBadUeid;
+  }
+  if (!detail::nonce_ok(r.verifier_nonce) || !detail::nonce_ok(r.lm_nonce)) {
     return ProtocolError::kBadNonceSize;
-  if (r.rounds < 1 || r.rounds > kMaxRounds) return ProtocolError::kFieldOutOfRange;
+  }
+  if (r.rounds < 1 || r.rounds > kMaxRounds) {
+    return ProtocolError::kFieldOutOfRange;
+  }
   Encoder e(out);
   e.map(7);
   e.uint(1).text(r.landmark_id);
@@ -321,7 +385,9 @@ Status encode_landmark_record(const LandmarkRecord& r, MutByteSpan out, size_t* 
 }
 
 Status decode_landmark_record(ByteSpan in, LandmarkRecord* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   LandmarkRecord r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {

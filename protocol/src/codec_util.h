@@ -59,13 +59,19 @@ Status walk_map(ByteSpan in, unsigned nfields, F&& on_field) {
       return ProtocolError::kUnknownField;
     }
     int64_t key = 0;
-    if (!d.read_int(&key).ok()) return ProtocolError::kUnknownField;  // beyond int64
+    if (!d.read_int(&key).ok()) {
+      return ProtocolError::kUnknownField;  // beyond int64
+    }
     unsigned index = nfields;
     LOCUS_TRY(on_field(key, d, &index));
-    if (index >= nfields) return ProtocolError::kUnknownField;
+    if (index >= nfields) {
+      return ProtocolError::kUnknownField;
+    }
     seen |= (uint64_t{1} << index);
   }
-  if (seen != (uint64_t{1} << nfields) - 1) return ProtocolError::kMissingField;
+  if (seen != (uint64_t{1} << nfields) - 1) {
+    return ProtocolError::kMissingField;
+  }
   return Status::Ok();
 }
 

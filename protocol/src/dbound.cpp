@@ -40,7 +40,9 @@ Status derive_session_key(ByteSpan shared, ByteSpan lm_nonce, ByteSpan session_i
 }
 
 Status derive_table(const uint8_t key[kKeySize], size_t rounds, Table* out) {
-  if (rounds < kMinRounds || rounds > kMaxRounds) return ProtocolError::kFieldOutOfRange;
+  if (rounds < kMinRounds || rounds > kMaxRounds) {
+    return ProtocolError::kFieldOutOfRange;
+  }
   zeroize(out);
   // HKDF-Expand (RFC 5869 §2.3) with PRK = K: T(i) = HMAC(PRK, T(i-1) || info || i).
   const size_t total = kTSize + rounds * kAnswerSize;
@@ -57,7 +59,9 @@ Status derive_table(const uint8_t key[kKeySize], size_t rounds, Table* out) {
     msg[prev_len + kInfoLen] = counter;
     st = crypto::hmac_sha256(ByteSpan(key, kKeySize), ByteSpan(msg, prev_len + kInfoLen + 1),
                              &block);
-    if (!st.ok()) break;
+    if (!st.ok()) {
+      break;
+    }
     const size_t take = total - done < block.size() ? total - done : block.size();
     for (size_t i = 0; i < take; ++i) {
       // Byte `pos` of the material goes to byte pos % 12 of its entry: word (pos % 12) / 4,

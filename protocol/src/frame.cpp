@@ -12,7 +12,9 @@ struct FcsTable {
   constexpr FcsTable() : v() {
     for (unsigned i = 0; i < 256; ++i) {
       unsigned c = i;
-      for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? ((c >> 1) ^ 0x8408u) : (c >> 1);
+      for (int k = 0; k < 8; ++k) {
+        c = (c & 1u) != 0 ? ((c >> 1) ^ 0x8408u) : (c >> 1);
+      }
       v[i] = static_cast<uint16_t>(c);
     }
   }
@@ -33,11 +35,18 @@ uint16_t fcs16(ByteSpan data) {
 }
 
 Status stream_frame(uint8_t rev, ByteSpan payload, MutByteSpan scratch, FrameSink sink, void* ctx) {
-  if (sink == nullptr || scratch.data == nullptr || scratch.size < 2)
+  if (sink == nullptr || scratch.data == nullptr || scratch.size < 2) {
     return CoreError::kInvalidArgument;
-  if (rev != kRevMessage && rev != kRevFast) return ProtocolError::kFrameUnknownRev;
-  if (payload.size > kMaxPayload) return ProtocolError::kFrameOversize;
-  if (payload.data == nullptr && payload.size != 0) return CoreError::kInvalidArgument;
+  }
+  if (rev != kRevMessage && rev != kRevFast) {
+    return ProtocolError::kFrameUnknownRev;
+  }
+  if (payload.size > kMaxPayload) {
+    return ProtocolError::kFrameOversize;
+  }
+  if (payload.data == nullptr && payload.size != 0) {
+    return CoreError::kInvalidArgument;
+  }
 
   const uint8_t header[kFrameHeaderSize] = {rev, static_cast<uint8_t>(payload.size >> 8),
                                             static_cast<uint8_t>(payload.size & 0xFFu)};
@@ -80,7 +89,9 @@ struct Appender {
 };
 Status append_piece(void* ctx, ByteSpan piece) {
   Appender* a = static_cast<Appender*>(ctx);
-  if (a->out.size - a->pos < piece.size) return ProtocolError::kOutputTooSmall;
+  if (a->out.size - a->pos < piece.size) {
+    return ProtocolError::kOutputTooSmall;
+  }
   memcpy(a->out.data + a->pos, piece.data, piece.size);
   a->pos += piece.size;
   return Status::Ok();
@@ -88,8 +99,9 @@ Status append_piece(void* ctx, ByteSpan piece) {
 }  // namespace
 
 Status encode_frame(uint8_t rev, ByteSpan payload, MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr || (out.data == nullptr && out.size != 0))
+  if (out_len == nullptr || (out.data == nullptr && out.size != 0)) {
     return CoreError::kInvalidArgument;
+  }
   *out_len = 0;
   uint8_t scratch[64];
   Appender a{out, 0};
@@ -122,7 +134,9 @@ DeframeResult Deframer::accept(uint8_t b) {
   }
   if (have_ == kFrameHeaderSize) {
     const size_t len = (static_cast<size_t>(buf_[1]) << 8) | buf_[2];
-    if (len > kMaxPayload) return drop(ProtocolError::kFrameOversize, false);
+    if (len > kMaxPayload) {
+      return drop(ProtocolError::kFrameOversize, false);
+    }
     expected_ = kFrameHeaderSize + len + kFcsSize;
   }
   return DeframeResult();
@@ -139,25 +153,36 @@ DeframeResult Deframer::feed(uint8_t byte) {
       return DeframeResult();
 
     case State::kEscaped:
-      if (byte == kFlag) return drop(ProtocolError::kFrameBadEscape, true);
+      if (byte == kFlag) {
+        return drop(ProtocolError::kFrameBadEscape, true);
+      }
       if (byte != (kFlag ^ kEscapeXor) && byte != (kEscape ^ kEscapeXor)) {
         return drop(ProtocolError::kFrameBadEscape, false);
       }
       state_ = State::kBody;
-      if (expected_ != 0 && have_ == expected_)
+      if (expected_ != 0 && have_ == expected_) {
         return drop(ProtocolError::kFrameLengthMismatch, false);
+      }
       return accept(static_cast<uint8_t>(byte ^ kEscapeXor));
 
     case State::kBody: {
       const bool complete = expected_ != 0 && have_ == expected_;
       if (byte == kFlag) {
-        if (have_ == 0) return DeframeResult();  // idle fill / shared flag
-        if (have_ < kFrameHeaderSize) return drop(ProtocolError::kFrameTruncated, true);
-        if (!complete) return drop(ProtocolError::kFrameUnstuffedFlag, true);
+        if (have_ == 0) {
+          return DeframeResult();  // idle fill / shared flag
+        }
+        if (have_ < kFrameHeaderSize) {
+          return drop(ProtocolError::kFrameTruncated, true);
+        }
+        if (!complete) {
+          return drop(ProtocolError::kFrameUnstuffedFlag, true);
+        }
         const size_t body = have_ - kFcsSize;
         const uint16_t want = static_cast<uint16_t>(buf_[body] | (buf_[body + 1] << 8));
         const uint16_t got = fcs16(ByteSpan(buf_, body));
-        if (want != got) return drop(ProtocolError::kFrameBadFcs, true);
+        if (want != got) {
+          return drop(ProtocolError::kFrameBadFcs, true);
+        }
         DeframeResult r;
         r.event = DeframeEvent::kFrame;
         r.rev = buf_[0];
@@ -166,7 +191,9 @@ DeframeResult Deframer::feed(uint8_t byte) {
         expected_ = 0;
         return r;  // state stays kBody: this flag may open the next frame
       }
-      if (complete) return drop(ProtocolError::kFrameLengthMismatch, false);
+      if (complete) {
+        return drop(ProtocolError::kFrameLengthMismatch, false);
+      }
       if (byte == kEscape) {
         state_ = State::kEscaped;
         return DeframeResult();
@@ -182,15 +209,25 @@ Status decode_frame(ByteSpan in, uint8_t* rev, MutByteSpan payload_out, size_t* 
     return CoreError::kInvalidArgument;
   }
   *payload_len = 0;
-  if (in.size == 0 || in.data[0] != kFlag) return ProtocolError::kFrameNoFlag;
+  if (in.size == 0 || in.data[0] != kFlag) {
+    return ProtocolError::kFrameNoFlag;
+  }
   Deframer d;
   for (size_t i = 0; i < in.size; ++i) {
     const DeframeResult r = d.feed(in.data[i]);
-    if (r.event == DeframeEvent::kError) return r.error;
+    if (r.event == DeframeEvent::kError) {
+      return r.error;
+    }
     if (r.event == DeframeEvent::kFrame) {
-      if (i + 1 != in.size) return ProtocolError::kFrameTrailingBytes;
-      if (r.payload.size > payload_out.size) return ProtocolError::kOutputTooSmall;
-      if (r.payload.size != 0) memcpy(payload_out.data, r.payload.data, r.payload.size);
+      if (i + 1 != in.size) {
+        return ProtocolError::kFrameTrailingBytes;
+      }
+      if (r.payload.size > payload_out.size) {
+        return ProtocolError::kOutputTooSmall;
+      }
+      if (r.payload.size != 0) {
+        memcpy(payload_out.data, r.payload.data, r.payload.size);
+      }
       *rev = r.rev;
       *payload_len = r.payload.size;
       return Status::Ok();

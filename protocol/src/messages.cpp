@@ -12,7 +12,9 @@ using detail::expect_type;
 using detail::walk_map;
 
 bool is_known_type(uint8_t type) {
-  if (type == kMsgError) return true;
+  if (type == kMsgError) {
+    return true;
+  }
   return is_request_type(static_cast<uint8_t>(type & ~kResponseBit));
 }
 
@@ -23,21 +25,27 @@ Status finish_encoding(const Encoder& e, size_t* out_len) {
 // ---- envelope -------------------------------------------------------------------------
 
 Status decode_envelope(ByteSpan msg, Envelope* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   *out = Envelope();
   LOCUS_TRY(cbor::validate(msg, detail::limits()));
   Decoder d(msg);
   LOCUS_TRY(expect_type(d, MajorType::kArray, ProtocolError::kBadEnvelope));
   uint64_t n = 0;
   LOCUS_TRY(d.read_array(&n));
-  if (n != 3) return ProtocolError::kBadEnvelope;
+  if (n != 3) {
+    return ProtocolError::kBadEnvelope;
+  }
   LOCUS_TRY(expect_type(d, MajorType::kUnsigned, ProtocolError::kBadEnvelope));
   uint64_t type = 0;
   LOCUS_TRY(d.read_uint(&type));
   LOCUS_TRY(expect_type(d, MajorType::kUnsigned, ProtocolError::kBadRequestId));
   uint64_t rid = 0;
   LOCUS_TRY(d.read_uint(&rid));
-  if (rid > 0xFFFFFFFFu) return ProtocolError::kBadRequestId;
+  if (rid > 0xFFFFFFFFu) {
+    return ProtocolError::kBadRequestId;
+  }
   out->request_id = static_cast<uint32_t>(rid);
   ByteSpan body;
   LOCUS_TRY(d.skip(&body));
@@ -52,9 +60,13 @@ Status decode_envelope(ByteSpan msg, Envelope* out) {
 
 Status encode_envelope(uint8_t type, uint32_t request_id, ByteSpan body_item, MutByteSpan out,
                        size_t* out_len) {
-  if (out_len == nullptr) return CoreError::kInvalidArgument;
+  if (out_len == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   *out_len = 0;
-  if (!is_known_type(type)) return ProtocolError::kUnknownMessageType;
+  if (!is_known_type(type)) {
+    return ProtocolError::kUnknownMessageType;
+  }
   LOCUS_TRY(cbor::validate(body_item, detail::limits()));
   Encoder e(out);
   e.array(3).uint(type).uint(request_id).raw(body_item);
@@ -80,7 +92,9 @@ Status decode_null(ByteSpan body) {
   LOCUS_TRY(cbor::validate(body, detail::limits()));
   Decoder d(body);
   LOCUS_TRY(expect_type(d, MajorType::kSimple, ProtocolError::kBodyWrongType));
-  if (!d.read_null().ok()) return ProtocolError::kBodyWrongType;  // true/false
+  if (!d.read_null().ok()) {
+    return ProtocolError::kBodyWrongType;  // true/false
+  }
   return Status::Ok();
 }
 
@@ -99,7 +113,9 @@ Status decode_bstr_body(ByteSpan body, size_t min, size_t max, ByteSpan* out) {
   LOCUS_TRY(expect_type(d, MajorType::kBytes, ProtocolError::kBodyWrongType));
   ByteSpan b;
   LOCUS_TRY(d.read_bytes(&b));
-  if (b.size < min || b.size > max) return ProtocolError::kFieldWrongSize;
+  if (b.size < min || b.size > max) {
+    return ProtocolError::kFieldWrongSize;
+  }
   *out = b;
   return Status::Ok();
 }
@@ -112,8 +128,12 @@ bool der_ok(ByteSpan t) {
 }
 
 Status encode_status_info(Encoder& e, const StatusInfo& s) {
-  if (s.mode != kModeRestricted && s.mode != kModeFull) return ProtocolError::kFieldOutOfRange;
-  if (s.storage < kStorageOk || s.storage > kStorageFault) return ProtocolError::kFieldOutOfRange;
+  if (s.mode != kModeRestricted && s.mode != kModeFull) {
+    return ProtocolError::kFieldOutOfRange;
+  }
+  if (s.storage < kStorageOk || s.storage > kStorageFault) {
+    return ProtocolError::kFieldOutOfRange;
+  }
   e.map(9);
   e.uint(1).uint(s.mode);
   e.uint(2).uint(s.lease_remaining_ms);
@@ -162,11 +182,18 @@ Status decode_body(ByteSpan body, GetIdentityRequest*) {
 }
 
 Status encode_body(Encoder& e, const IdentityResponse& v) {
-  if (!detail::ueid_ok(v.ueid.data())) return ProtocolError::kBadUeid;
-  if (!detail::pub_ok(v.devid_pub.data())) return ProtocolError::kBadPublicKey;
-  if (!der_ok(v.csr) || !der_ok(v.alias_cert) || !text_ok(v.hwmodel))
+  if (!detail::ueid_ok(v.ueid.data())) {
+    return ProtocolError::kBadUeid;
+  }
+  if (!detail::pub_ok(v.devid_pub.data())) {
+    return ProtocolError::kBadPublicKey;
+  }
+  if (!der_ok(v.csr) || !der_ok(v.alias_cert) || !text_ok(v.hwmodel)) {
     return ProtocolError::kFieldWrongSize;
-  if (!v.devid_cert.empty() && !der_ok(v.devid_cert)) return ProtocolError::kFieldWrongSize;
+  }
+  if (!v.devid_cert.empty() && !der_ok(v.devid_cert)) {
+    return ProtocolError::kFieldWrongSize;
+  }
   e.map(8);
   e.uint(1).bytes(ByteSpan(v.ueid.data(), v.ueid.size()));
   e.uint(2).bytes(ByteSpan(v.devid_pub.data(), v.devid_pub.size()));
@@ -185,7 +212,9 @@ Status encode_body(Encoder& e, const IdentityResponse& v) {
 }
 
 Status decode_body(ByteSpan body, IdentityResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   IdentityResponse r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
@@ -196,7 +225,9 @@ Status decode_body(ByteSpan body, IdentityResponse* out) {
         Result<MajorType> t = d.peek();
         LOCUS_TRY(t.status());
         if (*t == MajorType::kSimple) {
-          if (!d.read_null().ok()) return ProtocolError::kFieldWrongType;
+          if (!d.read_null().ok()) {
+            return ProtocolError::kFieldWrongType;
+          }
           r.devid_cert = ByteSpan();
         } else {
           LOCUS_TRY(detail::read_bstr_range(d, 1, kMaxDerSize, &r.devid_cert));
@@ -223,7 +254,9 @@ Status encode_body(Encoder& e, const InstallDevidCertRequest& v) {
   return encode_bstr_body(e, v.cert, 1, kMaxDerSize);
 }
 Status decode_body(ByteSpan body, InstallDevidCertRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_bstr_body(body, 1, kMaxDerSize, &out->cert);
 }
 Status encode_body(Encoder& e, const InstallDevidCertResponse&) {
@@ -234,16 +267,24 @@ Status decode_body(ByteSpan body, InstallDevidCertResponse*) {
 }
 
 Status encode_body(Encoder& e, const InstallVerifierKeyRequest& v) {
-  if (!detail::pub_ok(v.key.data())) return ProtocolError::kBadPublicKey;
+  if (!detail::pub_ok(v.key.data())) {
+    return ProtocolError::kBadPublicKey;
+  }
   e.bytes(ByteSpan(v.key.data(), v.key.size()));
   return e.status();
 }
 Status decode_body(ByteSpan body, InstallVerifierKeyRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   ByteSpan b;
   LOCUS_TRY(decode_bstr_body(body, 0, kMaxPayload, &b));
-  if (b.size != kP256PubSize || !detail::pub_ok(b.data)) return ProtocolError::kBadPublicKey;
-  for (size_t i = 0; i < kP256PubSize; ++i) out->key[i] = b.data[i];
+  if (b.size != kP256PubSize || !detail::pub_ok(b.data)) {
+    return ProtocolError::kBadPublicKey;
+  }
+  for (size_t i = 0; i < kP256PubSize; ++i) {
+    out->key[i] = b.data[i];
+  }
   return Status::Ok();
 }
 Status encode_body(Encoder& e, const InstallVerifierKeyResponse&) {
@@ -257,7 +298,9 @@ Status encode_body(Encoder& e, const RotateVerifierKeyRequest& v) {
   return encode_bstr_body(e, v.cose_sign1, 1, kMaxPayload);
 }
 Status decode_body(ByteSpan body, RotateVerifierKeyRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_bstr_body(body, 1, kMaxPayload, &out->cose_sign1);
 }
 Status encode_body(Encoder& e, const RotateVerifierKeyResponse&) {
@@ -270,15 +313,21 @@ Status decode_body(ByteSpan body, RotateVerifierKeyResponse*) {
 // ---- GET_EVIDENCE ---------------------------------------------------------------------
 
 Status encode_body(Encoder& e, const GetEvidenceRequest& v) {
-  if (!detail::nonce_ok(v.nonce)) return ProtocolError::kBadNonceSize;
+  if (!detail::nonce_ok(v.nonce)) {
+    return ProtocolError::kBadNonceSize;
+  }
   e.bytes(v.nonce);
   return e.status();
 }
 Status decode_body(ByteSpan body, GetEvidenceRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   ByteSpan b;
   LOCUS_TRY(decode_bstr_body(body, 0, kMaxPayload, &b));
-  if (!detail::nonce_ok(b)) return ProtocolError::kBadNonceSize;
+  if (!detail::nonce_ok(b)) {
+    return ProtocolError::kBadNonceSize;
+  }
   out->nonce = b;
   return Status::Ok();
 }
@@ -286,7 +335,9 @@ Status encode_body(Encoder& e, const EvidenceResponse& v) {
   return encode_bstr_body(e, v.cose_sign1, 1, kMaxPayload);
 }
 Status decode_body(ByteSpan body, EvidenceResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_bstr_body(body, 1, kMaxPayload, &out->cose_sign1);
 }
 
@@ -296,14 +347,18 @@ Status encode_body(Encoder& e, const ApplyLicenseRequest& v) {
   return encode_bstr_body(e, v.cose_sign1, 1, kMaxPayload);
 }
 Status decode_body(ByteSpan body, ApplyLicenseRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_bstr_body(body, 1, kMaxPayload, &out->cose_sign1);
 }
 Status encode_body(Encoder& e, const ApplyLicenseResponse& v) {
   return encode_status_info(e, v.status);
 }
 Status decode_body(ByteSpan body, ApplyLicenseResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_status_info(body, &out->status);
 }
 Status encode_body(Encoder& e, const GetStatusRequest&) {
@@ -316,17 +371,24 @@ Status encode_body(Encoder& e, const StatusResponse& v) {
   return encode_status_info(e, v.status);
 }
 Status decode_body(ByteSpan body, StatusResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_status_info(body, &out->status);
 }
 
 // ---- LM_SETUP / LM_ROUND / LM_CLOSE ---------------------------------------------------
 
 Status encode_body(Encoder& e, const LmSetupRequest& v) {
-  if (!detail::nonce_ok(v.lm_nonce) || !detail::nonce_ok(v.verifier_nonce))
+  if (!detail::nonce_ok(v.lm_nonce) || !detail::nonce_ok(v.verifier_nonce)) {
     return ProtocolError::kBadNonceSize;
-  if (!detail::pub_ok(v.lm_eph_pub.data())) return ProtocolError::kBadPublicKey;
-  if (v.rounds < 1 || v.rounds > kMaxRounds) return ProtocolError::kFieldOutOfRange;
+  }
+  if (!detail::pub_ok(v.lm_eph_pub.data())) {
+    return ProtocolError::kBadPublicKey;
+  }
+  if (v.rounds < 1 || v.rounds > kMaxRounds) {
+    return ProtocolError::kFieldOutOfRange;
+  }
   e.map(5);
   e.uint(1).bytes(ByteSpan(v.session_id.data(), v.session_id.size()));
   e.uint(2).bytes(v.lm_nonce);
@@ -337,7 +399,9 @@ Status encode_body(Encoder& e, const LmSetupRequest& v) {
 }
 
 Status decode_body(ByteSpan body, LmSetupRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   LmSetupRequest r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
     switch (key) {
@@ -357,17 +421,23 @@ Status decode_body(ByteSpan body, LmSetupRequest* out) {
 }
 
 Status encode_body(Encoder& e, const LmSetupResponse& v) {
-  if (!detail::pub_ok(v.dev_eph_pub.data())) return ProtocolError::kBadPublicKey;
+  if (!detail::pub_ok(v.dev_eph_pub.data())) {
+    return ProtocolError::kBadPublicKey;
+  }
   e.map(1);
   e.uint(1).bytes(ByteSpan(v.dev_eph_pub.data(), v.dev_eph_pub.size()));
   return e.status();
 }
 
 Status decode_body(ByteSpan body, LmSetupResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   LmSetupResponse r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
-    if (key != 1) return ProtocolError::kUnknownField;
+    if (key != 1) {
+      return ProtocolError::kUnknownField;
+    }
     LOCUS_TRY(detail::read_pub(d, r.dev_eph_pub.data()));
     *idx = 0;
     return Status::Ok();
@@ -378,19 +448,25 @@ Status decode_body(ByteSpan body, LmSetupResponse* out) {
 }
 
 Status encode_body(Encoder& e, const LmRoundRequest& v) {
-  if (v.round >= kMaxRounds) return ProtocolError::kFieldOutOfRange;
+  if (v.round >= kMaxRounds) {
+    return ProtocolError::kFieldOutOfRange;
+  }
   e.array(2).uint(v.round).bytes(ByteSpan(v.challenge.data(), v.challenge.size()));
   return e.status();
 }
 
 Status decode_body(ByteSpan body, LmRoundRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   LOCUS_TRY(cbor::validate(body, detail::limits()));
   Decoder d(body);
   LOCUS_TRY(expect_type(d, MajorType::kArray, ProtocolError::kBodyWrongType));
   uint64_t n = 0;
   LOCUS_TRY(d.read_array(&n));
-  if (n != 2) return ProtocolError::kWrongArity;
+  if (n != 2) {
+    return ProtocolError::kWrongArity;
+  }
   LmRoundRequest r;
   uint64_t round = 0;
   LOCUS_TRY(detail::read_uint_range(d, 0, kMaxRounds - 1, &round));
@@ -406,10 +482,14 @@ Status encode_body(Encoder& e, const LmRoundResponse& v) {
 }
 
 Status decode_body(ByteSpan body, LmRoundResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   ByteSpan b;
   LOCUS_TRY(decode_bstr_body(body, kAnswerSize, kAnswerSize, &b));
-  for (size_t i = 0; i < kAnswerSize; ++i) out->answer[i] = b.data[i];
+  for (size_t i = 0; i < kAnswerSize; ++i) {
+    out->answer[i] = b.data[i];
+  }
   return Status::Ok();
 }
 
@@ -420,10 +500,14 @@ Status encode_body(Encoder& e, const LmCloseRequest& v) {
 }
 
 Status decode_body(ByteSpan body, LmCloseRequest* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   LmCloseRequest r;
   auto on_field = [&r](int64_t key, Decoder& d, unsigned* idx) -> Status {
-    if (key != 1) return ProtocolError::kUnknownField;
+    if (key != 1) {
+      return ProtocolError::kUnknownField;
+    }
     LOCUS_TRY(detail::read_bstr_fixed(d, r.session_id.data(), kSessionIdSize));
     *idx = 0;
     return Status::Ok();
@@ -437,26 +521,34 @@ Status encode_body(Encoder& e, const LmCloseResponse& v) {
   return encode_bstr_body(e, v.cose_sign1, 1, kMaxPayload);
 }
 Status decode_body(ByteSpan body, LmCloseResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   return decode_bstr_body(body, 1, kMaxPayload, &out->cose_sign1);
 }
 
 // ---- error ----------------------------------------------------------------------------
 
 Status encode_body(Encoder& e, const ErrorResponse& v) {
-  if (v.code == 0) return ProtocolError::kBadErrorCode;
+  if (v.code == 0) {
+    return ProtocolError::kBadErrorCode;
+  }
   e.uint(v.code);
   return e.status();
 }
 
 Status decode_body(ByteSpan body, ErrorResponse* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   LOCUS_TRY(cbor::validate(body, detail::limits()));
   Decoder d(body);
   LOCUS_TRY(expect_type(d, MajorType::kUnsigned, ProtocolError::kBodyWrongType));
   uint64_t v = 0;
   LOCUS_TRY(d.read_uint(&v));
-  if (v == 0 || v > 0xFFFF) return ProtocolError::kBadErrorCode;
+  if (v == 0 || v > 0xFFFF) {
+    return ProtocolError::kBadErrorCode;
+  }
   out->code = static_cast<uint16_t>(v);
   return Status::Ok();
 }
@@ -464,23 +556,38 @@ Status decode_body(ByteSpan body, ErrorResponse* out) {
 // ---- fast frame -----------------------------------------------------------------------
 
 Status encode_fast_round(const FastRound& r, MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr) return CoreError::kInvalidArgument;
+  if (out_len == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   *out_len = 0;
-  if (r.round >= kMaxRounds) return ProtocolError::kBadFastRound;
-  if (out.size < kFastRoundSize || out.data == nullptr) return ProtocolError::kOutputTooSmall;
+  if (r.round >= kMaxRounds) {
+    return ProtocolError::kBadFastRound;
+  }
+  if (out.size < kFastRoundSize || out.data == nullptr) {
+    return ProtocolError::kOutputTooSmall;
+  }
   out.data[0] = r.round;
-  for (size_t i = 0; i < r.value.size(); ++i) out.data[1 + i] = r.value[i];
+  for (size_t i = 0; i < r.value.size(); ++i) {
+    out.data[1 + i] = r.value[i];
+  }
   *out_len = kFastRoundSize;
   return Status::Ok();
 }
 
 Status decode_fast_round(ByteSpan payload, FastRound* out) {
-  if (out == nullptr) return CoreError::kInvalidArgument;
-  if (payload.size != kFastRoundSize || payload.data == nullptr)
+  if (out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
+  if (payload.size != kFastRoundSize || payload.data == nullptr) {
     return ProtocolError::kBadFastRound;
-  if (payload.data[0] >= kMaxRounds) return ProtocolError::kBadFastRound;
+  }
+  if (payload.data[0] >= kMaxRounds) {
+    return ProtocolError::kBadFastRound;
+  }
   out->round = payload.data[0];
-  for (size_t i = 0; i < out->value.size(); ++i) out->value[i] = payload.data[1 + i];
+  for (size_t i = 0; i < out->value.size(); ++i) {
+    out->value[i] = payload.data[1 + i];
+  }
   return Status::Ok();
 }
 

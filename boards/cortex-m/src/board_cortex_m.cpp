@@ -40,7 +40,9 @@ uint8_t g_fwid[32];
 
 Status read_uds(uint8_t out[32]) {
   Status st = BoardError::kUdsUnavailable;
-  if (g_uds_taken) return st;
+  if (g_uds_taken) {
+    return st;
+  }
   volatile uint8_t* region = __uds_start;
   uint8_t all_or = 0, all_and = 0xFF;
   for (size_t i = 0; i < kUdsSize; ++i) {
@@ -50,7 +52,9 @@ Status read_uds(uint8_t out[32]) {
     all_and = static_cast<uint8_t>(all_and & b);
   }
   // Wipe the provisioned copy: from here on only the core holds the secret.
-  for (size_t i = 0; i < kUdsSize; ++i) region[i] = 0;
+  for (size_t i = 0; i < kUdsSize; ++i) {
+    region[i] = 0;
+  }
   g_uds_taken = true;
   if (all_or == 0 || all_and == 0xFF) {  // never provisioned (blank)
     crypto::zeroize(out, kUdsSize);
@@ -65,10 +69,14 @@ Status measure_image(uint8_t fwid[32]) {
     // The image starts at address 0 (the vector table), which a span would take for a null
     // pointer: the first word goes through a copy, the rest straight from the image.
     const size_t n = static_cast<size_t>(__image_end - __image_start);
-    if (n < 4) return BoardError::kMeasureFailed;
+    if (n < 4) {
+      return BoardError::kMeasureFailed;
+    }
     uint8_t first[4];
     const volatile uint8_t* img = __image_start;
-    for (size_t i = 0; i < sizeof(first); ++i) first[i] = img[i];
+    for (size_t i = 0; i < sizeof(first); ++i) {
+      first[i] = img[i];
+    }
     crypto::Sha256 h;
     crypto::Digest d{};
     if (!h.update(ByteSpan(first, sizeof(first))).ok() ||
@@ -88,25 +96,37 @@ uint64_t monotonic_us() {
 }
 
 Result<size_t> link_read(uint8_t* buf, size_t cap, uint32_t timeout_ms) {
-  if (buf == nullptr || cap == 0) return BoardError::kLinkIo;
+  if (buf == nullptr || cap == 0) {
+    return BoardError::kLinkIo;
+  }
   const uint64_t deadline = monotonic_us() + uint64_t{timeout_ms} * 1000u;
   size_t n = 0;
   for (;;) {
-    uint8_t b;
+    uint8_t b = 0;
     if (cm::port::uart_try_get(&b)) {
       buf[n++] = b;
-      if (n == cap) break;
+      if (n == cap) {
+        break;
+      }
       continue;  // drain what is already there without waiting
     }
-    if (n > 0) break;
-    if (monotonic_us() >= deadline) return BoardError::kLinkTimeout;
+    if (n > 0) {
+      break;
+    }
+    if (monotonic_us() >= deadline) {
+      return BoardError::kLinkTimeout;
+    }
   }
   return n;
 }
 
 Status link_write(const uint8_t* buf, size_t len) {
-  if (buf == nullptr && len != 0) return BoardError::kLinkIo;
-  for (size_t i = 0; i < len; ++i) cm::port::uart_put(buf[i]);
+  if (buf == nullptr && len != 0) {
+    return BoardError::kLinkIo;
+  }
+  for (size_t i = 0; i < len; ++i) {
+    cm::port::uart_put(buf[i]);
+  }
   return Status::Ok();
 }
 
@@ -115,7 +135,9 @@ void set_interconnect(InterconnectMode mode) {
   const bool full = mode == InterconnectMode::kFull;
   const uint8_t v =
       static_cast<uint8_t>(full ? InterconnectMode::kFull : InterconnectMode::kRestricted);
-  if (cm::g_interconnect_line == v) return;
+  if (cm::g_interconnect_line == v) {
+    return;
+  }
   cm::g_interconnect_line = v;
   log(full ? "interconnect: FULL (900 GB/s)" : "interconnect: RESTRICTED (400 GB/s)");
 }

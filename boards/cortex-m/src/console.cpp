@@ -8,7 +8,9 @@
 namespace locus::cm {
 
 void uart_write(const char* s) {
-  for (; *s != '\0'; ++s) port::uart_put(static_cast<uint8_t>(*s));
+  for (; *s != '\0'; ++s) {
+    port::uart_put(static_cast<uint8_t>(*s));
+  }
 }
 
 void uart_write_dec(uint64_t v) {
@@ -33,17 +35,25 @@ void uart_write_hex(const uint8_t* p, size_t n) {
 // The command line is a space-separated list; a token "key=value" yields value.
 bool cmdline_value(const char* key, char* out, size_t cap) {
   char line[512];  // on the stack: read at storage open and by the test hooks
-  if (cap == 0 || !semi::get_cmdline(line, sizeof(line))) return false;
+  if (cap == 0 || !semi::get_cmdline(line, sizeof(line))) {
+    return false;
+  }
   const size_t klen = strlen(key);
   const char* p = line;
   while (*p != '\0') {
-    while (*p == ' ') ++p;
+    while (*p == ' ') {
+      ++p;
+    }
     const char* tok = p;
-    while (*p != '\0' && *p != ' ') ++p;
+    while (*p != '\0' && *p != ' ') {
+      ++p;
+    }
     const size_t tlen = static_cast<size_t>(p - tok);
     if (tlen > klen && strncmp(tok, key, klen) == 0 && tok[klen] == '=') {
       const size_t vlen = tlen - klen - 1;
-      if (vlen + 1 > cap) return false;
+      if (vlen + 1 > cap) {
+        return false;
+      }
       memcpy(out, tok + klen + 1, vlen);
       out[vlen] = '\0';
       return true;

@@ -34,7 +34,9 @@ Status entropy(uint8_t* out, size_t len) {
     const uint32_t t = cm::semi::time_s();
     const uint32_t c = cm::semi::clock_cs();
     uint64_t samples[8];
-    for (auto& s : samples) s = cm::ticks();
+    for (auto& s : samples) {
+      s = cm::ticks();
+    }
     bool ok = h.update(ByteSpan(reinterpret_cast<const uint8_t*>(kDomain), sizeof(kDomain))).ok();
     ok = ok && h.update(ByteSpan(reinterpret_cast<const uint8_t*>(&counter), sizeof(counter))).ok();
     ok = ok && h.update(ByteSpan(host_rand, sizeof(host_rand))).ok();

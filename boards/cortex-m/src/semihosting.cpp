@@ -75,15 +75,21 @@ uint32_t clock_cs() {
 
 uint64_t elapsed_ns() {
   uint32_t block[2] = {0, 0};
-  if (call(kSysElapsed, block) != 0) return 0;
+  if (call(kSysElapsed, block) != 0) {
+    return 0;
+  }
   const uint32_t freq = call(kSysTickFreq, nullptr);
   const uint64_t t = uint64_t{block[1]} << 32 | block[0];
-  if (freq == 0 || freq == 0xFFFFFFFFu) return 0;
+  if (freq == 0 || freq == 0xFFFFFFFFu) {
+    return 0;
+  }
   return (t / freq) * 1000000000ull + ((t % freq) * 1000000000ull) / freq;
 }
 
 bool get_cmdline(char* buf, size_t cap) {
-  if (cap == 0) return false;
+  if (cap == 0) {
+    return false;
+  }
   uint32_t block[2] = {reinterpret_cast<uint32_t>(buf), static_cast<uint32_t>(cap)};
   if (call(kSysGetCmdline, block) != 0) {
     buf[0] = '\0';
@@ -95,7 +101,9 @@ bool get_cmdline(char* buf, size_t cap) {
 
 void exit(uint32_t status) {
   const uint32_t block[2] = {kAdpStoppedApplicationExit, status};
-  for (;;) (void)call(kSysExitExtended, block);
+  for (;;) {
+    (void)call(kSysExitExtended, block);
+  }
 }
 
 }  // namespace locus::cm::semi

@@ -42,15 +42,23 @@ extern "C" __attribute__((naked, noreturn)) void Reset_Handler() {
 
 extern "C" __attribute__((noreturn, used)) void Reset_C() {
   const uint32_t* src = __data_load;
-  for (uint32_t* dst = __data_start; dst < __data_end;) *dst++ = *src++;
-  for (uint32_t* p = __bss_start; p < __bss_end;) *p++ = 0;
+  for (uint32_t* dst = __data_start; dst < __data_end;) {
+    *dst++ = *src++;
+  }
+  for (uint32_t* p = __bss_start; p < __bss_end;) {
+    *p++ = 0;
+  }
 
   // Paint from the stack limit up to a little below the current stack pointer.
-  uint32_t* sp;
+  uint32_t* sp = nullptr;
   __asm volatile("mov %0, sp" : "=r"(sp));
-  for (uint32_t* p = __stack_limit; p < sp - 16;) *p++ = kStackPaint;
+  for (uint32_t* p = __stack_limit; p < sp - 16;) {
+    *p++ = kStackPaint;
+  }
 
-  for (void (**f)() = __init_array_start; f < __init_array_end; ++f) (*f)();
+  for (void (**f)() = __init_array_start; f < __init_array_end; ++f) {
+    (*f)();
+  }
 
   locus::cm::systick_start();
   locus::cm::port::uart_init();
@@ -65,7 +73,9 @@ size_t stack_size() {
 }
 size_t stack_high_water() {
   const uint32_t* p = __stack_limit;
-  while (p < __stack_top && *p == kStackPaint) ++p;
+  while (p < __stack_top && *p == kStackPaint) {
+    ++p;
+  }
   return static_cast<size_t>(reinterpret_cast<uintptr_t>(__stack_top) -
                              reinterpret_cast<uintptr_t>(p));
 }
@@ -88,7 +98,9 @@ extern "C" void Default_Handler() {
 extern "C" uint8_t __heap_start[], __heap_end[];
 extern "C" void* _sbrk(ptrdiff_t incr) {
   static uint8_t* brk = nullptr;  // .bss: the image's .data stays as it was
-  if (brk == nullptr) brk = __heap_start;
+  if (brk == nullptr) {
+    brk = __heap_start;
+  }
   if (incr < 0 || static_cast<size_t>(__heap_end - brk) < static_cast<size_t>(incr)) {
     return reinterpret_cast<void*>(-1);
   }

@@ -33,12 +33,20 @@ HostFile g_otp = {"otp", "locus-otp.bin", kOtpSize, -1, false};
 
 // Opens the file, creating it (or extending a short one) filled with 0xFF.
 bool file_open(HostFile* f) {
-  if (f->fh >= 0) return true;
-  if (f->failed) return false;
+  if (f->fh >= 0) {
+    return true;
+  }
+  if (f->failed) {
+    return false;
+  }
   char path[200];  // semihosting copies the name at SYS_OPEN
-  if (!cm::cmdline_value(f->key, path, sizeof(path))) strcpy(path, f->fallback);
+  if (!cm::cmdline_value(f->key, path, sizeof(path))) {
+    strcpy(path, f->fallback);
+  }
   int fh = cm::semi::open(path, cm::semi::kOpenRPlusB);
-  if (fh < 0) fh = cm::semi::open(path, cm::semi::kOpenWPlusB);
+  if (fh < 0) {
+    fh = cm::semi::open(path, cm::semi::kOpenWPlusB);
+  }
   const long len = fh >= 0 ? cm::semi::flen(fh) : -1;
   bool ok = fh >= 0 && len >= 0;
   uint8_t ff[256];
@@ -49,7 +57,9 @@ bool file_open(HostFile* f) {
     off += n;
   }
   if (!ok) {
-    if (fh >= 0) (void)cm::semi::close(fh);
+    if (fh >= 0) {
+      (void)cm::semi::close(fh);
+    }
     f->failed = true;
     return false;
   }
@@ -62,7 +72,9 @@ bool range_ok(size_t offset, size_t len, size_t size) {
 }
 
 Status file_read(HostFile* f, size_t offset, uint8_t* out, size_t len) {
-  if (!file_open(f)) return BoardError::kStorageIo;
+  if (!file_open(f)) {
+    return BoardError::kStorageIo;
+  }
   if (cm::semi::seek(f->fh, offset) != 0 || cm::semi::read(f->fh, out, len) != 0) {
     return BoardError::kStorageIo;
   }
@@ -70,7 +82,9 @@ Status file_read(HostFile* f, size_t offset, uint8_t* out, size_t len) {
 }
 
 Status file_write(HostFile* f, size_t offset, const uint8_t* in, size_t len) {
-  if (!file_open(f)) return BoardError::kStorageIo;
+  if (!file_open(f)) {
+    return BoardError::kStorageIo;
+  }
   if (cm::semi::seek(f->fh, offset) != 0 || cm::semi::write(f->fh, in, len) != 0) {
     return BoardError::kStorageIo;
   }
@@ -84,19 +98,29 @@ size_t storage_size() {
 }
 
 Status storage_read(size_t offset, uint8_t* out, size_t len) {
-  if (!range_ok(offset, len, kStorageSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
+  if (!range_ok(offset, len, kStorageSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
   return file_read(&g_storage, offset, out, len);
 }
 
 Status storage_write(size_t offset, const uint8_t* in, size_t len) {
-  if (!range_ok(offset, len, kStorageSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
+  if (!range_ok(offset, len, kStorageSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
   return file_write(&g_storage, offset, in, len);
 }
 
 Status storage_flush() {
-  if (!file_open(&g_storage)) return BoardError::kStorageIo;
+  if (!file_open(&g_storage)) {
+    return BoardError::kStorageIo;
+  }
   return Status::Ok();
 }
 
@@ -105,33 +129,53 @@ size_t otp_size() {
 }
 
 Status otp_read(size_t offset, uint8_t* out, size_t len) {
-  if (!range_ok(offset, len, kOtpSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
+  if (!range_ok(offset, len, kOtpSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
   return file_read(&g_otp, offset, out, len);
 }
 
 Status otp_program(size_t offset, const uint8_t* in, size_t len) {
-  if (!range_ok(offset, len, kOtpSize)) return BoardError::kStorageRange;
-  if (len == 0) return Status::Ok();
-  if (in == nullptr) return BoardError::kStorageIo;
+  if (!range_ok(offset, len, kOtpSize)) {
+    return BoardError::kStorageRange;
+  }
+  if (len == 0) {
+    return Status::Ok();
+  }
+  if (in == nullptr) {
+    return BoardError::kStorageIo;
+  }
   // Check every byte before writing any: a conflict leaves the region untouched.
   uint8_t cur[64];
   for (size_t done = 0; done < len;) {
     const size_t n = (len - done) < sizeof(cur) ? (len - done) : sizeof(cur);
     Status st = file_read(&g_otp, offset + done, cur, n);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      return st;
+    }
     for (size_t i = 0; i < n; ++i) {
-      if ((static_cast<uint8_t>(~cur[i]) & in[done + i]) != 0) return BoardError::kOtpConflict;
+      if ((static_cast<uint8_t>(~cur[i]) & in[done + i]) != 0) {
+        return BoardError::kOtpConflict;
+      }
     }
     done += n;
   }
   for (size_t done = 0; done < len;) {
     const size_t n = (len - done) < sizeof(cur) ? (len - done) : sizeof(cur);
     Status st = file_read(&g_otp, offset + done, cur, n);
-    if (!st.ok()) return st;
-    for (size_t i = 0; i < n; ++i) cur[i] = static_cast<uint8_t>(cur[i] & in[done + i]);
+    if (!st.ok()) {
+      return st;
+    }
+    for (size_t i = 0; i < n; ++i) {
+      cur[i] = static_cast<uint8_t>(cur[i] & in[done + i]);
+    }
     st = file_write(&g_otp, offset + done, cur, n);
-    if (!st.ok()) return st;
+    if (!st.ok()) {
+      return st;
+    }
     done += n;
   }
   return Status::Ok();

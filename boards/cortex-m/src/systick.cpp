@@ -25,7 +25,7 @@ uint32_t g_mhz = 1;              // ticks per microsecond
 // happened but was not counted yet shows up as a pending SysTick; the counter value read
 // after checking the pending bit then belongs to the next period.
 void snapshot(uint32_t* wraps, uint32_t* elapsed) {
-  uint32_t primask;
+  uint32_t primask = 0;
   __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
   const uint32_t v1 = *kSystCvr;
   const bool pending = (*kIcsr & kPendStSet) != 0;
@@ -58,7 +58,9 @@ void systick_start() {
     semi::exit(0x7D);
   }
   uint32_t k = 0;
-  while ((uint64_t{g_mhz} << (k + 1)) <= kMaxPeriod) ++k;
+  while ((uint64_t{g_mhz} << (k + 1)) <= kMaxPeriod) {
+    ++k;
+  }
   g_period = g_mhz << k;
   *kSystCsr = 0;
   *kSystRvr = g_period - 1;
@@ -83,7 +85,7 @@ bool g_timer_started = false;
 
 // 32-bit arithmetic only: delta / mhz and delta % mhz are single UDIV/MLS instructions.
 uint64_t micros() {
-  uint32_t primask;
+  uint32_t primask = 0;
   __asm volatile("mrs %0, primask\n cpsid i" : "=r"(primask)::"memory");
   const uint32_t mhz = port::kTimerHz / 1000000u;
   const uint32_t now = port::timer_count();
@@ -106,7 +108,8 @@ uint64_t micros() {
 }
 
 uint64_t ticks() {
-  uint32_t w, e;
+  uint32_t w = 0;
+  uint32_t e = 0;
   snapshot(&w, &e);
   return uint64_t{w} * g_period + e;
 }

@@ -54,9 +54,13 @@ EVP_MD_CTX* md_ctx(const uint8_t* storage) {
 }  // namespace
 
 Status sha256(ByteSpan in, Digest* out) {
-  if (out == nullptr || !valid(in)) return CryptoError::kBadInputLength;
+  if (out == nullptr || !valid(in)) {
+    return CryptoError::kBadInputLength;
+  }
   const EVP_MD* md = ossl::sha256_md();
-  if (md == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (md == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   unsigned int len = 0;
   static const unsigned char kEmpty = 0;
   const void* data = in.size == 0 ? &kEmpty : in.data;
@@ -70,7 +74,9 @@ Status sha256(ByteSpan in, Digest* out) {
 Sha256::Sha256() {
   EVP_MD_CTX* ctx = nullptr;
   const EVP_MD* md = ossl::sha256_md();
-  if (md != nullptr) ctx = EVP_MD_CTX_new();
+  if (md != nullptr) {
+    ctx = EVP_MD_CTX_new();
+  }
   if (ctx != nullptr && EVP_DigestInit_ex(ctx, md, nullptr) != 1) {
     EVP_MD_CTX_free(ctx);
     ctx = nullptr;
@@ -87,17 +93,28 @@ Sha256::~Sha256() {
 }
 
 Status Sha256::update(ByteSpan in) {
-  if (!started_ || finished_) return CryptoError::kBackend;
-  if (!valid(in)) return CryptoError::kBadInputLength;
-  if (in.size == 0) return Status::Ok();
-  if (EVP_DigestUpdate(md_ctx(ctx_), in.data, in.size) != 1)
+  if (!started_ || finished_) {
+    return CryptoError::kBackend;
+  }
+  if (!valid(in)) {
+    return CryptoError::kBadInputLength;
+  }
+  if (in.size == 0) {
+    return Status::Ok();
+  }
+  if (EVP_DigestUpdate(md_ctx(ctx_), in.data, in.size) != 1) {
     return ossl::fail(CryptoError::kBackend);
+  }
   return Status::Ok();
 }
 
 Status Sha256::finish(Digest* out) {
-  if (!started_ || finished_) return CryptoError::kBackend;
-  if (out == nullptr) return CryptoError::kBadInputLength;
+  if (!started_ || finished_) {
+    return CryptoError::kBackend;
+  }
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
   finished_ = true;
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(md_ctx(ctx_), out->data(), &len) != 1 || len != kSha256Size) {
@@ -107,11 +124,17 @@ Status Sha256::finish(Digest* out) {
 }
 
 Status hmac_sha256(ByteSpan key, ByteSpan msg, Digest* out) {
-  if (out == nullptr || !valid(key) || !valid(msg)) return CryptoError::kBadInputLength;
+  if (out == nullptr || !valid(key) || !valid(msg)) {
+    return CryptoError::kBadInputLength;
+  }
   EVP_MAC* mac = ossl::hmac_mac();
-  if (mac == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (mac == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   ossl::MacCtx ctx(EVP_MAC_CTX_new(mac));
-  if (!ctx) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!ctx) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   char digest_name[] = "SHA2-256";
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
@@ -131,9 +154,13 @@ Status hkdf_sha256(ByteSpan salt, ByteSpan ikm, ByteSpan info, MutByteSpan okm) 
     return CryptoError::kBadInputLength;
   }
   EVP_KDF* kdf = ossl::hkdf_kdf();
-  if (kdf == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (kdf == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   ossl::KdfCtx ctx(EVP_KDF_CTX_new(kdf));
-  if (!ctx) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!ctx) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   char digest_name[] = "SHA2-256";
   OSSL_PARAM params[5];
   size_t n = 0;

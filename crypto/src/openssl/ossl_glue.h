@@ -19,7 +19,9 @@ class Owned {
   Owned() = default;
   explicit Owned(T* p) : p_(p) {}
   ~Owned() {
-    if (p_ != nullptr) Free(p_);
+    if (p_ != nullptr) {
+      Free(p_);
+    }
   }
   Owned(const Owned&) = delete;
   Owned& operator=(const Owned&) = delete;

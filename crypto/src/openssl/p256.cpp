@@ -74,7 +74,9 @@ bool scalar_in_range(const uint8_t* v) {
 // Loads 32 big-endian bytes into a BIGNUM marked constant-time (for secrets).
 bool load_secret(const uint8_t* v, ossl::SecretBn* out) {
   BIGNUM* bn = BN_secure_new();
-  if (bn == nullptr) return false;
+  if (bn == nullptr) {
+    return false;
+  }
   BN_set_flags(bn, BN_FLG_CONSTTIME);
   if (BN_bin2bn(v, static_cast<int>(kScalar), bn) == nullptr) {
     BN_clear_free(bn);
@@ -87,9 +89,13 @@ bool load_secret(const uint8_t* v, ossl::SecretBn* out) {
 // Decodes an uncompressed point and checks that it is on the curve (EC_POINT_oct2point
 // rejects coordinates >= p and points off the curve) and not the point at infinity.
 Status load_public(const EC_GROUP* g, const P256PublicKey& pub, BN_CTX* ctx, ossl::Point* q) {
-  if (pub.q[0] != 0x04) return CryptoError::kBadKey;  // only uncompressed points
+  if (pub.q[0] != 0x04) {
+    return CryptoError::kBadKey;  // only uncompressed points
+  }
   ossl::Point p(EC_POINT_new(g));
-  if (!p) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!p) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   if (EC_POINT_oct2point(g, p.get(), pub.q.data(), pub.q.size(), ctx) != 1 ||
       EC_POINT_is_on_curve(g, p.get(), ctx) != 1 || EC_POINT_is_at_infinity(g, p.get()) == 1) {
     return ossl::fail(CryptoError::kBadKey);
@@ -151,10 +157,16 @@ class Rfc6979 {
   // Next candidate k (step h): V = HMAC_K(V), T = V. Candidates after the first are
   // preceded by K = HMAC_K(V || 0x00), V = HMAC_K(V).
   bool next(uint8_t* k) {
-    if (!ok_) return false;
-    if (drawn_ && !step(0x00, nullptr, nullptr)) return false;
+    if (!ok_) {
+      return false;
+    }
+    if (drawn_ && !step(0x00, nullptr, nullptr)) {
+      return false;
+    }
     drawn_ = true;
-    if (!mac(v_, nullptr, 0, nullptr, nullptr, v_)) return false;
+    if (!mac(v_, nullptr, 0, nullptr, nullptr, v_)) {
+      return false;
+    }
     memcpy(k, v_, kScalar);
     return true;
   }
@@ -174,7 +186,9 @@ class Rfc6979 {
     size_t n = 0;
     memcpy(buf, v, kScalar);
     n += kScalar;
-    if (sep_len != 0) buf[n++] = *sep;
+    if (sep_len != 0) {
+      buf[n++] = *sep;
+    }
     if (x != nullptr) {
       memcpy(buf + n, x, kScalar);
       n += kScalar;
@@ -215,11 +229,14 @@ Status sign_with_k(const EC_GROUP* g, const BIGNUM* n, BN_CTX* ctx, BN_MONT_CTX*
   ossl::SecretBn k, kinv, t;
   ossl::Bn r(BN_new()), s(BN_new()), x(BN_new());
   ossl::Point big_r(EC_POINT_new(g));
-  if (!load_secret(kb, &k) || !r || !s || !x || !big_r)
+  if (!load_secret(kb, &k) || !r || !s || !x || !big_r) {
     return ossl::fail(CryptoError::kOutOfMemory);
+  }
   *kinv.out() = BN_secure_new();
   *t.out() = BN_secure_new();
-  if (!kinv || !t) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!kinv || !t) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   BN_set_flags(kinv.get(), BN_FLG_CONSTTIME);
   BN_set_flags(t.get(), BN_FLG_CONSTTIME);
   // R = kG; r = x(R) mod n.
@@ -258,7 +275,9 @@ Status sign_with_k(const EC_GROUP* g, const BIGNUM* n, BN_CTX* ctx, BN_MONT_CTX*
 // curve; load_public has already done so with the same code).
 Status make_public_pkey(const P256PublicKey& pub, ossl::Pkey* out) {
   ossl::PkeyCtx pctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-  if (!pctx) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!pctx) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   char group[] = "prime256v1";
   const OSSL_PARAM params[] = {
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
@@ -276,7 +295,9 @@ Status make_public_pkey(const P256PublicKey& pub, ossl::Pkey* out) {
 }  // namespace
 
 Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
-  if (out == nullptr || seed.data == nullptr || seed.size == 0) return CryptoError::kBadInputLength;
+  if (out == nullptr || seed.data == nullptr || seed.size == 0) {
+    return CryptoError::kBadInputLength;
+  }
   uint8_t info[sizeof(kDeriveInfo)];  // "locus P-256" (11 bytes) || counter (1 byte)
   memcpy(info, kDeriveInfo, sizeof(kDeriveInfo) - 1);
   auto next = [&](int counter, MutByteSpan cand) {
@@ -287,20 +308,32 @@ Status p256_derive_key(ByteSpan seed, ByteSpan label, P256PrivateKey* out) {
 }
 
 Status p256_generate_key(Drbg& drbg, P256PrivateKey* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
-  if (!drbg.seeded()) return CryptoError::kDrbgNotSeeded;
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
+  if (!drbg.seeded()) {
+    return CryptoError::kDrbgNotSeeded;
+  }
   return first_valid_scalar([&drbg](int, MutByteSpan cand) { return drbg.generate(cand); }, out);
 }
 
 Status p256_public_key(const P256PrivateKey& key, P256PublicKey* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
-  if (!scalar_in_range(key.d.data())) return CryptoError::kBadKey;
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
+  if (!scalar_in_range(key.d.data())) {
+    return CryptoError::kBadKey;
+  }
   const EC_GROUP* g = ossl::p256_group();
-  if (g == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (g == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   ossl::BnCtx ctx(BN_CTX_secure_new());
   ossl::SecretBn d;
   ossl::Point q(EC_POINT_new(g));
-  if (!ctx || !q || !load_secret(key.d.data(), &d)) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!ctx || !q || !load_secret(key.d.data(), &d)) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   if (EC_POINT_mul(g, q.get(), d.get(), nullptr, nullptr, ctx.get()) != 1) {
     return ossl::fail(CryptoError::kBackend);
   }
@@ -309,19 +342,29 @@ Status p256_public_key(const P256PrivateKey& key, P256PublicKey* out) {
 
 Status p256_check_public(const P256PublicKey& pub) {
   const EC_GROUP* g = ossl::p256_group();
-  if (g == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (g == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   ossl::BnCtx ctx(BN_CTX_new());
-  if (!ctx) return ossl::fail(CryptoError::kOutOfMemory);
+  if (!ctx) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
   ossl::Point q;
   return load_public(g, pub, ctx.get(), &q);
 }
 
 Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Signature* out) {
-  if (out == nullptr) return CryptoError::kBadInputLength;
-  if (!scalar_in_range(key.d.data())) return CryptoError::kBadKey;
+  if (out == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
+  if (!scalar_in_range(key.d.data())) {
+    return CryptoError::kBadKey;
+  }
   const EC_GROUP* g = ossl::p256_group();
   const BIGNUM* n = ossl::p256_order();
-  if (g == nullptr || n == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (g == nullptr || n == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   ossl::BnCtx ctx(BN_CTX_secure_new());
   ossl::MontCtx mont(BN_MONT_CTX_new());
   ossl::Bn n_minus_2(BN_dup(n)), e;
@@ -343,11 +386,15 @@ Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Si
       result = ossl::fail(CryptoError::kBackend);
       break;
     }
-    if (!scalar_in_range(k)) continue;  // step h.3: k outside [1, n-1], next candidate
+    if (!scalar_in_range(k)) {
+      continue;  // step h.3: k outside [1, n-1], next candidate
+    }
     bool retry = false;
     result =
         sign_with_k(g, n, ctx.get(), mont.get(), n_minus_2.get(), d.get(), e.get(), k, out, &retry);
-    if (!retry) break;
+    if (!retry) {
+      break;
+    }
   }
   zeroize(k, sizeof(k));
   return result;
@@ -371,7 +418,9 @@ class VerifyCache {
   static constexpr size_t kEntries = 16;
   VerifyCache() = default;
   ~VerifyCache() {
-    for (Entry& e : entries_) EVP_PKEY_CTX_free(e.ctx);
+    for (Entry& e : entries_) {
+      EVP_PKEY_CTX_free(e.ctx);
+    }
   }
   VerifyCache(const VerifyCache&) = delete;
   VerifyCache& operator=(const VerifyCache&) = delete;
@@ -386,13 +435,17 @@ class VerifyCache {
         *out = e.ctx;
         return Status::Ok();
       }
-      if (e.ctx == nullptr || e.used < victim->used) victim = &e;
+      if (e.ctx == nullptr || e.used < victim->used) {
+        victim = &e;
+      }
     }
     ossl::Pkey pkey;
     LOCUS_TRY(make_public_pkey(pub, &pkey));
     EVP_PKEY_CTX* ctx =
         EVP_PKEY_CTX_new_from_pkey(nullptr, pkey.get(), nullptr);  // holds a reference
-    if (ctx == nullptr) return ossl::fail(CryptoError::kOutOfMemory);
+    if (ctx == nullptr) {
+      return ossl::fail(CryptoError::kOutOfMemory);
+    }
     if (EVP_PKEY_verify_init(ctx) != 1) {
       EVP_PKEY_CTX_free(ctx);
       return ossl::fail(CryptoError::kBackend);
@@ -420,7 +473,9 @@ class VerifyCache {
 Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest,
                            const P256Signature& sig) {
   // A bad key is reported as such before any signature work (same order as mbed TLS's backend).
-  if (pub.q[0] != 0x04) return CryptoError::kBadKey;
+  if (pub.q[0] != 0x04) {
+    return CryptoError::kBadKey;
+  }
   thread_local VerifyCache cache;
   EVP_PKEY_CTX* vctx = nullptr;
   LOCUS_TRY(cache.get(pub, &vctx));
@@ -431,7 +486,9 @@ Status ecdsa_verify_digest(const P256PublicKey& pub, const Digest& digest,
   // that could not be checked is not valid either. A verify operation leaves the context
   // initialised for the next one (EVP_PKEY_verify keeps no per-message state).
   const int rc = EVP_PKEY_verify(vctx, der, der_len, digest.data(), digest.size());
-  if (rc == 1) return Status::Ok();
+  if (rc == 1) {
+    return Status::Ok();
+  }
   return ossl::fail(CryptoError::kBadSignature);
 }
 
@@ -443,16 +500,23 @@ Status ecdsa_verify(const P256PublicKey& pub, ByteSpan msg, const P256Signature&
 
 Status ecdh_p256(const P256PrivateKey& key, const P256PublicKey& peer,
                  std::array<uint8_t, 32>* shared) {
-  if (shared == nullptr) return CryptoError::kBadInputLength;
-  if (!scalar_in_range(key.d.data())) return CryptoError::kBadKey;
+  if (shared == nullptr) {
+    return CryptoError::kBadInputLength;
+  }
+  if (!scalar_in_range(key.d.data())) {
+    return CryptoError::kBadKey;
+  }
   const EC_GROUP* g = ossl::p256_group();
-  if (g == nullptr) return ossl::fail(CryptoError::kBackend);
+  if (g == nullptr) {
+    return ossl::fail(CryptoError::kBackend);
+  }
   ossl::BnCtx ctx(BN_CTX_secure_new());
   ossl::SecretBn d, x;
   ossl::Point z(EC_POINT_new(g));
   *x.out() = BN_secure_new();
-  if (!ctx || !z || !x || !load_secret(key.d.data(), &d))
+  if (!ctx || !z || !x || !load_secret(key.d.data(), &d)) {
     return ossl::fail(CryptoError::kOutOfMemory);
+  }
   ossl::Point q;
   LOCUS_TRY(load_public(g, peer, ctx.get(), &q));
   // Z = d * Q with the variable-point ladder (constant time in d); the shared secret is x(Z).

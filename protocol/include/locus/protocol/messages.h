@@ -258,12 +258,16 @@ Status finish_encoding(const cbor::Encoder& e, size_t* out_len);
 // Encodes a whole message [Body::kType, request_id, body] into out.
 template <typename Body>
 Status encode_message(uint32_t request_id, const Body& body, MutByteSpan out, size_t* out_len) {
-  if (out_len == nullptr) return CoreError::kInvalidArgument;
+  if (out_len == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   *out_len = 0;
   cbor::Encoder e(out);
   e.array(3).uint(Body::kType).uint(request_id);
   const Status s = encode_body(e, body);
-  if (!s.ok() && s != Status(cbor::CborError::kBufferFull)) return s;
+  if (!s.ok() && s != Status(cbor::CborError::kBufferFull)) {
+    return s;
+  }
   return finish_encoding(e, out_len);  // maps kBufferFull to kOutputTooSmall
 }
 
@@ -272,11 +276,15 @@ Status encode_message(uint32_t request_id, const Body& body, MutByteSpan out, si
 // kUnexpectedType: use decode_envelope() to tell them apart.
 template <typename Body>
 Status decode_message(ByteSpan msg, uint32_t* request_id, Body* out) {
-  if (request_id == nullptr || out == nullptr) return CoreError::kInvalidArgument;
+  if (request_id == nullptr || out == nullptr) {
+    return CoreError::kInvalidArgument;
+  }
   Envelope env;
   LOCUS_TRY(decode_envelope(msg, &env));
   *request_id = env.request_id;
-  if (env.type != Body::kType) return ProtocolError::kUnexpectedType;
+  if (env.type != Body::kType) {
+    return ProtocolError::kUnexpectedType;
+  }
   return decode_body(env.body, out);
 }
 
