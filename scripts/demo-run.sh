@@ -6,6 +6,8 @@
 # gets its interconnect switched to FULL speed, for a limited time. docs/agent.md walks through
 # every step. Every process it starts is stopped (by PID) when it ends, even on Ctrl-C.
 #   LOCUS_DEMO_KEEP=1  keep the temporary directory (logs, database, audit log) for a look.
+#   LOCUS_DEMO_FLEET=1 at the end, leave the verifier running and print the address and the
+#              operator token of its fleet page (open it in a browser); Ctrl-C stops everything.
 #   --board host-sim|ast1030-evb|mps2-an386   where the firmware runs (default host-sim): on a
 #              QEMU board the real firmware image runs in qemu-system-arm, started and stopped
 #              by scripts/qemu-board, and the agent talks to it over the emulated UART.
@@ -206,10 +208,13 @@ sys.stdout.write(t)
 PY
 [[ -n "$LANDMARKS" ]] && say "site 'demo' requires the landmarks [$LANDMARKS]: the board must be provably inside the zone ($ZONE_KM km around Zurich)"
 locus verifier check-policy --policy policy.toml >/dev/null || die "policy does not parse"
+# The operator token of the read-only fleet page (without it the verifier serves no page).
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >operator.token
+chmod 600 operator.token
 start verifier "$LOCUS" --log-level info verifier serve --policy policy.toml --db locus.db --ca ca.pem \
-  --license-key license.key --listen 127.0.0.1:0
+  --license-key license.key --listen 127.0.0.1:0 --operator-token-file operator.token
 VERIFIER="http://$ADDR"
-say "verifier listening on $VERIFIER"
+say "verifier listening on $VERIFIER (fleet page: $VERIFIER/fleet, operator token in operator.token)"
 
 if [[ "$BOARD" == host-sim ]]; then
   step "Board A powers up (host-sim: the real firmware core as a process; secret UDS from /dev/urandom)"
@@ -376,7 +381,28 @@ fi
 step "Audit: every enrollment and decision is in a hash-chained log; check the chain"
 AUDIT="$(locus audit verify --log locus.db.audit.jsonl --db locus.db)" || die "audit verify: $AUDIT"
 ok "$AUDIT"
+# The log is also an RFC 9162 Merkle tree: the operator signs its head with an audit key; an
+# auditor who keeps the head can later check that nothing before it was rewritten.
+locus audit init-key --key audit.key --pub audit.pub >/dev/null || die "audit init-key"
+locus audit head --log locus.db.audit.jsonl --key audit.key --out head.json >/dev/null || die "audit head"
+HEADV="$(locus audit verify --log locus.db.audit.jsonl --head head.json --pub audit.pub)" ||
+  die "audit verify --head: $HEADV"
+ok "signed tree head head.json (audit.pub): $HEADV"
+
+step "An auditor re-checks every decision offline, from an export and their own trust anchors"
+locus provision export --out export --db locus.db --ca-cert ca.pem >/dev/null || die "provision export"
+say "export/: certificates (PEM), evidence (COSE), landmark records, TPM structures, a manifest per decision"
+REV="$(locus audit reverify --export export --ca-cert ca.pem --license-pub license.pub \
+  --policy policy.toml 2>&1)" || die "audit reverify: $REV"
+ok "$(printf '%s\n' "$REV" | tail -n 1)"
 
 echo
 echo "${B}Done in $((SECONDS - T0)) s.${N} Board A (released firmware): FULL for a ${LEASE_S} s lease;" \
   "board B (tampered firmware): RESTRICTED."
+if [[ "${LOCUS_DEMO_FLEET:-0}" == 1 ]]; then
+  echo
+  echo "${B}Fleet page:${N} open $VERIFIER/fleet in a browser and enter the operator token"
+  echo "   $(cat operator.token)"
+  echo "   (metrics: $VERIFIER/metrics). Everything keeps running until you press Ctrl-C."
+  while :; do sleep 3600 & wait $!; done  # wait: a signal ends it at once (and the trap runs)
+fi
