@@ -29,6 +29,7 @@
 #include "locus/landmark/server.h"
 #include "locus/protocol/dbound.h"
 #include "net.h"
+#include "serve_landmark.h"
 
 using namespace locus;
 namespace db = locus::protocol::dbound;
@@ -60,19 +61,7 @@ landmark::Server* make_server() {
   auto* s = new landmark::Server(cfg, key_of("landmark"));
   std::string why;
   if (!s->start(&why).ok()) __builtin_trap();
-  // Served until the process exits; then stopped and joined (serve() joins its session
-  // threads), so that no session thread is still running when LeakSanitizer looks: a live
-  // thread's OpenSSL thread state would be reported as leaked.
-  static std::atomic<bool> stop{false};
-  struct Serving {
-    std::thread t;
-    ~Serving() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  };
-  static Serving serving;
-  serving.t = std::thread([s] { s->serve(&stop, 0, false); });
+  fuzz::serve_until_exit(s);
   return s;
 }
 
