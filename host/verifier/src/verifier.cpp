@@ -670,14 +670,22 @@ void Verifier::check_tpm(State& st) const {
            "quote by the enrolled host's AK, bound to nonce and evidence, PCRs golden");
 }
 
+namespace {
+// The outcome of advancing the host's TPM clock baseline (facts.tpm_record: 0 accepted,
+// 1 not newer than one accepted meanwhile, 2 registry error) as checks; commit() and
+// reappraise() add the same words.
+void add_tpm_record(const RegistryFacts& f, Appraisal* a) {
+  if (f.tpm_record == 1)
+    a->fail("tpm", "TPM quote is not newer than one accepted meanwhile (replay)");
+  else if (f.tpm_record != 0)
+    a->fail("tpm", "TPM appraisal failed: " + f.tpm_error);
+}
+}  // namespace
+
 // An accepted quote advances the host's clock baseline (attest: in commit()'s transaction;
 // reappraise: as recorded). A lost race turns the check into a replay refusal.
 void Verifier::apply_tpm_record(State& st) const {
-  if (!st.tpm_accepted) return;
-  if (st.facts.tpm_record == 1)
-    st.a.fail("tpm", "TPM quote is not newer than one accepted meanwhile (replay)");
-  else if (st.facts.tpm_record != 0)
-    st.a.fail("tpm", "TPM appraisal failed: " + st.facts.tpm_error);
+  if (st.tpm_accepted) add_tpm_record(st.facts, &st.a);
 }
 
 // The license for this appraisal with the given counter (empty if encoding/signing failed).
@@ -832,12 +840,11 @@ AttestResult Verifier::commit(State& st) {
         Status ts = tpm_->reg.record_accepted(st.facts.tpm_host.host, ci);
         if (ts == Status(tpm::TpmError::kStaleQuote)) {
           st.facts.tpm_record = 1;
-          a.fail("tpm", "TPM quote is not newer than one accepted meanwhile (replay)");
         } else if (!ts.ok()) {
           st.facts.tpm_record = 2;
           st.facts.tpm_error = tpm::to_string(static_cast<tpm::TpmError>(ts.code() & 0xff));
-          a.fail("tpm", "TPM appraisal failed: " + st.facts.tpm_error);
         }
+        add_tpm_record(st.facts, &a);
       }
       if (!license.empty() && !a.failed) {
         auto took = reg_->take_license_counter(req.ueid, last);
