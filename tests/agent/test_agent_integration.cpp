@@ -126,15 +126,6 @@ bool board_status(const std::string& link, protocol::StatusInfo* s) {
   return l.get_status(s).ok();
 }
 
-std::string file_text(const std::string& name) {
-  auto t = host::read_text_file(path(name));
-  return t.ok() ? t.value() : std::string();
-}
-
-void sleep_ms(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
 // `locus agent run --once` on an enrolled board with the released firmware: exit 0, the board
 // reports FULL with license #1 (read independently over GET_STATUS), and `agent status`
 // agrees; a second run renews (license #2).
@@ -183,7 +174,8 @@ void test_once_full(void**) {
 
 // Loop mode with a 4 s lease and a 2 s renewal margin: over 10 s (2.5 leases) every sample of
 // the board's status is FULL and the license counter keeps increasing (>= 4 licenses); on
-// SIGTERM the agent stops cleanly with exit 0.
+// SIGTERM the agent stops cleanly with exit 0. The test waits on the agent's own log events
+// (its stderr, read through a pipe), not on sleeps.
 void test_renewal_keeps_full(void**) {
   setup_world(4);
   g_world = std::make_unique<World>();
@@ -194,34 +186,34 @@ void test_renewal_keeps_full(void**) {
   start_board(&board, "image", &link);
   start_verifier(&ver, &url);
   enroll(link);
-  assert_true(
-      agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link, "--verifier", url,
-                    "--renew-margin", "2", "--max-backoff", "2", "--min-backoff-ms", "200"},
-                   path("agent.log")));
+  assert_true(agentp.start_merged({g_bin, "--log-level", "info", "agent", "run", "--link", link,
+                                   "--verifier", url, "--renew-margin", "2", "--max-backoff", "2",
+                                   "--min-backoff-ms", "200"}));
+  // The first license, once the agent has applied it (bounded: 10 s).
+  assert_true(agentp.wait_for_line("agent.license_applied", 10000));
   protocol::StatusInfo s;
-  bool full = false;
-  for (int i = 0; i < 100 && !full; i++) {  // first license: bounded (10 s)
-    full = board_status(link, &s) && s.mode == protocol::kModeFull;
-    if (!full) sleep_ms(100);
-  }
-  assert_true(full);
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeFull);
   const uint64_t first = s.license_counter;
+  // Sampled after every license the agent applies and at least every 250 ms (the wait reads
+  // the agent's log meanwhile), over 10 s: FULL every time.
   const int64_t until = host::monotonic_ms() + 10000;
   int samples = 0;
   while (host::monotonic_ms() < until) {
+    (void)agentp.wait_for_line("agent.license_applied", 250);
     assert_true(board_status(link, &s));
     if (s.mode != protocol::kModeFull)
-      print_message("sample %d: RESTRICTED\n%s\n", samples, file_text("agent.log").c_str());
+      print_message("sample %d: RESTRICTED\n%s\n", samples, agentp.transcript().c_str());
     assert_int_equal(s.mode, protocol::kModeFull);
     samples++;
-    sleep_ms(250);
   }
   assert_true(samples >= 10);
   assert_true(s.license_counter >= first + 3);
   const int st = agentp.kill_and_wait(SIGTERM, 15000);
   assert_true(WIFEXITED(st));
   assert_int_equal(WEXITSTATUS(st), 0);
-  const std::string log = file_text("agent.log");
+  agentp.drain(2000);
+  const std::string& log = agentp.transcript();
   assert_non_null(std::strstr(log.c_str(), "agent.renew_scheduled"));
   assert_non_null(std::strstr(log.c_str(), "agent.stopped"));
   ver.kill_and_wait();
@@ -230,8 +222,8 @@ void test_renewal_keeps_full(void**) {
 }
 
 // The verifier goes away while the agent loops: the agent logs its failures and backs off
-// (it stays alive and fabricates nothing), and the board falls back to RESTRICTED when its
-// lease ends, with no new license counter.
+// (it stays alive and fabricates nothing), and the board falls back to RESTRICTED when the
+// lease it reported ends, with no new license counter.
 void test_verifier_down_restricts(void**) {
   setup_world(4);
   g_world = std::make_unique<World>();
@@ -242,49 +234,35 @@ void test_verifier_down_restricts(void**) {
   start_board(&board, "image", &link);
   start_verifier(&ver, &url);
   enroll(link);
-  assert_true(agentp.start({g_bin, "--log-level", "info", "agent", "run", "--link", link,
-                            "--verifier", url, "--renew-margin", "2", "--max-backoff", "1",
-                            "--min-backoff-ms", "200", "--http-timeout-ms", "1000"},
-                           path("agent.log")));
+  assert_true(agentp.start_merged({g_bin, "--log-level", "info", "agent", "run", "--link", link,
+                                   "--verifier", url, "--renew-margin", "2", "--max-backoff", "1",
+                                   "--min-backoff-ms", "200", "--http-timeout-ms", "1000"}));
+  assert_true(agentp.wait_for_line("agent.license_applied", 10000));
   protocol::StatusInfo s;
-  bool full = false;
-  for (int i = 0; i < 100 && !full; i++) {
-    full = board_status(link, &s) && s.mode == protocol::kModeFull;
-    if (!full) sleep_ms(100);
-  }
-  assert_true(full);
+  assert_true(board_status(link, &s));
+  assert_int_equal(s.mode, protocol::kModeFull);
   ver.kill_and_wait(SIGKILL);
-  // Lease 4 s: RESTRICTED within 4 s plus slack (bounded: 10 s).
-  bool restricted = false;
-  const int64_t t0 = host::monotonic_ms();
-  for (int i = 0; i < 100 && !restricted; i++) {
-    restricted = board_status(link, &s) && s.mode == protocol::kModeRestricted;
-    if (!restricted) sleep_ms(100);
-  }
-  assert_true(restricted);
-  assert_true(host::monotonic_ms() - t0 < 10000);
+  // The agent's first failed attempt ends whatever exchange was in flight, so from here on no
+  // license can reach the board: the lease it reports now is its last.
+  assert_true(agentp.wait_for_line("agent.backoff", 10000));
+  assert_true(board_status(link, &s));
   const uint64_t counter = s.license_counter;
-  // Let the agent fail a few more times, then look at its log.
-  bool backed_off = false;
-  for (int i = 0; i < 50 && !backed_off; i++) {
-    const std::string log = file_text("agent.log");
-    size_t n = 0;
-    for (size_t p = log.find("agent.backoff"); p != std::string::npos;
-         p = log.find("agent.backoff", p + 1))
-      n++;
-    backed_off = n >= 2;
-    if (!backed_off) sleep_ms(100);
-  }
-  assert_true(backed_off);
+  const int64_t lease_end = host::monotonic_ms() + int64_t(s.lease_remaining_ms);
+  // It keeps trying and backing off (a second failure, bounded).
+  assert_true(agentp.wait_for_line("agent.backoff", 10000));
+  // RESTRICTED once that lease has run out (500 ms slack for the board's tick): one wait until
+  // the time the board itself announced, then one look.
+  const int64_t wait = lease_end + 500 - host::monotonic_ms();
+  if (wait > 0) std::this_thread::sleep_for(std::chrono::milliseconds(wait));
   assert_true(agentp.running() && ::kill(agentp.pid(), 0) == 0);
   assert_true(board_status(link, &s));
   assert_int_equal(s.mode, protocol::kModeRestricted);
   assert_int_equal(s.license_counter, counter);
-  const std::string log = file_text("agent.log");
-  assert_non_null(std::strstr(log.c_str(), "\"stage\":\"nonce\""));
   const int st = agentp.kill_and_wait(SIGTERM, 15000);
   assert_true(WIFEXITED(st));
   assert_int_equal(WEXITSTATUS(st), 0);
+  agentp.drain(2000);
+  assert_non_null(std::strstr(agentp.transcript().c_str(), "\"stage\":\"nonce\""));
   board.kill_and_wait();
   host::test::remove_tree(g_dir);
 }

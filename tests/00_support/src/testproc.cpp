@@ -67,12 +67,24 @@ Process::~Process() {
 
 bool Process::start(const std::vector<std::string>& argv, const std::string& stderr_path,
                     const std::vector<std::string>& env_extra) {
+  return spawn(argv, stderr_path, false, env_extra);
+}
+
+bool Process::start_merged(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& env_extra) {
+  return spawn(argv, "", true, env_extra);
+}
+
+bool Process::spawn(const std::vector<std::string>& argv, const std::string& stderr_path,
+                    bool merge, const std::vector<std::string>& env_extra) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return false;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-  if (!stderr_path.empty())
+  if (merge)
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+  else if (!stderr_path.empty())
     posix_spawn_file_actions_addopen(&fa, 2, stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                      0644);
   auto av = cvec(argv);
@@ -91,8 +103,21 @@ bool Process::start(const std::vector<std::string>& argv, const std::string& std
   return true;
 }
 
+// 1: read some bytes; 0: nothing within timeout_ms; -1: the child closed the pipe (or error).
+int Process::read_some(int timeout_ms) {
+  if (out_fd_ < 0) return -1;
+  pollfd pfd{out_fd_, POLLIN, 0};
+  if (::poll(&pfd, 1, timeout_ms) <= 0) return 0;
+  char b[4096];
+  const ssize_t n = ::read(out_fd_, b, sizeof b);
+  if (n <= 0) return -1;
+  buf_.append(b, static_cast<size_t>(n));
+  transcript_.append(b, static_cast<size_t>(n));
+  return 1;
+}
+
 bool Process::wait_for_line(const std::string& needle, int timeout_ms, std::string* line) {
-  int64_t deadline = now_ms() + timeout_ms;
+  const int64_t deadline = now_ms() + timeout_ms;
   for (;;) {
     size_t nl;
     while ((nl = buf_.find('\n')) != std::string::npos) {
@@ -103,16 +128,15 @@ bool Process::wait_for_line(const std::string& needle, int timeout_ms, std::stri
         return true;
       }
     }
-    int64_t left = deadline - now_ms();
-    if (left <= 0 || out_fd_ < 0) return false;
-    pollfd pfd{out_fd_, POLLIN, 0};
-    int r = ::poll(&pfd, 1, static_cast<int>(left));
-    if (r <= 0) continue;
-    char b[1024];
-    ssize_t n = ::read(out_fd_, b, sizeof b);
-    if (n <= 0) return false;  // child closed stdout / exited
-    buf_.append(b, static_cast<size_t>(n));
+    const int64_t left = deadline - now_ms();
+    if (left <= 0 || read_some(static_cast<int>(left)) < 0) return false;
   }
+}
+
+void Process::drain(int timeout_ms) {
+  const int64_t deadline = now_ms() + timeout_ms;
+  for (int64_t left = timeout_ms; left > 0; left = deadline - now_ms())
+    if (read_some(static_cast<int>(left)) <= 0) return;
 }
 
 int Process::wait_exit(int timeout_ms) {
