@@ -45,73 +45,85 @@ Config& config() {
 }
 
 namespace {
+using locus::host::HostError;
+using locus::host::HStatus;
+
+HStatus io_error(std::string m) {
+  return HStatus(HostError::kIo, std::move(m));
+}
+HStatus usage_error(std::string m) {
+  return HStatus(HostError::kUsage, std::move(m));
+}
+
 // Opens (creating erased, 0xFF) a fixed-size file; *fd gets the descriptor.
-std::string open_fixed(const std::string& path, size_t size, const char* what, int* fd) {
+HStatus open_fixed(const std::string& path, size_t size, const char* what, int* fd) {
   *fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (*fd < 0) {
-    return std::string("cannot open ") + what + " " + path + ": " + strerror(errno);
+    return io_error(std::string("cannot open ") + what + " " + path + ": " + strerror(errno));
   }
   struct stat st {};
   if (fstat(*fd, &st) != 0) {
-    return std::string("cannot stat ") + what + ": " + strerror(errno);
+    return io_error(std::string("cannot stat ") + what + ": " + strerror(errno));
   }
   if (st.st_size == 0) {
     // A blank part: erased flash reads 0xFF.
     unsigned char blank[kStorageSize];
     memset(blank, 0xFF, sizeof(blank));
     if (pwrite(*fd, blank, size, 0) != static_cast<ssize_t>(size) || fsync(*fd) != 0) {
-      return std::string("cannot initialise ") + what + ": " + strerror(errno);
+      return io_error(std::string("cannot initialise ") + what + ": " + strerror(errno));
     }
   } else if (static_cast<size_t>(st.st_size) != size) {
-    return std::string(what) + " " + path + " has " + std::to_string(st.st_size) +
-           " bytes, expected " + std::to_string(size) + " (not a host-sim " + what + "?)";
+    return HStatus(HostError::kConfig, std::string(what) + " " + path + " has " +
+                                           std::to_string(st.st_size) + " bytes, expected " +
+                                           std::to_string(size) + " (not a host-sim " + what +
+                                           "?)");
   }
-  return "";
+  return HStatus::Ok();
 }
 }  // namespace
 
-std::string open_storage(const std::string& path, const std::string& otp_path) {
-  std::string err = open_fixed(path, kStorageSize, "state file", &g_storage_fd);
-  if (err.empty()) {
-    err = open_fixed(otp_path, kOtpSize, "write-once file", &g_otp_fd);
+HStatus open_storage(const std::string& path, const std::string& otp_path) {
+  HStatus st = open_fixed(path, kStorageSize, "state file", &g_storage_fd);
+  if (st.ok()) {
+    st = open_fixed(otp_path, kOtpSize, "write-once file", &g_otp_fd);
   }
-  if (!err.empty()) {
-    return err;
+  if (!st.ok()) {
+    return st;
   }
   g_start_us = now_raw_us();
-  return "";
+  return HStatus::Ok();
 }
 
-std::string open_listener(const std::string& spec, std::string* bound) {
+HStatus open_listener(const std::string& spec, std::string* bound) {
   int fd = -1;
   if (spec.rfind("tcp:", 0) == 0) {
     const std::string rest = spec.substr(4);
     const size_t colon = rest.rfind(':');
     if (colon == std::string::npos) {
-      return "expected tcp:HOST:PORT, got " + spec;
+      return usage_error("expected tcp:HOST:PORT, got " + spec);
     }
     const std::string host = rest.substr(0, colon);
     char* end = nullptr;
     const long port = strtol(rest.c_str() + colon + 1, &end, 10);
     if (end == nullptr || *end != '\0' || port < 0 || port > 65535 || colon + 1 == rest.size()) {
-      return "bad port in " + spec;
+      return usage_error("bad port in " + spec);
     }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(static_cast<uint16_t>(port));
     if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-      return "bad IPv4 address in " + spec;
+      return usage_error("bad IPv4 address in " + spec);
     }
     fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      return std::string("socket: ") + strerror(errno);
+      return io_error(std::string("socket: ") + strerror(errno));
     }
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
       const std::string e = strerror(errno);
       close(fd);
-      return "bind " + spec + ": " + e;
+      return io_error("bind " + spec + ": " + e);
     }
     socklen_t len = sizeof(a);
     getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
@@ -121,30 +133,30 @@ std::string open_listener(const std::string& spec, std::string* bound) {
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     if (path.empty() || path.size() >= sizeof(a.sun_path)) {
-      return "bad unix socket path in " + spec;
+      return usage_error("bad unix socket path in " + spec);
     }
     memcpy(a.sun_path, path.c_str(), path.size());
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      return std::string("socket: ") + strerror(errno);
+      return io_error(std::string("socket: ") + strerror(errno));
     }
     unlink(path.c_str());
     if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
       const std::string e = strerror(errno);
       close(fd);
-      return "bind " + spec + ": " + e;
+      return io_error("bind " + spec + ": " + e);
     }
     *bound = path;
   } else {
-    return "--listen wants tcp:127.0.0.1:PORT or unix:PATH, got " + spec;
+    return usage_error("--listen wants tcp:127.0.0.1:PORT or unix:PATH, got " + spec);
   }
   if (listen(fd, 1) != 0) {
     const std::string e = strerror(errno);
     close(fd);
-    return "listen: " + e;
+    return io_error("listen: " + e);
   }
   config().listen_fd = fd;
-  return "";
+  return HStatus::Ok();
 }
 
 }  // namespace hostsim

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "hostsim.h"
+#include "locus/common/encoding.h"
+#include "locus/common/files.h"
 #include "locus/crypto/hash.h"
 #include "locus/firmware/core.h"
 
@@ -39,61 +39,37 @@ const char kUsage[] =
     "  --svn N          TEST ONLY: override the image SVN (default: built-in)\n"
     "  --help           this text\n";
 
-bool read_file(const std::string& path, std::vector<uint8_t>* out, std::string* err) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    *err = "cannot read " + path;
-    return false;
-  }
-  out->assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
-  return true;
-}
-
-int hexval(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
-bool parse_uds(const std::vector<uint8_t>& raw, uint8_t out[32], std::string* err) {
+// The UDS file: 32 raw bytes, or 64 hex digits (whitespace ignored).
+locus::host::HStatus parse_uds(const std::vector<uint8_t>& raw, uint8_t out[32]) {
+  using locus::host::HostError;
   if (raw.size() == 32) {
     memcpy(out, raw.data(), 32);
-    return true;
+    return locus::host::HStatus::Ok();
   }
   std::string hex;
   for (uint8_t c : raw) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
-      continue;
+    if (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+      hex.push_back(static_cast<char>(c));
     }
-    hex.push_back(static_cast<char>(c));
   }
   if (hex.size() != 64) {
-    *err = "UDS file must hold 32 raw bytes or 64 hex digits (has " + std::to_string(raw.size()) +
-           " bytes)";
-    return false;
+    return {HostError::kParse, "UDS file must hold 32 raw bytes or 64 hex digits (has " +
+                                   std::to_string(raw.size()) + " bytes)"};
   }
-  for (size_t i = 0; i < 32; ++i) {
-    const int h = hexval(hex[2 * i]);
-    const int l = hexval(hex[2 * i + 1]);
-    if (h < 0 || l < 0) {
-      *err = "UDS file: not hex";
-      return false;
-    }
-    out[i] = static_cast<uint8_t>(h << 4 | l);
+  auto bytes = locus::host::hex_decode(hex);
+  if (!bytes.ok()) {
+    return {HostError::kParse, "UDS file: not hex"};
   }
-  return true;
+  memcpy(out, bytes->data(), 32);
+  return locus::host::HStatus::Ok();
 }
 
 int fail(const std::string& msg) {
   (void)fprintf(stderr, "locus-host-sim: error: %s\n(see --help)\n", msg.c_str());
   return 2;
+}
+int fail(const locus::host::HStatus& st) {
+  return fail(st.message());
 }
 
 }  // namespace
@@ -139,36 +115,33 @@ int main(int argc, char** argv) {
   if (hwmodel.empty() || hwmodel.size() > 64) {
     return fail("--hwmodel must be 1..64 bytes");
   }
-  std::string err;
-  std::vector<uint8_t> raw;
-  if (!read_file(uds_path, &raw, &err)) {
-    return fail(err);
+  auto raw = locus::host::read_file(uds_path);
+  if (!raw.ok()) {
+    return fail(raw.status());
   }
   hostsim::Config& cfg = hostsim::config();
-  if (!parse_uds(raw, cfg.uds, &err)) {
-    return fail(err);
+  if (auto st = parse_uds(raw.value(), cfg.uds); !st.ok()) {
+    return fail(st);
   }
-  memset(raw.data(), 0, raw.size());
-  std::vector<uint8_t> image;
-  if (!read_file(image_path, &image, &err)) {
-    return fail(err);
+  memset(raw->data(), 0, raw->size());
+  auto image = locus::host::read_file(image_path);
+  if (!image.ok()) {
+    return fail(image.status());
   }
   locus::crypto::Digest fwid;
-  if (!locus::crypto::sha256(locus::ByteSpan(image.data(), image.size()), &fwid).ok()) {
+  if (!locus::crypto::sha256(locus::ByteSpan(image->data(), image->size()), &fwid).ok()) {
     return fail("SHA-256 failed");
   }
   memcpy(cfg.fwid, fwid.data(), 32);
   if (otp_path.empty()) {
     otp_path = state_path + ".otp";
   }
-  err = hostsim::open_storage(state_path, otp_path);
-  if (!err.empty()) {
-    return fail(err);
+  if (auto st = hostsim::open_storage(state_path, otp_path); !st.ok()) {
+    return fail(st);
   }
   std::string bound;
-  err = hostsim::open_listener(listen_spec, &bound);
-  if (!err.empty()) {
-    return fail(err);
+  if (auto st = hostsim::open_listener(listen_spec, &bound); !st.ok()) {
+    return fail(st);
   }
 
   (void)signal(SIGTERM, on_signal);
