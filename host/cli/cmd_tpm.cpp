@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "locus/provision/enroll_host.h"
 #include "locus/tpm/enroll.h"
 #include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
@@ -244,7 +245,8 @@ void add_enroll_host_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
     auto a = o->create_ak ? t.create_ak(o->ak) : t.load_ak(o->ak);
     if (!a.ok()) tpm_fail(ctx, a.status(), "cannot get the AK " + o->ak, t.last_error());
     std::string detail;
-    auto rec = enroll_host(t, EnrollOptions{o->host, o->ek_ca, pcrs}, &detail);
+    auto rec = locus::provision::enroll_host(
+        t, locus::provision::HostEnrollOptions{o->host, o->ek_ca, pcrs}, &detail);
     if (!rec.ok())
       tpm_fail(ctx, rec.status(), "enrollment of host '" + o->host + "' refused", detail);
     TpmRegistry reg;

@@ -23,6 +23,7 @@
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
+#include "locus/provision/enroll_host.h"
 #include "locus/registry/registry.h"
 #include "locus/tpm/enroll.h"
 #include "locus/tpm/esapi.h"
@@ -204,8 +205,8 @@ std::unique_ptr<Env> make_env(const char* name) {
   tpm::TpmRegistry treg;
   assert_true(treg.attach(e->reg.get()).ok());
   std::string detail;
-  tpm::EnrollOptions o{"host-a", g_swtpm->ca_file(), kPcrs};
-  auto rec = tpm::enroll_host(*g_tpm, o, &detail);
+  provision::HostEnrollOptions o{"host-a", g_swtpm->ca_file(), kPcrs};
+  auto rec = provision::enroll_host(*g_tpm, o, &detail);
   if (!rec.ok()) fail_msg("enroll: %s", detail.c_str());
   assert_true(treg.put_host(rec.value()).ok());
   assert_true(treg.bind_board(host::hex_encode(g_dev.ueid), "host-a").ok());

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "locus/provision/enroll_host.h"
 #include "locus/tpm/enroll.h"
 #include "locus/tpm/esapi.h"
 #include "locus/tpm/registry.h"
@@ -123,8 +124,8 @@ void ek_certificate_from_unknown_ca_refused(void**) {
   // And enroll_host refuses the whole host for the same reason.
   auto ak = g->tpm_b.create_ak(g->ak_b_path);
   assert_true(ak.ok());
-  EnrollOptions o{"host-b", g->swtpm_a.ca_file(), kPcrs};
-  auto rec = enroll_host(g->tpm_b, o, &detail);
+  provision::HostEnrollOptions o{"host-b", g->swtpm_a.ca_file(), kPcrs};
+  auto rec = provision::enroll_host(g->tpm_b, o, &detail);
   assert_true(rec.status() == Status(TpmError::kEkCertUntrusted));
 }
 
@@ -145,8 +146,8 @@ void enroll_and_quote_accepted(void**) {
   auto ak = g->tpm_a.create_ak(g->ak_a_path);
   assert_true(ak.ok());
   std::string detail;
-  EnrollOptions o{"host-a", g->swtpm_a.ca_file(), kPcrs};
-  auto rec = enroll_host(g->tpm_a, o, &detail);
+  provision::HostEnrollOptions o{"host-a", g->swtpm_a.ca_file(), kPcrs};
+  auto rec = provision::enroll_host(g->tpm_a, o, &detail);
   if (!rec.ok()) std::fprintf(stderr, "enroll: %s\n", detail.c_str());
   assert_true(rec.ok());
   assert_true(g->reg.put_host(*rec).ok());
@@ -281,8 +282,8 @@ void interop_tpm2_checkquote(void**) {
 // refused with kBoardMoved, and the reason names both hosts.
 void board_moved_to_another_host_refused(void**) {
   std::string detail;
-  EnrollOptions o{"host-b", g->swtpm_b.ca_file(), kPcrs};
-  auto rec = enroll_host(g->tpm_b, o, &detail);
+  provision::HostEnrollOptions o{"host-b", g->swtpm_b.ca_file(), kPcrs};
+  auto rec = provision::enroll_host(g->tpm_b, o, &detail);
   if (!rec.ok()) std::fprintf(stderr, "enroll B: %s\n", detail.c_str());
   assert_true(rec.ok());
   assert_true(g->reg.put_host(*rec).ok());

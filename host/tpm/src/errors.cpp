@@ -1,7 +1,5 @@
 #include "locus/tpm/errors.h"
 
-#include "locus/tpm/verify.h"
-
 namespace locus::tpm {
 
 const char* to_string(TpmError e) {
@@ -59,25 +57,6 @@ host::HostError host_class(TpmError e) {
     case TpmError::kInvalidArgument:
     case TpmError::kBadPcrSelection: return HostError::kUsage;
     default: return HostError::kInternal;
-  }
-}
-
-const char* to_string(QuoteCheck c) {
-  switch (c) {
-    case QuoteCheck::kOk: return "ok";
-    case QuoteCheck::kBoardMoved: return "board_moved";
-    case QuoteCheck::kMalformed: return "quote_malformed";
-    case QuoteCheck::kBadSignature: return "quote_signature_invalid";
-    case QuoteCheck::kWrongSigner: return "quote_wrong_signer";
-    case QuoteCheck::kWrongExtraData: return "quote_wrong_extra_data";
-    case QuoteCheck::kTpmReset: return "tpm_reset";
-    case QuoteCheck::kTpmRestart: return "tpm_restart";
-    case QuoteCheck::kReplay: return "quote_replay";
-    case QuoteCheck::kClockUnsafe: return "tpm_clock_unsafe";
-    case QuoteCheck::kPcrSelection: return "pcr_selection";
-    case QuoteCheck::kPcrDigest: return "pcr_digest";
-    case QuoteCheck::kPcrMismatch: return "pcr_mismatch";
-    default: return "unknown";
   }
 }
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "reader.h"
+#include "locus/tpm/reader.h"
 
 namespace locus::tpm {
 

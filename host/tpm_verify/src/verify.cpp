@@ -190,4 +190,23 @@ Result<QuoteVerdict> appraise_board_quote(TpmRegistry& reg, const std::string& u
   return verdict;
 }
 
+const char* to_string(QuoteCheck c) {
+  switch (c) {
+    case QuoteCheck::kOk: return "ok";
+    case QuoteCheck::kBoardMoved: return "board_moved";
+    case QuoteCheck::kMalformed: return "quote_malformed";
+    case QuoteCheck::kBadSignature: return "quote_signature_invalid";
+    case QuoteCheck::kWrongSigner: return "quote_wrong_signer";
+    case QuoteCheck::kWrongExtraData: return "quote_wrong_extra_data";
+    case QuoteCheck::kTpmReset: return "tpm_reset";
+    case QuoteCheck::kTpmRestart: return "tpm_restart";
+    case QuoteCheck::kReplay: return "quote_replay";
+    case QuoteCheck::kClockUnsafe: return "tpm_clock_unsafe";
+    case QuoteCheck::kPcrSelection: return "pcr_selection";
+    case QuoteCheck::kPcrDigest: return "pcr_digest";
+    case QuoteCheck::kPcrMismatch: return "pcr_mismatch";
+    default: return "unknown";
+  }
+}
+
 }  // namespace locus::tpm

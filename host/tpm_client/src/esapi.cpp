@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "reader.h"
+#include "locus/tpm/reader.h"
 
 namespace locus::tpm {
 

@@ -1,4 +1,5 @@
-// locus/tpm/enroll.h: the provisioning side of the host binding (no TPM needed here).
+// locus/tpm/enroll.h: the checks of a host's enrollment (no TPM needed here); the enrollment
+// itself, which drives the host's TPM through them, is locus/provision/enroll_host.h.
 //
 // Enrollment of a host: the EK certificate must chain to the TPM manufacturer's CA (a file of
 // PEM/DER certificates the operator provides) and carry the EK public key the TPM reports; the
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "locus/span.h"
-#include "locus/tpm/esapi.h"
+#include "locus/tpm/credential.h"
 #include "locus/tpm/registry.h"
 
 namespace locus::tpm {
@@ -37,21 +38,5 @@ Result<std::vector<uint8_t>> ek_public_modulus(ByteSpan ek_public, ByteSpan name
 
 // SubjectPublicKeyInfo PEM of a P-256 point (for tpm2_checkquote -u and other tools).
 std::string p256_public_pem(const std::array<uint8_t, 65>& point);
-
-struct EnrollOptions {
-  std::string host;            // host name recorded in the registry
-  std::string ca_file;         // TPM manufacturer CA certificate(s), PEM or DER
-  std::vector<uint32_t> pcrs;  // quote policy (sha256 bank)
-};
-
-// The whole enrollment of a host whose TPM is `tpm` (open, AK created or loaded):
-//  1. EK certificate from NV, verified against opts.ca_file and the TPM's EK public key;
-//  2. MakeCredential (software) for that EK and the AK's name with a fresh random secret,
-//     ActivateCredential on the TPM, constant-time compare of the secret;
-//  3. AK public checked (restricted fixedTPM ECDSA P-256) and its name recomputed;
-//  4. a quote over opts.pcrs with a fresh nonce: signature, extraData and digest checked;
-//     its PCR values become the golden values and its qualifiedSigner is recorded.
-// Returns the record to store (TpmRegistry::put_host); *detail explains a refusal.
-Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string* detail);
 
 }  // namespace locus::tpm

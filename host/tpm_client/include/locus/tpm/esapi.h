@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "locus/span.h"
+#include "locus/tpm/credential.h"
 #include "locus/tpm/quote.h"
 
 namespace locus::tpm {
@@ -40,12 +41,6 @@ struct AkInfo {
   std::vector<uint8_t> public_area;      // marshalled TPMT_PUBLIC of the AK
   std::array<uint8_t, 65> public_key{};  // SEC1 uncompressed P-256 point
   std::vector<uint8_t> name;             // TPM2B_NAME contents
-};
-
-// Credential-activation challenge made by the provisioning side (enroll.h).
-struct CredentialChallenge {
-  std::vector<uint8_t> credential_blob;   // TPM2B_ID_OBJECT contents
-  std::vector<uint8_t> encrypted_secret;  // TPM2B_ENCRYPTED_SECRET contents
 };
 
 class Tpm {

@@ -1,4 +1,5 @@
-// Private: a bounded big-endian reader for TPM structures. Every read checks the remaining
+// locus/tpm/reader.h: a bounded big-endian reader for marshalled TPM structures, shared by the
+// quote parser, the ESAPI client and the enrollment checks. Every read checks the remaining
 // length; after the first failure all reads fail (sticky), so callers check once at the end.
 #pragma once
 
