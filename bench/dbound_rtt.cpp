@@ -57,11 +57,11 @@ bool run(landmark::Server& server, landmark::BoardLink& board, ByteSpan ueid, in
     landmark::SessionOptions opt;
     opt.rounds = rounds;
     opt.timeout_ms = 5000;
-    std::string why;
-    if (!landmark::run_session({"bench", "127.0.0.1", server.tcp_port(), server.udp_port()},
-                               ByteSpan(nonce), ueid, board, opt, &r, &why)
-             .ok()) {
-      std::fprintf(stderr, "dbound_rtt: session failed: %s\n", why.c_str());
+    if (auto st =
+            landmark::run_session({"bench", "127.0.0.1", server.tcp_port(), server.udp_port()},
+                                  ByteSpan(nonce), ueid, board, opt, &r);
+        !st.ok()) {
+      std::fprintf(stderr, "dbound_rtt: session failed: %s\n", st.message().c_str());
       return false;
     }
     rtts->insert(rtts->end(), r.rtts_ns.begin(), r.rtts_ns.end());
@@ -98,8 +98,8 @@ int main(int argc, char** argv) {
   cfg.id = "bench";
   landmark::Server server(cfg, key);
   std::string why;
-  if (!server.start(&why).ok()) {
-    std::fprintf(stderr, "dbound_rtt: %s\n", why.c_str());
+  if (auto st = server.start(); !st.ok()) {
+    std::fprintf(stderr, "dbound_rtt: %s\n", st.message().c_str());
     return 4;
   }
   std::atomic<bool> stop{false};

@@ -45,11 +45,10 @@ void one(const landmark::Server& s, uint8_t seed, uint8_t rounds, Row* row,
   landmark::SessionOptions opt;
   opt.rounds = rounds;
   opt.timeout_ms = 10000;
-  std::string why;
-  if (!landmark::run_session({"bench", "127.0.0.1", s.tcp_port(), s.udp_port()}, ByteSpan(nonce),
-                             ByteSpan(dev.ueid()), dev, opt, &r, &why)
-           .ok()) {
-    std::fprintf(stderr, "session failed: %s\n", why.c_str());
+  if (auto st = landmark::run_session({"bench", "127.0.0.1", s.tcp_port(), s.udp_port()},
+                                      ByteSpan(nonce), ByteSpan(dev.ueid()), dev, opt, &r);
+      !st.ok()) {
+    std::fprintf(stderr, "session failed: %s\n", st.message().c_str());
     ++*fails;
     return;
   }
@@ -99,9 +98,8 @@ int main(int argc, char** argv) {
     cfg.max_sessions_per_source = 64;
     cfg.kernel_timestamps = kernel;
     landmark::Server server(cfg, key);
-    std::string why;
-    if (!server.start(&why).ok()) {
-      std::fprintf(stderr, "landmark: %s\n", why.c_str());
+    if (auto st = server.start(); !st.ok()) {
+      std::fprintf(stderr, "landmark: %s\n", st.message().c_str());
       return 2;
     }
     std::atomic<bool> stop{false};

@@ -57,14 +57,14 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     auto text = locus::host::read_text_file(so->config, 1 << 20);
     if (!text.ok()) fail(ctx, HostError::kIo, text.message());
     locus::landmark::LandmarkConfig cfg;
-    std::string e = locus::landmark::parse_config_toml(text.value(), dir_of(so->config), &cfg);
-    if (!e.empty()) fail(ctx, HostError::kConfig, so->config + ": " + e);
+    if (auto st = locus::landmark::parse_config_toml(text.value(), dir_of(so->config), &cfg);
+        !st.ok())
+      fail(ctx, HostError::kConfig, so->config + ": " + st.message());
     locus::crypto::P256PrivateKey key;
     if (auto k = loc::load_private_key(cfg.key_file, &key); !k.ok())
       fail(ctx, HostError::kConfig, k.message());
     locus::landmark::Server server(cfg, key);
-    std::string why;
-    if (!server.start(&why).ok()) fail(ctx, HostError::kNetwork, why);
+    if (auto st = server.start(); !st.ok()) fail(ctx, HostError::kNetwork, st.message());
     std::unique_ptr<locus::landmark::MetricsHttp> mh;
     if (!so->metrics_listen.empty()) {
       const size_t c = so->metrics_listen.rfind(':');
@@ -80,8 +80,8 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
              "--metrics-listen wants HOST:PORT, got '" + so->metrics_listen + "'");
       mh = std::make_unique<locus::landmark::MetricsHttp>(
           [&server]() { return server.metrics_text(); });
-      if (!mh->start(so->metrics_listen.substr(0, c), uint16_t(mport), &why))
-        fail(ctx, HostError::kNetwork, why);
+      if (auto st = mh->start(so->metrics_listen.substr(0, c), uint16_t(mport)); !st.ok())
+        fail(ctx, HostError::kNetwork, st.message());
       std::printf("metrics on %s:%u\n", so->metrics_listen.substr(0, c).c_str(),
                   unsigned(mh->port()));
     }

@@ -50,7 +50,7 @@ void test_hostsim_session(void**) {
   cfg.lon_deg = kSingapore.lon;
   cfg.timeout_ms = 5000;
   landmark::Server server(cfg, key);
-  assert_true(server.start(&why).ok());
+  assert_true(server.start().ok());
   std::atomic<bool> stop{false};
   std::thread th([&] { server.serve(&stop, 0, false); });
   location::TrustList tl;
@@ -66,10 +66,10 @@ void test_hostsim_session(void**) {
     landmark::SessionOptions opt;
     opt.rounds = 32;
     opt.timeout_ms = 5000;
-    const Status s =
+    const host::HStatus s =
         landmark::run_session({cfg.id, "127.0.0.1", server.tcp_port(), server.udp_port()},
-                              ByteSpan(kNonce), ByteSpan(board.ueid()), board, opt, &r, &why);
-    if (!s.ok()) std::printf("session: %s\n", why.c_str());
+                              ByteSpan(kNonce), ByteSpan(board.ueid()), board, opt, &r);
+    if (!s.ok()) std::printf("session: %s\n", s.message().c_str());
     assert_true(s.ok());
     assert_int_equal(r.rtts_ns.size(), 32);
     location::LandmarkRecord rec;

@@ -118,8 +118,11 @@ Status honest_session(const Landmark& lm, uint8_t seed, int rounds, std::string*
   landmark::SessionOptions opt;
   opt.rounds = uint8_t(rounds);
   opt.timeout_ms = 3000;
-  return landmark::run_session({"load-1", "127.0.0.1", lm.tcp, lm.udp}, ByteSpan(kNonce),
-                               ByteSpan(dev.ueid()), dev, opt, r ? r : &local, why);
+  const host::HStatus st =
+      landmark::run_session({"load-1", "127.0.0.1", lm.tcp, lm.udp}, ByteSpan(kNonce),
+                            ByteSpan(dev.ueid()), dev, opt, r ? r : &local);
+  if (why) *why = st.message();
+  return st.code();
 }
 
 // 200 idle connections (4 source addresses x 50) and 20 connections from one more address

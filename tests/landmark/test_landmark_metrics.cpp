@@ -69,13 +69,13 @@ void test_metrics_after_traffic(void**) {
         landmark::SessionOptions opt;
         opt.rounds = 16;
         opt.timeout_ms = 3000;
-        std::string why;
-        if (landmark::run_session({"metrics-1", "127.0.0.1", uint16_t(t), uint16_t(u)},
-                                  ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, &r, &why)
-                .ok())
+        const host::HStatus st =
+            landmark::run_session({"metrics-1", "127.0.0.1", uint16_t(t), uint16_t(u)},
+                                  ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, &r);
+        if (st.ok())
           ok++;
         else
-          std::fprintf(stderr, "session failed: %s\n", why.c_str());
+          std::fprintf(stderr, "session failed: %s\n", st.message().c_str());
       }
     });
   for (auto& th : ts) th.join();

@@ -232,7 +232,10 @@ Status session(Topo& t, FakeDevice& dev, size_t i, const City& device, landmark:
   landmark::SessionOptions opt;
   opt.rounds = 16;
   opt.timeout_ms = 5000;
-  return landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out, why);
+  const host::HStatus st =
+      landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out);
+  if (why) *why = st.message();
+  return st.code();
 }
 
 std::vector<location::RecordPair> all_sessions(Topo& t, FakeDevice& dev, const City& device) {

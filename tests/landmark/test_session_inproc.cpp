@@ -79,8 +79,7 @@ void add_landmark(World* w, const City& c, uint8_t seed, int timeout_ms = 5000) 
   cfg.lon_deg = c.lon;
   cfg.timeout_ms = timeout_ms;
   l->server = std::make_unique<landmark::Server>(cfg, l->key);
-  std::string why;
-  assert_true(l->server->start(&why).ok());
+  assert_true(l->server->start().ok());
   location::LandmarkEntry e;
   e.id = c.name;
   e.lat_deg = c.lat;
@@ -114,7 +113,10 @@ Status session(World& w, FakeDevice& dev, const std::string& lm, const City& age
   landmark::SessionOptions opt;
   opt.rounds = rounds;
   opt.timeout_ms = 5000;
-  return landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out, why);
+  const host::HStatus st =
+      landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out);
+  if (why) *why = st.message();
+  return st.code();
 }
 
 location::LocationVerdict attest(World& w, FakeDevice& dev, const std::vector<std::string>& ids,
@@ -433,11 +435,11 @@ void test_timeouts(void**) {
   landmark::SessionOptions opt;
   opt.rounds = 4;
   opt.timeout_ms = 300;
-  const Status s =
+  const host::HStatus s =
       landmark::run_session({"mute", "127.0.0.1", ntohs(a.sin_port), 9}, ByteSpan(kNonce),
-                            ByteSpan(good.ueid()), good, opt, &r, &why);
-  std::printf("  %s\n", why.c_str());
-  assert_int_equal(s.code(), Status(landmark::LandmarkError::kTimeout).code());
+                            ByteSpan(good.ueid()), good, opt, &r);
+  std::printf("  %s\n", s.message().c_str());
+  assert_int_equal(s.code().code(), Status(landmark::LandmarkError::kTimeout).code());
   close(lfd);
 }
 

@@ -271,14 +271,16 @@ struct Agent::Impl {
       opt.rounds = static_cast<uint8_t>(rounds);
       opt.timeout_ms = cfg.landmark_timeout_ms;
       landmark::SessionResult sr;
-      std::string why;
       const int64_t t0 = host::monotonic_ms();
-      Status s = landmark::run_session(a, ByteSpan(nonce.data(), nonce.size()),
-                                       ByteSpan(ueid.data(), ueid.size()), board, opt, &sr, &why);
+      const host::HStatus s =
+          landmark::run_session(a, ByteSpan(nonce.data(), nonce.size()),
+                                ByteSpan(ueid.data(), ueid.size()), board, opt, &sr);
       if (!s.ok()) {
-        host::log(
-            LogLevel::kWarn, "agent.landmark_failed",
-            json{{"landmark", a.id}, {"code", status_code_hex(s.code())}, {"reason", why}}.dump());
+        host::log(LogLevel::kWarn, "agent.landmark_failed",
+                  json{{"landmark", a.id},
+                       {"code", status_code_hex(s.code().code())},
+                       {"reason", s.message()}}
+                      .dump());
         continue;
       }
       host::log(LogLevel::kInfo, "agent.landmark_session",

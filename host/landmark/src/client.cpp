@@ -23,16 +23,15 @@ struct Fd {
 };
 }  // namespace
 
-Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid,
-                   BoardLink& board, const SessionOptions& opt, SessionResult* out,
-                   std::string* why_out) {
-  std::string why;
+host::HStatus run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid,
+                          BoardLink& board, const SessionOptions& opt, SessionResult* out) {
   const std::string who =
       "landmark " + (lm.id.empty() ? lm.host + ":" + std::to_string(lm.tcp_port) : lm.id) + ": ";
-  auto fail = [&](Status e, const std::string& w) -> Status {
-    if (why_out) *why_out = e == Status(landmark::LandmarkError::kSessionRefused) ? w : who + w;
-    return e;
+  // Every message names the landmark, except the landmark's own refusal (it names itself).
+  auto fail = [&](Status e, const std::string& w) -> host::HStatus {
+    return {e, e == Status(landmark::LandmarkError::kSessionRefused) ? w : who + w};
   };
+  auto fail_with = [&](const host::HStatus& st) { return fail(st.error().status, st.message()); };
   if (verifier_nonce.size < 16 || verifier_nonce.size > 64 || ueid.size != 33 || opt.rounds < 1 ||
       opt.rounds > 64) {
     return fail(LocationError::kBadConfig,
@@ -40,16 +39,18 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   }
   const int to = opt.timeout_ms;
   Fd tcp;
-  tcp.fd = net::connect_tcp(lm.host, lm.tcp_port, to, &why);
-  if (tcp.fd < 0) return fail(landmark::LandmarkError::kNetwork, why);
+  {
+    auto c = net::connect_tcp(lm.host, lm.tcp_port, to);
+    if (!c.ok()) return fail_with(c.status());
+    tcp.fd = c.value();
+  }
   // ---- set-up -------------------------------------------------------------------------------
   nlohmann::json m = {{"type", "setup"},
                       {"verifier_nonce", net::hex(verifier_nonce.data, verifier_nonce.size)},
                       {"ueid", net::hex(ueid.data, ueid.size)},
                       {"rounds", opt.rounds}};
-  if (!net::send_msg(tcp.fd, m, to, &why).ok()) return fail(landmark::LandmarkError::kNetwork, why);
-  Status s = net::recv_msg(tcp.fd, &m, to, &why);
-  if (!s.ok()) return fail(s, why);
+  if (auto st = net::send_msg(tcp.fd, m, to); !st.ok()) return fail_with(st);
+  if (auto st = net::recv_msg(tcp.fd, &m, to); !st.ok()) return fail_with(st);
   LmSetupParams p;
   std::vector<uint8_t> sid, pub;
   uint64_t rounds = 0, udp_port = 0;
@@ -66,21 +67,23 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   p.verifier_nonce.assign(verifier_nonce.begin(), verifier_nonce.end());
   out->landmark_id = m["landmark_id"].get<std::string>();
   std::array<uint8_t, 65> dev_pub{};
-  s = board.lm_setup(p, &dev_pub);
+  Status s = board.lm_setup(p, &dev_pub);
   if (!s.ok()) return fail(s, "board refused LM_SETUP (code " + std::to_string(s.code()) + ")");
-  if (!net::send_msg(tcp.fd, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.data(), 65)}},
-                     to, &why)
-           .ok()) {
-    return fail(landmark::LandmarkError::kNetwork, why);
+  if (auto st = net::send_msg(
+          tcp.fd, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.data(), 65)}}, to);
+      !st.ok()) {
+    return fail_with(st);
   }
-  s = net::recv_msg(tcp.fd, &m, to, &why);
-  if (!s.ok()) return fail(s, why);
+  if (auto st = net::recv_msg(tcp.fd, &m, to); !st.ok()) return fail_with(st);
   if (m["type"] != "ready") return fail(landmark::LandmarkError::kProtocol, "expected ready");
   // ---- timed rounds ---------------------------------------------------------------------------
   const uint16_t port = udp_port != 0 ? uint16_t(udp_port) : lm.udp_port;
   Fd udp;
-  udp.fd = net::connect_udp(lm.host, port, &why);
-  if (udp.fd < 0) return fail(landmark::LandmarkError::kNetwork, why);
+  {
+    auto c = net::connect_udp(lm.host, port);
+    if (!c.ok()) return fail_with(c.status());
+    udp.fd = c.value();
+  }
   uint8_t hello[17];
   hello[0] = 1;
   std::memcpy(hello + 1, p.session_id.data(), 16);
@@ -109,9 +112,10 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
                   "round " + std::to_string(next) + ": no challenge");
     if (pr < 0) continue;
     if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !(pf[0].revents & POLLIN)) {
-      s = net::recv_msg(tcp.fd, &m, to, &why);
-      return fail(s.ok() ? Status(landmark::LandmarkError::kProtocol) : s,
-                  s.ok() ? "unexpected message during the timed rounds" : why);
+      const host::HStatus st = net::recv_msg(tcp.fd, &m, to);
+      return st.ok() ? fail(landmark::LandmarkError::kProtocol,
+                            "unexpected message during the timed rounds")
+                     : fail_with(st);
     }
     const ssize_t n = ::recv(udp.fd, dg, sizeof dg, 0);
     if (n != 30 || dg[0] != 2 || std::memcmp(dg + 1, p.session_id.data(), 16) != 0)
@@ -129,23 +133,20 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
       return fail(landmark::LandmarkError::kNetwork, "UDP send failed");
     ++next;
   }
-  s = net::recv_msg(tcp.fd, &m, to, &why);
-  if (!s.ok()) return fail(s, why);
+  if (auto st = net::recv_msg(tcp.fd, &m, to); !st.ok()) return fail_with(st);
   if (m["type"] != "rounds_done")
     return fail(landmark::LandmarkError::kProtocol, "expected rounds_done");
   // ---- close --------------------------------------------------------------------------------
   std::vector<uint8_t> transcript;
   s = board.lm_close(p.session_id, &transcript);
   if (!s.ok()) return fail(s, "board refused LM_CLOSE (code " + std::to_string(s.code()) + ")");
-  if (!net::send_msg(
-           tcp.fd,
-           {{"type", "close"}, {"transcript", net::hex(transcript.data(), transcript.size())}}, to,
-           &why)
-           .ok()) {
-    return fail(landmark::LandmarkError::kNetwork, why);
+  if (auto st = net::send_msg(
+          tcp.fd,
+          {{"type", "close"}, {"transcript", net::hex(transcript.data(), transcript.size())}}, to);
+      !st.ok()) {
+    return fail_with(st);
   }
-  s = net::recv_msg(tcp.fd, &m, to, &why);
-  if (!s.ok()) return fail(s, why);
+  if (auto st = net::recv_msg(tcp.fd, &m, to); !st.ok()) return fail_with(st);
   std::vector<uint8_t> record;
   uint64_t rtt_min = 0;
   if (m["type"] != "record" || !net::get_hex(m, "record", 16, 4096, &record) ||
@@ -162,7 +163,7 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   out->pair.record = std::move(record);
   out->pair.transcript = std::move(transcript);
   out->rtt_min_ns = rtt_min;
-  return Status::Ok();
+  return host::HStatus::Ok();
 }
 
 }  // namespace locus::landmark

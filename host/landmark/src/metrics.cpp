@@ -43,31 +43,31 @@ MetricsHttp::~MetricsHttp() {
   stop();
 }
 
-bool MetricsHttp::start(const std::string& host, uint16_t port, std::string* why) {
+host::HStatus MetricsHttp::start(const std::string& host, uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(port);
   if (inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1) {
-    *why = "--metrics-listen: host must be an IPv4 address: " + host;
-    return false;
+    return {host::HostError::kUsage, "--metrics-listen: host must be an IPv4 address: " + host};
   }
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd_ >= 0) setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(fd_, 16) != 0) {
-    *why = "--metrics-listen: cannot listen on " + host + ":" + std::to_string(port) + ": " +
-           std::strerror(errno);
+    host::HStatus err(host::HostError::kNetwork, "--metrics-listen: cannot listen on " + host +
+                                                     ":" + std::to_string(port) + ": " +
+                                                     std::strerror(errno));
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
-    return false;
+    return err;
   }
   sockaddr_in b{};
   socklen_t bl = sizeof b;
   getsockname(fd_, reinterpret_cast<sockaddr*>(&b), &bl);
   port_ = ntohs(b.sin_port);
   t_ = std::thread([this] { loop(); });
-  return true;
+  return host::HStatus::Ok();
 }
 
 void MetricsHttp::stop() {

@@ -83,11 +83,10 @@ int read_all(int fd, uint8_t* p, size_t n, int64_t deadline) {
 
 }  // namespace
 
-Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* why) {
+host::HStatus send_msg(int fd, const nlohmann::json& j, int timeout_ms) {
   const std::string s = j.dump();
   if (s.size() > kMaxMessage) {
-    if (why) *why = "message too large";
-    return landmark::LandmarkError::kProtocol;
+    return {landmark::LandmarkError::kProtocol, "message too large"};
   }
   std::vector<uint8_t> b(4 + s.size());
   b[0] = uint8_t(s.size() >> 24);
@@ -96,49 +95,45 @@ Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* wh
   b[3] = uint8_t(s.size());
   std::memcpy(b.data() + 4, s.data(), s.size());
   if (!write_all(fd, b.data(), b.size(), timeout_ms)) {
-    if (why) *why = "TCP send failed or timed out";
-    return landmark::LandmarkError::kNetwork;
+    return {landmark::LandmarkError::kNetwork, "TCP send failed or timed out"};
   }
-  return Status::Ok();
+  return host::HStatus::Ok();
 }
 
-Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
+host::HStatus recv_msg(int fd, nlohmann::json* out, int timeout_ms) {
   const int64_t deadline = now_ns() + int64_t(timeout_ms) * 1000000;
   uint8_t h[4];
   int r = read_all(fd, h, 4, deadline);
   if (r != 0) {
-    if (why)
-      *why = r == 1 ? "timed out waiting for the peer (TCP)" : "peer closed the TCP connection";
-    return r == 1 ? Status(landmark::LandmarkError::kTimeout)
-                  : Status(landmark::LandmarkError::kNetwork);
+    return r == 1
+               ? host::HStatus(landmark::LandmarkError::kTimeout,
+                               "timed out waiting for the peer (TCP)")
+               : host::HStatus(landmark::LandmarkError::kNetwork, "peer closed the TCP connection");
   }
   const size_t n = size_t(h[0]) << 24 | size_t(h[1]) << 16 | size_t(h[2]) << 8 | h[3];
   if (n == 0 || n > kMaxMessage) {
-    if (why) *why = "TCP message length " + std::to_string(n) + " out of range";
-    return landmark::LandmarkError::kProtocol;
+    return {landmark::LandmarkError::kProtocol,
+            "TCP message length " + std::to_string(n) + " out of range"};
   }
   std::string s(n, '\0');
   r = read_all(fd, reinterpret_cast<uint8_t*>(&s[0]), n, deadline);
   if (r != 0) {
-    if (why)
-      *why =
-          r == 1 ? "timed out inside a TCP message" : "peer closed the TCP connection mid-message";
-    return r == 1 ? Status(landmark::LandmarkError::kTimeout)
-                  : Status(landmark::LandmarkError::kNetwork);
+    return r == 1
+               ? host::HStatus(landmark::LandmarkError::kTimeout, "timed out inside a TCP message")
+               : host::HStatus(landmark::LandmarkError::kNetwork,
+                               "peer closed the TCP connection mid-message");
   }
   nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-    if (why) *why = "TCP message is not a JSON object with a \"type\"";
-    return landmark::LandmarkError::kProtocol;
+    return {landmark::LandmarkError::kProtocol, "TCP message is not a JSON object with a \"type\""};
   }
   if (j["type"] == "error") {
-    if (why)
-      *why = (j.contains("error") && j["error"].is_string()) ? j["error"].get<std::string>()
-                                                             : "unspecified";
-    return landmark::LandmarkError::kSessionRefused;
+    return {landmark::LandmarkError::kSessionRefused,
+            (j.contains("error") && j["error"].is_string()) ? j["error"].get<std::string>()
+                                                            : "unspecified"};
   }
   *out = std::move(j);
-  return Status::Ok();
+  return host::HStatus::Ok();
 }
 
 std::string hex(const uint8_t* p, size_t n) {
@@ -165,28 +160,25 @@ bool get_uint(const nlohmann::json& j, const char* key, uint64_t max, uint64_t* 
 }
 
 namespace {
-addrinfo* resolve(const std::string& host, uint16_t port, int socktype, std::string* why) {
+// nullptr if host:port does not resolve.
+addrinfo* resolve(const std::string& host, uint16_t port, int socktype) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = socktype;
   addrinfo* res = nullptr;
   const std::string p = std::to_string(port);
-  if (getaddrinfo(host.c_str(), p.c_str(), &hints, &res) != 0 || !res) {
-    if (why) *why = "cannot resolve " + host;
-    return nullptr;
-  }
+  if (getaddrinfo(host.c_str(), p.c_str(), &hints, &res) != 0 || !res) return nullptr;
   return res;
 }
 }  // namespace
 
-int connect_tcp(const std::string& host, uint16_t port, int timeout_ms, std::string* why) {
-  addrinfo* res = resolve(host, port, SOCK_STREAM, why);
-  if (!res) return -1;
+host::HostResult<int> connect_tcp(const std::string& host, uint16_t port, int timeout_ms) {
+  addrinfo* res = resolve(host, port, SOCK_STREAM);
+  if (!res) return host::Error{landmark::LandmarkError::kNetwork, "cannot resolve " + host};
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     freeaddrinfo(res);
-    if (why) *why = "socket() failed";
-    return -1;
+    return host::Error{landmark::LandmarkError::kNetwork, "socket() failed"};
   }
   int rc = ::connect(fd, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);
@@ -199,23 +191,23 @@ int connect_tcp(const std::string& host, uint16_t port, int timeout_ms, std::str
   }
   if (rc != 0) {
     ::close(fd);
-    if (why) *why = "cannot connect to " + host + ":" + std::to_string(port) + " (TCP)";
-    return -1;
+    return host::Error{landmark::LandmarkError::kNetwork,
+                       "cannot connect to " + host + ":" + std::to_string(port) + " (TCP)"};
   }
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return fd;
 }
 
-int connect_udp(const std::string& host, uint16_t port, std::string* why) {
-  addrinfo* res = resolve(host, port, SOCK_DGRAM, why);
-  if (!res) return -1;
+host::HostResult<int> connect_udp(const std::string& host, uint16_t port) {
+  addrinfo* res = resolve(host, port, SOCK_DGRAM);
+  if (!res) return host::Error{landmark::LandmarkError::kNetwork, "cannot resolve " + host};
   int fd = ::socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
     if (fd >= 0) ::close(fd);
     freeaddrinfo(res);
-    if (why) *why = "cannot set up UDP to " + host + ":" + std::to_string(port);
-    return -1;
+    return host::Error{landmark::LandmarkError::kNetwork,
+                       "cannot set up UDP to " + host + ":" + std::to_string(port)};
   }
   freeaddrinfo(res);
   return fd;

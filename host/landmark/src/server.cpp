@@ -67,30 +67,32 @@ std::string json_escape(const std::string& s) {
 
 }  // namespace
 
-std::string parse_config_toml(const std::string& text, const std::string& base_dir,
-                              LandmarkConfig* out) {
+host::HStatus parse_config_toml(const std::string& text, const std::string& base_dir,
+                                LandmarkConfig* out) {
   toml::table t;
   try {
     t = toml::parse(text);
   } catch (const toml::parse_error& e) {
-    return std::string("landmark config: ") + std::string(e.description());
+    return {host::HostError::kConfig,
+            std::string("landmark config: ") + std::string(e.description())};
   }
   LandmarkConfig c;
   // Every number but lat/lon is an integer: toml++ converts a float node to int64 with a
   // cast that is undefined beyond int64's range (found by fuzz target landmark_config).
   for (const auto& [k, v] : t) {
     if (v.is_floating_point() && k != "lat" && k != "lon")
-      return "landmark config: '" + std::string(k.str()) + "' must be an integer";
+      return {host::HostError::kConfig,
+              "landmark config: '" + std::string(k.str()) + "' must be an integer"};
   }
   auto id = t["id"].value<std::string>();
   auto lat = t["lat"].value<double>();
   auto lon = t["lon"].value<double>();
   auto key = t["key_file"].value<std::string>();
   if (!id || id->empty() || id->size() > 64)
-    return "landmark config: 'id' (1..64 chars) is required";
+    return {host::HostError::kConfig, "landmark config: 'id' (1..64 chars) is required"};
   if (!lat || !lon || std::fabs(*lat) > 90 || std::fabs(*lon) > 180)
-    return "landmark config: 'lat'/'lon' missing or out of range";
-  if (!key) return "landmark config: 'key_file' is required";
+    return {host::HostError::kConfig, "landmark config: 'lat'/'lon' missing or out of range"};
+  if (!key) return {host::HostError::kConfig, "landmark config: 'key_file' is required"};
   c.id = *id;
   c.lat_deg = *lat;
   c.lon_deg = *lon;
@@ -105,16 +107,21 @@ std::string parse_config_toml(const std::string& text, const std::string& base_d
   const int64_t mp = t["max_pending"].value_or(int64_t(1024));
   const int64_t mps = t["max_pending_per_source"].value_or(int64_t(64));
   if (tp < 0 || tp > 65535 || up < 0 || up > 65535)
-    return "landmark config: ports must be 0..65535";
-  if (to < 100 || to > 600000) return "landmark config: timeout_ms must be 100..600000";
+    return {host::HostError::kConfig, "landmark config: ports must be 0..65535"};
+  if (to < 100 || to > 600000)
+    return {host::HostError::kConfig, "landmark config: timeout_ms must be 100..600000"};
   c.tcp_port = uint16_t(tp);
   c.udp_port = uint16_t(up);
-  if (sto < 100 || sto > 60000) return "landmark config: setup_timeout_ms must be 100..60000";
+  if (sto < 100 || sto > 60000)
+    return {host::HostError::kConfig, "landmark config: setup_timeout_ms must be 100..60000"};
   if (ms < 1 || ms > 4096 || mss < 1 || mss > ms) {
-    return "landmark config: max_sessions must be 1..4096, max_sessions_per_source 1..max_sessions";
+    return {
+        host::HostError::kConfig,
+        "landmark config: max_sessions must be 1..4096, max_sessions_per_source 1..max_sessions"};
   }
   if (mp < 1 || mp > 65536 || mps < 1 || mps > mp) {
-    return "landmark config: max_pending must be 1..65536, max_pending_per_source 1..max_pending";
+    return {host::HostError::kConfig,
+            "landmark config: max_pending must be 1..65536, max_pending_per_source 1..max_pending"};
   }
   c.timeout_ms = int(to);
   c.setup_timeout_ms = int(sto);
@@ -124,7 +131,7 @@ std::string parse_config_toml(const std::string& text, const std::string& base_d
   c.max_pending_per_source = size_t(mps);
   c.kernel_timestamps = t["kernel_timestamps"].value_or(true);
   *out = c;
-  return "";
+  return host::HStatus::Ok();
 }
 
 struct Server::Impl {
@@ -278,11 +285,8 @@ struct Session {
   uint64_t rtt_min = 0;
 };
 
-// A failed phase: the error code and why.
-struct PhaseError {
-  Status code;
-  std::string why;
-};
+// A failed phase: the host error (code and what failed); nothing if the phase succeeded.
+using PhaseError = host::Error;
 using PhaseResult = std::optional<PhaseError>;
 
 std::string peer_address(int fd) {
@@ -334,7 +338,8 @@ class SessionRunner {
       : cfg_(cfg), key_(key), udp_fd_(udp_fd), udp_port_(udp_port), impl_(impl) {}
 
   // Runs a session whose "setup" message m already arrived on fd; returns its outcome.
-  Status run(int fd, nlohmann::json m, std::string* why_out) {
+  // After a success, summary() describes it (rounds, minimum RTT).
+  host::HStatus run(int fd, nlohmann::json m) {
     Session s;
     s.fd = fd;
     s.timeout_ms = cfg_.timeout_ms;
@@ -348,26 +353,24 @@ class SessionRunner {
     std::vector<uint8_t> record;
     if (!r) r = close(&s, &record);
     if (r) {
-      nlohmann::json err = {{"type", "error"}, {"error", "landmark " + cfg_.id + ": " + r->why}};
-      (void)net::send_msg(fd, err, 1000, nullptr);
-      if (why_out) *why_out = r->why;
-      return r->code;
+      nlohmann::json err = {{"type", "error"},
+                            {"error", "landmark " + cfg_.id + ": " + r->message}};
+      (void)net::send_msg(fd, err, 1000);  // best effort: the session has failed anyway
+      return *r;
     }
-    if (why_out) {
-      char b[160];
-      std::snprintf(b, sizeof b, "rounds=%llu rtt_min_ns=%llu",
-                    static_cast<unsigned long long>(s.rounds),
-                    static_cast<unsigned long long>(s.rtt_min));
-      *why_out = b;
-    }
-    return Status::Ok();
+    char b[160];
+    std::snprintf(b, sizeof b, "rounds=%llu rtt_min_ns=%llu",
+                  static_cast<unsigned long long>(s.rounds),
+                  static_cast<unsigned long long>(s.rtt_min));
+    summary_ = b;
+    return host::HStatus::Ok();
   }
+  const std::string& summary() const { return summary_; }
 
  private:
   // ---- set-up (untimed): parameters, ephemeral key, session key and table -----------------
   PhaseResult setup(nlohmann::json& m, Session* s) {
     const int to = s->timeout_ms;
-    std::string why;
     if (m["type"] != "setup" || !net::get_hex(m, "verifier_nonce", 16, 64, &s->vnonce) ||
         !net::get_hex(m, "ueid", 33, 33, &s->ueid) ||
         !net::get_uint(m, "rounds", dbound::kMaxRounds, &s->rounds) ||
@@ -395,16 +398,15 @@ class SessionRunner {
                          {"lm_eph_pub", net::hex(s->lm_pub.q.data(), 65)},
                          {"rounds", s->rounds},
                          {"udp_port", udp_port_}};
-    if (!net::send_msg(s->fd, su, to, &why).ok()) {
-      return PhaseError{landmark::LandmarkError::kNetwork, "set-up: " + why};
+    if (auto st = net::send_msg(s->fd, su, to); !st.ok()) {
+      return PhaseError{landmark::LandmarkError::kNetwork, "set-up: " + st.message()};
     }
     nlohmann::json k;
-    const Status rs = net::recv_msg(s->fd, &k, to, &why);
-    if (!rs.ok()) {
-      return PhaseError{rs == Status(landmark::LandmarkError::kTimeout)
+    if (auto st = net::recv_msg(s->fd, &k, to); !st.ok()) {
+      return PhaseError{st.error().status == Status(landmark::LandmarkError::kTimeout)
                             ? landmark::LandmarkError::kTimeout
                             : landmark::LandmarkError::kNetwork,
-                        "set-up: " + why};
+                        "set-up: " + st.message()};
     }
     std::vector<uint8_t> dev_pub_v;
     if (k["type"] != "dev_key" || !net::get_hex(k, "dev_eph_pub", 65, 65, &dev_pub_v)) {
@@ -432,9 +434,8 @@ class SessionRunner {
 
   // The session's mailbox exists from here on: announce readiness.
   PhaseResult ready(Session* s) {
-    std::string why;
-    if (!net::send_msg(s->fd, {{"type", "ready"}}, s->timeout_ms, &why).ok()) {
-      return PhaseError{landmark::LandmarkError::kNetwork, "set-up: " + why};
+    if (auto st = net::send_msg(s->fd, {{"type", "ready"}}, s->timeout_ms); !st.ok()) {
+      return PhaseError{landmark::LandmarkError::kNetwork, "set-up: " + st.message()};
     }
     return std::nullopt;
   }
@@ -514,9 +515,9 @@ class SessionRunner {
     dbound::zeroize(&s->sec->table);
     s->rtt_min = *std::min_element(s->rtts.begin(), s->rtts.end());
     for (uint64_t ns : s->rtts) impl_->rtt.observe(double(ns) / 1e9);
-    std::string why;
-    if (!net::send_msg(s->fd, {{"type", "rounds_done"}, {"rtts_ns", s->rtts}}, to, &why).ok()) {
-      return PhaseError{landmark::LandmarkError::kNetwork, why};
+    if (auto st = net::send_msg(s->fd, {{"type", "rounds_done"}, {"rtts_ns", s->rtts}}, to);
+        !st.ok()) {
+      return PhaseError{landmark::LandmarkError::kNetwork, st.message()};
     }
     return std::nullopt;
   }
@@ -524,10 +525,9 @@ class SessionRunner {
   // ---- close (untimed): the device-signed transcript, then the landmark record ------------
   PhaseResult close(Session* s, std::vector<uint8_t>* record) {
     const int to = s->timeout_ms;
-    std::string why;
     nlohmann::json m;
-    if (!net::recv_msg(s->fd, &m, to, &why).ok()) {
-      return PhaseError{landmark::LandmarkError::kNetwork, "close: " + why};
+    if (auto st = net::recv_msg(s->fd, &m, to); !st.ok()) {
+      return PhaseError{landmark::LandmarkError::kNetwork, "close: " + st.message()};
     }
     std::vector<uint8_t> tcose;
     if (m["type"] != "close" || !net::get_hex(m, "transcript", 16, 16384, &tcose)) {
@@ -576,8 +576,8 @@ class SessionRunner {
                           {"record", net::hex(record->data(), record->size())},
                           {"rtt_min_ns", s->rtt_min},
                           {"rtts_ns", s->rtts}};
-    if (!net::send_msg(s->fd, out, to, &why).ok()) {
-      return PhaseError{landmark::LandmarkError::kNetwork, "close: " + why};
+    if (auto st = net::send_msg(s->fd, out, to); !st.ok()) {
+      return PhaseError{landmark::LandmarkError::kNetwork, "close: " + st.message()};
     }
     return std::nullopt;
   }
@@ -603,6 +603,7 @@ class SessionRunner {
   int udp_fd_;
   uint16_t udp_port_;
   Server::Impl* impl_;
+  std::string summary_;
 };
 
 Server::Server(const LandmarkConfig& cfg, const crypto::P256PrivateKey& key)
@@ -676,12 +677,11 @@ std::string Server::metrics_text() const {
   return o;
 }
 
-Status Server::start(std::string* why) {
+host::HStatus Server::start() {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   if (inet_pton(AF_INET, cfg_.listen.c_str(), &a.sin_addr) != 1) {
-    if (why) *why = "listen address must be an IPv4 address: " + cfg_.listen;
-    return LocationError::kBadConfig;
+    return {LocationError::kBadConfig, "listen address must be an IPv4 address: " + cfg_.listen};
   }
   raise_fd_limit();
   tcp_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -691,19 +691,15 @@ Status Server::start(std::string* why) {
   a.sin_port = htons(cfg_.tcp_port);
   if (tcp_fd_ < 0 || ::bind(tcp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(tcp_fd_, 1024) != 0) {
-    if (why) {
-      *why = "cannot listen on TCP " + cfg_.listen + ":" + std::to_string(cfg_.tcp_port) + ": " +
-             std::strerror(errno);
-    }
-    return landmark::LandmarkError::kNetwork;
+    return {landmark::LandmarkError::kNetwork, "cannot listen on TCP " + cfg_.listen + ":" +
+                                                   std::to_string(cfg_.tcp_port) + ": " +
+                                                   std::strerror(errno)};
   }
   a.sin_port = htons(cfg_.udp_port);
   if (udp_fd_ < 0 || ::bind(udp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    if (why) {
-      *why = "cannot bind UDP " + cfg_.listen + ":" + std::to_string(cfg_.udp_port) + ": " +
-             std::strerror(errno);
-    }
-    return landmark::LandmarkError::kNetwork;
+    return {landmark::LandmarkError::kNetwork, "cannot bind UDP " + cfg_.listen + ":" +
+                                                   std::to_string(cfg_.udp_port) + ": " +
+                                                   std::strerror(errno)};
   }
   // Kernel receive timestamps (server.h "Timing"); without them every round falls back to
   // the session's own clock.
@@ -717,7 +713,7 @@ Status Server::start(std::string* why) {
   getsockname(udp_fd_, reinterpret_cast<sockaddr*>(&b), &bl);
   udp_port_ = ntohs(b.sin_port);
   impl_->udp_thread = std::thread([this] { impl_->udp_loop(udp_fd_); });
-  return Status::Ok();
+  return host::HStatus::Ok();
 }
 
 void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log) {
@@ -751,7 +747,7 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
       ++impl_->busy;
       nlohmann::json err = {{"type", "error"},
                             {"error", "landmark " + cfg_.id + ": busy (session limit), retry"}};
-      (void)net::send_msg(fd, err, 200, nullptr);
+      (void)net::send_msg(fd, err, 200);  // best effort: refused anyway
       ::close(fd);
       return;
     }
@@ -760,9 +756,8 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
     Worker* wp = w.get();
     w->t = std::thread([this, wp, fd, src, m = std::move(m), log] {
       SessionRunner runner(cfg_, key_, udp_fd_, udp_port_, impl_.get());
-      std::string why;
       impl_->active.inc();
-      const Status s = runner.run(fd, m, &why);
+      const host::HStatus s = runner.run(fd, m);
       impl_->active.dec();
       ::close(fd);
       if (s.ok()) {
@@ -777,7 +772,8 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
                      "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,\"ok\":%s,"
                      "\"code\":%u,\"detail\":%s}\n",
                      json_escape(cfg_.id).c_str(), json_escape(src).c_str(),
-                     s.ok() ? "true" : "false", unsigned(s.code()), json_escape(why).c_str());
+                     s.ok() ? "true" : "false", unsigned(s.error().status.code()),
+                     json_escape(s.ok() ? runner.summary() : s.message()).c_str());
         std::fflush(stderr);
       }
       wp->done = true;
@@ -864,7 +860,7 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
       if (!bad.empty()) {
         set_blocking(p.fd, true);
         nlohmann::json err = {{"type", "error"}, {"error", "landmark " + cfg_.id + ": " + bad}};
-        (void)net::send_msg(p.fd, err, 200, nullptr);
+        (void)net::send_msg(p.fd, err, 200);  // best effort: refused anyway
         ++impl_->failed;
         if (log) {
           std::fprintf(stderr,

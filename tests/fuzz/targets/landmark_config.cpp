@@ -11,9 +11,10 @@ using namespace locus;
 
 extern "C" int locus_fuzz_landmark_config(const uint8_t* data, size_t size) {
   landmark::LandmarkConfig c;
-  const std::string why = landmark::parse_config_toml(
-      std::string(reinterpret_cast<const char*>(data), size), "/nonexistent", &c);
-  if (!why.empty()) return 0;
+  if (!landmark::parse_config_toml(std::string(reinterpret_cast<const char*>(data), size),
+                                   "/nonexistent", &c)
+           .ok())
+    return 0;
   LOCUS_FUZZ_ACCEPTED();
   LOCUS_FUZZ_CHECK(!c.id.empty() && c.id.size() <= 64);
   LOCUS_FUZZ_CHECK(c.lat_deg >= -90 && c.lat_deg <= 90 && c.lon_deg >= -180 && c.lon_deg <= 180);

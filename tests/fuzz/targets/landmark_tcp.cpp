@@ -41,8 +41,7 @@ landmark::Server* make_server() {
            .ok())
     __builtin_trap();
   auto* s = new landmark::Server(cfg, key);
-  std::string why;
-  if (!s->start(&why).ok()) __builtin_trap();
+  if (!s->start().ok()) __builtin_trap();
   fuzz::serve_until_exit(s);
   return s;
 }
@@ -83,9 +82,9 @@ extern "C" int locus_fuzz_landmark_tcp(const uint8_t* data, size_t size) {
   static landmark::Server* server = make_server();
   if (size > 256 * 1024) return 0;  // the cap per message is 64 KiB
   const size_t ok_before = server->sessions_ok();
-  std::string why;
-  const int fd = landmark::net::connect_tcp("127.0.0.1", server->tcp_port(), 2000, &why);
-  LOCUS_FUZZ_CHECK(fd >= 0);
+  const auto conn = landmark::net::connect_tcp("127.0.0.1", server->tcp_port(), 2000);
+  LOCUS_FUZZ_CHECK(conn.ok());
+  const int fd = conn.value();
   size_t off = 0;
   for (int i = 0; i < 4096 && off < size; ++i) {
     const ssize_t n = send(fd, data + off, size - off, MSG_NOSIGNAL);

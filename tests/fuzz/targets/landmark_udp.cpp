@@ -59,8 +59,7 @@ landmark::Server* make_server() {
   cfg.listen = "127.0.0.1";
   cfg.timeout_ms = kTimeoutMs;
   auto* s = new landmark::Server(cfg, key_of("landmark"));
-  std::string why;
-  if (!s->start(&why).ok()) __builtin_trap();
+  if (!s->start().ok()) __builtin_trap();
   fuzz::serve_until_exit(s);
   return s;
 }
@@ -78,20 +77,19 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const unsigned rounds = data[0] % 4 + 1;
   const size_t ok_before = server->sessions_ok();
-  std::string cwhy;
-  const int tcp = net::connect_tcp("127.0.0.1", server->tcp_port(), 2000, &cwhy);
-  LOCUS_FUZZ_CHECK(tcp >= 0);
+  const auto tcp_fd = net::connect_tcp("127.0.0.1", server->tcp_port(), 2000);
+  LOCUS_FUZZ_CHECK(tcp_fd.ok());
+  const int tcp = tcp_fd.value();
   bool rounds_done = false;
   bool all_correct = true;
   int udp = -1;
   do {
     const std::vector<uint8_t> vn(32, 0x44), ueid(33, 0x01);
-    std::string why;
     nlohmann::json m = {{"type", "setup"},
                         {"verifier_nonce", net::hex(vn.data(), vn.size())},
                         {"ueid", net::hex(ueid.data(), ueid.size())},
                         {"rounds", rounds}};
-    if (!net::send_msg(tcp, m, 1000, &why).ok() || !net::recv_msg(tcp, &m, 1000, &why).ok()) break;
+    if (!net::send_msg(tcp, m, 1000).ok() || !net::recv_msg(tcp, &m, 1000).ok()) break;
     std::vector<uint8_t> sid, lm_nonce, lm_pub;
     uint64_t udp_port = 0;
     LOCUS_FUZZ_CHECK(net::get_hex(m, "session_id", 16, 16, &sid) &&
@@ -108,13 +106,14 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
                          .ok());
     LOCUS_FUZZ_CHECK(db::derive_table(key, rounds, &g_table).ok());
     if (!net::send_msg(tcp, {{"type", "dev_key"}, {"dev_eph_pub", net::hex(dev_pub.q.data(), 65)}},
-                       1000, &why)
+                       1000)
              .ok() ||
-        !net::recv_msg(tcp, &m, 1000, &why).ok() || m["type"] != "ready") {
+        !net::recv_msg(tcp, &m, 1000).ok() || m["type"] != "ready") {
       break;
     }
-    udp = net::connect_udp("127.0.0.1", static_cast<uint16_t>(udp_port), &why);
-    LOCUS_FUZZ_CHECK(udp >= 0);
+    const auto udp_fd = net::connect_udp("127.0.0.1", static_cast<uint16_t>(udp_port));
+    LOCUS_FUZZ_CHECK(udp_fd.ok());
+    udp = udp_fd.value();
     uint8_t hello[17] = {kDgHello};
     memcpy(hello + 1, sid.data(), 16);
     (void)send(udp, hello, sizeof hello, 0);
@@ -164,9 +163,9 @@ extern "C" int locus_fuzz_landmark_udp(const uint8_t* data, size_t size) {
     if (all_correct) LOCUS_FUZZ_ACCEPTED();
     // Whatever happened in the rounds, the landmark's next message tells whether it counted
     // them as done (an error message comes back as a failed recv_msg).
-    if (net::recv_msg(tcp, &m, 1000, &why).ok() && m["type"] == "rounds_done") rounds_done = true;
+    if (net::recv_msg(tcp, &m, 1000).ok() && m["type"] == "rounds_done") rounds_done = true;
     if (!rounds_done) break;
-    (void)net::send_msg(tcp, {{"type", "close"}, {"transcript", std::string(64, 'a')}}, 1000, &why);
+    (void)net::send_msg(tcp, {{"type", "close"}, {"transcript", std::string(64, 'a')}}, 1000);
   } while (false);
   shutdown(tcp, SHUT_WR);
   // Drain until the server has finished the session and closed its end.

@@ -8,8 +8,10 @@
 //      at once. Nothing else happens on this path (no logging, no allocation).
 //   3. TCP close: calls board.lm_close(), sends the device-signed transcript, receives the
 //      landmark record (COSE_Sign1 by the landmark key).
-// Every wait is bounded by SessionOptions::timeout_ms. Errors are LocationError codes with
-// a human-readable *why.
+// Every wait is bounded by SessionOptions::timeout_ms. Errors: the host error type, with a
+// LandmarkError code (kNetwork, kTimeout, kProtocol, kSessionRefused: the landmark's own
+// text), LocationError::kBadConfig for bad arguments, or the board's own code, and a message
+// that names the landmark.
 #pragma once
 
 #include <array>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "locus/common/result.h"
 #include "locus/landmark/errors.h"
 #include "locus/location/records.h"
 #include "locus/span.h"
@@ -67,8 +70,7 @@ struct SessionResult {
   std::vector<uint64_t> rtts_ns;  // per round, as the landmark reported them (unsigned, info only)
 };
 
-Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid,
-                   BoardLink& board, const SessionOptions& opt, SessionResult* out,
-                   std::string* why);
+host::HStatus run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan ueid,
+                          BoardLink& board, const SessionOptions& opt, SessionResult* out);
 
 }  // namespace locus::landmark

@@ -14,6 +14,8 @@
 #include <string>
 #include <thread>
 
+#include "locus/common/result.h"
+
 namespace locus::landmark {
 
 class MetricsHttp {
@@ -23,9 +25,9 @@ class MetricsHttp {
   MetricsHttp(const MetricsHttp&) = delete;
   MetricsHttp& operator=(const MetricsHttp&) = delete;
 
-  // Binds HOST:PORT (IPv4; PORT 0: a free port) and starts the thread. Returns false and
-  // *why on failure.
-  bool start(const std::string& host, uint16_t port, std::string* why);
+  // Binds HOST:PORT (IPv4; PORT 0: a free port) and starts the thread.
+  // Errors: HostError::kUsage (not an IPv4 address), kNetwork (bind, listen).
+  host::HStatus start(const std::string& host, uint16_t port);
   uint16_t port() const { return port_; }
   void stop();
   uint64_t scrapes() const { return scrapes_.load(); }

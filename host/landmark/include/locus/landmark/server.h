@@ -30,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "locus/common/result.h"
 #include "locus/crypto/p256.h"
 #include "locus/landmark/errors.h"
 #include "locus/status.h"
@@ -54,9 +55,9 @@ struct LandmarkConfig {
 
 // TOML: id, lat, lon, key_file (relative to base_dir), listen, tcp_port, udp_port, timeout_ms,
 // setup_timeout_ms, max_sessions, max_sessions_per_source, max_pending,
-// max_pending_per_source, kernel_timestamps. Returns "" or the error.
-std::string parse_config_toml(const std::string& text, const std::string& base_dir,
-                              LandmarkConfig* out);
+// max_pending_per_source, kernel_timestamps. Errors: HostError::kConfig, naming the key.
+host::HStatus parse_config_toml(const std::string& text, const std::string& base_dir,
+                                LandmarkConfig* out);
 
 // Counters (read by other threads while serve() runs).
 struct ServerStats {
@@ -76,7 +77,8 @@ class Server {
   Server& operator=(const Server&) = delete;
 
   // Binds both sockets (ports 0 -> free ports) and raises RLIMIT_NOFILE to its hard limit.
-  Status start(std::string* why);
+  // Errors: LocationError::kBadConfig (listen address), LandmarkError::kNetwork (bind, listen).
+  host::HStatus start();
   uint16_t tcp_port() const { return tcp_port_; }
   uint16_t udp_port() const { return udp_port_; }
   // Serves sessions until *stop becomes true (checked at least every 200 ms) or max_sessions
