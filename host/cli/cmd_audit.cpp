@@ -134,10 +134,10 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
       if (!p.is_object() || p.value("old_size", json()) != h1.tree_size ||
           p.value("new_size", json()) != h2.tree_size || !p.contains("proof"))
         verify_failed(ctx, j, "the proof is not between these two heads' sizes");
-      std::string why;
-      if (!ma::verify_consistency(h1.tree_size, h2.tree_size, h1.root, h2.root,
-                                  hashes_from(ctx, p["proof"], "proof"), &why))
-        verify_failed(ctx, j, why);
+      if (auto st = ma::verify_consistency(h1.tree_size, h2.tree_size, h1.root, h2.root,
+                                           hashes_from(ctx, p["proof"], "proof"));
+          !st.ok())
+        verify_failed(ctx, j, st.message());
       j["ok"] = true;
       locus::cli::emit(ctx, j.dump(),
                        "consistent: the tree of " + std::to_string(h2.tree_size) +
@@ -164,10 +164,10 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
           locus::ByteSpan(reinterpret_cast<const uint8_t*>(leaf.data()), leaf.size()));
       uint64_t idx = p["leaf_index"].get<uint64_t>();
       j["leaf_index"] = idx;
-      std::string why;
-      if (!ma::verify_inclusion(idx, h.tree_size, lh,
-                                hashes_from(ctx, p["audit_path"], "audit_path"), h.root, &why))
-        verify_failed(ctx, j, why);
+      if (auto st = ma::verify_inclusion(idx, h.tree_size, lh,
+                                         hashes_from(ctx, p["audit_path"], "audit_path"), h.root);
+          !st.ok())
+        verify_failed(ctx, j, st.message());
       j["ok"] = true;
       locus::cli::emit(ctx, j.dump(),
                        "included: record " + std::to_string(idx + 1) +

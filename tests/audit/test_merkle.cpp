@@ -142,10 +142,11 @@ void test_against_independent(void**) {
       assert_int_equal(p.size(), want.size());
       for (size_t k = 0; k < p.size(); k++)
         assert_string_equal(audit::hash_hex(p[k]).c_str(), want[k].get<std::string>().c_str());
-      std::string why;
-      assert_true(audit::verify_inclusion(i, n, leaves.hashes[i], p, root, &why));
-      // The wrong leaf does not verify.
-      assert_false(audit::verify_inclusion(i, n, leaves.hashes[(i + 1) % 13], p, root, &why));
+      assert_true(audit::verify_inclusion(i, n, leaves.hashes[i], p, root).ok());
+      // The wrong leaf does not verify, and says the log is broken.
+      const auto wrong = audit::verify_inclusion(i, n, leaves.hashes[(i + 1) % 13], p, root);
+      assert_false(wrong.ok());
+      assert_int_equal(wrong.code().code(), Status(host::HostError::kAuditBroken).code());
     }
     for (uint64_t m = 1; m <= n; m++) {
       auto p = audit::consistency_proof(leaves.hashes, m, n).value();
@@ -153,12 +154,11 @@ void test_against_independent(void**) {
       assert_int_equal(p.size(), want.size());
       for (size_t k = 0; k < p.size(); k++)
         assert_string_equal(audit::hash_hex(p[k]).c_str(), want[k].get<std::string>().c_str());
-      std::string why;
       audit::Hash old_root = audit::tree_root(leaves.hashes, m);
-      assert_true(audit::verify_consistency(m, n, old_root, root, p, &why));
+      assert_true(audit::verify_consistency(m, n, old_root, root, p).ok());
       if (m < n) {
         audit::Hash other = audit::tree_root(leaves.hashes, m - 1 == 0 ? n : m - 1);
-        assert_false(audit::verify_consistency(m, n, other, root, p, &why));
+        assert_false(audit::verify_consistency(m, n, other, root, p).ok());
       }
     }
   }

@@ -122,18 +122,22 @@ HostResult<std::vector<Hash>> consistency_proof(const std::vector<Hash>& leaves,
   return out;
 }
 
-bool verify_inclusion(uint64_t index, uint64_t n, const Hash& leaf, const std::vector<Hash>& path,
-                      const Hash& root, std::string* why) {
+namespace {
+HStatus broken(const char* what) {
+  return {HostError::kAuditBroken, what};
+}
+}  // namespace
+
+HStatus verify_inclusion(uint64_t index, uint64_t n, const Hash& leaf,
+                         const std::vector<Hash>& path, const Hash& root) {
   if (index >= n) {
-    *why = "leaf index is not below the tree size";
-    return false;
+    return broken("leaf index is not below the tree size");
   }
   uint64_t fn = index, sn = n - 1;
   Hash r = leaf;
   for (const Hash& p : path) {
     if (sn == 0) {
-      *why = "inclusion proof is longer than the tree allows";
-      return false;
+      return broken("inclusion proof is longer than the tree allows");
     }
     if ((fn & 1) || fn == sn) {
       r = node_hash(p, r);
@@ -149,36 +153,30 @@ bool verify_inclusion(uint64_t index, uint64_t n, const Hash& leaf, const std::v
     sn >>= 1;
   }
   if (sn != 0) {
-    *why = "inclusion proof is shorter than the tree needs";
-    return false;
+    return broken("inclusion proof is shorter than the tree needs");
   }
   if (r != root) {
-    *why = "inclusion proof does not lead to the tree head's root";
-    return false;
+    return broken("inclusion proof does not lead to the tree head's root");
   }
-  return true;
+  return HStatus::Ok();
 }
 
-bool verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash& new_root,
-                        const std::vector<Hash>& proof, std::string* why) {
+HStatus verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash& new_root,
+                           const std::vector<Hash>& proof) {
   if (m == 0 || m > n) {
-    *why = "old tree size must be 1..new tree size";
-    return false;
+    return broken("old tree size must be 1..new tree size");
   }
   if (m == n) {
     if (!proof.empty()) {
-      *why = "a proof between equal sizes must be empty";
-      return false;
+      return broken("a proof between equal sizes must be empty");
     }
     if (old_root != new_root) {
-      *why = "same tree size, different roots: the log was rewritten";
-      return false;
+      return broken("same tree size, different roots: the log was rewritten");
     }
-    return true;
+    return HStatus::Ok();
   }
   if (proof.empty()) {
-    *why = "empty consistency proof";
-    return false;
+    return broken("empty consistency proof");
   }
   std::vector<Hash> p = proof;
   // RFC 9162 §2.1.4.2: if first is an exact power of 2, prepend first_hash.
@@ -191,8 +189,7 @@ bool verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash
   Hash fr = p[0], sr = p[0];
   for (size_t i = 1; i < p.size(); i++) {
     if (sn == 0) {
-      *why = "consistency proof is longer than the trees allow";
-      return false;
+      return broken("consistency proof is longer than the trees allow");
     }
     const Hash& c = p[i];
     if ((fn & 1) || fn == sn) {
@@ -210,18 +207,16 @@ bool verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash
     sn >>= 1;
   }
   if (sn != 0) {
-    *why = "consistency proof is shorter than the trees need";
-    return false;
+    return broken("consistency proof is shorter than the trees need");
   }
   if (fr != old_root) {
-    *why = "the old tree head's root is not a prefix of the new tree: records were rewritten";
-    return false;
+    return broken(
+        "the old tree head's root is not a prefix of the new tree: records were rewritten");
   }
   if (sr != new_root) {
-    *why = "consistency proof does not lead to the new tree head's root";
-    return false;
+    return broken("consistency proof does not lead to the new tree head's root");
   }
-  return true;
+  return HStatus::Ok();
 }
 
 HostResult<LogLeaves> read_leaves(const std::string& log_path) {

@@ -37,11 +37,11 @@ HostResult<std::vector<Hash>> inclusion_proof(const std::vector<Hash>& leaves, u
                                               uint64_t n);
 HostResult<std::vector<Hash>> consistency_proof(const std::vector<Hash>& leaves, uint64_t m,
                                                 uint64_t n);
-// RFC 9162 §2.1.3.2 and §2.1.4.2 verification; false with *why on failure.
-bool verify_inclusion(uint64_t index, uint64_t n, const Hash& leaf, const std::vector<Hash>& path,
-                      const Hash& root, std::string* why);
-bool verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash& new_root,
-                        const std::vector<Hash>& proof, std::string* why);
+// RFC 9162 §2.1.3.2 and §2.1.4.2 verification. Errors: kAuditBroken, saying what does not hold.
+HStatus verify_inclusion(uint64_t index, uint64_t n, const Hash& leaf,
+                         const std::vector<Hash>& path, const Hash& root);
+HStatus verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash& new_root,
+                           const std::vector<Hash>& proof);
 
 // The log's leaves: every line of the file (bounded), with its hash.
 struct LogLeaves {
