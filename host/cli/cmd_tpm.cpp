@@ -244,14 +244,13 @@ void add_enroll_host_command(CLI::App* tpm, const OptsPtr& o, CliContext& ctx) {
     open_tpm(ctx, t, o->tcti);
     auto a = o->create_ak ? t.create_ak(o->ak) : t.load_ak(o->ak);
     if (!a.ok()) tpm_fail(ctx, a.status(), "cannot get the AK " + o->ak, t.last_error());
-    std::string detail;
     auto rec = locus::provision::enroll_host(
-        t, locus::provision::HostEnrollOptions{o->host, o->ek_ca, pcrs}, &detail);
+        t, locus::provision::HostEnrollOptions{o->host, o->ek_ca, pcrs});
     if (!rec.ok())
-      tpm_fail(ctx, rec.status(), "enrollment of host '" + o->host + "' refused", detail);
+      tpm_fail(ctx, rec.code(), "enrollment of host '" + o->host + "' refused", rec.message());
     TpmRegistry reg;
     open_db(ctx, reg, o->db);
-    Status s = reg.put_host(*rec);
+    Status s = reg.put_host(rec.value());
     if (!s.ok()) tpm_fail(ctx, s, "cannot store the host record");
     nlohmann::json golden = nlohmann::json::object();
     for (const auto& p : rec->golden)

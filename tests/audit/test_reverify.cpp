@@ -204,10 +204,9 @@ std::unique_ptr<Env> make_env(const char* name) {
   assert_true(e->reg->add_device(d).ok());
   tpm::TpmRegistry treg;
   assert_true(treg.attach(e->reg.get()).ok());
-  std::string detail;
   provision::HostEnrollOptions o{"host-a", g_swtpm->ca_file(), kPcrs};
-  auto rec = provision::enroll_host(*g_tpm, o, &detail);
-  if (!rec.ok()) fail_msg("enroll: %s", detail.c_str());
+  auto rec = provision::enroll_host(*g_tpm, o);
+  if (!rec.ok()) fail_msg("enroll: %s", rec.message().c_str());
   assert_true(treg.put_host(rec.value()).ok());
   assert_true(treg.bind_board(host::hex_encode(g_dev.ueid), "host-a").ok());
   return e;

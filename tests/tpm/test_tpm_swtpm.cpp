@@ -106,9 +106,8 @@ void ek_certificate_chains_to_manufacturer_ca(void**) {
   assert_true(ek.ok());
   assert_false(ek->cert_der.empty());
   assert_int_equal(ek->modulus.size(), 256);
-  std::string detail;
-  Status s = verify_ek_certificate(ek->cert_der, g->swtpm_a.ca_file(), ek->modulus, &detail);
-  if (!s.ok()) std::fprintf(stderr, "%s\n", detail.c_str());
+  const auto s = verify_ek_certificate(ek->cert_der, g->swtpm_a.ca_file(), ek->modulus);
+  if (!s.ok()) std::fprintf(stderr, "%s\n", s.message().c_str());
   assert_true(s.ok());
 }
 
@@ -117,16 +116,17 @@ void ek_certificate_chains_to_manufacturer_ca(void**) {
 void ek_certificate_from_unknown_ca_refused(void**) {
   auto ek = g->tpm_a.ek();
   assert_true(ek.ok());
-  std::string detail;
-  Status s = verify_ek_certificate(ek->cert_der, g->swtpm_b.ca_file(), ek->modulus, &detail);
-  assert_true(s == Status(TpmError::kEkCertUntrusted));
-  assert_true(detail.find("not issued by the given TPM manufacturer CA") != std::string::npos);
+  const auto s = verify_ek_certificate(ek->cert_der, g->swtpm_b.ca_file(), ek->modulus);
+  assert_true(s.code() == Status(TpmError::kEkCertUntrusted));
+  assert_true(s.message().find("not issued by the given TPM manufacturer CA") != std::string::npos);
   // And enroll_host refuses the whole host for the same reason.
   auto ak = g->tpm_b.create_ak(g->ak_b_path);
   assert_true(ak.ok());
   provision::HostEnrollOptions o{"host-b", g->swtpm_a.ca_file(), kPcrs};
-  auto rec = provision::enroll_host(g->tpm_b, o, &detail);
-  assert_true(rec.status() == Status(TpmError::kEkCertUntrusted));
+  auto rec = provision::enroll_host(g->tpm_b, o);
+  assert_true(rec.code() == Status(TpmError::kEkCertUntrusted));
+  assert_true(rec.message().find("not issued by the given TPM manufacturer CA") !=
+              std::string::npos);
 }
 
 // The EK certificate of A with B's EK modulus: the key in the certificate is not this TPM's
@@ -135,9 +135,8 @@ void ek_certificate_of_another_tpm_refused(void**) {
   auto ek_a = g->tpm_a.ek();
   auto ek_b = g->tpm_b.ek();
   assert_true(ek_a.ok() && ek_b.ok());
-  std::string detail;
-  Status s = verify_ek_certificate(ek_a->cert_der, g->swtpm_a.ca_file(), ek_b->modulus, &detail);
-  assert_true(s == Status(TpmError::kEkMismatch));
+  const auto s = verify_ek_certificate(ek_a->cert_der, g->swtpm_a.ca_file(), ek_b->modulus);
+  assert_true(s.code() == Status(TpmError::kEkMismatch));
 }
 
 // Enroll host A (EK cert, MakeCredential/ActivateCredential, golden PCRs), bind the board to it,
@@ -145,12 +144,11 @@ void ek_certificate_of_another_tpm_refused(void**) {
 void enroll_and_quote_accepted(void**) {
   auto ak = g->tpm_a.create_ak(g->ak_a_path);
   assert_true(ak.ok());
-  std::string detail;
   provision::HostEnrollOptions o{"host-a", g->swtpm_a.ca_file(), kPcrs};
-  auto rec = provision::enroll_host(g->tpm_a, o, &detail);
-  if (!rec.ok()) std::fprintf(stderr, "enroll: %s\n", detail.c_str());
+  auto rec = provision::enroll_host(g->tpm_a, o);
+  if (!rec.ok()) std::fprintf(stderr, "enroll: %s\n", rec.message().c_str());
   assert_true(rec.ok());
-  assert_true(g->reg.put_host(*rec).ok());
+  assert_true(g->reg.put_host(rec.value()).ok());
   assert_true(g->reg.bind_board(kBoard, "host-a").ok());
   auto host = g->reg.get_host("host-a");
   assert_true(host.ok());
@@ -281,12 +279,11 @@ void interop_tpm2_checkquote(void**) {
 // Host B is enrolled too; the board (bound to host A) shows up with a quote from host B:
 // refused with kBoardMoved, and the reason names both hosts.
 void board_moved_to_another_host_refused(void**) {
-  std::string detail;
   provision::HostEnrollOptions o{"host-b", g->swtpm_b.ca_file(), kPcrs};
-  auto rec = provision::enroll_host(g->tpm_b, o, &detail);
-  if (!rec.ok()) std::fprintf(stderr, "enroll B: %s\n", detail.c_str());
+  auto rec = provision::enroll_host(g->tpm_b, o);
+  if (!rec.ok()) std::fprintf(stderr, "enroll B: %s\n", rec.message().c_str());
   assert_true(rec.ok());
-  assert_true(g->reg.put_host(*rec).ok());
+  assert_true(g->reg.put_host(rec.value()).ok());
   auto n = nonce_of(40);
   auto q = g->tpm_b.quote_evidence(n, kEvidence, kPcrs);
   assert_true(q.ok());

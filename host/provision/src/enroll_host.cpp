@@ -7,70 +7,69 @@
 
 namespace locus::provision {
 
-Result<tpm::HostRecord> enroll_host(tpm::Tpm& host_tpm, const HostEnrollOptions& opts,
-                                    std::string* detail) {
-  auto set = [&](const std::string& s) {
-    if (detail) *detail = s;
-  };
-  if (opts.host.empty() || opts.pcrs.empty()) return tpm::TpmError::kInvalidArgument;
+host::HostResult<tpm::HostRecord> enroll_host(tpm::Tpm& host_tpm, const HostEnrollOptions& opts) {
+  using host::Error;
+  if (opts.host.empty() || opts.pcrs.empty()) {
+    return Error{tpm::TpmError::kInvalidArgument, "a host name and at least one PCR are required"};
+  }
   auto ek = host_tpm.ek();
   if (!ek.ok()) {
-    set("cannot read the EK: " + host_tpm.last_error());
-    return ek.status();
+    return Error{ek.status(), "cannot read the EK: " + host_tpm.last_error()};
   }
   // 1. EK certificate.
   auto mod = tpm::ek_public_modulus(ByteSpan(ek->public_area.data(), ek->public_area.size()),
                                     ByteSpan(ek->name.data(), ek->name.size()));
   if (!mod.ok()) {
-    set("EK is not an RSA-2048 EK of the default template");
-    return mod.status();
+    return Error{mod.status(), "EK is not an RSA-2048 EK of the default template"};
   }
   if (ek->cert_der.empty()) {
-    set("no EK certificate in NV index 0x01c00002");
-    return tpm::TpmError::kEkCertMissing;
+    return Error{tpm::TpmError::kEkCertMissing, "no EK certificate in NV index 0x01c00002"};
   }
-  LOCUS_TRY(tpm::verify_ek_certificate(ByteSpan(ek->cert_der.data(), ek->cert_der.size()),
-                                       opts.ca_file, ByteSpan(mod->data(), mod->size()), detail));
+  if (auto st = tpm::verify_ek_certificate(ByteSpan(ek->cert_der.data(), ek->cert_der.size()),
+                                           opts.ca_file, ByteSpan(mod->data(), mod->size()));
+      !st.ok()) {
+    return st;
+  }
   // 2. Credential activation binds the AK to this EK.
   auto ak = host_tpm.ak();
   if (!ak.ok()) {
-    set("no AK loaded: create or load one first");
-    return ak.status();
+    return Error{ak.status(), "no AK loaded: create or load one first"};
   }
   auto key = tpm::check_ak_public(ByteSpan(ak->public_area.data(), ak->public_area.size()),
                                   ByteSpan(ak->name.data(), ak->name.size()));
   if (!key.ok()) {
-    set("the AK is not a restricted fixedTPM ECDSA P-256 signing key");
-    return key.status();
+    return Error{key.status(), "the AK is not a restricted fixedTPM ECDSA P-256 signing key"};
   }
   uint8_t secret[32];
-  if (host::os_entropy(nullptr, secret, sizeof(secret)) != 0) return tpm::TpmError::kCrypto;
+  if (host::os_entropy(nullptr, secret, sizeof(secret)) != 0) {
+    return Error{tpm::TpmError::kCrypto, "no randomness from the OS"};
+  }
   auto ch = tpm::make_credential(ByteSpan(ek->public_area.data(), ek->public_area.size()),
                                  ByteSpan(ak->name.data(), ak->name.size()),
                                  ByteSpan(secret, sizeof(secret)));
   if (!ch.ok()) {
     crypto::zeroize(secret, sizeof(secret));
-    set("MakeCredential failed");
-    return ch.status();
+    return Error{ch.status(), "MakeCredential failed"};
   }
   auto got = host_tpm.activate_credential(*ch);
   bool match = got.ok() && crypto::ct_equal(ByteSpan(got->data(), got->size()),
                                             ByteSpan(secret, sizeof(secret)));
   crypto::zeroize(secret, sizeof(secret));
   if (!match) {
-    set("credential activation failed: the AK is not bound to this EK (" + host_tpm.last_error() +
-        ")");
-    return tpm::TpmError::kActivationFailed;
+    return Error{tpm::TpmError::kActivationFailed,
+                 "credential activation failed: the AK is not bound to this EK (" +
+                     host_tpm.last_error() + ")"};
   }
   // 3. Golden values and qualifiedSigner from a fresh quote, checked like any other.
   uint8_t nonce[32];
-  if (host::os_entropy(nullptr, nonce, sizeof(nonce)) != 0) return tpm::TpmError::kCrypto;
+  if (host::os_entropy(nullptr, nonce, sizeof(nonce)) != 0) {
+    return Error{tpm::TpmError::kCrypto, "no randomness from the OS"};
+  }
   static const uint8_t kEnrollEvidence[] = "locus tpm enrollment";
   auto q = host_tpm.quote_evidence(ByteSpan(nonce, sizeof(nonce)),
                                    ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)), opts.pcrs);
   if (!q.ok()) {
-    set("enrollment quote failed: " + host_tpm.last_error());
-    return q.status();
+    return Error{q.status(), "enrollment quote failed: " + host_tpm.last_error()};
   }
   tpm::HostRecord rec;
   rec.host = opts.host;
@@ -83,11 +82,11 @@ Result<tpm::HostRecord> enroll_host(tpm::Tpm& host_tpm, const HostEnrollOptions&
   rec.golden = q->pcrs;
   auto v = tpm::appraise_quote(*q, rec, ByteSpan(nonce, sizeof(nonce)),
                                ByteSpan(kEnrollEvidence, sizeof(kEnrollEvidence)));
-  if (!v.ok()) return v.status();
+  if (!v.ok()) return Error{v.status(), "the enrollment quote could not be appraised"};
   if (!v->accepted) {
-    set("enrollment quote refused: " +
-        (v->reasons.empty() ? std::string("?") : v->reasons[0].text));
-    return tpm::TpmError::kBadSignature;
+    return Error{tpm::TpmError::kBadSignature,
+                 "enrollment quote refused: " +
+                     (v->reasons.empty() ? std::string("?") : v->reasons[0].text)};
   }
   rec.qualified_signer = v->attest.qualified_signer;
   rec.have_last = true;

@@ -116,31 +116,27 @@ Result<std::array<uint8_t, 65>> check_ak_public(ByteSpan ak_public, ByteSpan nam
   return q;
 }
 
-Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, ByteSpan ek_modulus,
-                             std::string* detail) {
-  Status result = TpmError::kEkCertUntrusted;
+host::HStatus verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file,
+                                    ByteSpan ek_modulus) {
+  host::HStatus result(TpmError::kEkCertUntrusted, "not checked");
   mbedtls_x509_crt cert, ca;
   mbedtls_x509_crt_init(&cert);
   mbedtls_x509_crt_init(&ca);
-  auto set = [&](const std::string& s) {
-    if (detail) *detail = s;
-  };
   do {
     if (ek_cert_der.size == 0) {
-      result = TpmError::kEkCertMissing;
-      set("no EK certificate");
+      result = host::HStatus(TpmError::kEkCertMissing, "no EK certificate");
       break;
     }
     int rc = mbedtls_x509_crt_parse_der(&cert, ek_cert_der.data, ek_cert_der.size);
     if (rc != 0) {
-      result = TpmError::kEkCertInvalid;
-      set("EK certificate does not parse (mbed TLS -0x" + std::to_string(-rc) + ")");
+      result =
+          host::HStatus(TpmError::kEkCertInvalid,
+                        "EK certificate does not parse (mbed TLS -0x" + std::to_string(-rc) + ")");
       break;
     }
     rc = mbedtls_x509_crt_parse_file(&ca, ca_file.c_str());
     if (rc < 0 || ca.raw.len == 0) {
-      result = TpmError::kIo;
-      set("cannot read TPM manufacturer CA file " + ca_file);
+      result = host::HStatus(TpmError::kIo, "cannot read TPM manufacturer CA file " + ca_file);
       break;
     }
     uint32_t flags = 0;
@@ -153,13 +149,12 @@ Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, B
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
       for (auto& ch : why)
         if (ch == '\n') ch = ';';
-      result = TpmError::kEkCertUntrusted;
-      set("EK certificate not issued by the given TPM manufacturer CA: " + why);
+      result = host::HStatus(TpmError::kEkCertUntrusted,
+                             "EK certificate not issued by the given TPM manufacturer CA: " + why);
       break;
     }
     if (mbedtls_pk_get_type(&cert.pk) != MBEDTLS_PK_RSA) {
-      result = TpmError::kEkMismatch;
-      set("EK certificate key is not RSA");
+      result = host::HStatus(TpmError::kEkMismatch, "EK certificate key is not RSA");
       break;
     }
     uint8_t n_buf[512];
@@ -168,11 +163,11 @@ Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, B
         mbedtls_rsa_export_raw(mbedtls_pk_rsa(cert.pk), n_buf, nlen, nullptr, 0, nullptr, 0,
                                nullptr, 0, nullptr, 0) != 0 ||
         !same(ByteSpan(n_buf, nlen), ek_modulus)) {
-      result = TpmError::kEkMismatch;
-      set("the TPM's EK public key is not the key in its EK certificate");
+      result = host::HStatus(TpmError::kEkMismatch,
+                             "the TPM's EK public key is not the key in its EK certificate");
       break;
     }
-    result = Status::Ok();
+    result = host::HStatus::Ok();
   } while (false);
   mbedtls_x509_crt_free(&cert);
   mbedtls_x509_crt_free(&ca);

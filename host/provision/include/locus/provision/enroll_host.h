@@ -31,9 +31,8 @@ struct HostEnrollOptions {
 //  3. AK public checked (restricted fixedTPM ECDSA P-256) and its name recomputed;
 //  4. a quote over opts.pcrs with a fresh nonce: signature, extraData and digest checked;
 //     its PCR values become the golden values and its qualifiedSigner is recorded.
-// Returns the record to store (TpmRegistry::put_host); *detail explains a refusal. Errors are
-// the TPM module's (TpmError).
-Result<tpm::HostRecord> enroll_host(tpm::Tpm& host_tpm, const HostEnrollOptions& opts,
-                                    std::string* detail);
+// Returns the record to store (TpmRegistry::put_host), or why the host is refused: a TpmError
+// (kEkCertUntrusted, kActivationFailed, ...) and what failed.
+host::HostResult<tpm::HostRecord> enroll_host(tpm::Tpm& host_tpm, const HostEnrollOptions& opts);
 
 }  // namespace locus::provision

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "locus/common/result.h"
 #include "locus/span.h"
 #include "locus/tpm/credential.h"
 #include "locus/tpm/registry.h"
@@ -20,9 +21,10 @@ namespace locus::tpm {
 
 // Verifies ek_cert_der against the CA certificates in ca_file (all are trust anchors) and that
 // its public key is the RSA key with modulus ek_modulus.
-// Errors: kEkCertInvalid, kEkCertUntrusted (reason in *detail), kEkMismatch.
-Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, ByteSpan ek_modulus,
-                             std::string* detail);
+// Errors (TpmError, with the reason as message): kEkCertMissing, kEkCertInvalid, kIo (CA file),
+// kEkCertUntrusted, kEkMismatch.
+host::HStatus verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file,
+                                    ByteSpan ek_modulus);
 
 // Software MakeCredential for an RSA-2048 EK (public area `ek_public`, marshalled TPMT_PUBLIC)
 // and the AK name; `secret` is 1..32 bytes.
