@@ -1,8 +1,10 @@
 // locus/crypto/x509_host.h: certificate and CSR parsing and chain verification (host only).
 //
-// The one X.509 layer of the host: the verifier, provisioning, the landmark, the TPM side and
-// the host agent all parse through it (locus/verifier/x509_util.h is a thin adapter to the
-// host result type). Uses the heap and the C++ library; its own library, locus_x509_host
+// The X.509 layer of the host for locus's own (P-256) certificates: the verifier, provisioning,
+// the landmark and the host agent parse through it (locus/verifier/x509_util.h is a thin
+// adapter to the host result type). The one exception is the TPM manufacturer's RSA EK
+// certificates, whose chains host/tpm_verify (locus/tpm/enroll.h) checks with mbed TLS's
+// X.509 directly: this layer verifies P-256 signatures only. Uses the heap and the C++ library; its own library, locus_x509_host
 // (crypto/x509_host/), never linked into the firmware. Parsing is mbed TLS's (public API
 // only); signatures over certificates and CSRs are checked with locus/crypto/p256.h, i.e. the
 // image's backend. Inputs may be DER or PEM (detected by a leading "-----BEGIN").
