@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
   f.ca = simdev::make_ca("bench-root");
   for (int i = 0; i < kBoards; i++)
     f.devs.push_back(simdev::make_device(f.ca, ("bench-" + std::to_string(i)).c_str(), 0xA5, 3));
-  f.keys.root = verifier::parse_cert(f.ca.der).value();
+  f.keys.root = certs::parse_cert(f.ca.der).value();
   (void)crypto::p256_derive_key(simdev::bytes_of("license"), simdev::bytes_of("lk"),
                                 &f.keys.license_key);
   std::string dir = host::test::make_temp_dir("locus-registry-scale-");

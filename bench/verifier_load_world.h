@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "locus/common/common.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
@@ -138,7 +139,7 @@ class World {
     auto signed_tl = location::sign_trust_list(location::trust_list_to_json(tl), tl_key, &cose);
     if (!signed_tl.ok()) die(signed_tl.message());
     write_file(path("landmarks.cose"), std::string(cose.begin(), cose.end()));
-    write_file(path("tl.pub"), locus::verifier::public_key_to_pem(pub_of(tl_key)).value());
+    write_file(path("tl.pub"), locus::host::public_key_to_pem(pub_of(tl_key)).value());
     write_file(path("ca.pem"), locus::host::pem_encode("CERTIFICATE", ca_.der));
     std::string out, err;
     if (locus::host::test::run_command({bin_, "provision", "init-license-key", "--key",

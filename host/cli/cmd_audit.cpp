@@ -357,7 +357,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     auto pem = locus::host::read_text_file(ro->license_pub, 1u << 16);
     if (!pem.ok()) fail(ctx, HostError::kConfig, pem.message());
     locus::crypto::P256PublicKey lpub;
-    auto ps = v::public_key_from_pem(pem.value(), &lpub);
+    auto ps = locus::host::public_key_from_pem(pem.value(), &lpub);
     if (!ps.ok()) fail(ctx, HostError::kConfig, ro->license_pub + ": " + ps.message());
     auto ver = v::Verifier::create_offline(std::move(policy), root.value(), lpub);
     if (!ver.ok()) fail(ctx, ver.error());

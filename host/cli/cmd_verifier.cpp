@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "locus/audit/audit.h"
+#include "locus/common/keys.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/ear.h"
 #include "locus/verifier/policy.h"
@@ -262,14 +263,14 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
     auto kp = locus::host::read_text_file(o->license_key, 1u << 16);
     if (!kp.ok()) fail(ctx, HostError::kConfig, kp.message());
     locus::crypto::P256PrivateKey lk, ek_priv;
-    auto ls = ver::private_key_from_pem(kp.value(), &lk);
+    auto ls = locus::host::private_key_from_pem(kp.value(), &lk);
     if (!ls.ok()) fail(ctx, HostError::kConfig, o->license_key + ": " + ls.message());
     auto d = ver::derive_ear_key(lk, &ek_priv);
     if (!d.ok()) fail(ctx, d.error());
     locus::crypto::P256PublicKey pub;
     if (!locus::crypto::p256_public_key(ek_priv, &pub).ok())
       fail(ctx, HostError::kInternal, "EAR public key");
-    auto pem = ver::public_key_to_pem(pub);
+    auto pem = locus::host::public_key_to_pem(pub);
     if (!pem.ok()) fail(ctx, pem.error());
     locus::cli::emit(ctx,
                      json{{"alg", "ES256"},

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "locus/audit/audit.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
@@ -105,10 +106,10 @@ int setup(void**) {
   if (!location::sign_trust_list(location::trust_list_to_json(tl), g_tl_key, &cose).ok()) return -1;
   std::ofstream(P("landmarks.cose"), std::ios::binary)
       .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
-  std::ofstream(P("tl.pub")) << verifier::public_key_to_pem(pub_of(g_tl_key)).value();
+  std::ofstream(P("tl.pub")) << host::public_key_to_pem(pub_of(g_tl_key)).value();
   std::ofstream(P("policy.toml")) << policy_text(host::hex_encode(g_dev.fwid));
   std::ofstream(P("ca.pem")) << host::pem_encode("CERTIFICATE", g_ca.der);
-  std::ofstream(P("license.pub")) << verifier::public_key_to_pem(pub_of(g_license_key)).value();
+  std::ofstream(P("license.pub")) << host::public_key_to_pem(pub_of(g_license_key)).value();
   g_swtpm = new tpm::test::Swtpm;
   g_tpm = new tpm::Tpm;
   if (!g_swtpm->start() || !g_tpm->open(g_swtpm->tcti()).ok()) return -1;
@@ -186,7 +187,7 @@ std::unique_ptr<Env> make_env(const char* name) {
   e->reg = registry::open_sqlite(e->db).take();
   e->log = std::make_unique<audit::AuditLog>(e->db + ".audit.jsonl", e->reg.get());
   verifier::VerifierKeys k;
-  k.root = verifier::parse_cert(g_ca.der).value();
+  k.root = certs::parse_cert(g_ca.der).value();
   k.license_key = g_license_key;
   auto pol = verifier::load_policy(P("policy.toml"));
   if (!pol.ok()) fail_msg("%s", pol.message().c_str());

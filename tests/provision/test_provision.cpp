@@ -5,9 +5,10 @@
 #include <string>
 
 #include "cli.h"
+#include "locus/certs/certs.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/x509.h"
 #include "locus/provision/provision.h"
-#include "locus/verifier/x509_util.h"
 #include "locus_test/testproc.h"
 
 // cmocka last: it defines macros (fail) that clash with the C++ library.
@@ -41,7 +42,7 @@ void test_init_ca(void**) {
   if (!ca.ok()) fail_msg("%s", ca.message().c_str());
   assert_true(ca.value().cert.is_ca);
   assert_true(
-      verifier::verify_signed_by(ca.value().cert, ca.value().cert.pub, ca.value().cert.subject_raw)
+      certs::verify_signed_by(ca.value().cert, ca.value().cert.pub, ca.value().cert.subject_raw)
           .ok());
   std::string before = host::read_text_file(f.key_path).value();
   auto again = provision::init_ca(f, "CN=Other", false);
@@ -77,10 +78,10 @@ void test_license_key(void**) {
 // A corrupted private key PEM is refused (no partial key).
 void test_bad_key_pem(void**) {
   crypto::P256PrivateKey k;
-  assert_false(verifier::private_key_from_pem(
+  assert_false(host::private_key_from_pem(
                    "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n", &k)
                    .ok());
-  assert_false(verifier::private_key_from_pem("garbage", &k).ok());
+  assert_false(host::private_key_from_pem("garbage", &k).ok());
 }
 
 // CSR: a good one parses with a valid self-signature; one flipped byte in the signature
@@ -94,15 +95,15 @@ void test_csr(void**) {
   assert_true(crypto::x509_write_csr(key, "CN=locus DeviceID,serialNumber=01ab",
                                      MutByteSpan(der, sizeof der), &n)
                   .ok());
-  auto good = verifier::parse_csr(ByteSpan(der, n));
+  auto good = certs::parse_csr(ByteSpan(der, n));
   assert_true(good.ok());
   assert_true(good.value().signature_ok);
   assert_non_null(strstr(good.value().subject.c_str(), "serialNumber=01ab"));
   host::Bytes bad(der, der + n);
   bad[n - 5] ^= 0x01;  // inside the signature
-  auto b = verifier::parse_csr(bad);
+  auto b = certs::parse_csr(bad);
   assert_true(!b.ok() || !b.value().signature_ok);
-  assert_false(verifier::parse_csr(ByteSpan(der, n - 1)).ok());
+  assert_false(certs::parse_csr(ByteSpan(der, n - 1)).ok());
 }
 
 // Batch files: whitespace and CSV forms, comments, header; errors name file:line.

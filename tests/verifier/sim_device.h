@@ -6,11 +6,11 @@
 
 #include <string>
 
+#include "locus/certs/certs.h"
 #include "locus/common/common.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/x509.h"
 #include "locus/protocol/claims.h"
-#include "locus/verifier/x509_util.h"
 
 namespace simdev {
 
@@ -70,7 +70,7 @@ inline Device make_device(const Ca& ca, const char* seed, uint8_t fw_byte, uint3
   aseed.push_back(fw_byte);
   (void)locus::crypto::p256_derive_key(aseed, bytes_of("alias"), &d.alias_key);
   (void)locus::crypto::p256_public_key(d.alias_key, &d.alias_pub);
-  d.ueid = locus::verifier::ueid_of(d.devid_pub).value();
+  d.ueid = locus::certs::ueid_of(d.devid_pub).value();
   std::string devid_subject = "CN=locus DeviceID,serialNumber=" + locus::host::hex_encode(d.ueid);
   std::string alias_subject = "CN=locus Alias,serialNumber=" + locus::host::hex_encode(d.ueid);
   uint8_t serial[16];

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "locus/audit/audit.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/trustlist.h"
@@ -100,7 +101,7 @@ std::unique_ptr<Env> make_env(const std::string& policy = "") {
   assert_int_equal(mkdir(e->dir.c_str(), 0700), 0);
   e->reg = registry::open_sqlite(e->dir + "/r.db").take();
   e->log = std::make_unique<audit::AuditLog>(e->dir + "/r.db.audit.jsonl", e->reg.get());
-  e->keys.root = verifier::parse_cert(g_ca.der).value();
+  e->keys.root = certs::parse_cert(g_ca.der).value();
   (void)crypto::p256_derive_key(simdev::bytes_of("license"), simdev::bytes_of("lk"),
                                 &e->keys.license_key);
   (void)crypto::p256_public_key(e->keys.license_key, &e->license_pub);
@@ -615,7 +616,7 @@ void test_trust_list_rollback_refused(void**) {
           .ok());
   crypto::P256PublicKey tl_pub;
   assert_true(crypto::p256_public_key(tl_key, &tl_pub).ok());
-  std::ofstream(e->dir + "/tl.pub") << verifier::public_key_to_pem(tl_pub).value();
+  std::ofstream(e->dir + "/tl.pub") << host::public_key_to_pem(tl_pub).value();
   location::TrustList tl;
   location::LandmarkEntry lm;
   lm.id = "lm-1";

@@ -90,7 +90,7 @@ struct Outcome {
 void run(int instances, const std::string& spec) {
   std::vector<Instance> inst(static_cast<size_t>(instances));
   verifier::VerifierKeys keys;
-  keys.root = verifier::parse_cert(g_ca.der).value();
+  keys.root = certs::parse_cert(g_ca.der).value();
   assert_true(crypto::p256_derive_key(simdev::bytes_of("license"), simdev::bytes_of("lk"),
                                       &keys.license_key)
                   .ok());

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "locus/audit/audit.h"
+#include "locus/common/keys.h"
 #include "locus/crypto/hash.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
@@ -78,7 +79,7 @@ int setup(void**) {
   if (!s.ok()) fail_msg("%s", s.message().c_str());
   std::ofstream(P("landmarks.cose"), std::ios::binary)
       .write(reinterpret_cast<const char*>(cose.data()), static_cast<std::streamsize>(cose.size()));
-  std::ofstream(P("tl.pub")) << verifier::public_key_to_pem(pub_of(g_tl_key)).value();
+  std::ofstream(P("tl.pub")) << host::public_key_to_pem(pub_of(g_tl_key)).value();
   std::ofstream(P("policy.toml"))
       << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\""
       << host::hex_encode(g_dev.fwid) << "\"]\nmin_svn = 0\nallow_debug = true\n"
@@ -154,7 +155,7 @@ Env make_env(const char* name, const std::string& policy_path = "") {
   e.reg = registry::open_sqlite(e.dir + "/r.db").take();
   e.log = std::make_unique<audit::AuditLog>(e.dir + "/audit.jsonl", e.reg.get());
   verifier::VerifierKeys k;
-  k.root = verifier::parse_cert(g_ca.der).value();
+  k.root = certs::parse_cert(g_ca.der).value();
   (void)crypto::p256_derive_key(simdev::bytes_of("lic"), simdev::bytes_of("lk"), &k.license_key);
   auto pol = verifier::load_policy(policy_path.empty() ? P("policy.toml") : policy_path);
   if (!pol.ok()) fail_msg("%s", pol.message().c_str());

@@ -133,7 +133,7 @@ HostResult<Ca> load_ca(const CaFiles& f) {
   if (!cp.ok()) return {HostError::kConfig, cp.message()};
   auto der = host::pem_decode("CERTIFICATE", cp.value());
   if (!der.ok()) return {HostError::kConfig, f.cert_path + ": " + der.message()};
-  auto ci = verifier::parse_cert(der.value());
+  auto ci = certs::parse_cert(der.value());
   if (!ci.ok()) return {HostError::kConfig, f.cert_path + ": " + ci.message()};
   crypto::P256PublicKey pub;
   if (!crypto::p256_public_key(ca.key, &pub).ok() || !crypto::ct_equal(pub.q, ci.value().pub.q))
@@ -207,7 +207,7 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
 
   crypto::P256PublicKey devid_pub;
   devid_pub.q = id.devid_pub;
-  auto ueid = verifier::ueid_of(devid_pub);
+  auto ueid = certs::ueid_of(devid_pub);
   if (!ueid.ok()) return ueid.error();
   if (!crypto::ct_equal(ueid.value(), id.ueid))
     return {HostError::kRefused, "board UEID is not derived from its DeviceID key"};
@@ -237,7 +237,7 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
             "board " + ueid_hex +
                 " already holds a DeviceID certificate but this registry has no enrollment for it"};
 
-  auto csr = verifier::parse_csr(id.csr);
+  auto csr = certs::parse_csr(id.csr);
   if (!csr.ok()) return {HostError::kRefused, "CSR: " + csr.message()};
   if (!csr.value().signature_ok) return {HostError::kRefused, "CSR self-signature does not verify"};
   if (!crypto::ct_equal(csr.value().pub.q, devid_pub.q))
@@ -254,9 +254,9 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
     d = existing.value();
     // The pending certificate must still be ours and this board's (a registry edited behind
     // our back is not trusted).
-    auto pc = verifier::parse_cert(d.devid_cert);
+    auto pc = certs::parse_cert(d.devid_cert);
     if (!pc.ok()) return {HostError::kRefused, "pending DeviceID certificate: " + pc.message()};
-    s = verifier::verify_signed_by(pc.value(), ca.cert.pub, ca.cert.subject_raw);
+    s = certs::verify_signed_by(pc.value(), ca.cert.pub, ca.cert.subject_raw);
     if (!s.ok())
       return {HostError::kRefused, "pending DeviceID certificate is not issued by this CA"};
     if (!crypto::ct_equal(pc.value().pub.q, devid_pub.q))
@@ -282,10 +282,10 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
     if (!xs.ok())
       return {HostError::kInternal,
               "cannot issue the DeviceID certificate (status " + status_hex(xs.code()) + ")"};
-    auto issued = verifier::parse_cert(ByteSpan(der, dlen));
+    auto issued = certs::parse_cert(ByteSpan(der, dlen));
     if (!issued.ok())
       return {HostError::kInternal, "issued certificate does not parse: " + issued.message()};
-    s = verifier::verify_signed_by(issued.value(), ca.cert.pub, ca.cert.subject_raw);
+    s = certs::verify_signed_by(issued.value(), ca.cert.pub, ca.cert.subject_raw);
     if (!s.ok())
       return {HostError::kInternal, "issued certificate does not chain to the CA: " + s.message()};
     if (issued.value().subject != csr.value().subject)

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "locus/common/keys.h"
 #include "locus/common/metrics.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"

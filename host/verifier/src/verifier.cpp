@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "locus/common/keys.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
@@ -20,6 +21,13 @@
 #include "locus/verifier/ear.h"
 
 namespace locus::verifier {
+
+using certs::CertInfo;
+using certs::parse_cert;
+using certs::ueid_of;
+using certs::verify_signed_by;
+using host::private_key_from_pem;
+using host::public_key_from_pem;
 
 using host::HostError;
 using json = nlohmann::json;

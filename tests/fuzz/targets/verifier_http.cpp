@@ -76,7 +76,7 @@ Env* make_env() {
   size_t n = 0;
   if (!crypto::x509_issue(spec, ca_pub, ca, MutByteSpan(der, sizeof der), &n).ok())
     __builtin_trap();
-  auto root = verifier::parse_cert(ByteSpan(der, n));
+  auto root = certs::parse_cert(ByteSpan(der, n));
   if (!root.ok()) __builtin_trap();
   verifier::VerifierKeys keys;
   keys.root = root.take();

@@ -1,5 +1,5 @@
 // Fuzz target x509_cert: a certificate from the wire (the Alias certificate in an x5chain,
-// a DeviceID certificate at install) through our wrappers: verifier::parse_cert (the
+// a DeviceID certificate at install) through our wrappers: certs::parse_cert (the
 // verifier's chain checks) and crypto::Certificate::parse, then TcbInfo through both readers
 // (the host one and the board's bounded x509_read_tcb_info). Invariants: the two parsers
 // agree on acceptance; an accepted certificate keeps its DER bytes exactly, its TBS lies
@@ -7,15 +7,15 @@
 #include <string.h>
 
 #include "fuzz_targets.h"
+#include "locus/certs/certs.h"
 #include "locus/crypto/x509.h"
 #include "locus/crypto/x509_host.h"
-#include "locus/verifier/x509_util.h"
 
 using namespace locus;
 
 extern "C" int locus_fuzz_x509_cert(const uint8_t* data, size_t size) {
   const ByteSpan in(data, size);
-  auto info = verifier::parse_cert(in);
+  auto info = certs::parse_cert(in);
   crypto::Certificate c;
   const Status cs = c.parse(in);
   crypto::TcbInfo board_tcb;

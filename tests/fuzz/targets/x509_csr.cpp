@@ -1,17 +1,17 @@
 // Fuzz target x509_csr: a PKCS#10 CSR as the provisioning tool receives it from a board,
-// through verifier::parse_csr (DER only) and crypto::x509_parse_csr (DER or PEM).
+// through certs::parse_csr (DER only) and crypto::x509_parse_csr (DER or PEM).
 // Invariants: when the crypto parser accepts DER (it verifies the self-signature), the
 // verifier wrapper accepts too, reports the signature as verified and extracts the same
 // public key; a PEM input is refused by the DER-only wrapper.
 #include "fuzz_targets.h"
+#include "locus/certs/certs.h"
 #include "locus/crypto/x509_host.h"
-#include "locus/verifier/x509_util.h"
 
 using namespace locus;
 
 extern "C" int locus_fuzz_x509_csr(const uint8_t* data, size_t size) {
   const ByteSpan in(data, size);
-  auto v = verifier::parse_csr(in);
+  auto v = certs::parse_csr(in);
   crypto::CsrInfo c;
   const Status cs = crypto::x509_parse_csr(in, &c);
   if (v.ok()) LOCUS_FUZZ_ACCEPTED();

@@ -1,13 +1,14 @@
 // locus/crypto/x509_host.h: certificate and CSR parsing and chain verification (host only).
 //
 // The X.509 layer of the host for locus's own (P-256) certificates: the verifier, provisioning,
-// the landmark and the host agent parse through it (locus/verifier/x509_util.h is a thin
-// adapter to the host result type). The one exception is the TPM manufacturer's RSA EK
-// certificates, whose chains host/tpm_verify (locus/tpm/enroll.h) checks with mbed TLS's
-// X.509 directly: this layer verifies P-256 signatures only. Uses the heap and the C++ library; its own library, locus_x509_host
-// (crypto/x509_host/), never linked into the firmware. Parsing is mbed TLS's (public API
-// only); signatures over certificates and CSRs are checked with locus/crypto/p256.h, i.e. the
-// image's backend. Inputs may be DER or PEM (detected by a leading "-----BEGIN").
+// the landmark and the host agent parse through it (locus/certs/certs.h is a thin adapter to
+// the host result type). The one exception is the TPM manufacturer's RSA EK certificates,
+// whose chains host/tpm_verify (locus/tpm/enroll.h) checks with mbed TLS's X.509 directly:
+// this layer verifies P-256 signatures only. Uses the heap and the C++ library; its own
+// library, locus_x509_host (crypto/x509_host/), never linked into the firmware. Parsing is
+// mbed TLS's (public API only); signatures over certificates and CSRs are checked with
+// locus/crypto/p256.h, i.e. the image's backend. Inputs may be DER or PEM (detected by a
+// leading "-----BEGIN").
 #pragma once
 
 #include <stdint.h>

@@ -15,10 +15,10 @@
 
 #include "locus/audit/audit.h"
 #include "locus/boardlink/link.h"
+#include "locus/certs/certs.h"
 #include "locus/common/common.h"
 #include "locus/crypto/p256.h"
 #include "locus/registry/registry.h"
-#include "locus/verifier/x509_util.h"
 
 namespace locus::provision {
 
@@ -36,7 +36,7 @@ HStatus init_license_key(const std::string& key_path, const std::string& pub_pat
 
 struct Ca {
   crypto::P256PrivateKey key;
-  verifier::CertInfo cert;
+  certs::CertInfo cert;
 };
 HostResult<Ca> load_ca(const CaFiles& f);
 // Public key of the license key from a PEM private key or PEM public key file.

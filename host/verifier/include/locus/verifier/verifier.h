@@ -42,14 +42,18 @@
 #include <vector>
 
 #include "locus/audit/audit.h"
+#include "locus/certs/certs.h"
 #include "locus/common/common.h"
 #include "locus/crypto/p256.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/bundle.h"
 #include "locus/verifier/policy.h"
-#include "locus/verifier/x509_util.h"
 
 namespace locus::verifier {
+
+using host::Bytes;
+using host::HostResult;
+using host::HStatus;
 
 constexpr char kEarProfile[] = "tag:locus.dev,2026:ear/v1";
 constexpr size_t kNonceSize = 32;
@@ -97,7 +101,7 @@ struct IssuedNonce {
 };
 
 struct VerifierKeys {
-  CertInfo root;                       // manufacturer root CA certificate
+  certs::CertInfo root;                // manufacturer root CA certificate
   crypto::P256PrivateKey license_key;  // signs licenses
 };
 
@@ -119,7 +123,7 @@ class Verifier {
   // signing key; the trust list is verified against its signer but its version is only
   // reported (trust_list_version()), never recorded. Only reappraise() may be called.
   static HostResult<std::unique_ptr<Verifier>> create_offline(
-      Policy policy, const CertInfo& root, const crypto::P256PublicKey& license_pub);
+      Policy policy, const certs::CertInfo& root, const crypto::P256PublicKey& license_pub);
 
   HostResult<IssuedNonce> issue_nonce(ByteSpan ueid, const std::string& source = "");
   AttestResult attest(const AttestRequest& req);
@@ -189,7 +193,7 @@ class Verifier {
   Policy policy_;
   registry::Registry* reg_;
   audit::AuditLog* log_;
-  CertInfo root_;
+  certs::CertInfo root_;
   crypto::P256PrivateKey license_key_;
   crypto::P256PrivateKey ear_key_;
   crypto::P256PublicKey ear_pub_{};
@@ -208,6 +212,6 @@ class Verifier {
 HostResult<VerifierKeys> load_keys(const std::string& ca_cert_path,
                                    const std::string& license_key_path);
 // The manufacturer root alone (PEM or DER; must be a self-signed CA certificate).
-HostResult<CertInfo> load_root_cert(const std::string& ca_cert_path);
+HostResult<certs::CertInfo> load_root_cert(const std::string& ca_cert_path);
 
 }  // namespace locus::verifier

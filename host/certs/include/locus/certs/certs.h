@@ -1,18 +1,16 @@
-// locus/verifier/x509_util.h: the verifier's view of certificates and CSRs, as HostResult.
-// A thin adapter over the one host X.509 layer, locus/crypto/x509_host.h (locus_x509_host);
-// kept so that callers (verifier, provisioning, tests) keep their names. Used by the verifier
-// (chain checks) and provisioning (CSR checks, CA). Only ECDSA P-256 with SHA-256 is
+// locus/certs/certs.h: locus's certificates and CSRs as the host tools see them, as HostResult:
+// the fields the verifier (chain checks) and provisioning (CSR checks, the CA) use, over the
+// host X.509 layer, locus/crypto/x509_host.h (locus_x509_host). Only ECDSA P-256 with SHA-256 is
 // accepted: anything else is refused. Inputs are DER of at most 4096 bytes.
 #pragma once
 
 #include <string>
 
 #include "locus/common/common.h"
-#include "locus/common/keys.h"
 #include "locus/crypto/p256.h"
 #include "locus/crypto/x509.h"
 
-namespace locus::verifier {
+namespace locus::certs {
 
 using host::Bytes;
 using host::HostResult;
@@ -45,10 +43,4 @@ HostResult<CsrInfo> parse_csr(ByteSpan der);
 // UEID = 0x01 || SHA-256(SEC1 public key).
 HostResult<Bytes> ueid_of(const crypto::P256PublicKey& pub);
 
-// Key files (PEM SEC1 private, SubjectPublicKeyInfo public): locus/common/keys.h.
-using host::private_key_from_pem;
-using host::private_key_to_pem;
-using host::public_key_from_pem;
-using host::public_key_to_pem;
-
-}  // namespace locus::verifier
+}  // namespace locus::certs

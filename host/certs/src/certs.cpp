@@ -1,13 +1,13 @@
-// The verifier's view of certificates and CSRs (x509_util.h): an adapter from the host X.509
+// Certificates and CSRs for the host tools (certs.h): an adapter from the host X.509
 // layer (locus/crypto/x509_host.h, library locus_x509_host) to HostResult, with the error
 // classes callers have always seen (kParse for what does not parse, kRefused for what parses
 // but is not acceptable). No X.509 parsing of its own.
-#include "locus/verifier/x509_util.h"
+#include "locus/certs/certs.h"
 
 #include "locus/crypto/hash.h"
 #include "locus/crypto/x509_host.h"
 
-namespace locus::verifier {
+namespace locus::certs {
 
 using host::HostError;
 
@@ -111,4 +111,4 @@ HostResult<Bytes> ueid_of(const crypto::P256PublicKey& pub) {
   return u;
 }
 
-}  // namespace locus::verifier
+}  // namespace locus::certs
