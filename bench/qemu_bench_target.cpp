@@ -89,6 +89,26 @@ void derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* 
   }
 }
 
+// The board nonce of the evidence the request in g_req (n bytes) gets. Not inlined, so that
+// its decoder state is not part of main's frame (the stack high-water mark is the firmware's).
+__attribute__((noinline)) proto::BoardNonce evidence_board_nonce(size_t n) {
+  proto::Envelope env;
+  proto::EvidenceResponse ev;
+  locus::cose::Sign1View view;
+  proto::EatClaims claims;
+  size_t len = 0;
+  uint8_t rev = 0;
+  g_core.handle(proto::kRevMessage, ByteSpan(g_req, n), &rev, MutByteSpan(g_resp, sizeof(g_resp)),
+                &len);
+  if (!proto::decode_envelope(ByteSpan(g_resp, len), &env).ok() ||
+      !proto::decode_body(env.body, &ev).ok() ||
+      !locus::cose::sign1_decode(ev.cose_sign1, &view).ok() ||
+      !proto::decode_claims(view.payload, &claims).ok()) {
+    fail("evidence decode");
+  }
+  return claims.board_nonce;
+}
+
 }  // namespace
 
 int main() {
@@ -144,6 +164,8 @@ int main() {
   if (!timed_handle("evidence_sign", proto::kRevMessage, n,
                     proto::response_type(proto::kMsgGetEvidence)))
     fail("evidence");
+  // The license must name the board nonce of that evidence (firmware/src/core_license.cpp).
+  const proto::BoardNonce board_nonce = evidence_board_nonce(n);
 
   // A license for that nonce, signed here with the bench verifier key (not timed).
   static uint8_t payload[256], license[512];
@@ -151,6 +173,7 @@ int main() {
   proto::License l;
   l.ueid = ueid;
   l.nonce = ByteSpan(nonce);
+  l.board_nonce = board_nonce;
   l.counter = 0xFFFF0000u + cm::semi::time_s() % 0xFFFF;  // above anything an earlier run stored
   l.mode = proto::kModeFull;
   l.lease_s = 60;

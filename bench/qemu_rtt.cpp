@@ -6,17 +6,25 @@
 // (started by scripts/qemu-board: the UART is a chardev TCP socket), where the firmware core
 // answers it. The same sessions against an in-process table (no board) give the landmark's
 // own floor. Prints min / median / p90 RTT per round and the distance c*RTT/2 each adds.
-//   usage: qemu_rtt --board ast1030-evb|mps2-an386 --image ELF [--sessions N] [--rounds R]
+// Several --image options (e.g. the ast1030-evb firmware at two UART rates) are measured in
+// the same run, one board after the other, and compared in one table; each row names the
+// image's UART setting as its boot line gives it ("[locus] uart: ..." on ast1030-evb).
+// The images take turns (--passes, default 2: A B A B), one board running at a time.
+//   usage: qemu_rtt --board ast1030-evb|mps2-an386 --image ELF [--image ELF ...]
+//                   [--sessions N] [--rounds R] [--passes P]
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "fake_device.h"
+#include "link_board.h"
 #include "locus/boardlink/link.h"
 #include "locus/landmark/client.h"
 #include "locus/landmark/errors.h"
@@ -52,38 +60,6 @@ void print(const char* what, const Stats& s) {
       what, s.n, s.min / 1e3, location::rtt_to_km(s.min), s.median / 1e3,
       location::rtt_to_km(s.median), s.p90 / 1e3, location::rtt_to_km(s.p90));
 }
-
-// The landmark client's view of a board behind an agent board link (LM_SETUP, fast-frame
-// rounds, LM_CLOSE), as `locus agent` relays them.
-class LinkBoard : public landmark::BoardLink {
- public:
-  explicit LinkBoard(boardlink::Link* l) : link_(l) {}
-  Status lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) override {
-    protocol::LmSetupRequest r;
-    r.session_id = p.session_id;
-    r.lm_nonce = ByteSpan(p.lm_nonce.data(), p.lm_nonce.size());
-    r.lm_eph_pub = p.lm_eph_pub;
-    r.rounds = p.rounds;
-    r.verifier_nonce = ByteSpan(p.verifier_nonce.data(), p.verifier_nonce.size());
-    return conv(link_->lm_setup(r, dev_eph_pub));
-  }
-  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
-                  std::array<uint8_t, 12>* answer) override {
-    return link_->fast_round(round, challenge, answer);
-  }
-  Status lm_close(const std::array<uint8_t, 16>& session_id,
-                  std::vector<uint8_t>* transcript) override {
-    return conv(link_->lm_close(session_id, transcript));
-  }
-
- private:
-  Status conv(const host::HStatus& s) {
-    if (s.ok()) return Status::Ok();
-    if (link_->board_error() != 0) return Status::FromCode(link_->board_error());
-    return landmark::LandmarkError::kBoard;
-  }
-  boardlink::Link* link_;
-};
 
 bool run(landmark::Server& server, landmark::BoardLink& board, ByteSpan ueid, int sessions,
          uint8_t rounds, std::vector<uint64_t>* rtts) {
@@ -129,29 +105,87 @@ void stop_board(const std::string& dir) {
     std::fprintf(stderr, "qemu_rtt: stopping the board in %s failed\n", dir.c_str());
 }
 
+// The image's UART setting from its boot line on the board's console (empty if none).
+std::string uart_line(const std::string& dir) {
+  std::ifstream f(dir + "/console.log");
+  std::string line;
+  while (std::getline(f, line)) {
+    const size_t at = line.find("[locus] uart: ");
+    if (at != std::string::npos) return line.substr(at + 14);
+  }
+  return "";
+}
+
+struct Measured {
+  std::string image, uart;
+  std::vector<uint64_t> rtts;
+  Stats s;
+};
+
+// One board started on out->image, `sessions` sessions through its UART (RTTs appended to
+// out->rtts), board stopped.
+bool measure(landmark::Server& server, const std::string& board, int sessions, int rounds,
+             Measured* out) {
+  const std::string dir = host::test::make_temp_dir("locus-qemu-rtt");
+  const std::string link = start_board(board, out->image, dir);
+  if (link.empty()) {
+    std::fprintf(stderr, "qemu_rtt: the board did not start (see %s/launcher.log)\n", dir.c_str());
+    return false;
+  }
+  out->uart = uart_line(dir);
+  bool ok = false;
+  boardlink::Link l;
+  boardlink::Identity id;
+  if (!l.open(link, 5000).ok() || !l.get_identity(&id).ok()) {
+    std::fprintf(stderr, "qemu_rtt: no answer on %s\n", link.c_str());
+  } else {
+    qemutest::LinkBoard lb(&l);
+    ok = run(server, lb, ByteSpan(id.ueid), sessions, uint8_t(rounds), &out->rtts);
+  }
+  l.close();
+  stop_board(dir);
+  if (ok) host::test::remove_tree(dir);
+  return ok;
+}
+
+std::string base_name(const std::string& p) {
+  const size_t at = p.rfind('/');
+  return at == std::string::npos ? p : p.substr(at + 1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string board, image;
+  std::string board;
+  std::vector<std::string> images;
   int sessions = 10;
   int rounds = 64;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--board"))
-      board = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--image"))
-      image = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--sessions"))
-      sessions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--rounds"))
-      rounds = std::atoi(argv[i + 1]);
-    else
-      board.clear(), i = argc;
+  int passes = 2;
+  bool bad = false;
+  for (int i = 1; i < argc && !bad; i += 2) {
+    const char* opt = argv[i];
+    const char* val = i + 1 < argc ? argv[i + 1] : nullptr;
+    bad = val == nullptr;
+    if (bad) break;
+    if (std::strcmp(opt, "--board") == 0) {
+      board = val;
+    } else if (std::strcmp(opt, "--image") == 0) {
+      images.emplace_back(val);
+    } else if (std::strcmp(opt, "--sessions") == 0) {
+      sessions = std::atoi(val);
+    } else if (std::strcmp(opt, "--rounds") == 0) {
+      rounds = std::atoi(val);
+    } else if (std::strcmp(opt, "--passes") == 0) {
+      passes = std::atoi(val);
+    } else {
+      bad = true;
+    }
   }
-  if (board.empty() || image.empty() || sessions < 1 || sessions > 1000 || rounds < 1 ||
-      rounds > 64) {
+  if (bad || board.empty() || images.empty() || images.size() > 8 || sessions < 1 ||
+      sessions > 1000 || rounds < 1 || rounds > 64 || passes < 1 || passes > sessions) {
     std::fprintf(stderr,
-                 "usage: qemu_rtt --board ast1030-evb|mps2-an386 --image ELF [--sessions 1..1000] "
-                 "[--rounds 1..64]\n");
+                 "usage: qemu_rtt --board ast1030-evb|mps2-an386 --image ELF [--image ELF ...] "
+                 "(1..8 images) [--sessions 1..1000] [--rounds 1..64] [--passes 1..sessions]\n");
     return 2;
   }
   crypto::P256PrivateKey key;
@@ -167,44 +201,48 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   std::thread th([&] { server.serve(&stop, 0, false); });
   int rc = 0;
-  std::vector<uint64_t> base, board_rtts;
+  std::vector<uint64_t> base;
   {
     test::FakeDevice fake(1);
     if (!run(server, fake, ByteSpan(fake.ueid()), sessions, uint8_t(rounds), &base)) rc = 1;
   }
-  const std::string dir = host::test::make_temp_dir("locus-qemu-rtt");
-  const std::string link = start_board(board, image, dir);
-  if (link.empty()) {
-    std::fprintf(stderr, "qemu_rtt: the board did not start (see %s/launcher.log)\n", dir.c_str());
-    rc = 1;
-  } else {
-    boardlink::Link l;
-    boardlink::Identity id;
-    if (!l.open(link, 5000).ok() || !l.get_identity(&id).ok()) {
-      std::fprintf(stderr, "qemu_rtt: no answer on %s\n", link.c_str());
-      rc = 1;
-    } else {
-      LinkBoard lb(&l);
-      if (!run(server, lb, ByteSpan(id.ueid), sessions, uint8_t(rounds), &board_rtts)) rc = 1;
+  // Images in turn, `passes` times (A B A B ...), so that a change of the host's load during
+  // the run falls on every image alike; one board runs at a time (each QEMU polls its UART
+  // at full speed, two at once would compete for the cores).
+  std::vector<Measured> boards(images.size());
+  for (size_t k = 0; k < images.size(); ++k) boards[k].image = images[k];
+  for (int pass = 0; pass < passes && rc == 0; ++pass) {
+    const int n = sessions / passes + (pass < sessions % passes ? 1 : 0);
+    for (Measured& m : boards) {
+      if (n > 0 && !measure(server, board, n, rounds, &m)) rc = 1;
     }
-    l.close();
-    stop_board(dir);
   }
-  if (rc == 0) host::test::remove_tree(dir);
+  for (Measured& m : boards) m.s = stats(m.rtts);
   stop = true;
   th.join();
   std::printf(
-      "qemu_rtt: %s, %d sessions x %d rounds over loopback (c = 299792.458 km/s; km = c*RTT/2)\n",
-      board.c_str(), sessions, rounds);
-  const Stats a = stats(base), b = stats(board_rtts);
+      "qemu_rtt: %s, %d sessions x %d rounds per image in %d passes over loopback (c = 299792.458 "
+      "km/s; km = c*RTT/2)\n",
+      board.c_str(), sessions, rounds, passes);
+  const Stats a = stats(base);
   print("landmark+client", a);
-  print(board.c_str(), b);
-  if (a.n && b.n) {
-    std::printf(
-        "QEMU UART path + firmware add %.1f us = %.2f km per round at the minimum (%.2f km at the "
-        "median)\n",
-        (b.min - a.min) / 1e3, location::rtt_to_km(b.min - a.min),
-        location::rtt_to_km(b.median - a.median));
+  for (const Measured& m : boards) {
+    print(board.c_str(), m.s);
+    if (a.n > 0 && m.s.n > 0) {
+      std::printf(
+          "  %s: QEMU UART path + firmware add %.1f us = %.2f km per round at the minimum (%.2f km "
+          "at the median)\n",
+          base_name(m.image).c_str(), (m.s.min - a.min) / 1e3, location::rtt_to_km(m.s.min - a.min),
+          location::rtt_to_km(m.s.median - a.median));
+    }
+  }
+  std::printf("\n| image | UART setting (its boot line) | rounds | min | median | p90 |\n");
+  std::printf("|---|---|---:|---:|---:|---:|\n");
+  for (const Measured& m : boards) {
+    std::printf("| %s | %s | %zu | %.1f us (%.1f km) | %.1f us | %.1f us |\n",
+                base_name(m.image).c_str(), m.uart.empty() ? "(no uart line)" : m.uart.c_str(),
+                m.s.n, m.s.min / 1e3, location::rtt_to_km(m.s.min), m.s.median / 1e3,
+                m.s.p90 / 1e3);
   }
   return rc;
 }

@@ -4,11 +4,16 @@
 //
 //   0x00 RBR/THR (DLL when LCR.DLAB), 0x04 IER (DLM), 0x08 FCR, 0x0C LCR, 0x10 MCR, 0x14 LSR
 //   LSR bit0 = data ready, bit5 = THR empty.
+//
+// The line rate is the image's link-time UART setting (uart_setting.h: the divisor for
+// LOCUS_AST1030_UART_BAUD on the 24 MHz / 13 UART clock). uart_init reads the divisor back
+// from DLL/DLM and names rate and divisor on the semihosting console at reset.
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "locus/boards/cortex_m.h"
+#include "uart_setting.h"
 
 namespace locus::cm::port {
 namespace {
@@ -18,18 +23,30 @@ volatile uint32_t& reg(uintptr_t off) {
 }
 constexpr uint32_t kLsrDataReady = 1u << 0;
 constexpr uint32_t kLsrThrEmpty = 1u << 5;
-constexpr uint32_t kUartClockHz = 24000000u;  // the AST1030's UART clock (24 MHz)
+
+// "[locus] uart: ..." on the semihosting console (the UART carries only protocol frames).
+void write_dec(uint32_t v) {
+  char buf[11];
+  size_t i = sizeof(buf) - 1;
+  buf[i] = 0;
+  do {
+    buf[--i] = static_cast<char>('0' + v % 10u);
+    v /= 10u;
+  } while (v != 0 && i > 0);
+  semi::write0(&buf[i]);
+}
 }  // namespace
 
 const uint32_t kCpuHz = 200000000u;
 const char* const kHwModel = "locus-qemu-ast1030-evb";
 
 void uart_init() {
-  const uint32_t div = kUartClockHz / (16u * 115200u);
+  const uint32_t div = ast1030::kUartDivisor;
   reg(0x0C) = 0x80;               // DLAB
   reg(0x00) = div & 0xFF;         // DLL
   reg(0x04) = (div >> 8) & 0xFF;  // DLM
-  reg(0x0C) = 0x03;               // 8N1, DLAB off
+  const uint32_t read_back = (reg(0x00) & 0xFF) | ((reg(0x04) & 0xFF) << 8);
+  reg(0x0C) = 0x03;  // 8N1, DLAB off
   // FIFOs on, receive trigger level 14: QEMU's 16550 then takes up to 14 bytes from the
   // chardev per main-loop turn instead of one, which shortens a timed round (a 19-byte
   // frame). Enabling the FIFOs clears them, so bytes a host sent before this instruction
@@ -38,6 +55,21 @@ void uart_init() {
   reg(0x08) = 0xC7;  // FCR: FIFO enable, clear RX/TX, RX trigger 14
   reg(0x04) = 0;     // no interrupts: polled
   reg(0x10) = 0x03;  // DTR | RTS
+  // e.g. "[locus] uart: UART5 115200 baud, divisor 1 (read back), 115384 baud at 24 MHz/13, 8N1"
+  semi::write0("[locus] uart: UART5 ");
+  write_dec(ast1030::kUartBaud);
+  semi::write0(" baud, divisor ");
+  write_dec(read_back);
+  if (read_back == div) {
+    semi::write0(" (read back), ");
+    write_dec(ast1030::kUartClockHz24 / (ast1030::kUartClockDiv * 16u * div));
+    semi::write0(" baud at 24 MHz/13, 8N1\n");
+  } else {
+    // The link will not work at the rate the host expects; say so rather than hide it.
+    semi::write0(" read back, FAULT: programmed ");
+    write_dec(div);
+    semi::write0("\n");
+  }
 }
 
 void uart_put(uint8_t b) {

@@ -265,6 +265,7 @@ bool QemuBoard::start(const BoardSpec& spec, const std::string& dir,
     stop();
     return false;
   }
+  link_ = link;
   const int port = atoi(link.c_str() + colon + 1);
   fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return false;
@@ -391,6 +392,7 @@ void QemuBoard::stop() {
     }
     pid_ = -1;
   }
+  link_.clear();
   if (reaper_fd_ >= 0) {  // QEMU is stopped: the reaper sees EOF and exits
     close(reaper_fd_);
     reaper_fd_ = -1;

@@ -66,6 +66,9 @@ class QemuBoard {
   bool running() const;
   // QEMU's PID (-1 when not started).
   pid_t pid() const { return pid_; }
+  // The link the launcher printed (tcp:127.0.0.1:PORT; empty when not started). It serves
+  // one client at a time: disconnect() first to reach it with another client.
+  const std::string& link() const { return link_; }
 
  private:
   bool read_frame(std::vector<uint8_t>* payload, uint8_t* rev, int timeout_ms);
@@ -75,6 +78,7 @@ class QemuBoard {
   int fd_ = -1;
   uint32_t next_id_ = 1;
   std::string dir_;
+  std::string link_;
   std::vector<uint8_t> rx_;
 };
 
