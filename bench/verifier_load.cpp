@@ -18,11 +18,32 @@
 // certificate, evidence; per landmark its record and the board's transcript), + 1 with a TPM
 // quote (the AK's ECDSA signature), and 1 ECDSA sign (the license). bound/s = 1 / (n_verify /
 // verify_per_s + 1 / sign_per_s); share = (appraisals/s per core) / bound.
+//
+//   build/host-release/bench/verifier_load --in-process N [--landmarks 0|3|6] [--tpm]
+//
+// In-process mode, for profiling: the same world (boards, landmark trust list, policy, swtpm
+// host with --tpm) but the verifier is built in this process the way `locus verifier serve`
+// builds it, and one thread calls the HTTP handlers directly (HttpService::handle_nonce and
+// handle_attest with the bodies the clients above send), N decisions one after the other,
+// after one warm-up decision. Prints the handlers' CPU per decision (this thread's CPU
+// time: the boards' signing, the landmark records and the TPM quote are built between the
+// calls and not counted). Deterministic enough for instruction counts: run it under
+// `valgrind --tool=callgrind --collect-atstart=no` (arguments e.g. --in-process 50
+// --landmarks 3 --tpm), which collects only inside the two handler calls (callgrind client
+// requests), so the total Ir divided by N is the verifier's instructions per decision.
 #include <cstring>
 #include <map>
 #include <thread>
 
+#include "locus/verifier/service.h"
 #include "verifier_load_world.h"
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define LOCUS_COLLECT() CALLGRIND_TOGGLE_COLLECT
+#else
+#define LOCUS_COLLECT() ((void)0)
+#endif
 
 namespace {
 
@@ -47,6 +68,83 @@ std::map<std::string, double> crypto_rates(double seconds) {
   return m;
 }
 
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+int in_process(int decisions, int landmarks, bool tpm) {
+  namespace ver = locus::verifier;
+  bench::World w(LOCUS_BIN, 2, {}, tpm ? 1 : 0, /*serve=*/false);
+  locus::host::set_log_level(locus::host::LogLevel::kWarn);
+  auto pol = ver::load_policy(w.path("policy.toml"));
+  if (!pol.ok()) bench::die(pol.message());
+  auto keys = ver::load_keys(w.path("ca.pem"), w.path("license.key"));
+  if (!keys.ok()) bench::die(keys.message());
+  auto reg = locus::registry::open(w.path("locus.db"));
+  if (!reg.ok()) bench::die(reg.message());
+  locus::audit::AuditLog log(w.path("locus.db.audit.jsonl"), reg.value().get());
+  auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
+  if (!v.ok()) bench::die(v.message());
+  if (!v.value()->enable_tpm().ok()) bench::die("enable_tpm");
+  ver::HttpService svc(v.value().get());
+  const bench::Board* board = nullptr;
+  for (bench::Board* b : w.boards(landmarks))
+    if ((b->tpm != nullptr) == tpm) board = b;
+  if (!board) bench::die("no such board");
+  const std::string nonce_req = bench::json{{"ueid", board->ueid_hex}}.dump();
+  double cpu_nonce = 0, cpu_attest = 0, wall = 0;
+  int affirming = 0;
+  size_t body_bytes = 0;
+  for (int i = 0; i <= decisions; ++i) {
+    const bool measured = i > 0;  // decision 0 warms the chain cache and the statements
+    std::string out;
+    const auto w0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_ms();
+    if (measured) LOCUS_COLLECT();
+    const int ns = svc.handle_nonce(nonce_req, &out, "127.0.0.1");
+    if (measured) LOCUS_COLLECT();
+    const double c1 = thread_cpu_ms();
+    const auto w1 = std::chrono::steady_clock::now();
+    if (ns != 200) bench::die("nonce: " + out);
+    const bench::json nj = bench::json::parse(out, nullptr, false);
+    const std::string nonce_b64 = nj.value("nonce", std::string());
+    auto nonce = locus::host::b64_decode(nonce_b64);
+    if (!nonce.ok()) bench::die("nonce answer: " + out);
+    std::string body;
+    if (!bench::attest_body(w, *board, nonce_b64, nonce.value(), &body)) bench::die("quote");
+    body_bytes = body.size();
+    const auto w2 = std::chrono::steady_clock::now();
+    const double c2 = thread_cpu_ms();
+    if (measured) LOCUS_COLLECT();
+    const int as = svc.handle_attest(body, &out);
+    if (measured) LOCUS_COLLECT();
+    const double c3 = thread_cpu_ms();
+    const auto w3 = std::chrono::steady_clock::now();
+    if (as != 200) bench::die("attest: " + out);
+    const bench::json aj = bench::json::parse(out, nullptr, false);
+    const bool ok = aj.is_object() && aj.contains("license") && aj["license"].is_string();
+    if (!ok) bench::die("refused: " + out.substr(0, 2000));
+    if (!measured) continue;
+    ++affirming;
+    cpu_nonce += c1 - c0;
+    cpu_attest += c3 - c2;
+    wall += std::chrono::duration<double, std::milli>((w1 - w0) + (w3 - w2)).count();
+  }
+  const double n = double(decisions);
+  std::printf(
+      "verifier_load --in-process: %d decisions, %d landmarks%s, %d affirming, attest body %zu "
+      "bytes\n",
+      decisions, landmarks, tpm ? " + TPM" : "", affirming, body_bytes);
+  std::printf("%-22s %9s %9s\n", "handler", "cpu ms/d", "wall ms/d");
+  std::printf("%-22s %9.3f\n", "POST /v1/nonce", cpu_nonce / n);
+  std::printf("%-22s %9.3f\n", "POST /v1/attest", cpu_attest / n);
+  std::printf("%-22s %9.3f %9.3f   (%.0f appraisals/s per core)\n", "both",
+              (cpu_nonce + cpu_attest) / n, wall / n, 1000.0 * n / (cpu_nonce + cpu_attest));
+  return 0;
+}
+
 struct Row {
   std::string what;
   int verifies = 0;
@@ -59,18 +157,36 @@ int main(int argc, char** argv) {
   double seconds = 3;
   int max_clients = 64;
   int tpm_hosts = 4;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
-    if (std::strcmp(argv[i], "--max-clients") == 0) max_clients = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--tpm-hosts") == 0) tpm_hosts = std::atoi(argv[i + 1]);
+  int in_proc = 0, landmarks = 3;
+  bool tpm = false, bad = false;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (std::strcmp(argv[i], "--tpm") == 0)
+      tpm = true;
+    else if (has_value && std::strcmp(argv[i], "--seconds") == 0)
+      seconds = std::atof(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--max-clients") == 0)
+      max_clients = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--tpm-hosts") == 0)
+      tpm_hosts = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--in-process") == 0)
+      in_proc = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--landmarks") == 0)
+      landmarks = std::atoi(argv[++i]);
+    else
+      bad = true;
   }
-  if (seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256 || tpm_hosts < 0 ||
-      tpm_hosts > 16) {
+  if (bad || seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256 ||
+      tpm_hosts < 0 || tpm_hosts > 16 || in_proc < 0 || in_proc > 100000 ||
+      (landmarks != 0 && landmarks != 3 && landmarks != 6) || (tpm && landmarks != 3)) {
     std::fprintf(stderr,
                  "usage: verifier_load [--seconds 0..600] [--max-clients 1..256] [--tpm-hosts "
-                 "0..16]\n");
+                 "0..16]\n"
+                 "       verifier_load --in-process 1..100000 [--landmarks 0|3|6] [--tpm "
+                 "(with 3 landmarks)]\n");
     return 2;
   }
+  if (in_proc > 0) return in_process(in_proc, landmarks, tpm);
   bench::World w(LOCUS_BIN, max_clients + tpm_hosts, {}, tpm_hosts);
   std::printf(
       "verifier_load: locus verifier serve on 127.0.0.1:%d, %.1f s per row, %u cores, %d TPM "

@@ -107,9 +107,11 @@ const std::vector<uint32_t> kTpmPcrs = {0, 1, 7};
 
 class World {
  public:
-  // boards_per_site boards in each of the sites "lm0", "lm3", "lm6".
+  // boards_per_site boards in each of the sites "lm0", "lm3", "lm6". serve = false: the
+  // files, the registry and the TPM hosts only, no `locus verifier serve` (the caller builds
+  // an in-process verifier from policy.toml, locus.db, ca.pem and license.key).
   World(const std::string& locus_bin, int boards_per_site,
-        const std::vector<std::string>& verifier_flags, int tpm_hosts = 0)
+        const std::vector<std::string>& verifier_flags, int tpm_hosts = 0, bool serve = true)
       : bin_(locus_bin) {
     if (tpm_hosts > boards_per_site) die("more TPM hosts than boards per site");
     dir_ = locus::host::test::make_temp_dir("locus-bench-");
@@ -205,6 +207,7 @@ class World {
         die("cannot load the AK of " + host);
       swtpms_.push_back(std::move(t));
     }
+    if (!serve) return;
     std::vector<std::string> argv = {bin_,
                                      "--log-level",
                                      "warn",
@@ -318,6 +321,28 @@ struct ClientStats {
   std::vector<double> ms;  // per decision: POST /v1/nonce + building the bundle + POST /v1/attest
 };
 
+// The POST /v1/attest body a board's agent sends for a nonce (nonce_b64 as the verifier
+// sent it): the board's evidence, one landmark pair per required landmark and, when the
+// board has a TPM host, a quote. False when the quote failed.
+inline bool attest_body(const World& w, const Board& b, const std::string& nonce_b64,
+                        const Bytes& nonce, std::string* out) {
+  const Bytes ev = simdev::evidence(b.dev, nonce);
+  json body = {
+      {"ueid", b.ueid_hex}, {"nonce", nonce_b64}, {"evidence", locus::host::b64_encode(ev)}};
+  if (b.tpm) {
+    auto q = b.tpm->quote_evidence(nonce, ev, kTpmPcrs);
+    if (!q.ok()) {
+      return false;
+    }
+    body["tpm"] = json::parse(locus::tpm::quote_to_json(q.value()));
+  }
+  json lr = json::array();
+  for (int i = 0; i < b.landmarks; ++i) lr.push_back(w.landmark_pair(b, i, nonce));
+  body["landmark_records"] = lr;
+  *out = body.dump();
+  return true;
+}
+
 // One board's attestation loop until `until` (steady clock) or max_decisions; one keep-alive
 // connection per client.
 inline void client_loop(const World& w, const std::vector<Board*>& boards,
@@ -342,21 +367,12 @@ inline void client_loop(const World& w, const std::vector<Board*>& boards,
       ++st->errors;
       continue;
     }
-    const Bytes ev = simdev::evidence(b.dev, nonce.value());
-    json body = {
-        {"ueid", b.ueid_hex}, {"nonce", nj["nonce"]}, {"evidence", locus::host::b64_encode(ev)}};
-    if (b.tpm) {
-      auto q = b.tpm->quote_evidence(nonce.value(), ev, kTpmPcrs);
-      if (!q.ok()) {
-        ++st->errors;
-        continue;
-      }
-      body["tpm"] = json::parse(locus::tpm::quote_to_json(q.value()));
+    std::string body;
+    if (!attest_body(w, b, nj.value("nonce", std::string()), nonce.value(), &body)) {
+      ++st->errors;
+      continue;
     }
-    json lr = json::array();
-    for (int i = 0; i < b.landmarks; ++i) lr.push_back(w.landmark_pair(b, i, nonce.value()));
-    body["landmark_records"] = lr;
-    auto ar = cli.Post("/v1/attest", body.dump(), "application/json");
+    auto ar = cli.Post("/v1/attest", body, "application/json");
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!ar || ar->status != 200) {
