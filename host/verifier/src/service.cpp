@@ -83,11 +83,12 @@ bool get_hex(const json& j, const char* k, size_t want, host::Bytes* out, std::s
 }
 
 bool get_b64(const json& j, const char* k, host::Bytes* out, std::string* err) {
-  if (!j.contains(k) || !j[k].is_string()) {
+  const auto it = j.find(k);
+  if (it == j.end() || !it->is_string()) {
     *err = std::string("missing or non-string field '") + k + "'";
     return false;
   }
-  auto b = host::b64_decode(j[k].get<std::string>());
+  auto b = host::b64_decode(it->get_ref<const std::string&>());
   if (!b.ok()) {
     *err = std::string("field '") + k + "': " + b.message();
     return false;
