@@ -146,7 +146,13 @@ host::HostResult<std::string> ear_sign_jwt(const json& claims, const crypto::P25
   crypto::P256PublicKey pub;
   if (!crypto::p256_public_key(key, &pub).ok())
     return {HostError::kInternal, "EAR key has no public key"};
-  const json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", ear_key_id(pub)}};
+  return ear_sign_jwt(claims, key, ear_key_id(pub));
+}
+
+host::HostResult<std::string> ear_sign_jwt(const json& claims, const crypto::P256PrivateKey& key,
+                                           const std::string& kid) {
+  if (kid.empty()) return {HostError::kInternal, "EAR key has no key id"};
+  const json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid}};
   const std::string h = header.dump(),
                     p = claims.dump(-1, ' ', false, json::error_handler_t::replace);
   const std::string input =

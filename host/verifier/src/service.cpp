@@ -860,7 +860,7 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
       r.landmarks.push_back(std::move(lp));
     }
   }
-  if (j.contains("tpm")) r.tpm = j["tpm"];
+  if (j.contains("tpm")) r.tpm = std::move(j["tpm"]);
   AttestResult res;
   // No process-wide lock: single-use nonces, counters and the decision + audit record are
   // made consistent by the registry's transactions (verifier.h: safe to call concurrently).

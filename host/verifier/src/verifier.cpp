@@ -107,8 +107,9 @@ Verifier::Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log,
   license_key_.d = keys.license_key.d;
   // Cannot fail for a valid license key (load_keys checked it); if it did, every EAR is
   // left empty and the failure logged at each decision.
-  if (derive_ear_key(license_key_, &ear_key_).ok())
-    (void)crypto::p256_public_key(ear_key_, &ear_pub_).ok();
+  if (derive_ear_key(license_key_, &ear_key_).ok() &&
+      crypto::p256_public_key(ear_key_, &ear_pub_).ok())
+    ear_kid_ = ear_key_id(ear_pub_);
 }
 
 Verifier::~Verifier() = default;
@@ -777,7 +778,7 @@ void Verifier::sign_ear(const State& st, AttestResult* r) const {
     in.fwid_hex = host::hex_encode(st.claims.fwid);
   }
   in.checks = r->decision.value("checks", json::array());
-  auto jwt = ear_sign_jwt(ear_claims(in), ear_key_);
+  auto jwt = ear_sign_jwt(ear_claims(in), ear_key_, ear_kid_);
   if (!jwt.ok()) {
     host::log(host::LogLevel::kError, "ear_not_signed", json{{"error", jwt.message()}}.dump());
     return;
