@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace locus::location {
 namespace {
@@ -21,10 +22,10 @@ uint64_t binom(uint64_t n, uint64_t k) {
   return r;
 }
 
-// Checks one disc set against the policy; appends reasons; true if it passes.
-bool check_set(const std::vector<Disc>& discs, const LocationPolicy& p, const std::string& label,
+// Checks one disc set's feasible region against the policy; appends reasons; true if it
+// passes.
+bool check_set(const Region& f, const LocationPolicy& p, const std::string& label,
                std::vector<std::string>* reasons) {
-  Region f(discs);
   if (f.empty()) {
     reasons->push_back(label + "feasible region is empty: the landmark discs do not overlap");
     return false;
@@ -123,7 +124,11 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
       label += ": ";
     }
     (void)k;
-    if (!check_set(sub, p, label, &v.reasons)) all_ok = false;
+    // f = 0: the one subset is every disc, whose region is `all` (a Region depends only on
+    // its discs): not computed twice.
+    std::optional<Region> own;
+    const Region& region = sub.size() == discs.size() ? all : own.emplace(sub);
+    if (!check_set(region, p, label, &v.reasons)) all_ok = false;
     // next combination
     if (out_idx.empty()) break;
     size_t pos = out_idx.size();
