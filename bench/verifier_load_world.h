@@ -208,21 +208,34 @@ class World {
       swtpms_.push_back(std::move(t));
     }
     if (!serve) return;
-    std::vector<std::string> argv = {bin_,
-                                     "--log-level",
-                                     "warn",
-                                     "verifier",
-                                     "serve",
-                                     "--policy",
-                                     path("policy.toml"),
-                                     "--db",
-                                     path("locus.db"),
-                                     "--ca",
-                                     path("ca.pem"),
-                                     "--license-key",
-                                     path("license.key"),
-                                     "--listen",
-                                     "127.0.0.1:0"};
+    // LOCUS_BENCH_VERIFIER_WRAP: a command prefix for the verifier (space-separated), e.g.
+    // "/usr/bin/valgrind --tool=callgrind --callgrind-out-file=/tmp/v.out" (a full path: the
+    // program is spawned without a PATH search) to profile the server.
+    std::vector<std::string> argv;
+    if (const char* wrap = std::getenv("LOCUS_BENCH_VERIFIER_WRAP")) {
+      std::string w = wrap;
+      for (size_t i = 0; i < w.size();) {
+        const size_t j = std::min(w.find(' ', i), w.size());
+        if (j > i) argv.push_back(w.substr(i, j - i));
+        i = j + 1;
+      }
+    }
+    const std::vector<std::string> serve_argv = {bin_,
+                                                 "--log-level",
+                                                 "warn",
+                                                 "verifier",
+                                                 "serve",
+                                                 "--policy",
+                                                 path("policy.toml"),
+                                                 "--db",
+                                                 path("locus.db"),
+                                                 "--ca",
+                                                 path("ca.pem"),
+                                                 "--license-key",
+                                                 path("license.key"),
+                                                 "--listen",
+                                                 "127.0.0.1:0"};
+    argv.insert(argv.end(), serve_argv.begin(), serve_argv.end());
     // Every simulated board connects from 127.0.0.1: lift the per-source caps and the rate
     // limit meant for distinct hosts.
     for (const char* f :
@@ -231,7 +244,7 @@ class World {
     argv.insert(argv.end(), verifier_flags.begin(), verifier_flags.end());
     if (!ver_.start(argv, path("verifier.log"))) die("cannot start the verifier");
     std::string line;
-    if (!ver_.wait_for_line("listening on", 20000, &line))
+    if (!ver_.wait_for_line("listening on", 120000, &line))
       die("verifier not ready; see " + path("verifier.log"));
     port_ = std::atoi(line.c_str() + line.rfind(':') + 1);
   }
