@@ -7,7 +7,8 @@
 //   build/host-release/bench/verifier_load [--seconds S] [--max-clients N] [--tpm-hosts H]
 //
 // Per row: decisions/s (affirming ones), the verifier process's CPU ms per decision (its own
-// utime+stime from /proc, so the clients' signing and the swtpm's quoting do not count), that
+// utime+stime from /proc, so the clients' signing and the swtpm's quoting do not count) and
+// the system (kernel: fsync, sockets, wake-ups) part of it, that
 // CPU as a share of one core, appraisals per second per core (1000 / CPU ms per decision), and
 // the client-side latency per decision (nonce + bundle [+ quote] + attest) p50/p99. The
 // clients run on the same cores: where they saturate them, decisions/s is a floor, while CPU
@@ -205,8 +206,9 @@ int main(int argc, char** argv) {
       "verifier_load: locus verifier serve on 127.0.0.1:%d, %.1f s per row, %u cores, %d TPM "
       "hosts (swtpm)\n",
       w.port(), seconds, std::thread::hardware_concurrency(), tpm_hosts);
-  std::printf("%-9s %-8s %10s %10s %9s %7s %11s %9s %8s %7s\n", "landmarks", "clients", "decisions",
-              "per s", "cpu ms/d", "cpu %", "per s/core", "p50 ms", "p99 ms", "errors");
+  std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s\n", "landmarks", "clients",
+              "decisions", "per s", "cpu ms/d", "sys ms/d", "cpu %", "per s/core", "p50 ms",
+              "p99 ms", "errors");
   std::vector<Row> rows;
   struct Sweep {
     int lm;
@@ -226,6 +228,7 @@ int main(int argc, char** argv) {
       std::vector<bench::ClientStats> st(static_cast<size_t>(c));
       std::vector<std::thread> th;
       const double cpu0 = bench::process_cpu_ms(w.verifier_pid());
+      const double sys0 = bench::process_cpu_ms(w.verifier_pid(), true);
       const auto t0 = std::chrono::steady_clock::now();
       const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                   std::chrono::duration<double>(seconds));
@@ -239,6 +242,7 @@ int main(int argc, char** argv) {
       const double wall =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double cpu = bench::process_cpu_ms(w.verifier_pid()) - cpu0;
+      const double sys = bench::process_cpu_ms(w.verifier_pid(), true) - sys0;
       uint64_t aff = 0, ref = 0, err = 0;
       std::vector<double> ms;
       for (auto& s : st) {
@@ -249,11 +253,11 @@ int main(int argc, char** argv) {
       }
       const uint64_t dec = aff + ref;
       const double cpu_per = dec ? cpu / double(dec) : 0.0;
-      std::printf("%-9s %-8d %10llu %10.1f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7llu%s\n",
+      std::printf("%-9s %-8d %10llu %10.1f %9.3f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7llu%s\n",
                   label.c_str(), c, static_cast<unsigned long long>(dec), double(aff) / wall,
-                  cpu_per, 100.0 * cpu / (wall * 1000.0), cpu_per > 0 ? 1000.0 / cpu_per : 0.0,
-                  bench::percentile(ms, 0.5), bench::percentile(ms, 0.99),
-                  static_cast<unsigned long long>(err),
+                  cpu_per, dec ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
+                  cpu_per > 0 ? 1000.0 / cpu_per : 0.0, bench::percentile(ms, 0.5),
+                  bench::percentile(ms, 0.99), static_cast<unsigned long long>(err),
                   ref ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
       std::fflush(stdout);
       if (double(aff) / wall > best_rate && cpu_per > 0) {

@@ -69,8 +69,8 @@ inline void write_file(const std::string& p, const std::string& data) {
   if (!f) die("cannot write " + p);
 }
 
-// CPU time (user + system) of a process, in ms.
-inline double process_cpu_ms(pid_t pid) {
+// CPU time (user + system, or system only) of a process, in ms.
+inline double process_cpu_ms(pid_t pid, bool system_only = false) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const size_t rp = s.rfind(')');
@@ -85,7 +85,8 @@ inline double process_cpu_ms(pid_t pid) {
   }
   if (tok.size() < 13) return 0;
   const double ticks = double(sysconf(_SC_CLK_TCK));
-  return (std::atof(tok[11].c_str()) + std::atof(tok[12].c_str())) * 1000.0 / ticks;
+  const double user = system_only ? 0.0 : std::atof(tok[11].c_str());
+  return (user + std::atof(tok[12].c_str())) * 1000.0 / ticks;
 }
 
 inline double self_cpu_ms() {
