@@ -777,7 +777,8 @@ void Verifier::sign_ear(const State& st, AttestResult* r) const {
     in.hwmodel = text_of(st.claims.hwmodel);
     in.fwid_hex = host::hex_encode(st.claims.fwid);
   }
-  in.checks = r->decision.value("checks", json::array());
+  const auto checks = r->decision.find("checks");
+  if (checks != r->decision.end()) in.checks = &*checks;
   auto jwt = ear_sign_jwt(ear_claims(in), ear_key_, ear_kid_);
   if (!jwt.ok()) {
     host::log(host::LogLevel::kError, "ear_not_signed", json{{"error", jwt.message()}}.dump());

@@ -47,7 +47,9 @@ struct EarInput {
   int64_t decision_id = 0;
   std::string reason;  // first failing check "name: reason" ("" when affirming)
   std::string hwmodel, fwid_hex;
-  nlohmann::json checks;  // [{"name", "pass", "reason"}] as in the decision
+  // [{"name", "pass", "reason"}] as in the decision (not copied: it must outlive the call);
+  // null: no checks.
+  const nlohmann::json* checks = nullptr;
 };
 
 // The EAR claims set (JSON object) for a decision.
