@@ -7,7 +7,8 @@
 //   build/host-release/bench/verifier_load [--seconds S] [--max-clients N] [--tpm-hosts H]
 //
 // Per row: decisions/s (affirming ones), the verifier process's CPU ms per decision (its own
-// utime+stime from /proc, so the clients' signing and the swtpm's quoting do not count), that
+// utime+stime from /proc, so the clients' signing and the swtpm's quoting do not count) and
+// the system (kernel: fsync, sockets, wake-ups) part of it, that
 // CPU as a share of one core, appraisals per second per core (1000 / CPU ms per decision), and
 // the client-side latency per decision (nonce + bundle [+ quote] + attest) p50/p99. The
 // clients run on the same cores: where they saturate them, decisions/s is a floor, while CPU
@@ -18,11 +19,32 @@
 // certificate, evidence; per landmark its record and the board's transcript), + 1 with a TPM
 // quote (the AK's ECDSA signature), and 1 ECDSA sign (the license). bound/s = 1 / (n_verify /
 // verify_per_s + 1 / sign_per_s); share = (appraisals/s per core) / bound.
+//
+//   build/host-release/bench/verifier_load --in-process N [--landmarks 0|3|6] [--tpm]
+//
+// In-process mode, for profiling: the same world (boards, landmark trust list, policy, swtpm
+// host with --tpm) but the verifier is built in this process the way `locus verifier serve`
+// builds it, and one thread calls the HTTP handlers directly (HttpService::handle_nonce and
+// handle_attest with the bodies the clients above send), N decisions one after the other,
+// after one warm-up decision. Prints the handlers' CPU per decision (this thread's CPU
+// time: the boards' signing, the landmark records and the TPM quote are built between the
+// calls and not counted). Deterministic enough for instruction counts: run it under
+// `valgrind --tool=callgrind --collect-atstart=no` (arguments e.g. --in-process 50
+// --landmarks 3 --tpm), which collects only inside the two handler calls (callgrind client
+// requests), so the total Ir divided by N is the verifier's instructions per decision.
 #include <cstring>
 #include <map>
 #include <thread>
 
+#include "locus/verifier/service.h"
 #include "verifier_load_world.h"
+
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define LOCUS_COLLECT() CALLGRIND_TOGGLE_COLLECT
+#else
+#define LOCUS_COLLECT() ((void)0)
+#endif
 
 namespace {
 
@@ -47,6 +69,96 @@ std::map<std::string, double> crypto_rates(double seconds) {
   return m;
 }
 
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e3 + double(ts.tv_nsec) / 1e6;
+}
+
+// This thread's system (kernel) CPU time in ms: fsync and the other system calls.
+double thread_sys_ms() {
+  rusage u{};
+  getrusage(RUSAGE_THREAD, &u);
+  return double(u.ru_stime.tv_sec) * 1e3 + double(u.ru_stime.tv_usec) / 1e3;
+}
+
+int in_process(int decisions, int landmarks, bool tpm) {
+  namespace ver = locus::verifier;
+  bench::World w(LOCUS_BIN, 2, {}, tpm ? 1 : 0, /*serve=*/false);
+  locus::host::set_log_level(locus::host::LogLevel::kWarn);
+  auto pol = ver::load_policy(w.path("policy.toml"));
+  if (!pol.ok()) bench::die(pol.message());
+  auto keys = ver::load_keys(w.path("ca.pem"), w.path("license.key"));
+  if (!keys.ok()) bench::die(keys.message());
+  auto reg = locus::registry::open(w.path("locus.db"));
+  if (!reg.ok()) bench::die(reg.message());
+  locus::audit::AuditLog log(w.path("locus.db.audit.jsonl"), reg.value().get());
+  auto v = ver::Verifier::create(pol.take(), reg.value().get(), &log, keys.value());
+  if (!v.ok()) bench::die(v.message());
+  if (!v.value()->enable_tpm().ok()) bench::die("enable_tpm");
+  ver::HttpService svc(v.value().get());
+  const bench::Board* board = nullptr;
+  for (bench::Board* b : w.boards(landmarks))
+    if ((b->tpm != nullptr) == tpm) board = b;
+  if (!board) bench::die("no such board");
+  const std::string nonce_req = bench::json{{"ueid", board->ueid_hex}}.dump();
+  double cpu_nonce = 0, cpu_attest = 0, wall = 0, sys = 0;
+  int affirming = 0;
+  size_t body_bytes = 0;
+  for (int i = 0; i <= decisions; ++i) {
+    const bool measured = i > 0;  // decision 0 warms the chain cache and the statements
+    std::string out;
+    const auto w0 = std::chrono::steady_clock::now();
+    const double s0 = thread_sys_ms();
+    const double c0 = thread_cpu_ms();
+    if (measured) LOCUS_COLLECT();
+    const int ns = svc.handle_nonce(nonce_req, &out, "127.0.0.1");
+    if (measured) LOCUS_COLLECT();
+    const double c1 = thread_cpu_ms();
+    const double s1 = thread_sys_ms();
+    const auto w1 = std::chrono::steady_clock::now();
+    if (ns != 200) bench::die("nonce: " + out);
+    const bench::json nj = bench::json::parse(out, nullptr, false);
+    const std::string nonce_b64 = nj.value("nonce", std::string());
+    auto nonce = locus::host::b64_decode(nonce_b64);
+    if (!nonce.ok()) bench::die("nonce answer: " + out);
+    std::string body;
+    if (!bench::attest_body(w, *board, nonce_b64, nonce.value(), &body)) bench::die("quote");
+    body_bytes = body.size();
+    const auto w2 = std::chrono::steady_clock::now();
+    const double s2 = thread_sys_ms();
+    const double c2 = thread_cpu_ms();
+    if (measured) LOCUS_COLLECT();
+    const int as = svc.handle_attest(body, &out);
+    if (measured) LOCUS_COLLECT();
+    const double c3 = thread_cpu_ms();
+    const double s3 = thread_sys_ms();
+    const auto w3 = std::chrono::steady_clock::now();
+    if (as != 200) bench::die("attest: " + out);
+    const bench::json aj = bench::json::parse(out, nullptr, false);
+    const bool ok = aj.is_object() && aj.contains("license") && aj["license"].is_string();
+    if (!ok) bench::die("refused: " + out.substr(0, 2000));
+    if (!measured) continue;
+    ++affirming;
+    cpu_nonce += c1 - c0;
+    cpu_attest += c3 - c2;
+    sys += (s1 - s0) + (s3 - s2);
+    wall += std::chrono::duration<double, std::milli>((w1 - w0) + (w3 - w2)).count();
+  }
+  const double n = double(decisions);
+  std::printf(
+      "verifier_load --in-process: %d decisions, %d landmarks%s, %d affirming, attest body %zu "
+      "bytes\n",
+      decisions, landmarks, tpm ? " + TPM" : "", affirming, body_bytes);
+  std::printf("%-22s %9s %9s\n", "handler", "cpu ms/d", "wall ms/d");
+  std::printf("%-22s %9.3f\n", "POST /v1/nonce", cpu_nonce / n);
+  std::printf("%-22s %9.3f\n", "POST /v1/attest", cpu_attest / n);
+  std::printf("%-22s %9.3f %9.3f   (%.0f appraisals/s per core)\n", "both",
+              (cpu_nonce + cpu_attest) / n, wall / n, 1000.0 * n / (cpu_nonce + cpu_attest));
+  std::printf("%-22s %9.3f   (kernel: fsync, file and socket calls)\n", "of which system", sys / n);
+  return 0;
+}
+
 struct Row {
   std::string what;
   int verifies = 0;
@@ -59,25 +171,44 @@ int main(int argc, char** argv) {
   double seconds = 3;
   int max_clients = 64;
   int tpm_hosts = 4;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
-    if (std::strcmp(argv[i], "--max-clients") == 0) max_clients = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--tpm-hosts") == 0) tpm_hosts = std::atoi(argv[i + 1]);
+  int in_proc = 0, landmarks = 3;
+  bool tpm = false, bad = false;
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (std::strcmp(argv[i], "--tpm") == 0)
+      tpm = true;
+    else if (has_value && std::strcmp(argv[i], "--seconds") == 0)
+      seconds = std::atof(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--max-clients") == 0)
+      max_clients = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--tpm-hosts") == 0)
+      tpm_hosts = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--in-process") == 0)
+      in_proc = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--landmarks") == 0)
+      landmarks = std::atoi(argv[++i]);
+    else
+      bad = true;
   }
-  if (seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256 || tpm_hosts < 0 ||
-      tpm_hosts > 16) {
+  if (bad || seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256 ||
+      tpm_hosts < 0 || tpm_hosts > 16 || in_proc < 0 || in_proc > 100000 ||
+      (landmarks != 0 && landmarks != 3 && landmarks != 6) || (tpm && landmarks != 3)) {
     std::fprintf(stderr,
                  "usage: verifier_load [--seconds 0..600] [--max-clients 1..256] [--tpm-hosts "
-                 "0..16]\n");
+                 "0..16]\n"
+                 "       verifier_load --in-process 1..100000 [--landmarks 0|3|6] [--tpm "
+                 "(with 3 landmarks)]\n");
     return 2;
   }
+  if (in_proc > 0) return in_process(in_proc, landmarks, tpm);
   bench::World w(LOCUS_BIN, max_clients + tpm_hosts, {}, tpm_hosts);
   std::printf(
       "verifier_load: locus verifier serve on 127.0.0.1:%d, %.1f s per row, %u cores, %d TPM "
       "hosts (swtpm)\n",
       w.port(), seconds, std::thread::hardware_concurrency(), tpm_hosts);
-  std::printf("%-9s %-8s %10s %10s %9s %7s %11s %9s %8s %7s\n", "landmarks", "clients", "decisions",
-              "per s", "cpu ms/d", "cpu %", "per s/core", "p50 ms", "p99 ms", "errors");
+  std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s\n", "landmarks", "clients",
+              "decisions", "per s", "cpu ms/d", "sys ms/d", "cpu %", "per s/core", "p50 ms",
+              "p99 ms", "errors");
   std::vector<Row> rows;
   struct Sweep {
     int lm;
@@ -97,6 +228,7 @@ int main(int argc, char** argv) {
       std::vector<bench::ClientStats> st(static_cast<size_t>(c));
       std::vector<std::thread> th;
       const double cpu0 = bench::process_cpu_ms(w.verifier_pid());
+      const double sys0 = bench::process_cpu_ms(w.verifier_pid(), true);
       const auto t0 = std::chrono::steady_clock::now();
       const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                   std::chrono::duration<double>(seconds));
@@ -110,6 +242,7 @@ int main(int argc, char** argv) {
       const double wall =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double cpu = bench::process_cpu_ms(w.verifier_pid()) - cpu0;
+      const double sys = bench::process_cpu_ms(w.verifier_pid(), true) - sys0;
       uint64_t aff = 0, ref = 0, err = 0;
       std::vector<double> ms;
       for (auto& s : st) {
@@ -120,11 +253,11 @@ int main(int argc, char** argv) {
       }
       const uint64_t dec = aff + ref;
       const double cpu_per = dec ? cpu / double(dec) : 0.0;
-      std::printf("%-9s %-8d %10llu %10.1f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7llu%s\n",
+      std::printf("%-9s %-8d %10llu %10.1f %9.3f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7llu%s\n",
                   label.c_str(), c, static_cast<unsigned long long>(dec), double(aff) / wall,
-                  cpu_per, 100.0 * cpu / (wall * 1000.0), cpu_per > 0 ? 1000.0 / cpu_per : 0.0,
-                  bench::percentile(ms, 0.5), bench::percentile(ms, 0.99),
-                  static_cast<unsigned long long>(err),
+                  cpu_per, dec ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
+                  cpu_per > 0 ? 1000.0 / cpu_per : 0.0, bench::percentile(ms, 0.5),
+                  bench::percentile(ms, 0.99), static_cast<unsigned long long>(err),
                   ref ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
       std::fflush(stdout);
       if (double(aff) / wall > best_rate && cpu_per > 0) {

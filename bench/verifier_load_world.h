@@ -70,8 +70,8 @@ inline void write_file(const std::string& p, const std::string& data) {
   if (!f) die("cannot write " + p);
 }
 
-// CPU time (user + system) of a process, in ms.
-inline double process_cpu_ms(pid_t pid) {
+// CPU time (user + system, or system only) of a process, in ms.
+inline double process_cpu_ms(pid_t pid, bool system_only = false) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
   std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const size_t rp = s.rfind(')');
@@ -86,7 +86,8 @@ inline double process_cpu_ms(pid_t pid) {
   }
   if (tok.size() < 13) return 0;
   const double ticks = double(sysconf(_SC_CLK_TCK));
-  return (std::atof(tok[11].c_str()) + std::atof(tok[12].c_str())) * 1000.0 / ticks;
+  const double user = system_only ? 0.0 : std::atof(tok[11].c_str());
+  return (user + std::atof(tok[12].c_str())) * 1000.0 / ticks;
 }
 
 inline double self_cpu_ms() {
@@ -108,9 +109,11 @@ const std::vector<uint32_t> kTpmPcrs = {0, 1, 7};
 
 class World {
  public:
-  // boards_per_site boards in each of the sites "lm0", "lm3", "lm6".
+  // boards_per_site boards in each of the sites "lm0", "lm3", "lm6". serve = false: the
+  // files, the registry and the TPM hosts only, no `locus verifier serve` (the caller builds
+  // an in-process verifier from policy.toml, locus.db, ca.pem and license.key).
   World(const std::string& locus_bin, int boards_per_site,
-        const std::vector<std::string>& verifier_flags, int tpm_hosts = 0)
+        const std::vector<std::string>& verifier_flags, int tpm_hosts = 0, bool serve = true)
       : bin_(locus_bin) {
     if (tpm_hosts > boards_per_site) die("more TPM hosts than boards per site");
     dir_ = locus::host::test::make_temp_dir("locus-bench-");
@@ -206,21 +209,35 @@ class World {
         die("cannot load the AK of " + host);
       swtpms_.push_back(std::move(t));
     }
-    std::vector<std::string> argv = {bin_,
-                                     "--log-level",
-                                     "warn",
-                                     "verifier",
-                                     "serve",
-                                     "--policy",
-                                     path("policy.toml"),
-                                     "--db",
-                                     path("locus.db"),
-                                     "--ca",
-                                     path("ca.pem"),
-                                     "--license-key",
-                                     path("license.key"),
-                                     "--listen",
-                                     "127.0.0.1:0"};
+    if (!serve) return;
+    // LOCUS_BENCH_VERIFIER_WRAP: a command prefix for the verifier (space-separated), e.g.
+    // "/usr/bin/valgrind --tool=callgrind --callgrind-out-file=/tmp/v.out" (a full path: the
+    // program is spawned without a PATH search) to profile the server.
+    std::vector<std::string> argv;
+    if (const char* wrap = std::getenv("LOCUS_BENCH_VERIFIER_WRAP")) {
+      std::string w = wrap;
+      for (size_t i = 0; i < w.size();) {
+        const size_t j = std::min(w.find(' ', i), w.size());
+        if (j > i) argv.push_back(w.substr(i, j - i));
+        i = j + 1;
+      }
+    }
+    const std::vector<std::string> serve_argv = {bin_,
+                                                 "--log-level",
+                                                 "warn",
+                                                 "verifier",
+                                                 "serve",
+                                                 "--policy",
+                                                 path("policy.toml"),
+                                                 "--db",
+                                                 path("locus.db"),
+                                                 "--ca",
+                                                 path("ca.pem"),
+                                                 "--license-key",
+                                                 path("license.key"),
+                                                 "--listen",
+                                                 "127.0.0.1:0"};
+    argv.insert(argv.end(), serve_argv.begin(), serve_argv.end());
     // Every simulated board connects from 127.0.0.1: lift the per-source caps and the rate
     // limit meant for distinct hosts.
     for (const char* f :
@@ -229,7 +246,7 @@ class World {
     argv.insert(argv.end(), verifier_flags.begin(), verifier_flags.end());
     if (!ver_.start(argv, path("verifier.log"))) die("cannot start the verifier");
     std::string line;
-    if (!ver_.wait_for_line("listening on", 20000, &line))
+    if (!ver_.wait_for_line("listening on", 120000, &line))
       die("verifier not ready; see " + path("verifier.log"));
     port_ = std::atoi(line.c_str() + line.rfind(':') + 1);
   }
@@ -319,6 +336,28 @@ struct ClientStats {
   std::vector<double> ms;  // per decision: POST /v1/nonce + building the bundle + POST /v1/attest
 };
 
+// The POST /v1/attest body a board's agent sends for a nonce (nonce_b64 as the verifier
+// sent it): the board's evidence, one landmark pair per required landmark and, when the
+// board has a TPM host, a quote. False when the quote failed.
+inline bool attest_body(const World& w, const Board& b, const std::string& nonce_b64,
+                        const Bytes& nonce, std::string* out) {
+  const Bytes ev = simdev::evidence(b.dev, nonce);
+  json body = {
+      {"ueid", b.ueid_hex}, {"nonce", nonce_b64}, {"evidence", locus::host::b64_encode(ev)}};
+  if (b.tpm) {
+    auto q = b.tpm->quote_evidence(nonce, ev, kTpmPcrs);
+    if (!q.ok()) {
+      return false;
+    }
+    body["tpm"] = json::parse(locus::tpm::quote_to_json(q.value()));
+  }
+  json lr = json::array();
+  for (int i = 0; i < b.landmarks; ++i) lr.push_back(w.landmark_pair(b, i, nonce));
+  body["landmark_records"] = lr;
+  *out = body.dump();
+  return true;
+}
+
 // One board's attestation loop until `until` (steady clock) or max_decisions; one keep-alive
 // connection per client.
 inline void client_loop(const World& w, const std::vector<Board*>& boards,
@@ -343,21 +382,12 @@ inline void client_loop(const World& w, const std::vector<Board*>& boards,
       ++st->errors;
       continue;
     }
-    const Bytes ev = simdev::evidence(b.dev, nonce.value());
-    json body = {
-        {"ueid", b.ueid_hex}, {"nonce", nj["nonce"]}, {"evidence", locus::host::b64_encode(ev)}};
-    if (b.tpm) {
-      auto q = b.tpm->quote_evidence(nonce.value(), ev, kTpmPcrs);
-      if (!q.ok()) {
-        ++st->errors;
-        continue;
-      }
-      body["tpm"] = json::parse(locus::tpm::quote_to_json(q.value()));
+    std::string body;
+    if (!attest_body(w, b, nj.value("nonce", std::string()), nonce.value(), &body)) {
+      ++st->errors;
+      continue;
     }
-    json lr = json::array();
-    for (int i = 0; i < b.landmarks; ++i) lr.push_back(w.landmark_pair(b, i, nonce.value()));
-    body["landmark_records"] = lr;
-    auto ar = cli.Post("/v1/attest", body.dump(), "application/json");
+    auto ar = cli.Post("/v1/attest", body, "application/json");
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     if (!ar || ar->status != 200) {

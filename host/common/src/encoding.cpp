@@ -34,7 +34,7 @@ HostResult<Bytes> hex_decode(const std::string& s) {
   return out;
 }
 
-static const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string b64_encode(ByteSpan b) {
   std::string s;
@@ -62,16 +62,24 @@ std::string b64_encode(ByteSpan b) {
   return s;
 }
 
+// Decoding table: the value of each alphabet character, -1 for every other byte (NUL too).
+struct B64Table {
+  int8_t v[256];
+  constexpr B64Table() : v() {
+    for (int i = 0; i < 256; i++) v[i] = -1;
+    for (int i = 0; i < 64; i++) v[static_cast<unsigned char>(kB64[i])] = static_cast<int8_t>(i);
+  }
+};
+constexpr B64Table kB64Table;
+
 static int b64val(char c) {
-  const char* p = std::strchr(kB64, c);
-  if (c == 0 || p == nullptr) return -1;
-  return static_cast<int>(p - kB64);
+  return kB64Table.v[static_cast<unsigned char>(c)];
 }
 
 HostResult<Bytes> b64_decode(const std::string& s) {
   if (s.size() % 4 != 0) return {HostError::kParse, "base64 length is not a multiple of 4"};
-  Bytes out;
-  out.reserve(s.size() / 4 * 3);
+  Bytes out(s.size() / 4 * 3);
+  size_t o = 0;
   for (size_t i = 0; i < s.size(); i += 4) {
     int v[4];
     int pad = 0;
@@ -89,13 +97,14 @@ HostResult<Bytes> b64_decode(const std::string& s) {
     }
     uint32_t w = (static_cast<uint32_t>(v[0]) << 18) | (static_cast<uint32_t>(v[1]) << 12) |
                  (static_cast<uint32_t>(v[2]) << 6) | static_cast<uint32_t>(v[3]);
-    out.push_back(static_cast<uint8_t>(w >> 16));
-    if (pad < 2) out.push_back(static_cast<uint8_t>(w >> 8));
-    if (pad < 1) out.push_back(static_cast<uint8_t>(w));
+    out[o++] = static_cast<uint8_t>(w >> 16);
+    if (pad < 2) out[o++] = static_cast<uint8_t>(w >> 8);
+    if (pad < 1) out[o++] = static_cast<uint8_t>(w);
     // Canonical: the unused bits must be zero.
     if ((pad == 1 && (w & 0xFF) != 0) || (pad == 2 && (w & 0xFFFF) != 0))
       return {HostError::kParse, "non-canonical base64"};
   }
+  out.resize(o);
   return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 namespace locus::location {
 namespace {
@@ -21,10 +22,10 @@ uint64_t binom(uint64_t n, uint64_t k) {
   return r;
 }
 
-// Checks one disc set against the policy; appends reasons; true if it passes.
-bool check_set(const std::vector<Disc>& discs, const LocationPolicy& p, const std::string& label,
+// Checks one disc set's feasible region against the policy; appends reasons; true if it
+// passes.
+bool check_set(const Region& f, const LocationPolicy& p, const std::string& label,
                std::vector<std::string>* reasons) {
-  Region f(discs);
   if (f.empty()) {
     reasons->push_back(label + "feasible region is empty: the landmark discs do not overlap");
     return false;
@@ -123,7 +124,11 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
       label += ": ";
     }
     (void)k;
-    if (!check_set(sub, p, label, &v.reasons)) all_ok = false;
+    // f = 0: the one subset is every disc, whose region is `all` (a Region depends only on
+    // its discs): not computed twice.
+    std::optional<Region> own;
+    const Region& region = sub.size() == discs.size() ? all : own.emplace(sub);
+    if (!check_set(region, p, label, &v.reasons)) all_ok = false;
     // next combination
     if (out_idx.empty()) break;
     size_t pos = out_idx.size();
@@ -194,24 +199,42 @@ LocationVerdict appraise_location(const std::vector<RecordPair>& records, const 
 }
 
 nlohmann::json LocationVerdict::to_json() const {
-  nlohmann::json j;
+  // Built in place (arrays reserved, values moved in): the outline is a few hundred points.
+  using json = nlohmann::json;
+  json j;
   j["approved"] = approved;
   j["reasons"] = reasons;
   j["region_empty"] = region_empty;
-  nlohmann::json ds = nlohmann::json::array();
+  json ds = json::array();
+  auto& dv = ds.get_ref<json::array_t&>();
+  dv.reserve(discs.size());
   for (const auto& d : discs) {
-    ds.push_back({{"landmark", d.landmark_id},
-                  {"lat", d.center.lat_deg},
-                  {"lon", d.center.lon_deg},
-                  {"rtt_min_ns", d.rtt_min_ns},
-                  {"radius_km", d.radius_km}});
+    json e = json::object();
+    e["landmark"] = d.landmark_id;
+    e["lat"] = d.center.lat_deg;
+    e["lon"] = d.center.lon_deg;
+    e["rtt_min_ns"] = d.rtt_min_ns;
+    e["radius_km"] = d.radius_km;
+    dv.push_back(std::move(e));
   }
-  j["discs"] = ds;
+  j["discs"] = std::move(ds);
   if (!region_outline.empty()) {
-    j["region_centroid"] = {{"lat", region_centroid.lat_deg}, {"lon", region_centroid.lon_deg}};
-    nlohmann::json o = nlohmann::json::array();
-    for (const auto& g : region_outline) o.push_back({g.lat_deg, g.lon_deg});
-    j["region_outline"] = o;
+    json c = json::object();
+    c["lat"] = region_centroid.lat_deg;
+    c["lon"] = region_centroid.lon_deg;
+    j["region_centroid"] = std::move(c);
+    json o = json::array();
+    auto& ov = o.get_ref<json::array_t&>();
+    ov.reserve(region_outline.size());
+    for (const auto& g : region_outline) {
+      json pt = json::array();
+      auto& pv = pt.get_ref<json::array_t&>();
+      pv.reserve(2);
+      pv.emplace_back(g.lat_deg);
+      pv.emplace_back(g.lon_deg);
+      ov.push_back(std::move(pt));
+    }
+    j["region_outline"] = std::move(o);
   }
   return j;
 }

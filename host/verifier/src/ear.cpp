@@ -73,7 +73,7 @@ json ear_trust_vector(const json& checks) {
   if (!checks.is_array()) return v;
   for (const auto& c : checks) {
     if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
-    const std::string name = c["name"].get<std::string>();
+    const std::string& name = c["name"].get_ref<const std::string&>();
     const char* tier = tier_of(name);
     if (!tier) continue;
     const bool pass = c.value("pass", false);
@@ -89,13 +89,14 @@ json ear_claims(const EarInput& in) {
   // Fail closed: contraindicated unless the decision said affirming.
   std::string status = "contraindicated";
   if (in.affirming && in.reason.empty() && in.license_counter != 0) status = "affirming";
-  json sub = {{"ear.status", status},
-              {"ear.trustworthiness-vector", ear_trust_vector(in.checks)},
-              {"locus.ueid", host::hex_encode(in.ueid)},
-              {"locus.site", in.site},
-              {"locus.zone-verdict", in.zone_verdict},
-              {"locus.lease-s", status == "affirming" ? in.lease_s : 0},
-              {"locus.decision-id", in.decision_id}};
+  json sub = {
+      {"ear.status", status},
+      {"ear.trustworthiness-vector", in.checks ? ear_trust_vector(*in.checks) : json::object()},
+      {"locus.ueid", host::hex_encode(in.ueid)},
+      {"locus.site", in.site},
+      {"locus.zone-verdict", in.zone_verdict},
+      {"locus.lease-s", status == "affirming" ? in.lease_s : 0},
+      {"locus.decision-id", in.decision_id}};
   if (status == "affirming") sub["locus.license-counter"] = in.license_counter;
   if (!in.reason.empty()) sub["locus.reason"] = in.reason;
   if (!in.hwmodel.empty()) sub["locus.hwmodel"] = in.hwmodel;
@@ -146,7 +147,13 @@ host::HostResult<std::string> ear_sign_jwt(const json& claims, const crypto::P25
   crypto::P256PublicKey pub;
   if (!crypto::p256_public_key(key, &pub).ok())
     return {HostError::kInternal, "EAR key has no public key"};
-  const json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", ear_key_id(pub)}};
+  return ear_sign_jwt(claims, key, ear_key_id(pub));
+}
+
+host::HostResult<std::string> ear_sign_jwt(const json& claims, const crypto::P256PrivateKey& key,
+                                           const std::string& kid) {
+  if (kid.empty()) return {HostError::kInternal, "EAR key has no key id"};
+  const json header = {{"alg", "ES256"}, {"typ", "JWT"}, {"kid", kid}};
   const std::string h = header.dump(),
                     p = claims.dump(-1, ' ', false, json::error_handler_t::replace);
   const std::string input =

@@ -84,11 +84,12 @@ bool get_hex(const json& j, const char* k, size_t want, host::Bytes* out, std::s
 }
 
 bool get_b64(const json& j, const char* k, host::Bytes* out, std::string* err) {
-  if (!j.contains(k) || !j[k].is_string()) {
+  const auto it = j.find(k);
+  if (it == j.end() || !it->is_string()) {
     *err = std::string("missing or non-string field '") + k + "'";
     return false;
   }
-  auto b = host::b64_decode(j[k].get<std::string>());
+  auto b = host::b64_decode(it->get_ref<const std::string&>());
   if (!b.ok()) {
     *err = std::string("field '") + k + "': " + b.message();
     return false;
@@ -860,7 +861,7 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
       r.landmarks.push_back(std::move(lp));
     }
   }
-  if (j.contains("tpm")) r.tpm = j["tpm"];
+  if (j.contains("tpm")) r.tpm = std::move(j["tpm"]);
   AttestResult res;
   // No process-wide lock: single-use nonces, counters and the decision + audit record are
   // made consistent by the registry's transactions (verifier.h: safe to call concurrently).

@@ -115,8 +115,9 @@ Verifier::Verifier(Policy p, registry::Registry* reg, audit::AuditLog* log,
   license_key_.d = keys.license_key.d;
   // Cannot fail for a valid license key (load_keys checked it); if it did, every EAR is
   // left empty and the failure logged at each decision.
-  if (derive_ear_key(license_key_, &ear_key_).ok())
-    (void)crypto::p256_public_key(ear_key_, &ear_pub_).ok();
+  if (derive_ear_key(license_key_, &ear_key_).ok() &&
+      crypto::p256_public_key(ear_key_, &ear_pub_).ok())
+    ear_kid_ = ear_key_id(ear_pub_);
 }
 
 Verifier::~Verifier() = default;
@@ -312,6 +313,7 @@ struct Verifier::State {
   bool tpm_safe = false;
   Appraisal a;
   json claims_json = json::object();
+  bool location_appraised = false;  // claims_json has a "location" verdict
   registry::Device dev;
   bool have_dev = false;
   cose::Sign1View view;
@@ -598,6 +600,7 @@ void Verifier::check_site_and_location(State& st) const {
   location::LocationVerdict v = location::appraise_location(
       recs, loc_->trust, it->second, st.req.nonce, st.req.ueid, st.alias_pub);
   st.claims_json["location"] = v.to_json();
+  st.location_appraised = true;
   std::string why;
   for (const auto& r : v.reasons) why += (why.empty() ? "" : "; ") + r;
   st.a.add("location", v.approved,
@@ -769,7 +772,7 @@ void Verifier::sign_ear(const State& st, AttestResult* r) const {
   in.zone_verdict = "not-appraised";
   for (const auto& c : r->checks) {
     if (c.name != "location") continue;
-    if (st.claims_json.contains("location"))
+    if (st.location_appraised)
       in.zone_verdict = c.pass ? "inside" : "outside";
     else if (c.pass)
       in.zone_verdict = "not-required";
@@ -782,8 +785,9 @@ void Verifier::sign_ear(const State& st, AttestResult* r) const {
     in.hwmodel = text_of(st.claims.hwmodel);
     in.fwid_hex = host::hex_encode(st.claims.fwid);
   }
-  in.checks = r->decision.value("checks", json::array());
-  auto jwt = ear_sign_jwt(ear_claims(in), ear_key_);
+  const auto checks = r->decision.find("checks");
+  if (checks != r->decision.end()) in.checks = &*checks;
+  auto jwt = ear_sign_jwt(ear_claims(in), ear_key_, ear_kid_);
   if (!jwt.ok()) {
     host::log(host::LogLevel::kError, "ear_not_signed", json{{"error", jwt.message()}}.dump());
     return;
@@ -806,7 +810,11 @@ AttestResult Verifier::commit(State& st) {
   bool skip_audit = false;  // an append failed: record the refusal without one
   std::string audit_error;
   HStatus txn = {HostError::kInternal, "not attempted"};
+  // The claims (with the location verdict: the largest part of the decision) move into each
+  // attempt's decision and back out of it, instead of being copied.
+  json claims = std::move(st.claims_json);
   for (int attempt = 0; attempt < kCounterAttempts; attempt++) {
+    if (d.is_object() && d.contains("claims")) claims = std::move(d["claims"]);
     a = st.a;
     license.clear();
     counter = 0;
@@ -886,9 +894,9 @@ AttestResult Verifier::commit(State& st) {
            {"verifier_id", policy_.verifier_id},
            {"ueid", host::hex_encode(req.ueid)},
            {"status", status},
-           {"checks", checks},
-           {"claims", st.claims_json},
+           {"checks", std::move(checks)},
            {"decision_id", out.decision_id}};
+      d["claims"] = std::move(claims);
       if (out.affirming) d["license_counter"] = counter;
       registry::Decision rec;
       rec.id = out.decision_id;
@@ -956,11 +964,14 @@ AttestResult Verifier::commit(State& st) {
     license.clear();
     host::log(host::LogLevel::kError, "decision_not_recorded",
               json{{"ueid", host::hex_encode(req.ueid)}, {"error", txn.message()}}.dump());
+    const bool had_decision = !d.is_null();
     if (d.is_null())
       d = json{{"eat_profile", kEarProfile},
                {"iat", st.now},
                {"verifier_id", policy_.verifier_id},
                {"ueid", host::hex_encode(req.ueid)}};
+    // The claims went back out of an earlier attempt's decision: return them to it.
+    if (had_decision && !claims.is_null()) d["claims"] = std::move(claims);
     d["status"] = "contraindicated";
     d.erase("license_counter");
     d.erase("decision_id");

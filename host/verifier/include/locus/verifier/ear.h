@@ -47,7 +47,9 @@ struct EarInput {
   int64_t decision_id = 0;
   std::string reason;  // first failing check "name: reason" ("" when affirming)
   std::string hwmodel, fwid_hex;
-  nlohmann::json checks;  // [{"name", "pass", "reason"}] as in the decision
+  // [{"name", "pass", "reason"}] as in the decision (not copied: it must outlive the call);
+  // null: no checks.
+  const nlohmann::json* checks = nullptr;
 };
 
 // The EAR claims set (JSON object) for a decision.
@@ -62,6 +64,11 @@ host::HStatus derive_ear_key(const crypto::P256PrivateKey& license_key,
 // BASE64URL(claims) "." BASE64URL(r || s). kid = the RFC 7638 JWK thumbprint of the key.
 host::HostResult<std::string> ear_sign_jwt(const nlohmann::json& claims,
                                            const crypto::P256PrivateKey& key);
+// The same with the key's kid (ear_key_id of its public key) given: a verifier signs every
+// decision with one key and computes its public key and thumbprint once, not per decision.
+host::HostResult<std::string> ear_sign_jwt(const nlohmann::json& claims,
+                                           const crypto::P256PrivateKey& key,
+                                           const std::string& kid);
 // The public key as a JWK (kty, crv, x, y, kid, alg, use) and its RFC 7638 thumbprint.
 nlohmann::json ear_public_jwk(const crypto::P256PublicKey& pub);
 std::string ear_key_id(const crypto::P256PublicKey& pub);

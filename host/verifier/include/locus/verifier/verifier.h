@@ -197,6 +197,7 @@ class Verifier {
   crypto::P256PrivateKey license_key_;
   crypto::P256PrivateKey ear_key_;
   crypto::P256PublicKey ear_pub_{};
+  std::string ear_kid_;  // ear_key_id(ear_pub_), "" if the EAR key could not be derived
   crypto::P256PublicKey license_pub_{};
   bool offline_ = false;
   std::unique_ptr<LocationContext> loc_;
