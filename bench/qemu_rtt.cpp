@@ -136,13 +136,13 @@ int main(int argc, char** argv) {
   int sessions = 10;
   int rounds = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--board"))
+    if (std::strcmp(argv[i], "--board") == 0)
       board = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--image"))
+    else if (std::strcmp(argv[i], "--image") == 0)
       image = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--sessions"))
+    else if (std::strcmp(argv[i], "--sessions") == 0)
       sessions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--rounds"))
+    else if (std::strcmp(argv[i], "--rounds") == 0)
       rounds = std::atoi(argv[i + 1]);
     else
       board.clear(), i = argc;
@@ -200,7 +200,7 @@ int main(int argc, char** argv) {
   const Stats a = stats(base), b = stats(board_rtts);
   print("landmark+client", a);
   print(board.c_str(), b);
-  if (a.n && b.n) {
+  if ((a.n != 0u) && (b.n != 0u)) {
     std::printf(
         "QEMU UART path + firmware add %.1f us = %.2f km per round at the minimum (%.2f km at the "
         "median)\n",

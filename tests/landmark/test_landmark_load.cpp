@@ -97,7 +97,7 @@ bool closed_by_server(int fd, std::string* got = nullptr) {
     const ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
     if (n == 0) return true;
     if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-    if (got) got->append(b, size_t(n));
+    if (got != nullptr) got->append(b, size_t(n));
   }
   return false;
 }
@@ -119,7 +119,7 @@ Status honest_session(const Landmark& lm, uint8_t seed, int rounds, std::string*
   opt.rounds = uint8_t(rounds);
   opt.timeout_ms = 3000;
   return landmark::run_session({"load-1", "127.0.0.1", lm.tcp, lm.udp}, ByteSpan(kNonce),
-                               ByteSpan(dev.ueid()), dev, opt, r ? r : &local, why);
+                               ByteSpan(dev.ueid()), dev, opt, r != nullptr ? r : &local, why);
 }
 
 // 200 idle connections (4 source addresses x 50) and 20 connections from one more address
@@ -201,6 +201,8 @@ void test_concurrent_sessions(void**) {
   std::atomic<int> ok{0};
   std::vector<std::thread> th;
   std::vector<uint64_t> rtt(32, 0);
+  th.reserve(32);
+
   for (int i = 0; i < 32; ++i) {
     th.emplace_back([&, i] {
       std::string why;

@@ -30,7 +30,8 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
   const std::string who =
       "landmark " + (lm.id.empty() ? lm.host + ":" + std::to_string(lm.tcp_port) : lm.id) + ": ";
   auto fail = [&](Status e, const std::string& w) -> Status {
-    if (why_out) *why_out = e == Status(landmark::LandmarkError::kSessionRefused) ? w : who + w;
+    if (why_out != nullptr)
+      *why_out = e == Status(landmark::LandmarkError::kSessionRefused) ? w : who + w;
     return e;
   };
   if (verifier_nonce.size < 16 || verifier_nonce.size > 64 || ueid.size != 33 || opt.rounds < 1 ||
@@ -108,7 +109,7 @@ Status run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, ByteSpan 
       return fail(landmark::LandmarkError::kTimeout,
                   "round " + std::to_string(next) + ": no challenge");
     if (pr < 0) continue;
-    if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !(pf[0].revents & POLLIN)) {
+    if (((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) && ((pf[0].revents & POLLIN) == 0)) {
       s = net::recv_msg(tcp.fd, &m, to, &why);
       return fail(s.ok() ? Status(landmark::LandmarkError::kProtocol) : s,
                   s.ok() ? "unexpected message during the timed rounds" : why);

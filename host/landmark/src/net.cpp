@@ -20,8 +20,6 @@
 
 namespace locus::landmark::net {
 
-using location::LocationError;
-
 int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -86,7 +84,7 @@ int read_all(int fd, uint8_t* p, size_t n, int64_t deadline) {
 Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* why) {
   const std::string s = j.dump();
   if (s.size() > kMaxMessage) {
-    if (why) *why = "message too large";
+    if (why != nullptr) *why = "message too large";
     return landmark::LandmarkError::kProtocol;
   }
   std::vector<uint8_t> b(4 + s.size());
@@ -96,7 +94,7 @@ Status send_msg(int fd, const nlohmann::json& j, int timeout_ms, std::string* wh
   b[3] = uint8_t(s.size());
   std::memcpy(b.data() + 4, s.data(), s.size());
   if (!write_all(fd, b.data(), b.size(), timeout_ms)) {
-    if (why) *why = "TCP send failed or timed out";
+    if (why != nullptr) *why = "TCP send failed or timed out";
     return landmark::LandmarkError::kNetwork;
   }
   return Status::Ok();
@@ -107,20 +105,20 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
   uint8_t h[4];
   int r = read_all(fd, h, 4, deadline);
   if (r != 0) {
-    if (why)
+    if (why != nullptr)
       *why = r == 1 ? "timed out waiting for the peer (TCP)" : "peer closed the TCP connection";
     return r == 1 ? Status(landmark::LandmarkError::kTimeout)
                   : Status(landmark::LandmarkError::kNetwork);
   }
   const size_t n = size_t(h[0]) << 24 | size_t(h[1]) << 16 | size_t(h[2]) << 8 | h[3];
   if (n == 0 || n > kMaxMessage) {
-    if (why) *why = "TCP message length " + std::to_string(n) + " out of range";
+    if (why != nullptr) *why = "TCP message length " + std::to_string(n) + " out of range";
     return landmark::LandmarkError::kProtocol;
   }
   std::string s(n, '\0');
   r = read_all(fd, reinterpret_cast<uint8_t*>(&s[0]), n, deadline);
   if (r != 0) {
-    if (why)
+    if (why != nullptr)
       *why =
           r == 1 ? "timed out inside a TCP message" : "peer closed the TCP connection mid-message";
     return r == 1 ? Status(landmark::LandmarkError::kTimeout)
@@ -128,11 +126,11 @@ Status recv_msg(int fd, nlohmann::json* out, int timeout_ms, std::string* why) {
   }
   nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
-    if (why) *why = "TCP message is not a JSON object with a \"type\"";
+    if (why != nullptr) *why = "TCP message is not a JSON object with a \"type\"";
     return landmark::LandmarkError::kProtocol;
   }
   if (j["type"] == "error") {
-    if (why)
+    if (why != nullptr)
       *why = (j.contains("error") && j["error"].is_string()) ? j["error"].get<std::string>()
                                                              : "unspecified";
     return landmark::LandmarkError::kSessionRefused;
@@ -171,8 +169,8 @@ addrinfo* resolve(const std::string& host, uint16_t port, int socktype, std::str
   hints.ai_socktype = socktype;
   addrinfo* res = nullptr;
   const std::string p = std::to_string(port);
-  if (getaddrinfo(host.c_str(), p.c_str(), &hints, &res) != 0 || !res) {
-    if (why) *why = "cannot resolve " + host;
+  if (getaddrinfo(host.c_str(), p.c_str(), &hints, &res) != 0 || (res == nullptr)) {
+    if (why != nullptr) *why = "cannot resolve " + host;
     return nullptr;
   }
   return res;
@@ -181,11 +179,11 @@ addrinfo* resolve(const std::string& host, uint16_t port, int socktype, std::str
 
 int connect_tcp(const std::string& host, uint16_t port, int timeout_ms, std::string* why) {
   addrinfo* res = resolve(host, port, SOCK_STREAM, why);
-  if (!res) return -1;
+  if (res == nullptr) return -1;
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     freeaddrinfo(res);
-    if (why) *why = "socket() failed";
+    if (why != nullptr) *why = "socket() failed";
     return -1;
   }
   int rc = ::connect(fd, res->ai_addr, res->ai_addrlen);
@@ -199,7 +197,7 @@ int connect_tcp(const std::string& host, uint16_t port, int timeout_ms, std::str
   }
   if (rc != 0) {
     ::close(fd);
-    if (why) *why = "cannot connect to " + host + ":" + std::to_string(port) + " (TCP)";
+    if (why != nullptr) *why = "cannot connect to " + host + ":" + std::to_string(port) + " (TCP)";
     return -1;
   }
   int one = 1;
@@ -209,12 +207,12 @@ int connect_tcp(const std::string& host, uint16_t port, int timeout_ms, std::str
 
 int connect_udp(const std::string& host, uint16_t port, std::string* why) {
   addrinfo* res = resolve(host, port, SOCK_DGRAM, why);
-  if (!res) return -1;
+  if (res == nullptr) return -1;
   int fd = ::socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
     if (fd >= 0) ::close(fd);
     freeaddrinfo(res);
-    if (why) *why = "cannot set up UDP to " + host + ":" + std::to_string(port);
+    if (why != nullptr) *why = "cannot set up UDP to " + host + ":" + std::to_string(port);
     return -1;
   }
   freeaddrinfo(res);

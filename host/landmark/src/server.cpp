@@ -130,7 +130,7 @@ std::string parse_config_toml(const std::string& text, const std::string& base_d
 struct Server::Impl {
   // One mailbox per running session, keyed by session id; filled by the UDP thread.
   struct Datagram {
-    uint8_t b[64];
+    uint8_t b[64]{};
     size_t n = 0;
     sockaddr_storage from{};
     socklen_t from_len = 0;
@@ -350,14 +350,14 @@ class SessionRunner {
     if (r) {
       nlohmann::json err = {{"type", "error"}, {"error", "landmark " + cfg_.id + ": " + r->why}};
       (void)net::send_msg(fd, err, 1000, nullptr);
-      if (why_out) *why_out = r->why;
+      if (why_out != nullptr) *why_out = r->why;
       return r->code;
     }
-    if (why_out) {
+    if (why_out != nullptr) {
       char b[160];
-      std::snprintf(b, sizeof b, "rounds=%llu rtt_min_ns=%llu",
-                    static_cast<unsigned long long>(s.rounds),
-                    static_cast<unsigned long long>(s.rtt_min));
+      (void)std::snprintf(b, sizeof b, "rounds=%llu rtt_min_ns=%llu",
+                          static_cast<unsigned long long>(s.rounds),
+                          static_cast<unsigned long long>(s.rtt_min));
       *why_out = b;
     }
     return Status::Ok();
@@ -680,7 +680,7 @@ Status Server::start(std::string* why) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   if (inet_pton(AF_INET, cfg_.listen.c_str(), &a.sin_addr) != 1) {
-    if (why) *why = "listen address must be an IPv4 address: " + cfg_.listen;
+    if (why != nullptr) *why = "listen address must be an IPv4 address: " + cfg_.listen;
     return LocationError::kBadConfig;
   }
   raise_fd_limit();
@@ -691,7 +691,7 @@ Status Server::start(std::string* why) {
   a.sin_port = htons(cfg_.tcp_port);
   if (tcp_fd_ < 0 || ::bind(tcp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
       ::listen(tcp_fd_, 1024) != 0) {
-    if (why) {
+    if (why != nullptr) {
       *why = "cannot listen on TCP " + cfg_.listen + ":" + std::to_string(cfg_.tcp_port) + ": " +
              std::strerror(errno);
     }
@@ -699,7 +699,7 @@ Status Server::start(std::string* why) {
   }
   a.sin_port = htons(cfg_.udp_port);
   if (udp_fd_ < 0 || ::bind(udp_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    if (why) {
+    if (why != nullptr) {
       *why = "cannot bind UDP " + cfg_.listen + ":" + std::to_string(cfg_.udp_port) + ": " +
              std::strerror(errno);
     }
@@ -773,12 +773,13 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
       impl_->counted();
       impl_->give_slot(src);
       if (log) {
-        std::fprintf(stderr,
-                     "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,\"ok\":%s,"
-                     "\"code\":%u,\"detail\":%s}\n",
-                     json_escape(cfg_.id).c_str(), json_escape(src).c_str(),
-                     s.ok() ? "true" : "false", unsigned(s.code()), json_escape(why).c_str());
-        std::fflush(stderr);
+        (void)std::fprintf(
+            stderr,
+            "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,\"ok\":%s,"
+            "\"code\":%u,\"detail\":%s}\n",
+            json_escape(cfg_.id).c_str(), json_escape(src).c_str(), s.ok() ? "true" : "false",
+            unsigned(s.code()), json_escape(why).c_str());
+        (void)std::fflush(stderr);
       }
       wp->done = true;
     });
@@ -787,7 +788,8 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
 
   for (;;) {
     reap();
-    if ((stop && stop->load()) || (max_sessions != 0 && started >= max_sessions)) break;
+    if (((stop != nullptr) && stop->load()) || (max_sessions != 0 && started >= max_sessions))
+      break;
     std::vector<pollfd> pf;
     pf.reserve(pend.size() + 1);
     pf.push_back({tcp_fd_, POLLIN, 0});
@@ -801,7 +803,7 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
     const int r = ::poll(pf.data(), pf.size(), int(wait_ms));
     if (r < 0 && errno != EINTR) break;
     // New connections: into the pending set, within its caps.
-    if (r > 0 && (pf[0].revents & POLLIN)) {
+    if (r > 0 && ((pf[0].revents & POLLIN) != 0)) {
       for (int burst = 0; burst < 256; ++burst) {
         const int c = ::accept4(tcp_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c < 0) break;
@@ -867,11 +869,11 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
         (void)net::send_msg(p.fd, err, 200, nullptr);
         ++impl_->failed;
         if (log) {
-          std::fprintf(stderr,
-                       "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,"
-                       "\"ok\":false,\"detail\":%s}\n",
-                       json_escape(cfg_.id).c_str(), json_escape(p.src).c_str(),
-                       json_escape(bad).c_str());
+          (void)std::fprintf(stderr,
+                             "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,"
+                             "\"ok\":false,\"detail\":%s}\n",
+                             json_escape(cfg_.id).c_str(), json_escape(p.src).c_str(),
+                             json_escape(bad).c_str());
         }
         drop(k);
       } else if (t >= p.deadline_ns) {
