@@ -62,7 +62,7 @@ Topo* g_topo = nullptr;
 std::string g_ip, g_tc;
 std::string which(const char* name) {
   for (const char* d : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
-    const std::string p = std::string(d) + name;
+    std::string p = std::string(d) + name;
     if (access(p.c_str(), X_OK) == 0) return p;
   }
   return "";

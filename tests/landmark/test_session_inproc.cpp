@@ -324,7 +324,10 @@ std::string raw_exchange(uint16_t port, const std::string& bytes, bool half_clos
     close(fd);
     return "";
   }
-  if (!bytes.empty()) (void)write(fd, bytes.data(), bytes.size()) == 0;
+  if (!bytes.empty()) {
+    const ssize_t sent = write(fd, bytes.data(), bytes.size());
+    (void)sent;  // best effort: what the server answers (or not) is what the caller checks
+  }
   if (half_close) shutdown(fd, SHUT_WR);
   std::string got;
   for (int i = 0; i < 100; ++i) {

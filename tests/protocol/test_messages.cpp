@@ -7,7 +7,6 @@
 using namespace locus;
 using namespace locus::protocol;
 using cbor::Encoder;
-using schema_test::Bad;
 using schema_test::Field;
 
 namespace {

@@ -329,7 +329,7 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
   s = reg->transaction([&]() -> HStatus {
     HStatus a = reg->activate_device(d.ueid);
     if (!a.ok()) return a;
-    if (log) {
+    if (log != nullptr) {
       auto r = log->append("provision", json{{"ueid", ueid_hex},
                                              {"site", d.site},
                                              {"host", d.host},

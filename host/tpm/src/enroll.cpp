@@ -63,8 +63,10 @@ Status kdfa(ByteSpan key, const char* label, ByteSpan context_u, ByteSpan contex
     if (rc == 0)
       rc = mbedtls_md_hmac_update(&c, reinterpret_cast<const uint8_t*>(label),
                                   std::strlen(label) + 1);
-    if (rc == 0 && context_u.size) rc = mbedtls_md_hmac_update(&c, context_u.data, context_u.size);
-    if (rc == 0 && context_v.size) rc = mbedtls_md_hmac_update(&c, context_v.data, context_v.size);
+    if (rc == 0 && context_u.size != 0)
+      rc = mbedtls_md_hmac_update(&c, context_u.data, context_u.size);
+    if (rc == 0 && context_v.size != 0)
+      rc = mbedtls_md_hmac_update(&c, context_v.data, context_v.size);
     if (rc == 0) rc = mbedtls_md_hmac_update(&c, len, 4);
     if (rc == 0) rc = mbedtls_md_hmac_finish(&c, k);
     mbedtls_md_free(&c);
@@ -123,7 +125,7 @@ Status verify_ek_certificate(ByteSpan ek_cert_der, const std::string& ca_file, B
   mbedtls_x509_crt_init(&cert);
   mbedtls_x509_crt_init(&ca);
   auto set = [&](const std::string& s) {
-    if (detail) *detail = s;
+    if (detail != nullptr) *detail = s;
   };
   do {
     if (ek_cert_der.size == 0) {
@@ -285,7 +287,7 @@ std::string p256_public_pem(const std::array<uint8_t, 65>& point) {
 
 Result<HostRecord> enroll_host(Tpm& tpm, const EnrollOptions& opts, std::string* detail) {
   auto set = [&](const std::string& s) {
-    if (detail) *detail = s;
+    if (detail != nullptr) *detail = s;
   };
   if (opts.host.empty() || opts.pcrs.empty()) return TpmError::kInvalidArgument;
   auto ek = tpm.ek();
