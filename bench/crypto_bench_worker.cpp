@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     std::array<uint8_t, 32> z{};
     if (!ecdh_p256(keys[i], pubs[(i + 1) % kWarm], &z).ok()) die("ecdh");
   });
-  std::vector<uint8_t> block(64 * 1024, 0xa5);
+  std::vector<uint8_t> block(size_t{64} * 1024, 0xa5);
   const double sha_calls = rate(budget, kMax, [&](long) {
     Digest h{};
     if (!sha256(ByteSpan(block.data(), block.size()), &h).ok()) die("sha256");

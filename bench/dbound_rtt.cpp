@@ -76,11 +76,11 @@ int main(int argc, char** argv) {
   int sessions = 10;
   int rounds = 64;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--host-sim"))
+    if (std::strcmp(argv[i], "--host-sim") == 0)
       hostsim = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--sessions"))
+    else if (std::strcmp(argv[i], "--sessions") == 0)
       sessions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--rounds"))
+    else if (std::strcmp(argv[i], "--rounds") == 0)
       rounds = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "usage: dbound_rtt [--host-sim PATH] [--sessions N] [--rounds R]\n");
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
   const Stats a = stats(base), b = stats(board_rtts);
   print("landmark+client", a);
   print("host-sim", b);
-  if (a.n && b.n) {
+  if ((a.n != 0u) && (b.n != 0u)) {
     std::printf(
         "device+relay processing adds %.1f us = %.2f km per round at the minimum (%.2f km at the "
         "median)\n",

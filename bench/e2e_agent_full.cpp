@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
     }
     std::string line;
     if (!lm[i].wait_for_line("listening", 15000, &line)) die("landmark not ready");
-    tl += std::string(i ? "," : "") + "{\"id\":\"" + ids[i] +
+    tl += std::string(i != 0 ? "," : "") + "{\"id\":\"" + ids[i] +
           "\",\"lat\":" + std::to_string(pos[i][0]) + ",\"lon\":" + std::to_string(pos[i][1]) +
           ",\"public_key\":\"" + pub +
           "\",\"operator\":\"bench\",\"host\":\"127.0.0.1\",\"tcp_port\":" +
@@ -189,7 +189,8 @@ int main(int argc, char** argv) {
     wall.push_back(ms);
     if (attempt >= 0) inner.push_back(attempt);
     std::printf("%-5d %10.1f ms %12.0f ms %10s\n", r + 1, ms, attempt, rc == 0 ? "FULL" : "FAILED");
-    if (rc != 0 || std::getenv("E2E_VERBOSE")) std::fprintf(stderr, "%s\n", err.c_str());
+    if (rc != 0 || (std::getenv("E2E_VERBOSE") != nullptr))
+      std::fprintf(stderr, "%s\n", err.c_str());
   }
   std::sort(wall.begin(), wall.end());
   std::sort(inner.begin(), inner.end());

@@ -113,6 +113,8 @@ int main(int argc, char** argv) {
     for (int b = 0; b < batches; ++b) {
       std::vector<Row> rows(static_cast<size_t>(conc));
       std::vector<std::thread> ts;
+      ts.reserve(conc);
+
       for (int i = 0; i < conc; ++i)
         ts.emplace_back(
             [&, i] { one(server, uint8_t(100 + i), uint8_t(rounds), &rows[size_t(i)], &fails); });

@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <CLI/Error.hpp>  // CLI::RuntimeError only: the parser itself is not needed here
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -40,9 +41,9 @@ void fail(const CliContext& ctx, const host::Error& e) {
         nlohmann::json{{"error", e.message}, {"kind", host::to_string(cls)}, {"exit_code", code}}
             .dump()
             .c_str());
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
   } else {
-    std::fprintf(stderr, "locus: error: %s\n", e.message.c_str());
+    (void)std::fprintf(stderr, "locus: error: %s\n", e.message.c_str());
   }
   throw CLI::RuntimeError(code);
 }
@@ -54,7 +55,7 @@ void fail(const CliContext& ctx, Status code, const std::string& message) {
 void emit(const CliContext& ctx, const std::string& json_text, const std::string& human_text) {
   const std::string& s = ctx.json ? json_text : human_text;
   if (!s.empty()) std::printf("%s%s", s.c_str(), s.back() == '\n' ? "" : "\n");
-  std::fflush(stdout);
+  (void)std::fflush(stdout);
 }
 
 Progress::Progress(const CliContext& ctx, size_t total, std::string label)
@@ -65,14 +66,14 @@ Progress::~Progress() {
 void Progress::step(const std::string& item) {
   n_++;
   if (!on_) return;
-  std::fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", n_, total_, label_.c_str(), item.c_str());
-  std::fflush(stderr);
+  (void)std::fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s", n_, total_, label_.c_str(), item.c_str());
+  (void)std::fflush(stderr);
 }
 void Progress::clear() {
-  if (on_) std::fprintf(stderr, "\r\033[K");
+  if (on_) (void)std::fprintf(stderr, "\r\033[K");
 }
 void Progress::done() {
-  if (on_) std::fprintf(stderr, "\r\033[K");
+  if (on_) (void)std::fprintf(stderr, "\r\033[K");
   on_ = false;
 }
 

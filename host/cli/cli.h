@@ -7,7 +7,7 @@
 // ctx.exit_code for a non-zero exit after printing its own result.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include <cstddef>
 #include <string>
 
 #include "locus/common/common.h"

@@ -64,9 +64,9 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
       r.ueid_hex.empty() ? std::string("board") : "board " + r.ueid_hex.substr(0, 16) + "..";
   if (r.outcome == ag::Outcome::kFull) {
     char b[160];
-    std::snprintf(b, sizeof b, "%s: interconnect FULL for %.0f s (license #%llu)", who.c_str(),
-                  static_cast<double>(r.status.lease_remaining_ms) / 1000.0,
-                  static_cast<unsigned long long>(r.status.license_counter));
+    (void)std::snprintf(b, sizeof b, "%s: interconnect FULL for %.0f s (license #%llu)",
+                        who.c_str(), static_cast<double>(r.status.lease_remaining_ms) / 1000.0,
+                        static_cast<unsigned long long>(r.status.license_counter));
     human = b;
   } else {
     human = who + ": " + (r.outcome == ag::Outcome::kRefused ? "REFUSED" : "FAILED") + " at " +
@@ -84,7 +84,7 @@ void print_result(const CliContext& ctx, const ag::AttemptResult& r) {
 void run_agent(const AgentOpts& o, CliContext& ctx) {
   // A verifier or board that closes its end must give a write error, not kill the agent
   // (OpenSSL writes to the socket without MSG_NOSIGNAL).
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);
   ag::AgentConfig c;
   c.link = o.link;
   c.verifier = o.verifier;

@@ -254,7 +254,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     auto chk = locus::audit::verify_log(o->log, nullptr);
     if (!chk.ok) fail(ctx, HostError::kAuditBroken, "refusing to sign a broken log: " + chk.reason);
     ma::LogLeaves l = read_log(ctx, o->log);
-    uint64_t n = o->size ? o->size : l.hashes.size();
+    uint64_t n = o->size != 0u ? o->size : l.hashes.size();
     if (n > l.hashes.size())
       fail(ctx, HostError::kUsage,
            "--size " + std::to_string(n) + " is beyond the log's " +
@@ -280,7 +280,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     ma::LogLeaves l = read_log(ctx, o->log);
     uint64_t n = l.hashes.size();
     if (!o->head.empty()) n = read_head(ctx, o->head).tree_size;
-    if (o->size) n = o->size;
+    if (o->size != 0u) n = o->size;
     int64_t idx = -1;
     for (size_t i = 0; i < l.lines.size() && idx < 0; i++) {
       json r = json::parse(l.lines[i], nullptr, false);
@@ -376,7 +376,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     std::string human;
     bool found = false;
     for (const auto& d : decs.value()) {
-      if (ro->decision && d.id != ro->decision) continue;
+      if ((ro->decision != 0) && d.id != ro->decision) continue;
       found = true;
       v::ReverifyItem it = v::reverify_decision(*ver.value(), d);
       json j = {{"decision_id", it.decision_id},
@@ -399,7 +399,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
             "decision " + std::to_string(it.decision_id) + ": DIFFERENT: " + it.difference + "\n";
       }
     }
-    if (ro->decision && !found)
+    if ((ro->decision != 0) && !found)
       fail(ctx, HostError::kNotFound, "no decision " + std::to_string(ro->decision));
     json out = {{"ok", different == 0},
                 {"same", same},
@@ -411,7 +411,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     human += std::to_string(same) + " same, " + std::to_string(different) + " different, " +
              std::to_string(skipped) + " skipped";
     locus::cli::emit(ctx, out.dump(), human);
-    if (different) throw CLI::RuntimeError(1);
+    if (different != 0u) throw CLI::RuntimeError(1);
   });
 
   CLI::App* s = a->add_subcommand("show", "Print audit records (JSON lines; --json: one array)");
@@ -431,7 +431,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
       if (!o->kind.empty() && j.value("kind", "") != o->kind) continue;
       sel.push_back(j);
     }
-    size_t from = (o->tail && sel.size() > o->tail) ? sel.size() - o->tail : 0;
+    size_t from = ((o->tail != 0u) && sel.size() > o->tail) ? sel.size() - o->tail : 0;
     if (ctx.json) {
       json arr = json::array();
       for (size_t i = from; i < sel.size(); i++) arr.push_back(sel[i]);
@@ -448,6 +448,6 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
                     j.value("body", json()).dump().c_str());
       }
     }
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
   });
 }

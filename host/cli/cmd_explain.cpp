@@ -76,7 +76,8 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
       auto vp = locus::verifier::load_policy(o->policy);
       if (!vp.ok()) fail(ctx, vp.error());
       const locus::verifier::SitePolicy* sp = vp.value().site(o->site);
-      if (!sp) fail(ctx, HostError::kConfig, o->policy + ": no [site." + o->site + "] section");
+      if (sp == nullptr)
+        fail(ctx, HostError::kConfig, o->policy + ": no [site." + o->site + "] section");
       polp = sp->location;
     } else {
       auto sp = locus::verifier::load_location_policy(o->policy);
@@ -93,7 +94,8 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
     loc::LocationVerdict v;
     if (!o->decision.empty()) {
       const nlohmann::json* vj = find_verdict(j);
-      if (!vj) fail(ctx, HostError::kParse, in + ": no location verdict with \"discs\" found");
+      if (vj == nullptr)
+        fail(ctx, HostError::kParse, in + ": no location verdict with \"discs\" found");
       std::vector<loc::DiscInfo> discs;
       for (const auto& x : (*vj)["discs"]) {
         loc::DiscInfo di;

@@ -91,12 +91,12 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     sigaction(SIGINT, &sa, nullptr);
     std::printf("listening tcp=%u udp=%u\n", unsigned(server.tcp_port()),
                 unsigned(server.udp_port()));
-    std::fflush(stdout);
+    (void)std::fflush(stdout);
     server.serve(&g_stop, so->max_sessions, true);
     if (mh) mh->stop();
     if (!ctx.quiet) {
-      std::fprintf(stderr, "locus landmark %s: %zu sessions ok, %zu failed\n", cfg.id.c_str(),
-                   server.sessions_ok(), server.sessions_failed());
+      (void)std::fprintf(stderr, "locus landmark %s: %zu sessions ok, %zu failed\n", cfg.id.c_str(),
+                         server.sessions_ok(), server.sessions_failed());
     }
   });
 
@@ -179,9 +179,9 @@ void register_landmark_commands(CLI::App& app, CliContext& ctx) {
     std::string human;
     for (const auto& e : t.value().landmarks) {
       char line[256];
-      std::snprintf(line, sizeof line, "%-12s %9.4f %10.4f  %s:%u/%u  %s\n", e.id.c_str(),
-                    e.lat_deg, e.lon_deg, e.host.c_str(), unsigned(e.tcp_port),
-                    unsigned(e.udp_port), e.operator_name.c_str());
+      (void)std::snprintf(line, sizeof line, "%-12s %9.4f %10.4f  %s:%u/%u  %s\n", e.id.c_str(),
+                          e.lat_deg, e.lon_deg, e.host.c_str(), unsigned(e.tcp_port),
+                          unsigned(e.udp_port), e.operator_name.c_str());
       human += line;
     }
     locus::cli::emit(ctx, loc::trust_list_to_json(t.value()),

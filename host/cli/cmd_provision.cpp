@@ -162,7 +162,7 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
             "%-28s %-12s %-16s %s\n", e.link.c_str(), e.site.c_str(), e.host.c_str(),
             r.ok() ? ("ok " + locus::host::hex_encode(r.value().ueid).substr(0, 18) + "...").c_str()
                    : ("FAILED: " + r.message()).c_str());
-        std::fflush(stdout);
+        (void)std::fflush(stdout);
       }
     }
     prog.done();
@@ -172,8 +172,8 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
       std::printf("%s\n", sum.dump().c_str());
     else
       std::printf("summary: %zu enrolled, %zu failed of %zu\n", ok, failed, list.value().size());
-    std::fflush(stdout);
-    if (failed) throw CLI::RuntimeError(worst ? worst : 1);
+    (void)std::fflush(stdout);
+    if (failed != 0u) throw CLI::RuntimeError(worst != 0 ? worst : 1);
   });
 
   CLI::App* ex = p->add_subcommand(

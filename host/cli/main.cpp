@@ -5,7 +5,10 @@
 
 #include "commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+// Everything but the last-resort catch: building the command tree can throw as well as parsing.
+int run(int argc, char** argv) {
   CliContext ctx;
   CLI::App app{
       "locus: board attestation, distance bounding and interconnect licensing (host tools)"};
@@ -19,7 +22,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
   app.set_version_flag("--version", "locus 0.1.0");
   app.parse_complete_callback([&ctx]() {
-    locus::host::LogLevel l;
+    locus::host::LogLevel l = locus::host::LogLevel::kWarn;
     if (locus::host::parse_log_level(ctx.log_level, &l)) locus::host::set_log_level(l);
   });
 
@@ -39,12 +42,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     (void)app.exit(e);  // prints the usage problem
     return 2;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "locus: internal error: %s\n", e.what());
-    return 5;
-  } catch (...) {
-    std::fprintf(stderr, "locus: internal error\n");
-    return 5;
   }
   return ctx.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    (void)std::fprintf(stderr, "locus: internal error: %s\n", e.what());
+    return 5;
+  } catch (...) {
+    (void)std::fprintf(stderr, "locus: internal error\n");
+    return 5;
+  }
 }

@@ -331,7 +331,7 @@ void test_landmarks(void**) {
     const size_t t = line.find("tcp="), u = line.find("udp=");
     assert_true(t != std::string::npos && u != std::string::npos);
     const int tcp = std::atoi(line.c_str() + t + 4), udp = std::atoi(line.c_str() + u + 4);
-    tl += std::string(i ? "," : "") + "{\"id\":\"" + ids[i] +
+    tl += std::string(i != 0 ? "," : "") + "{\"id\":\"" + ids[i] +
           "\",\"lat\":" + std::to_string(pos[i][0]) + ",\"lon\":" + std::to_string(pos[i][1]) +
           ",\"public_key\":\"" + pub +
           "\",\"operator\":\"test\",\"host\":\"127.0.0.1\",\"tcp_port\":" + std::to_string(tcp) +

@@ -94,7 +94,7 @@ class FakeBoard {
     std::vector<uint8_t> f(pr::kMaxFrameSize);
     size_t fl = 0;
     assert_true(pr::encode_frame(rev, ByteSpan(p, n), MutByteSpan(f.data(), f.size()), &fl).ok());
-    (void)!send(fd, f.data(), fl, MSG_NOSIGNAL);
+    (void)send(fd, f.data(), fl, MSG_NOSIGNAL);  // best effort: the agent under test reads it
   }
   template <typename Body>
   void send_msg(int fd, uint32_t id, const Body& b) {
@@ -146,7 +146,7 @@ class FakeBoard {
     }
     if (mode_ == Mode::kNoiseFirst) {
       const uint8_t noise[] = {0x00, 0x41, 0x7D, 0x7D, 0x13, 0x37};  // incl. a bad escape
-      (void)!send(fd, noise, sizeof noise, MSG_NOSIGNAL);
+      (void)send(fd, noise, sizeof noise, MSG_NOSIGNAL);
       // A frame whose FCS is wrong (last FCS byte flipped).
       std::vector<uint8_t> f(pr::kMaxFrameSize);
       size_t fl = 0;
@@ -155,7 +155,7 @@ class FakeBoard {
                                    MutByteSpan(f.data(), f.size()), &fl)
                       .ok());
       f[fl - 2] ^= 0x01;
-      (void)!send(fd, f.data(), fl, MSG_NOSIGNAL);
+      (void)send(fd, f.data(), fl, MSG_NOSIGNAL);
       pr::StatusResponse other;  // a well-formed answer to some other request id
       other.status.mode = pr::kModeRestricted;
       send_msg(fd, env.request_id + 100, other);

@@ -208,6 +208,8 @@ void test_slowloris(void**) {
   // be parsed, queued and answered).
   std::atomic<uint64_t> flood_answers{0}, flood_limited{0};
   std::vector<std::thread> flood;
+  flood.reserve(4);
+
   for (int t = 0; t < 4; ++t) {
     flood.emplace_back([&, t] {
       const int fd = connect_from("127.0.2.1", port);

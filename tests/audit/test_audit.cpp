@@ -41,7 +41,7 @@ Fixture make(int records = 5) {
   f.reg = registry::open_sqlite(base + ".db").take();
   audit::AuditLog l(f.log, f.reg.get());
   for (int i = 0; i < records; i++) {
-    auto r = l.append(i % 2 ? "decision" : "provision", "{\"i\":" + std::to_string(i) + "}");
+    auto r = l.append((i % 2) != 0 ? "decision" : "provision", "{\"i\":" + std::to_string(i) + "}");
     assert_true(r.ok());
     assert_int_equal(r.value().seq, static_cast<uint64_t>(i + 1));
   }

@@ -118,9 +118,9 @@ int setup(void**) {
 }
 
 int teardown(void**) {
-  if (g_tpm) g_tpm->close();
+  if (g_tpm != nullptr) g_tpm->close();
   delete g_tpm;
-  if (g_swtpm) g_swtpm->stop();
+  if (g_swtpm != nullptr) g_swtpm->stop();
   delete g_swtpm;
   host::test::remove_tree(g_dir);
   return 0;

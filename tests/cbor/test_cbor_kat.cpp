@@ -21,7 +21,6 @@ using locus::Status;
 using locus::cbor::CborError;
 using locus::cbor::Decoder;
 using locus::cbor::Encoder;
-using locus::cbor::MajorType;
 using locus_test::hex;
 
 namespace {

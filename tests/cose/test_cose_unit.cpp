@@ -86,7 +86,7 @@ void test_round_trips(void** /*state*/) {
 
 // A large payload (256 KiB) signs and verifies: the Sig_structure is hashed incrementally.
 void test_large_payload(void** /*state*/) {
-  std::vector<uint8_t> payload(256 * 1024);
+  std::vector<uint8_t> payload(size_t{256} * 1024);
   for (size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<uint8_t>(i * 31);
   const std::vector<uint8_t> msg = sign(Sign1Options(), payload);
   ASSERT_OK(decode_verify(msg));

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "locus/crypto/hash.h"
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   if (count < 1 || count > 100000) return 2;
   for (long i = 0; i < count; ++i) {
     uint8_t label[16];
-    memcpy(label, "locus cross", 11);
+    std::copy_n("locus cross", 11, label);  // the 11 label bytes, no terminator
     for (int k = 0; k < 4; ++k) label[11 + k] = static_cast<uint8_t>(i >> (8 * k));
     Digest seed{};
     P256PrivateKey d, d2;

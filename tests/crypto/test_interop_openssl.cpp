@@ -46,7 +46,7 @@ int run(const std::string& cmd, std::string* output = nullptr) {
   if (p == nullptr) fail_msg("popen failed");
   std::string out;
   char buf[512];
-  size_t n;
+  size_t n = 0;
   while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   const int st = pclose(p);
   if (output != nullptr) *output = out;

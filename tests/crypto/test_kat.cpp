@@ -126,7 +126,7 @@ void hkdf_rejects_bad_lengths(void**) {
              CryptoError::kBadInputLength);
   ASSERT_ERR(hkdf_sha256(ByteSpan(), ikm, ByteSpan(), MutByteSpan(okm.data(), 0)),
              CryptoError::kBadInputLength);
-  ASSERT_OK(hkdf_sha256(ByteSpan(), ikm, ByteSpan(), MutByteSpan(okm.data(), 255 * 32)));
+  ASSERT_OK(hkdf_sha256(ByteSpan(), ikm, ByteSpan(), MutByteSpan(okm.data(), size_t{255} * 32)));
 }
 
 // RFC 6979 A.2.5: the P-256 key x gives the public point (Ux, Uy), and deterministic ECDSA

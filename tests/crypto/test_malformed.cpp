@@ -48,8 +48,8 @@ std::vector<uint8_t> sub(const std::vector<uint8_t>& a, const std::vector<uint8_
   int borrow = 0;
   for (int i = 31; i >= 0; --i) {
     int d = a[i] - b[i] - borrow;
-    borrow = d < 0;
-    out[i] = static_cast<uint8_t>(d + (borrow ? 256 : 0));
+    borrow = static_cast<int>(d < 0);
+    out[i] = static_cast<uint8_t>(d + (borrow != 0 ? 256 : 0));
   }
   return out;
 }

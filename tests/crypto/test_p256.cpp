@@ -174,10 +174,8 @@ void signature_der_malformed(void**) {
       "30060201010201",      // truncated
       "3006020181020101",    // r negative
       "300702020001020101",  // r non-minimal (leading 0x00 before < 0x80)
-      "3027022201"
-      "0000000000000000000000000000000000000000000000000000000000000000"
-      "00"
-      "020101",          // 33 significant bytes
+      // 33 significant bytes
+      "3027022201000000000000000000000000000000000000000000000000000000000000000000020101",
       "3003020101",      // s missing
       "",                // empty
       "3000",            // empty SEQUENCE
@@ -244,6 +242,8 @@ void concurrent_use_gives_same_answers(void**) {
   ASSERT_OK(ecdh_p256(a, pb, &want_z));
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
+
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int r = 0; r < kRounds; ++r) {

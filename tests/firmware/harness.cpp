@@ -153,7 +153,7 @@ Status status(proto::StatusInfo* st) {
 
 Bytes nonce_of(uint8_t seed, size_t len) {
   Bytes n(len);
-  for (size_t i = 0; i < len; ++i) n[i] = static_cast<uint8_t>(seed * 7 + i);
+  for (size_t i = 0; i < len; ++i) n[i] = static_cast<uint8_t>(static_cast<size_t>(seed) * 7 + i);
   return n;
 }
 

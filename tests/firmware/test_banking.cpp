@@ -137,7 +137,7 @@ void test_lease_spent_before_arrival(void**) {
   th::LicenseFields f = th::good_license(nonce, 550);
   f.lease_s = 5;
   const Bytes lic = th::sign_license(f, 1);
-  fake::board().now_us += 5 * 1000000u;
+  fake::board().now_us += uint64_t{5} * 1000000;
   expect(th::apply_license(lic), FirmwareError::kLicenseWindowExpired);
   assert_true(th::is_restricted());
 }
@@ -176,17 +176,17 @@ void test_renewal_keeps_full(void**) {
   th::LicenseFields f = th::good_license(n1, 800);
   f.lease_s = 20;
   assert_true(th::apply_license(th::sign_license(f, 1)).ok());
-  fake::board().now_us += 15 * 1000000u;
+  fake::board().now_us += uint64_t{15} * 1000000;
   const Bytes n2 = th::nonce_of(81);
   assert_true(th::get_evidence(n2).ok());
   assert_true(th::is_full());  // fetching evidence does not end the running lease
-  fake::board().now_us += 2 * 1000000u;
+  fake::board().now_us += uint64_t{2} * 1000000;
   f = th::good_license(n2, 801);
   f.lease_s = 20;
   proto::StatusInfo s;
   assert_true(th::apply_license(th::sign_license(f, 1), &s).ok());
   assert_true(s.lease_remaining_ms <= 18000 && s.lease_remaining_ms > 17990);
-  fake::board().now_us += 17 * 1000000u;  // 34 s after the first evidence: still FULL
+  fake::board().now_us += uint64_t{17} * 1000000;  // 34 s after the first evidence: still FULL
   th::core().poll();
   assert_true(th::is_full());
   fake::board().now_us += 1000001u;

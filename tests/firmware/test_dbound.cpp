@@ -58,7 +58,7 @@ void test_table_matches_reference(void**) {
   // The table holds little-endian words: on this (little-endian) host its memory image is
   // the material byte for byte.
   assert_memory_equal(&t1.t[0][0][0], m.data(), db::kTSize);
-  assert_memory_equal(&t1.r[0][0], m.data() + db::kTSize, 64 * 12);
+  assert_memory_equal(&t1.r[0][0], m.data() + db::kTSize, size_t{64} * 12);
   uint8_t c[12], a[12], r[12];
   for (int round = 0; round < 64; ++round) {
     for (int i = 0; i < 12; ++i) c[i] = static_cast<uint8_t>(round * 17 + i * 29);

@@ -38,7 +38,7 @@ bool all_zero(const void* p, size_t n) {
 // p256_derive_key(HMAC-SHA256(UDS, FWID), "locus Alias v1"); UEID = 0x01 || SHA-256(pub).
 void test_matches_formulas(void**) {
   fake::reset_board(3, 4);
-  DiceSecrets s;
+  DiceSecrets s{};
   assert_true(dice_derive(1, &s, &g_a).ok());
   crypto::P256PrivateKey dev, alias;
   const char dl[] = "locus DeviceID v1";
@@ -67,7 +67,7 @@ void test_matches_formulas(void**) {
 // Same UDS and image twice -> identical keys, UEID and Alias certificate.
 void test_deterministic(void**) {
   fake::reset_board(3, 4);
-  DiceSecrets s;
+  DiceSecrets s{};
   assert_true(dice_derive(1, &s, &g_a).ok());
   assert_true(dice_derive(1, &s, &g_b).ok());
   assert_memory_equal(g_a.devid_priv.d.data(), g_b.devid_priv.d.data(), 32);
@@ -80,7 +80,7 @@ void test_deterministic(void**) {
 // Another image (FWID) -> another Alias key, same DeviceID key and UEID.
 // Another UDS -> another DeviceID key.
 void test_alias_follows_fwid(void**) {
-  DiceSecrets s;
+  DiceSecrets s{};
   fake::reset_board(3, 4);
   assert_true(dice_derive(1, &s, &g_a).ok());
   fake::reset_board(3, 5);
@@ -97,7 +97,7 @@ void test_alias_follows_fwid(void**) {
 // when the derivation fails (the UDS cannot be read); the keys are then wiped too.
 void test_secrets_wiped(void**) {
   fake::reset_board(3, 4);
-  DiceSecrets s;
+  DiceSecrets s{};
   memset(&s, 0xA5, sizeof(s));
   assert_true(dice_derive(1, &s, &g_a).ok());
   assert_true(all_zero(&s, sizeof(s)));
@@ -127,7 +127,7 @@ void test_boot_without_uds(void**) {
 // key. Runs on every board; the parsed checks below need the host's X.509 parser.
 void test_alias_cert_and_csr_written(void**) {
   fake::reset_board(3, 4);
-  DiceSecrets s;
+  DiceSecrets s{};
   assert_true(dice_derive(7, &s, &g_a).ok());
   assert_true(g_a.alias_cert_len > 200);
   assert_int_equal(g_a.alias_cert[0], 0x30);
@@ -142,7 +142,7 @@ void test_alias_cert_and_csr_written(void**) {
   assert_non_null(strstr(subj, g_a.ueid_hex));
   // Deterministic (RFC 6979): the same board writes the same certificate again.
   DiceIdentity again;
-  DiceSecrets s2;
+  DiceSecrets s2{};
   assert_true(dice_derive(7, &s2, &again).ok());
   assert_int_equal(again.alias_cert_len, g_a.alias_cert_len);
   assert_memory_equal(again.alias_cert, g_a.alias_cert, g_a.alias_cert_len);
@@ -153,7 +153,7 @@ void test_alias_cert_and_csr_written(void**) {
 // DeviceID key, TcbInfo = {FWID, SVN}. The CSR is self-signed with the DeviceID subject.
 void test_alias_cert_and_csr(void**) {
   fake::reset_board(3, 4);
-  DiceSecrets s;
+  DiceSecrets s{};
   assert_true(dice_derive(7, &s, &g_a).ok());
   crypto::Certificate c;
   assert_true(c.parse(ByteSpan(g_a.alias_cert, g_a.alias_cert_len)).ok());

@@ -94,7 +94,7 @@ void test_mutations(void**) {
   for (int i = 0; i < 300; ++i) {
     uint8_t f[proto::kMaxFrameSize];
     size_t n = 0;
-    const Bytes m = base[g_rng.below(base.size())];
+    const Bytes& m = base[g_rng.below(base.size())];
     assert_true(proto::encode_frame(proto::kRevMessage, ByteSpan(m.data(), m.size()),
                                     MutByteSpan(f, sizeof(f)), &n)
                     .ok());

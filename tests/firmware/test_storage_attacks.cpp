@@ -116,8 +116,8 @@ void test_flip_every_byte(void**) {
         fail_msg("%s: counter went back with health ok", what);
       }
       if (!st.fault() && !st.key_matches_anchor(st.state())) fail_msg("%s: key not anchored", what);
-      faults += st.fault();
-      recovered += st.health() == Health::kRecovered;
+      faults += static_cast<unsigned long>(st.fault());
+      recovered += static_cast<unsigned long>(st.health() == Health::kRecovered);
       if ((off < 160 && off % kRebootEvery == 0) || off % kRebootEveryPad == 0) {
         reboot_and_check(what);
         ++rebooted;

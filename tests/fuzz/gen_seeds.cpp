@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -570,9 +571,7 @@ void audit_log() {
   std::filesystem::remove_all(dir);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s CORPUS_ROOT (tests/fuzz/corpus)\n", argv[0]);
     return 2;
@@ -591,4 +590,18 @@ int main(int argc, char** argv) {
   audit_log();
   printf("seeds written under %s\n", g_root.c_str());
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {  // std::filesystem and the encoders throw on failure
+    fprintf(stderr, "gen_seeds: %s\n", e.what());
+    return 1;
+  } catch (...) {
+    fprintf(stderr, "gen_seeds: unknown exception\n");
+    return 1;
+  }
 }

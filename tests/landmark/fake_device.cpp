@@ -35,7 +35,7 @@ FakeDevice::FakeDevice(uint8_t seed) {
                                 &alias_);
   (void)crypto::p256_public_key(alias_, &alias_pub_);
   ueid_[0] = 0x01;
-  for (size_t i = 1; i < 33; ++i) ueid_[i] = uint8_t(seed * 31 + i);
+  for (size_t i = 1; i < 33; ++i) ueid_[i] = uint8_t(static_cast<size_t>(seed) * 31 + i);
   crypto::CertSpec spec;
   spec.subject = "CN=locus Alias (test),O=locus";
   spec.issuer = "CN=locus DeviceID (test),O=locus";

@@ -61,6 +61,8 @@ void test_metrics_after_traffic(void**) {
 
   std::atomic<int> ok{0};
   std::vector<std::thread> ts;
+  ts.reserve(8);
+
   for (int k = 0; k < 8; ++k)
     ts.emplace_back([&, k]() {
       for (int i = 0; i < 2; ++i) {

@@ -62,7 +62,7 @@ Topo* g_topo = nullptr;
 std::string g_ip, g_tc;
 std::string which(const char* name) {
   for (const char* d : {"/usr/sbin/", "/sbin/", "/usr/bin/", "/bin/"}) {
-    const std::string p = std::string(d) + name;
+    std::string p = std::string(d) + name;
     if (access(p.c_str(), X_OK) == 0) return p;
   }
   return "";
@@ -71,14 +71,14 @@ std::string which(const char* name) {
 int sh(const std::vector<std::string>& argv, std::string* err = nullptr) {
   std::string out, e;
   const int rc = ht::run_command(argv, &out, &e, 20000);
-  if (err) *err = e + out;
+  if (err != nullptr) *err = e + out;
   return rc;
 }
 
 // Removes everything the test created. Safe to call more than once.
 void cleanup() {
   Topo* t = g_topo;
-  if (!t) return;
+  if (t == nullptr) return;
   for (auto& p : t->procs) p.reset();
   if (t->orig_ns >= 0) {
     (void)setns(t->orig_ns, CLONE_NEWNET);
@@ -166,7 +166,7 @@ int build_topology(Topo* t) {
   // Landmark keys, configs and processes.
   t->tmp = ht::make_temp_dir("locus-netns");
   const char* bin_dir = std::getenv("LOCUS_BINARY_DIR");
-  const std::string locus_bin = std::string(bin_dir ? bin_dir : ".") + "/host/cli/locus";
+  const std::string locus_bin = std::string(bin_dir != nullptr ? bin_dir : ".") + "/host/cli/locus";
   for (size_t i = 0; i < kN; ++i) {
     const uint8_t seed[16] = {uint8_t(i + 1), 0x42};
     static const uint8_t kLabel[] = "netns landmark";
@@ -179,7 +179,7 @@ int build_topology(Topo* t) {
     if (!location::write_private_key_pem(key, t->keys[i]).ok()) return 1;
     const std::string host = "10.77." + std::to_string(i + 1) + ".1";
     FILE* f = std::fopen(cfg.c_str(), "w");
-    if (!f) return 1;
+    if (f == nullptr) return 1;
     std::fprintf(f,
                  "id = \"%s\"\nlat = %.6f\nlon = %.6f\nkey_file = \"%s\"\nlisten = "
                  "\"%s\"\ntimeout_ms = 5000\n",

@@ -24,7 +24,7 @@ int locus(const std::vector<std::string>& args, std::string* out = nullptr) {
   argv.insert(argv.end(), args.begin(), args.end());
   std::string o, e;
   const int rc = ht::run_command(argv, &o, &e, 60000);
-  if (out) *out = o;
+  if (out != nullptr) *out = o;
   if (rc != 0)
     std::printf("  locus %s -> %d: %s%s\n", args.empty() ? "" : args[0].c_str(), rc, o.c_str(),
                 e.c_str());

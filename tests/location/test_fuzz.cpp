@@ -122,7 +122,7 @@ void test_fuzz_record_pairs(void**) {
   int accepted = 0;
   for (int i = 0; i < kMutations; ++i) {
     RecordPair p = f.pair;
-    if (i % 2)
+    if ((i % 2) != 0)
       p.record = mutate(rng, p.record);
     else
       p.transcript = mutate(rng, p.transcript);

@@ -87,7 +87,7 @@ bool in_all(const std::vector<DiscInfo>& ds, GeoPoint p, double* depth) {
     if (g > x.radius_km) return false;
     d = std::min(d, x.radius_km - g);
   }
-  if (depth) *depth = d;
+  if (depth != nullptr) *depth = d;
   return true;
 }
 
@@ -257,6 +257,8 @@ void brute_force(uint64_t seed, int n, Tally* t) {
       // A non-convex star polygon around the device, with a hole somewhere.
       std::vector<GeoPoint> ring;
       const int k = 5 + int(U(rng) * 10);
+      ring.reserve(k);
+
       for (int i = 0; i < k; ++i)
         ring.push_back(direct(dev, 360.0 * i / k + 10 * U(rng), rmax * (0.8 + 1.5 * U(rng))));
       bool ok = true;
@@ -272,6 +274,8 @@ void brute_force(uint64_t seed, int n, Tally* t) {
         p.rings.push_back(ring);
         std::vector<GeoPoint> hole;
         const GeoPoint hc = direct(dev, 360 * U(rng), rmax * 1.5 * U(rng));
+        hole.reserve(4);
+
         for (int i = 0; i < 4; ++i) hole.push_back(direct(hc, 90.0 * i, rmax * 0.2));
         hole.push_back(hole.front());
         p.rings.push_back(hole);
@@ -574,7 +578,7 @@ void test_geojson(void**) {
   for (const auto& b : bad) {
     auto r = parse_geojson(b.text, "x");
     assert_false(r.ok());
-    if (!std::strstr(r.message().c_str(), b.why))
+    if (std::strstr(r.message().c_str(), b.why) == nullptr)
       fail_msg("'%s': got '%s', want '%s'", b.text, r.message().c_str(), b.why);
   }
   // A full-width parallel edge (-180 -> 180) is unambiguous and accepted (a polar cap).

@@ -407,7 +407,8 @@ size_t frame_get_status_request(uint8_t* o, size_t c) {
   uint8_t m[16];
   const size_t mn = get_status_request(m, sizeof m);
   size_t n = 0;
-  return mn && encode_frame(kRevMessage, ByteSpan(m, mn), MutByteSpan(o, c), &n).ok() ? n : 0;
+  return (mn != 0u) && encode_frame(kRevMessage, ByteSpan(m, mn), MutByteSpan(o, c), &n).ok() ? n
+                                                                                              : 0;
 }
 size_t frame_fast_round_request(uint8_t* o, size_t c) {
   FastRound r;

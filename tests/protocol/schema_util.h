@@ -25,8 +25,8 @@ struct Bad {
 };
 
 struct Field {
-  int64_t key;
-  Writer good;
+  int64_t key{};
+  Writer good{};
   Bad bad[3];  // a wrong CBOR type first, then wrong sizes / ranges
 };
 

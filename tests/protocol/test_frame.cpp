@@ -19,7 +19,7 @@ struct Collected {
   int errors = 0;
   uint16_t last_error = 0;
   uint8_t rev = 0;
-  uint8_t payload[kMaxPayload];
+  uint8_t payload[kMaxPayload]{};
   size_t payload_len = 0;
 };
 
@@ -100,12 +100,12 @@ void test_round_trip_with_stuffing(void**) {
       assert_int_equal(c.errors, 0);
       assert_int_equal(c.rev, kRevMessage);
       assert_int_equal(c.payload_len, len);
-      if (len) assert_memory_equal(c.payload, payload, len);
+      if (len != 0u) assert_memory_equal(c.payload, payload, len);
       uint8_t rev = 0;
       size_t plen = 0;
       assert_true(decode_frame(ByteSpan(frame, n), &rev, MutByteSpan(out, sizeof out), &plen).ok());
       assert_int_equal(plen, len);
-      if (len) assert_memory_equal(out, payload, len);
+      if (len != 0u) assert_memory_equal(out, payload, len);
     }
   }
 }
@@ -187,8 +187,8 @@ void test_bad_fcs(void**) {
   const size_t n = make_frame(p, 4, f, sizeof f);
   f[5] ^= 0x01;
   expect_error_then_good(f, n, ProtocolError::kFrameBadFcs);
-  uint8_t rev;
-  size_t plen;
+  uint8_t rev = 0;
+  size_t plen = 0;
   uint8_t out[8];
   assert_int_equal(decode_frame(ByteSpan(f, n), &rev, MutByteSpan(out, 8), &plen).code(),
                    code(ProtocolError::kFrameBadFcs));
@@ -203,8 +203,8 @@ void test_truncated(void**) {
   const uint8_t p[] = {9, 8, 7};
   uint8_t f[32];
   const size_t n = make_frame(p, 3, f, sizeof f);
-  uint8_t rev;
-  size_t plen;
+  uint8_t rev = 0;
+  size_t plen = 0;
   uint8_t out[8];
   for (size_t cut = 1; cut < n; ++cut) {
     assert_int_equal(decode_frame(ByteSpan(f, cut), &rev, MutByteSpan(out, 8), &plen).code(),

@@ -7,7 +7,6 @@
 using namespace locus;
 using namespace locus::protocol;
 using cbor::Encoder;
-using schema_test::Bad;
 using schema_test::Field;
 
 namespace {
@@ -720,7 +719,7 @@ void test_fuzz_decoders(void**) {
   int ok = 0, failed = 0;
   for (int iter = 0; iter < 40000; ++iter) {
     const uint32_t pick = static_cast<uint32_t>(rng.next());
-    size_t n;
+    size_t n = 0;
     if (pick % 5 == 0) {
       n = rng.next() % 64;
       for (size_t i = 0; i < n; ++i) buf[i] = static_cast<uint8_t>(rng.next());

@@ -28,7 +28,7 @@ std::string P(const std::string& n) {
 }
 
 unsigned mode_of(const std::string& p) {
-  struct stat st;
+  struct stat st {};
   return stat(p.c_str(), &st) == 0 ? (st.st_mode & 0777) : 0;
 }
 

@@ -45,8 +45,8 @@ class Server {
     bindir_ = initdb.substr(0, initdb.rfind('/'));
     if (geteuid() == 0) {
       struct passwd* pw = getpwnam("postgres");
-      if (!pw) pw = getpwnam("nobody");
-      if (!pw) {
+      if (pw == nullptr) pw = getpwnam("nobody");
+      if (pw == nullptr) {
         *why = "running as root and no unprivileged user (postgres, nobody) to run PostgreSQL";
         return false;
       }
@@ -54,7 +54,7 @@ class Server {
       gid_ = pw->pw_gid;
     }
     char tmpl[] = "/tmp/locus-pg-XXXXXX";
-    if (!mkdtemp(tmpl)) {
+    if (mkdtemp(tmpl) == nullptr) {
       *why = "mkdtemp failed";
       return false;
     }
@@ -124,7 +124,7 @@ class Server {
     long long v = -1;
     if (PQstatus(c) == CONNECTION_OK) {
       PGresult* r = PQexec(c, sql.c_str());
-      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0 && PQgetisnull(r, 0, 0) == 0)
         v = std::stoll(PQgetvalue(r, 0, 0));
       PQclear(r);
     }
@@ -169,6 +169,7 @@ class Server {
     }
     if (geteuid() == 0 && (setgid(gid_) != 0 || setuid(uid_) != 0)) _exit(126);
     std::vector<char*> a;
+    a.reserve(argv.size() + 1);
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     execv(a[0], a.data());

@@ -37,13 +37,13 @@ int g_n = 0;
 // A fresh, empty registry location for this backend.
 std::string fresh(const char* name) {
   std::string n = std::string(name) + std::to_string(g_n++);
-  if (g_pg) return g_pg->create_db(n);
+  if (g_pg != nullptr) return g_pg->create_db(n);
   return g_dir + "/" + n + ".db";
 }
 
 // Raw SQL against the database behind spec (not through the registry).
 long long scalar(const std::string& spec, const std::string& sql) {
-  if (g_pg) return g_pg->scalar(spec.substr(spec.rfind('/') + 1), sql);
+  if (g_pg != nullptr) return g_pg->scalar(spec.substr(spec.rfind('/') + 1), sql);
   sqlite3* db = nullptr;
   sqlite3_open(spec.c_str(), &db);
   sqlite3_stmt* s = nullptr;
@@ -56,7 +56,7 @@ long long scalar(const std::string& spec, const std::string& sql) {
   return n;
 }
 bool raw_exec(const std::string& spec, const std::string& sql) {
-  if (g_pg) return g_pg->exec(spec.substr(spec.rfind('/') + 1), sql);
+  if (g_pg != nullptr) return g_pg->exec(spec.substr(spec.rfind('/') + 1), sql);
   sqlite3* db = nullptr;
   sqlite3_open(spec.c_str(), &db);
   bool ok = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
@@ -110,7 +110,7 @@ void test_migrate_from_empty(void**) {
   assert_int_equal(v.value(), registry::latest_schema_version());
   assert_int_equal(scalar(p, "SELECT COUNT(*) FROM schema_version"),
                    registry::latest_schema_version());
-  if (!g_pg) {
+  if (g_pg == nullptr) {
     sqlite3* db = nullptr;
     sqlite3_open(p.c_str(), &db);
     sqlite3_stmt* s = nullptr;
@@ -540,15 +540,15 @@ void test_concurrent_consume_and_counters(void**) {
         reg.put_nonce(nonce(host::Bytes(32, static_cast<uint8_t>(i)), ueid_n(1), 1000)).ok());
   std::atomic<int> ok{0}, errors{0}, taken{0};
   std::vector<std::thread> ts;
+  ts.reserve(kThreads);
+
   for (int t = 0; t < kThreads; t++)
     ts.emplace_back([&]() {
       for (int i = 0; i < kNonces; i++) {
         auto c = reg.consume_nonce(host::Bytes(32, static_cast<uint8_t>(i)), ueid_n(1), 10);
-        if (!c.ok())
-          errors++;
-        else if (c.value() == NonceCheck::kOk)
+        if (c.ok() && c.value() == NonceCheck::kOk)
           ok++;
-        else if (c.value() != NonceCheck::kUsed)
+        else if (!c.ok() || c.value() != NonceCheck::kUsed)
           errors++;
       }
       for (int k = 0; k < kTakes;) {

@@ -110,7 +110,8 @@ std::string Swtpm::tcti() const {
 
 bool Swtpm::start() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string tmpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/locus-swtpm.XXXXXX";
+  std::string tmpl =
+      std::string((tmp != nullptr) && (*tmp != 0) ? tmp : "/tmp") + "/locus-swtpm.XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (mkdtemp(buf.data()) == nullptr) return false;

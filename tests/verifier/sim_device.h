@@ -90,8 +90,8 @@ inline Device make_device(const Ca& ca, const char* seed, uint8_t fw_byte, uint3
   d.devid_cert.assign(der, der + n);
   d.serial_hex = locus::host::hex_encode(locus::ByteSpan(serial, sizeof serial));
   locus::crypto::TcbInfo tcb;
-  tcb.fwid = tcb_fwid ? *tcb_fwid : d.fwid;
-  tcb.svn = tcb_svn ? *tcb_svn : svn;
+  tcb.fwid = tcb_fwid != nullptr ? *tcb_fwid : d.fwid;
+  tcb.svn = tcb_svn != nullptr ? *tcb_svn : svn;
   uint8_t aserial[] = {0x11, fw_byte};
   locus::crypto::CertSpec as;
   as.subject = alias_subject.c_str();

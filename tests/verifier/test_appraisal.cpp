@@ -133,9 +133,9 @@ void expect_refused(const verifier::AttestResult& r, const char* check, const ch
   assert_true(r.license.empty());
   assert_string_equal(r.decision["status"].get<std::string>().c_str(), "contraindicated");
   const verifier::Check* c = failed(r, check);
-  if (!c)
+  if (c == nullptr)
     fail_msg("expected check '%s' to fail; first failure: %s", check, r.first_failure().c_str());
-  if (!strstr(c->reason.c_str(), reason_part))
+  if (strstr(c->reason.c_str(), reason_part) == nullptr)
     fail_msg("check '%s' reason '%s' lacks '%s'", check, c->reason.c_str(), reason_part);
 }
 
@@ -471,6 +471,8 @@ void test_nonce_eviction(void**) {
   auto e = make_env();
   e->enroll(g_dev);
   std::vector<host::Bytes> ns;
+  ns.reserve(verifier::kMaxOutstandingNonces + 1);
+
   for (int i = 0; i < verifier::kMaxOutstandingNonces + 1; i++) ns.push_back(e->nonce(g_dev));
   expect_refused(e->attest(g_dev, ns[0], simdev::evidence(g_dev, ns[0])), "nonce", "evicted");
   for (size_t i = 1; i < ns.size(); i++) {

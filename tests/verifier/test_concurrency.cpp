@@ -82,6 +82,7 @@ struct Task {
   int instance = 0;
 };
 
+// NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 is wrong, no member's move throws
 struct Outcome {
   Task task;
   verifier::AttestResult r;
@@ -150,13 +151,15 @@ void run(int instances, const std::string& spec) {
     std::atomic<size_t> next{0};
     std::vector<Outcome> out(tasks.size());
     std::vector<std::thread> ts;
+    ts.reserve(kThreads);
+
     for (int t = 0; t < kThreads; t++)
       ts.emplace_back([&]() {
         {
           std::unique_lock<std::mutex> g(mu);
           cv.wait(g, [&] { return go; });
         }
-        for (size_t i; (i = next.fetch_add(1)) < tasks.size();) {
+        for (size_t i = 0; (i = next.fetch_add(1)) < tasks.size();) {
           const Task& tk = tasks[i];
           verifier::AttestRequest req;
           req.ueid = g_devs[tk.board].ueid;
@@ -258,7 +261,7 @@ int main(int argc, char** argv) {
   g_ca = simdev::make_ca("root-1");
   for (int i = 0; i < kBoards; i++)
     g_devs.push_back(simdev::make_device(g_ca, ("dev-" + std::to_string(i)).c_str(), kFw, 3));
-  int rc;
+  int rc = 0;
   if (pg) {
     pgtest::Server server;
     std::string why;

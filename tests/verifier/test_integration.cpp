@@ -155,7 +155,7 @@ int setup(void**) {
   assert_int_equal(locus_cmd({"provision", "init-license-key", "--key", path("license.key"),
                               "--pub", path("license.pub")}),
                    0);
-  struct stat st;
+  struct stat st {};
   assert_int_equal(stat(path("ca.key").c_str(), &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
   return 0;

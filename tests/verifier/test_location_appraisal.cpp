@@ -230,7 +230,7 @@ void test_records_for_other_nonce(void**) {
 
 // Writes a verifier policy whose site sg-lm has the given location keys.
 std::string write_policy(const std::string& name, const std::string& site_keys) {
-  const std::string path = P(name);
+  std::string path = P(name);
   std::ofstream(path)
       << "verifier_id = \"loc\"\nnonce_ttl_s = 60\n[hwmodel.\"locus-host-sim\"]\nfwids = [\""
       << host::hex_encode(g_dev.fwid) << "\"]\nmin_svn = 0\nallow_debug = true\n"

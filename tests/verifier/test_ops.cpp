@@ -129,7 +129,7 @@ int python(const std::vector<std::string>& args, std::string* out = nullptr) {
   int rc = host::test::run_command(argv, &o, &e, 60000);
   print_message("python3 %s: exit %d\n%s%s", args.empty() ? "" : args[0].c_str(), rc, o.c_str(),
                 e.c_str());
-  if (out) *out = o;
+  if (out != nullptr) *out = o;
   return rc;
 }
 
@@ -177,7 +177,7 @@ int setup(void**) {
 int teardown(void**) {
   // LOCUS_TEST_KEEP=1 keeps the directory (fleet.png, fleet-dom.html, metrics.txt, the EARs).
   const char* keep = std::getenv("LOCUS_TEST_KEEP");
-  if (keep && std::string(keep) == "1") {
+  if ((keep != nullptr) && std::string(keep) == "1") {
     print_message("kept %s\n", g_dir.c_str());
     return 0;
   }
@@ -255,7 +255,7 @@ void check_fleet_page(int vport, const Board& a, const Board& b) {
       fail_msg("no row for board %s in:\n%s", bd->ueid.c_str(), dom.c_str());
     const std::string tr = dom.substr(row, dom.find("</tr>", row) - row);
     assert_true(tr.find("sg-1") != std::string::npos);
-    assert_true(tr.find("#") != std::string::npos);  // a last decision
+    assert_true(tr.find('#') != std::string::npos);  // a last decision
   }
   // A: last decision affirming, FULL with lease left; B: last decision refused (nonce replay).
   {
@@ -373,6 +373,8 @@ void test_ear_and_metrics(void**) {
   // is a decision, contraindicated at "nonce". One more nonce stays outstanding.
   std::atomic<int> ok200{0};
   std::vector<std::thread> ts;
+  ts.reserve(4);
+
   for (int t = 0; t < 4; t++)
     ts.emplace_back([&, t]() {
       for (int i = 0; i < 25; i++) {

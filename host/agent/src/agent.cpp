@@ -69,14 +69,14 @@ json status_json(const protocol::StatusInfo& s) {
 std::string status_line(const protocol::StatusInfo& s) {
   char b[256];
   if (s.mode == protocol::kModeFull) {
-    std::snprintf(b, sizeof b, "mode FULL, lease %.1f s left, license #%llu, boot %u, svn %u",
-                  static_cast<double>(s.lease_remaining_ms) / 1000.0,
-                  static_cast<unsigned long long>(s.license_counter), s.boot_count, s.svn);
+    (void)std::snprintf(b, sizeof b, "mode FULL, lease %.1f s left, license #%llu, boot %u, svn %u",
+                        static_cast<double>(s.lease_remaining_ms) / 1000.0,
+                        static_cast<unsigned long long>(s.license_counter), s.boot_count, s.svn);
   } else {
-    std::snprintf(b, sizeof b, "mode RESTRICTED, last license #%llu, boot %u, svn %u, %s, %s",
-                  static_cast<unsigned long long>(s.license_counter), s.boot_count, s.svn,
-                  s.has_devid_cert ? "DeviceID certified" : "DeviceID NOT certified",
-                  s.has_verifier_key ? "verifier key installed" : "NO verifier key");
+    (void)std::snprintf(b, sizeof b, "mode RESTRICTED, last license #%llu, boot %u, svn %u, %s, %s",
+                        static_cast<unsigned long long>(s.license_counter), s.boot_count, s.svn,
+                        s.has_devid_cert ? "DeviceID certified" : "DeviceID NOT certified",
+                        s.has_verifier_key ? "verifier key installed" : "NO verifier key");
   }
   std::string line = b;
   // DESIGN §5a: an operator must see a storage problem without asking for it.
@@ -183,7 +183,7 @@ struct Agent::Impl {
       return {HostError::kConfig, "verifier URL '" + cfg.verifier +
                                       "' is not http(s)://HOST:PORT (or TLS files unreadable)"};
     const time_t sec = cfg.http_timeout_ms / 1000;
-    const time_t usec = (cfg.http_timeout_ms % 1000) * 1000;
+    const time_t usec = static_cast<time_t>(cfg.http_timeout_ms % 1000) * 1000;
     c->set_connection_timeout(sec, usec);
     c->set_read_timeout(sec, usec);
     c->set_write_timeout(sec, usec);
@@ -202,9 +202,9 @@ struct Agent::Impl {
   HostResult<json> http(const std::string& method, const std::string& path, const json* body) {
     HStatus cs = http_client();
     if (!cs.ok()) return cs;
-    httplib::Result r = method == "GET"
-                            ? cli->Get(path)
-                            : cli->Post(path, body ? body->dump() : "{}", "application/json");
+    httplib::Result r = method == "GET" ? cli->Get(path)
+                                        : cli->Post(path, body != nullptr ? body->dump() : "{}",
+                                                    "application/json");
     if (!r) {
       const std::string why = httplib::to_string(r.error());
       cli.reset();  // a fresh connection next time

@@ -22,7 +22,7 @@ using host::HostError;
 
 std::string status_code_hex(uint16_t code) {
   char b[8];
-  std::snprintf(b, sizeof b, "0x%04x", code);
+  (void)std::snprintf(b, sizeof b, "0x%04x", code);
   return b;
 }
 

@@ -90,7 +90,7 @@ HostResult<Bytes> b64_decode(const std::string& s) {
         v[j] = 0;
         pad++;
       } else {
-        if (pad) return {HostError::kParse, "misplaced base64 padding"};
+        if (pad != 0) return {HostError::kParse, "misplaced base64 padding"};
         v[j] = b64val(c);
         if (v[j] < 0) return {HostError::kParse, "invalid base64 character"};
       }

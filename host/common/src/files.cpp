@@ -13,19 +13,19 @@ namespace locus::host {
 
 HostResult<Bytes> read_file(const std::string& path, size_t max_size) {
   FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) return {HostError::kIo, path + ": " + std::strerror(errno)};
+  if (f == nullptr) return {HostError::kIo, path + ": " + std::strerror(errno)};
   Bytes out;
   uint8_t buf[8192];
-  size_t n;
+  size_t n = 0;
   while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
     if (out.size() + n > max_size) {
-      std::fclose(f);
+      (void)std::fclose(f);
       return {HostError::kIo, path + ": file too large"};
     }
     out.insert(out.end(), buf, buf + n);
   }
   bool err = std::ferror(f) != 0;
-  std::fclose(f);
+  (void)std::fclose(f);
   if (err) return {HostError::kIo, path + ": read error"};
   return out;
 }
@@ -37,7 +37,7 @@ HostResult<std::string> read_text_file(const std::string& path, size_t max_size)
 }
 
 bool file_exists(const std::string& path) {
-  struct stat st;
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 

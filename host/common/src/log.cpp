@@ -52,7 +52,7 @@ void log(LogLevel l, const std::string& event, const std::string& fields_json) {
   std::string line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::lock_guard<std::mutex> g(g_log_mu);
   (void)std::fwrite(line.data(), 1, line.size(), stderr);
-  std::fflush(stderr);
+  (void)std::fflush(stderr);
 }
 
 }  // namespace locus::host

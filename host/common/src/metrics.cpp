@@ -90,7 +90,7 @@ std::string format_double(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   char b[64];
-  std::snprintf(b, sizeof b, "%.9g", v);
+  (void)std::snprintf(b, sizeof b, "%.9g", v);
   return b;
 }
 

@@ -12,7 +12,7 @@
 
 namespace locus::landmark::net {
 
-constexpr size_t kMaxMessage = 64 * 1024;
+constexpr size_t kMaxMessage = size_t{64} * 1024;
 
 int64_t now_ns();
 

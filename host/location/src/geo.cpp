@@ -84,12 +84,12 @@ bool in_interval(double t, const Interval& iv) {
 
 std::string fmt1(double a) {
   char b[64];
-  std::snprintf(b, sizeof b, "%.1f", a);
+  (void)std::snprintf(b, sizeof b, "%.1f", a);
   return b;
 }
 std::string fmt3(double a) {
   char b[64];
-  std::snprintf(b, sizeof b, "%.3f", a);
+  (void)std::snprintf(b, sizeof b, "%.3f", a);
   return b;
 }
 
@@ -151,8 +151,8 @@ GeoPoint wgs84_destination(const GeoPoint& p, double d_km, double azimuth_rad) {
 
 std::string format_point(const GeoPoint& p) {
   char b[64];
-  std::snprintf(b, sizeof b, "%.3f%c %.3f%c", std::fabs(p.lat_deg), p.lat_deg < 0 ? 'S' : 'N',
-                std::fabs(p.lon_deg), p.lon_deg < 0 ? 'W' : 'E');
+  (void)std::snprintf(b, sizeof b, "%.3f%c %.3f%c", std::fabs(p.lat_deg), p.lat_deg < 0 ? 'S' : 'N',
+                      std::fabs(p.lon_deg), p.lon_deg < 0 ? 'W' : 'E');
   return b;
 }
 
@@ -352,7 +352,7 @@ namespace {
 // cannot be located (near-identical circles): then every point of i counts as uncertain.
 struct CircleGeom {
   Vec3 c, u, v;
-  double a;
+  double a{};
 };
 bool crossing_enclosures(const CircleGeom& ci, const CircleGeom& cj, std::vector<Interval>* out,
                          bool* whole) {

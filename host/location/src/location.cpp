@@ -10,8 +10,8 @@ namespace {
 
 std::string fmt_disc(const DiscInfo& d) {
   char b[256];
-  std::snprintf(b, sizeof b, "landmark %s: rtt_min %.3f ms -> radius %.1f km",
-                d.landmark_id.c_str(), double(d.rtt_min_ns) / 1e6, d.radius_km);
+  (void)std::snprintf(b, sizeof b, "landmark %s: rtt_min %.3f ms -> radius %.1f km",
+                      d.landmark_id.c_str(), double(d.rtt_min_ns) / 1e6, d.radius_km);
   return b;
 }
 
@@ -69,6 +69,8 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
   v.discs = in;
   for (const auto& d : in) v.reasons.push_back(fmt_disc(d));
   std::vector<Disc> discs;
+  discs.reserve(in.size());
+
   for (const auto& d : in) discs.push_back({d.landmark_id, d.center, d.radius_km});
   if (discs.size() > 16) {
     // Checked before any geometry: the region costs O(n^3) (an --decision file is input).

@@ -169,7 +169,7 @@ Status verify_record_pair(const RecordPair& pair, const TrustList& trust, ByteSp
                           ByteSpan ueid, const crypto::P256PublicKey& alias_pub,
                           LandmarkRecord* rec_out, size_t* index, std::string* why) {
   auto fail = [&](LocationError e, const std::string& w) -> Status {
-    if (why) *why = w;
+    if (why != nullptr) *why = w;
     return e;
   };
   cose::Sign1View v;

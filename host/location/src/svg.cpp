@@ -28,7 +28,7 @@ std::string esc(const std::string& s) {
 
 std::string num(double v) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.2f", v);
+  (void)std::snprintf(b, sizeof b, "%.2f", v);
   return b;
 }
 
@@ -93,13 +93,15 @@ void extend(std::vector<GeoPoint>* pts, const Zone& z) {
 
 std::string lat_label(double v) {
   char b[32];
-  std::snprintf(b, sizeof b, "%g°%c", std::fabs(std::round(v * 1e6) / 1e6), v < 0 ? 'S' : 'N');
+  (void)std::snprintf(b, sizeof b, "%g°%c", std::fabs(std::round(v * 1e6) / 1e6),
+                      v < 0 ? 'S' : 'N');
   return b;
 }
 std::string lon_label(double v) {
   v = std::remainder(v, 360.0);
   char b[32];
-  std::snprintf(b, sizeof b, "%g°%c", std::fabs(std::round(v * 1e6) / 1e6), v < 0 ? 'W' : 'E');
+  (void)std::snprintf(b, sizeof b, "%g°%c", std::fabs(std::round(v * 1e6) / 1e6),
+                      v < 0 ? 'W' : 'E');
   return b;
 }
 
@@ -219,8 +221,10 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p,
   o << "<g id=\"verdict\"><text x=\"10\" y=\"" << num(kMapH + 20)
     << "\" font-size=\"15\" font-weight=\"bold\" fill=\"" << (v.approved ? "#1a7f37" : "#cf222e")
     << "\">" << (v.approved ? "APPROVED" : "REFUSED") << " — " << esc(title) << "</text>\n";
-  double y = kMapH + 38;
-  for (size_t i = 0; i < v.reasons.size() && y < kH - 4; ++i, y += 15) {
+  // One line per reason, 15 px apart, as many as fit above the bottom edge.
+  for (size_t i = 0; i < v.reasons.size(); ++i) {
+    const double y = kMapH + 38 + 15 * static_cast<double>(i);
+    if (y >= kH - 4) break;
     o << "<text x=\"10\" y=\"" << num(y) << "\">" << esc(v.reasons[i]) << "</text>\n";
   }
   o << "</g>\n</svg>\n";

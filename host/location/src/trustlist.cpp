@@ -74,7 +74,7 @@ HStatus parse_trust_list_json(const std::string& text, TrustList* out) {
       return bad_list("landmark entry without string \"id\"");
     le.id = e["id"].get<std::string>();
     if (le.id.empty() || le.id.size() > 64) return bad_list("landmark id must be 1..64 characters");
-    if (t.find(le.id)) return bad_list("duplicate landmark id '" + le.id + "'");
+    if (t.find(le.id) != nullptr) return bad_list("duplicate landmark id '" + le.id + "'");
     if (!e.contains("lat") || !e["lat"].is_number() || !e.contains("lon") ||
         !e["lon"].is_number()) {
       return bad_list("landmark '" + le.id + "': lat/lon must be numbers");

@@ -63,7 +63,7 @@ std::string dn_for_writer(const std::string& dn) {
 
 std::string status_hex(uint16_t c) {
   char b[8];
-  std::snprintf(b, sizeof b, "0x%04x", c);
+  (void)std::snprintf(b, sizeof b, "0x%04x", c);
   return b;
 }
 
@@ -329,7 +329,7 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
   s = reg->transaction([&]() -> HStatus {
     HStatus a = reg->activate_device(d.ueid);
     if (!a.ok()) return a;
-    if (log) {
+    if (log != nullptr) {
       auto r = log->append("provision", json{{"ueid", ueid_hex},
                                              {"site", d.site},
                                              {"host", d.host},
@@ -413,7 +413,7 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
   json dj = json::array();
   for (const auto& d : devs.value()) {
     std::string u = host::hex_encode(d.ueid);
-    std::string dir = out_dir + "/devices/" + u;
+    std::string dir = std::string(out_dir).append("/devices/").append(u);
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
       return {HostError::kIo, dir + ": " + std::strerror(errno)};
     HStatus s = host::write_text_file(dir + "/devid.pem",
@@ -437,24 +437,28 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
     std::string id = std::to_string(d.id);
     json j = json::parse(d.decision_json, nullptr, false);
     std::string text = j.is_discarded() ? d.decision_json : j.dump(2);
-    s = host::write_text_file(out_dir + "/decisions/" + id + ".json", text + "\n", 0644, force);
+    s = host::write_text_file(std::string(out_dir).append("/decisions/").append(id).append(".json"),
+                              text + "\n", 0644, force);
     if (!s.ok()) return s.error();
     sum.decisions++;
     if (!d.evidence.empty()) {
-      s = host::write_file(out_dir + "/evidence/" + id + ".cose", d.evidence, 0644, force);
+      s = host::write_file(std::string(out_dir).append("/evidence/").append(id).append(".cose"),
+                           d.evidence, 0644, force);
       if (!s.ok()) return s.error();
       sum.evidence++;
     }
     if (!d.license.empty()) {
-      s = host::write_file(out_dir + "/licenses/" + id + ".cose", d.license, 0644, force);
+      s = host::write_file(std::string(out_dir).append("/licenses/").append(id).append(".cose"),
+                           d.license, 0644, force);
       if (!s.ok()) return s.error();
       sum.licenses++;
     }
     // The whole evidence bundle (docs/audit.md), for `locus audit reverify --export`.
     auto b = reg->get_evidence_bundle(d.id);
     if (b.ok()) {
-      s = verifier::write_bundle_dir(out_dir + "/bundles/" + id, d.id, b.value(),
-                                     j.is_discarded() ? json(d.decision_json) : j, force);
+      s = verifier::write_bundle_dir(std::string(out_dir).append("/bundles/").append(id), d.id,
+                                     b.value(), j.is_discarded() ? json(d.decision_json) : j,
+                                     force);
       if (!s.ok()) return s.error();
       sum.bundles++;
     } else if (b.code() != HostError::kNotFound) {

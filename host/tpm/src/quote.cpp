@@ -47,7 +47,7 @@ Result<ParsedAttest> parse_attest(ByteSpan attest) {
     for (uint8_t b = 0; b < sz; ++b) {
       uint8_t bits = r.u8();
       for (uint32_t bit = 0; bit < 8; ++bit) {
-        if (bits & (1u << bit)) sel.pcrs.push_back(static_cast<uint32_t>(b) * 8 + bit);
+        if ((bits & (1u << bit)) != 0) sel.pcrs.push_back(static_cast<uint32_t>(b) * 8 + bit);
       }
     }
     if (!r.ok()) return TpmError::kMalformed;

@@ -23,7 +23,7 @@ std::string b64(const std::vector<uint8_t>& v) {
 bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
   if (s.empty() || s.size() > 4 * ((max + 2) / 3) || s.size() % 4 != 0) return false;
   for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '='))
+    if (!(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/' || c == '='))
       return false;
   }
   out->assign(s.size(), 0);

@@ -96,8 +96,8 @@ struct Tpm::Impl {
 
   Status fail(const char* what, TSS2_RC rc) {
     last_error = std::string(what) + ": " + Tss2_RC_Decode(rc);
-    std::fprintf(stderr, "{\"module\":\"tpm\",\"level\":\"error\",\"msg\":\"%s\"}\n",
-                 last_error.c_str());
+    (void)std::fprintf(stderr, "{\"module\":\"tpm\",\"level\":\"error\",\"msg\":\"%s\"}\n",
+                       last_error.c_str());
     return TpmError::kEsys;
   }
 

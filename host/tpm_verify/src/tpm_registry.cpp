@@ -9,7 +9,7 @@ namespace {
 
 std::string pcr_text(const std::vector<uint32_t>& pcrs) {
   std::string t;
-  for (size_t i = 0; i < pcrs.size(); ++i) t += (i ? "," : "") + std::to_string(pcrs[i]);
+  for (size_t i = 0; i < pcrs.size(); ++i) t += (i != 0 ? "," : "") + std::to_string(pcrs[i]);
   return t;
 }
 

@@ -48,6 +48,7 @@ int free_port(bool udp) {
 
 static std::vector<char*> cvec(const std::vector<std::string>& v) {
   std::vector<char*> out;
+  out.reserve(v.size() + 1);
   for (auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
   out.push_back(nullptr);
   return out;
@@ -55,7 +56,7 @@ static std::vector<char*> cvec(const std::vector<std::string>& v) {
 
 static std::vector<std::string> env_with(const std::vector<std::string>& extra) {
   std::vector<std::string> env;
-  for (char** e = environ; e && *e; e++) env.emplace_back(*e);
+  for (char** e = environ; e != nullptr && *e != nullptr; e++) env.emplace_back(*e);
   for (auto& x : extra) env.push_back(x);
   return env;
 }
@@ -90,7 +91,7 @@ bool Process::spawn(const std::vector<std::string>& argv, const std::string& std
   auto av = cvec(argv);
   auto envs = env_with(env_extra);
   auto ev = cvec(envs);
-  pid_t pid;
+  pid_t pid = -1;
   int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, av.data(), ev.data());
   posix_spawn_file_actions_destroy(&fa);
   ::close(p[1]);
@@ -119,12 +120,12 @@ int Process::read_some(int timeout_ms) {
 bool Process::wait_for_line(const std::string& needle, int timeout_ms, std::string* line) {
   const int64_t deadline = now_ms() + timeout_ms;
   for (;;) {
-    size_t nl;
+    size_t nl = 0;
     while ((nl = buf_.find('\n')) != std::string::npos) {
       std::string l = buf_.substr(0, nl);
       buf_.erase(0, nl + 1);
       if (l.find(needle) != std::string::npos) {
-        if (line) *line = l;
+        if (line != nullptr) *line = l;
         return true;
       }
     }
@@ -168,14 +169,15 @@ int Process::kill_and_wait(int sig, int timeout_ms) {
 int run_command(const std::vector<std::string>& argv, std::string* out, std::string* err,
                 int timeout_ms, const std::string& stdin_data) {
   int po[2], pe[2], pi[2];
-  if (::pipe2(po, O_CLOEXEC) || ::pipe2(pe, O_CLOEXEC) || ::pipe2(pi, O_CLOEXEC)) return -1;
+  if (::pipe2(po, O_CLOEXEC) != 0 || ::pipe2(pe, O_CLOEXEC) != 0 || ::pipe2(pi, O_CLOEXEC) != 0)
+    return -1;
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, po[1], 1);
   posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
   posix_spawn_file_actions_adddup2(&fa, pi[0], 0);
   auto av = cvec(argv);
-  pid_t pid;
+  pid_t pid = -1;
   int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, nullptr, av.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   ::close(po[1]);
@@ -200,14 +202,14 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
     int r = ::poll(p, 2, 100);
     if (r <= 0) continue;
     char b[4096];
-    if (oo && (p[0].revents & (POLLIN | POLLHUP))) {
+    if (oo && (p[0].revents & (POLLIN | POLLHUP)) != 0) {
       ssize_t n = ::read(po[0], b, sizeof b);
       if (n <= 0)
         oo = false;
       else
         o.append(b, static_cast<size_t>(n));
     }
-    if (eo && (p[1].revents & (POLLIN | POLLHUP))) {
+    if (eo && (p[1].revents & (POLLIN | POLLHUP)) != 0) {
       ssize_t n = ::read(pe[0], b, sizeof b);
       if (n <= 0)
         eo = false;
@@ -221,18 +223,18 @@ int run_command(const std::vector<std::string>& argv, std::string* out, std::str
   bool timed_out = oo || eo;
   if (timed_out) ::kill(pid, SIGKILL);
   ::waitpid(pid, &st, 0);
-  if (out) *out = o;
-  if (err) *err = e;
+  if (out != nullptr) *out = o;
+  if (err != nullptr) *err = e;
   if (timed_out) return -1;
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 std::string make_temp_dir(const std::string& prefix) {
   const char* t = std::getenv("TMPDIR");
-  std::string tmpl = std::string(t && *t ? t : "/tmp") + "/" + prefix + "XXXXXX";
+  std::string tmpl = std::string(t != nullptr && *t != '\0' ? t : "/tmp") + "/" + prefix + "XXXXXX";
   std::vector<char> b(tmpl.begin(), tmpl.end());
   b.push_back(0);
-  if (!::mkdtemp(b.data())) return "";
+  if (::mkdtemp(b.data()) == nullptr) return "";
   return std::string(b.data());
 }
 

@@ -80,7 +80,7 @@ size_t check_replies(int fd, bool* last_is_error) {
 
 extern "C" int locus_fuzz_landmark_tcp(const uint8_t* data, size_t size) {
   static landmark::Server* server = make_server();
-  if (size > 256 * 1024) return 0;  // the cap per message is 64 KiB
+  if (size > size_t{256} * 1024) return 0;  // the cap per message is 64 KiB
   const size_t ok_before = server->sessions_ok();
   const auto conn = landmark::net::connect_tcp("127.0.0.1", server->tcp_port(), 2000);
   LOCUS_FUZZ_CHECK(conn.ok());

@@ -112,13 +112,13 @@ extern "C" int locus_fuzz_store(const uint8_t* data, size_t size) {
   memcpy(st.data(), data + 1, img);
 #if LOCUS_FUZZ_STORE_KEYED
   fake::store_key(g_key);
-  if (mode & 2) {
+  if ((mode & 2) != 0) {
     auto& otp = fake::board().otp;
     const size_t rest = size - 1 - img;
     memcpy(otp.data(), data + 1 + img, rest < otp.size() ? rest : otp.size());
   }
 #endif
-  if (mode & 1) {
+  if ((mode & 1) != 0) {
     fix_hash(st.data());
     fix_hash(st.data() + kSlotB);
   }

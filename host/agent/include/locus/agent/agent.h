@@ -53,6 +53,7 @@ enum class Outcome : uint8_t {
 };
 const char* to_string(Outcome o);
 
+// NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 is wrong, no member's move throws
 struct AttemptResult {
   Outcome outcome = Outcome::kIoError;  // fails closed: only a checked FULL sets kFull
   std::string

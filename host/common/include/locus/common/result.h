@@ -108,7 +108,7 @@ class [[nodiscard]] HostResult {
   HStatus status() const { return ok_ ? HStatus::Ok() : HStatus(err_); }
 
  private:
-  bool ok_;
+  bool ok_ = false;  // fails closed: only the value constructor sets it
   T value_{};
   Error err_{};
 };
