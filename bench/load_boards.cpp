@@ -11,11 +11,12 @@
 // (`locus audit verify`), and the registry must list the same number of decisions.
 // Exits 1 if a check fails.
 #include <cstring>
+#include <exception>
 #include <thread>
 
 #include "verifier_load_world.h"
 
-int main(int argc, char** argv) {
+int bench_main(int argc, char** argv) {
   int boards = 16, landmarks = 3;
   double seconds = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                               std::chrono::duration<double>(seconds));
+  th.reserve(boards);
   for (int i = 0; i < boards; ++i) {
     th.emplace_back(
         [&, i] { bench::client_loop(w, {bs[size_t(i)]}, until, 1000000, &st[size_t(i)]); });
@@ -62,7 +64,7 @@ int main(int argc, char** argv) {
   std::printf("%-26s %llu\n", "errors", static_cast<unsigned long long>(err));
   std::printf("%-26s %.1f / %.1f ms\n", "latency p50 / p99", bench::percentile(ms, 0.5),
               bench::percentile(ms, 0.99));
-  std::printf("%-26s %.2f ms\n", "verifier CPU per decision", dec ? cpu / double(dec) : 0.0);
+  std::printf("%-26s %.2f ms\n", "verifier CPU per decision", dec != 0u ? cpu / double(dec) : 0.0);
 
   // No lost audit records: one "decision" record per decision received, chain intact.
   std::ifstream audit(w.path("locus.db.audit.jsonl"));
@@ -88,4 +90,13 @@ int main(int argc, char** argv) {
               reg_decisions == dec ? "(= decisions)" : "(MISMATCH)");
   std::printf("%-26s %s\n", "audit chain", vrc == 0 ? "verifies" : "BROKEN");
   return ok ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }

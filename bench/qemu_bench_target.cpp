@@ -157,7 +157,7 @@ int main() {
   const proto::Fwid fwid = id.fwid;
 
   uint8_t nonce[32];
-  for (uint8_t i = 0; i < sizeof(nonce); ++i) nonce[i] = static_cast<uint8_t>(0x40 + i);
+  for (size_t i = 0; i < sizeof(nonce); ++i) nonce[i] = static_cast<uint8_t>(0x40 + i);
   proto::GetEvidenceRequest ge;
   ge.nonce = ByteSpan(nonce);
   n = make_request(ge);

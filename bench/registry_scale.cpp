@@ -61,13 +61,13 @@ struct Filler {
   std::string spec;
   pgtest::Server* pg = nullptr;
   bool exec(const std::string& sql_sqlite, const std::string& sql_pg) {
-    if (pg) return pg->exec(spec.substr(spec.rfind('/') + 1), sql_pg);
+    if (pg != nullptr) return pg->exec(spec.substr(spec.rfind('/') + 1), sql_pg);
     sqlite3* db = nullptr;
     sqlite3_open(spec.c_str(), &db);
     sqlite3_busy_timeout(db, 10000);
     char* e = nullptr;
     bool ok = sqlite3_exec(db, sql_sqlite.c_str(), nullptr, nullptr, &e) == SQLITE_OK;
-    if (!ok) std::fprintf(stderr, "fill: %s\n", e ? e : "?");
+    if (!ok) std::fprintf(stderr, "fill: %s\n", e != nullptr ? e : "?");
     sqlite3_free(e);
     sqlite3_close(db);
     return ok;

@@ -33,6 +33,7 @@
 // --landmarks 3 --tpm), which collects only inside the two handler calls (callgrind client
 // requests), so the total Ir divided by N is the verifier's instructions per decision.
 #include <cstring>
+#include <exception>
 #include <map>
 #include <thread>
 
@@ -100,7 +101,7 @@ int in_process(int decisions, int landmarks, bool tpm) {
   const bench::Board* board = nullptr;
   for (bench::Board* b : w.boards(landmarks))
     if ((b->tpm != nullptr) == tpm) board = b;
-  if (!board) bench::die("no such board");
+  if (board == nullptr) bench::die("no such board");
   const std::string nonce_req = bench::json{{"ueid", board->ueid_hex}}.dump();
   double cpu_nonce = 0, cpu_attest = 0, wall = 0, sys = 0;
   int affirming = 0;
@@ -167,7 +168,7 @@ struct Row {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int bench_main(int argc, char** argv) {
   double seconds = 3;
   int max_clients = 64;
   int tpm_hosts = 4;
@@ -232,6 +233,7 @@ int main(int argc, char** argv) {
       const auto t0 = std::chrono::steady_clock::now();
       const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                   std::chrono::duration<double>(seconds));
+      th.reserve(c);
       for (int i = 0; i < c; ++i) {
         // Client i attests with its own board (no two clients share a board's counter or a
         // TPM).
@@ -252,13 +254,13 @@ int main(int argc, char** argv) {
         ms.insert(ms.end(), s.ms.begin(), s.ms.end());
       }
       const uint64_t dec = aff + ref;
-      const double cpu_per = dec ? cpu / double(dec) : 0.0;
+      const double cpu_per = dec != 0u ? cpu / double(dec) : 0.0;
       std::printf("%-9s %-8d %10llu %10.1f %9.3f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7llu%s\n",
                   label.c_str(), c, static_cast<unsigned long long>(dec), double(aff) / wall,
-                  cpu_per, dec ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
+                  cpu_per, dec != 0u ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
                   cpu_per > 0 ? 1000.0 / cpu_per : 0.0, bench::percentile(ms, 0.5),
                   bench::percentile(ms, 0.99), static_cast<unsigned long long>(err),
-                  ref ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
+                  ref != 0u ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
       std::fflush(stdout);
       if (double(aff) / wall > best_rate && cpu_per > 0) {
         best_rate = double(aff) / wall;
@@ -268,8 +270,8 @@ int main(int argc, char** argv) {
     rows.push_back(best);
   }
   const auto cr = crypto_rates(1.0);
-  const double v = cr.count("p256_verify_per_s") ? cr.at("p256_verify_per_s") : 0;
-  const double s = cr.count("p256_sign_per_s") ? cr.at("p256_sign_per_s") : 0;
+  const double v = cr.count("p256_verify_per_s") != 0u ? cr.at("p256_verify_per_s") : 0;
+  const double s = cr.count("p256_sign_per_s") != 0u ? cr.at("p256_sign_per_s") : 0;
   if (v <= 0 || s <= 0) return 1;
   std::printf("\ncrypto bound, same run (crypto_bench_openssl): P-256 verify %.0f/s, sign %.0f/s\n",
               v, s);
@@ -283,4 +285,13 @@ int main(int argc, char** argv) {
   }
   std::printf("(per s/core at the row's best throughput; share = per s/core / bound)\n");
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
 }

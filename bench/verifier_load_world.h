@@ -162,7 +162,7 @@ class World {
       if (n > 0) {
         policy += "landmarks = [";
         for (int i = 0; i < n; ++i)
-          policy += std::string(i ? ", " : "") + "\"lm-" + std::to_string(i) + "\"";
+          policy += std::string(i != 0 ? ", " : "") + "\"lm-" + std::to_string(i) + "\"";
         policy += "]\nrounds = " + std::to_string(kRounds) + "\nf = 0\nmargin_km = 1\n";
       }
     }
@@ -287,7 +287,7 @@ class World {
     t.dev_eph_pub.assign(p2.q.begin(), p2.q.end());
     t.ueid = b.dev.ueid;
     for (uint64_t r = 0; r < uint64_t(kRounds); r++) {
-      location::TranscriptRound tr;
+      location::Transcript::Round tr;
       tr.round = r;
       tr.challenge.fill(uint8_t(r));
       tr.answer.fill(uint8_t(0x80 + r));

@@ -464,7 +464,7 @@ void records() {
   t.dev_eph_pub = Bytes(65, 0x04);
   t.ueid = Bytes(33, 0x01);
   for (uint64_t i = 0; i < 3; ++i) {
-    location::TranscriptRound tr;
+    location::Transcript::Round tr;
     tr.round = i;
     tr.challenge.fill(static_cast<uint8_t>(i));
     tr.answer.fill(static_cast<uint8_t>(0x80 + i));

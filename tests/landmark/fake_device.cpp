@@ -111,7 +111,7 @@ Status FakeDevice::lm_close(const std::array<uint8_t, 16>& session_id,
   t.dev_eph_pub.assign(dev_pub_.begin(), dev_pub_.end());
   t.ueid.assign(ueid_.begin(), ueid_.end());
   for (size_t i = 0; i < rounds_.size(); ++i) {
-    location::TranscriptRound r;
+    location::Transcript::Round r;
     r.round = i;
     std::memcpy(r.challenge.data(), rounds_[i].data(), 12);
     std::memcpy(r.answer.data(), rounds_[i].data() + 12, 12);

@@ -97,7 +97,7 @@ bool closed_by_server(int fd, std::string* got = nullptr) {
     const ssize_t n = recv(fd, b, sizeof b, MSG_DONTWAIT);
     if (n == 0) return true;
     if (n < 0) return errno != EAGAIN && errno != EWOULDBLOCK;
-    if (got) got->append(b, size_t(n));
+    if (got != nullptr) got->append(b, size_t(n));
   }
   return false;
 }
@@ -120,8 +120,8 @@ Status honest_session(const Landmark& lm, uint8_t seed, int rounds, std::string*
   opt.timeout_ms = 3000;
   const host::HStatus st =
       landmark::run_session({"load-1", "127.0.0.1", lm.tcp, lm.udp}, ByteSpan(kNonce),
-                            ByteSpan(dev.ueid()), dev, opt, r ? r : &local);
-  if (why) *why = st.message();
+                            ByteSpan(dev.ueid()), dev, opt, r != nullptr ? r : &local);
+  if (why != nullptr) *why = st.message();
   return st.code();
 }
 
@@ -204,6 +204,7 @@ void test_concurrent_sessions(void**) {
   std::atomic<int> ok{0};
   std::vector<std::thread> th;
   std::vector<uint64_t> rtt(32, 0);
+  th.reserve(32);
   for (int i = 0; i < 32; ++i) {
     th.emplace_back([&, i] {
       std::string why;

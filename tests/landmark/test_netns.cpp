@@ -234,7 +234,7 @@ Status session(Topo& t, FakeDevice& dev, size_t i, const City& device, landmark:
   opt.timeout_ms = 5000;
   const host::HStatus st =
       landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out);
-  if (why) *why = st.message();
+  if (why != nullptr) *why = st.message();
   return st.code();
 }
 

@@ -115,7 +115,7 @@ Status session(World& w, FakeDevice& dev, const std::string& lm, const City& age
   opt.timeout_ms = 5000;
   const host::HStatus st =
       landmark::run_session(a, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev, opt, out);
-  if (why) *why = st.message();
+  if (why != nullptr) *why = st.message();
   return st.code();
 }
 

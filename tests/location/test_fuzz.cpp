@@ -74,7 +74,7 @@ void make(Fixture* f) {
   t.dev_eph_pub.assign(f->alias_pub.q.begin(), f->alias_pub.q.end());
   t.ueid = f->ueid;
   for (uint64_t i = 0; i < 3; ++i) {
-    TranscriptRound r;
+    Transcript::Round r;
     r.round = i;
     r.challenge.fill(uint8_t(i));
     r.answer.fill(uint8_t(0x80 + i));

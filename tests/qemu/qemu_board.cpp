@@ -124,6 +124,7 @@ int run_launcher(const std::vector<std::string>& args, const std::string& log, s
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     std::vector<char*> argv;
+    argv.reserve(args.size());
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execvp(argv[0], argv.data());
@@ -209,7 +210,7 @@ int spawn_reaper(pid_t qemu) {
       pollfd p{pfd[0], POLLIN, 0};
       const int r = poll(&p, 1, 500);
       if (r == 0) continue;
-      char c;
+      char c = 0;
       if (r > 0 && read(pfd[0], &c, 1) > 0) continue;  // nothing is ever written
       break;  // EOF (the test ended) or an error: stop QEMU
     }

@@ -30,7 +30,6 @@
 
 using locus::ByteSpan;
 using locus::MutByteSpan;
-namespace cbor = locus::cbor;
 namespace crypto = locus::crypto;
 namespace cose = locus::cose;
 namespace proto = locus::protocol;
@@ -59,7 +58,7 @@ void derive(const char* seed, crypto::P256PrivateKey* k, crypto::P256PublicKey* 
 std::vector<uint8_t> fresh_nonce(uint8_t tag) {
   std::vector<uint8_t> n(32);
   for (size_t i = 0; i < n.size(); ++i)
-    n[i] = static_cast<uint8_t>(tag * 31 + i * 7 + (now_ms() & 0xFF));
+    n[i] = static_cast<uint8_t>(static_cast<size_t>(tag) * 31 + i * 7 + (now_ms() & 0xFF));
   return n;
 }
 
@@ -172,7 +171,7 @@ void lifecycle_and_persistence(void**) {
         break;
       }
       assert_true(s.lease_remaining_ms <= 2000);
-      struct timespec ts = {0, 100 * 1000 * 1000};
+      struct timespec ts = {0, 100L * 1000 * 1000};
       nanosleep(&ts, nullptr);  // polling interval, not a readiness wait
     }
     assert_true(restricted);
@@ -196,7 +195,7 @@ void lifecycle_and_persistence(void**) {
     assert_int_equal(fread(head.data(), 1, head.size(), f), head.size());
     fclose(f);
     size_t programmed = 0;
-    for (uint8_t v : head) programmed += v != 0xFF;
+    for (uint8_t v : head) programmed += static_cast<unsigned long>(v != 0xFF);
     assert_true(programmed > 64);
     FILE* st = fopen((dir + "/locus-storage.bin").c_str(), "rb");
     assert_null(st);

@@ -27,7 +27,6 @@
 #include "locus_test/cmocka.h"
 
 using locus::ByteSpan;
-namespace cbor = locus::cbor;
 namespace crypto = locus::crypto;
 namespace proto = locus::protocol;
 using locus::qemutest::BoardSpec;
@@ -66,7 +65,7 @@ std::vector<uint8_t> nonce_for(uint32_t tag) {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   for (size_t i = 0; i < n.size(); ++i)
-    n[i] = static_cast<uint8_t>(tag * 29 + i * 11 + (ts.tv_nsec >> 10));
+    n[i] = static_cast<uint8_t>(static_cast<size_t>(tag) * 29 + i * 11 + (ts.tv_nsec >> 10));
   return n;
 }
 
@@ -122,7 +121,7 @@ struct Snapshot {
 
 // A fresh state directory holding a copy of snapshot s (or blank flash when s is null).
 std::string work_dir(const char* tag, const Snapshot* s) {
-  const std::string d = locus::qemutest::make_temp_dir(tag);
+  std::string d = locus::qemutest::make_temp_dir(tag);
   assert_false(d.empty());
   assert_true(locus::qemutest::write_uds(d, kUds));
   if (s != nullptr)
@@ -261,7 +260,7 @@ void watchdog(void**) {
   while (static_cast<int64_t>(time(nullptr)) < until) {
     assert_true(status(b, &s, 5000));
     assert_int_equal(s.boot_count, 2);
-    struct timespec ts = {0, 500 * 1000 * 1000};
+    struct timespec ts = {0, 500L * 1000 * 1000};
     nanosleep(&ts, nullptr);  // sampling interval over a fixed window, not a readiness wait
   }
   assert_int_equal(count(b.console(), "boot: ready"), 2);

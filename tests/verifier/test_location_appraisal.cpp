@@ -109,7 +109,7 @@ verifier::LandmarkPair session(int lm, const host::Bytes& nonce, uint64_t rtt_ns
   t.dev_eph_pub.assign(p2.q.begin(), p2.q.end());
   t.ueid = g_dev.ueid;
   for (uint64_t r = 0; r < 4; r++) {
-    location::TranscriptRound tr;
+    location::Transcript::Round tr;
     tr.round = r;
     tr.challenge.fill(static_cast<uint8_t>(r));
     tr.answer.fill(static_cast<uint8_t>(0x80 + r));

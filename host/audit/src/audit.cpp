@@ -22,7 +22,8 @@ namespace locus::audit {
 using host::HostError;
 using json = nlohmann::json;
 
-static const std::string kZeroHash(64, '0');
+// The prev_hash of record 1: 64 hex zeros.
+constexpr char kZeroHash[] = "0000000000000000000000000000000000000000000000000000000000000000";
 
 HostResult<std::string> record_hash(const std::string& prev_hash_hex,
                                     const std::string& canonical) {
@@ -43,7 +44,7 @@ AuditLog::AuditLog(std::string path, registry::Registry* reg) : path_(std::move(
 
 std::string AuditLog::head_key() const {
   char buf[PATH_MAX];
-  if (::realpath(path_.c_str(), buf)) return std::string(buf);
+  if (::realpath(path_.c_str(), buf) != nullptr) return std::string(buf);
   return path_;
 }
 
@@ -59,7 +60,7 @@ struct Fd {
 // Reads the last complete line of an open file (bounded: lines are < 1 MiB). Reads the tail
 // in growing pieces (4 KiB first: a record is a few hundred bytes), not 1 MiB per append.
 bool last_line(int fd, std::string* out) {
-  struct stat st;
+  struct stat st {};
   if (::fstat(fd, &st) != 0) return false;
   off_t size = st.st_size;
   out->clear();
@@ -129,7 +130,7 @@ HostResult<AppendResult> AuditLog::append(const std::string& kind, const std::st
     off += static_cast<size_t>(w);
   }
   if (::fsync(f.fd) != 0) return {HostError::kIo, path_ + ": fsync failed"};
-  if (reg_) {
+  if (reg_ != nullptr) {
     HStatus s = reg_->set_audit_head(head_key(), registry::AuditHead{seq, h.value()});
     if (!s.ok()) return s.error();
   }
@@ -188,7 +189,7 @@ VerifyReport verify_log(const std::string& path, const registry::AuditHead* expe
     r.records++;
   }
   r.head_hash_hex = prev;
-  if (expected) {
+  if (expected != nullptr) {
     if (r.records < expected->count) {
       r.first_bad_seq = r.records + 1;
       r.reason = "log truncated: the registry head says " + std::to_string(expected->count) +

@@ -139,10 +139,10 @@ HStatus verify_inclusion(uint64_t index, uint64_t n, const Hash& leaf,
     if (sn == 0) {
       return broken("inclusion proof is longer than the tree allows");
     }
-    if ((fn & 1) || fn == sn) {
+    if (((fn & 1) != 0u) || fn == sn) {
       r = node_hash(p, r);
-      if (!(fn & 1))
-        while (fn != 0 && !(fn & 1)) {
+      if ((fn & 1) == 0u)
+        while (fn != 0 && ((fn & 1) == 0u)) {
           fn >>= 1;
           sn >>= 1;
         }
@@ -182,7 +182,7 @@ HStatus verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const H
   // RFC 9162 §2.1.4.2: if first is an exact power of 2, prepend first_hash.
   if ((m & (m - 1)) == 0) p.insert(p.begin(), old_root);
   uint64_t fn = m - 1, sn = n - 1;
-  while (fn & 1) {
+  while ((fn & 1) != 0u) {
     fn >>= 1;
     sn >>= 1;
   }
@@ -192,11 +192,11 @@ HStatus verify_consistency(uint64_t m, uint64_t n, const Hash& old_root, const H
       return broken("consistency proof is longer than the trees allow");
     }
     const Hash& c = p[i];
-    if ((fn & 1) || fn == sn) {
+    if (((fn & 1) != 0u) || fn == sn) {
       fr = node_hash(c, fr);
       sr = node_hash(c, sr);
-      if (!(fn & 1))
-        while (fn != 0 && !(fn & 1)) {
+      if ((fn & 1) == 0u)
+        while (fn != 0 && ((fn & 1) == 0u)) {
           fn >>= 1;
           sn >>= 1;
         }

@@ -111,7 +111,7 @@ host::HStatus run_session(const LandmarkAddress& lm, ByteSpan verifier_nonce, By
       return fail(landmark::LandmarkError::kTimeout,
                   "round " + std::to_string(next) + ": no challenge");
     if (pr < 0) continue;
-    if ((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) && !(pf[0].revents & POLLIN)) {
+    if (((pf[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) && ((pf[0].revents & POLLIN) == 0)) {
       const host::HStatus st = net::recv_msg(tcp.fd, &m, to);
       return st.ok() ? fail(landmark::LandmarkError::kProtocol,
                             "unexpected message during the timed rounds")

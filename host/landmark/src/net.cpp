@@ -20,8 +20,6 @@
 
 namespace locus::landmark::net {
 
-using location::LocationError;
-
 int64_t now_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -167,14 +165,15 @@ addrinfo* resolve(const std::string& host, uint16_t port, int socktype) {
   hints.ai_socktype = socktype;
   addrinfo* res = nullptr;
   const std::string p = std::to_string(port);
-  if (getaddrinfo(host.c_str(), p.c_str(), &hints, &res) != 0 || !res) return nullptr;
+  if (getaddrinfo(host.c_str(), p.c_str(), &hints, &res) != 0 || (res == nullptr)) return nullptr;
   return res;
 }
 }  // namespace
 
 host::HostResult<int> connect_tcp(const std::string& host, uint16_t port, int timeout_ms) {
   addrinfo* res = resolve(host, port, SOCK_STREAM);
-  if (!res) return host::Error{landmark::LandmarkError::kNetwork, "cannot resolve " + host};
+  if (res == nullptr)
+    return host::Error{landmark::LandmarkError::kNetwork, "cannot resolve " + host};
   int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     freeaddrinfo(res);
@@ -201,7 +200,8 @@ host::HostResult<int> connect_tcp(const std::string& host, uint16_t port, int ti
 
 host::HostResult<int> connect_udp(const std::string& host, uint16_t port) {
   addrinfo* res = resolve(host, port, SOCK_DGRAM);
-  if (!res) return host::Error{landmark::LandmarkError::kNetwork, "cannot resolve " + host};
+  if (res == nullptr)
+    return host::Error{landmark::LandmarkError::kNetwork, "cannot resolve " + host};
   int fd = ::socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
     if (fd >= 0) ::close(fd);

@@ -137,7 +137,7 @@ host::HStatus parse_config_toml(const std::string& text, const std::string& base
 struct Server::Impl {
   // One mailbox per running session, keyed by session id; filled by the UDP thread.
   struct Datagram {
-    uint8_t b[64];
+    uint8_t b[64]{};
     size_t n = 0;
     sockaddr_storage from{};
     socklen_t from_len = 0;
@@ -280,7 +280,7 @@ struct Session {
   std::array<uint8_t, 16> sid{};
   std::vector<uint8_t> lm_nonce = std::vector<uint8_t>(32);
   crypto::P256PublicKey lm_pub, dev_pub;
-  std::vector<location::TranscriptRound> sent;
+  std::vector<location::Transcript::Round> sent;
   std::vector<uint64_t> rtts;
   uint64_t rtt_min = 0;
 };
@@ -359,9 +359,9 @@ class SessionRunner {
       return *r;
     }
     char b[160];
-    std::snprintf(b, sizeof b, "rounds=%llu rtt_min_ns=%llu",
-                  static_cast<unsigned long long>(s.rounds),
-                  static_cast<unsigned long long>(s.rtt_min));
+    (void)std::snprintf(b, sizeof b, "rounds=%llu rtt_min_ns=%llu",
+                        static_cast<unsigned long long>(s.rounds),
+                        static_cast<unsigned long long>(s.rtt_min));
     summary_ = b;
     return host::HStatus::Ok();
   }
@@ -460,10 +460,10 @@ class SessionRunner {
       if (peer_len == 0)
         return PhaseError{landmark::LandmarkError::kTimeout, "no UDP hello from the client"};
     }
-    s->sent.assign(s->rounds, location::TranscriptRound{});
+    s->sent.assign(s->rounds, location::Transcript::Round{});
     s->rtts.assign(s->rounds, 0);
     for (uint64_t i = 0; i < s->rounds; ++i) {
-      location::TranscriptRound& r = s->sent[i];
+      location::Transcript::Round& r = s->sent[i];
       r.round = i;
       if (!host::os_random(r.challenge.data(), 12)) {
         return PhaseError{landmark::LandmarkError::kNetwork, "internal: randomness failed"};
@@ -768,13 +768,14 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
       impl_->counted();
       impl_->give_slot(src);
       if (log) {
-        std::fprintf(stderr,
-                     "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,\"ok\":%s,"
-                     "\"code\":%u,\"detail\":%s}\n",
-                     json_escape(cfg_.id).c_str(), json_escape(src).c_str(),
-                     s.ok() ? "true" : "false", unsigned(s.error().status.code()),
-                     json_escape(s.ok() ? runner.summary() : s.message()).c_str());
-        std::fflush(stderr);
+        (void)std::fprintf(
+            stderr,
+            "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,\"ok\":%s,"
+            "\"code\":%u,\"detail\":%s}\n",
+            json_escape(cfg_.id).c_str(), json_escape(src).c_str(), s.ok() ? "true" : "false",
+            unsigned(s.error().status.code()),
+            json_escape(s.ok() ? runner.summary() : s.message()).c_str());
+        (void)std::fflush(stderr);
       }
       wp->done = true;
     });
@@ -783,7 +784,8 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
 
   for (;;) {
     reap();
-    if ((stop && stop->load()) || (max_sessions != 0 && started >= max_sessions)) break;
+    if (((stop != nullptr) && stop->load()) || (max_sessions != 0 && started >= max_sessions))
+      break;
     std::vector<pollfd> pf;
     pf.reserve(pend.size() + 1);
     pf.push_back({tcp_fd_, POLLIN, 0});
@@ -797,7 +799,7 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
     const int r = ::poll(pf.data(), pf.size(), int(wait_ms));
     if (r < 0 && errno != EINTR) break;
     // New connections: into the pending set, within its caps.
-    if (r > 0 && (pf[0].revents & POLLIN)) {
+    if (r > 0 && ((pf[0].revents & POLLIN) != 0)) {
       for (int burst = 0; burst < 256; ++burst) {
         const int c = ::accept4(tcp_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
         if (c < 0) break;
@@ -863,11 +865,11 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
         (void)net::send_msg(p.fd, err, 200);  // best effort: refused anyway
         ++impl_->failed;
         if (log) {
-          std::fprintf(stderr,
-                       "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,"
-                       "\"ok\":false,\"detail\":%s}\n",
-                       json_escape(cfg_.id).c_str(), json_escape(p.src).c_str(),
-                       json_escape(bad).c_str());
+          (void)std::fprintf(stderr,
+                             "{\"event\":\"landmark.session\",\"landmark\":%s,\"source\":%s,"
+                             "\"ok\":false,\"detail\":%s}\n",
+                             json_escape(cfg_.id).c_str(), json_escape(p.src).c_str(),
+                             json_escape(bad).c_str());
         }
         drop(k);
       } else if (t >= p.deadline_ns) {

@@ -91,7 +91,7 @@ Status decode_transcript(ByteSpan payload, Transcript* out) {
   t.dev_eph_pub.assign(pt->dev_eph_pub.begin(), pt->dev_eph_pub.end());
   t.ueid.assign(pt->ueid.begin(), pt->ueid.end());
   for (size_t i = 0; i < pt->round_count; ++i) {
-    TranscriptRound r;
+    Transcript::Round r;
     r.round = pt->rounds[i].round;
     if (r.round != i) return LocationError::kTranscriptInconsistent;
     r.challenge = pt->rounds[i].challenge;

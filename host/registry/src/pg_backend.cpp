@@ -27,7 +27,7 @@ std::string number_placeholders(const char* sql) {
   std::string out;
   int n = 0;
   bool quoted = false;
-  for (const char* p = sql; *p; p++) {
+  for (const char* p = sql; *p != 0; p++) {
     if (*p == '\'') quoted = !quoted;
     if (*p == '?' && !quoted) {
       out += "$" + std::to_string(++n);
@@ -41,7 +41,8 @@ std::string number_placeholders(const char* sql) {
 int64_t be_int(const char* p, int len) {
   uint64_t v = 0;
   for (int i = 0; i < len; i++) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  if (len < 8 && len > 0 && (static_cast<uint8_t>(p[0]) & 0x80)) v |= ~uint64_t{0} << (8 * len);
+  if (len < 8 && len > 0 && ((static_cast<uint8_t>(p[0]) & 0x80) != 0))
+    v |= ~uint64_t{0} << (8 * len);
   return static_cast<int64_t>(v);
 }
 
@@ -58,14 +59,14 @@ class PgConn final : public Conn {
   PGconn* raw() { return c_; }
 
   host::Error err_of(const char* what, PGresult* r) const {
-    const char* m = r ? PQresultErrorMessage(r) : PQerrorMessage(c_);
-    std::string msg = m ? m : "postgres error";
+    const char* m = r != nullptr ? PQresultErrorMessage(r) : PQerrorMessage(c_);
+    std::string msg = m != nullptr ? m : "postgres error";
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
     return {HostError::kDb, std::string(what) + ": " + msg};
   }
 
   HostResult<Rows> exec(const char* sql, const std::vector<Value>& params, Fail* kind) override {
-    if (kind) *kind = Fail::kOther;
+    if (kind != nullptr) *kind = Fail::kOther;
     std::string q = number_placeholders(sql);
     std::vector<std::string> ints(params.size());
     std::vector<const char*> vals(params.size());
@@ -99,10 +100,11 @@ class PgConn final : public Conn {
     Result res;
     res.r = PQexecParams(c_, q.c_str(), static_cast<int>(params.size()), types.data(), vals.data(),
                          lens.data(), fmts.data(), 1);
-    ExecStatusType st = res.r ? PQresultStatus(res.r) : PGRES_FATAL_ERROR;
+    ExecStatusType st = res.r != nullptr ? PQresultStatus(res.r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-      const char* state = res.r ? PQresultErrorField(res.r, PG_DIAG_SQLSTATE) : nullptr;
-      if (kind && state && std::strncmp(state, "23", 2) == 0) *kind = Fail::kConstraint;
+      const char* state = res.r != nullptr ? PQresultErrorField(res.r, PG_DIAG_SQLSTATE) : nullptr;
+      if ((kind != nullptr) && (state != nullptr) && std::strncmp(state, "23", 2) == 0)
+        *kind = Fail::kConstraint;
       return err_of("query", res.r);
     }
     Rows out;
@@ -112,7 +114,7 @@ class PgConn final : public Conn {
       Row row;
       for (int f = 0; f < nf; f++) {
         Value v;
-        if (!PQgetisnull(res.r, r, f)) {
+        if (PQgetisnull(res.r, r, f) == 0) {
           const char* p = PQgetvalue(res.r, r, f);
           int len = PQgetlength(res.r, r, f);
           switch (PQftype(res.r, f)) {
@@ -140,7 +142,7 @@ class PgConn final : public Conn {
       out.rows.push_back(std::move(row));
     }
     const char* tuples = PQcmdTuples(res.r);
-    out.changes = (tuples && *tuples) ? std::strtoll(tuples, nullptr, 10) : 0;
+    out.changes = ((tuples != nullptr) && (*tuples != 0)) ? std::strtoll(tuples, nullptr, 10) : 0;
     if (st == PGRES_TUPLES_OK && std::strncmp(PQcmdStatus(res.r), "SELECT", 6) == 0)
       out.changes = 0;
     return out;
@@ -149,7 +151,7 @@ class PgConn final : public Conn {
   HStatus exec_script(const char* sql) override {
     Result res;
     res.r = PQexec(c_, sql);
-    ExecStatusType st = res.r ? PQresultStatus(res.r) : PGRES_FATAL_ERROR;
+    ExecStatusType st = res.r != nullptr ? PQresultStatus(res.r) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return err_of("script", res.r);
     return HStatus::Ok();
   }
@@ -164,7 +166,8 @@ class PgConn final : public Conn {
       return {HostError::kDb, "transaction failed before commit"};
     Result res;
     res.r = PQexec(c_, "COMMIT");
-    if (!res.r || PQresultStatus(res.r) != PGRES_COMMAND_OK) return err_of("commit", res.r);
+    if ((res.r == nullptr) || PQresultStatus(res.r) != PGRES_COMMAND_OK)
+      return err_of("commit", res.r);
     // A transaction that failed server-side answers COMMIT with "ROLLBACK".
     if (std::strcmp(PQcmdStatus(res.r), "COMMIT") != 0)
       return {HostError::kDb, "commit: the server rolled the transaction back"};
@@ -197,8 +200,8 @@ class PgBackend final : public Backend {
 
   HostResult<Conn*> open_conn() {
     PGconn* c = PQconnectdb(url_.c_str());
-    if (!c || PQstatus(c) != CONNECTION_OK) {
-      std::string m = c ? PQerrorMessage(c) : "out of memory";
+    if ((c == nullptr) || PQstatus(c) != CONNECTION_OK) {
+      std::string m = c != nullptr ? PQerrorMessage(c) : "out of memory";
       while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
       PQfinish(c);
       return {HostError::kDb, describe() + ": " + m};

@@ -119,8 +119,8 @@ class RegistryImpl final : public Registry {
     // Released on every path, also if body throws (the lock and the thread's slot must never
     // outlive the call): roll back unless committed.
     struct Guard {
-      db::Backend* b;
-      Conn* conn;
+      db::Backend* b{};
+      Conn* conn{};
       bool open = false;
       ~Guard() {
         t_txn = {};
@@ -194,7 +194,8 @@ class RegistryImpl final : public Registry {
           "INSERT INTO devices(ueid,site,host,hwmodel,devid_cert,serial,revoked,revoke_reason,"
           "enrolled_at,state) VALUES(?,?,?,?,?,?,0,'',?,?)",
           {B(d.ueid), T(d.site), T(d.host), T(d.hwmodel), B(d.devid_cert), T(d.serial_hex),
-           I(d.enrolled_at ? d.enrolled_at : host::unix_time()), I(static_cast<int64_t>(d.state))},
+           I(d.enrolled_at != 0 ? d.enrolled_at : host::unix_time()),
+           I(static_cast<int64_t>(d.state))},
           &f);
       if (!r.ok() && f == Fail::kConstraint)
         return {HostError::kDuplicate,
@@ -503,7 +504,7 @@ class RegistryImpl final : public Registry {
 
   HostResult<int64_t> add_decision(const Decision& d) override {
     return with_conn([&](Conn& c) -> HostResult<int64_t> {
-      int64_t t = d.time ? d.time : host::unix_time();
+      int64_t t = d.time != 0 ? d.time : host::unix_time();
       auto r = d.id != 0
                    ? c.exec(
                          "INSERT INTO decisions(id, time, ueid, status, json, evidence, license)"
@@ -617,7 +618,7 @@ class RegistryImpl final : public Registry {
           {T(h.host), B(h.ek_public), B(h.ek_cert), B(h.ak_public), B(h.ak_name),
            B(h.qualified_signer), T(h.pcrs), B(h.golden), I(h.have_last ? 1 : 0), I(h.last_clock),
            I(h.last_reset), I(h.last_restart),
-           I(h.enrolled_at ? h.enrolled_at : host::unix_time())},
+           I(h.enrolled_at != 0 ? h.enrolled_at : host::unix_time())},
           &f);
       if (!r.ok() && f == Fail::kConstraint)
         return {HostError::kDuplicate, "another host already has this AK"};

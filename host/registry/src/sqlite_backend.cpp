@@ -35,7 +35,7 @@ class SqliteConn final : public Conn {
   }
 
   HostResult<Rows> exec(const char* sql, const std::vector<Value>& params, Fail* kind) override {
-    if (kind) *kind = Fail::kOther;
+    if (kind != nullptr) *kind = Fail::kOther;
     sqlite3_stmt* st = nullptr;
     auto it = cache_.find(sql);
     if (it != cache_.end()) {
@@ -74,7 +74,7 @@ class SqliteConn final : public Conn {
       if (rc != SQLITE_OK) return err("bind").error();
     }
     Rows out;
-    int rc;
+    int rc = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       Row row;
       int n = sqlite3_column_count(st);
@@ -96,7 +96,8 @@ class SqliteConn final : public Conn {
             v.kind = Value::Kind::kBlob;
             const void* b = sqlite3_column_blob(st, c);
             int len = sqlite3_column_bytes(st, c);
-            if (b && len > 0) v.s.assign(static_cast<const char*>(b), static_cast<size_t>(len));
+            if ((b != nullptr) && len > 0)
+              v.s.assign(static_cast<const char*>(b), static_cast<size_t>(len));
             break;
           }
           default: break;  // NULL (FLOAT is never stored)
@@ -106,17 +107,17 @@ class SqliteConn final : public Conn {
       out.rows.push_back(std::move(row));
     }
     if (rc != SQLITE_DONE) {
-      if (kind && (rc & 0xff) == SQLITE_CONSTRAINT) *kind = Fail::kConstraint;
+      if ((kind != nullptr) && (rc & 0xff) == SQLITE_CONSTRAINT) *kind = Fail::kConstraint;
       return err("step").error();
     }
-    out.changes = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes(db_);
+    out.changes = sqlite3_stmt_readonly(st) != 0 ? 0 : sqlite3_changes(db_);
     return out;
   }
 
   HStatus exec_script(const char* sql) override {
     char* e = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &e) != SQLITE_OK) {
-      std::string m = e ? e : "sqlite error";
+      std::string m = e != nullptr ? e : "sqlite error";
       sqlite3_free(e);
       return {HostError::kDb, m};
     }
@@ -145,14 +146,15 @@ class SqliteConn final : public Conn {
     return s;
   }
   void rollback() override {
-    if (!sqlite3_get_autocommit(db_)) (void)exec_script("ROLLBACK");
+    if (sqlite3_get_autocommit(db_) == 0) (void)exec_script("ROLLBACK");
     restore_sync();
   }
 
  private:
   void restore_sync() {
     // A connection that cannot return to FULL must not be reused for durable commits.
-    if (relaxed_ && sqlite3_get_autocommit(db_) && exec_script("PRAGMA synchronous=FULL").ok())
+    if (relaxed_ && (sqlite3_get_autocommit(db_) != 0) &&
+        exec_script("PRAGMA synchronous=FULL").ok())
       relaxed_ = false;
   }
 
@@ -175,7 +177,7 @@ class SqliteBackend final : public Backend {
                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path_.c_str(), &db, flags, nullptr);
     if (rc != SQLITE_OK) {
-      std::string m = db ? sqlite3_errmsg(db) : "cannot open";
+      std::string m = db != nullptr ? sqlite3_errmsg(db) : "cannot open";
       sqlite3_close(db);
       return {HostError::kDb, path_ + ": " + m};
     }

@@ -63,8 +63,10 @@ Status kdfa(ByteSpan key, const char* label, ByteSpan context_u, ByteSpan contex
     if (rc == 0)
       rc = mbedtls_md_hmac_update(&c, reinterpret_cast<const uint8_t*>(label),
                                   std::strlen(label) + 1);
-    if (rc == 0 && context_u.size) rc = mbedtls_md_hmac_update(&c, context_u.data, context_u.size);
-    if (rc == 0 && context_v.size) rc = mbedtls_md_hmac_update(&c, context_v.data, context_v.size);
+    if (rc == 0 && (context_u.size != 0u))
+      rc = mbedtls_md_hmac_update(&c, context_u.data, context_u.size);
+    if (rc == 0 && (context_v.size != 0u))
+      rc = mbedtls_md_hmac_update(&c, context_v.data, context_v.size);
     if (rc == 0) rc = mbedtls_md_hmac_update(&c, len, 4);
     if (rc == 0) rc = mbedtls_md_hmac_finish(&c, k);
     mbedtls_md_free(&c);

@@ -43,16 +43,16 @@ struct Reader {
   }
   void bytes(const std::string& k, Bytes* out, bool required = true, size_t exact = 0) {
     const json* j = get(k, required);
-    if (!j) return;
+    if (j == nullptr) return;
     if (!j->is_binary()) return (void)fail(k, "not a byte string");
     const auto& b = j->get_binary();
-    if (exact && b.size() != exact)
+    if ((exact != 0u) && b.size() != exact)
       return (void)fail(k, "must be " + std::to_string(exact) + " bytes");
     out->assign(b.begin(), b.end());
   }
   void text(const std::string& k, std::string* out, bool required = true) {
     const json* j = get(k, required);
-    if (!j) return;
+    if (j == nullptr) return;
     if (!j->is_string()) return (void)fail(k, "not a text string");
     *out = j->get<std::string>();
   }
@@ -65,13 +65,13 @@ struct Reader {
   }
   void boolean(const std::string& k, bool* out, bool required = true) {
     const json* j = get(k, required);
-    if (!j) return;
+    if (j == nullptr) return;
     if (!j->is_boolean()) return (void)fail(k, "not a boolean");
     *out = j->get<bool>();
   }
   void pcrs(const std::string& k, std::vector<PcrValueBytes>* out) {
     const json* j = get(k, true);
-    if (!j) return;
+    if (j == nullptr) return;
     if (!j->is_array() || j->size() > 24) return (void)fail(k, "not an array of <= 24 PCRs");
     for (const auto& e : *j) {
       if (!e.is_array() || e.size() != 2 || !e[0].is_number_unsigned() ||
@@ -84,7 +84,7 @@ struct Reader {
   bool done() {
     if (!err.empty()) return false;
     for (auto it = m.begin(); it != m.end(); ++it)
-      if (!seen.count(it.key())) return fail(it.key(), "unknown key");
+      if (seen.count(it.key()) == 0u) return fail(it.key(), "unknown key");
     return true;
   }
 };

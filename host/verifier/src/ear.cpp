@@ -29,7 +29,7 @@ host::HostResult<host::Bytes> base64url_decode(const std::string& in) {
     if (c == '_') c = '/';
   }
   if (s.size() % 4 == 1) return {HostError::kParse, "base64url length is impossible"};
-  while (s.size() % 4) s.push_back('=');
+  while ((s.size() % 4) != 0u) s.push_back('=');
   return host::b64_decode(s);
 }
 
@@ -75,7 +75,7 @@ json ear_trust_vector(const json& checks) {
     if (!c.is_object() || !c.contains("name") || !c["name"].is_string()) continue;
     const std::string& name = c["name"].get_ref<const std::string&>();
     const char* tier = tier_of(name);
-    if (!tier) continue;
+    if (tier == nullptr) continue;
     const bool pass = c.value("pass", false);
     int val = kTierAffirming;
     if (!pass) val = name == "revocation" ? kTierCompromised : kTierContraindicated;
@@ -89,14 +89,14 @@ json ear_claims(const EarInput& in) {
   // Fail closed: contraindicated unless the decision said affirming.
   std::string status = "contraindicated";
   if (in.affirming && in.reason.empty() && in.license_counter != 0) status = "affirming";
-  json sub = {
-      {"ear.status", status},
-      {"ear.trustworthiness-vector", in.checks ? ear_trust_vector(*in.checks) : json::object()},
-      {"locus.ueid", host::hex_encode(in.ueid)},
-      {"locus.site", in.site},
-      {"locus.zone-verdict", in.zone_verdict},
-      {"locus.lease-s", status == "affirming" ? in.lease_s : 0},
-      {"locus.decision-id", in.decision_id}};
+  json sub = {{"ear.status", status},
+              {"ear.trustworthiness-vector",
+               in.checks != nullptr ? ear_trust_vector(*in.checks) : json::object()},
+              {"locus.ueid", host::hex_encode(in.ueid)},
+              {"locus.site", in.site},
+              {"locus.zone-verdict", in.zone_verdict},
+              {"locus.lease-s", status == "affirming" ? in.lease_s : 0},
+              {"locus.decision-id", in.decision_id}};
   if (status == "affirming") sub["locus.license-counter"] = in.license_counter;
   if (!in.reason.empty()) sub["locus.reason"] = in.reason;
   if (!in.hwmodel.empty()) sub["locus.hwmodel"] = in.hwmodel;

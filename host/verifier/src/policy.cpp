@@ -25,7 +25,8 @@ struct Ctx {
     if (failed) return false;
     failed = true;
     std::string pos = file;
-    if (n && n->source().begin.line > 0) pos += ":" + std::to_string(n->source().begin.line);
+    if ((n != nullptr) && n->source().begin.line > 0)
+      pos += ":" + std::to_string(n->source().begin.line);
     err = {HostError::kConfig, pos + ": " + key + ": " + what};
     return false;
   }
@@ -35,7 +36,7 @@ bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix,
                 const std::set<std::string>& allowed) {
   for (auto&& [k, v] : t) {
     std::string key(k.str());
-    if (!allowed.count(key)) return c.fail(&v, prefix + key, "unknown key");
+    if (allowed.count(key) == 0u) return c.fail(&v, prefix + key, "unknown key");
   }
   return true;
 }
@@ -43,7 +44,7 @@ bool check_keys(Ctx& c, const toml::table& t, const std::string& prefix,
 bool get_int(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, int64_t lo,
              int64_t hi, int64_t* out) {
   const toml::node* n = t.get(key);
-  if (!n) return true;
+  if (n == nullptr) return true;
   // is_integer first: toml++ converts a float node with a cast undefined beyond int64's range.
   if (!n->is_integer()) return c.fail(n, prefix + key, "must be an integer");
   auto v = n->value<int64_t>();
@@ -57,7 +58,7 @@ bool get_int(Ctx& c, const toml::table& t, const std::string& prefix, const char
 bool get_str(Ctx& c, const toml::table& t, const std::string& prefix, const char* key,
              std::string* out) {
   const toml::node* n = t.get(key);
-  if (!n) return true;
+  if (n == nullptr) return true;
   if (!n->is_string()) return c.fail(n, prefix + key, "must be a string");
   *out = *n->value<std::string>();
   if (out->empty()) return c.fail(n, prefix + key, "must not be empty");
@@ -66,7 +67,7 @@ bool get_str(Ctx& c, const toml::table& t, const std::string& prefix, const char
 
 bool get_bool(Ctx& c, const toml::table& t, const std::string& prefix, const char* key, bool* out) {
   const toml::node* n = t.get(key);
-  if (!n) return true;
+  if (n == nullptr) return true;
   if (!n->is_boolean()) return c.fail(n, prefix + key, "must be true or false");
   *out = *n->value<bool>();
   return true;
@@ -74,7 +75,7 @@ bool get_bool(Ctx& c, const toml::table& t, const std::string& prefix, const cha
 
 bool get_double(Ctx& c, const toml::node* n, const std::string& key, double lo, double hi,
                 double* out) {
-  if (!n) return c.fail(n, key, "missing");
+  if (n == nullptr) return c.fail(n, key, "missing");
   if (!n->is_number()) return c.fail(n, key, "must be a number");
   double v = *n->value<double>();
   if (!(v >= lo && v <= hi))
@@ -96,9 +97,9 @@ std::string dir_of(const std::string& path) {
 bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, const char* key,
                  const std::string& base_dir, std::vector<Zone>* out, LocZones* loc) {
   const toml::node* n = site.get(key);
-  if (!n) return true;
+  if (n == nullptr) return true;
   const toml::array* arr = n->as_array();
-  if (!arr)
+  if (arr == nullptr)
     return c.fail(n, prefix + key,
                   "must be an array of zones ({lat, lon, radius_km} or {geojson})");
   const bool approved = std::string(key) == "zones";
@@ -106,7 +107,7 @@ bool parse_zones(Ctx& c, const toml::table& site, const std::string& prefix, con
     const toml::node& zn = (*arr)[i];
     std::string zk = prefix + key + "[" + std::to_string(i) + "]";
     const toml::table* zt = zn.as_table();
-    if (!zt) return c.fail(&zn, zk, "must be an inline table");
+    if (zt == nullptr) return c.fail(&zn, zk, "must be an inline table");
     Zone z;
     z.name = zk;
     if (!get_str(c, *zt, zk + ".", "name", &z.name)) return false;
@@ -161,7 +162,7 @@ bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std
   if (!parse_zones(c, t, pre, "forbidden", base, &sp.forbidden, &forbidden)) return false;
   if (const toml::node* ln = t.get("landmarks")) {
     const toml::array* la = ln->as_array();
-    if (!la) return c.fail(ln, pre + "landmarks", "must be an array of landmark ids");
+    if (la == nullptr) return c.fail(ln, pre + "landmarks", "must be an array of landmark ids");
     for (size_t i = 0; i < la->size(); i++) {
       const toml::node& e = (*la)[i];
       if (!e.is_string() || e.value<std::string>()->empty())
@@ -188,7 +189,7 @@ bool parse_site(Ctx& c, const toml::table& t, const std::string& name, const std
     return c.fail(where, pre + "zones",
                   "a site that requires landmarks needs at least one approved zone");
   if (!sp.landmarks.empty() && static_cast<size_t>(sp.f) >= sp.landmarks.size())
-    return c.fail(t.get("f") ? t.get("f") : where, pre + "f",
+    return c.fail(t.get("f") != nullptr ? t.get("f") : where, pre + "f",
                   "must be smaller than the number of landmarks");
   auto lp = std::make_shared<location::LocationPolicy>();
   lp->zones = std::move(zones);
@@ -234,22 +235,22 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
 
   if (const toml::node* hn = root.get("hwmodel")) {
     const toml::table* ht = hn->as_table();
-    if (!ht)
+    if (ht == nullptr)
       return (c.fail(hn, "hwmodel", "must be a table of [hwmodel.\"<name>\"] sections"), c.err);
     for (auto&& [k, v] : *ht) {
       std::string name(k.str());
       std::string pre = "hwmodel." + name + ".";
       const toml::table* t = v.as_table();
-      if (!t) return (c.fail(&v, "hwmodel." + name, "must be a table"), c.err);
+      if (t == nullptr) return (c.fail(&v, "hwmodel." + name, "must be a table"), c.err);
       if (!check_keys(c, *t, pre, {"fwids", "min_svn", "allow_debug"})) return c.err;
       HwModelPolicy hp;
       hp.name = name;
       const toml::node* fn = t->get("fwids");
-      if (!fn)
+      if (fn == nullptr)
         return (c.fail(&v, pre + "fwids", "missing (list the accepted firmware measurements)"),
                 c.err);
       const toml::array* fa = fn->as_array();
-      if (!fa || fa->empty())
+      if ((fa == nullptr) || fa->empty())
         return (c.fail(fn, pre + "fwids", "must be a non-empty array of 64-hex-digit strings"),
                 c.err);
       for (size_t i = 0; i < fa->size(); i++) {
@@ -264,7 +265,7 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
         hp.fwids.push_back(f);
       }
       int64_t svn = -1;
-      if (!t->get("min_svn")) return (c.fail(&v, pre + "min_svn", "missing"), c.err);
+      if (t->get("min_svn") == nullptr) return (c.fail(&v, pre + "min_svn", "missing"), c.err);
       if (!get_int(c, *t, pre, "min_svn", 0, 0xFFFFFFFFll, &svn)) return c.err;
       hp.min_svn = static_cast<uint32_t>(svn);
       if (!get_bool(c, *t, pre, "allow_debug", &hp.allow_debug)) return c.err;
@@ -274,12 +275,13 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
 
   if (const toml::node* sn = root.get("site")) {
     const toml::table* st = sn->as_table();
-    if (!st) return (c.fail(sn, "site", "must be a table of [site.<name>] sections"), c.err);
+    if (st == nullptr)
+      return (c.fail(sn, "site", "must be a table of [site.<name>] sections"), c.err);
     for (auto&& [k, v] : *st) {
       std::string name(k.str());
       std::string pre = "site." + name + ".";
       const toml::table* t = v.as_table();
-      if (!t) return (c.fail(&v, "site." + name, "must be a table"), c.err);
+      if (t == nullptr) return (c.fail(&v, "site." + name, "must be a table"), c.err);
       SitePolicy sp;
       if (!parse_site(c, *t, name, pre, base, &v, &sp)) return c.err;
       p.sites[name] = sp;
@@ -288,7 +290,7 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
 
   if (const toml::node* ln = root.get("location")) {
     const toml::table* t = ln->as_table();
-    if (!t) return (c.fail(ln, "location", "must be a table"), c.err);
+    if (t == nullptr) return (c.fail(ln, "location", "must be a table"), c.err);
     if (!check_keys(c, *t, "location.", {"trust_list", "trust_list_signer"})) return c.err;
     if (!get_str(c, *t, "location.", "trust_list", &p.trust_list_path)) return c.err;
     if (!get_str(c, *t, "location.", "trust_list_signer", &p.trust_list_signer_path)) return c.err;
@@ -301,7 +303,7 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
 
   if (const toml::node* tn = root.get("tpm")) {
     const toml::table* t = tn->as_table();
-    if (!t) return (c.fail(tn, "tpm", "must be a table"), c.err);
+    if (t == nullptr) return (c.fail(tn, "tpm", "must be a table"), c.err);
     if (!check_keys(c, *t, "tpm.", {"required", "accept_reboot", "hash", "pcrs"})) return c.err;
     if (!get_bool(c, *t, "tpm.", "required", &p.tpm.required)) return c.err;
     if (!get_bool(c, *t, "tpm.", "accept_reboot", &p.tpm.accept_reboot)) return c.err;
@@ -310,7 +312,7 @@ HostResult<Policy> parse_policy(const std::string& text, const std::string& sour
       return (c.fail(t->get("hash"), "tpm.hash", "only \"sha256\" is supported"), c.err);
     if (const toml::node* pn = t->get("pcrs")) {
       const toml::array* pa = pn->as_array();
-      if (!pa) return (c.fail(pn, "tpm.pcrs", "must be an array of PCR indices"), c.err);
+      if (pa == nullptr) return (c.fail(pn, "tpm.pcrs", "must be an array of PCR indices"), c.err);
       for (size_t i = 0; i < pa->size(); i++) {
         const toml::node& e = (*pa)[i];
         auto v = e.is_integer() ? e.value<int64_t>() : std::nullopt;  // no float -> int cast

@@ -90,7 +90,7 @@ json to_manifest(const json& j, std::vector<std::string>& path,
 bool plain_name(const std::string& n) {
   if (n.empty() || n.size() > 64 || n[0] == '.') return false;
   for (char c : n)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_')
+    if ((std::isalnum(static_cast<unsigned char>(c)) == 0) && c != '.' && c != '-' && c != '_')
       return false;
   return true;
 }
@@ -228,7 +228,7 @@ HostResult<std::vector<StoredDecision>> load_decisions(registry::Registry& reg) 
 HostResult<std::vector<StoredDecision>> load_export(const std::string& dir) {
   const std::string bdir = dir + "/bundles";
   DIR* d = ::opendir(bdir.c_str());
-  if (!d)
+  if (d == nullptr)
     return {HostError::kIo, bdir + ": " + std::strerror(errno) +
                                 " (not an export written by `locus provision export`?)"};
   std::vector<int64_t> ids;

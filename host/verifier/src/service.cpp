@@ -46,7 +46,7 @@ namespace metrics = host::metrics;
 
 namespace {
 
-constexpr size_t kMaxHeader = 8 * 1024;
+constexpr size_t kMaxHeader = size_t{8} * 1024;
 
 std::string err_body(const std::string& e) {
   return json{{"error", e}}.dump();
@@ -75,7 +75,7 @@ bool get_hex(const json& j, const char* k, size_t want, host::Bytes* out, std::s
     return false;
   }
   auto b = host::hex_decode(j[k].get<std::string>());
-  if (!b.ok() || (want && b.value().size() != want)) {
+  if (!b.ok() || ((want != 0u) && b.value().size() != want)) {
     *err = std::string("field '") + k + "' must be " + std::to_string(want) + " bytes of hex";
     return false;
   }
@@ -153,7 +153,7 @@ Route route_of(http::verb m, beast::string_view path) {
 
 size_t body_limit_for(Route r) {
   switch (r) {
-    case Route::kNonce: return kMaxNonceBody;
+    case Route::kNonce:
     case Route::kFleetLogin: return kMaxNonceBody;
     case Route::kAttest: return kMaxAttestBody;
     default: return 0;
@@ -1029,7 +1029,8 @@ HostResult<int> HttpService::bind(const std::string& hostaddr, int port) {
 HStatus HttpService::run() {
   Impl& m = *impl_;
   if (!m.acceptor.is_open()) return {HostError::kUsage, "run() before a successful bind()"};
-  unsigned n = m.opt.workers ? m.opt.workers : std::max(1u, std::thread::hardware_concurrency());
+  unsigned n =
+      m.opt.workers != 0u ? m.opt.workers : std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     m.workers.emplace_back([&m] {
       std::function<void()> job;

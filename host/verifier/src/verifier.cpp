@@ -125,7 +125,7 @@ Verifier::~Verifier() = default;
 HostResult<std::unique_ptr<Verifier>> Verifier::create(Policy policy, registry::Registry* reg,
                                                        audit::AuditLog* log,
                                                        const VerifierKeys& keys) {
-  if (!reg) return {HostError::kInternal, "verifier needs a registry"};
+  if (reg == nullptr) return {HostError::kInternal, "verifier needs a registry"};
   std::unique_ptr<Verifier> v(new Verifier(std::move(policy), reg, log, keys));
   HStatus ls = v->init_location();
   if (!ls.ok()) return ls.error();
@@ -217,7 +217,8 @@ HStatus Verifier::load_trust_list_checked(const std::string& path,
   crypto::Digest kid{};
   if (!crypto::sha256(ByteSpan(signer.q.data(), signer.q.size()), &kid).ok())
     return {HostError::kInternal, "sha256 failed"};
-  if (reg_) {  // offline (reverify): the version is compared with the bundle's, not recorded
+  if (reg_ !=
+      nullptr) {  // offline (reverify): the version is compared with the bundle's, not recorded
     HStatus rs = reg_->raise_trust_list_version("landmarks:" + host::hex_encode(kid), version);
     if (!rs.ok())
       return {rs.code() == HostError::kRefused ? HostError::kConfig : rs.code(),
@@ -542,7 +543,7 @@ void Verifier::check_reference_values(State& st) const {
   if (hwm != st.dev.hwmodel)
     a.add("hwmodel", false,
           "hwmodel '" + hwm + "' differs from the registry ('" + st.dev.hwmodel + "')");
-  else if (!st.hw)
+  else if (st.hw == nullptr)
     a.add("hwmodel", false, "no reference values for hwmodel '" + hwm + "'");
   else
     a.add("hwmodel", true, hwm);
@@ -588,7 +589,8 @@ void Verifier::check_reference_values(State& st) const {
 
 void Verifier::check_site_and_location(State& st) const {
   st.site = policy_.site(st.dev.site);
-  if (!st.site) return st.a.add("site", false, "site '" + st.dev.site + "' is not in the policy");
+  if (st.site == nullptr)
+    return st.a.add("site", false, "site '" + st.dev.site + "' is not in the policy");
   st.a.add("site", true, st.dev.site);
   if (st.site->landmarks.empty()) return st.a.add("location", true, "site requires no landmarks");
   auto it = loc_->sites.find(st.site->name);
@@ -801,7 +803,8 @@ void Verifier::sign_ear(const State& st, AttestResult* r) const {
 // first, the transaction is rolled back and the license re-signed with the next one.
 AttestResult Verifier::commit(State& st) {
   const AttestRequest& req = st.req;
-  const bool may_license = !st.a.failed && st.have_claims && st.site && st.hw;
+  const bool may_license =
+      !st.a.failed && st.have_claims && (st.site != nullptr) && (st.hw != nullptr);
   AttestResult out;
   Appraisal a;
   json d;
@@ -1024,7 +1027,8 @@ AttestResult Verifier::reappraise(const EvidenceBundle& b,
   }
   run_checks(st);
   Appraisal& a = st.a;
-  const bool may_license = !a.failed && st.have_claims && st.site && st.hw;
+  const bool may_license =
+      !a.failed && st.have_claims && (st.site != nullptr) && (st.hw != nullptr);
   // Commit-time facts, in commit()'s order: the audit refusal, the nonce consumption, then
   // the TPM replay baseline.
   for (const auto& c : recorded_checks)
@@ -1040,7 +1044,7 @@ AttestResult Verifier::reappraise(const EvidenceBundle& b,
       const Check* rec = nullptr;
       for (const auto& c : recorded_checks)
         if (c.name == "license" && !c.pass) rec = &c;
-      if (rec)
+      if (rec != nullptr)
         a.add(rec->name, rec->pass, rec->reason);  // contention / signing failure: a fact
       else
         a.add("license", false, "every check passed but no license was recorded");
@@ -1090,7 +1094,7 @@ HStatus Verifier::revoke_ueid(ByteSpan ueid, const std::string& reason) {
   return reg_->transaction([&]() -> HStatus {
     HStatus s = reg_->revoke_ueid(ueid, reason);
     if (!s.ok()) return s;
-    if (log_) {
+    if (log_ != nullptr) {
       auto r =
           log_->append("revoke", json{{"ueid", host::hex_encode(ueid)}, {"reason", reason}}.dump());
       if (!r.ok()) return r.status();
@@ -1103,7 +1107,7 @@ HStatus Verifier::revoke_serial(const std::string& serial_hex, const std::string
   return reg_->transaction([&]() -> HStatus {
     HStatus s = reg_->revoke_serial(serial_hex, reason);
     if (!s.ok()) return s;
-    if (log_) {
+    if (log_ != nullptr) {
       auto r = log_->append("revoke", json{{"serial", serial_hex}, {"reason", reason}}.dump());
       if (!r.ok()) return r.status();
     }
@@ -1115,7 +1119,8 @@ HostResult<json> Verifier::required_landmarks(ByteSpan ueid) {
   auto d = reg_->get_device(ueid);
   if (!d.ok()) return d.error();
   const SitePolicy* s = policy_.site(d.value().site);
-  if (!s) return {HostError::kNotFound, "site '" + d.value().site + "' is not in the policy"};
+  if (s == nullptr)
+    return {HostError::kNotFound, "site '" + d.value().site + "' is not in the policy"};
   json lms = json::array();
   for (const auto& id : s->landmarks) {
     json e = {{"id", id}};

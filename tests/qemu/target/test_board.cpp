@@ -95,8 +95,8 @@ void hmac_rfc4231(void**) {
 void hkdf_rfc5869(void**) {
   uint8_t ikm[22], salt[13], info[10], okm[42], want[42];
   memset(ikm, 0x0b, sizeof(ikm));
-  for (uint8_t i = 0; i < sizeof(salt); ++i) salt[i] = i;
-  for (uint8_t i = 0; i < sizeof(info); ++i) info[i] = static_cast<uint8_t>(0xf0 + i);
+  for (size_t i = 0; i < sizeof(salt); ++i) salt[i] = static_cast<uint8_t>(i);
+  for (size_t i = 0; i < sizeof(info); ++i) info[i] = static_cast<uint8_t>(0xf0 + i);
   ASSERT_OK(crypto::hkdf_sha256(ByteSpan(salt), ByteSpan(ikm), ByteSpan(info), MutByteSpan(okm)));
   assert_true(from_hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
                        "34007208d5b887185865",

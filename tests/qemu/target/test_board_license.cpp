@@ -90,7 +90,7 @@ bool evidence_again() {
 }
 
 bool fresh_evidence() {
-  for (uint8_t i = 0; i < sizeof(g_nonce); ++i)
+  for (size_t i = 0; i < sizeof(g_nonce); ++i)
     g_nonce[i] = static_cast<uint8_t>(g_nonce_seq * 17 + i);
   ++g_nonce_seq;
   return evidence_again();

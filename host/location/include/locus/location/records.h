@@ -46,15 +46,16 @@ struct RecordPair {
   std::vector<uint8_t> transcript;  // COSE_Sign1 bytes
 };
 
-struct TranscriptRound {
-  uint64_t round = 0;
-  std::array<uint8_t, 12> challenge{};
-  std::array<uint8_t, 12> answer{};
-};
-
+// A distance-bounding transcript as the host decodes it (the board's own fixed-size form is
+// protocol::DboundTranscript).
 struct Transcript {
+  struct Round {
+    uint64_t round = 0;
+    std::array<uint8_t, 12> challenge{};
+    std::array<uint8_t, 12> answer{};
+  };
   std::vector<uint8_t> session_id, lm_nonce, verifier_nonce, lm_eph_pub, dev_eph_pub, ueid;
-  std::vector<TranscriptRound> rounds;
+  std::vector<Round> rounds;
 };
 
 struct LandmarkRecord {

@@ -107,7 +107,7 @@ struct Policy {
     return it == hwmodels.end() ? nullptr : &it->second;
   }
   int64_t lease_for(const SitePolicy* s) const {
-    return s && s->lease_s > 0 ? s->lease_s : lease_s;
+    return (s != nullptr) && s->lease_s > 0 ? s->lease_s : lease_s;
   }
 };
 

@@ -24,6 +24,7 @@ namespace locus::verifier {
 constexpr char kExportFormat[] = "locus-evidence-bundle/1";
 
 // One recorded decision with its bundle (has_bundle false: none was stored).
+// NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 is wrong, no member's move throws
 struct StoredDecision {
   int64_t id = 0;
   nlohmann::json decision;  // the recorded decision object

@@ -32,7 +32,7 @@ constexpr char kVersion[] = "0.1.0";
 // object (one frame payload), a nonce of at most 64 bytes and a TPM quote object; everything
 // binary is base64 (4/3). POST /v1/nonce carries one 33-byte UEID.
 constexpr size_t kMaxNonceBody = 1024;
-constexpr size_t kMaxAttestBody = 300 * 1024;
+constexpr size_t kMaxAttestBody = size_t{300} * 1024;
 
 struct ServiceOptions {
   // Listen backlog (the kernel caps it at net.core.somaxconn). cpp-httplib's 5 dropped SYNs at
