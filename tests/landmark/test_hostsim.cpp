@@ -74,9 +74,9 @@ void test_hostsim_session(void**) {
     assert_int_equal(r.rtts_ns.size(), 32);
     location::LandmarkRecord rec;
     size_t idx = 0;
-    const Status vs = location::verify_record_pair(
-        r.pair, tl, ByteSpan(kNonce), ByteSpan(board.ueid()), alias_pub, &rec, &idx, &why);
-    if (!vs.ok()) std::printf("verify: %s\n", why.c_str());
+    const host::HStatus vs = location::verify_record_pair(
+        r.pair, tl, ByteSpan(kNonce), ByteSpan(board.ueid()), alias_pub, &rec, &idx);
+    if (!vs.ok()) std::printf("verify: %s\n", vs.message().c_str());
     assert_true(vs.ok());
     std::printf("  host-sim session %d: rtt_min %.1f us (%.1f km)\n", k,
                 double(rec.rtt_min_ns) / 1e3, location::rtt_to_km(double(rec.rtt_min_ns)));

@@ -243,7 +243,7 @@ void test_record_verification(void**) {
   size_t idx = 0;
   auto check = [&](const location::RecordPair& p, ByteSpan nonce, ByteSpan ueid,
                    const crypto::P256PublicKey& alias, const location::TrustList& tl) {
-    return location::verify_record_pair(p, tl, nonce, ueid, alias, &rec, &idx, &why);
+    return location::verify_record_pair(p, tl, nonce, ueid, alias, &rec, &idx).code();
   };
   assert_true(check(r.pair, ByteSpan(kNonce), ByteSpan(dev.ueid()), dev.alias_pub(), w.trust).ok());
   assert_int_equal(rec.rounds, 4);

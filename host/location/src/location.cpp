@@ -160,11 +160,10 @@ LocationVerdict appraise_location(const std::vector<RecordPair>& records, const 
   for (const auto& pair : records) {
     LandmarkRecord rec;
     size_t idx = 0;
-    std::string why;
-    const Status s =
-        verify_record_pair(pair, trust, verifier_nonce, ueid, alias_pub, &rec, &idx, &why);
+    const host::HStatus s =
+        verify_record_pair(pair, trust, verifier_nonce, ueid, alias_pub, &rec, &idx);
     if (!s.ok()) {
-      bad.push_back("landmark record rejected: " + why);
+      bad.push_back("landmark record rejected: " + s.message());
       continue;
     }
     bool dup = false;

@@ -165,13 +165,11 @@ Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& 
   return decode_transcript(v.payload, out);
 }
 
-Status verify_record_pair(const RecordPair& pair, const TrustList& trust, ByteSpan verifier_nonce,
-                          ByteSpan ueid, const crypto::P256PublicKey& alias_pub,
-                          LandmarkRecord* rec_out, size_t* index, std::string* why) {
-  auto fail = [&](LocationError e, const std::string& w) -> Status {
-    if (why != nullptr) *why = w;
-    return e;
-  };
+host::HStatus verify_record_pair(const RecordPair& pair, const TrustList& trust,
+                                 ByteSpan verifier_nonce, ByteSpan ueid,
+                                 const crypto::P256PublicKey& alias_pub, LandmarkRecord* rec_out,
+                                 size_t* index) {
+  auto fail = [](LocationError e, const std::string& w) { return host::HStatus(e, w); };
   cose::Sign1View v;
   if (!cose::sign1_decode(ByteSpan(pair.record), &v).ok())
     return fail(LocationError::kMalformed, "record is not a COSE_Sign1");
@@ -225,7 +223,7 @@ Status verify_record_pair(const RecordPair& pair, const TrustList& trust, ByteSp
     return fail(LocationError::kMalformed, "landmark " + kid + ": rtt_min_ns is 0");
   *rec_out = rec;
   *index = size_t(e - trust.landmarks.data());
-  return Status::Ok();
+  return host::HStatus::Ok();
 }
 
 }  // namespace locus::location

@@ -80,11 +80,13 @@ Status verify_transcript(ByteSpan transcript_cose, const crypto::P256PublicKey& 
                          Transcript* out);
 
 struct TrustList;
-// Verifies one record pair against the trust list and the attestation context; *why names
-// the failed check. On success fills *rec and *index (position in trust.landmarks).
-Status verify_record_pair(const RecordPair& pair, const TrustList& trust, ByteSpan verifier_nonce,
-                          ByteSpan ueid, const crypto::P256PublicKey& alias_pub,
-                          LandmarkRecord* rec, size_t* index, std::string* why);
+// Verifies one record pair against the trust list and the attestation context: a LocationError
+// and a message naming the landmark and the failed check. On success fills *rec and *index
+// (position in trust.landmarks).
+host::HStatus verify_record_pair(const RecordPair& pair, const TrustList& trust,
+                                 ByteSpan verifier_nonce, ByteSpan ueid,
+                                 const crypto::P256PublicKey& alias_pub, LandmarkRecord* rec,
+                                 size_t* index);
 
 }  // namespace locus::location
 
