@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -190,11 +191,31 @@ void test_fuzz_text_inputs(void**) {
   assert_true(ok > 0);
 }
 
+// A landmark config with a latitude or longitude that is NaN or infinite (TOML `nan`, `inf`)
+// is refused with kConfig naming the key, like any other out-of-range position.
+void test_landmark_config_non_finite_position(void**) {
+  const char* bad[] = {"lat = nan\nlon = 1", "lat = 1\nlon = nan", "lat = inf\nlon = 1",
+                       "lat = 1\nlon = -inf", "lat = -nan\nlon = 1"};
+  for (const char* pos : bad) {
+    landmark::LandmarkConfig c;
+    const std::string text = std::string("id = \"sg\"\n") + pos + "\nkey_file = \"/k\"\n";
+    const host::HStatus s = landmark::parse_config_toml(text, ".", &c);
+    assert_false(s.ok());
+    assert_true(s.code() == Status(host::HostError::kConfig));
+    assert_non_null(std::strstr(s.message().c_str(), "'lat'/'lon'"));
+  }
+  landmark::LandmarkConfig c;
+  assert_true(landmark::parse_config_toml(
+                  "id = \"sg\"\nlat = 1.3\nlon = 103.8\nkey_file = \"/k\"\n", ".", &c)
+                  .ok());
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {cmocka_unit_test(test_fuzz_record_pairs),
                                      cmocka_unit_test(test_fuzz_trust_list),
-                                     cmocka_unit_test(test_fuzz_text_inputs)};
+                                     cmocka_unit_test(test_fuzz_text_inputs),
+                                     cmocka_unit_test(test_landmark_config_non_finite_position)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -90,7 +90,10 @@ host::HStatus parse_config_toml(const std::string& text, const std::string& base
   auto key = t["key_file"].value<std::string>();
   if (!id || id->empty() || id->size() > 64)
     return {host::HostError::kConfig, "landmark config: 'id' (1..64 chars) is required"};
-  if (!lat || !lon || std::fabs(*lat) > 90 || std::fabs(*lon) > 180)
+  // NaN and infinities compare false with everything: refuse them first (found by fuzz target
+  // landmark_config: `lat = nan` was accepted).
+  if (!lat || !lon || !std::isfinite(*lat) || !std::isfinite(*lon) || std::fabs(*lat) > 90 ||
+      std::fabs(*lon) > 180)
     return {host::HostError::kConfig, "landmark config: 'lat'/'lon' missing or out of range"};
   if (!key) return {host::HostError::kConfig, "landmark config: 'key_file' is required"};
   c.id = *id;
