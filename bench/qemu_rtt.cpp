@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "fake_device.h"
-#include "link_board.h"
+#include "locus/agent/link_board.h"
 #include "locus/boardlink/link.h"
 #include "locus/landmark/client.h"
 #include "locus/landmark/errors.h"
@@ -139,7 +139,7 @@ bool measure(landmark::Server& server, const std::string& board, int sessions, i
   if (!l.open(link, 5000).ok() || !l.get_identity(&id).ok()) {
     std::fprintf(stderr, "qemu_rtt: no answer on %s\n", link.c_str());
   } else {
-    qemutest::LinkBoard lb(&l);
+    agent::LinkBoard lb(&l);
     ok = run(server, lb, ByteSpan(id.ueid), sessions, uint8_t(rounds), &out->rtts);
   }
   l.close();

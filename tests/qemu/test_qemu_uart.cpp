@@ -30,7 +30,7 @@
 #include <thread>
 #include <vector>
 
-#include "link_board.h"
+#include "locus/agent/link_board.h"
 #include "locus/boardlink/link.h"
 #include "locus/crypto/p256.h"
 #include "locus/landmark/client.h"
@@ -111,7 +111,7 @@ void run_setting(const Setting& s) {
   bool session_ok = false;
   size_t rounds = 0;
   if (opened) {
-    locus::qemutest::LinkBoard lb(&l);
+    locus::agent::LinkBoard lb(&l);
     const uint8_t nonce[32] = {7, 7, 7};
     locus::landmark::SessionOptions opt;
     opt.rounds = kRounds;

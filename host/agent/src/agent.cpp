@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "locus/agent/link_board.h"
 #include "locus/landmark/client.h"
 #include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
@@ -111,38 +112,6 @@ int64_t Agent::cap_to_lease(int64_t backoff, int64_t lease_left_ms, int64_t min_
 }
 
 namespace {
-
-// The landmark session library reaches the board through this adapter.
-class LinkBoard : public landmark::BoardLink {
- public:
-  explicit LinkBoard(Link* l) : link_(l) {}
-  Status lm_setup(const landmark::LmSetupParams& p, std::array<uint8_t, 65>* dev_eph_pub) override {
-    protocol::LmSetupRequest r;
-    r.session_id = p.session_id;
-    r.lm_nonce = ByteSpan(p.lm_nonce.data(), p.lm_nonce.size());
-    r.lm_eph_pub = p.lm_eph_pub;
-    r.rounds = p.rounds;
-    r.verifier_nonce = ByteSpan(p.verifier_nonce.data(), p.verifier_nonce.size());
-    HStatus s = link_->lm_setup(r, dev_eph_pub);
-    return to_status(s);
-  }
-  Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
-                  std::array<uint8_t, 12>* answer) override {
-    return link_->fast_round(round, challenge, answer);
-  }
-  Status lm_close(const std::array<uint8_t, 16>& session_id,
-                  std::vector<uint8_t>* transcript) override {
-    return to_status(link_->lm_close(session_id, transcript));
-  }
-
- private:
-  Status to_status(const HStatus& s) {
-    if (s.ok()) return Status::Ok();
-    if (link_->board_error() != 0) return Status::FromCode(link_->board_error());
-    return s.code();
-  }
-  Link* link_;
-};
 
 std::string b64(const Bytes& b) {
   return host::b64_encode(ByteSpan(b.data(), b.size()));

@@ -1,17 +1,16 @@
-// tests/qemu/link_board.h: the landmark client's view of a board behind the agent's board
-// link (LM_SETUP, fast-frame rounds, LM_CLOSE), relayed as `locus agent` relays them. Used
-// by the QEMU UART test (test_qemu_uart.cpp) and bench/qemu_rtt.cpp on a firmware image
-// started by scripts/qemu-board.
+// locus/agent/link_board.h: the landmark session library's view of a board behind the board
+// link (LM_SETUP, fast-frame rounds, LM_CLOSE). The agent relays every landmark session
+// through it; the QEMU UART test and bench/qemu_rtt relay theirs the same way.
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <vector>
 
 #include "locus/boardlink/link.h"
 #include "locus/landmark/client.h"
-#include "locus/landmark/errors.h"
 
-namespace locus::qemutest {
+namespace locus::agent {
 
 class LinkBoard : public landmark::BoardLink {
  public:
@@ -23,7 +22,7 @@ class LinkBoard : public landmark::BoardLink {
     r.lm_eph_pub = p.lm_eph_pub;
     r.rounds = p.rounds;
     r.verifier_nonce = ByteSpan(p.verifier_nonce.data(), p.verifier_nonce.size());
-    return conv(link_->lm_setup(r, dev_eph_pub));
+    return to_status(link_->lm_setup(r, dev_eph_pub));
   }
   Status lm_round(uint8_t round, const std::array<uint8_t, 12>& challenge,
                   std::array<uint8_t, 12>* answer) override {
@@ -31,16 +30,17 @@ class LinkBoard : public landmark::BoardLink {
   }
   Status lm_close(const std::array<uint8_t, 16>& session_id,
                   std::vector<uint8_t>* transcript) override {
-    return conv(link_->lm_close(session_id, transcript));
+    return to_status(link_->lm_close(session_id, transcript));
   }
 
  private:
-  Status conv(const host::HStatus& s) {
+  // The board's own code when it refused, else the link's.
+  Status to_status(const host::HStatus& s) {
     if (s.ok()) return Status::Ok();
     if (link_->board_error() != 0) return Status::FromCode(link_->board_error());
-    return landmark::LandmarkError::kBoard;
+    return s.code();
   }
   boardlink::Link* link_;
 };
 
-}  // namespace locus::qemutest
+}  // namespace locus::agent
