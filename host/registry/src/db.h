@@ -103,6 +103,13 @@ class Backend {
   // handler); PostgreSQL needs nothing.
   virtual void writer_enter() {}
   virtual void writer_leave() {}
+  // The connection for a write transaction, taken between writer_enter() and writer_leave()
+  // and returned with release_writer(). The SQLite backend keeps one for its writers, so
+  // that its page cache survives from one write transaction to the next (a pooled connection
+  // that another connection's commit overtook starts with a cold cache and re-reads its
+  // pages); PostgreSQL takes any pooled connection.
+  virtual HostResult<Conn*> acquire_writer() { return acquire(); }
+  virtual void release_writer(Conn* c) { release(c); }
   virtual std::string describe() const = 0;  // for messages: path or redacted URL
 };
 

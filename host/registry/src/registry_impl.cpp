@@ -110,7 +110,7 @@ class RegistryImpl final : public Registry {
     if (t_txn.owner != nullptr)
       return {HostError::kInternal, "registry transaction inside another registry's"};
     b_->writer_enter();  // before taking a connection: queued writers hold none
-    auto c = b_->acquire();
+    auto c = b_->acquire_writer();
     if (!c.ok()) {
       b_->writer_leave();
       return c.error();
@@ -125,8 +125,8 @@ class RegistryImpl final : public Registry {
       ~Guard() {
         t_txn = {};
         if (open) conn->rollback();
+        b->release_writer(conn);
         b->writer_leave();
-        b->release(conn);
       }
     } guard{b_.get(), conn};
     HStatus s = conn->begin(durable);

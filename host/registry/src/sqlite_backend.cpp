@@ -219,6 +219,19 @@ class SqliteBackend final : public Backend {
 
   void writer_enter() override { writer_.lock(); }
   void writer_leave() override { writer_.unlock(); }
+  // Under writer_ (one write transaction of this process at a time): the writers' own
+  // connection, opened on first use and never pooled.
+  HostResult<Conn*> acquire_writer() override {
+    if (!writer_conn_) {
+      auto c = open_conn();
+      if (!c.ok()) return c.error();
+      writer_conn_.reset(c.value());
+    }
+    return writer_conn_.get();
+  }
+  void release_writer(Conn* c) override {
+    if (c != writer_conn_.get()) release(c);
+  }
 
  private:
   std::string path_;
@@ -228,6 +241,7 @@ class SqliteBackend final : public Backend {
   std::vector<std::unique_ptr<Conn>> all_;
   std::vector<Conn*> idle_;
   std::mutex writer_;
+  std::unique_ptr<Conn> writer_conn_;  // guarded by writer_
 };
 
 }  // namespace
