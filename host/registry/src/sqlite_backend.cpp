@@ -5,6 +5,7 @@
 // connection.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -193,6 +194,13 @@ class SqliteBackend final : public Backend {
   }
 
   HostResult<Conn*> acquire() override {
+    // A read outside a write transaction takes the writers' connection when no write
+    // transaction holds it: its cache is warm, where a pooled connection's was dropped by
+    // the last commit. It returns through release(), which frees writer_ again.
+    if (writer_.try_lock()) {
+      if (writer_conn_) return writer_conn_.get();
+      writer_.unlock();
+    }
     std::unique_lock<std::mutex> g(mu_);
     for (;;) {
       if (!idle_.empty()) {
@@ -210,6 +218,10 @@ class SqliteBackend final : public Backend {
   }
 
   void release(Conn* c) override {
+    if (c == writer_ptr_.load()) {  // a reader's turn on the writers' connection (acquire())
+      writer_.unlock();
+      return;
+    }
     {
       std::lock_guard<std::mutex> g(mu_);
       idle_.push_back(c);
@@ -226,11 +238,12 @@ class SqliteBackend final : public Backend {
       auto c = open_conn();
       if (!c.ok()) return c.error();
       writer_conn_.reset(c.value());
+      writer_ptr_.store(c.value());
     }
     return writer_conn_.get();
   }
   void release_writer(Conn* c) override {
-    if (c != writer_conn_.get()) release(c);
+    if (c != writer_ptr_.load()) release(c);
   }
 
  private:
@@ -241,7 +254,8 @@ class SqliteBackend final : public Backend {
   std::vector<std::unique_ptr<Conn>> all_;
   std::vector<Conn*> idle_;
   std::mutex writer_;
-  std::unique_ptr<Conn> writer_conn_;  // guarded by writer_
+  std::unique_ptr<Conn> writer_conn_;       // guarded by writer_
+  std::atomic<Conn*> writer_ptr_{nullptr};  // the same, set once: for release()'s comparison
 };
 
 }  // namespace
