@@ -5,12 +5,15 @@
 // share of that crypto bound the verifier reaches.
 //
 //   build/host-release/bench/verifier_load [--seconds S] [--max-clients N] [--tpm-hosts H]
+//                                          [--workers W]   (the verifier's --workers; 0: its
+//                                          default)
 //
 // Per row: decisions/s (affirming ones), the verifier process's CPU ms per decision (its own
 // utime+stime from /proc, so the clients' signing and the swtpm's quoting do not count) and
 // the system (kernel: fsync, sockets, wake-ups) part of it, that
 // CPU as a share of one core, appraisals per second per core (1000 / CPU ms per decision), and
-// the client-side latency per decision (nonce + bundle [+ quote] + attest) p50/p99. The
+// the client-side latency per decision (nonce + bundle [+ quote] + attest) p50/p99, and the
+// mean group-commit size (durable registry transactions per COMMIT, from /metrics). The
 // clients run on the same cores: where they saturate them, decisions/s is a floor, while CPU
 // ms per decision is the verifier's cost.
 //
@@ -48,6 +51,28 @@
 #endif
 
 namespace {
+
+// The verifier's durable registry transactions and the COMMITs that made them durable
+// (/metrics): their ratio is the mean group-commit size.
+struct CommitCounts {
+  uint64_t transactions = 0;
+  uint64_t commits = 0;
+};
+CommitCounts commit_counts(int port) {
+  CommitCounts c;
+  httplib::Client cli("127.0.0.1", port);
+  auto r = cli.Get("/metrics");
+  if (!r || r->status != 200) return c;
+  auto value = [&](const char* name) -> uint64_t {
+    const std::string key = std::string("\n") + name + " ";
+    const size_t at = r->body.find(key);
+    return at == std::string::npos ? 0
+                                   : std::strtoull(r->body.c_str() + at + key.size(), nullptr, 10);
+  };
+  c.transactions = value("locus_verifier_registry_transactions_total");
+  c.commits = value("locus_verifier_registry_commits_total");
+  return c;
+}
 
 // Runs crypto_bench_openssl and returns its "key value" lines.
 std::map<std::string, double> crypto_rates(double seconds) {
@@ -172,7 +197,7 @@ int bench_main(int argc, char** argv) {
   double seconds = 3;
   int max_clients = 64;
   int tpm_hosts = 4;
-  int in_proc = 0, landmarks = 3;
+  int in_proc = 0, landmarks = 3, workers = 0;
   bool tpm = false, bad = false;
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
@@ -188,28 +213,34 @@ int bench_main(int argc, char** argv) {
       in_proc = std::atoi(argv[++i]);
     else if (has_value && std::strcmp(argv[i], "--landmarks") == 0)
       landmarks = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--workers") == 0)
+      workers = std::atoi(argv[++i]);
     else
       bad = true;
   }
   if (bad || seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256 ||
-      tpm_hosts < 0 || tpm_hosts > 16 || in_proc < 0 || in_proc > 100000 ||
-      (landmarks != 0 && landmarks != 3 && landmarks != 6) || (tpm && landmarks != 3)) {
+      tpm_hosts < 0 || tpm_hosts > 16 || in_proc < 0 || in_proc > 100000 || workers < 0 ||
+      workers > 256 || (landmarks != 0 && landmarks != 3 && landmarks != 6) ||
+      (tpm && landmarks != 3)) {
     std::fprintf(stderr,
                  "usage: verifier_load [--seconds 0..600] [--max-clients 1..256] [--tpm-hosts "
-                 "0..16]\n"
+                 "0..16] [--workers 0..256]\n"
                  "       verifier_load --in-process 1..100000 [--landmarks 0|3|6] [--tpm "
                  "(with 3 landmarks)]\n");
     return 2;
   }
   if (in_proc > 0) return in_process(in_proc, landmarks, tpm);
-  bench::World w(LOCUS_BIN, max_clients + tpm_hosts, {}, tpm_hosts);
+  std::vector<std::string> flags;
+  if (workers > 0) flags = {"--workers", std::to_string(workers)};
+  bench::World w(LOCUS_BIN, max_clients + tpm_hosts, flags, tpm_hosts);
   std::printf(
       "verifier_load: locus verifier serve on 127.0.0.1:%d, %.1f s per row, %u cores, %d TPM "
-      "hosts (swtpm)\n",
-      w.port(), seconds, std::thread::hardware_concurrency(), tpm_hosts);
-  std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s\n", "landmarks", "clients",
+      "hosts (swtpm), %s handler threads\n",
+      w.port(), seconds, std::thread::hardware_concurrency(), tpm_hosts,
+      workers > 0 ? std::to_string(workers).c_str() : "default");
+  std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s %7s\n", "landmarks", "clients",
               "decisions", "per s", "cpu ms/d", "sys ms/d", "cpu %", "per s/core", "p50 ms",
-              "p99 ms", "errors");
+              "p99 ms", "txn/cmt", "errors");
   std::vector<Row> rows;
   struct Sweep {
     int lm;
@@ -228,6 +259,7 @@ int bench_main(int argc, char** argv) {
     for (int c = 1; c <= most; c *= 2) {
       std::vector<bench::ClientStats> st(static_cast<size_t>(c));
       std::vector<std::thread> th;
+      const CommitCounts k0 = commit_counts(w.port());
       const double cpu0 = bench::process_cpu_ms(w.verifier_pid());
       const double sys0 = bench::process_cpu_ms(w.verifier_pid(), true);
       const auto t0 = std::chrono::steady_clock::now();
@@ -254,12 +286,17 @@ int bench_main(int argc, char** argv) {
         ms.insert(ms.end(), s.ms.begin(), s.ms.end());
       }
       const uint64_t dec = aff + ref;
+      const CommitCounts k1 = commit_counts(w.port());
+      const double per_commit =
+          k1.commits > k0.commits
+              ? double(k1.transactions - k0.transactions) / double(k1.commits - k0.commits)
+              : 0.0;
       const double cpu_per = dec != 0u ? cpu / double(dec) : 0.0;
-      std::printf("%-9s %-8d %10llu %10.1f %9.3f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7llu%s\n",
+      std::printf("%-9s %-8d %10llu %10.1f %9.3f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7.2f %7llu%s\n",
                   label.c_str(), c, static_cast<unsigned long long>(dec), double(aff) / wall,
                   cpu_per, dec != 0u ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
                   cpu_per > 0 ? 1000.0 / cpu_per : 0.0, bench::percentile(ms, 0.5),
-                  bench::percentile(ms, 0.99), static_cast<unsigned long long>(err),
+                  bench::percentile(ms, 0.99), per_commit, static_cast<unsigned long long>(err),
                   ref != 0u ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
       std::fflush(stdout);
       if (double(aff) / wall > best_rate && cpu_per > 0) {

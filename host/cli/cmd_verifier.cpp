@@ -166,7 +166,9 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   s->add_option("--operator-token-file", o->operator_token_file,
                 "Serve the read-only fleet page (GET /fleet) to holders of this token (one line, "
                 "16..256 of A-Z a-z 0-9 . _ ~ -); without it there is no fleet page");
-  s->add_option("--workers", so.workers, "Handler threads (0: one per core)")
+  s->add_option("--workers", so.workers,
+                "Handler threads (0: four per core: while one waits for the disk, the others "
+                "appraise, and the waiting decisions share one commit)")
       ->capture_default_str()
       ->check(CLI::Range(0u, 256u));
   s->callback([o, &ctx]() { serve(*o, ctx); });

@@ -4,13 +4,16 @@
 // device rows and pending enrollments, revocation, nonce single use, expiry and eviction of
 // the oldest outstanding, license counters (strictly increasing, compare-and-set), decisions
 // with reserved ids, audit heads, the TPM host tables, trust list versions, transactions
-// (rollback leaves nothing), and concurrent nonce consumption / counter taking.
+// (rollback leaves nothing), concurrent nonce consumption / counter taking, and group commit
+// (concurrent transactions share a COMMIT; a failing or throwing body rolls back alone).
 #include <sqlite3.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -575,6 +578,60 @@ void test_concurrent_consume_and_counters(void**) {
   assert_int_equal(reg.last_license_counter(ueid_n(2)).value(), kThreads * kTakes);
 }
 
+// Durable transactions from many threads at once (group commit on SQLite): every body that
+// returns OK is committed, every body that fails or throws leaves nothing (its savepoint is
+// rolled back, the others of its group commit), an exception reaches its own caller, and on
+// SQLite the COMMITs are fewer than the transactions (the groups formed).
+void test_group_commit(void**) {
+  auto r = registry::open(fresh("group"));
+  auto& reg = *r.value();
+  constexpr int kThreads = 8, kPer = 25;
+  auto fails = [](int n) { return n % 7 == 3; };
+  auto throws = [](int n) { return n % 50 == 17; };
+  const registry::CommitStats before = reg.commit_stats();
+  std::atomic<int> wrong{0}, caught{0};
+  std::vector<std::thread> ts;
+  ts.reserve(kThreads);
+  for (int t = 0; t < kThreads; t++)
+    ts.emplace_back([&, t]() {
+      for (int i = 0; i < kPer; i++) {
+        const int n = t * kPer + i;
+        try {
+          host::HStatus s = reg.transaction([&]() -> host::HStatus {
+            if (!reg.add_device(device(static_cast<uint8_t>(n))).ok())
+              return {host::HostError::kDb, "add"};
+            std::this_thread::sleep_for(std::chrono::microseconds(300));  // others queue
+            if (throws(n)) throw std::runtime_error("body " + std::to_string(n));
+            if (fails(n)) return {host::HostError::kRefused, "body refuses"};
+            return host::HStatus::Ok();
+          });
+          const bool want_ok = !fails(n);
+          if (s.ok() != want_ok || (!want_ok && code(s.code()) != code(host::HostError::kRefused)))
+            wrong++;
+        } catch (const std::runtime_error& e) {
+          if (!throws(n) || std::string(e.what()) != "body " + std::to_string(n)) wrong++;
+          caught++;
+        }
+      }
+    });
+  for (auto& t : ts) t.join();
+  assert_int_equal(wrong.load(), 0);
+  int committed = 0;
+  for (int n = 0; n < kThreads * kPer; n++) {
+    const bool present = reg.get_device(ueid_n(static_cast<uint8_t>(n))).ok();
+    const bool want = !fails(n) && !throws(n);
+    if (present != want) std::printf("device %d: present %d, want %d\n", n, present, want);
+    assert_true(present == want);
+    committed += want ? 1 : 0;
+  }
+  assert_int_equal(caught.load(), 4);  // 17, 67, 117, 167
+  const registry::CommitStats after = reg.commit_stats();
+  assert_int_equal(after.transactions - before.transactions, committed);
+  std::printf("group commit: %d transactions in %llu commits\n", committed,
+              static_cast<unsigned long long>(after.commits - before.commits));
+  if (g_pg == nullptr) assert_true(after.commits - before.commits < uint64_t(committed));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -606,6 +663,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_tpm_tables),
       cmocka_unit_test(test_trust_list_versions),
       cmocka_unit_test(test_concurrent_consume_and_counters),
+      cmocka_unit_test(test_group_commit),
   };
   int rc = cmocka_run_group_tests_name(pg ? "registry_postgresql" : "registry_sqlite", tests,
                                        nullptr, nullptr);

@@ -745,6 +745,17 @@ std::string HttpService::Impl::render_metrics() {
                   "lookups failed).",
                   "counter", &o);
   metrics::sample("locus_verifier_registry_errors_total", "", registry_errors.value(), &o);
+  const registry::Registry* reg = owner->v_->registry();
+  const registry::CommitStats cs = reg != nullptr ? reg->commit_stats() : registry::CommitStats{};
+  metrics::header("locus_verifier_registry_transactions_total",
+                  "Durable registry transactions committed (decisions, revocations, ...).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_registry_transactions_total", "", cs.transactions, &o);
+  metrics::header("locus_verifier_registry_commits_total",
+                  "Registry COMMITs (each one fdatasync) that made them durable: fewer than the "
+                  "transactions where group commit joined concurrent ones (SQLite).",
+                  "counter", &o);
+  metrics::sample("locus_verifier_registry_commits_total", "", cs.commits, &o);
   metrics::header("locus_verifier_ear_unsigned_total",
                   "Decisions returned without a signed EAR (signing failed).", "counter", &o);
   metrics::sample("locus_verifier_ear_unsigned_total", "", ear_unsigned.value(), &o);
@@ -1030,7 +1041,7 @@ HStatus HttpService::run() {
   Impl& m = *impl_;
   if (!m.acceptor.is_open()) return {HostError::kUsage, "run() before a successful bind()"};
   unsigned n =
-      m.opt.workers != 0u ? m.opt.workers : std::max(1u, std::thread::hardware_concurrency());
+      m.opt.workers != 0u ? m.opt.workers : 4 * std::max(1u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < n; ++i) {
     m.workers.emplace_back([&m] {
       std::function<void()> job;

@@ -100,13 +100,26 @@ struct TpmHostRow {
   int64_t enrolled_at = 0;
 };
 
+// Durable write transactions committed, and the COMMITs that made them durable (fewer than
+// the transactions where group commit joined concurrent ones; SQLite only).
+struct CommitStats {
+  uint64_t transactions = 0;
+  uint64_t commits = 0;
+};
+
 class Registry {
  public:
   virtual ~Registry() = default;
 
   // Runs body as one write transaction (committed when body returns OK, rolled back
-  // otherwise). Registry calls made by this thread inside body join the transaction.
+  // otherwise). Registry calls made inside body join the transaction. Durable: it returns
+  // after the commit reached stable storage. With SQLite, concurrent transactions are
+  // group-committed: body may run on another caller's thread (while this one waits), inside a
+  // savepoint of a transaction shared with the other waiting bodies; a body that fails (or
+  // throws: rethrown here) rolls back alone. Bodies must therefore not depend on which
+  // thread runs them.
   virtual HStatus transaction(const std::function<HStatus()>& body) = 0;
+  virtual CommitStats commit_stats() const { return {}; }
 
   // Devices.
   virtual HStatus add_device(const Device& d) = 0;           // kDuplicate if the UEID exists

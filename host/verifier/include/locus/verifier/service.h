@@ -58,7 +58,8 @@ struct ServiceOptions {
   // 429 with Retry-After, answered on the I/O thread without touching a worker. A nonce flood
   // costs the verifier a parse and a counter per request. 0: no limit.
   double rate_per_source = 200;
-  // Worker threads running the handlers (0: one per core).
+  // Worker threads running the handlers (0: four per core, so that the cores keep appraising
+  // while decisions wait for their commit, and concurrent commits group; docs/verifier-server.md).
   unsigned workers = 0;
   // HTTPS: server certificate chain and key (PEM); both empty = plain HTTP. With
   // tls_client_ca set, every client must present a certificate issued by that CA.
