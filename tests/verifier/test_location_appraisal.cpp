@@ -20,6 +20,7 @@
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/registry/registry.h"
+#include "locus/verifier/fleet_page.h"
 #include "locus/verifier/verifier.h"
 #include "locus_test/testproc.h"
 #include "sim_device.h"
@@ -203,9 +204,9 @@ void test_near_approved(void**) {
 
 // A decision with 3 landmarks stores the location verdict without the feasible region's outline
 // (drawing data, recomputed from the discs by whatever draws it): the stored row has the three
-// discs, the centroid and the reasons, no "region_outline", and stays under 4 KB (with the
-// outline of ~150 points per disc pair it was ~12 KB more). The outline the picture would
-// draw is still there to compute from the stored discs.
+// discs, the centroid and the reasons, no "region_outline", and stays under 4 KB (it is
+// ~3.0 KB; the outline alone used to add ~150-300 [lat, lon] pairs). The fleet page still
+// draws the feasible region, computed from the stored discs.
 void test_decision_without_outline(void**) {
   Env e = make_env("nooutline");
   host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
@@ -235,7 +236,22 @@ void test_decision_without_outline(void**) {
     di.radius_km = x["radius_km"].get<double>();
     discs.push_back(di);
   }
-  assert_true(location::region_outline(discs).size() >= 49);
+  const std::vector<location::GeoPoint> outline = location::region_outline(discs);
+  assert_true(outline.size() >= 49);
+  // The fleet page draws the site's map from this stored decision: its feasible region is
+  // there, one path vertex ("M" or "L") per outline point computed from the stored discs.
+  auto page = verifier::render_fleet_page(*e.v);
+  if (!page.ok()) fail_msg("fleet page: %s", page.message().c_str());
+  const std::string& html = page.value();
+  const size_t map = html.find("id=\"map-sg-lm\"");
+  assert_true(map != std::string::npos);
+  const size_t fe = html.find("class=\"feasible\" d=\"", map);
+  assert_true(fe != std::string::npos && fe < html.find("</figure>", map));
+  const size_t d0 = html.find("d=\"", fe) + 3;
+  const std::string path = html.substr(d0, html.find('"', d0) - d0);
+  size_t vertices = 0;
+  for (char c : path) vertices += (c == 'M' || c == 'L') ? 1 : 0;
+  assert_int_equal(vertices, outline.size());
 }
 
 // 20 ms RTT (~3000 km radius): the region reaches far outside the zone -> refused.
