@@ -31,10 +31,11 @@
 // handle_attest with the bodies the clients above send), N decisions one after the other,
 // after one warm-up decision. Prints the handlers' CPU per decision (this thread's CPU
 // time: the boards' signing, the landmark records and the TPM quote are built between the
-// calls and not counted). Deterministic enough for instruction counts: run it under
-// `valgrind --tool=callgrind --collect-atstart=no` (arguments e.g. --in-process 50
-// --landmarks 3 --tpm), which collects only inside the two handler calls (callgrind client
-// requests), so the total Ir divided by N is the verifier's instructions per decision.
+// calls and not counted) and the size of the last stored decision text. Deterministic
+// enough for instruction counts: run it under `valgrind --tool=callgrind
+// --collect-atstart=no` (arguments e.g. --in-process 50 --landmarks 3 --tpm), which collects
+// only inside the two handler calls (callgrind client requests), so the total Ir divided by
+// N is the verifier's instructions per decision.
 #include <cstring>
 #include <exception>
 #include <map>
@@ -182,6 +183,15 @@ int in_process(int decisions, int landmarks, bool tpm) {
   std::printf("%-22s %9.3f %9.3f   (%.0f appraisals/s per core)\n", "both",
               (cpu_nonce + cpu_attest) / n, wall / n, 1000.0 * n / (cpu_nonce + cpu_attest));
   std::printf("%-22s %9.3f   (kernel: fsync, file and socket calls)\n", "of which system", sys / n);
+  // The stored decision text (what every durable commit writes to the decision row), of the
+  // last decision: the figure behind docs/verifier-server.md's WAL bytes per decision.
+  auto decs = reg.value()->list_decisions(-1);
+  if (!decs.ok() || decs.value().empty()) bench::die("no stored decision");
+  const locus::registry::Decision* last = &decs.value().front();
+  for (const auto& d : decs.value())
+    if (d.id > last->id) last = &d;
+  std::printf("%-22s %9zu bytes (decision %lld)\n", "stored decision", last->decision_json.size(),
+              static_cast<long long>(last->id));
   return 0;
 }
 

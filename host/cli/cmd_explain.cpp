@@ -175,7 +175,6 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
     for (const auto& reason : v.reasons) human += "  " + reason + "\n";
     nlohmann::json out = v.to_json();
     out["svg"] = o->svg;
-    out.erase("region_outline");
     locus::cli::emit(ctx, out.dump(), human);
   });
 }

@@ -7,6 +7,8 @@
 //   - tampering is reported as a difference with the right reason: a flipped byte in a
 //     landmark record, a TPM quote swapped from another decision, a changed policy, a
 //     bundle row swapped in the registry;
+//   - rows stored with the location verdict's old region_outline still re-verify as `same`,
+//     and as `different` when anything else in them differs;
 //   - tests/audit/check_export.py (python3-cbor2 + python3-cryptography, not locus code)
 //     checks the exported evidence COSE signature, the certificate chain and the TPM quote.
 #include <sys/stat.h>
@@ -15,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -22,6 +25,7 @@
 #include "locus/audit/audit.h"
 #include "locus/common/keys.h"
 #include "locus/crypto/hash.h"
+#include "locus/location/location.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/provision/enroll_host.h"
@@ -386,6 +390,62 @@ void test_registry_tamper_detected(void**) {
                                                        std::to_string(r.ok2)) != std::string::npos);
 }
 
+// Rows stored before the location verdict dropped its region outline: the same decisions with
+// claims.location.region_outline put back as the old verifier wrote it ([[lat, lon], ...] from
+// the same discs) re-verify as `same`; an old row that also differs in anything else (one
+// disc radius, the centroid) is `different`, naming the claims.
+void test_old_rows_with_outline(void**) {
+  Run r = make_run("oldrows");
+  auto decs = r.env->reg->list_decisions(-1);
+  assert_true(decs.ok());
+  std::map<int64_t, json> rows;
+  for (const auto& d : decs.value()) rows[d.id] = json::parse(d.decision_json);
+  r.env.reset();  // close the registry
+  auto with_outline = [&](int64_t id) {
+    json d = rows.at(id);
+    json& loc = d["claims"]["location"];
+    assert_false(loc.contains("region_outline"));
+    std::vector<location::DiscInfo> discs;
+    for (const auto& x : loc["discs"]) {
+      location::DiscInfo di;
+      di.landmark_id = x["landmark"].get<std::string>();
+      di.center = {x["lat"].get<double>(), x["lon"].get<double>()};
+      di.radius_km = x["radius_km"].get<double>();
+      discs.push_back(di);
+    }
+    json o = json::array();
+    for (const auto& g : location::region_outline(discs)) o.push_back({g.lat_deg, g.lon_deg});
+    assert_true(o.size() >= 49);
+    loc["region_outline"] = o;
+    return d;
+  };
+  json old1 = with_outline(r.ok1), old2 = with_outline(r.ok2), old3 = with_outline(r.far);
+  old2["claims"]["location"]["discs"][0]["radius_km"] =
+      old2["claims"]["location"]["discs"][0]["radius_km"].get<double>() + 0.001;
+  old3["claims"]["location"]["region_centroid"]["lat"] =
+      old3["claims"]["location"]["region_centroid"]["lat"].get<double>() + 1e-6;
+  std::string sql;
+  for (const auto& [id, d] :
+       {std::pair<int64_t, json>{r.ok1, old1}, {r.ok2, old2}, {r.far, old3}}) {
+    std::string text = d.dump();
+    for (size_t p = text.find('\''); p != std::string::npos; p = text.find('\'', p + 2))
+      text.insert(p, 1, '\'');
+    sql += "UPDATE decisions SET json = '" + text + "' WHERE id = " + std::to_string(id) + ";";
+  }
+  const std::string db = P("oldrows/r.db");
+  std::string out, err;
+  assert_int_equal(host::test::run_command({"/usr/bin/sqlite3", db, sql}, &out, &err, 30000), 0);
+  json rep = reverify({"--db", db}, 1);
+  assert_int_equal(rep["same"].get<int>(), 3);
+  assert_int_equal(rep["different"].get<int>(), 2);
+  assert_string_equal(item(rep, r.ok1)["outcome"].get<std::string>().c_str(), "same");
+  for (int64_t id : {r.ok2, r.far}) {
+    const json& it = item(rep, id);
+    assert_string_equal(it["outcome"].get<std::string>().c_str(), "different");
+    assert_true(it["difference"].get<std::string>().find("claims") != std::string::npos);
+  }
+}
+
 // Export, then reverify the export: same verdicts. Then tamper with copies of the export.
 void test_export_reverify_and_tamper(void**) {
   Run r = make_run("export");
@@ -494,6 +554,7 @@ int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_reverify_registry_agrees),
       cmocka_unit_test(test_registry_tamper_detected),
+      cmocka_unit_test(test_old_rows_with_outline),
       cmocka_unit_test(test_export_reverify_and_tamper),
       cmocka_unit_test(test_reverify_usage_errors),
   };

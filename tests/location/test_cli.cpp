@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "locus_test/cmocka.h"
@@ -37,6 +38,16 @@ void write(const std::string& name, const std::string& text) {
 
 // keygen + trustlist sign/show: the signer's key verifies (exit 0, lists the landmark); another
 // key is refused (exit 1); an invalid JSON list is an input error (exit 3).
+// The d attribute of the SVG file's feasible-region path ("" if it has none).
+std::string feasible_path(const std::string& path) {
+  std::ifstream f(path);
+  const std::string svg((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t at = svg.find("class=\"feasible\" d=\"");
+  if (at == std::string::npos) return "";
+  at = svg.find("d=\"", at) + 3;
+  return svg.substr(at, svg.find('"', at) - at);
+}
+
 void test_trustlist(void**) {
   std::string pub;
   assert_int_equal(locus({"landmark", "keygen", "--out", g_dir + "/lm.pem"}, &pub), 0);
@@ -74,7 +85,8 @@ void test_trustlist(void**) {
                    3);
 }
 
-// explain: measurements -> verdict + SVG (well-formed XML); missing input -> 2; bad policy -> 3.
+// explain: measurements -> verdict (no region outline) + SVG (well-formed XML, the feasible
+// region drawn from the discs, also from --decision); missing input -> 2; bad policy -> 3.
 void test_explain(void**) {
   write("pol.toml",
         "zones = [{name = \"sg-dc\", lat = 1.3337, lon = 103.7437, radius_km = 60}]\n"
@@ -95,11 +107,26 @@ void test_explain(void**) {
                                     g_dir + "/v.svg"},
                                    &o, &e, 30000),
                    0);
-  // The same verdict again from its JSON output (--decision).
+  // The verdict carries no outline; the picture has the feasible region all the same.
+  assert_true(out.find("region_outline") == std::string::npos);
+  assert_true(out.find("\"region_centroid\"") != std::string::npos);
+  const std::string feasible = feasible_path(g_dir + "/v.svg");
+  assert_true(feasible.size() > 100);
+  // The same verdict again from its JSON output (--decision): the same region, drawn from the
+  // discs. So is an old decision that still carries a region_outline (here a wrong one): it
+  // is not read.
   write("d.json", out);
   assert_int_equal(locus({"verifier", "explain", "--policy", g_dir + "/pol.toml", "--decision",
                           g_dir + "/d.json", "--svg", g_dir + "/d.svg"}),
                    0);
+  assert_true(feasible_path(g_dir + "/d.svg") == feasible);
+  std::string old = out;
+  old.insert(old.rfind('}'), ",\"region_outline\":[[0,0],[0,1],[1,1]]");
+  write("old.json", "{\"claims\":{\"location\":" + old + "}}");
+  assert_int_equal(locus({"verifier", "explain", "--policy", g_dir + "/pol.toml", "--decision",
+                          g_dir + "/old.json", "--svg", g_dir + "/old.svg"}),
+                   0);
+  assert_true(feasible_path(g_dir + "/old.svg") == feasible);
   assert_int_equal(
       locus({"verifier", "explain", "--policy", g_dir + "/pol.toml", "--svg", g_dir + "/x.svg"}),
       2);

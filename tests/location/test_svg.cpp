@@ -1,6 +1,7 @@
 // SVG explain picture: produced for approved, refused and empty verdicts, well-formed XML
 // (parsed by python3's xml.etree), with one disc outline per landmark, the zone, the
-// forbidden region, the feasible region, grid labels and a scale bar.
+// forbidden region, the feasible region (computed from the discs: the verdict carries no
+// outline), grid labels and a scale bar.
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -151,11 +152,65 @@ void test_svg_refused_and_empty(void**) {
   assert_int_equal(xml_parse(render_svg(a, p, "antimeridian")), 0);
 }
 
+// The verdict carries no outline (it is not part of the decision); the picture computes it from
+// the discs: the feasible path has one vertex per point of region_outline(discs), each at the
+// projection of that point (x linear in longitude, y in latitude, within the 0.01 px the
+// path's two decimals allow), and a verdict rebuilt from only the JSON's discs (what `explain
+// --decision` and the fleet page do) draws the same path.
+void test_svg_feasible_from_discs(void**) {
+  auto p = policy();
+  const std::vector<DiscInfo> ds = {disc("sg-1", {1.3521, 103.8198}, 20),
+                                    disc("sg-2", {1.30, 103.70}, 25),
+                                    disc("sg-3", {1.40, 103.75}, 22)};
+  auto v = evaluate(ds, p);
+  assert_true(v.approved);
+  assert_true(v.region_bounded);
+  const nlohmann::json j = v.to_json();
+  assert_false(j.contains("region_outline"));
+  assert_true(j.contains("region_centroid"));
+  const std::vector<GeoPoint> outline = region_outline(v.discs);
+  assert_true(outline.size() >= size_t{147});  // 3 arcs, 49 points each
+  const std::string svg = render_svg(v, p, "three");
+  const auto n = path_numbers(svg, "feasible");
+  assert_int_equal(n.size(), 2 * outline.size());
+  size_t ix = 1, iy = 1;
+  for (size_t i = 1; i < outline.size(); ++i) {
+    if (std::fabs(outline[i].lon_deg - outline[0].lon_deg) >
+        std::fabs(outline[ix].lon_deg - outline[0].lon_deg))
+      ix = i;
+    if (std::fabs(outline[i].lat_deg - outline[0].lat_deg) >
+        std::fabs(outline[iy].lat_deg - outline[0].lat_deg))
+      iy = i;
+  }
+  const double ax = (n[2 * ix] - n[0]) / (outline[ix].lon_deg - outline[0].lon_deg);
+  const double ay = (n[2 * iy + 1] - n[1]) / (outline[iy].lat_deg - outline[0].lat_deg);
+  assert_true(ax > 0 && ay < 0);
+  assert_true(std::fabs(n[2 * ix] - n[0]) > 50);  // the region spans many pixels
+  for (size_t i = 0; i < outline.size(); ++i) {
+    const double x = n[0] + (outline[i].lon_deg - outline[0].lon_deg) * ax;
+    const double y = n[1] + (outline[i].lat_deg - outline[0].lat_deg) * ay;
+    if (std::fabs(n[2 * i] - x) > 0.02 || std::fabs(n[2 * i + 1] - y) > 0.02)
+      fail_msg("vertex %zu at %.2f,%.2f, outline point projects to %.3f,%.3f", i, n[2 * i],
+               n[2 * i + 1], x, y);
+  }
+  // From the JSON's discs only, as `locus verifier explain --decision` reads them.
+  std::vector<DiscInfo> back;
+  for (const auto& x : j["discs"])
+    back.push_back(disc(x["landmark"].get<std::string>(),
+                        {x["lat"].get<double>(), x["lon"].get<double>()},
+                        x["radius_km"].get<double>()));
+  assert_true(path_numbers(render_svg(evaluate(back, p), p, "three"), "feasible") == n);
+  // No feasible region without a bounded F: empty, and more discs than evaluate() takes.
+  assert_true(
+      region_outline({disc("a", {1.35, 103.82}, 10), disc("b", {22.3, 114.2}, 10)}).empty());
+  assert_true(region_outline(std::vector<DiscInfo>(17, disc("x", {1.35, 103.82}, 10))).empty());
+}
+
 }  // namespace
 
 int main() {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_svg_approved),
-                                     cmocka_unit_test(test_svg_refused_and_empty),
-                                     cmocka_unit_test(test_svg_edges_as_meant)};
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_svg_approved), cmocka_unit_test(test_svg_refused_and_empty),
+      cmocka_unit_test(test_svg_edges_as_meant), cmocka_unit_test(test_svg_feasible_from_discs)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -2,7 +2,7 @@
 // list, device-signed transcripts and landmark-signed records built with the location
 // helper's codecs. Near landmarks (small RTT) inside the approved zone -> affirming; a large
 // RTT (feasible region spills out of the zone) -> refused; a missing landmark -> refused;
-// a record for another nonce -> refused.
+// a record for another nonce -> refused; the stored decision carries no region outline.
 #include <sys/stat.h>
 
 #include <cmath>
@@ -16,9 +16,11 @@
 #include "locus/audit/audit.h"
 #include "locus/common/keys.h"
 #include "locus/crypto/hash.h"
+#include "locus/location/location.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
 #include "locus/registry/registry.h"
+#include "locus/verifier/fleet_page.h"
 #include "locus/verifier/verifier.h"
 #include "locus_test/testproc.h"
 #include "sim_device.h"
@@ -37,11 +39,11 @@ namespace {
 std::string g_dir;
 simdev::Ca g_ca;
 simdev::Device g_dev;
-crypto::P256PrivateKey g_lm_key[2];
+crypto::P256PrivateKey g_lm_key[3];
 crypto::P256PrivateKey g_tl_key;
-const char* kLmIds[2] = {"lm-1", "lm-2"};
-// Two landmarks in Singapore, ~10 km apart.
-const double kLmPos[2][2] = {{1.30, 103.80}, {1.35, 103.88}};
+// Three landmarks in Singapore, ~10 km apart; the site requires the first two.
+const char* kLmIds[3] = {"lm-1", "lm-2", "lm-3"};
+const double kLmPos[3][2] = {{1.30, 103.80}, {1.35, 103.88}, {1.28, 103.86}};
 
 std::string P(const std::string& n) {
   return g_dir + "/" + n;
@@ -57,12 +59,12 @@ int setup(void**) {
   g_dir = host::test::make_temp_dir("locus-locappraisal-");
   g_ca = simdev::make_ca("root-loc");
   g_dev = simdev::make_device(g_ca, "dev-loc", 0xA5, 3);
-  for (int i = 0; i < 2; i++)
+  for (int i = 0; i < 3; i++)
     (void)crypto::p256_derive_key(simdev::bytes_of(kLmIds[i]), simdev::bytes_of("lm"),
                                   &g_lm_key[i]);
   (void)crypto::p256_derive_key(simdev::bytes_of("trust-list"), simdev::bytes_of("tl"), &g_tl_key);
   location::TrustList tl;
-  for (int i = 0; i < 2; i++) {
+  for (int i = 0; i < 3; i++) {
     location::LandmarkEntry e;
     e.id = kLmIds[i];
     e.lat_deg = kLmPos[i][0];
@@ -200,6 +202,58 @@ void test_near_approved(void**) {
   assert_true(r.decision["claims"].contains("location"));
 }
 
+// A decision with 3 landmarks stores the location verdict without the feasible region's outline
+// (drawing data, recomputed from the discs by whatever draws it): the stored row has the three
+// discs, the centroid and the reasons, no "region_outline", and stays under 4 KB (it is
+// ~3.0 KB; the outline alone used to add ~150-300 [lat, lon] pairs). The fleet page still
+// draws the feasible region, computed from the stored discs.
+void test_decision_without_outline(void**) {
+  Env e = make_env("nooutline");
+  host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
+  auto r = attest(e, {session(0, n, 100000), session(1, n, 100000), session(2, n, 100000)}, n);
+  if (!r.affirming) fail_msg("refused: %s", r.first_failure().c_str());
+  auto decs = e.reg->list_decisions(-1);
+  assert_true(decs.ok());
+  assert_int_equal(decs.value().size(), 1);
+  const std::string& text = decs.value()[0].decision_json;
+  std::printf("  stored decision with 3 landmarks: %zu bytes\n", text.size());
+  assert_true(text.find("region_outline") == std::string::npos);
+  assert_true(text.size() < 4096);
+  const nlohmann::json d = nlohmann::json::parse(text, nullptr, false);
+  assert_false(d.is_discarded());
+  const nlohmann::json& loc = d["claims"]["location"];
+  assert_int_equal(loc["discs"].size(), 3);
+  assert_true(loc["approved"].get<bool>());
+  assert_false(loc["region_empty"].get<bool>());
+  assert_true(loc.contains("region_centroid"));
+  assert_true(loc["reasons"].is_array() && !loc["reasons"].empty());
+  assert_true(r.decision["claims"]["location"] == loc);  // the returned decision is the row
+  std::vector<location::DiscInfo> discs;
+  for (const auto& x : loc["discs"]) {
+    location::DiscInfo di;
+    di.landmark_id = x["landmark"].get<std::string>();
+    di.center = {x["lat"].get<double>(), x["lon"].get<double>()};
+    di.radius_km = x["radius_km"].get<double>();
+    discs.push_back(di);
+  }
+  const std::vector<location::GeoPoint> outline = location::region_outline(discs);
+  assert_true(outline.size() >= 49);
+  // The fleet page draws the site's map from this stored decision: its feasible region is
+  // there, one path vertex ("M" or "L") per outline point computed from the stored discs.
+  auto page = verifier::render_fleet_page(*e.v);
+  if (!page.ok()) fail_msg("fleet page: %s", page.message().c_str());
+  const std::string& html = page.value();
+  const size_t map = html.find("id=\"map-sg-lm\"");
+  assert_true(map != std::string::npos);
+  const size_t fe = html.find("class=\"feasible\" d=\"", map);
+  assert_true(fe != std::string::npos && fe < html.find("</figure>", map));
+  const size_t d0 = html.find("d=\"", fe) + 3;
+  const std::string path = html.substr(d0, html.find('"', d0) - d0);
+  size_t vertices = 0;
+  for (char c : path) vertices += (c == 'M' || c == 'L') ? 1 : 0;
+  assert_int_equal(vertices, outline.size());
+}
+
 // 20 ms RTT (~3000 km radius): the region reaches far outside the zone -> refused.
 void test_far_refused(void**) {
   Env e = make_env("far");
@@ -333,6 +387,7 @@ void test_serve_and_explain_agree(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_near_approved),
+      cmocka_unit_test(test_decision_without_outline),
       cmocka_unit_test(test_far_refused),
       cmocka_unit_test(test_missing_landmark),
       cmocka_unit_test(test_records_for_other_nonce),

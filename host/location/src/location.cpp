@@ -62,17 +62,32 @@ bool check_set(const Region& f, const LocationPolicy& p, const std::string& labe
   return ok;
 }
 
+std::vector<Disc> to_discs(const std::vector<DiscInfo>& in) {
+  std::vector<Disc> discs;
+  discs.reserve(in.size());
+  for (const auto& d : in) discs.push_back({d.landmark_id, d.center, d.radius_km});
+  return discs;
+}
+
+// evaluate() builds no region beyond this many discs (the region costs O(n^3) and an
+// --decision file is input).
+constexpr size_t kMaxDiscs = 16;
+
 }  // namespace
+
+std::vector<GeoPoint> region_outline(const std::vector<DiscInfo>& in) {
+  if (in.size() > kMaxDiscs) return {};
+  const Region all(to_discs(in));
+  if (all.empty() || all.unbounded()) return {};
+  return all.outline();
+}
 
 LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& p) {
   LocationVerdict v;
   v.discs = in;
   for (const auto& d : in) v.reasons.push_back(fmt_disc(d));
-  std::vector<Disc> discs;
-  discs.reserve(in.size());
-
-  for (const auto& d : in) discs.push_back({d.landmark_id, d.center, d.radius_km});
-  if (discs.size() > 16) {
+  const std::vector<Disc> discs = to_discs(in);
+  if (discs.size() > kMaxDiscs) {
     // Checked before any geometry: the region costs O(n^3) (an --decision file is input).
     v.region_empty = true;
     v.reasons.push_back("refused: too many landmark discs (n=" + std::to_string(discs.size()) +
@@ -81,8 +96,9 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
   }
   Region all(discs);
   v.region_empty = all.empty();
+  // No outline here: it is drawing data (region_outline()), not part of the decision.
   if (!all.empty() && !all.unbounded()) {
-    v.region_outline = all.outline();
+    v.region_bounded = true;
     v.region_centroid = all.centroid();
   }
   const size_t n = discs.size();
@@ -96,7 +112,7 @@ LocationVerdict evaluate(const std::vector<DiscInfo>& in, const LocationPolicy& 
                         std::to_string(n));
     return v;
   }
-  if (n > 16 || binom(n, size_t(p.f)) > 20000) {
+  if (n > kMaxDiscs || binom(n, size_t(p.f)) > 20000) {
     v.reasons.push_back("refused: too many landmark subsets to check (n=" + std::to_string(n) +
                         ")");
     return v;
@@ -200,7 +216,7 @@ LocationVerdict appraise_location(const std::vector<RecordPair>& records, const 
 }
 
 nlohmann::json LocationVerdict::to_json() const {
-  // Built in place (arrays reserved, values moved in): the outline is a few hundred points.
+  // Built in place (arrays reserved, values moved in). No region_outline: see location.h.
   using json = nlohmann::json;
   json j;
   j["approved"] = approved;
@@ -219,23 +235,11 @@ nlohmann::json LocationVerdict::to_json() const {
     dv.push_back(std::move(e));
   }
   j["discs"] = std::move(ds);
-  if (!region_outline.empty()) {
+  if (region_bounded) {
     json c = json::object();
     c["lat"] = region_centroid.lat_deg;
     c["lon"] = region_centroid.lon_deg;
     j["region_centroid"] = std::move(c);
-    json o = json::array();
-    auto& ov = o.get_ref<json::array_t&>();
-    ov.reserve(region_outline.size());
-    for (const auto& g : region_outline) {
-      json pt = json::array();
-      auto& pv = pt.get_ref<json::array_t&>();
-      pv.reserve(2);
-      pv.emplace_back(g.lat_deg);
-      pv.emplace_back(g.lon_deg);
-      ov.push_back(std::move(pt));
-    }
-    j["region_outline"] = std::move(o);
   }
   return j;
 }

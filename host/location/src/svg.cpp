@@ -109,10 +109,12 @@ std::string lon_label(double v) {
 
 std::string render_svg(const LocationVerdict& v, const LocationPolicy& p,
                        const std::string& title) {
+  // The feasible region's boundary, from the verdict's discs (the verdict does not carry it).
+  const std::vector<GeoPoint> outline = region_outline(v.discs);
   // View: the feasible region and the approved zones; without a region, the landmarks.
-  std::vector<GeoPoint> focus = v.region_outline;
+  std::vector<GeoPoint> focus = outline;
   for (const auto& z : p.zones) extend(&focus, z);
-  if (v.region_outline.empty()) {
+  if (outline.empty()) {
     for (const auto& d : v.discs) focus.push_back(d.center);
   }
   if (focus.empty()) focus.push_back({0, 0});
@@ -193,8 +195,8 @@ std::string render_svg(const LocationVerdict& v, const LocationPolicy& p,
       << "\" fill=\"none\" stroke=\"#0969da\" stroke-width=\"1.2\" stroke-dasharray=\"6 3\"><title>"
       << esc(d.landmark_id + ": radius " + num(d.radius_km) + " km") << "</title></path>\n";
   }
-  if (!v.region_outline.empty()) {
-    o << "<path class=\"feasible\" d=\"" << polyline(pr, v.region_outline, true)
+  if (!outline.empty()) {
+    o << "<path class=\"feasible\" d=\"" << polyline(pr, outline, true)
       << "\" fill=\"rgba(251,143,68,0.55)\" stroke=\"#bc4c00\" stroke-width=\"2\"><title>feasible "
          "region</title></path>\n";
   }

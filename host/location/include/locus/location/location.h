@@ -46,13 +46,17 @@ struct DiscInfo {
   double radius_km = 0;  // inflated
 };
 
+// The verdict carries no outline of F: that is drawing data, a deterministic function of the
+// discs and the geometry code, computed on demand by region_outline() (the SVG, the fleet
+// page). Decisions stored before it was dropped still have "region_outline"; reverify ignores
+// it (verifier/reverify.h).
 struct LocationVerdict {
   bool approved = false;
   std::vector<std::string> reasons;
   std::vector<DiscInfo> discs;  // from the valid records
   bool region_empty = true;
-  GeoPoint region_centroid;
-  std::vector<GeoPoint> region_outline;  // boundary of F (all valid discs), for drawing
+  bool region_bounded = false;  // F is non-empty and some disc constrains it
+  GeoPoint region_centroid;     // valid when region_bounded
   nlohmann::json to_json() const;
 };
 
@@ -63,6 +67,11 @@ struct LocationVerdict {
 //     every forbidden region; else refused. (f = 0: the only subset is all discs.)
 // n is capped at 16 and C(n, f) at 20000 subsets; larger policies are refused.
 LocationVerdict evaluate(const std::vector<DiscInfo>& discs, const LocationPolicy& policy);
+
+// The boundary of F (all of `discs`, as evaluate() builds it), for drawing: Region::outline,
+// about 48 points per arc; empty when F is empty, unbounded or the discs are too many for
+// evaluate() (more than 16). The same discs give the same points.
+std::vector<GeoPoint> region_outline(const std::vector<DiscInfo>& discs);
 
 LocationVerdict appraise_location(const std::vector<RecordPair>& records, const TrustList& trust,
                                   const LocationPolicy& policy, ByteSpan verifier_nonce,

@@ -3,8 +3,9 @@
 // Equirectangular projection centred on the feasible region (or on the landmarks when the
 // region is empty), scaled by cos(latitude) so that shapes near the centre keep their
 // proportions. Draws: approved zones (green), forbidden regions (red), every landmark disc
-// (blue circle outline), the feasible region (orange), landmarks (triangles with ids), a
-// lat/lon grid with labels, a scale bar and the verdict with its reasons.
+// (blue circle outline), the feasible region (orange; its boundary computed here from the
+// verdict's discs by region_outline()), landmarks (triangles with ids), a lat/lon grid with
+// labels, a scale bar and the verdict with its reasons.
 #pragma once
 
 #include <string>

@@ -52,7 +52,9 @@ struct ReverifyItem {
   std::string reason;      // the re-appraisal's first failure ("" when affirming)
 };
 
-// Re-appraises one decision with an offline verifier (Verifier::create_offline).
+// Re-appraises one decision with an offline verifier (Verifier::create_offline) and compares
+// status, checks and claims. A recorded claims.location.region_outline (decisions stored
+// before the verdict dropped it) is ignored: it is derived from the discs, not decided.
 ReverifyItem reverify_decision(const Verifier& v, const StoredDecision& d);
 
 }  // namespace locus::verifier
