@@ -184,9 +184,9 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     bool have_head = false;
     std::string db = o->db.empty() ? default_db(o->log) : o->db;
     if (!o->no_db) {
-      if (db.empty() || !locus::host::file_exists(db))
+      if (db.empty() || (!locus::registry::is_postgres_url(db) && !locus::host::file_exists(db)))
         fail(ctx, HostError::kUsage,
-             "no registry to compare the head with: pass --db FILE (or --no-db)");
+             "no registry to compare the head with: pass --db FILE|URL (or --no-db)");
       auto reg = locus::registry::open(db);
       if (!reg.ok()) fail(ctx, reg.error());
       locus::audit::AuditLog l(o->log, reg.value().get());
