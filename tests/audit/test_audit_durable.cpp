@@ -354,9 +354,8 @@ void test_cli(void**) {
   spit(f.log, f.full.substr(0, after_line(f.full, 6)));
   const std::string bin = std::string(std::getenv("LOCUS_BINARY_DIR")) + "/host/cli/locus";
   std::string out, err;
-  int rc =
-      host::test::run_command({bin, "--json", "audit", "verify", "--log", f.log, "--db", f.db},
-                              &out, &err, 60000);
+  int rc = host::test::run_command({bin, "--json", "audit", "verify", "--log", f.log, "--db", f.db},
+                                   &out, &err, 60000);
   assert_int_equal(rc, 1);
   nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
   if (!j.is_object()) fail_msg("verify printed: %s / %s", out.c_str(), err.c_str());
