@@ -106,7 +106,9 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
   a->require_subcommand(1);
 
   CLI::App* v = a->add_subcommand(
-      "verify", "Check the chain; detect edited, deleted, reordered or truncated records (exit 1)");
+      "verify",
+      "Check the chain; detect edited, deleted, reordered or truncated records (exit 1); after "
+      "a power cut, say how many records only the registry holds yet (then `audit repair`)");
   v->add_option("--log", o->log,
                 "Audit log file: check the chain (and, with --head, the signed tree head)");
   v->add_option("--db", o->db,

@@ -347,6 +347,21 @@ void test_two_writers(void**) {
   assert_true(f.verify().ok);
 }
 
+// The log file replaced under a running AuditLog (same content, new inode, as a copy-and-rename
+// would leave it): the next append goes to the file the path names now, not the old inode.
+void test_reopens_replaced_file(void**) {
+  Fixture f = make(kNoAgeSync, 3);
+  audit::AuditLog l(f.log, f.reg.get());
+  assert_true(l.append("decision", nlohmann::json{{"i", 4}}).ok());
+  const std::string tmp = f.log + ".new";
+  spit(tmp, slurp(f.log));
+  assert_int_equal(::rename(tmp.c_str(), f.log.c_str()), 0);
+  assert_true(l.append("decision", nlohmann::json{{"i", 5}}).ok());
+  auto v = f.verify();
+  if (!v.ok) fail_msg("%s", v.reason.c_str());
+  assert_int_equal(v.records, 5);
+}
+
 // The CLI: `audit verify --json` reports the unsynced records (exit 1, "unsynced": 4),
 // `audit repair --json` appends them (exit 0), verify is then OK.
 void test_cli(void**) {
@@ -401,6 +416,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_beyond_head_refused),
       cmocka_unit_test(test_rolled_back_append),
       cmocka_unit_test(test_two_writers),
+      cmocka_unit_test(test_reopens_replaced_file),
       cmocka_unit_test(test_cli),
   };
   int rc = cmocka_run_group_tests_name(pg ? "audit_durable_postgresql" : "audit_durable_sqlite",
