@@ -36,7 +36,7 @@ int g_n = 0;
 
 constexpr int kRecords = 10;
 // No sync by age during a test: the pending rows are exactly the records since the last sync.
-constexpr audit::SyncPolicy kNoAgeSync{1000, 3600 * 1000};
+constexpr audit::SyncPolicy kNoAgeSync{1000, int64_t{3600} * 1000};
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
@@ -90,7 +90,7 @@ Fixture make(const audit::SyncPolicy& policy = kNoAgeSync, int records = kRecord
         if (!t.ok()) return t;
         auto a = l.append("decision", nlohmann::json{{"decision_id", i + 1}, {"pad", "x"}});
         if (!a.ok()) return a.status();
-        if (a.value().seq != static_cast<uint64_t>(i + 1)) return {host::HostError::kDb, "seq"};
+        if (a.value().seq != static_cast<uint64_t>(i) + 1) return {host::HostError::kDb, "seq"};
         return host::HStatus::Ok();
       });
       if (!s.ok()) fail_msg("append %d: %s", i, s.message().c_str());
@@ -122,7 +122,7 @@ void test_appends_pending_in_registry(void**) {
 // With max_pending 4 the file is synced every 4th record and the rows it covers pruned: never
 // more than 3 pending rows, and only the records after the last sync.
 void test_sync_prunes(void**) {
-  Fixture f = make(audit::SyncPolicy{4, 3600 * 1000});
+  Fixture f = make(audit::SyncPolicy{4, int64_t{3600} * 1000});
   auto p = f.pending();
   assert_true(!p.empty() && p.size() < 4);
   assert_int_equal(p.back().seq, kRecords);
@@ -271,7 +271,7 @@ void test_pending_row_differs(void**) {
 // Every record synced (max_pending 1: no pending rows) and the file cut afterwards: that is
 // real truncation, reported as such, and repair refuses.
 void test_head_beyond_file_no_pending(void**) {
-  Fixture f = make(audit::SyncPolicy{1, 3600 * 1000});
+  Fixture f = make(audit::SyncPolicy{1, int64_t{3600} * 1000});
   assert_int_equal(f.pending().size(), 0);
   const std::string cut = f.full.substr(0, after_line(f.full, 6));
   spit(f.log, cut);
