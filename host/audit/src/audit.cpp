@@ -204,12 +204,17 @@ std::map<uint64_t, std::string> pending_map(const std::vector<registry::AuditPen
 
 HStatus AuditLog::open_locked() {
   if (fd_ >= 0) {
-    // Reopen if the path now names another file (rotated, replaced).
-    struct stat ps {
-    }, fs{};
-    if (::stat(path_.c_str(), &ps) == 0 && ::fstat(fd_, &fs) == 0 && ps.st_ino == fs.st_ino &&
-        ps.st_dev == fs.st_dev)
-      return HStatus::Ok();
+    // Reopen if the path now names another file (rotated, replaced). The open file's inode is
+    // the remembered tail's while that is valid (no fstat for it then).
+    struct stat ps {};
+    if (::stat(path_.c_str(), &ps) == 0) {
+      if (tail_.valid && static_cast<uint64_t>(ps.st_ino) == tail_.ino &&
+          static_cast<uint64_t>(ps.st_dev) == tail_.dev)
+        return HStatus::Ok();
+      struct stat fs {};
+      if (::fstat(fd_, &fs) == 0 && ps.st_ino == fs.st_ino && ps.st_dev == fs.st_dev)
+        return HStatus::Ok();
+    }
     (void)::fsync(fd_);
     ::close(fd_);
     fd_ = -1;
