@@ -7,12 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "locus/audit/audit.h"
@@ -347,6 +349,35 @@ void test_two_writers(void**) {
   assert_true(f.verify().ok);
 }
 
+// One AuditLog shared by 4 threads appending in their own registry transactions at once (the
+// verifier's workers; on PostgreSQL the transactions overlap): every record lands once, the
+// chain verifies against the head, and every pending row is the file's line.
+void test_concurrent_appends(void**) {
+  Fixture f = make(kNoAgeSync, 1);
+  audit::AuditLog l(f.log, f.reg.get());
+  l.set_sync_policy(kNoAgeSync);
+  constexpr int kThreads = 4, kEach = 10;
+  std::vector<std::thread> ts;
+  ts.reserve(kThreads);
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; t++)
+    ts.emplace_back([&, t]() {
+      for (int i = 0; i < kEach; i++) {
+        host::HStatus s = f.reg->transaction([&]() -> host::HStatus {
+          auto a = l.append("decision", nlohmann::json{{"t", t}, {"i", i}});
+          return a.ok() ? host::HStatus::Ok() : a.status();
+        });
+        if (!s.ok()) failures++;
+      }
+    });
+  for (auto& th : ts) th.join();
+  assert_int_equal(failures.load(), 0);
+  auto v = f.verify();
+  if (!v.ok) fail_msg("%s", v.reason.c_str());
+  assert_int_equal(v.records, 1 + kThreads * kEach);
+  assert_int_equal(f.head().count, 1 + kThreads * kEach);
+}
+
 // The log file replaced under a running AuditLog (same content, new inode, as a copy-and-rename
 // would leave it): the next append goes to the file the path names now, not the old inode.
 void test_reopens_replaced_file(void**) {
@@ -416,6 +447,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_beyond_head_refused),
       cmocka_unit_test(test_rolled_back_append),
       cmocka_unit_test(test_two_writers),
+      cmocka_unit_test(test_concurrent_appends),
       cmocka_unit_test(test_reopens_replaced_file),
       cmocka_unit_test(test_cli),
   };
