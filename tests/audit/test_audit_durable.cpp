@@ -309,8 +309,9 @@ void test_beyond_head_refused(void**) {
 }
 
 // A transaction that fails after its append leaves the record in the file but not in the
-// registry; the next append makes the file durable first and chains on: the log verifies and
-// a power cut after it is still repairable.
+// registry; the next append of the same AuditLog puts that record's line in its own
+// transaction beside its own and chains on: the log verifies, and a power cut that loses
+// both lines is repaired byte for byte.
 void test_rolled_back_append(void**) {
   Fixture f = make();
   audit::AuditLog l(f.log, f.reg.get());
@@ -326,11 +327,13 @@ void test_rolled_back_append(void**) {
   if (!a.ok()) fail_msg("%s", a.message().c_str());
   assert_int_equal(a.value().seq, kRecords + 2);
   assert_true(f.verify().ok);
-  // Record 12 alone is pending (11 was synced by the file itself).
+  // Record 11 joined record 12's transaction: both are pending (no sync was needed).
   auto p = f.pending();
+  assert_int_equal(p.size(), kRecords + 2);
+  assert_int_equal(p[kRecords].seq, kRecords + 1);
   assert_int_equal(p.back().seq, kRecords + 2);
   const std::string full = slurp(f.log);
-  spit(f.log, full.substr(0, after_line(full, kRecords + 1)));
+  spit(f.log, full.substr(0, after_line(full, kRecords)));
   audit::AuditLog l2(f.log, f.reg.get());
   assert_true(l2.repair().ok());
   assert_true(slurp(f.log) == full);

@@ -86,6 +86,10 @@ class FailingRegistry final : public registry::Registry {
                                   const std::string& line) override {
     return r_->add_audit_pending(l, s, line);
   }
+  host::HStatus add_audit_pending_if_absent(const std::string& l, uint64_t s,
+                                            const std::string& line) override {
+    return r_->add_audit_pending_if_absent(l, s, line);
+  }
   host::HostResult<std::vector<registry::AuditPending>> list_audit_pending(const std::string& l,
                                                                            uint64_t a) override {
     return r_->list_audit_pending(l, a);

@@ -392,8 +392,9 @@ void test_decisions_and_heads(void**) {
 }
 
 // Pending audit records (host/audit's durable copies): written in a transaction (a rolled-back
-// one leaves none), listed after a seq in order, per log, once per (log, seq), pruned up to a
-// seq; the table is part of the latest schema on both backends.
+// one leaves none), listed after a seq in order, per log, once per (log, seq) (if_absent leaves
+// an existing row as it is), pruned up to a seq; the table is part of the latest schema on
+// both backends.
 void test_audit_pending(void**) {
   std::string p = fresh("pending");
   auto r = registry::open(p);
@@ -422,12 +423,19 @@ void test_audit_pending(void**) {
   assert_int_equal(reg.list_audit_pending("/log", 4).value().size(), 2);
   assert_int_equal(code(reg.add_audit_pending("/log", 5, "again").code()),
                    code(host::HostError::kDuplicate));
+  // if_absent: an existing row stays as it is; a missing one is added.
+  assert_true(reg.add_audit_pending_if_absent("/log", 5, "other").ok());
+  assert_true(reg.add_audit_pending_if_absent("/log", 9, "line9").ok());
+  l = reg.list_audit_pending("/log", 4);
+  assert_int_equal(l.value().size(), 3);
+  assert_string_equal(l.value()[0].line.c_str(), "line5");
+  assert_string_equal(l.value()[2].line.c_str(), "line9");
   assert_true(reg.prune_audit_pending("/log", 4).ok());
   l = reg.list_audit_pending("/log", 0);
-  assert_int_equal(l.value().size(), 2);
+  assert_int_equal(l.value().size(), 3);
   assert_int_equal(l.value()[0].seq, 5);
   assert_int_equal(reg.list_audit_pending("/other", 0).value().size(), 1);  // other log kept
-  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM audit_pending"), 3);
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM audit_pending"), 4);
 }
 
 // Evidence bundles: written in the decision's transaction (a rolled-back decision leaves no

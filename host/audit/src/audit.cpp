@@ -225,10 +225,12 @@ HStatus AuditLog::open_locked() {
   key_ = head_key();
   tail_ = Tail{};
   synced_seq_ = 0;
+  unsynced_.clear();
   return HStatus::Ok();
 }
 
 HStatus AuditLog::read_tail_locked(bool* torn) {
+  unsynced_.clear();  // the file may hold other lines than the ones this object wrote
   struct stat st {};
   if (::fstat(fd_, &st) != 0) return {HostError::kIo, path_ + ": fstat failed"};
   std::string last;
@@ -255,6 +257,7 @@ HStatus AuditLog::read_tail_locked(bool* torn) {
 HStatus AuditLog::fsync_locked(uint64_t seq) {
   if (::fsync(fd_) != 0) return {HostError::kIo, path_ + ": fsync failed"};
   synced_seq_ = std::max(synced_seq_, seq);
+  unsynced_.erase(unsynced_.begin(), unsynced_.upper_bound(synced_seq_));
   last_sync_ = std::chrono::steady_clock::now();
   return HStatus::Ok();
 }
@@ -425,11 +428,23 @@ HostResult<AppendResult> AuditLog::append_locked(const std::string& kind, const 
                 path_ +
                     ": the last record's hash differs from the registry head (log "
                     "rewritten?); run `locus audit verify`"};
-    } else if (synced_seq_ < tail_.seq) {
-      // Records in the file the registry does not hold (a transaction that did not commit,
-      // or another writer's not committed yet): make them durable by the file itself first.
-      HStatus f = fsync_locked(tail_.seq);
-      if (!f.ok()) return f.error();
+    } else {
+      // Records in the file the registry does not hold (yet): a transaction that did not
+      // commit, or one still committing (PostgreSQL, several appraisals at once). Those this
+      // object wrote join this transaction's pending rows (a row its own transaction
+      // commits first is left as it is); others are made durable by the file itself.
+      const uint64_t from = std::max(h.count, synced_seq_);
+      bool ours = true;
+      for (uint64_t s = from + 1; s <= tail_.seq && ours; s++) ours = unsynced_.count(s) != 0;
+      if (ours) {
+        for (uint64_t s = from + 1; s <= tail_.seq; s++) {
+          HStatus a = reg_->add_audit_pending_if_absent(key_, s, unsynced_[s]);
+          if (!a.ok()) return a.error();
+        }
+      } else {
+        HStatus f = fsync_locked(tail_.seq);
+        if (!f.ok()) return f.error();
+      }
     }
   }
   const uint64_t seq = tail_.seq + 1;
@@ -456,6 +471,8 @@ HostResult<AppendResult> AuditLog::append_locked(const std::string& kind, const 
   tail_.ino = static_cast<uint64_t>(st.st_ino);
   tail_.valid = true;
   line.pop_back();
+  // Until the file is synced past it (whatever becomes of this transaction).
+  if (reg_ != nullptr) unsynced_[seq] = line;
   if (reg_ == nullptr) {
     HStatus f = fsync_locked(seq);
     if (!f.ok()) return f.error();

@@ -615,6 +615,18 @@ class RegistryImpl final : public Registry {
     });
   }
 
+  HStatus add_audit_pending_if_absent(const std::string& logname, uint64_t seq,
+                                      const std::string& line) override {
+    return with_conn([&](Conn& c) -> HStatus {
+      return c
+          .exec(
+              "INSERT INTO audit_pending(log, seq, line) VALUES(?,?,?)"
+              " ON CONFLICT(log, seq) DO NOTHING",
+              {T(logname), I(static_cast<int64_t>(seq)), T(line)})
+          .status();
+    });
+  }
+
   HostResult<std::vector<AuditPending>> list_audit_pending(const std::string& logname,
                                                            uint64_t after_seq) override {
     return with_conn([&](Conn& c) -> HostResult<std::vector<AuditPending>> {

@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -103,6 +104,10 @@ class AuditLog {
   std::string key_;  // head_key() of the open file
   Tail tail_;
   uint64_t synced_seq_ = 0;  // the file is on disk up to this record (by our fsync)
+  // Lines this object wrote after synced_seq_, while the file is as it left it (cleared
+  // whenever the tail is read from the file): the records a not-yet-committed (or rolled
+  // back) transaction of ours wrote, which the next append can vouch for.
+  std::map<uint64_t, std::string> unsynced_;
   std::chrono::steady_clock::time_point last_sync_;
   SyncPolicy policy_;
 };

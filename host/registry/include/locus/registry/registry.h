@@ -179,6 +179,15 @@ class Registry {
     (void)line;
     return {host::HostError::kInternal, "this registry keeps no pending audit records"};
   }
+  // The same, but a row that exists for (log, seq) is left as it is (and OK is returned); on
+  // PostgreSQL it waits for a concurrent transaction that inserted that row to end.
+  virtual HStatus add_audit_pending_if_absent(const std::string& log, uint64_t seq,
+                                              const std::string& line) {
+    (void)log;
+    (void)seq;
+    (void)line;
+    return {host::HostError::kInternal, "this registry keeps no pending audit records"};
+  }
   virtual HostResult<std::vector<AuditPending>> list_audit_pending(const std::string& log,
                                                                    uint64_t after_seq) {
     (void)log;
