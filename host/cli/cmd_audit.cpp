@@ -106,7 +106,9 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
   a->require_subcommand(1);
 
   CLI::App* v = a->add_subcommand(
-      "verify", "Check the chain; detect edited, deleted, reordered or truncated records (exit 1)");
+      "verify",
+      "Check the chain; detect edited, deleted, reordered or truncated records (exit 1); after "
+      "a power cut, say how many records only the registry holds yet (then `audit repair`)");
   v->add_option("--log", o->log,
                 "Audit log file: check the chain (and, with --head, the signed tree head)");
   v->add_option("--db", o->db,
@@ -180,22 +182,32 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
            "--new (consistency)");
     if (!locus::host::file_exists(o->log)) fail(ctx, HostError::kIo, o->log + ": no such file");
     locus::registry::AuditHead head;
+    std::vector<locus::registry::AuditPending> pending;
     bool have_head = false;
     std::string db = o->db.empty() ? default_db(o->log) : o->db;
     if (!o->no_db) {
-      if (db.empty() || !locus::host::file_exists(db))
+      if (db.empty() || (!locus::registry::is_postgres_url(db) && !locus::host::file_exists(db)))
         fail(ctx, HostError::kUsage,
-             "no registry to compare the head with: pass --db FILE (or --no-db)");
+             "no registry to compare the head with: pass --db FILE|URL (or --no-db)");
       auto reg = locus::registry::open(db);
       if (!reg.ok()) fail(ctx, reg.error());
       locus::audit::AuditLog l(o->log, reg.value().get());
       auto h = reg.value()->get_audit_head(l.head_key());
       if (!h.ok()) fail(ctx, h.error());
       head = h.value();
+      // Records durable in the registry but maybe not yet in the file (docs/audit.md).
+      auto p = reg.value()->list_audit_pending(l.head_key(), 0);
+      if (!p.ok()) fail(ctx, p.error());
+      pending = p.take();
       have_head = true;
     }
-    auto r = locus::audit::verify_log(o->log, have_head ? &head : nullptr);
+    auto r = locus::audit::verify_log(o->log, have_head ? &head : nullptr,
+                                      have_head ? &pending : nullptr);
     json j = {{"ok", r.ok}, {"records", r.records}, {"head_hash", r.head_hash_hex}};
+    if (r.unsynced > 0) {
+      j["unsynced"] = r.unsynced;
+      j["action"] = "locus audit repair";
+    }
     if (r.ok && !o->head.empty()) {
       // The signed tree head must be this log's tree at its size: any record before it that
       // was rewritten since (even with the chain recomputed) changes the root.
@@ -223,8 +235,51 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     locus::cli::emit(
         ctx, j.dump(),
         r.ok ? "audit log OK: " + std::to_string(r.records) + " records, head " + r.head_hash_hex
-             : "audit log BROKEN: " + r.reason);
+             : (r.unsynced > 0 ? "audit log INCOMPLETE: " : "audit log BROKEN: ") + r.reason);
     if (!r.ok) throw CLI::RuntimeError(1);
+  });
+
+  CLI::App* rp = a->add_subcommand(
+      "repair",
+      "After a crash: append the records the registry holds durably but the file lacks (and "
+      "cut a torn last line the registry holds); refuses anything it cannot prove (exit 1)");
+  rp->add_option("--log", o->log, "Audit log file")->required();
+  rp->add_option("--db", o->db,
+                 "Registry holding the log head (default: the log path without .audit.jsonl)");
+  rp->callback([o, &ctx]() {
+    if (!locus::host::file_exists(o->log)) fail(ctx, HostError::kIo, o->log + ": no such file");
+    std::string db = o->db.empty() ? default_db(o->log) : o->db;
+    if (db.empty() || (!locus::registry::is_postgres_url(db) && !locus::host::file_exists(db)))
+      fail(ctx, HostError::kUsage, "no registry holding the log's head: pass --db FILE|URL");
+    auto reg = locus::registry::open(db);
+    if (!reg.ok()) fail(ctx, reg.error());
+    locus::audit::AuditLog l(o->log, reg.value().get());
+    auto r = l.repair();
+    if (!r.ok()) fail(ctx, r.error());
+    const auto& rep = r.value();
+    // What the repair left must verify against the head (with no pending copy needed).
+    auto head = reg.value()->get_audit_head(l.head_key());
+    if (!head.ok()) fail(ctx, head.error());
+    auto chk = locus::audit::verify_log(o->log, &head.value());
+    if (!chk.ok) fail(ctx, HostError::kAuditBroken, "after the repair: " + chk.reason);
+    json j = {{"ok", true},
+              {"file_records", rep.file_records},
+              {"head", rep.head},
+              {"appended", rep.appended},
+              {"torn_bytes_cut", rep.torn_bytes_cut},
+              {"records", chk.records},
+              {"head_hash", chk.head_hash_hex}};
+    std::string text =
+        rep.appended == 0 && rep.torn_bytes_cut == 0
+            ? "nothing to repair: " + std::to_string(chk.records) + " records, head " +
+                  chk.head_hash_hex
+            : "repaired: appended " + std::to_string(rep.appended) + " records from the registry" +
+                  (rep.torn_bytes_cut > 0 ? " (cut a torn last line of " +
+                                                std::to_string(rep.torn_bytes_cut) + " bytes)"
+                                          : std::string()) +
+                  "; audit log OK: " + std::to_string(chk.records) + " records, head " +
+                  chk.head_hash_hex;
+    locus::cli::emit(ctx, j.dump(), text);
   });
 
   CLI::App* ik = a->add_subcommand(

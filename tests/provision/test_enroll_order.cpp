@@ -82,6 +82,21 @@ class FailingRegistry final : public registry::Registry {
   host::HStatus set_audit_head(const std::string& l, const registry::AuditHead& h) override {
     return r_->set_audit_head(l, h);
   }
+  host::HStatus add_audit_pending(const std::string& l, uint64_t s,
+                                  const std::string& line) override {
+    return r_->add_audit_pending(l, s, line);
+  }
+  host::HStatus add_audit_pending_if_absent(const std::string& l, uint64_t s,
+                                            const std::string& line) override {
+    return r_->add_audit_pending_if_absent(l, s, line);
+  }
+  host::HostResult<std::vector<registry::AuditPending>> list_audit_pending(const std::string& l,
+                                                                           uint64_t a) override {
+    return r_->list_audit_pending(l, a);
+  }
+  host::HStatus prune_audit_pending(const std::string& l, uint64_t s) override {
+    return r_->prune_audit_pending(l, s);
+  }
   host::HStatus put_tpm_host(const registry::TpmHostRow& h) override { return r_->put_tpm_host(h); }
   host::HostResult<registry::TpmHostRow> get_tpm_host(const std::string& h) override {
     return r_->get_tpm_host(h);

@@ -394,6 +394,53 @@ void test_decisions_and_heads(void**) {
   assert_string_equal(reg.get_audit_head("/x").value().hash_hex.c_str(), "cd");
 }
 
+// Pending audit records (host/audit's durable copies): written in a transaction (a rolled-back
+// one leaves none), listed after a seq in order, per log, once per (log, seq) (if_absent leaves
+// an existing row as it is), pruned up to a seq; the table is part of the latest schema on
+// both backends.
+void test_audit_pending(void**) {
+  std::string p = fresh("pending");
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  assert_true(reg.transaction([&]() -> host::HStatus {
+                   for (uint64_t s = 3; s <= 6; s++) {
+                     auto a = reg.add_audit_pending("/log", s, "line" + std::to_string(s));
+                     if (!a.ok()) return a;
+                   }
+                   return reg.add_audit_pending("/other", 4, "other4");
+                 })
+                  .ok());
+  assert_false(reg.transaction([&]() -> host::HStatus {
+                    host::HStatus a = reg.add_audit_pending("/log", 7, "line7");
+                    if (!a.ok()) return a;
+                    return {host::HostError::kDb, "injected"};
+                  })
+                   .ok());
+  auto l = reg.list_audit_pending("/log", 0);
+  assert_true(l.ok());
+  assert_int_equal(l.value().size(), 4);  // not 7: rolled back
+  for (size_t i = 0; i < 4; i++) {
+    assert_int_equal(l.value()[i].seq, 3 + i);
+    assert_string_equal(l.value()[i].line.c_str(), ("line" + std::to_string(3 + i)).c_str());
+  }
+  assert_int_equal(reg.list_audit_pending("/log", 4).value().size(), 2);
+  assert_int_equal(code(reg.add_audit_pending("/log", 5, "again").code()),
+                   code(host::HostError::kDuplicate));
+  // if_absent: an existing row stays as it is; a missing one is added.
+  assert_true(reg.add_audit_pending_if_absent("/log", 5, "other").ok());
+  assert_true(reg.add_audit_pending_if_absent("/log", 9, "line9").ok());
+  l = reg.list_audit_pending("/log", 4);
+  assert_int_equal(l.value().size(), 3);
+  assert_string_equal(l.value()[0].line.c_str(), "line5");
+  assert_string_equal(l.value()[2].line.c_str(), "line9");
+  assert_true(reg.prune_audit_pending("/log", 4).ok());
+  l = reg.list_audit_pending("/log", 0);
+  assert_int_equal(l.value().size(), 3);
+  assert_int_equal(l.value()[0].seq, 5);
+  assert_int_equal(reg.list_audit_pending("/other", 0).value().size(), 1);  // other log kept
+  assert_int_equal(scalar(p, "SELECT COUNT(*) FROM audit_pending"), 4);
+}
+
 // Evidence bundles: written in the decision's transaction (a rolled-back decision leaves no
 // bundle), read back byte for byte, written once per decision; a registry opened read-only
 // reads them and refuses every write (the database refuses it, not a flag of ours).
@@ -659,6 +706,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
       cmocka_unit_test(test_evidence_bundles),
+      cmocka_unit_test(test_audit_pending),
       cmocka_unit_test(test_transaction_rollback),
       cmocka_unit_test(test_tpm_tables),
       cmocka_unit_test(test_trust_list_versions),

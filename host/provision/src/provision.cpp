@@ -338,8 +338,7 @@ HostResult<EnrollResult> enroll(const EnrollOptions& opt, const Ca& ca,
                                              {"link", opt.link},
                                              {"fwid", host::hex_encode(id.fwid)},
                                              {"svn", id.svn},
-                                             {"resumed", resume}}
-                                            .dump());
+                                             {"resumed", resume}});
       if (!r.ok()) return {r.code(), "the audit record failed: " + r.message()};
     }
     return HStatus::Ok();

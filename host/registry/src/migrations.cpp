@@ -107,6 +107,13 @@ const Step kSteps[] = {
      " bundle BLOB NOT NULL);",
      "CREATE TABLE evidence_bundles (decision_id BIGINT PRIMARY KEY NOT NULL,"
      " bundle BYTEA NOT NULL);"},
+    // 6 -> 7: audit records durable in the registry but maybe not yet in the log file (the
+    // file is written without its own fsync; docs/audit.md "Durability"). Written in the
+    // record's transaction, deleted once the file has been synced past them.
+    {"CREATE TABLE audit_pending (log TEXT NOT NULL, seq INTEGER NOT NULL, line TEXT NOT NULL,"
+     " PRIMARY KEY(log, seq));",
+     "CREATE TABLE audit_pending (log TEXT NOT NULL, seq BIGINT NOT NULL, line TEXT NOT NULL,"
+     " PRIMARY KEY(log, seq));"},
 };
 
 }  // namespace

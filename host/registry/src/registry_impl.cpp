@@ -744,6 +744,56 @@ class RegistryImpl final : public Registry {
     });
   }
 
+  // ---- audit records not yet synced to the log file ----
+
+  HStatus add_audit_pending(const std::string& logname, uint64_t seq,
+                            const std::string& line) override {
+    return with_conn([&](Conn& c) -> HStatus {
+      Fail kind = Fail::kOther;
+      auto r = c.exec("INSERT INTO audit_pending(log, seq, line) VALUES(?,?,?)",
+                      {T(logname), I(static_cast<int64_t>(seq)), T(line)}, &kind);
+      if (!r.ok() && kind == Fail::kConstraint)
+        return {HostError::kDuplicate,
+                logname + ": audit record " + std::to_string(seq) + " is already pending"};
+      return r.status();
+    });
+  }
+
+  HStatus add_audit_pending_if_absent(const std::string& logname, uint64_t seq,
+                                      const std::string& line) override {
+    return with_conn([&](Conn& c) -> HStatus {
+      return c
+          .exec(
+              "INSERT INTO audit_pending(log, seq, line) VALUES(?,?,?)"
+              " ON CONFLICT(log, seq) DO NOTHING",
+              {T(logname), I(static_cast<int64_t>(seq)), T(line)})
+          .status();
+    });
+  }
+
+  HostResult<std::vector<AuditPending>> list_audit_pending(const std::string& logname,
+                                                           uint64_t after_seq) override {
+    return with_conn([&](Conn& c) -> HostResult<std::vector<AuditPending>> {
+      auto r = c.exec("SELECT seq, line FROM audit_pending WHERE log=? AND seq>? ORDER BY seq",
+                      {T(logname), I(static_cast<int64_t>(after_seq))});
+      if (!r.ok()) return r.error();
+      std::vector<AuditPending> out;
+      out.reserve(r.value().rows.size());
+      for (auto& row : r.value().rows)
+        out.push_back({static_cast<uint64_t>(row[0].as_int()), row[1].as_text()});
+      return out;
+    });
+  }
+
+  HStatus prune_audit_pending(const std::string& logname, uint64_t upto_seq) override {
+    return with_conn([&](Conn& c) -> HStatus {
+      return c
+          .exec("DELETE FROM audit_pending WHERE log=? AND seq<=?",
+                {T(logname), I(static_cast<int64_t>(upto_seq))})
+          .status();
+    });
+  }
+
   // ---- TPM host records ----
 
   HStatus put_tpm_host(const TpmHostRow& h) override {

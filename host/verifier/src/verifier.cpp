@@ -943,8 +943,7 @@ AttestResult Verifier::commit(State& st) {
         if (out.affirming) body["license_counter"] = counter;
         // Inside the transaction (lock order: registry, then the log's file lock); the
         // log's head is updated through this transaction too.
-        auto ar =
-            log_->append("decision", body.dump(-1, ' ', false, json::error_handler_t::replace));
+        auto ar = log_->append("decision", body);
         if (!ar.ok()) {
           audit_error = ar.message();
           return {HostError::kAuditBroken, "audit record could not be written: " + ar.message()};
@@ -1095,8 +1094,7 @@ HStatus Verifier::revoke_ueid(ByteSpan ueid, const std::string& reason) {
     HStatus s = reg_->revoke_ueid(ueid, reason);
     if (!s.ok()) return s;
     if (log_ != nullptr) {
-      auto r =
-          log_->append("revoke", json{{"ueid", host::hex_encode(ueid)}, {"reason", reason}}.dump());
+      auto r = log_->append("revoke", json{{"ueid", host::hex_encode(ueid)}, {"reason", reason}});
       if (!r.ok()) return r.status();
     }
     return HStatus::Ok();
@@ -1108,7 +1106,7 @@ HStatus Verifier::revoke_serial(const std::string& serial_hex, const std::string
     HStatus s = reg_->revoke_serial(serial_hex, reason);
     if (!s.ok()) return s;
     if (log_ != nullptr) {
-      auto r = log_->append("revoke", json{{"serial", serial_hex}, {"reason", reason}}.dump());
+      auto r = log_->append("revoke", json{{"serial", serial_hex}, {"reason", reason}});
       if (!r.ok()) return r.status();
     }
     return HStatus::Ok();

@@ -9,7 +9,7 @@
 // versioned migrations (applied in one transaction; a newer schema is refused).
 //
 // Tables: devices (UEID -> site, host, hwmodel, DeviceID cert + serial, revoked, state),
-// revoked_serials, license_counters, nonces, decisions, audit_heads, tpm_hosts,
+// revoked_serials, license_counters, nonces, decisions, audit_heads, audit_pending, tpm_hosts,
 // tpm_board_hosts, trust_list_versions, evidence_bundles.
 //
 // Concurrency contract: every method is safe to call from many threads at once, and from
@@ -87,6 +87,12 @@ struct NonceIssue {
 struct AuditHead {
   uint64_t count = 0;    // number of records (= last seq)
   std::string hash_hex;  // hash of the last record ("" when empty)
+};
+
+// An audit record durable in the registry but maybe not yet in the log file.
+struct AuditPending {
+  uint64_t seq = 0;
+  std::string line;  // the record's line in the file, without the trailing newline
 };
 
 // The TPM helper's host record, as stored (host/tpm converts to and from its own types).
@@ -176,6 +182,36 @@ class Registry {
   // Audit log heads, keyed by log name (the absolute path of the log file).
   virtual HostResult<AuditHead> get_audit_head(const std::string& log) = 0;
   virtual HStatus set_audit_head(const std::string& log, const AuditHead& h) = 0;
+  // Audit records written to the log file without a sync of their own (host/audit): kept
+  // here, in the record's transaction, until the file has been synced past them; the repair
+  // after a crash appends them from here. add: kDuplicate if (log, seq) exists. list: the
+  // rows with seq > after_seq, in seq order. prune: deletes the rows with seq <= upto_seq.
+  virtual HStatus add_audit_pending(const std::string& log, uint64_t seq, const std::string& line) {
+    (void)log;
+    (void)seq;
+    (void)line;
+    return {host::HostError::kInternal, "this registry keeps no pending audit records"};
+  }
+  // The same, but a row that exists for (log, seq) is left as it is (and OK is returned); on
+  // PostgreSQL it waits for a concurrent transaction that inserted that row to end.
+  virtual HStatus add_audit_pending_if_absent(const std::string& log, uint64_t seq,
+                                              const std::string& line) {
+    (void)log;
+    (void)seq;
+    (void)line;
+    return {host::HostError::kInternal, "this registry keeps no pending audit records"};
+  }
+  virtual HostResult<std::vector<AuditPending>> list_audit_pending(const std::string& log,
+                                                                   uint64_t after_seq) {
+    (void)log;
+    (void)after_seq;
+    return {host::HostError::kInternal, "this registry keeps no pending audit records"};
+  }
+  virtual HStatus prune_audit_pending(const std::string& log, uint64_t upto_seq) {
+    (void)log;
+    (void)upto_seq;
+    return {host::HostError::kInternal, "this registry keeps no pending audit records"};
+  }
 
   // TPM host records (host/tpm) and the board -> host binding.
   virtual HStatus put_tpm_host(const TpmHostRow& h) = 0;                      // insert or replace
