@@ -401,7 +401,9 @@ void test_reopens_replaced_file(void**) {
 void test_cli(void**) {
   Fixture f = make();
   spit(f.log, f.full.substr(0, after_line(f.full, 6)));
-  const std::string bin = std::string(std::getenv("LOCUS_BINARY_DIR")) + "/host/cli/locus";
+  const char* dir = std::getenv("LOCUS_BINARY_DIR");
+  if (dir == nullptr) fail_msg("LOCUS_BINARY_DIR is not set (run this test through ctest)");
+  const std::string bin = std::string(dir) + "/host/cli/locus";
   std::string out, err;
   int rc = host::test::run_command({bin, "--json", "audit", "verify", "--log", f.log, "--db", f.db},
                                    &out, &err, 60000);
