@@ -667,7 +667,9 @@ void test_group_commit(void**) {
   for (int n = 0; n < kThreads * kPer; n++) {
     const bool present = reg.get_device(ueid_n(static_cast<uint8_t>(n))).ok();
     const bool want = !fails(n) && !throws(n);
-    if (present != want) std::printf("device %d: present %d, want %d\n", n, present, want);
+    if (present != want)
+      std::printf("device %d: present %d, want %d\n", n, static_cast<int>(present),
+                  static_cast<int>(want));
     assert_true(present == want);
     committed += want ? 1 : 0;
   }
