@@ -1,8 +1,9 @@
-// SQLite backend of the registry: a pool of connections (one per concurrently active thread),
-// WAL journal, synchronous=FULL (a committed nonce use or license counter survives a power
-// cut; NORMAL only for the transactions begin(false) asks for: nonce issue), BEGIN IMMEDIATE
-// for write transactions, a busy timeout for other processes, prepared statements cached per
-// connection.
+// SQLite backend of the registry: one writers' connection for write transactions (its page
+// cache stays warm; lent to a reader when no writer holds it), a pool of connections for
+// reads (one per concurrently active thread), WAL journal, synchronous=FULL (a committed nonce use
+// or license counter survives a power cut; NORMAL only for the transactions begin(false) asks for:
+// nonce issue), BEGIN IMMEDIATE for write transactions, a busy timeout for other processes,
+// prepared statements cached per connection.
 #include <sqlite3.h>
 
 #include <atomic>
