@@ -96,18 +96,9 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
       const nlohmann::json* vj = find_verdict(j);
       if (vj == nullptr)
         fail(ctx, HostError::kParse, in + ": no location verdict with \"discs\" found");
-      std::vector<loc::DiscInfo> discs;
-      for (const auto& x : (*vj)["discs"]) {
-        loc::DiscInfo di;
-        if (!x.is_object() || !num(x, "lat", &di.center.lat_deg) ||
-            !num(x, "lon", &di.center.lon_deg) || !num(x, "radius_km", &di.radius_km)) {
-          fail(ctx, HostError::kParse, in + ": a disc lacks lat/lon/radius_km");
-        }
-        di.landmark_id = x.value("landmark", std::string("?"));
-        di.rtt_min_ns = x.value("rtt_min_ns", uint64_t(0));
-        discs.push_back(di);
-      }
-      v = loc::evaluate(discs, pol);
+      auto discs = loc::discs_from_json(*vj);
+      if (!discs.ok()) fail(ctx, HostError::kParse, in + ": " + discs.message());
+      v = loc::evaluate(discs.value(), pol);
     } else if (j.is_object() && j.contains("measurements")) {
       std::vector<loc::DiscInfo> discs;
       for (const auto& x : j["measurements"]) {

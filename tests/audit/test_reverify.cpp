@@ -405,16 +405,11 @@ void test_old_rows_with_outline(void**) {
     json d = rows.at(id);
     json& loc = d["claims"]["location"];
     assert_false(loc.contains("region_outline"));
-    std::vector<location::DiscInfo> discs;
-    for (const auto& x : loc["discs"]) {
-      location::DiscInfo di;
-      di.landmark_id = x["landmark"].get<std::string>();
-      di.center = {x["lat"].get<double>(), x["lon"].get<double>()};
-      di.radius_km = x["radius_km"].get<double>();
-      discs.push_back(di);
-    }
+    auto discs = location::discs_from_json(loc);
+    assert_true(discs.ok());
     json o = json::array();
-    for (const auto& g : location::region_outline(discs)) o.push_back({g.lat_deg, g.lon_deg});
+    for (const auto& g : location::region_outline(discs.value()))
+      o.push_back({g.lat_deg, g.lon_deg});
     assert_true(o.size() >= 49);
     loc["region_outline"] = o;
     return d;

@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -127,6 +128,21 @@ void test_explain(void**) {
                           g_dir + "/old.json", "--svg", g_dir + "/old.svg"}),
                    0);
   assert_true(feasible_path(g_dir + "/old.svg") == feasible);
+  // A decision whose disc is malformed: refused, naming the disc and the key; no picture.
+  std::string broken = out;
+  const size_t rk = broken.find("\"radius_km\":");
+  assert_true(rk != std::string::npos);
+  broken.insert(rk + 12, "\"12\",\"x\":");  // "radius_km":"12","x":<the number>
+  write("broken.json", "{\"claims\":{\"location\":" + broken + "}}");
+  std::string bo, be;
+  const int brc =
+      ht::run_command({g_bin, "verifier", "explain", "--policy", g_dir + "/pol.toml", "--decision",
+                       g_dir + "/broken.json", "--svg", g_dir + "/broken.svg"},
+                      &bo, &be, 60000);
+  if (be.find("disc 0: \"radius_km\" is missing or not a finite number") == std::string::npos)
+    fail_msg("explain of a malformed disc: exit %d, stderr %s", brc, be.c_str());
+  assert_true(brc != 0);
+  assert_true(access((g_dir + "/broken.svg").c_str(), F_OK) != 0);
   assert_int_equal(
       locus({"verifier", "explain", "--policy", g_dir + "/pol.toml", "--svg", g_dir + "/x.svg"}),
       2);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "locus/location/geojson.h"
 #include "locus/location/location.h"
@@ -194,16 +195,81 @@ void test_svg_feasible_from_discs(void**) {
                n[2 * i + 1], x, y);
   }
   // From the JSON's discs only, as `locus verifier explain --decision` reads them.
-  std::vector<DiscInfo> back;
-  for (const auto& x : j["discs"])
-    back.push_back(disc(x["landmark"].get<std::string>(),
-                        {x["lat"].get<double>(), x["lon"].get<double>()},
-                        x["radius_km"].get<double>()));
-  assert_true(path_numbers(render_svg(evaluate(back, p), p, "three"), "feasible") == n);
+  auto back = discs_from_json(nlohmann::json::parse(j.dump()));
+  assert_true(back.ok());
+  assert_int_equal(back.value().size(), 3);
+  for (size_t i = 0; i < 3; ++i) {
+    assert_string_equal(back.value()[i].landmark_id.c_str(), v.discs[i].landmark_id.c_str());
+    assert_true(back.value()[i].center.lat_deg == v.discs[i].center.lat_deg);
+    assert_true(back.value()[i].center.lon_deg == v.discs[i].center.lon_deg);
+    assert_true(back.value()[i].radius_km == v.discs[i].radius_km);
+    assert_true(back.value()[i].rtt_min_ns == v.discs[i].rtt_min_ns);
+  }
+  assert_true(path_numbers(render_svg(evaluate(back.value(), p), p, "three"), "feasible") == n);
   // No feasible region without a bounded F: empty, and more discs than evaluate() takes.
   assert_true(
       region_outline({disc("a", {1.35, 103.82}, 10), disc("b", {22.3, 114.2}, 10)}).empty());
   assert_true(region_outline(std::vector<DiscInfo>(17, disc("x", {1.35, 103.82}, 10))).empty());
+}
+
+// discs_from_json, the one decoder of a verdict's discs (explain, the fleet page): each
+// malformed verdict is refused with kParse naming the disc and the key; optional keys default.
+void test_discs_from_json_malformed(void**) {
+  using nlohmann::json;
+  const json good = {{"landmark", "sg-1"},
+                     {"lat", 1.35},
+                     {"lon", 103.8},
+                     {"radius_km", 20.0},
+                     {"rtt_min_ns", 1000}};
+  auto with = [&](const char* key, const json& val) {
+    json d = good;
+    d[key] = val;
+    return json{{"discs", json::array({good, d})}};
+  };
+  auto without = [&](const char* key) {
+    json d = good;
+    d.erase(key);
+    return json{{"discs", json::array({d})}};
+  };
+  struct Case {
+    json verdict;
+    const char* says;
+  };
+  const std::vector<Case> bad = {
+      {json::object(), "no \"discs\" array"},
+      {json::array(), "no \"discs\" array"},
+      {json{{"discs", "x"}}, "no \"discs\" array"},
+      {json{{"discs", json::array({1})}}, "disc 0 is not an object"},
+      {with("lat", "1.35"), "disc 1: \"lat\""},
+      {with("lon", nullptr), "disc 1: \"lon\""},
+      {with("radius_km", std::nan("")), "disc 1: \"radius_km\""},
+      {with("radius_km", INFINITY), "disc 1: \"radius_km\""},
+      {without("lat"), "disc 0: \"lat\""},
+      {with("landmark", 7), "disc 1: \"landmark\""},
+      {with("rtt_min_ns", -1), "disc 1: \"rtt_min_ns\""},
+      {with("rtt_min_ns", 1.5), "disc 1: \"rtt_min_ns\""},
+      {json{{"discs", json::array()}}, nullptr},  // no discs: fine, an empty list
+  };
+  for (const auto& c : bad) {
+    auto r = discs_from_json(c.verdict);
+    if (c.says == nullptr) {
+      assert_true(r.ok() && r.value().empty());
+      continue;
+    }
+    if (r.ok()) fail_msg("accepted: %s", c.verdict.dump().c_str());
+    assert_true(r.code() == locus::Status(locus::host::HostError::kParse));
+    if (r.message().find(c.says) == std::string::npos)
+      fail_msg("%s: says '%s', want '%s'", c.verdict.dump().c_str(), r.message().c_str(), c.says);
+  }
+  json many = {{"discs", json::array()}};
+  for (int i = 0; i < 65; ++i) many["discs"].push_back(good);
+  assert_false(discs_from_json(many).ok());
+  auto opt = discs_from_json(without("landmark"));
+  assert_true(opt.ok());
+  assert_string_equal(opt.value()[0].landmark_id.c_str(), "?");
+  auto no_rtt = discs_from_json(without("rtt_min_ns"));
+  assert_true(no_rtt.ok());
+  assert_true(no_rtt.value()[0].rtt_min_ns == 0);
 }
 
 }  // namespace
@@ -211,6 +277,7 @@ void test_svg_feasible_from_discs(void**) {
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_svg_approved), cmocka_unit_test(test_svg_refused_and_empty),
-      cmocka_unit_test(test_svg_edges_as_meant), cmocka_unit_test(test_svg_feasible_from_discs)};
+      cmocka_unit_test(test_svg_edges_as_meant), cmocka_unit_test(test_svg_feasible_from_discs),
+      cmocka_unit_test(test_discs_from_json_malformed)};
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

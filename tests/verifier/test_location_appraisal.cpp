@@ -228,15 +228,10 @@ void test_decision_without_outline(void**) {
   assert_true(loc.contains("region_centroid"));
   assert_true(loc["reasons"].is_array() && !loc["reasons"].empty());
   assert_true(r.decision["claims"]["location"] == loc);  // the returned decision is the row
-  std::vector<location::DiscInfo> discs;
-  for (const auto& x : loc["discs"]) {
-    location::DiscInfo di;
-    di.landmark_id = x["landmark"].get<std::string>();
-    di.center = {x["lat"].get<double>(), x["lon"].get<double>()};
-    di.radius_km = x["radius_km"].get<double>();
-    discs.push_back(di);
-  }
-  const std::vector<location::GeoPoint> outline = location::region_outline(discs);
+  auto discs = location::discs_from_json(loc);
+  assert_true(discs.ok());
+  assert_int_equal(discs.value().size(), 3);
+  const std::vector<location::GeoPoint> outline = location::region_outline(discs.value());
   assert_true(outline.size() >= 49);
   // The fleet page draws the site's map from this stored decision: its feasible region is
   // there, one path vertex ("M" or "L") per outline point computed from the stored discs.

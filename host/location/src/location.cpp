@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <optional>
+#include <utility>
 
 namespace locus::location {
 namespace {
@@ -242,6 +243,46 @@ nlohmann::json LocationVerdict::to_json() const {
     j["region_centroid"] = std::move(c);
   }
   return j;
+}
+
+host::HostResult<std::vector<DiscInfo>> discs_from_json(const nlohmann::json& verdict) {
+  using host::HostError;
+  constexpr size_t kMaxStoredDiscs = 64;  // a verdict holds one per landmark record (<= 32)
+  if (!verdict.is_object() || !verdict.contains("discs") || !verdict["discs"].is_array())
+    return {HostError::kParse, "location verdict has no \"discs\" array"};
+  const nlohmann::json& arr = verdict["discs"];
+  if (arr.size() > kMaxStoredDiscs)
+    return {HostError::kParse, "location verdict has more than 64 discs"};
+  std::vector<DiscInfo> out;
+  out.reserve(arr.size());
+  for (size_t i = 0; i < arr.size(); i++) {
+    const nlohmann::json& x = arr[i];
+    const std::string at = "disc " + std::to_string(i);
+    if (!x.is_object()) return {HostError::kParse, at + " is not an object"};
+    DiscInfo d;
+    for (const auto& [key, dst] : {std::pair<const char*, double*>{"lat", &d.center.lat_deg},
+                                   {"lon", &d.center.lon_deg},
+                                   {"radius_km", &d.radius_km}}) {
+      if (!x.contains(key) || !x[key].is_number() || !std::isfinite(x[key].get<double>()))
+        return {HostError::kParse, at + ": \"" + key + "\" is missing or not a finite number"};
+      *dst = x[key].get<double>();
+    }
+    if (x.contains("landmark")) {
+      if (!x["landmark"].is_string())
+        return {HostError::kParse, at + ": \"landmark\" is not a string"};
+      d.landmark_id = x["landmark"].get<std::string>();
+    } else {
+      d.landmark_id = "?";
+    }
+    if (x.contains("rtt_min_ns")) {
+      const nlohmann::json& r = x["rtt_min_ns"];
+      if (!r.is_number_unsigned() && !(r.is_number_integer() && r.get<int64_t>() >= 0))
+        return {HostError::kParse, at + ": \"rtt_min_ns\" is not an unsigned integer"};
+      d.rtt_min_ns = x["rtt_min_ns"].get<uint64_t>();
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
 }
 
 }  // namespace locus::location

@@ -216,18 +216,12 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
                                 : "zones only (no decision with landmark measurements yet)";
       auto ll = last_located.find(name);
       if (ll != last_located.end()) {
-        const json& loc = ll->second.decision["claims"]["location"];
-        for (const auto& x : loc.value("discs", json::array())) {
-          if (!x.is_object()) continue;
-          location::DiscInfo di;
-          di.landmark_id = x.value("landmark", std::string("?"));
-          di.center.lat_deg = x.value("lat", 0.0);
-          di.center.lon_deg = x.value("lon", 0.0);
-          di.radius_km = x.value("radius_km", 0.0);
-          di.rtt_min_ns = x.value("rtt_min_ns", uint64_t(0));
-          discs.push_back(di);
-        }
+        auto d = location::discs_from_json(ll->second.decision["claims"]["location"]);
         caption = "decision #" + std::to_string(ll->second.id) + " (" + ll->second.status + ")";
+        if (d.ok())
+          discs = d.take();
+        else  // drawn as zones only, and said so
+          caption += ": its location verdict is unreadable (" + d.message() + "); zones only";
       }
       const location::LocationVerdict verdict = location::evaluate(discs, *sp.location);
       std::string svg =

@@ -60,6 +60,13 @@ struct LocationVerdict {
   nlohmann::json to_json() const;
 };
 
+// The discs of a verdict as to_json() wrote it (the decoder of its "discs": explain, the
+// fleet page and reverify's tests read stored decisions through it). Each disc needs finite
+// numeric "lat", "lon" and "radius_km"; "landmark" (string, "?" if absent) and "rtt_min_ns"
+// (0 if absent) are optional. kParse naming the disc and the key otherwise, or when
+// "discs" is missing or not an array (at most 64 discs).
+host::HostResult<std::vector<DiscInfo>> discs_from_json(const nlohmann::json& verdict);
+
 // The geometric decision on already-validated discs (also used by `locus verifier explain`):
 //   - no discs, or fewer than f + 1: refused;
 //   - F of all discs empty: refused (a landmark lied or failed);
