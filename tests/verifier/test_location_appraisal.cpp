@@ -206,7 +206,8 @@ void test_near_approved(void**) {
 // (drawing data, recomputed from the discs by whatever draws it): the stored row has the three
 // discs, the centroid and the reasons, no "region_outline", and stays under 4 KB (it is
 // ~3.0 KB; the outline alone used to add ~150-300 [lat, lon] pairs). The fleet page still
-// draws the feasible region, computed from the stored discs.
+// draws the feasible region, computed from the stored discs; a stored verdict edited into
+// nonsense draws the zones only and says so (the page used to throw on a mistyped key).
 void test_decision_without_outline(void**) {
   Env e = make_env("nooutline");
   host::Bytes n = e.v->issue_nonce(g_dev.ueid).value().nonce;
@@ -247,6 +248,23 @@ void test_decision_without_outline(void**) {
   size_t vertices = 0;
   for (char c : path) vertices += (c == 'M' || c == 'L') ? 1 : 0;
   assert_int_equal(vertices, outline.size());
+  // The stored verdict edited behind the verifier's back (every radius_km now a string): the
+  // page still renders, draws the site's zones without a feasible region, and says why.
+  std::string out, err;
+  const std::string sql =
+      "UPDATE decisions SET json = replace(json, '\"radius_km\":', '\"radius_km\":\"x\",\"was\":')";
+  assert_int_equal(
+      host::test::run_command({"/usr/bin/sqlite3", e.dir + "/r.db", sql}, &out, &err, 30000), 0);
+  auto page2 = verifier::render_fleet_page(*e.v);
+  if (!page2.ok()) fail_msg("fleet page: %s", page2.message().c_str());
+  const std::string& html2 = page2.value();
+  const size_t map2 = html2.find("id=\"map-sg-lm\"");
+  assert_true(map2 != std::string::npos);
+  const size_t end2 = html2.find("</figure>", map2);
+  assert_true(html2.find("class=\"feasible\"", map2) > end2);
+  const size_t why = html2.find("location verdict is unreadable", map2);
+  assert_true(why != std::string::npos && why < end2);
+  assert_true(html2.find("radius_km", why) < end2);
 }
 
 // 20 ms RTT (~3000 km radius): the region reaches far outside the zone -> refused.
