@@ -117,39 +117,12 @@ class RegistryImpl final : public Registry {
     if (t_txn.owner == this) return body();  // nested: join the outer transaction
     if (t_txn.owner != nullptr)
       return {HostError::kInternal, "registry transaction inside another registry's"};
-    b_->writer_enter();  // before taking a connection: queued writers hold none
-    auto c = b_->acquire_writer();
-    if (!c.ok()) {
-      b_->writer_leave();
-      return c.error();
-    }
-    Conn* conn = c.value();
-    // Released on every path, also if body throws (the lock and the thread's slot must never
-    // outlive the call): roll back unless committed.
-    struct Guard {
-      db::Backend* b{};
-      Conn* conn{};
-      bool open = false;
-      ~Guard() {
-        t_txn = {};
-        if (open) conn->rollback();
-        b->release_writer(conn);
-        b->writer_leave();
-      }
-    } guard{b_.get(), conn};
-    HStatus s = conn->begin(durable);
-    if (!s.ok()) return s;
-    guard.open = true;
-    t_txn = {this, conn};
-    s = body();
-    t_txn = {};
-    if (!s.ok()) return s;  // the guard rolls back
-    s = conn->commit();
-    if (s.ok()) {
-      guard.open = false;
-      if (durable) count_commit(1);
-    }
-    return s;
+    // One transaction alone: the same steps as a group of one (no savepoint).
+    Waiter w;
+    w.body = &body;
+    run_group({&w}, durable);
+    if (w.thrown) std::rethrow_exception(w.thrown);
+    return w.result;
   }
 
   void count_commit(uint64_t transactions) {
@@ -196,7 +169,7 @@ class RegistryImpl final : public Registry {
       gc_leader_ = true;
       g.unlock();
       try {
-        run_group(group);
+        run_group(group, true);
       } catch (...) {  // e.g. out of memory outside a body: the group's callers must still return
         for (Waiter* w : group)
           if (!w->thrown) w->thrown = std::current_exception();
@@ -222,7 +195,9 @@ class RegistryImpl final : public Registry {
     t_txn = {};
   }
 
-  void run_group(const std::vector<Waiter*>& group) {
+  // Runs the bodies in one transaction (durable: its commit waits for stable storage) and
+  // sets each waiter's result; the connection and the writer lock are released on every path.
+  void run_group(const std::vector<Waiter*>& group, bool durable) {
     auto fail_all = [&](const HStatus& why, bool only_ok) {
       for (Waiter* w : group)
         if (!only_ok || (w->result.ok() && !w->thrown)) w->result = why;
@@ -243,7 +218,7 @@ class RegistryImpl final : public Registry {
         b->writer_leave();
       }
     } rel{b_.get(), conn};
-    HStatus s = conn->begin(true);
+    HStatus s = conn->begin(durable);
     if (!s.ok()) return fail_all(s, false);
     bool any_ok = false;
     if (group.size() == 1) {
@@ -280,6 +255,7 @@ class RegistryImpl final : public Registry {
       conn->rollback();
       return fail_all(s, true);
     }
+    if (!durable) return;
     uint64_t n = 0;
     for (const Waiter* w : group) n += (w->result.ok() && !w->thrown) ? 1 : 0;
     count_commit(n);
