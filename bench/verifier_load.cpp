@@ -75,6 +75,16 @@ CommitCounts commit_counts(int port) {
   return c;
 }
 
+// The `locus --version` line of the verifier under test: it names the allocator the binary was
+// linked with (host/CMakeLists.txt), which the figures depend on.
+std::string verifier_version() {
+  std::string out, err;
+  if (locus::host::test::run_command({LOCUS_BIN, "--version"}, &out, &err, 10000) != 0)
+    return "unknown (locus --version failed)";
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
 // Runs crypto_bench_openssl and returns its "key value" lines.
 std::map<std::string, double> crypto_rates(double seconds) {
   std::string out, err;
@@ -177,6 +187,7 @@ int in_process(int decisions, int landmarks, bool tpm) {
       "verifier_load --in-process: %d decisions, %d landmarks%s, %d affirming, attest body %zu "
       "bytes\n",
       decisions, landmarks, tpm ? " + TPM" : "", affirming, body_bytes);
+  std::printf("(handlers in this process, allocator: %s)\n", LOCUS_ALLOCATOR_NAME);
   std::printf("%-22s %9s %9s\n", "handler", "cpu ms/d", "wall ms/d");
   std::printf("%-22s %9.3f\n", "POST /v1/nonce", cpu_nonce / n);
   std::printf("%-22s %9.3f\n", "POST /v1/attest", cpu_attest / n);
@@ -248,6 +259,7 @@ int bench_main(int argc, char** argv) {
       "hosts (swtpm), %s handler threads\n",
       w.port(), seconds, std::thread::hardware_concurrency(), tpm_hosts,
       workers > 0 ? std::to_string(workers).c_str() : "default");
+  std::printf("verifier binary: %s\n", verifier_version().c_str());
   std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s %7s\n", "landmarks", "clients",
               "decisions", "per s", "cpu ms/d", "sys ms/d", "cpu %", "per s/core", "p50 ms",
               "p99 ms", "txn/cmt", "errors");

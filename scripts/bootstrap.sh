@@ -23,7 +23,7 @@ PACKAGES=(
   libcmocka-dev
   libtss2-dev swtpm swtpm-tools tpm2-tools
   libsqlite3-dev sqlite3 libpq-dev postgresql
-  libboost-dev
+  libboost-dev libgoogle-perftools-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libtomlplusplus-dev
   python3 python3-cbor2 python3-cryptography openssl libssl-dev
   libgeographiclib-dev

@@ -20,7 +20,9 @@ int run(int argc, char** argv) {
   app.add_option("--log-level", ctx.log_level,
                  "Structured log level on stderr: debug, info, warn, error, off")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "off"}));
-  app.set_version_flag("--version", "locus 0.1.0");
+  // The version line also names the allocator this binary was linked with (host/CMakeLists.txt):
+  // benchmark figures depend on it.
+  app.set_version_flag("--version", "locus 0.1.0 (allocator: " LOCUS_ALLOCATOR_NAME ")");
   app.parse_complete_callback([&ctx]() {
     locus::host::LogLevel l = locus::host::LogLevel::kWarn;
     if (locus::host::parse_log_level(ctx.log_level, &l)) locus::host::set_log_level(l);

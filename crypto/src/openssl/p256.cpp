@@ -14,6 +14,7 @@
 #include <openssl/params.h>
 #include <string.h>
 
+#include <memory>
 #include <utility>
 
 #include "locus/crypto/ct.h"
@@ -353,6 +354,37 @@ Status p256_check_public(const P256PublicKey& pub) {
   return load_public(g, pub, ctx.get(), &q);
 }
 
+namespace {
+
+// Montgomery form of the order n and the exponent n - 2 (k^-1 = k^(n-2) mod n): public
+// constants, built once per thread instead of once per signature.
+struct OrderMont {
+  ossl::MontCtx mont;
+  ossl::Bn n_minus_2;
+};
+
+const OrderMont* order_mont() {
+  thread_local const std::unique_ptr<OrderMont> cached = []() -> std::unique_ptr<OrderMont> {
+    const BIGNUM* n = ossl::p256_order();
+    if (n == nullptr) {
+      return nullptr;
+    }
+    auto m = std::make_unique<OrderMont>();
+    ossl::BnCtx ctx(BN_CTX_new());
+    *m->mont.out() = BN_MONT_CTX_new();
+    *m->n_minus_2.out() = BN_dup(n);
+    if (!ctx || !m->mont || !m->n_minus_2 || BN_MONT_CTX_set(m->mont.get(), n, ctx.get()) != 1 ||
+        BN_sub_word(m->n_minus_2.get(), 2) != 1) {
+      ERR_clear_error();
+      return nullptr;
+    }
+    return m;
+  }();
+  return cached.get();
+}
+
+}  // namespace
+
 Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Signature* out) {
   if (out == nullptr) {
     return CryptoError::kBadInputLength;
@@ -366,18 +398,20 @@ Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Si
     return ossl::fail(CryptoError::kBackend);
   }
   ossl::BnCtx ctx(BN_CTX_secure_new());
-  ossl::MontCtx mont(BN_MONT_CTX_new());
-  ossl::Bn n_minus_2(BN_dup(n)), e;
+  const OrderMont* om = order_mont();
+  ossl::Bn e;
   ossl::SecretBn d;
   uint8_t eb[kScalar];
   reduce_digest(digest, eb);
   *e.out() = BN_bin2bn(eb, static_cast<int>(kScalar), nullptr);
-  if (!ctx || !mont || !n_minus_2 || !e || !load_secret(key.d.data(), &d)) {
-    return ossl::fail(CryptoError::kOutOfMemory);
-  }
-  if (BN_MONT_CTX_set(mont.get(), n, ctx.get()) != 1 || BN_sub_word(n_minus_2.get(), 2) != 1) {
+  if (om == nullptr) {
     return ossl::fail(CryptoError::kBackend);
   }
+  if (!ctx || !e || !load_secret(key.d.data(), &d)) {
+    return ossl::fail(CryptoError::kOutOfMemory);
+  }
+  BN_MONT_CTX* mont = om->mont.get();
+  const BIGNUM* n_minus_2 = om->n_minus_2.get();
   Rfc6979 drbg(key.d.data(), eb);
   uint8_t k[kScalar];
   Status result = CryptoError::kBackend;
@@ -390,8 +424,7 @@ Status ecdsa_sign_digest(const P256PrivateKey& key, const Digest& digest, P256Si
       continue;  // step h.3: k outside [1, n-1], next candidate
     }
     bool retry = false;
-    result =
-        sign_with_k(g, n, ctx.get(), mont.get(), n_minus_2.get(), d.get(), e.get(), k, out, &retry);
+    result = sign_with_k(g, n, ctx.get(), mont, n_minus_2, d.get(), e.get(), k, out, &retry);
     if (!retry) {
       break;
     }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -117,6 +118,13 @@ class SqliteConn final : public Conn {
   }
 
   HStatus exec_script(const char* sql) override {
+    // One statement (BEGIN, COMMIT, SAVEPOINT, a PRAGMA: several per decision) runs from the
+    // statement cache instead of being parsed again; a script of several goes to sqlite3_exec.
+    if (std::strchr(sql, ';') == nullptr) {
+      auto r = exec(sql, {}, nullptr);
+      if (!r.ok()) return {HostError::kDb, sqlite3_errmsg(db_)};
+      return HStatus::Ok();
+    }
     char* e = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &e) != SQLITE_OK) {
       std::string m = e != nullptr ? e : "sqlite error";
