@@ -681,6 +681,70 @@ void test_group_commit(void**) {
   if (g_pg == nullptr) assert_true(after.commits - before.commits < uint64_t(committed));
 }
 
+// Nonce issues (non-durable) queue with durable transactions and may share their groups. Each
+// result is its own: issues refused by the per-source cap write nothing, the others are all
+// readable afterwards, a durable body that fails rolls back alone, and the commit statistics
+// count the durable transactions only.
+void test_group_commit_with_nonce_issues(void**) {
+  auto r = registry::open(fresh("groupnonces"));
+  assert_true(r.ok());
+  auto& reg = *r.value();
+  constexpr int kWriters = 4, kIssuers = 4, kPer = 30, kCap = 20;
+  const registry::CommitStats before = reg.commit_stats();
+  std::atomic<int> wrong{0}, refused{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kWriters; t++)
+    ts.emplace_back([&, t]() {
+      for (int i = 0; i < kPer; i++) {
+        const int n = t * kPer + i;
+        host::HStatus s = reg.transaction([&]() -> host::HStatus {
+          if (!reg.add_device(device(static_cast<uint8_t>(n))).ok())
+            return {host::HostError::kDb, "add"};
+          std::this_thread::sleep_for(std::chrono::microseconds(200));  // issues queue behind
+          if (n % 5 == 2) return {host::HostError::kRefused, "body refuses"};
+          return host::HStatus::Ok();
+        });
+        if (s.ok() != (n % 5 != 2)) wrong++;
+      }
+    });
+  for (int t = 0; t < kIssuers; t++)
+    ts.emplace_back([&, t]() {
+      for (int i = 0; i < kPer; i++) {
+        registry::NonceIssue ni =
+            nonce(host::Bytes(32, 0), ueid_n(static_cast<uint8_t>(t)), 1 << 30, int64_t(i) + 1);
+        ni.nonce[0] = static_cast<uint8_t>(t);
+        ni.nonce[1] = static_cast<uint8_t>(i);
+        ni.source = "10.0.1." + std::to_string(t);
+        ni.max_per_source = kCap;  // issues kCap+1.. of each source are refused
+        host::HStatus s = reg.put_nonce(ni);
+        if (i < kCap ? !s.ok() : (s.ok() || code(s.code()) != code(host::HostError::kNonce)))
+          wrong++;
+        if (!s.ok()) refused++;
+      }
+    });
+  for (auto& t : ts) t.join();
+  assert_int_equal(wrong.load(), 0);
+  assert_int_equal(refused.load(), kIssuers * (kPer - kCap));
+  for (int t = 0; t < kIssuers; t++)
+    for (int i = 0; i < kPer; i++) {
+      host::Bytes n(32, 0);
+      n[0] = static_cast<uint8_t>(t);
+      n[1] = static_cast<uint8_t>(i);
+      auto c = reg.peek_nonce(n, ueid_n(static_cast<uint8_t>(t)), 1000);
+      assert_true(c.ok());
+      assert_true(c.value() ==
+                  (i < kCap ? registry::NonceCheck::kOk : registry::NonceCheck::kUnknown));
+    }
+  int committed = 0;
+  for (int n = 0; n < kWriters * kPer; n++) {
+    const bool want = n % 5 != 2;
+    assert_true(reg.get_device(ueid_n(static_cast<uint8_t>(n))).ok() == want);
+    committed += want ? 1 : 0;
+  }
+  const registry::CommitStats after = reg.commit_stats();
+  assert_int_equal(after.transactions - before.transactions, committed);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -714,6 +778,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_trust_list_versions),
       cmocka_unit_test(test_concurrent_consume_and_counters),
       cmocka_unit_test(test_group_commit),
+      cmocka_unit_test(test_group_commit_with_nonce_issues),
   };
   int rc = cmocka_run_group_tests_name(pg ? "registry_postgresql" : "registry_sqlite", tests,
                                        nullptr, nullptr);

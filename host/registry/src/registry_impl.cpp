@@ -104,22 +104,22 @@ class RegistryImpl final : public Registry {
   }
 
   HStatus transaction(const std::function<HStatus()>& body) override {
-    if (t_txn.owner == nullptr && b_->dialect() == Dialect::kSqlite)
-      return grouped_transaction(body);
     return run_transaction(body, true);
   }
 
   // durable=false (nonce issue only): the commit does not wait for stable storage. A power
   // cut can then lose nonces issued since the last durable commit; their attestations are
-  // refused "nonce unknown" and the agent asks again. Nested in a durable transaction it is
-  // durable with it.
+  // refused "nonce unknown" and the agent asks again. Nested in a durable transaction, or
+  // committed in one group with a durable one, it is durable with it.
   HStatus run_transaction(const std::function<HStatus()>& body, bool durable) {
     if (t_txn.owner == this) return body();  // nested: join the outer transaction
     if (t_txn.owner != nullptr)
       return {HostError::kInternal, "registry transaction inside another registry's"};
+    if (b_->dialect() == Dialect::kSqlite) return grouped_transaction(body, durable);
     // One transaction alone: the same steps as a group of one (no savepoint).
     Waiter w;
     w.body = &body;
+    w.durable = durable;
     run_group({&w}, durable);
     if (w.thrown) std::rethrow_exception(w.thrown);
     return w.result;
@@ -145,22 +145,30 @@ class RegistryImpl final : public Registry {
   // as before (no savepoint). PostgreSQL runs each transaction alone: its bodies take row
   // locks, and two replicas' groups could take them in opposite orders (a deadlock that
   // would refuse both groups), while its commits cost the server, not this process.
+  //
+  // A non-durable transaction (a nonce issue) queues with the others: a group is committed
+  // durably when any of its members asked for it, and without waiting for the disk only when
+  // none did. Each waiter sleeps on its own condition variable: the leader wakes exactly its
+  // group's members and the next leader (the queue's new front), no one else.
   struct Waiter {
     const std::function<HStatus()>* body = nullptr;
+    bool durable = true;
     HStatus result{HostError::kInternal, "transaction not run"};
     std::exception_ptr thrown;
     bool done = false;
+    std::condition_variable cv;  // under gc_mu_
   };
   static constexpr size_t kMaxGroup = 32;
 
-  HStatus grouped_transaction(const std::function<HStatus()>& body) {
+  HStatus grouped_transaction(const std::function<HStatus()>& body, bool durable) {
     Waiter me;
     me.body = &body;
+    me.durable = durable;
     std::unique_lock<std::mutex> g(gc_mu_);
     gc_queue_.push_back(&me);
     while (!me.done) {
       if (gc_leader_) {
-        gc_cv_.wait(g);
+        me.cv.wait(g);
         continue;
       }
       const size_t n = std::min(gc_queue_.size(), kMaxGroup);
@@ -168,16 +176,21 @@ class RegistryImpl final : public Registry {
       gc_queue_.erase(gc_queue_.begin(), gc_queue_.begin() + static_cast<long>(n));
       gc_leader_ = true;
       g.unlock();
+      bool group_durable = false;
+      for (const Waiter* w : group) group_durable = group_durable || w->durable;
       try {
-        run_group(group, true);
+        run_group(group, group_durable);
       } catch (...) {  // e.g. out of memory outside a body: the group's callers must still return
         for (Waiter* w : group)
           if (!w->thrown) w->thrown = std::current_exception();
       }
       g.lock();
-      for (Waiter* w : group) w->done = true;
       gc_leader_ = false;
-      gc_cv_.notify_all();
+      for (Waiter* w : group) {
+        w->done = true;
+        if (w != &me) w->cv.notify_one();
+      }
+      if (!gc_queue_.empty()) gc_queue_.front()->cv.notify_one();  // the next leader
     }
     if (me.thrown) std::rethrow_exception(me.thrown);
     return me.result;
@@ -257,7 +270,7 @@ class RegistryImpl final : public Registry {
     }
     if (!durable) return;
     uint64_t n = 0;
-    for (const Waiter* w : group) n += (w->result.ok() && !w->thrown) ? 1 : 0;
+    for (const Waiter* w : group) n += (w->durable && w->result.ok() && !w->thrown) ? 1 : 0;
     count_commit(n);
   }
 
@@ -916,7 +929,6 @@ class RegistryImpl final : public Registry {
  private:
   std::unique_ptr<db::Backend> b_;
   std::mutex gc_mu_;  // group commit: the waiting transactions and whether a leader runs
-  std::condition_variable gc_cv_;
   std::vector<Waiter*> gc_queue_;
   bool gc_leader_ = false;
   std::atomic<uint64_t> tx_committed_{0};

@@ -2,10 +2,11 @@
 // TPM helper.
 //
 // One interface, two backends chosen at run time by open(): SQLite (embedded default: WAL,
-// synchronous=FULL except for put_nonce, whose commit does not wait for the disk: a power cut
-// can lose unused nonces only; write transactions on one writers' connection, BEGIN IMMEDIATE,
-// concurrent durable ones group-committed; reads on pooled connections or the writers' when
-// it is free; busy timeout for other processes) and PostgreSQL (libpq, a connection pool,
+// synchronous=FULL except for put_nonce, whose commit does not wait for the disk unless it
+// shares a group with a durable transaction: a power cut can lose unused nonces only; write
+// transactions on one writers' connection, BEGIN IMMEDIATE, concurrent ones group-committed;
+// reads on pooled connections or the writers' when it is free; busy timeout for other
+// processes) and PostgreSQL (libpq, a connection pool,
 // READ COMMITTED with row locks). Both carry the same schema, built by the same ordered,
 // versioned migrations (applied in one transaction; a newer schema is refused).
 //
