@@ -693,6 +693,7 @@ void test_group_commit_with_nonce_issues(void**) {
   const registry::CommitStats before = reg.commit_stats();
   std::atomic<int> wrong{0}, refused{0};
   std::vector<std::thread> ts;
+  ts.reserve(kWriters + kIssuers);
   for (int t = 0; t < kWriters; t++)
     ts.emplace_back([&, t]() {
       for (int i = 0; i < kPer; i++) {
