@@ -17,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "db.h"  // host/registry/src: the SQLite connection under the registry
 #include "locus/registry/registry.h"
 #include "locus_test/testproc.h"
 #include "pg_server.h"
@@ -746,6 +747,37 @@ void test_group_commit_with_nonce_issues(void**) {
   assert_int_equal(after.transactions - before.transactions, committed);
 }
 
+// The writers' connection switches `synchronous` per transaction (NORMAL for nonce issues
+// alone, FULL otherwise), and control statements run from its statement cache: asked inside
+// each transaction, over several rounds, the level must be the one that transaction wants
+// (2 = FULL, 1 = NORMAL), and FULL again after it. A durable commit at NORMAL would skip its
+// fdatasync.
+void test_sqlite_sync_level_per_transaction(void**) {
+  if (g_pg != nullptr) return;  // SQLite's connection only
+  auto b = registry::db::open_sqlite_backend(fresh("pragmas"));
+  assert_true(b.ok());
+  registry::db::Backend& be = *b.value();
+  auto level = [](registry::db::Conn* c) -> int64_t {
+    auto r = c->exec("PRAGMA synchronous", {}, nullptr);
+    assert_true(r.ok());
+    assert_int_equal(r.value().rows.size(), 1);
+    return r.value().rows[0][0].as_int();
+  };
+  for (int round = 0; round < 3; round++) {
+    for (const bool durable : {false, true, true, false}) {
+      be.writer_enter();
+      auto c = be.acquire_writer();
+      assert_true(c.ok());
+      assert_true(c.value()->begin(durable).ok());
+      assert_int_equal(level(c.value()), durable ? 2 : 1);
+      assert_true(c.value()->commit().ok());
+      assert_int_equal(level(c.value()), 2);  // back to FULL between transactions
+      be.release_writer(c.value());
+      be.writer_leave();
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -780,6 +812,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_concurrent_consume_and_counters),
       cmocka_unit_test(test_group_commit),
       cmocka_unit_test(test_group_commit_with_nonce_issues),
+      cmocka_unit_test(test_sqlite_sync_level_per_transaction),
   };
   int rc = cmocka_run_group_tests_name(pg ? "registry_postgresql" : "registry_sqlite", tests,
                                        nullptr, nullptr);

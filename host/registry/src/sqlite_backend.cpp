@@ -40,21 +40,34 @@ class SqliteConn final : public Conn {
   HostResult<Rows> exec(const char* sql, const std::vector<Value>& params, Fail* kind) override {
     if (kind != nullptr) *kind = Fail::kOther;
     sqlite3_stmt* st = nullptr;
-    auto it = cache_.find(sql);
+    // A PRAGMA takes effect (and computes its answer) when it is compiled; SQLite expires the
+    // statement after one run so that a cached one is compiled again anyway. Not cached here:
+    // nothing to gain, and whether `PRAGMA synchronous=FULL` applies must not depend on that
+    // detail (registry_test test_sqlite_sync_level_per_transaction).
+    const char* first = sql;
+    while (*first == ' ' || *first == '\n' || *first == '\t') ++first;
+    const bool cacheable = sqlite3_strnicmp(first, "PRAGMA", 6) != 0;
+    auto it = cacheable ? cache_.find(sql) : cache_.end();
     if (it != cache_.end()) {
       st = it->second;
     } else {
-      if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr) != SQLITE_OK)
+      if (sqlite3_prepare_v3(db_, sql, -1, cacheable ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                             nullptr) != SQLITE_OK)
         return err("prepare").error();
-      cache_.emplace(sql, st);
+      if (cacheable) cache_.emplace(sql, st);
     }
     struct Reset {
       sqlite3_stmt* s;
+      bool finalize;
       ~Reset() {
+        if (finalize) {
+          sqlite3_finalize(s);
+          return;
+        }
         sqlite3_reset(s);
         sqlite3_clear_bindings(s);
       }
-    } reset{st};
+    } reset{st, !cacheable};
     if (static_cast<size_t>(sqlite3_bind_parameter_count(st)) != params.size())
       return {HostError::kInternal, std::string("parameter count mismatch: ") + sql};
     for (size_t i = 0; i < params.size(); i++) {
@@ -118,8 +131,9 @@ class SqliteConn final : public Conn {
   }
 
   HStatus exec_script(const char* sql) override {
-    // One statement (BEGIN, COMMIT, SAVEPOINT, a PRAGMA: several per decision) runs from the
+    // One statement (BEGIN, COMMIT, SAVEPOINT, RELEASE: several per decision) runs from the
     // statement cache instead of being parsed again; a script of several goes to sqlite3_exec.
+    // exec() never caches a PRAGMA (see there).
     if (std::strchr(sql, ';') == nullptr) {
       auto r = exec(sql, {}, nullptr);
       if (!r.ok()) return {HostError::kDb, sqlite3_errmsg(db_)};
