@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "locus/common/common.h"
+#include "locus/common/json_read.h"
 
 namespace locus::tpm {
 
@@ -63,8 +64,8 @@ std::string quote_to_json(const QuoteBundle& q) {
 
 Result<QuoteBundle> quote_from_json(const std::string& text) {
   if (text.size() > 16384) return TpmError::kMalformed;
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.size() != 4) return TpmError::kMalformed;
+  nlohmann::json j;
+  if (!host::read_json(text, &j) || !j.is_object() || j.size() != 4) return TpmError::kMalformed;
   for (const char* k : {"quote", "signature", "ak_name"}) {
     if (!j.contains(k) || !j[k].is_string()) return TpmError::kMalformed;
   }

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "locus/common/json_read.h"
 #include "locus/common/keys.h"
 #include "locus/common/metrics.h"
 #include "locus/crypto/ct.h"
@@ -813,8 +814,8 @@ const ServiceOptions& HttpService::options() const {
 
 int HttpService::handle_nonce(const std::string& body, std::string* out,
                               const std::string& source) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  json j;
+  if (!host::read_json(body, &j) || !j.is_object()) {
     *out = err_body("body is not a JSON object");
     return 400;
   }
@@ -839,8 +840,8 @@ int HttpService::handle_nonce(const std::string& body, std::string* out,
 }
 
 int HttpService::handle_attest(const std::string& body, std::string* out) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
+  json j;
+  if (!host::read_json(body, &j) || !j.is_object()) {
     *out = err_body("body is not a JSON object");
     return 400;
   }
