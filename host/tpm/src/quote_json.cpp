@@ -65,7 +65,12 @@ std::string quote_to_json(const QuoteBundle& q) {
 Result<QuoteBundle> quote_from_json(const std::string& text) {
   if (text.size() > 16384) return TpmError::kMalformed;
   nlohmann::json j;
-  if (!host::read_json(text, &j) || !j.is_object() || j.size() != 4) return TpmError::kMalformed;
+  if (!host::read_json(text, &j)) return TpmError::kMalformed;
+  return quote_from_json_value(j);
+}
+
+Result<QuoteBundle> quote_from_json_value(const nlohmann::json& j) {
+  if (!j.is_object() || j.size() != 4) return TpmError::kMalformed;
   for (const char* k : {"quote", "signature", "ak_name"}) {
     if (!j.contains(k) || !j[k].is_string()) return TpmError::kMalformed;
   }

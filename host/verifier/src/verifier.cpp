@@ -362,7 +362,7 @@ void Verifier::load_facts(State& st) const {
   f.tpm_enabled = tpm_ != nullptr;
   if (st.req.tpm.is_null()) return;
   st.quote.present = true;
-  auto qb = tpm::quote_from_json(st.req.tpm.dump());
+  auto qb = tpm::quote_from_json_value(st.req.tpm);
   if (!qb.ok()) {
     st.quote.raw_json = st.req.tpm.dump();
     return;

@@ -3,6 +3,7 @@
 //    "pcrs":{"sha256":{"0":"<hex>",...}},"ak_name":"<hex>"}
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "locus/tpm/quote.h"
@@ -17,5 +18,8 @@ std::string quote_to_json(const QuoteBundle& q);
 // (attest <= 1024, signature <= 512, ak_name <= 66). Values come out in ascending index.
 // Errors: kMalformed.
 Result<QuoteBundle> quote_from_json(const std::string& json_text);
+// The same checks on an object already parsed (the "tpm" member of an attestation body, whose
+// text the body limit bounds): every string is bounded by its field's size before decoding.
+Result<QuoteBundle> quote_from_json_value(const nlohmann::json& j);
 
 }  // namespace locus::tpm
