@@ -677,6 +677,13 @@ void test_http_handlers(void**) {
   assert_int_equal(svc.handle_nonce(R"({"ueid":"zz"})", &out), 400);
   assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev2.ueid)}}.dump(), &out),
                    404);
+  // A valid body followed by a NUL byte and more text (nlohmann's parser stopped at the NUL
+  // and accepted it): refused as a whole, nothing issued.
+  assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev.ueid)}}.dump() +
+                                        std::string(1, '\0') + R"({"ueid":"zz"})",
+                                    &out),
+                   400);
+  assert_int_equal(svc.handle_nonce(std::string(65, '[') + std::string(65, ']'), &out), 400);
   assert_int_equal(svc.handle_nonce(json{{"ueid", host::hex_encode(g_dev.ueid)}}.dump(), &out),
                    200);
   json nj = json::parse(out);
