@@ -190,9 +190,14 @@ bool Swtpm::launch() {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
+    std::fprintf(stderr, "swtpm attempt %d on ports %d/%d: %s\n", attempt + 1, port_, port_ + 1,
+                 exited ? "exited" : "not accepting after 10 s, killed");
     pid_ = -1;
   }
-  std::fprintf(stderr, "swtpm did not start, see %s/swtpm.log\n", dir_.c_str());
+  // The log goes with the folder when the caller stops: its end, here, says why.
+  std::string log = read_file(dir_ + "/swtpm.log");
+  if (log.size() > 2000) log = log.substr(log.size() - 2000);
+  std::fprintf(stderr, "swtpm did not start, see %s/swtpm.log:\n%s\n", dir_.c_str(), log.c_str());
   return false;
 }
 

@@ -897,12 +897,13 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   // The decision's text as stored in its row (serialised once); keys in the order
   // nlohmann::json would print them.
   const bool licensed = res.affirming && !res.license.empty();
-  host::log(host::LogLevel::kInfo, "decision",
-            json{{"ueid", host::hex_encode(r.ueid)},
-                 {"status", res.decision.value("status", "")},
-                 {"decision_id", res.decision_id},
-                 {"reason", res.first_failure()}}
-                .dump());
+  if (host::log_level() <= host::LogLevel::kInfo)  // the line is built only when printed
+    host::log(host::LogLevel::kInfo, "decision",
+              json{{"ueid", host::hex_encode(r.ueid)},
+                   {"status", res.decision.value("status", "")},
+                   {"decision_id", res.decision_id},
+                   {"reason", res.first_failure()}}
+                  .dump());
   // The EAR is a JWS compact serialisation (base64url and dots): no JSON escaping needed.
   *out = "{\"decision\":" + res.decision_json +
          ",\"ear\":" + (res.ear.empty() ? std::string("null") : "\"" + res.ear + "\"") +
