@@ -203,6 +203,10 @@ int in_process(int decisions, int landmarks, bool tpm) {
     if (d.id > last->id) last = &d;
   std::printf("%-22s %9zu bytes (decision %lld)\n", "stored decision", last->decision_json.size(),
               static_cast<long long>(last->id));
+  auto bundle = reg.value()->get_evidence_bundle(last->id);
+  std::printf("%-22s %9zu bytes evidence, %zu bytes license; evidence bundle %zu bytes\n",
+              "  and in its row", last->evidence.size(), last->license.size(),
+              bundle.ok() ? bundle.value().size() : size_t(0));
   return 0;
 }
 
