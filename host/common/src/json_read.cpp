@@ -71,17 +71,38 @@ class Reader {
     }
   }
 
-  bool object(json* out, int depth) {
+  // The shape an object and an array share: the opening byte, then elements separated by ','
+  // up to `close`; `element` reads one (a key and its value, or a value).
+  template <typename Element>
+  bool sequence(char close, int depth, Element element) {
     if (depth > kJsonMaxDepth) return fail("nesting too deep");
-    ++p_;  // '{'
-    *out = json::object();
-    auto& obj = out->get_ref<json::object_t&>();
+    ++p_;  // '{' or '['
     ws();
-    if (p_ < end_ && *p_ == '}') {
+    if (p_ < end_ && *p_ == close) {
       ++p_;
       return true;
     }
     for (;;) {
+      if (!element()) return false;
+      ws();
+      if (p_ == end_) return fail("unexpected end of input");
+      if (*p_ == ',') {
+        ++p_;
+        ws();
+        continue;
+      }
+      if (*p_ == close) {
+        ++p_;
+        return true;
+      }
+      return fail(close == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+  }
+
+  bool object(json* out, int depth) {
+    *out = json::object();
+    auto& obj = out->get_ref<json::object_t&>();
+    return sequence('}', depth, [&]() {
       if (p_ == end_ || *p_ != '"') return fail("expected a string key");
       std::string key;
       if (!string(&key)) return false;
@@ -92,47 +113,17 @@ class Reader {
       json v;
       if (!value(&v, depth)) return false;
       obj[std::move(key)] = std::move(v);  // a repeated key: the last value wins
-      ws();
-      if (p_ == end_) return fail("unexpected end of input");
-      if (*p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      return fail("expected ',' or '}'");
-    }
+      return true;
+    });
   }
 
   bool array(json* out, int depth) {
-    if (depth > kJsonMaxDepth) return fail("nesting too deep");
-    ++p_;  // '['
     *out = json::array();
     auto& arr = out->get_ref<json::array_t&>();
-    ws();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return sequence(']', depth, [&]() {
       arr.emplace_back();
-      if (!value(&arr.back(), depth)) return false;
-      ws();
-      if (p_ == end_) return fail("unexpected end of input");
-      if (*p_ == ',') {
-        ++p_;
-        ws();
-        continue;
-      }
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      return fail("expected ',' or ']'");
-    }
+      return value(&arr.back(), depth);
+    });
   }
 
   static int hex(char c) {
