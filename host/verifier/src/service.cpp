@@ -180,14 +180,17 @@ class WorkQueue {
   enum class Push : uint8_t { kOk, kFullTotal, kFullSource, kStopped };
 
   Push push(const std::string& src, std::function<void()> job, size_t cap_total, size_t cap_src) {
-    std::lock_guard<std::mutex> g(mu_);
-    if (stopped_) return Push::kStopped;
-    if (total_ >= cap_total) return Push::kFullTotal;
-    auto& q = per_source_[src];
-    if (q.size() >= cap_src) return Push::kFullSource;
-    if (q.empty()) order_.push_back(src);
-    q.push_back(std::move(job));
-    ++total_;
+    {
+      std::lock_guard<std::mutex> g(mu_);
+      if (stopped_) return Push::kStopped;
+      if (total_ >= cap_total) return Push::kFullTotal;
+      auto& q = per_source_[src];
+      if (q.size() >= cap_src) return Push::kFullSource;
+      if (q.empty()) order_.push_back(src);
+      q.push_back(std::move(job));
+      ++total_;
+    }
+    // After unlocking: a worker woken under the lock would only block on it again.
     cv_.notify_one();
     return Push::kOk;
   }
