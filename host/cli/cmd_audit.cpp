@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "locus/audit/audit.h"
 #include "locus/audit/merkle.h"
+#include "locus/common/json_read.h"
 #include "locus/common/keys.h"
 #include "locus/provision/provision.h"
 #include "locus/registry/registry.h"
@@ -30,7 +31,7 @@ namespace ma = locus::audit;
 json read_json_file(const CliContext& ctx, const std::string& path, const char* what) {
   auto t = locus::host::read_text_file(path, 16u << 20);
   if (!t.ok()) fail(ctx, HostError::kIo, t.message());
-  json j = json::parse(t.value(), nullptr, false);
+  json j = locus::host::parse_json(t.value());
   if (j.is_discarded()) fail(ctx, HostError::kParse, path + ": " + what + " is not JSON");
   return j;
 }
@@ -338,7 +339,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     if (o->size != 0u) n = o->size;
     int64_t idx = -1;
     for (size_t i = 0; i < l.lines.size() && idx < 0; i++) {
-      json r = json::parse(l.lines[i], nullptr, false);
+      json r = locus::host::parse_json(l.lines[i]);
       if (r.is_object() && r.value("kind", "") == "decision" && r.contains("body") &&
           r["body"].is_object() && r["body"].value("decision_id", json()) == o->decision)
         idx = static_cast<int64_t>(i);
@@ -478,7 +479,7 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     if (!recs.ok()) fail(ctx, recs.error());
     std::vector<json> sel;
     for (const auto& line : recs.value()) {
-      json j = json::parse(line, nullptr, false);
+      json j = locus::host::parse_json(line);
       if (j.is_discarded()) {
         sel.push_back(json{{"unparsable", line}});
         continue;

@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "locus/common/json_read.h"
 #include "locus/location/location.h"
 #include "locus/location/svg.h"
 #include "locus/location/trustlist.h"
@@ -89,7 +90,7 @@ void register_explain_command(CLI::App& verifier_app, CliContext& ctx) {
     const std::string in = o->decision.empty() ? o->records : o->decision;
     auto itext = locus::host::read_text_file(in, 16 << 20);
     if (!itext.ok()) fail(ctx, HostError::kIo, itext.message());
-    nlohmann::json j = nlohmann::json::parse(itext.value(), nullptr, false);
+    nlohmann::json j = locus::host::parse_json(itext.value());
     if (j.is_discarded()) fail(ctx, HostError::kParse, in + ": not JSON");
     loc::LocationVerdict v;
     if (!o->decision.empty()) {

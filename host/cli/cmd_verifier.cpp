@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "locus/audit/audit.h"
+#include "locus/common/json_read.h"
 #include "locus/common/keys.h"
 #include "locus/registry/registry.h"
 #include "locus/verifier/ear.h"
@@ -242,7 +243,7 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
     json arr = json::array();
     std::string human;
     for (const auto& x : d.value()) {
-      json j = json::parse(x.decision_json, nullptr, false);
+      json j = locus::host::parse_json(x.decision_json);
       arr.push_back(j.is_discarded() ? json(x.decision_json) : j);
       std::string why;
       if (!j.is_discarded() && j.contains("checks"))

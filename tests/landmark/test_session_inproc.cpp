@@ -370,6 +370,11 @@ void test_server_rejects_malformed_peers(void**) {
       {std::string("\x7f\xff\xff\xff", 4), "out of range"},
       {framed("not json"), "not a JSON object"},
       {framed("{\"x\":1}"), "not a JSON object"},
+      // A valid set-up message, a NUL byte and more text inside one frame: nlohmann's parser
+      // stopped at the NUL and took the prefix; host::parse_json refuses the whole message.
+      {framed("{\"type\":\"setup\",\"verifier_nonce\":\"" + nonce + "\",\"ueid\":\"" + ueid +
+              "\",\"rounds\":4}" + std::string(1, '\0') + "junk"),
+       "not a JSON object"},
       {framed("{\"type\":\"setup\",\"verifier_nonce\":\"00\",\"ueid\":\"" + ueid +
               "\",\"rounds\":4}"),
        "expected {type:setup"},

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "locus/agent/link_board.h"
+#include "locus/common/json_read.h"
 #include "locus/landmark/client.h"
 #include "locus/tpm/esapi.h"
 #include "locus/tpm/quote_json.h"
@@ -180,7 +181,7 @@ struct Agent::Impl {
       return {HostError::kNetwork,
               method + " " + path + ": verifier " + cfg.verifier + " unreachable (" + why + ")"};
     }
-    json j = json::parse(r->body, nullptr, false);
+    json j = locus::host::parse_json(r->body);
     if (r->status >= 500)
       return {HostError::kNetwork, method + " " + path + ": HTTP " + std::to_string(r->status)};
     if (r->status >= 400) {
@@ -304,7 +305,7 @@ struct Agent::Impl {
       tpm.reset();  // reopen next time (swtpm restarted, TPM reset)
       return {HostError::kIo, why};
     }
-    *out = json::parse(tpm::quote_to_json(q.value()), nullptr, false);
+    *out = locus::host::parse_json(tpm::quote_to_json(q.value()));
     if (out->is_discarded()) return {HostError::kInternal, "quote JSON"};
     return HStatus::Ok();
   }

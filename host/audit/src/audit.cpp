@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "locus/common/json_read.h"
 #include "locus/crypto/hash.h"
 
 namespace locus::audit {
@@ -118,7 +119,7 @@ HStatus write_all(int fd, const std::string& data, const std::string& path) {
 // Checks one line as record expect_seq chained onto prev (hex). On success *hash is its hash.
 bool check_record(const std::string& line, uint64_t expect_seq, const std::string& prev,
                   std::string* hash, std::string* why) {
-  json rec = json::parse(line, nullptr, false);
+  json rec = locus::host::parse_json(line);
   if (rec.is_discarded() || !rec.is_object()) {
     *why = "not a JSON object";
     return false;
@@ -239,7 +240,7 @@ HStatus AuditLog::read_tail_locked(bool* torn) {
   tail_ = Tail{};
   if (*torn) return HStatus::Ok();
   if (!last.empty()) {
-    json l = json::parse(last, nullptr, false);
+    json l = locus::host::parse_json(last);
     if (l.is_discarded() || !l.is_object() || !l.contains("seq") ||
         !l["seq"].is_number_unsigned() || !l.contains("hash") || !l["hash"].is_string())
       return {HostError::kAuditBroken,
@@ -367,7 +368,7 @@ HStatus AuditLog::sync() {
 }
 
 HostResult<AppendResult> AuditLog::append(const std::string& kind, const std::string& body_json) {
-  json body = json::parse(body_json, nullptr, false);
+  json body = locus::host::parse_json(body_json);
   if (body.is_discarded() || !body.is_object())
     return {HostError::kParse, "audit body is not a JSON object"};
   return append(kind, body);

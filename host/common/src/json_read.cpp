@@ -325,4 +325,10 @@ bool read_json(std::string_view text, nlohmann::json* out, std::string* why) {
   return false;
 }
 
+nlohmann::json parse_json(std::string_view text) {
+  nlohmann::json j;
+  (void)read_json(text, &j);  // discarded on failure
+  return j;
+}
+
 }  // namespace locus::host

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "locus/common/clock.h"
+#include "locus/common/json_read.h"
 
 namespace locus::host {
 
@@ -44,7 +45,7 @@ void log(LogLevel l, const std::string& event, const std::string& fields_json) {
   j["level"] = names[static_cast<int>(l)];
   j["event"] = event;
   if (!fields_json.empty()) {
-    auto f = nlohmann::json::parse(fields_json, nullptr, false);
+    auto f = locus::host::parse_json(fields_json);
     if (f.is_object()) {
       for (auto it = f.begin(); it != f.end(); ++it) j[it.key()] = it.value();
     }

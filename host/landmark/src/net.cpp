@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include "locus/common/common.h"
+#include "locus/common/json_read.h"
 #include "locus/landmark/errors.h"
 #include "locus/location/records.h"
 #include "locus/location/trustlist.h"
@@ -121,7 +122,7 @@ host::HStatus recv_msg(int fd, nlohmann::json* out, int timeout_ms) {
                : host::HStatus(landmark::LandmarkError::kNetwork,
                                "peer closed the TCP connection mid-message");
   }
-  nlohmann::json j = nlohmann::json::parse(s, nullptr, false);
+  nlohmann::json j = locus::host::parse_json(s);
   if (j.is_discarded() || !j.is_object() || !j.contains("type") || !j["type"].is_string()) {
     return {landmark::LandmarkError::kProtocol, "TCP message is not a JSON object with a \"type\""};
   }

@@ -29,6 +29,7 @@
 #include <thread>
 
 #include "locus/common/common.h"
+#include "locus/common/json_read.h"
 #include "locus/common/metrics.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
@@ -845,8 +846,8 @@ void Server::serve(const std::atomic<bool>* stop, size_t max_sessions, bool log)
             bad = "set-up: TCP message length " + std::to_string(len) + " out of range (1.." +
                   std::to_string(kMaxSetupMessage) + ")";
           } else if (p.buf.size() == 4 + len) {
-            nlohmann::json m =
-                nlohmann::json::parse(p.buf.begin() + 4, p.buf.end(), nullptr, false);
+            nlohmann::json m = locus::host::parse_json(std::string_view(
+                reinterpret_cast<const char*>(p.buf.data()) + 4, p.buf.size() - 4));
             if (m.is_discarded() || !m.is_object() || !m.contains("type") ||
                 !m["type"].is_string()) {
               bad = "set-up: TCP message is not a JSON object with a \"type\"";

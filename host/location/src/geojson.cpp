@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "locus/common/json_read.h"
+
 namespace locus::location {
 
 using host::HostError;
@@ -117,7 +119,7 @@ HStatus parse_geometry(const json& g, const std::string& name, std::vector<Zone>
 }  // namespace
 
 HostResult<std::vector<Zone>> parse_geojson(const std::string& text, const std::string& name) {
-  json j = json::parse(text, nullptr, false);
+  json j = locus::host::parse_json(text);
   if (j.is_discarded()) return {HostError::kConfig, "GeoJSON is not valid JSON"};
   std::vector<Zone> zones;
   HStatus s = parse_geometry(j, name, &zones, 0);

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "locus/common/common.h"
+#include "locus/common/json_read.h"
 #include "locus/common/keys.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
@@ -62,7 +63,7 @@ const LandmarkEntry* TrustList::find(const std::string& id) const {
 }
 
 HStatus parse_trust_list_json(const std::string& text, TrustList* out) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  nlohmann::json j = locus::host::parse_json(text);
   if (j.is_discarded() || !j.is_object()) return bad_list("trust list is not a JSON object");
   if (!j.contains("version") || j["version"] != 1) return bad_list("trust list version must be 1");
   if (!j.contains("landmarks") || !j["landmarks"].is_array())

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "locus/common/json_read.h"
 #include "locus/common/keys.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/drbg.h"
@@ -434,7 +435,7 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
   if (!decs.ok()) return decs.error();
   for (const auto& d : decs.value()) {
     std::string id = std::to_string(d.id);
-    json j = json::parse(d.decision_json, nullptr, false);
+    json j = locus::host::parse_json(d.decision_json);
     std::string text = j.is_discarded() ? d.decision_json : j.dump(2);
     s = host::write_text_file(std::string(out_dir).append("/decisions/").append(id).append(".json"),
                               text + "\n", 0644, force);

@@ -13,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "locus/common/json_read.h"
 #include "locus/location/location.h"
 #include "locus/location/svg.h"
 #include "locus/verifier/verifier.h"
@@ -132,7 +133,7 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
   std::map<std::string, std::string> site_of;
   for (const auto& d : devs.value()) site_of[host::hex_encode(d.ueid)] = d.site;
   for (const auto& d : decs.value()) {
-    json j = json::parse(d.decision_json, nullptr, false);
+    json j = locus::host::parse_json(d.decision_json);
     if (j.is_discarded()) j = json::object();
     const std::string u = host::hex_encode(d.ueid);
     Last l{d.id, d.time, d.status, j};

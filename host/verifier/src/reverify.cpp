@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "locus/common/json_read.h"
 #include "locus/crypto/cose.h"
 
 namespace locus::verifier {
@@ -220,7 +221,7 @@ HostResult<std::vector<StoredDecision>> load_decisions(registry::Registry& reg) 
   for (const auto& d : decs.value()) {
     StoredDecision s;
     s.id = d.id;
-    s.decision = json::parse(d.decision_json, nullptr, false);
+    s.decision = locus::host::parse_json(d.decision_json);
     auto b = reg.get_evidence_bundle(d.id);
     if (b.ok()) {
       auto eb = decode_bundle(b.value());
@@ -267,7 +268,7 @@ HostResult<std::vector<StoredDecision>> load_export(const std::string& dir) {
       out.push_back(std::move(s));
       continue;
     }
-    json m = json::parse(text.value(), nullptr, false);
+    json m = locus::host::parse_json(text.value());
     if (m.is_discarded() || !m.is_object() || m.value("format", "") != kExportFormat ||
         !m.contains("bundle") || !m.contains("decision") || !m.contains("decision_id") ||
         !m["decision_id"].is_number_integer() || m["decision_id"].get<int64_t>() != id) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "locus/common/json_read.h"
 #include "locus/common/keys.h"
 #include "locus/crypto/cose.h"
 #include "locus/crypto/ct.h"
@@ -208,7 +209,7 @@ HStatus Verifier::load_trust_list_checked(const std::string& path,
   cose::Sign1View view;
   if (!cose::sign1_decode(bytes.value(), &view, true).ok())
     return {HostError::kConfig, path + ": trust list is not a COSE_Sign1"};
-  json payload = json::parse(text_of(view.payload), nullptr, false);
+  json payload = locus::host::parse_json(text_of(view.payload));
   if (payload.is_discarded() || !payload.is_object() || !payload.contains("version") ||
       !payload["version"].is_number_unsigned() || payload["version"].get<uint64_t>() < 1 ||
       payload["version"].get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))

@@ -26,4 +26,9 @@ inline constexpr int kJsonMaxDepth = 64;
 // byte offset; *out is then left a discarded value.
 bool read_json(std::string_view text, nlohmann::json* out, std::string* why = nullptr);
 
+// The parsed value, or a discarded value (is_discarded()) when text is not JSON: the form of
+// nlohmann::json::parse(text, nullptr, false), which every host reader of JSON text uses
+// instead (one JSON codec on the host side).
+nlohmann::json parse_json(std::string_view text);
+
 }  // namespace locus::host
