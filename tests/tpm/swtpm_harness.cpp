@@ -15,6 +15,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -23,6 +25,48 @@ extern char** environ;
 namespace locus::tpm::test {
 
 namespace {
+
+// The swtpm processes this process started and has not stopped yet. At exit the rest are
+// stopped, so that a caller ending through exit() (a bench's die(), a failed set-up) leaves
+// no swtpm behind. Never destroyed: a Swtpm with static storage may stop after it.
+struct Live {
+  std::mutex mu;
+  std::set<pid_t> pids;
+};
+
+void stop_all_live();
+
+Live& live() {
+  static Live* const l = [] {
+    auto* x = new Live;  // NOLINT(cppcoreguidelines-owning-memory): outlives every Swtpm
+    (void)std::atexit(stop_all_live);
+    return x;
+  }();
+  return *l;
+}
+
+void stop_all_live() {
+  Live& l = live();
+  std::lock_guard<std::mutex> g(l.mu);
+  for (pid_t p : l.pids) {
+    kill(p, SIGTERM);
+    waitpid(p, nullptr, 0);
+  }
+  l.pids.clear();
+}
+
+void track(pid_t p) {
+  Live& l = live();
+  std::lock_guard<std::mutex> g(l.mu);
+  l.pids.insert(p);
+}
+
+// True if p is still this process's to stop (the exit handler has not reaped it).
+bool untrack(pid_t p) {
+  Live& l = live();
+  std::lock_guard<std::mutex> g(l.mu);
+  return l.pids.erase(p) == 1;
+}
 
 bool write_file(const std::string& path, const std::string& text) {
   std::ofstream f(path);
@@ -173,6 +217,7 @@ bool Swtpm::launch() {
                           nullptr};
     pid_ = spawn(argv, dir_ + "/swtpm.log");
     if (pid_ < 0) return false;
+    track(pid_);
     // Readiness: the server port accepts a connection (bounded: 10 s), or swtpm exited
     // (port taken between our probe and its bind: try other ports).
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -186,7 +231,7 @@ bool Swtpm::launch() {
       if (can_connect(port_) && can_connect(port_ + 1)) return true;
       poll(nullptr, 0, 20);  // back-off between connection attempts
     }
-    if (!exited) {
+    if (untrack(pid_) && !exited) {
       kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
@@ -202,21 +247,21 @@ bool Swtpm::launch() {
 }
 
 bool Swtpm::restart() {
-  if (pid_ > 0) {
+  if (pid_ > 0 && untrack(pid_)) {
     kill(pid_, SIGTERM);
     waitpid(pid_, nullptr, 0);
-    pid_ = -1;
   }
+  pid_ = -1;
   return launch();
 }
 
 void Swtpm::stop() {
-  if (pid_ > 0) {
+  if (pid_ > 0 && untrack(pid_)) {
     kill(pid_, SIGTERM);
     int st = 0;
     waitpid(pid_, &st, 0);
-    pid_ = -1;
   }
+  pid_ = -1;
   if (!dir_.empty() && std::getenv("LOCUS_KEEP_TMP") == nullptr) {
     const char* rm[] = {"rm", "-rf", "--", dir_.c_str(), nullptr};
     (void)run_command(rm, "");
