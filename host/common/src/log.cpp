@@ -21,6 +21,10 @@ LogLevel log_level() {
   return static_cast<LogLevel>(g_level.load());
 }
 
+bool log_enabled(LogLevel l) {
+  return static_cast<int>(l) >= g_level.load() && l != LogLevel::kOff;
+}
+
 bool parse_log_level(const std::string& s, LogLevel* out) {
   if (s == "debug")
     *out = LogLevel::kDebug;
@@ -38,7 +42,7 @@ bool parse_log_level(const std::string& s, LogLevel* out) {
 }
 
 void log(LogLevel l, const std::string& event, const std::string& fields_json) {
-  if (static_cast<int>(l) < g_level.load() || l == LogLevel::kOff) return;
+  if (!log_enabled(l)) return;
   static const char* names[] = {"debug", "info", "warn", "error"};
   nlohmann::json j = nlohmann::json::object();
   j["ts"] = unix_time();

@@ -900,7 +900,7 @@ int HttpService::handle_attest(const std::string& body, std::string* out) {
   // The decision's text as stored in its row (serialised once); keys in the order
   // nlohmann::json would print them.
   const bool licensed = res.affirming && !res.license.empty();
-  if (host::log_level() <= host::LogLevel::kInfo)  // the line is built only when printed
+  if (host::log_enabled(host::LogLevel::kInfo))  // the line is built only when printed
     host::log(host::LogLevel::kInfo, "decision",
               json{{"ueid", host::hex_encode(r.ueid)},
                    {"status", res.decision.value("status", "")},
