@@ -2,10 +2,11 @@
 //
 // start(): makes a temp dir, a local TPM manufacturer CA (swtpm_localca with its own config in
 // that dir), manufactures the TPM state with an RSA-2048 EK and its certificate in NV
-// (swtpm_setup --tpm2 --create-ek-cert), then runs `swtpm socket` on free loopback ports
-// (bind to port 0, release, retry on collision, bounded) and waits until it accepts
-// connections. stop() kills it by PID and removes the temp dir. restart() stops and starts
-// swtpm on the same state (a TPM reset: resetCount increments).
+// (swtpm_setup --tpm2 --create-ek-cert), then runs `swtpm socket` on two adjacent free
+// loopback ports below the kernel's ephemeral range (probed with SO_REUSEADDR as swtpm binds;
+// retry on collision, bounded) and waits until it accepts connections. stop() kills it by PID and
+// removes the temp dir. restart() stops and starts swtpm on the same state (a TPM reset: resetCount
+// increments).
 #pragma once
 
 #include <sys/types.h>

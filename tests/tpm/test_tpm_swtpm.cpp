@@ -99,6 +99,20 @@ int group_teardown(void**) {
   return 0;
 }
 
+// The harness puts swtpm's two ports below the kernel's ephemeral range: there no client
+// connection of this or an earlier run holds a local port in TIME_WAIT (after a load run, a
+// port next to a kernel-chosen one was almost never bindable and swtpm could not start).
+void swtpm_ports_outside_ephemeral_range(void**) {
+  int lo = 0, hi = 0;
+  std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+  assert_true(static_cast<bool>(f >> lo >> hi));
+  for (const test::Swtpm* t : {&g->swtpm_a, &g->swtpm_b}) {
+    assert_true(t->port() >= 10000);
+    assert_true(t->port() + 1 < lo);
+  }
+  assert_int_not_equal(g->swtpm_a.port(), g->swtpm_b.port());
+}
+
 // The EK certificate swtpm_setup wrote to NV 0x01c00002 chains to host A's local CA and holds
 // the EK public key the TPM re-creates from the default template: verification passes.
 void ek_certificate_chains_to_manufacturer_ca(void**) {
@@ -438,6 +452,7 @@ void pcr_extended_after_enrollment_refused(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(swtpm_ports_outside_ephemeral_range),
       cmocka_unit_test(ek_certificate_chains_to_manufacturer_ca),
       cmocka_unit_test(ek_certificate_from_unknown_ca_refused),
       cmocka_unit_test(ek_certificate_of_another_tpm_refused),
