@@ -7,6 +7,10 @@
 //   build/host-release/bench/verifier_load [--seconds S] [--max-clients N] [--tpm-hosts H]
 //                                          [--workers W]   (the verifier's --workers; 0: its
 //                                          default)
+//                                          [--only 0|3|6|3+TPM]   (just that sweep, e.g. to
+//                                          profile the verifier under it)
+//                                          [--pin]   (the verifier alone on CPU 0; this
+//                                          program, its clients and the swtpms on the others)
 //
 // Per row: decisions/s (affirming ones), the verifier process's CPU ms per decision (its own
 // utime+stime from /proc, so the clients' signing and the swtpm's quoting do not count) and
@@ -15,7 +19,11 @@
 // the client-side latency per decision (nonce + bundle [+ quote] + attest) p50/p99, and the
 // mean group-commit size (durable registry transactions per COMMIT, from /metrics). The
 // clients run on the same cores: where they saturate them, decisions/s is a floor, while CPU
-// ms per decision is the verifier's cost.
+// ms per decision is the verifier's cost. They share the CPUs' caches and the scheduler with the
+// verifier, though, which makes its CPU per decision higher than on a machine of its own:
+// --pin gives the verifier one core to itself (as a deployed verifier has its cores) and
+// leaves the rest to the clients, so "per s/core" is then literally one core's rate; with 2
+// cores the one client core is usually what limits decisions/s.
 //
 // Crypto bound: the signature work one full appraisal must do, at the backend's raw rates:
 // per decision 3 + 2 x landmarks ECDSA P-256 verifies (Alias certificate, DeviceID
@@ -223,11 +231,14 @@ int bench_main(int argc, char** argv) {
   int max_clients = 64;
   int tpm_hosts = 4;
   int in_proc = 0, landmarks = 3, workers = 0;
-  bool tpm = false, bad = false;
+  bool tpm = false, bad = false, pin = false;
+  std::string only;  // --only: the one sweep to run ("0", "3", "6" or "3+TPM"); "" all
   for (int i = 1; i < argc; ++i) {
     const bool has_value = i + 1 < argc;
     if (std::strcmp(argv[i], "--tpm") == 0)
       tpm = true;
+    else if (std::strcmp(argv[i], "--pin") == 0)
+      pin = true;
     else if (has_value && std::strcmp(argv[i], "--seconds") == 0)
       seconds = std::atof(argv[++i]);
     else if (has_value && std::strcmp(argv[i], "--max-clients") == 0)
@@ -240,29 +251,53 @@ int bench_main(int argc, char** argv) {
       landmarks = std::atoi(argv[++i]);
     else if (has_value && std::strcmp(argv[i], "--workers") == 0)
       workers = std::atoi(argv[++i]);
+    else if (has_value && std::strcmp(argv[i], "--only") == 0)
+      only = argv[++i];
     else
       bad = true;
   }
   if (bad || seconds <= 0 || seconds > 600 || max_clients < 1 || max_clients > 256 ||
       tpm_hosts < 0 || tpm_hosts > 16 || in_proc < 0 || in_proc > 100000 || workers < 0 ||
       workers > 256 || (landmarks != 0 && landmarks != 3 && landmarks != 6) ||
-      (tpm && landmarks != 3)) {
+      (tpm && landmarks != 3) ||
+      !(only.empty() || only == "0" || only == "3" || only == "6" || only == "3+TPM") ||
+      (only == "3+TPM" && tpm_hosts == 0)) {
     std::fprintf(stderr,
                  "usage: verifier_load [--seconds 0..600] [--max-clients 1..256] [--tpm-hosts "
                  "0..16] [--workers 0..256]\n"
+                 "                     [--only 0|3|6|3+TPM (one sweep; 3+TPM needs TPM hosts)]"
+                 " [--pin (verifier alone on CPU 0)]\n"
                  "       verifier_load --in-process 1..100000 [--landmarks 0|3|6] [--tpm "
                  "(with 3 landmarks)]\n");
     return 2;
   }
   if (in_proc > 0) return in_process(in_proc, landmarks, tpm);
+  const unsigned ncpu = std::thread::hardware_concurrency();
+  if (pin) {
+    // Before any thread or child exists: everything started from here (swtpm, the verifier,
+    // the client threads) inherits CPUs 1..n-1; the verifier is then moved to CPU 0.
+    std::vector<int> rest;
+    for (unsigned c = 1; c < ncpu; ++c) rest.push_back(int(c));
+    if (ncpu < 2 || !bench::pin_process(0, rest)) {
+      std::fprintf(stderr, "verifier_load: --pin needs 2 or more CPUs it may use (has %u)\n", ncpu);
+      return 2;
+    }
+  }
   std::vector<std::string> flags;
   if (workers > 0) flags = {"--workers", std::to_string(workers)};
   bench::World w(LOCUS_BIN, max_clients + tpm_hosts, flags, tpm_hosts);
+  if (pin && !bench::pin_process(w.verifier_pid(), {0})) {
+    std::fprintf(stderr, "verifier_load: cannot pin the verifier to CPU 0\n");
+    return 2;
+  }
   std::printf(
       "verifier_load: locus verifier serve on 127.0.0.1:%d, %.1f s per row, %u cores, %d TPM "
       "hosts (swtpm), %s handler threads\n",
-      w.port(), seconds, std::thread::hardware_concurrency(), tpm_hosts,
+      w.port(), seconds, ncpu, tpm_hosts,
       workers > 0 ? std::to_string(workers).c_str() : "default");
+  std::printf("placement: %s\n",
+              pin ? "verifier alone on CPU 0; clients and swtpm on the other CPUs (--pin)"
+                  : "verifier, clients and swtpm share all CPUs");
   std::printf("verifier binary: %s\n", verifier_version().c_str());
   std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s %7s\n", "landmarks", "clients",
               "decisions", "per s", "cpu ms/d", "sys ms/d", "cpu %", "per s/core", "p50 ms",
@@ -275,6 +310,7 @@ int bench_main(int argc, char** argv) {
   std::vector<Sweep> sweeps = {{0, false}, {3, false}, {6, false}};
   if (tpm_hosts > 0) sweeps.push_back({3, true});
   for (const Sweep& sw : sweeps) {
+    if (!only.empty() && only != std::to_string(sw.lm) + (sw.tpm ? "+TPM" : "")) continue;
     std::vector<bench::Board*> boards;
     for (bench::Board* b : w.boards(sw.lm))
       if ((b->tpm != nullptr) == sw.tpm) boards.push_back(b);

@@ -13,7 +13,9 @@
 // the order the TPM made them).
 #pragma once
 
+#include <dirent.h>
 #include <httplib.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -68,6 +70,28 @@ inline void write_file(const std::string& p, const std::string& data) {
   std::ofstream f(p, std::ios::binary);
   f << data;
   if (!f) die("cannot write " + p);
+}
+
+// Sets the CPU affinity of every thread of process pid (0: this process) to `cpus`; false if
+// any thread refused (e.g. a CPU that is not there). Threads started later inherit the mask
+// of the thread that starts them.
+inline bool pin_process(pid_t pid, const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  const std::string dir =
+      "/proc/" + (pid == 0 ? std::string("self") : std::to_string(pid)) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return false;
+  bool ok = true;
+  int n = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    ok = ok && sched_setaffinity(pid_t(std::atoi(e->d_name)), sizeof set, &set) == 0;
+    ++n;
+  }
+  closedir(d);
+  return ok && n > 0;
 }
 
 // CPU time (user + system, or system only) of a process, in ms.
