@@ -12,9 +12,15 @@
 //                                    server CPU is not included (another process)
 // Usage: registry_scale [--quick] [--sqlite-only | --postgresql-only]
 //        (--quick: 1k / 10k / 100k nonces, 1k / 10k boards)
+//
+// Then, per backend, the fleet page (GET /fleet's render_fleet_page) over the 1k boards as
+// the decision history grows to 10k and 1M rows (--quick: 100k): wall ms per render, median
+// of 5. It reads each board's newest decision through the decisions_ueid index, so it should
+// stay flat; it used to read the whole decision table.
 #include <sqlite3.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -23,6 +29,7 @@
 
 #include "locus/audit/audit.h"
 #include "locus/registry/registry.h"
+#include "locus/verifier/fleet_page.h"
 #include "locus/verifier/policy.h"
 #include "locus/verifier/verifier.h"
 #include "locus_test/testproc.h"
@@ -84,6 +91,19 @@ struct Filler {
         " SELECT '\\x02'::bytea || decode(md5(i::text) || md5((i+1)::text),'hex'),'sg-1',"
         "'filler','locus-host-sim','\\x3000'::bytea,'f' || i,0,2 FROM generate_series(" +
             s + "," + t + ") i");
+  }
+  // Decision history: `per_board` filler decisions for every board in the table (~3 KB of
+  // JSON each, as a 3-landmark decision).
+  bool decisions(long per_board) {
+    const std::string k = std::to_string(per_board);
+    const std::string body = "'{\"filler\":\"" + std::string(3000, 'x') + "\"}'";
+    return exec("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<" + k +
+                    ") INSERT INTO decisions(time,ueid,status,json) SELECT c.i, d.ueid,"
+                    " 'contraindicated', " +
+                    body + " FROM c CROSS JOIN devices d",
+                "INSERT INTO decisions(time,ueid,status,json) SELECT i, d.ueid,"
+                " 'contraindicated', " +
+                    body + " FROM generate_series(1," + k + ") i CROSS JOIN devices d");
   }
   // Retained nonces: unused, expiring in an hour, spread over filler UEIDs and 1,000 filler
   // source addresses (at most 1,000 per address: below the per-source cap).
@@ -147,6 +167,25 @@ Row measure(const Fixture& f, const std::string& spec, const std::string& dir, i
   return row;
 }
 
+// Wall ms of one fleet page render (median of 5) against a verifier on `spec`; -1 on failure.
+double fleet_ms(const Fixture& f, const std::string& spec, const std::string& dir) {
+  auto reg = registry::open(spec);
+  if (!reg.ok()) return -1;
+  audit::AuditLog log(dir + "/audit-fleet.jsonl", reg.value().get());
+  auto p = verifier::parse_policy(policy_text(f), "bench.toml");
+  auto v = verifier::Verifier::create(p.take(), reg.value().get(), &log, f.keys);
+  if (!v.ok()) return -1;
+  std::vector<double> ms;
+  for (int i = 0; i < 5; i++) {
+    const double t0 = now_ms(CLOCK_MONOTONIC);
+    auto page = verifier::render_fleet_page(*v.value());
+    if (!page.ok()) return -1;
+    ms.push_back(now_ms(CLOCK_MONOTONIC) - t0);
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[2];
+}
+
 void print_row(const char* backend, long boards, long nonces, const Row& r) {
   if (r.refused < 0) {
     std::printf("| %-10s | %9ld | %9ld | (failed) |\n", backend, boards, nonces);
@@ -157,9 +196,16 @@ void print_row(const char* backend, long boards, long nonces, const Row& r) {
   std::fflush(stdout);
 }
 
+struct FleetRow {
+  std::string backend;
+  long decisions = 0;
+  double ms = 0;
+};
+
 void run_backend(const Fixture& f, const char* name, const std::string& spec_a,
                  const std::string& spec_b, pgtest::Server* pg, const std::string& dir,
-                 const std::vector<long>& nonce_steps, long many_boards) {
+                 const std::vector<long>& nonce_steps, long many_boards,
+                 const std::vector<long>& history_steps, std::vector<FleetRow>* fleet_rows) {
   int64_t exp = host::unix_time() + 3600;
   // A: 1k boards, growing retained nonces.
   {
@@ -204,6 +250,13 @@ void run_backend(const Fixture& f, const char* name, const std::string& spec_a,
   fb.boards(1, many_boards - kBoards);
   fb.nonces(1, 1000, exp);
   print_row(name, many_boards, 1000, measure(f, spec_b, dir, round++));
+  // The fleet page over registry A's 1k boards as their decision history grows.
+  long rows = 0;
+  for (long per_board : history_steps) {
+    if (!fa.decisions(per_board - rows / 1000)) return;
+    rows = per_board * 1000;
+    fleet_rows->push_back({name, rows, fleet_ms(f, spec_a, dir)});
+  }
 }
 
 }  // namespace
@@ -233,6 +286,10 @@ int main(int argc, char** argv) {
   std::vector<long> steps =
       quick ? std::vector<long>{1000, 10000, 100000} : std::vector<long>{1000, 100000, 1000000};
   long many = quick ? 10000 : 100000;
+  // Decisions per board of the 1k boards: 10k and 1M (quick: 100k) rows of history.
+  const std::vector<long> history =
+      quick ? std::vector<long>{10, 100} : std::vector<long>{10, 1000};
+  std::vector<FleetRow> fleet;
   host::set_log_level(host::LogLevel::kError);
   std::printf(
       "registry_scale: %d appraisals per row (issue_nonce + attest, single thread), "
@@ -241,7 +298,9 @@ int main(int argc, char** argv) {
   std::printf(
       "| backend    |    boards |    nonces | appraisals/s | wall ms/dec. | cpu ms/dec. | "
       "refused |\n|---|---:|---:|---:|---:|---:|---:|\n");
-  if (!pg_only) run_backend(f, "sqlite", dir + "/a.db", dir + "/b.db", nullptr, dir, steps, many);
+  if (!pg_only)
+    run_backend(f, "sqlite", dir + "/a.db", dir + "/b.db", nullptr, dir, steps, many, history,
+                &fleet);
   if (!sqlite_only) {
     pgtest::Server pg;
     std::string why;
@@ -249,10 +308,15 @@ int main(int argc, char** argv) {
       std::printf("| postgresql | (not run: %s) |\n", why.c_str());
     } else {
       run_backend(f, "postgresql", pg.create_db("scale_a"), pg.create_db("scale_b"), &pg, dir,
-                  steps, many);
+                  steps, many, history, &fleet);
       pg.stop();
     }
   }
+  std::printf(
+      "\nfleet page (GET /fleet), 1,000 boards, median of 5 renders\n\n"
+      "| backend    | decisions | ms/render |\n|---|---:|---:|\n");
+  for (const FleetRow& r : fleet)
+    std::printf("| %-10s | %9ld | %9.1f |\n", r.backend.c_str(), r.decisions, r.ms);
   host::test::remove_tree(dir);
   return 0;
 }

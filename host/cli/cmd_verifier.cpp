@@ -234,7 +234,8 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
 
   CLI::App* dc = v->add_subcommand("decisions", "List recorded decisions");
   dc->add_option("--db", o->db, "Registry database")->capture_default_str();
-  dc->add_option("--limit", o->limit, "At most N decisions (-1: all)")->capture_default_str();
+  dc->add_option("--limit", o->limit, "The newest N decisions, oldest first (-1: all)")
+      ->capture_default_str();
   dc->callback([o, &ctx]() {
     auto reg = locus::registry::open(o->db);
     if (!reg.ok()) fail(ctx, reg.error());

@@ -395,6 +395,53 @@ void test_decisions_and_heads(void**) {
   assert_string_equal(reg.get_audit_head("/x").value().hash_hex.c_str(), "cd");
 }
 
+// The newest decision of each enrolled board, through the decisions_ueid index (the fleet
+// page reads these, never the whole history): boards 1 and 2 with several decisions each give
+// their last one, without evidence or license bytes; board 3 has none; an unknown UEID's
+// decisions are not a board's. list_decisions(N) is the newest N, oldest first.
+void test_latest_decisions(void**) {
+  const std::string p = fresh("latest");
+  auto r = registry::open(p);
+  auto& reg = *r.value();
+  for (int n : {1, 2, 3}) assert_true(reg.add_device(device(uint8_t(n))).ok());
+  std::vector<int64_t> ids;
+  for (int n : {1, 2, 1, 9, 2, 1}) {
+    registry::Decision d;
+    d.ueid = ueid_n(uint8_t(n));
+    d.time = 1000 + int64_t(ids.size());
+    d.status = n == 2 ? "contraindicated" : "affirming";
+    d.decision_json = "{\"n\":" + std::to_string(ids.size()) + "}";
+    d.evidence = {1, 2, 3};
+    d.license = {4, 5};
+    auto id = reg.add_decision(d);
+    assert_true(id.ok());
+    ids.push_back(id.value());
+  }
+  auto l = reg.latest_decisions();
+  if (!l.ok()) fail_msg("%s", l.message().c_str());
+  assert_int_equal(static_cast<int>(l.value().size()), 2);
+  assert_int_equal(l.value()[0].id, ids[4]);  // board 2's second
+  assert_true(l.value()[0].ueid == ueid_n(2));
+  assert_string_equal(l.value()[0].status.c_str(), "contraindicated");
+  assert_string_equal(l.value()[0].decision_json.c_str(), "{\"n\":4}");
+  assert_int_equal(l.value()[0].time, 1004);
+  assert_int_equal(l.value()[1].id, ids[5]);  // board 1's third
+  assert_true(l.value()[1].ueid == ueid_n(1));
+  assert_true(l.value()[1].evidence.empty() && l.value()[1].license.empty());
+  auto newest = reg.list_decisions(2);
+  assert_int_equal(static_cast<int>(newest.value().size()), 2);
+  assert_int_equal(newest.value()[0].id, ids[4]);
+  assert_int_equal(newest.value()[1].id, ids[5]);
+  assert_int_equal(static_cast<int>(newest.value()[1].evidence.size()), 3);
+  assert_int_equal(static_cast<int>(reg.list_decisions(-1).value().size()), 6);
+  // The index the lookup goes through is part of the schema on this backend.
+  assert_int_equal(scalar(p, g_pg != nullptr ? "SELECT COUNT(*) FROM pg_indexes WHERE "
+                                               "indexname='decisions_ueid'"
+                                             : "SELECT COUNT(*) FROM sqlite_master WHERE "
+                                               "type='index' AND name='decisions_ueid'"),
+                   1);
+}
+
 // Pending audit records (host/audit's durable copies): written in a transaction (a rolled-back
 // one leaves none), listed after a seq in order, per log, once per (log, seq) (if_absent leaves
 // an existing row as it is), pruned up to a seq; the table is part of the latest schema on
@@ -804,6 +851,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_nonce_purge_bounded),
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
+      cmocka_unit_test(test_latest_decisions),
       cmocka_unit_test(test_evidence_bundles),
       cmocka_unit_test(test_audit_pending),
       cmocka_unit_test(test_transaction_rollback),

@@ -114,6 +114,11 @@ const Step kSteps[] = {
      " PRIMARY KEY(log, seq));",
      "CREATE TABLE audit_pending (log TEXT NOT NULL, seq BIGINT NOT NULL, line TEXT NOT NULL,"
      " PRIMARY KEY(log, seq));"},
+    // 7 -> 8: each board's decisions in order, so that its newest one is found without
+    // reading the table (the fleet page and latest_decisions(); the table grows by every
+    // renewal of every board).
+    {"CREATE INDEX decisions_ueid ON decisions(ueid, id);",
+     "CREATE INDEX decisions_ueid ON decisions(ueid, id);"},
 };
 
 }  // namespace

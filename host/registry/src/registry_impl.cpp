@@ -662,24 +662,46 @@ class RegistryImpl final : public Registry {
                                " ORDER BY id",
                                {})
                          : c.exec(
-                               "SELECT id,time,ueid,status,json,evidence,license FROM decisions"
-                               " ORDER BY id LIMIT ?",
+                               "SELECT id,time,ueid,status,json,evidence,license FROM (SELECT"
+                               " id,time,ueid,status,json,evidence,license FROM decisions ORDER"
+                               " BY id DESC LIMIT ?) AS newest ORDER BY id",
                                {I(limit)});
       if (!r.ok()) return r.error();
-      std::vector<Decision> out;
-      for (const auto& row : r.value().rows) {
-        Decision d;
-        d.id = row[0].as_int();
-        d.time = row[1].as_int();
-        d.ueid = row[2].as_blob();
-        d.status = row[3].as_text();
-        d.decision_json = row[4].as_text();
+      return decisions_of(r.value(), true);
+    });
+  }
+
+  HostResult<std::vector<Decision>> latest_decisions() override {
+    return with_conn([&](Conn& c) -> HostResult<std::vector<Decision>> {
+      // Per device, its newest decision through decisions_ueid (ueid, id), read backwards.
+      auto r = c.exec(
+          "SELECT d.id,d.time,d.ueid,d.status,d.json FROM devices v JOIN decisions d ON d.id ="
+          " (SELECT x.id FROM decisions x WHERE x.ueid=v.ueid ORDER BY x.id DESC LIMIT 1)"
+          " ORDER BY d.id",
+          {});
+      if (!r.ok()) return r.error();
+      return decisions_of(r.value(), false);
+    });
+  }
+
+  // Rows of (id, time, ueid, status, json[, evidence, license]) as decisions.
+  static std::vector<Decision> decisions_of(const Rows& rows, bool with_bytes) {
+    std::vector<Decision> out;
+    out.reserve(rows.rows.size());
+    for (const auto& row : rows.rows) {
+      Decision d;
+      d.id = row[0].as_int();
+      d.time = row[1].as_int();
+      d.ueid = row[2].as_blob();
+      d.status = row[3].as_text();
+      d.decision_json = row[4].as_text();
+      if (with_bytes) {
         d.evidence = row[5].as_blob();
         d.license = row[6].as_blob();
-        out.push_back(std::move(d));
       }
-      return out;
-    });
+      out.push_back(std::move(d));
+    }
+    return out;
   }
 
   // ---- evidence bundles ----

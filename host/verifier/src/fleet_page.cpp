@@ -122,8 +122,10 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
   registry::Registry* reg = v.registry();
   auto devs = reg->list_devices();
   if (!devs.ok()) return devs.error();
-  // The whole decision table, oldest first: the last one per board wins.
-  auto decs = reg->list_decisions(-1);
+  // The newest decision of each board (one index lookup per board, not the decision table,
+  // which grows with every renewal), oldest first: a site's map and a landmark's last disc
+  // come from the newest of these that has them.
+  auto decs = reg->latest_decisions();
   if (!decs.ok()) return decs.error();
   const int64_t now = host::unix_time();
   const Policy& pol = v.policy();

@@ -167,7 +167,11 @@ class Registry {
   // reserve_decision_id: the id the next decision will get (call inside transaction()).
   virtual HostResult<int64_t> reserve_decision_id() = 0;
   virtual HostResult<int64_t> add_decision(const Decision& d) = 0;
+  // list_decisions: the newest `limit` decisions (-1: all), oldest first.
   virtual HostResult<std::vector<Decision>> list_decisions(int64_t limit = -1) = 0;
+  // The newest decision of every enrolled device that has one, oldest first, without the
+  // evidence and license bytes: one index lookup per device, however long the history.
+  virtual HostResult<std::vector<Decision>> latest_decisions() = 0;
 
   // Evidence bundles (CBOR, docs/audit.md), one per decision id, written once in the
   // decision's transaction (kDuplicate if the id has one). get: kNotFound if none.
