@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -100,20 +101,31 @@ bool can_bind(int port) {
 }
 
 // Two adjacent free loopback ports (swtpm's server and control port), or 0. They are drawn
-// below the kernel's ephemeral range (net.ipv4.ip_local_port_range), where no client
-// connection takes its local port: right after a load run, tens of thousands of ephemeral
-// ports sit in TIME_WAIT for a minute, and a port next to a kernel-chosen one was then almost
-// never bindable (measured: 0 of 200 pairs with 25,000 connections in TIME_WAIT).
+// outside the kernel's ephemeral range (net.ipv4.ip_local_port_range; below it, or above it
+// when a widened range leaves no room below), where no client connection takes its local
+// port: right after a load run, tens of thousands of ephemeral ports sit in TIME_WAIT for a
+// minute, and a port next to a kernel-chosen one was then almost never bindable (measured: 0
+// of 200 pairs with 25,000 connections in TIME_WAIT). With no room outside the range at all,
+// adjacent ports inside it are tried.
 int free_port_pair() {
-  int lo = 32768;
+  int lo = 32768, hi = 60999;
   {
     std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
     int a = 0, b = 0;
-    if (f >> a >> b && a > 0) lo = a;
+    if (f >> a >> b && a > 0 && b >= a) {
+      lo = a;
+      hi = b;
+    }
   }
-  const int first = 10000;
-  const int last = lo - 2;  // port and port + 1 both below the ephemeral range
-  if (last <= first) return 0;
+  int first = 10000, last = lo - 2;  // port and port + 1 both below the ephemeral range
+  if (last - first < 1000) {
+    first = std::max(hi + 1, 1024);  // above it
+    last = 65534;
+  }
+  if (last - first < 1000) {
+    first = 1024;  // nothing outside: anywhere
+    last = 65534;
+  }
   static std::mutex mu;
   static std::mt19937 rng{std::random_device{}()};
   for (int attempt = 0; attempt < 64; ++attempt) {
