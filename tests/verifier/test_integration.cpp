@@ -243,19 +243,18 @@ void test_end_to_end(void**) {
   assert_int_equal(ex["evidence"].get<int>(), 4);
   // `verifier decisions --limit 2` lists the newest two (the tampered image's refusal last),
   // oldest first; -1 lists all four, ending with the same one.
-  assert_int_equal(
-      locus_cmd({"--json", "verifier", "decisions", "--db", path("locus.db"), "--limit", "2"},
-                &out),
-      0);
-  json newest = json::parse(out);
+  auto decisions = [&](const char* limit) {
+    assert_int_equal(
+        locus_cmd({"--json", "verifier", "decisions", "--db", path("locus.db"), "--limit", limit},
+                  &out),
+        0);
+    return json::parse(out);
+  };
+  const json newest = decisions("2");
   assert_int_equal(newest.size(), 2);
   assert_true(newest[0]["decision_id"].get<int64_t>() < newest[1]["decision_id"].get<int64_t>());
   assert_string_equal(newest[1]["status"].get<std::string>().c_str(), "contraindicated");
-  assert_int_equal(
-      locus_cmd({"--json", "verifier", "decisions", "--db", path("locus.db"), "--limit", "-1"},
-                &out),
-      0);
-  json all = json::parse(out);
+  const json all = decisions("-1");
   assert_int_equal(all.size(), 4);
   assert_true(all[3]["decision_id"] == newest[1]["decision_id"]);
   assert_true(all[2]["decision_id"] == newest[0]["decision_id"]);
