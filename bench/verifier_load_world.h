@@ -114,6 +114,24 @@ inline double process_cpu_ms(pid_t pid, bool system_only = false) {
   return (user + std::atof(tok[12].c_str())) * 1000.0 / ticks;
 }
 
+// Write system calls and bytes written by process pid so far (/proc/PID/io syscw and wchar:
+// write, pwrite and writev on files and sockets; sendmsg is not counted). {0, 0} if unreadable.
+struct IoCounts {
+  uint64_t writes = 0;
+  uint64_t bytes = 0;
+};
+inline IoCounts process_io(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/io");
+  IoCounts c;
+  std::string key;
+  uint64_t v = 0;
+  while (f >> key >> v) {
+    if (key == "syscw:") c.writes = v;
+    if (key == "wchar:") c.bytes = v;
+  }
+  return c;
+}
+
 inline double self_cpu_ms() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

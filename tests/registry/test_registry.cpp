@@ -335,6 +335,51 @@ void test_nonce_purge_bounded(void**) {
   assert_int_equal(scalar(p, "SELECT COUNT(*) FROM nonces"), 2);
 }
 
+// Schema 9 replaces the two indexes that find outstanding nonces by partial ones (WHERE
+// used=0). Nonces written at schema 8 keep their state across the migration (outstanding,
+// used, evicted), and afterwards the caps still count, evict and free as before.
+void test_nonce_indexes_migrate_to_partial(void**) {
+  std::string p = fresh("nonce9");
+  host::Bytes a(32, 0xA1), b(32, 0xA2), c(32, 0xA3), d(32, 0xA4), e(32, 0xA5);
+  {
+    auto r = registry::open_at_version(p, 8);
+    assert_true(r.ok());
+    auto& reg = *r.value();
+    assert_true(reg.put_nonce(nonce(a, ueid_n(1), 1000, 100, 2)).ok());
+    assert_true(reg.put_nonce(nonce(b, ueid_n(1), 1000, 200, 2)).ok());
+    assert_int_equal(nc(reg.consume_nonce(b, ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+    assert_true(reg.put_nonce(nonce(c, ueid_n(1), 1000, 300, 2)).ok());
+    assert_true(reg.put_nonce(nonce(d, ueid_n(1), 1000, 400, 2)).ok());  // evicts a
+  }
+  auto r = registry::open(p);
+  assert_true(r.ok());
+  auto& reg = *r.value();
+  assert_int_equal(reg.schema_version().value(), registry::latest_schema_version());
+  const bool pg = g_pg != nullptr;
+  for (const char* gone : {"nonces_device_source", "nonces_source_open"})
+    assert_int_equal(
+        scalar(p, pg ? std::string("SELECT COUNT(*) FROM pg_indexes WHERE indexname='") + gone + "'"
+                     : std::string("SELECT COUNT(*) FROM sqlite_master WHERE name='") + gone + "'"),
+        0);
+  for (const char* partial : {"nonces_open_device", "nonces_open_source"})
+    assert_int_equal(
+        scalar(p, pg ? std::string("SELECT COUNT(*) FROM pg_indexes WHERE indexname='") + partial +
+                           "' AND indexdef LIKE '%WHERE (used = 0)'"
+                     : std::string("SELECT COUNT(*) FROM sqlite_master WHERE name='") + partial +
+                           "' AND sql LIKE '%WHERE used=0'"),
+        1);
+  assert_int_equal(nc(reg.peek_nonce(a, ueid_n(1), 10)), static_cast<int>(NonceCheck::kEvicted));
+  assert_int_equal(nc(reg.peek_nonce(b, ueid_n(1), 10)), static_cast<int>(NonceCheck::kUsed));
+  assert_int_equal(nc(reg.peek_nonce(c, ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(reg.count_open_nonces(10).value(), 2);  // c, d
+  // Eviction after the migration: one more for device 1 evicts c (the oldest outstanding).
+  assert_true(reg.put_nonce(nonce(e, ueid_n(1), 1000, 500, 2)).ok());
+  assert_int_equal(nc(reg.peek_nonce(c, ueid_n(1), 10)), static_cast<int>(NonceCheck::kEvicted));
+  assert_int_equal(nc(reg.consume_nonce(d, ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(nc(reg.consume_nonce(e, ueid_n(1), 10)), static_cast<int>(NonceCheck::kOk));
+  assert_int_equal(reg.count_open_nonces(10).value(), 0);
+}
+
 // License counters increase strictly per device, also across re-opening the database;
 // take_license_counter is a compare-and-set on the last value.
 void test_license_counters(void**) {
@@ -849,6 +894,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_nonce_eviction_and_purge),
       cmocka_unit_test(test_nonce_sources),
       cmocka_unit_test(test_nonce_purge_bounded),
+      cmocka_unit_test(test_nonce_indexes_migrate_to_partial),
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
       cmocka_unit_test(test_latest_decisions),

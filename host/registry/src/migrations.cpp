@@ -119,6 +119,20 @@ const Step kSteps[] = {
     // renewal of every board).
     {"CREATE INDEX decisions_ueid ON decisions(ueid, id);",
      "CREATE INDEX decisions_ueid ON decisions(ueid, id);"},
+    // 8 -> 9: the two indexes that find outstanding nonces hold outstanding nonces only
+    // (partial, WHERE used=0). In the full indexes a nonce's use moved its entry (used was a
+    // key column) and every used nonce stayed indexed until it was purged an hour after
+    // expiry: the two were 30 % of the WAL pages written per decision. A partial index only
+    // loses the entry on use, and stays as small as the caps on outstanding nonces keep it.
+    // Queries name used=0 literally so that both databases can choose these indexes.
+    {"DROP INDEX nonces_device_source;"
+     "DROP INDEX nonces_source_open;"
+     "CREATE INDEX nonces_open_device ON nonces(ueid, source, issued_us, nonce) WHERE used=0;"
+     "CREATE INDEX nonces_open_source ON nonces(source, expires_at) WHERE used=0;",
+     "DROP INDEX nonces_device_source;"
+     "DROP INDEX nonces_source_open;"
+     "CREATE INDEX nonces_open_device ON nonces(ueid, source, issued_us, nonce) WHERE used=0;"
+     "CREATE INDEX nonces_open_source ON nonces(source, expires_at) WHERE used=0;"},
 };
 
 }  // namespace

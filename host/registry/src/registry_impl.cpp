@@ -58,7 +58,8 @@ bool is_postgres_url(const std::string& spec) {
 namespace {
 
 // Nonce "used" column: 0 unused, 1 consumed, 2 evicted (never consumable again).
-constexpr int64_t kNonceUnused = 0;
+constexpr int64_t kNonceUnused = 0;  // written as a literal 0 where a partial index needs it
+static_assert(kNonceUnused == 0, "the partial nonce indexes (migration 8 -> 9) say used=0");
 constexpr int64_t kNonceUsed = 1;
 constexpr int64_t kNonceEvicted = 2;
 constexpr int64_t kPurgeBatch = 64;  // expired nonces deleted per put_nonce
@@ -439,12 +440,12 @@ class RegistryImpl final : public Registry {
         [&]() -> HStatus {
           return with_conn([&](Conn& c) -> HStatus {
             if (n.max_per_source > 0) {
-              // Bounded count through the (source, used, expires_at) index: at most
-              // max_per_source index entries are read, however many the source holds.
+              // Bounded count through the partial (source, expires_at) WHERE used=0 index: at
+              // most max_per_source index entries are read, however many the source holds.
               auto cnt = c.exec(
-                  "SELECT COUNT(*) FROM (SELECT 1 FROM nonces WHERE source=? AND used=? AND"
+                  "SELECT COUNT(*) FROM (SELECT 1 FROM nonces WHERE source=? AND used=0 AND"
                   " expires_at>=? LIMIT ?) AS open_nonces",
-                  {T(n.source), I(kNonceUnused), I(n.issued_us / 1000000), I(n.max_per_source)});
+                  {T(n.source), I(n.issued_us / 1000000), I(n.max_per_source)});
               if (!cnt.ok()) return cnt.status();
               if (cnt.value().rows.size() != 1) return {HostError::kDb, "nonce count"};
               if (cnt.value().rows[0][0].as_int() >= n.max_per_source)
@@ -463,20 +464,19 @@ class RegistryImpl final : public Registry {
             if (n.max_outstanding > 0) {
               // Evict every unused nonce of this device requested from this source except the
               // newest max_outstanding (the one just issued always among them). Uses the
-              // (ueid, source, used, issued_us) index.
+              // partial (ueid, source, issued_us, nonce) WHERE used=0 index.
               const char* sql =
                   b_->dialect() == Dialect::kPostgres
-                      ? "UPDATE nonces SET used=? WHERE ueid=? AND source=? AND used=? AND nonce<>?"
+                      ? "UPDATE nonces SET used=? WHERE ueid=? AND source=? AND used=0 AND nonce<>?"
                         " AND nonce IN (SELECT nonce FROM nonces WHERE ueid=? AND source=? AND "
-                        "used=?"
+                        "used=0"
                         " AND nonce<>? ORDER BY issued_us DESC, nonce DESC OFFSET ?)"
-                      : "UPDATE nonces SET used=? WHERE ueid=? AND source=? AND used=? AND nonce<>?"
+                      : "UPDATE nonces SET used=? WHERE ueid=? AND source=? AND used=0 AND nonce<>?"
                         " AND nonce IN (SELECT nonce FROM nonces WHERE ueid=? AND source=? AND "
-                        "used=?"
+                        "used=0"
                         " AND nonce<>? ORDER BY issued_us DESC, nonce DESC LIMIT -1 OFFSET ?)";
-              auto ev = c.exec(sql, {I(kNonceEvicted), B(n.ueid), T(n.source), I(kNonceUnused),
-                                     B(n.nonce), B(n.ueid), T(n.source), I(kNonceUnused),
-                                     B(n.nonce), I(n.max_outstanding - 1)});
+              auto ev = c.exec(sql, {I(kNonceEvicted), B(n.ueid), T(n.source), B(n.nonce),
+                                     B(n.ueid), T(n.source), B(n.nonce), I(n.max_outstanding - 1)});
               if (!ev.ok()) return ev.status();
             }
             if (n.purge_before > 0) {
@@ -561,8 +561,8 @@ class RegistryImpl final : public Registry {
 
   HostResult<int64_t> count_open_nonces(int64_t now) override {
     return with_conn([&](Conn& c) -> HostResult<int64_t> {
-      auto r = c.exec("SELECT COUNT(*) FROM nonces WHERE used=? AND expires_at>=?",
-                      {I(kNonceUnused), I(now)});
+      // Through the partial index of outstanding nonces (used=0 literally, see there).
+      auto r = c.exec("SELECT COUNT(*) FROM nonces WHERE used=0 AND expires_at>=?", {I(now)});
       if (!r.ok()) return r.error();
       if (r.value().rows.empty()) return int64_t(0);
       return r.value().rows[0][0].as_int();
