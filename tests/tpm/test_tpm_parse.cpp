@@ -158,7 +158,9 @@ void pcr_list_parse(void**) {
 void extra_data_known_answer(void**) {
   std::vector<uint8_t> n(32, 1);
   const uint8_t ev[] = {'a', 'b', 'c'};
-  Sha256Digest d = quote_extra_data(ByteSpan(n.data(), n.size()), ByteSpan(ev, 3));
+  auto r = quote_extra_data(ByteSpan(n.data(), n.size()), ByteSpan(ev, 3));
+  assert_true(r.ok());
+  const Sha256Digest d = r.value();
   const uint8_t want[32] = {0xb2, 0xc1, 0xb4, 0x3d, 0x1b, 0x65, 0xa7, 0x91, 0x0e, 0xf8, 0x6e,
                             0x54, 0xa7, 0x6f, 0x42, 0xa2, 0xa2, 0xf1, 0xa3, 0x15, 0x57, 0xc8,
                             0xe0, 0x86, 0xe4, 0x20, 0xcb, 0xb3, 0x3d, 0x71, 0x2c, 0x53};
@@ -208,14 +210,18 @@ void quote_json_round_trip(void**) {
   assert_true(back->pcrs[1].value == p7.value);
 }
 
-// Malformed "tpm" objects are refused: not JSON, extra key, bad base64, PCR index 24 or "07",
-// short PCR value, non-hex ak_name.
+// Malformed "tpm" objects are refused: not JSON, extra key, bad base64 (a bad character,
+// padding inside, non-canonical trailing bits: "AB==" and "AAB=" decode only if the unused
+// bits are ignored), PCR index 24 or "07", short PCR value, non-hex ak_name.
 void quote_json_malformed_refused(void**) {
   const std::string pcr0 = std::string(64, 'a');
   const char* bad[] = {
       "not json",
       R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{}},"ak_name":"00","x":1})",
       R"({"quote":"A*AA","signature":"AAAA","pcrs":{"sha256":{}},"ak_name":"00"})",
+      R"({"quote":"AA==AAAA","signature":"AAAA","pcrs":{"sha256":{}},"ak_name":"00"})",
+      R"({"quote":"AB==","signature":"AAAA","pcrs":{"sha256":{}},"ak_name":"00"})",
+      R"({"quote":"AAAA","signature":"AAB=","pcrs":{"sha256":{}},"ak_name":"00"})",
       R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha1":{}},"ak_name":"00"})",
       R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{"0":"abcd"}},"ak_name":"00"})",
       R"({"quote":"AAAA","signature":"AAAA","pcrs":{"sha256":{}},"ak_name":"zz"})",

@@ -280,7 +280,9 @@ void interop_tpm2_checkquote(void**) {
   std::vector<uint8_t> values;
   for (const auto& p : q->pcrs) values.insert(values.end(), p.value.begin(), p.value.end());
   write_bin(pcrs, values);
-  Sha256Digest ed = quote_extra_data(n, kEvidence);
+  auto edr = quote_extra_data(n, kEvidence);
+  assert_true(edr.ok());
+  const Sha256Digest ed = edr.value();
   const std::string qual = locus_test::to_hex(ed.data(), ed.size());
   const char* argv[] = {"tpm2_checkquote", "-u", pem.c_str(),  "-m",   msg.c_str(),    "-s",
                         sig.c_str(),       "-f", pcrs.c_str(), "-l",   "sha256:0,1,7", "-g",

@@ -1,11 +1,10 @@
 // TPMS_ATTEST / TPMT_SIGNATURE parsing and the quote's binding values.
 #include "locus/tpm/quote.h"
 
-#include <mbedtls/sha256.h>
-
 #include <algorithm>
 #include <cstdlib>
 
+#include "locus/crypto/hash.h"
 #include "locus/tpm/reader.h"
 
 namespace locus::tpm {
@@ -81,29 +80,22 @@ Result<std::array<uint8_t, 64>> parse_ecdsa_signature(ByteSpan sig) {
   return out;
 }
 
-Sha256Digest quote_extra_data(ByteSpan verifier_nonce, ByteSpan evidence_bytes) {
-  Sha256Digest ev{};
+// Through locus::crypto (OpenSSL on the host, like every other host digest).
+Result<Sha256Digest> quote_extra_data(ByteSpan verifier_nonce, ByteSpan evidence_bytes) {
+  crypto::Digest ev{};
   Sha256Digest out{};
-  // mbedtls_sha256 cannot fail for in-memory input with SHA-256 compiled in.
-  (void)mbedtls_sha256(evidence_bytes.data, evidence_bytes.size, ev.data(), 0);
-  mbedtls_sha256_context c;
-  mbedtls_sha256_init(&c);
-  (void)mbedtls_sha256_starts(&c, 0);
-  (void)mbedtls_sha256_update(&c, verifier_nonce.data, verifier_nonce.size);
-  (void)mbedtls_sha256_update(&c, ev.data(), ev.size());
-  (void)mbedtls_sha256_finish(&c, out.data());
-  mbedtls_sha256_free(&c);
+  if (!crypto::sha256(evidence_bytes, &ev).ok()) return TpmError::kCrypto;
+  std::vector<uint8_t> m(verifier_nonce.begin(), verifier_nonce.end());
+  m.insert(m.end(), ev.begin(), ev.end());
+  if (!crypto::sha256(ByteSpan(m), &out).ok()) return TpmError::kCrypto;
   return out;
 }
 
-Sha256Digest pcr_composite_digest(const std::vector<PcrValue>& values) {
+Result<Sha256Digest> pcr_composite_digest(const std::vector<PcrValue>& values) {
+  std::vector<uint8_t> m;
+  for (const auto& v : values) m.insert(m.end(), v.value.begin(), v.value.end());
   Sha256Digest out{};
-  mbedtls_sha256_context c;
-  mbedtls_sha256_init(&c);
-  (void)mbedtls_sha256_starts(&c, 0);
-  for (const auto& v : values) (void)mbedtls_sha256_update(&c, v.value.data(), v.value.size());
-  (void)mbedtls_sha256_finish(&c, out.data());
-  mbedtls_sha256_free(&c);
+  if (!crypto::sha256(ByteSpan(m), &out).ok()) return TpmError::kCrypto;
   return out;
 }
 

@@ -1,7 +1,5 @@
 #include "locus/tpm/quote_json.h"
 
-#include <mbedtls/base64.h>
-
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
@@ -27,14 +25,10 @@ bool unb64(const std::string& s, size_t max, std::vector<uint8_t>* out) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '+' || c == '/' || c == '='))
       return false;
   }
-  out->assign(s.size(), 0);
-  size_t olen = 0;
-  if (mbedtls_base64_decode(out->data(), out->size(), &olen,
-                            reinterpret_cast<const unsigned char*>(s.data()), s.size()) != 0 ||
-      olen == 0 || olen > max) {
-    return false;
-  }
-  out->resize(olen);
+  // The host's one base64 decoder (canonical: the unused bits of the last group must be 0).
+  auto d = host::b64_decode(s);
+  if (!d.ok() || d.value().empty() || d.value().size() > max) return false;
+  *out = d.take();
   return true;
 }
 

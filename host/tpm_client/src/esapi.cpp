@@ -529,8 +529,9 @@ Result<QuoteBundle> Tpm::quote(ByteSpan extra_data, const std::vector<uint32_t>&
 
 Result<QuoteBundle> Tpm::quote_evidence(ByteSpan verifier_nonce, ByteSpan evidence_bytes,
                                         const std::vector<uint32_t>& pcrs) {
-  Sha256Digest ed = quote_extra_data(verifier_nonce, evidence_bytes);
-  return quote(ByteSpan(ed.data(), ed.size()), pcrs);
+  Result<Sha256Digest> ed = quote_extra_data(verifier_nonce, evidence_bytes);
+  if (!ed.ok()) return ed.status();
+  return quote(ByteSpan(ed.value().data(), ed.value().size()), pcrs);
 }
 
 Result<std::vector<uint8_t>> Tpm::activate_credential(const CredentialChallenge& ch) {

@@ -84,9 +84,11 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
   }
 
   // 4. extraData = SHA-256(nonce || SHA-256(evidence)).
-  Sha256Digest want = quote_extra_data(verifier_nonce, evidence_bytes);
-  if (!same(ByteSpan(a.extra_data.data(), a.extra_data.size()),
-            ByteSpan(want.data(), want.size()))) {
+  Result<Sha256Digest> want = quote_extra_data(verifier_nonce, evidence_bytes);
+  if (!want.ok()) {
+    add(QuoteCheck::kWrongExtraData, "SHA-256 failed: the quote's extraData cannot be checked");
+  } else if (!same(ByteSpan(a.extra_data.data(), a.extra_data.size()),
+                   ByteSpan(want.value().data(), want.value().size()))) {
     add(QuoteCheck::kWrongExtraData,
         "quote extraData is not SHA-256(verifier nonce || SHA-256(evidence)): quote made for "
         "another nonce or "
@@ -135,8 +137,11 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
     add(QuoteCheck::kPcrSelection,
         "quoted/reported PCR selection is not the host's policy (sha256 bank)");
   } else {
-    Sha256Digest d = pcr_composite_digest(q.pcrs);
-    if (!same(ByteSpan(d.data(), d.size()), ByteSpan(a.pcr_digest.data(), a.pcr_digest.size()))) {
+    Result<Sha256Digest> d = pcr_composite_digest(q.pcrs);
+    if (!d.ok()) {
+      add(QuoteCheck::kPcrDigest, "SHA-256 failed: the quoted pcrDigest cannot be checked");
+    } else if (!same(ByteSpan(d.value().data(), d.value().size()),
+                     ByteSpan(a.pcr_digest.data(), a.pcr_digest.size()))) {
       add(QuoteCheck::kPcrDigest, "reported PCR values do not hash to the quoted pcrDigest");
     } else {
       for (size_t i = 0; i < q.pcrs.size() && i < host.golden.size(); ++i) {
@@ -154,9 +159,9 @@ Result<QuoteVerdict> appraise_quote(const QuoteBundle& q, const HostRecord& host
   }
 
   // Re-check the decisive facts (cheap) and set success last.
-  if (v.reasons.empty() && sig_status.ok() &&
+  if (v.reasons.empty() && sig_status.ok() && want.ok() &&
       same(ByteSpan(a.extra_data.data(), a.extra_data.size()),
-           ByteSpan(want.data(), want.size()))) {
+           ByteSpan(want.value().data(), want.value().size()))) {
     v.accepted = true;
   }
   return v;

@@ -68,11 +68,12 @@ Result<ParsedAttest> parse_attest(ByteSpan attest);
 // r and s are left-padded to 32 bytes each.
 Result<std::array<uint8_t, 64>> parse_ecdsa_signature(ByteSpan tpmt_signature);
 
-// extraData = SHA-256(verifier_nonce || SHA-256(evidence_bytes)) (DESIGN.md §6).
-Sha256Digest quote_extra_data(ByteSpan verifier_nonce, ByteSpan evidence_bytes);
+// extraData = SHA-256(verifier_nonce || SHA-256(evidence_bytes)) (DESIGN.md §6); kCrypto if
+// the hash backend fails (never a digest that was not computed).
+Result<Sha256Digest> quote_extra_data(ByteSpan verifier_nonce, ByteSpan evidence_bytes);
 
-// SHA-256 over the concatenation of the values (in the order given).
-Sha256Digest pcr_composite_digest(const std::vector<PcrValue>& values);
+// SHA-256 over the concatenation of the values (in the order given); kCrypto as above.
+Result<Sha256Digest> pcr_composite_digest(const std::vector<PcrValue>& values);
 
 // "0,1,7" -> {0,1,7} (sorted, unique, each <= kMaxPcrIndex; empty list refused).
 Result<std::vector<uint32_t>> parse_pcr_list(const std::string& text);
