@@ -417,22 +417,14 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
     if (!ps.ok()) fail(ctx, HostError::kConfig, ro->license_pub + ": " + ps.message());
     auto ver = v::Verifier::create_offline(std::move(policy), root.value(), lpub);
     if (!ver.ok()) fail(ctx, ver.error());
-    locus::host::HostResult<std::vector<v::StoredDecision>> decs =
-        locus::host::HostResult<std::vector<v::StoredDecision>>(std::vector<v::StoredDecision>{});
-    if (!ro->db.empty()) {
-      auto reg = locus::registry::open_read_only(ro->db);
-      if (!reg.ok()) fail(ctx, reg.error());
-      decs = v::load_decisions(*reg.value());
-    } else {
-      decs = v::load_export(ro->export_dir);
-    }
-    if (!decs.ok()) fail(ctx, decs.error());
-    json items = json::array();
+    // Decisions arrive one at a time (a page of the registry, or one export manifest): only
+    // the result lines are kept, as text, never the history's evidence. Output goes out once
+    // at the end, so that an error part-way prints the error alone.
+    std::string items;  // the "decisions" array's elements, compact JSON, comma-separated
     size_t same = 0, different = 0, skipped = 0;
     std::string human;
     bool found = false;
-    for (const auto& d : decs.value()) {
-      if ((ro->decision != 0) && d.id != ro->decision) continue;
+    auto one = [&](v::StoredDecision&& d) -> locus::host::HStatus {
       found = true;
       v::ReverifyItem it = v::reverify_decision(*ver.value(), d);
       json j = {{"decision_id", it.decision_id},
@@ -441,7 +433,8 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
                 {"reappraised_status", it.reappraised_status}};
       if (!it.difference.empty()) j["difference"] = it.difference;
       if (!it.reason.empty()) j["reason"] = it.reason;
-      items.push_back(j);
+      if (!items.empty()) items += ',';
+      items += j.dump();
       if (it.outcome == "same") {
         same++;
         human += "decision " + std::to_string(it.decision_id) + ": same (" + it.recorded_status +
@@ -454,19 +447,30 @@ void register_audit_commands(CLI::App& app, CliContext& ctx) {
         human +=
             "decision " + std::to_string(it.decision_id) + ": DIFFERENT: " + it.difference + "\n";
       }
+      return locus::host::HStatus::Ok();
+    };
+    locus::host::HStatus read = locus::host::HStatus::Ok();
+    if (!ro->db.empty()) {
+      auto reg = locus::registry::open_read_only(ro->db);
+      if (!reg.ok()) fail(ctx, reg.error());
+      read = v::for_each_decision(*reg.value(), ro->decision, one);
+    } else {
+      read = v::for_each_exported(ro->export_dir, ro->decision, one);
     }
+    if (!read.ok()) fail(ctx, read.error());
     if ((ro->decision != 0) && !found)
       fail(ctx, HostError::kNotFound, "no decision " + std::to_string(ro->decision));
-    json out = {{"ok", different == 0},
-                {"same", same},
-                {"different", different},
-                {"skipped", skipped},
-                {"trust_list_version", ver.value()->trust_list_version()},
-                {"policy_sha256", ver.value()->policy().sha256_hex},
-                {"decisions", items}};
+    json rest = {{"ok", different == 0},
+                 {"same", same},
+                 {"different", different},
+                 {"skipped", skipped},
+                 {"trust_list_version", ver.value()->trust_list_version()},
+                 {"policy_sha256", ver.value()->policy().sha256_hex}};
+    // The same text json::dump() gives with the array inside: keys sort, "decisions" first.
+    const std::string out = "{\"decisions\":[" + items + "]," + rest.dump().substr(1);
     human += std::to_string(same) + " same, " + std::to_string(different) + " different, " +
              std::to_string(skipped) + " skipped";
-    locus::cli::emit(ctx, out.dump(), human);
+    locus::cli::emit(ctx, out, human);
     if (different != 0u) throw CLI::RuntimeError(1);
   });
 

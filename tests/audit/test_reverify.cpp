@@ -355,6 +355,18 @@ void test_reverify_registry_agrees(void**) {
                       "contraindicated");
   assert_true(item(rep, r.reused)["reason"].get<std::string>().find("nonce") != std::string::npos);
   assert_string_equal((file_sha(db) + file_sha(db + "-wal")).c_str(), before.c_str());
+  // --decision: that one decision alone (read as a page of one, not the history); an id
+  // with no decision is an error, not an empty report.
+  json only = reverify({"--db", db, "--decision", std::to_string(r.far)}, 0);
+  assert_int_equal(only["decisions"].size(), 1);
+  assert_int_equal(only["decisions"][0]["decision_id"].get<int64_t>(), r.far);
+  assert_int_equal(only["same"].get<int>(), 1);
+  {
+    std::vector<std::string> a = {"audit", "reverify", "--db", db, "--decision", "999999"};
+    for (const auto& x : anchors()) a.push_back(x);
+    std::string out;
+    assert_int_not_equal(run_locus(a, &out), 0);
+  }
   // A read-only registry refuses writes.
   auto ro = registry::open_read_only(db);
   assert_true(ro.ok());

@@ -76,6 +76,9 @@ class FailingRegistry final : public registry::Registry {
   host::HostResult<std::vector<registry::Decision>> list_decisions(int64_t l) override {
     return r_->list_decisions(l);
   }
+  host::HostResult<std::vector<registry::Decision>> decisions_after(int64_t a, int64_t l) override {
+    return r_->decisions_after(a, l);
+  }
   host::HostResult<std::vector<registry::Decision>> latest_decisions() override {
     return r_->latest_decisions();
   }

@@ -440,6 +440,53 @@ void test_decisions_and_heads(void**) {
   assert_string_equal(reg.get_audit_head("/x").value().hash_hex.c_str(), "cd");
 }
 
+// decisions_after pages through the whole history in id order: pages of 2 over 5 decisions
+// give every id once, ascending, with its bytes; past the end is empty; a limit below 1 is a
+// usage error, not "everything".
+void test_decisions_after_pages(void**) {
+  auto r = registry::open(fresh("pages"));
+  auto& reg = *r.value();
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 5; i++) {
+    registry::Decision d;
+    d.ueid = ueid_n(static_cast<uint8_t>(1 + (i % 2)));
+    d.status = "contraindicated";
+    d.decision_json = "{\"n\":" + std::to_string(i) + "}";
+    d.evidence = {static_cast<uint8_t>(i)};
+    assert_true(reg.transaction([&]() -> host::HStatus {
+                     auto id = reg.reserve_decision_id();
+                     if (!id.ok()) return id.status();
+                     d.id = id.value();
+                     ids.push_back(d.id);
+                     return reg.add_decision(d).status();
+                   })
+                    .ok());
+  }
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  int pages = 0;
+  for (;;) {
+    auto p = reg.decisions_after(after, 2);
+    assert_true(p.ok());
+    if (p.value().empty()) break;
+    assert_true(p.value().size() <= 2);
+    pages++;
+    for (const auto& d : p.value()) {
+      assert_int_equal(static_cast<int>(d.evidence.size()), 1);
+      assert_int_equal(d.evidence[0], static_cast<int>(seen.size()));
+      seen.push_back(d.id);
+    }
+    after = p.value().back().id;
+  }
+  assert_int_equal(pages, 3);
+  assert_true(seen == ids);
+  assert_true(reg.decisions_after(ids.back(), 10).value().empty());
+  auto one = reg.decisions_after(ids[2] - 1, 1);
+  assert_int_equal(static_cast<int>(one.value().size()), 1);
+  assert_int_equal(one.value()[0].id, ids[2]);
+  assert_int_equal(code(reg.decisions_after(0, 0).code()), code(host::HostError::kUsage));
+}
+
 // The newest decision of each enrolled board, through the decisions_ueid index (the fleet
 // page reads these, never the whole history): boards 1 and 2 with several decisions each give
 // their last one, without evidence or license bytes; board 3 has none; an unknown UEID's
@@ -898,6 +945,7 @@ int main(int argc, char** argv) {
       cmocka_unit_test(test_license_counters),
       cmocka_unit_test(test_decisions_and_heads),
       cmocka_unit_test(test_latest_decisions),
+      cmocka_unit_test(test_decisions_after_pages),
       cmocka_unit_test(test_evidence_bundles),
       cmocka_unit_test(test_audit_pending),
       cmocka_unit_test(test_transaction_rollback),

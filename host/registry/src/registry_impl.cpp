@@ -671,6 +671,18 @@ class RegistryImpl final : public Registry {
     });
   }
 
+  HostResult<std::vector<Decision>> decisions_after(int64_t after_id, int64_t limit) override {
+    if (limit < 1) return {HostError::kUsage, "decisions_after: limit must be at least 1"};
+    return with_conn([&](Conn& c) -> HostResult<std::vector<Decision>> {
+      auto r = c.exec(
+          "SELECT id,time,ueid,status,json,evidence,license FROM decisions WHERE id > ?"
+          " ORDER BY id LIMIT ?",
+          {I(after_id), I(limit)});
+      if (!r.ok()) return r.error();
+      return decisions_of(r.value(), true);
+    });
+  }
+
   HostResult<std::vector<Decision>> latest_decisions() override {
     return with_conn([&](Conn& c) -> HostResult<std::vector<Decision>> {
       // Per device, its newest decision through decisions_ueid (ueid, id), read backwards.

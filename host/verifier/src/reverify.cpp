@@ -214,32 +214,38 @@ HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan b
   return host::write_text_file(dir + "/manifest.json", manifest.dump(2) + "\n", 0644, force);
 }
 
-HostResult<std::vector<StoredDecision>> load_decisions(registry::Registry& reg) {
-  auto decs = reg.list_decisions(-1);
-  if (!decs.ok()) return decs.error();
-  std::vector<StoredDecision> out;
-  for (const auto& d : decs.value()) {
-    StoredDecision s;
-    s.id = d.id;
-    s.decision = locus::host::parse_json(d.decision_json);
-    auto b = reg.get_evidence_bundle(d.id);
-    if (b.ok()) {
-      auto eb = decode_bundle(b.value());
-      if (eb.ok()) {
-        s.has_bundle = true;
-        s.bundle = eb.take();
-      } else {
-        s.load_error = eb.message();
+HStatus for_each_decision(registry::Registry& reg, int64_t only_id, const DecisionSink& sink) {
+  int64_t after = only_id != 0 ? only_id - 1 : 0;
+  for (;;) {
+    auto page = reg.decisions_after(after, only_id != 0 ? 1 : kDecisionPage);
+    if (!page.ok()) return page.status();
+    if (page.value().empty()) return HStatus::Ok();
+    for (const auto& d : page.value()) {
+      if (only_id != 0 && d.id != only_id) return HStatus::Ok();
+      after = d.id;
+      StoredDecision s;
+      s.id = d.id;
+      s.decision = locus::host::parse_json(d.decision_json);
+      auto b = reg.get_evidence_bundle(d.id);
+      if (b.ok()) {
+        auto eb = decode_bundle(b.value());
+        if (eb.ok()) {
+          s.has_bundle = true;
+          s.bundle = eb.take();
+        } else {
+          s.load_error = eb.message();
+        }
+      } else if (b.code() != HostError::kNotFound) {
+        return b.status();
       }
-    } else if (b.code() != HostError::kNotFound) {
-      return b.error();
+      HStatus st = sink(std::move(s));
+      if (!st.ok()) return st;
     }
-    out.push_back(std::move(s));
+    if (only_id != 0) return HStatus::Ok();
   }
-  return out;
 }
 
-HostResult<std::vector<StoredDecision>> load_export(const std::string& dir) {
+HStatus for_each_exported(const std::string& dir, int64_t only_id, const DecisionSink& sink) {
   const std::string bdir = dir + "/bundles";
   DIR* d = ::opendir(bdir.c_str());
   if (d == nullptr)
@@ -257,16 +263,15 @@ HostResult<std::vector<StoredDecision>> load_export(const std::string& dir) {
   }
   ::closedir(d);
   std::sort(ids.begin(), ids.end());
-  std::vector<StoredDecision> out;
-  for (int64_t id : ids) {
+  // One manifest at a time into a StoredDecision (a load error is the decision's, not the run's).
+  auto load = [&](int64_t id) {
     const std::string sub = bdir + "/" + std::to_string(id);
     StoredDecision s;
     s.id = id;
     auto text = host::read_text_file(sub + "/manifest.json", kMaxManifest);
     if (!text.ok()) {
       s.load_error = text.message();
-      out.push_back(std::move(s));
-      continue;
+      return s;
     }
     json m = locus::host::parse_json(text.value());
     if (m.is_discarded() || !m.is_object() || m.value("format", "") != kExportFormat ||
@@ -274,15 +279,13 @@ HostResult<std::vector<StoredDecision>> load_export(const std::string& dir) {
         !m["decision_id"].is_number_integer() || m["decision_id"].get<int64_t>() != id) {
       s.load_error = sub + "/manifest.json: not a " + std::string(kExportFormat) +
                      " manifest for decision " + std::to_string(id);
-      out.push_back(std::move(s));
-      continue;
+      return s;
     }
     s.decision = m["decision"];
     auto tree = from_manifest(m["bundle"], sub, "bundle");
     if (!tree.ok()) {
       s.load_error = tree.message();
-      out.push_back(std::move(s));
-      continue;
+      return s;
     }
     std::vector<uint8_t> cbor = json::to_cbor(tree.value());
     auto eb = decode_bundle(ByteSpan(cbor.data(), cbor.size()));
@@ -292,9 +295,14 @@ HostResult<std::vector<StoredDecision>> load_export(const std::string& dir) {
       s.has_bundle = true;
       s.bundle = eb.take();
     }
-    out.push_back(std::move(s));
+    return s;
+  };
+  for (int64_t id : ids) {
+    if (only_id != 0 && id != only_id) continue;
+    HStatus st = sink(load(id));
+    if (!st.ok()) return st;
   }
-  return out;
+  return HStatus::Ok();
 }
 
 ReverifyItem reverify_decision(const Verifier& v, const StoredDecision& d) {

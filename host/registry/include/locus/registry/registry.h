@@ -169,6 +169,10 @@ class Registry {
   virtual HostResult<int64_t> add_decision(const Decision& d) = 0;
   // list_decisions: the newest `limit` decisions (-1: all), oldest first.
   virtual HostResult<std::vector<Decision>> list_decisions(int64_t limit = -1) = 0;
+  // decisions_after: at most `limit` (1..) decisions with id > after_id, in id order, with
+  // their evidence and license: a page of the history, for readers that must see all of it
+  // (export, offline re-verification) without holding it in memory.
+  virtual HostResult<std::vector<Decision>> decisions_after(int64_t after_id, int64_t limit) = 0;
   // The newest decision of every enrolled device that has one, oldest first, without the
   // evidence and license bytes: one index lookup per device, however long the history.
   virtual HostResult<std::vector<Decision>> latest_decisions() = 0;

@@ -10,6 +10,7 @@
 // decision object).
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -33,11 +34,17 @@ struct StoredDecision {
   std::string load_error;  // the bundle exists but does not decode / read
 };
 
-// Reads every decision and its bundle (read-only calls only).
-HostResult<std::vector<StoredDecision>> load_decisions(registry::Registry& reg);
-// Reads OUT/bundles/*/manifest.json (and OUT/decisions/<id>.json for decisions without a
-// bundle), in decision id order.
-HostResult<std::vector<StoredDecision>> load_export(const std::string& dir);
+// Receives one decision at a time; an error stops the reading and is returned by it.
+using DecisionSink = std::function<HStatus(StoredDecision&&)>;
+
+// Reads every decision and its bundle in id order (only_id != 0: that one decision), a page
+// of kDecisionPage at a time, handing each to sink: memory stays bounded by the page however
+// long the history (read-only calls only).
+constexpr int64_t kDecisionPage = 256;
+HStatus for_each_decision(registry::Registry& reg, int64_t only_id, const DecisionSink& sink);
+// Reads OUT/bundles/*/manifest.json in decision id order (only_id != 0: that one), one
+// decision at a time.
+HStatus for_each_exported(const std::string& dir, int64_t only_id, const DecisionSink& sink);
 
 // Writes one bundle directory (dir must not exist unless force).
 HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan bundle_cbor,
