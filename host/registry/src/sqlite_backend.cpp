@@ -25,9 +25,10 @@ namespace {
 constexpr int kBusyTimeoutMs = 10000;  // other processes (CLI, a second verifier)
 // Each member of a group commit runs inside a SAVEPOINT, for which SQLite keeps the original
 // of every page the member changes in a sub-journal. Past SQLite's default of 64 KiB that
-// journal moves to a temporary file, which groups of three or more decisions reach (strace
-// at 8 boards in flight: ~2 extra writes and ~9 KiB per decision). 4 MiB keeps ordinary
-// groups in memory while a bulk job's savepoint still spills instead of growing unbounded.
+// journal moves to a temporary file, which larger groups reach (under strace, which slows
+// the commits so that groups grow: 4-14 extra writes and 13-36 KiB per decision; at 8
+// boards in flight without it the groups stayed below). 4 MiB keeps ordinary groups in
+// memory while a bulk job's savepoint still spills instead of growing without bound.
 constexpr int kStatementJournalSpill = 4 << 20;
 
 // Process-wide, and only possible before SQLite initialises: if something in the process
