@@ -79,6 +79,14 @@ class FailingRegistry final : public registry::Registry {
   host::HostResult<std::vector<registry::Decision>> decisions_after(int64_t a, int64_t l) override {
     return r_->decisions_after(a, l);
   }
+  host::HostResult<std::vector<registry::Device>> devices_after(ByteSpan a, int64_t l) override {
+    return r_->devices_after(a, l);
+  }
+  host::HostResult<int64_t> count_devices() override { return r_->count_devices(); }
+  host::HostResult<std::vector<registry::Decision>> latest_decisions_after(ByteSpan a,
+                                                                           int64_t l) override {
+    return r_->latest_decisions_after(a, l);
+  }
   host::HostResult<std::vector<registry::Decision>> latest_decisions() override {
     return r_->latest_decisions();
   }

@@ -526,6 +526,23 @@ void test_latest_decisions(void**) {
   assert_int_equal(newest.value()[1].id, ids[5]);
   assert_int_equal(static_cast<int>(newest.value()[1].evidence.size()), 3);
   assert_int_equal(static_cast<int>(reg.list_decisions(-1).value().size()), 6);
+  // Pages of the boards in UEID order (the fleet page): {1, 2} then {3}; the newest decision
+  // of the page's boards only (board 3 has none); the count is of all boards.
+  assert_int_equal(reg.count_devices().value(), 3);
+  auto p1 = reg.devices_after(host::Bytes{}, 2);
+  assert_int_equal(static_cast<int>(p1.value().size()), 2);
+  assert_true(p1.value()[0].ueid == ueid_n(1) && p1.value()[1].ueid == ueid_n(2));
+  auto p2 = reg.devices_after(ueid_n(2), 2);
+  assert_int_equal(static_cast<int>(p2.value().size()), 1);
+  assert_true(p2.value()[0].ueid == ueid_n(3));
+  assert_true(reg.devices_after(ueid_n(3), 2).value().empty());
+  auto lp = reg.latest_decisions_after(ueid_n(1), 1);  // board 2 alone
+  assert_int_equal(static_cast<int>(lp.value().size()), 1);
+  assert_int_equal(lp.value()[0].id, ids[4]);
+  assert_int_equal(static_cast<int>(reg.latest_decisions_after(host::Bytes{}, 2).value().size()),
+                   2);
+  assert_true(reg.latest_decisions_after(ueid_n(2), 5).value().empty());
+  assert_int_equal(code(reg.devices_after(host::Bytes{}, 0).code()), code(host::HostError::kUsage));
   // The index the lookup goes through is part of the schema on this backend.
   assert_int_equal(scalar(p, g_pg != nullptr ? "SELECT COUNT(*) FROM pg_indexes WHERE "
                                                "indexname='decisions_ueid'"

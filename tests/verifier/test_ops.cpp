@@ -235,6 +235,34 @@ void check_fleet_page(int vport, const Board& a, const Board& b) {
   assert_int_equal(r->status, 200);
   assert_true(r->body.find(a.ueid) != std::string::npos);
   assert_true(r->body.find("<script") == std::string::npos);
+  assert_true(r->body.find("id=\"boards-page\"") == std::string::npos);  // one page: no line
+  // Pages: ?limit=1 lists the board with the lower UEID and links to the next page, which
+  // lists the other one and no next; malformed parameters are 400 with the reason.
+  {
+    const httplib::Headers auth = {{"Authorization", std::string("Bearer ") + kToken}};
+    const std::string& lo = a.ueid < b.ueid ? a.ueid : b.ueid;
+    const std::string& hi = a.ueid < b.ueid ? b.ueid : a.ueid;
+    auto p1 = c.Get("/fleet?limit=1", auth);
+    assert_int_equal(p1->status, 200);
+    assert_true(p1->body.find("id=\"board-" + lo + "\"") != std::string::npos);
+    assert_true(p1->body.find("id=\"board-" + hi + "\"") == std::string::npos);
+    assert_true(p1->body.find("<h2>Boards (2)</h2>") != std::string::npos);
+    const std::string next = "/fleet?after=" + lo + "&amp;limit=1";
+    if (p1->body.find("id=\"next-page\" href=\"" + next + "\"") == std::string::npos)
+      fail_msg("no next-page link %s in:\n%s", next.c_str(), p1->body.c_str());
+    auto p2 = c.Get("/fleet?after=" + lo + "&limit=1", auth);
+    assert_int_equal(p2->status, 200);
+    assert_true(p2->body.find("id=\"board-" + hi + "\"") != std::string::npos);
+    assert_true(p2->body.find("id=\"board-" + lo + "\"") == std::string::npos);
+    assert_true(p2->body.find("id=\"next-page\"") == std::string::npos);
+    assert_true(p2->body.find("id=\"first-page\" href=\"/fleet?limit=1\"") != std::string::npos);
+    for (const char* bad : {"/fleet?after=zz", "/fleet?after=0102", "/fleet?limit=0",
+                            "/fleet?limit=10001", "/fleet?limit=abc", "/fleet?limit=-1"}) {
+      auto e = c.Get(bad, auth);
+      assert_int_equal(e->status, 400);
+      assert_true(e->body.find("query parameter") != std::string::npos);
+    }
+  }
   r = c.Post("/fleet/login", std::string("token=") + kToken, "application/x-www-form-urlencoded");
   assert_int_equal(r->status, 303);
   assert_string_equal(r->get_header_value("Location").c_str(), "/fleet");

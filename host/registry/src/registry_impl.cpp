@@ -381,13 +381,39 @@ class RegistryImpl final : public Registry {
                      .c_str(),
                  {});
       if (!r.ok()) return r.error();
-      std::vector<Device> out;
-      for (const auto& row : r.value().rows) {
-        auto d = row_device(row);
-        if (!d.ok()) return d.error();
-        out.push_back(d.take());
-      }
-      return out;
+      return devices_of(r.value());
+    });
+  }
+
+  static HostResult<std::vector<Device>> devices_of(const Rows& rows) {
+    std::vector<Device> out;
+    out.reserve(rows.rows.size());
+    for (const auto& row : rows.rows) {
+      auto d = row_device(row);
+      if (!d.ok()) return d.error();
+      out.push_back(d.take());
+    }
+    return out;
+  }
+
+  HostResult<std::vector<Device>> devices_after(ByteSpan after, int64_t limit) override {
+    if (limit < 1) return {HostError::kUsage, "devices_after: limit must be at least 1"};
+    return with_conn([&](Conn& c) -> HostResult<std::vector<Device>> {
+      auto r = c.exec((std::string("SELECT ") + kDeviceCols +
+                       " FROM devices WHERE ueid > ? ORDER BY ueid LIMIT ?")
+                          .c_str(),
+                      {B(after), I(limit)});
+      if (!r.ok()) return r.error();
+      return devices_of(r.value());
+    });
+  }
+
+  HostResult<int64_t> count_devices() override {
+    return with_conn([&](Conn& c) -> HostResult<int64_t> {
+      auto r = c.exec("SELECT COUNT(*) FROM devices", {});
+      if (!r.ok()) return r.error();
+      if (r.value().rows.size() != 1) return {HostError::kDb, "device count"};
+      return r.value().rows[0][0].as_int();
     });
   }
 
@@ -691,6 +717,20 @@ class RegistryImpl final : public Registry {
           " (SELECT x.id FROM decisions x WHERE x.ueid=v.ueid ORDER BY x.id DESC LIMIT 1)"
           " ORDER BY d.id",
           {});
+      if (!r.ok()) return r.error();
+      return decisions_of(r.value(), false);
+    });
+  }
+
+  HostResult<std::vector<Decision>> latest_decisions_after(ByteSpan after, int64_t limit) override {
+    if (limit < 1) return {HostError::kUsage, "latest_decisions_after: limit must be at least 1"};
+    return with_conn([&](Conn& c) -> HostResult<std::vector<Decision>> {
+      // The page's devices through their primary key, then as latest_decisions().
+      auto r = c.exec(
+          "SELECT d.id,d.time,d.ueid,d.status,d.json FROM (SELECT ueid FROM devices WHERE"
+          " ueid > ? ORDER BY ueid LIMIT ?) AS v JOIN decisions d ON d.id = (SELECT x.id FROM"
+          " decisions x WHERE x.ueid=v.ueid ORDER BY x.id DESC LIMIT 1) ORDER BY d.id",
+          {B(after), I(limit)});
       if (!r.ok()) return r.error();
       return decisions_of(r.value(), false);
     });

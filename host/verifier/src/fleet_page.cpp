@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <map>
@@ -118,14 +119,21 @@ std::string render_fleet_login(const std::string& message) {
   return page("locus fleet: login", b);
 }
 
-host::HostResult<std::string> render_fleet_page(const Verifier& v) {
+host::HostResult<std::string> render_fleet_page(const Verifier& v, const FleetQuery& q) {
   registry::Registry* reg = v.registry();
-  auto devs = reg->list_devices();
+  const int64_t limit = std::clamp<int64_t>(q.limit, 1, kFleetMaxLimit);
+  // One board more than the page holds tells whether there is a next page.
+  auto devs = reg->devices_after(q.after, limit + 1);
   if (!devs.ok()) return devs.error();
-  // The newest decision of each board (one index lookup per board, not the decision table,
-  // which grows with every renewal), oldest first: a site's map and a landmark's last disc
-  // come from the newest of these that has them.
-  auto decs = reg->latest_decisions();
+  const bool has_next = static_cast<int64_t>(devs.value().size()) > limit;
+  if (has_next) devs.value().pop_back();
+  auto total = reg->count_devices();
+  if (!total.ok()) return total.error();
+  const bool paged = has_next || !q.after.empty();
+  // The newest decision of each board of the page (one index lookup per board, not the
+  // decision table, which grows with every renewal), oldest first: a site's map and a
+  // landmark's last disc come from the newest of these that has them.
+  auto decs = reg->latest_decisions_after(q.after, limit);
   if (!decs.ok()) return decs.error();
   const int64_t now = host::unix_time();
   const Policy& pol = v.policy();
@@ -154,7 +162,20 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
                   "</code>, policy <code>" + html_escape(pol.source) + "</code>, as of " +
                   utc(now) + ". Read-only; mode and lease are as last decided.</p>\n";
   // ---- boards ----
-  b += "<h2>Boards (" + std::to_string(devs.value().size()) + ")</h2>\n";
+  b += "<h2>Boards (" + std::to_string(total.value()) + ")</h2>\n";
+  if (paged) {
+    b += "<p id=\"boards-page\">" + std::to_string(devs.value().size()) + " boards in UEID order" +
+         (q.after.empty() ? std::string(", from the first")
+                          : ", after <code>" + html_escape(host::hex_encode(q.after)) + "</code>") +
+         ". <a id=\"first-page\" href=\"/fleet?limit=" + std::to_string(limit) +
+         "\">first page</a>";
+    if (has_next && !devs.value().empty())
+      b += " · <a id=\"next-page\" href=\"/fleet?after=" +
+           html_escape(host::hex_encode(devs.value().back().ueid)) +
+           "&amp;limit=" + std::to_string(limit) + "\">next " + std::to_string(limit) +
+           " boards</a>";
+    b += "</p>\n";
+  }
   b += "<table id=\"boards\"><tr><th>UEID</th><th>site</th><th>host</th><th>hardware</th>"
        "<th>enrollment</th><th>mode (as last decided)</th><th>lease left</th>"
        "<th>last decision</th><th>reason</th><th>firmware</th></tr>\n";
@@ -196,6 +217,7 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
   b += "</table>\n";
   // ---- sites ----
   b += "<h2>Sites (" + std::to_string(pol.sites.size()) + ")</h2>\n";
+  const std::string of_page = paged ? " among the boards of this page" : "";
   for (const auto& [name, sp] : pol.sites) {
     b += "<div class=\"site\" id=\"site-" + html_escape(name) + "\"><h3>" + html_escape(name) +
          "</h3>\n<ul>";
@@ -213,14 +235,16 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
     b += "</li><li>lease " + std::to_string(pol.lease_for(&sp)) + " s</li></ul>\n";
     if (sp.location) {
       std::vector<location::DiscInfo> discs;
-      std::string caption = sp.landmarks.empty()
-                                ? "approved zones (the site requires no landmarks; the verdict "
-                                  "drawn is that of no measurement)"
-                                : "zones only (no decision with landmark measurements yet)";
+      std::string caption =
+          sp.landmarks.empty()
+              ? "approved zones (the site requires no landmarks; the verdict "
+                "drawn is that of no measurement)"
+              : "zones only (no decision with landmark measurements yet" + of_page + ")";
       auto ll = last_located.find(name);
       if (ll != last_located.end()) {
         auto d = location::discs_from_json(ll->second.decision["claims"]["location"]);
-        caption = "decision #" + std::to_string(ll->second.id) + " (" + ll->second.status + ")";
+        caption = "decision #" + std::to_string(ll->second.id) + " (" + ll->second.status +
+                  (paged ? ", the newest" + of_page : std::string()) + ")";
         if (d.ok())
           discs = d.take();
         else  // drawn as zones only, and said so
@@ -242,7 +266,8 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v) {
     b += "<p>No landmark trust list configured.</p>\n";
   } else {
     b += "<table id=\"landmarks\"><tr><th>id</th><th>operator</th><th>position</th>"
-         "<th>set-up port</th><th>health</th><th>last used</th></tr>\n";
+         "<th>set-up port</th><th>health</th><th>last used" +
+         of_page + "</th></tr>\n";
     for (const auto& l : lms) {
       const bool up = reachable(l.host, l.tcp_port, 300);
       char pos[64];

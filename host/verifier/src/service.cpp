@@ -9,6 +9,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
@@ -31,6 +32,7 @@
 #include "locus/common/metrics.h"
 #include "locus/crypto/ct.h"
 #include "locus/crypto/hash.h"
+#include "locus/protocol/messages.h"
 #include "locus/verifier/ear.h"
 #include "locus/verifier/fleet_page.h"
 
@@ -708,7 +710,40 @@ void HttpService::Impl::fleet(Route r, const http::request<http::string_body>& r
     out->headers.push_back({"WWW-Authenticate", "Bearer realm=\"locus fleet\""});
     return;
   }
-  auto pagehtml = render_fleet_page(*owner->v_);
+  // ?after=<UEID hex>&limit=<n>: which page of boards (fleet_page.h). Anything else in them
+  // is refused with the reason, never read as "from the first" or "all".
+  FleetQuery fq;
+  {
+    const beast::string_view target = req.target();
+    const size_t qm = target.find('?');
+    const beast::string_view qs =
+        qm == beast::string_view::npos ? beast::string_view() : target.substr(qm + 1);
+    const std::string after = query_param(qs, "after"), limit = query_param(qs, "limit");
+    if (!after.empty()) {
+      auto u = host::hex_decode(after);
+      if (!u.ok() || u.value().size() != protocol::kUeidSize) {
+        html_reply(out, 400,
+                   "<!DOCTYPE html><p id=\"query-error\">query parameter 'after' must be a "
+                   "UEID: 66 hex digits</p>");
+        return;
+      }
+      fq.after = u.take();
+    }
+    if (!limit.empty()) {
+      const bool digits = limit.size() <= 5 && std::all_of(limit.begin(), limit.end(), [](char c) {
+                            return c >= '0' && c <= '9';
+                          });
+      const int64_t n = digits ? std::stoll(limit) : 0;
+      if (!digits || n < 1 || n > kFleetMaxLimit) {
+        html_reply(out, 400,
+                   "<!DOCTYPE html><p id=\"query-error\">query parameter 'limit' must be 1.." +
+                       std::to_string(kFleetMaxLimit) + "</p>");
+        return;
+      }
+      fq.limit = n;
+    }
+  }
+  auto pagehtml = render_fleet_page(*owner->v_, fq);
   if (!pagehtml.ok()) {
     registry_errors.inc();
     html_reply(out, 500,

@@ -133,6 +133,10 @@ class Registry {
   virtual HStatus add_device(const Device& d) = 0;           // kDuplicate if the UEID exists
   virtual HostResult<Device> get_device(ByteSpan ueid) = 0;  // kNotFound
   virtual HostResult<std::vector<Device>> list_devices() = 0;
+  // A page of the devices in UEID order: at most `limit` (1..) with ueid > after (empty
+  // after: from the first); and how many devices there are in all.
+  virtual HostResult<std::vector<Device>> devices_after(ByteSpan after, int64_t limit) = 0;
+  virtual HostResult<int64_t> count_devices() = 0;
   // Pending -> active (kNotFound unless the device exists and is pending).
   virtual HStatus activate_device(ByteSpan ueid) = 0;
   // Revocation: by UEID (device row) or by certificate serial (also serials we never saw).
@@ -176,6 +180,9 @@ class Registry {
   // The newest decision of every enrolled device that has one, oldest first, without the
   // evidence and license bytes: one index lookup per device, however long the history.
   virtual HostResult<std::vector<Decision>> latest_decisions() = 0;
+  // The same for the devices of devices_after(after, limit) only (the fleet page's page).
+  virtual HostResult<std::vector<Decision>> latest_decisions_after(ByteSpan after,
+                                                                   int64_t limit) = 0;
 
   // Evidence bundles (CBOR, docs/audit.md), one per decision id, written once in the
   // decision's transaction (kDuplicate if the id has one). get: kNotFound if none.
