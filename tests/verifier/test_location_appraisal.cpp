@@ -3,8 +3,13 @@
 // helper's codecs. Near landmarks (small RTT) inside the approved zone -> affirming; a large
 // RTT (feasible region spills out of the zone) -> refused; a missing landmark -> refused;
 // a record for another nonce -> refused; the stored decision carries no region outline.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -395,6 +400,58 @@ void test_serve_and_explain_agree(void**) {
   assert_int_equal(n, 7);
 }
 
+// A loopback listener on a free port (backlog as given); its port.
+int listener(int backlog, uint16_t* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t l = sizeof a;
+  assert_int_equal(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  assert_int_equal(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &l), 0);
+  if (backlog >= 0) assert_int_equal(::listen(fd, backlog), 0);
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+// The fleet page's landmark health probes run together under one deadline: a listening port
+// is up, a closed one and an empty host are down, and four ports that never answer (a
+// listener whose accept queue is full drops the SYN) are down after about the timeout once,
+// not once each (one after the other they would take 4 x 300 ms).
+void test_landmark_probes_together(void**) {
+  uint16_t up_port = 0, closed_port = 0;
+  const int up = listener(16, &up_port);
+  const int closed = listener(-1, &closed_port);  // bound, never listening: refused
+  std::vector<std::pair<std::string, uint16_t>> t = {
+      {"127.0.0.1", up_port}, {"127.0.0.1", closed_port}, {"", 80}};
+  std::vector<int> fds = {up, closed};
+  for (int i = 0; i < 4; i++) {
+    uint16_t p = 0;
+    const int l = listener(0, &p);
+    // Backlog 0 holds one completed connection; with it queued, further SYNs are dropped.
+    const int filler = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(p);
+    assert_int_equal(::connect(filler, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    fds.push_back(l);
+    fds.push_back(filler);
+    t.emplace_back("127.0.0.1", p);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<bool> r = verifier::probe_ports(t, 300);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  for (int fd : fds) ::close(fd);
+  assert_int_equal(r.size(), t.size());
+  assert_true(r[0]);
+  assert_false(r[1]);
+  assert_false(r[2]);
+  for (size_t i = 3; i < r.size(); i++) assert_false(r[i]);
+  if (ms < 250 || ms > 900) fail_msg("probes took %.0f ms (want ~300, never 4 x 300)", ms);
+}
+
 }  // namespace
 
 int main() {
@@ -405,6 +462,7 @@ int main() {
       cmocka_unit_test(test_missing_landmark),
       cmocka_unit_test(test_records_for_other_nonce),
       cmocka_unit_test(test_serve_and_explain_agree),
+      cmocka_unit_test(test_landmark_probes_together),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -37,6 +38,58 @@ std::string html_escape(const std::string& s) {
     }
   }
   return o;
+}
+
+std::vector<bool> probe_ports(const std::vector<std::pair<std::string, uint16_t>>& targets,
+                              int timeout_ms) {
+  std::vector<bool> up(targets.size(), false);
+  std::vector<int> fds(targets.size(), -1);
+  std::vector<pollfd> pending;
+  std::vector<size_t> which;
+  for (size_t i = 0; i < targets.size(); i++) {
+    const auto& [host, port] = targets[i];
+    if (host.empty() || port == 0) continue;
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 ||
+        res == nullptr)
+      continue;
+    const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0) {
+      fds[i] = fd;
+      if (::connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
+        up[i] = true;
+      } else if (errno == EINPROGRESS) {
+        pending.push_back({fd, POLLOUT, 0});
+        which.push_back(i);
+      }
+    }
+    freeaddrinfo(res);
+  }
+  // All connects are in flight together; one deadline for all of them.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!pending.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now())
+                          .count();
+    if (left <= 0) break;
+    const int n = ::poll(pending.data(), pending.size(), static_cast<int>(left));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (size_t k = pending.size(); k-- > 0;) {
+      if (pending[k].revents == 0) continue;
+      int err = 0;
+      socklen_t l = sizeof err;
+      up[which[k]] = getsockopt(pending[k].fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == 0;
+      pending.erase(pending.begin() + static_cast<long>(k));
+      which.erase(which.begin() + static_cast<long>(k));
+    }
+  }
+  for (int fd : fds)
+    if (fd >= 0) ::close(fd);
+  return up;
 }
 
 namespace {
@@ -69,36 +122,6 @@ std::string first_failure(const json& d) {
       if (c.is_object() && !c.value("pass", false))
         return c.value("name", std::string("?")) + ": " + c.value("reason", std::string());
   return "";
-}
-
-// Health of a landmark's set-up port: a TCP connect within timeout_ms.
-bool reachable(const std::string& host, uint16_t port, int timeout_ms) {
-  if (host.empty() || port == 0) return false;
-  addrinfo hints{}, *res = nullptr;
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0 ||
-      (res == nullptr))
-    return false;
-  bool ok = false;
-  const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd >= 0) {
-    int r = ::connect(fd, res->ai_addr, res->ai_addrlen);
-    if (r == 0) {
-      ok = true;
-    } else if (errno == EINPROGRESS) {
-      pollfd p{fd, POLLOUT, 0};
-      if (::poll(&p, 1, timeout_ms) == 1) {
-        int err = 0;
-        socklen_t l = sizeof err;
-        ok = getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) == 0 && err == 0;
-      }
-    }
-    ::close(fd);
-  }
-  freeaddrinfo(res);
-  return ok;
 }
 
 // NOLINTNEXTLINE(bugprone-exception-escape): clang-tidy 14 is wrong, no member's move throws
@@ -268,8 +291,13 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v, const FleetQu
     b += "<table id=\"landmarks\"><tr><th>id</th><th>operator</th><th>position</th>"
          "<th>set-up port</th><th>health</th><th>last used" +
          of_page + "</th></tr>\n";
-    for (const auto& l : lms) {
-      const bool up = reachable(l.host, l.tcp_port, 300);
+    std::vector<std::pair<std::string, uint16_t>> ports;
+    ports.reserve(lms.size());
+    for (const auto& l : lms) ports.emplace_back(l.host, l.tcp_port);
+    const std::vector<bool> health = probe_ports(ports, 300);
+    for (size_t li = 0; li < lms.size(); li++) {
+      const auto& l = lms[li];
+      const bool up = health[li];
       char pos[64];
       (void)std::snprintf(pos, sizeof pos, "%.4f, %.4f", l.lat_deg, l.lon_deg);
       auto lu = landmark_last.find(l.id);

@@ -7,13 +7,16 @@
 // its last evidence); per site of the policy its approved zones, required landmarks and the
 // decision map (location::render_svg, as `locus verifier explain` draws it) of the site's
 // latest decision with landmark measurements; every landmark of the trust list with its
-// health (a TCP connect to its set-up port, 300 ms at most, and the last decision that used
-// it). When the fleet has more than one page, the maps and "last used" come from the boards
-// of the page shown, and say so. Every string that comes from boards, the registry or the
-// configuration is HTML-escaped.
+// health (a TCP connect to its set-up port, all at once, 300 ms at most in all) and the last
+// decision that used it. When the fleet has more than one page, the maps and "last used" come from
+// the boards of the page shown, and say so. Every string that comes from boards, the registry or
+// the configuration is HTML-escaped.
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "locus/common/common.h"
 
@@ -38,5 +41,10 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v, const FleetQu
 std::string render_fleet_login(const std::string& message);
 // HTML text escaping (& < > " ').
 std::string html_escape(const std::string& s);
+// Landmark health: a TCP connect to each (host, port), all at once, true for those that
+// completed within timeout_ms in all (so the page waits timeout_ms at most, not once per
+// unreachable landmark). An empty host or port 0 is false.
+std::vector<bool> probe_ports(const std::vector<std::pair<std::string, uint16_t>>& targets,
+                              int timeout_ms);
 
 }  // namespace locus::verifier
