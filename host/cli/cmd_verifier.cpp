@@ -237,7 +237,9 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
   dc->add_option("--limit", o->limit, "The newest N decisions, oldest first (-1: all)")
       ->capture_default_str();
   dc->callback([o, &ctx]() {
-    auto reg = locus::registry::open(o->db);
+    // Read-only: a listing neither migrates the registry nor creates a file for a mistyped
+    // --db (it used to open read-write, create an empty registry and say "no decisions").
+    auto reg = locus::registry::open_read_only(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
     auto d = reg.value()->list_decisions(o->limit);
     if (!d.ok()) fail(ctx, d.error());

@@ -258,6 +258,10 @@ void test_end_to_end(void**) {
   assert_int_equal(all.size(), 4);
   assert_true(all[3]["decision_id"] == newest[1]["decision_id"]);
   assert_true(all[2]["decision_id"] == newest[0]["decision_id"]);
+  // A mistyped --db is an error naming it, and no empty registry appears in its place.
+  assert_int_not_equal(
+      locus_cmd({"verifier", "decisions", "--db", path("no-such.db"), "--limit", "1"}, &out), 0);
+  assert_false(host::file_exists(path("no-such.db")));
   auto log = host::read_text_file(path("locus.db.audit.jsonl")).value();
   size_t p = log.find("\"kind\":\"decision\"");
   assert_true(p != std::string::npos);
