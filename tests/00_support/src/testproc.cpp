@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <set>
 
 extern char** environ;
 
@@ -44,6 +46,38 @@ int free_port(bool udp) {
   }
   ::close(fd);
   return ntohs(a.sin_port);
+}
+
+// Children started through Process and not yet reaped. A test that fails part-way (cmocka
+// jumps out of it, so no destructor runs) or a helper that leaks its Process would leave its
+// servers running after the test program ends: at exit, whatever is still here is killed
+// and reaped.
+static std::mutex g_live_mu;
+static std::set<pid_t>* g_live = nullptr;  // never destroyed: used from the atexit handler
+static pid_t g_live_owner = -1;            // a fork()ed copy that calls exit() kills nothing
+
+static void kill_live_children() {
+  std::lock_guard<std::mutex> g(g_live_mu);
+  if (g_live == nullptr || ::getpid() != g_live_owner) return;
+  for (pid_t p : *g_live) ::kill(p, SIGKILL);
+  for (pid_t p : *g_live) {
+    int st = 0;
+    (void)::waitpid(p, &st, 0);
+  }
+  g_live->clear();
+}
+
+static void track_child(pid_t pid, bool live) {
+  std::lock_guard<std::mutex> g(g_live_mu);
+  if (g_live == nullptr) {
+    g_live = new std::set<pid_t>();  // NOLINT(cppcoreguidelines-owning-memory): see above
+    g_live_owner = ::getpid();
+    (void)std::atexit(kill_live_children);
+  }
+  if (live)
+    g_live->insert(pid);
+  else
+    g_live->erase(pid);
 }
 
 static std::vector<char*> cvec(const std::vector<std::string>& v) {
@@ -101,6 +135,7 @@ bool Process::spawn(const std::vector<std::string>& argv, const std::string& std
   }
   pid_ = pid;
   out_fd_ = p[0];
+  track_child(pid, true);
   return true;
 }
 
@@ -147,6 +182,7 @@ int Process::wait_exit(int timeout_ms) {
     int st = 0;
     pid_t r = ::waitpid(pid_, &st, WNOHANG);
     if (r == pid_) {
+      track_child(pid_, false);
       pid_ = -1;
       return st;
     }
