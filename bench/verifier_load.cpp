@@ -20,7 +20,10 @@
 // the client-side latency per decision (nonce + bundle [+ quote] + attest) p50/p99, and the
 // mean group-commit size (durable registry transactions per COMMIT, from /metrics), and the
 // verifier's write system calls and KiB written per decision (/proc/PID/io syscw, wchar:
-// SQLite's WAL frames (two writes each), checkpoints, the audit log; not socket sends). The
+// SQLite's WAL frames (two writes each), checkpoints, the audit log; not socket sends), and
+// the context switches of all its threads per decision (csw/d: /proc/PID/task/*/status,
+// voluntary + involuntary: hand-offs between the I/O thread, the handlers and the group
+// commit, and waits for the disk). The
 // clients run on the same cores: where they saturate them, decisions/s is a floor, while CPU
 // ms per decision is the verifier's cost. They share the CPUs' caches and the scheduler with the
 // verifier, though, which makes its CPU per decision higher than on a machine of its own:
@@ -307,9 +310,9 @@ int bench_main(int argc, char** argv) {
               pin ? "verifier alone on CPU 0; clients and swtpm on the other CPUs (--pin)"
                   : "verifier, clients and swtpm share all CPUs");
   std::printf("verifier binary: %s\n", verifier_version().c_str());
-  std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s %6s %7s %7s\n", "landmarks",
+  std::printf("%-9s %-8s %10s %10s %9s %9s %7s %11s %9s %8s %7s %6s %7s %6s %7s\n", "landmarks",
               "clients", "decisions", "per s", "cpu ms/d", "sys ms/d", "cpu %", "per s/core",
-              "p50 ms", "p99 ms", "txn/cmt", "wr/d", "KiB/d", "errors");
+              "p50 ms", "p99 ms", "txn/cmt", "wr/d", "KiB/d", "csw/d", "errors");
   // The raw crypto rates are taken before and after the sweeps (the machine's speed drifts
   // over minutes on a shared VM); the bound uses their mean and the drift is printed.
   const auto cr0 = crypto_rates(1.0);
@@ -336,6 +339,7 @@ int bench_main(int argc, char** argv) {
       const double cpu0 = bench::process_cpu_ms(w.verifier_pid());
       const double sys0 = bench::process_cpu_ms(w.verifier_pid(), true);
       const bench::IoCounts io0 = bench::process_io(w.verifier_pid());
+      const uint64_t csw0 = bench::process_context_switches(w.verifier_pid());
       const auto t0 = std::chrono::steady_clock::now();
       const auto until = t0 + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                   std::chrono::duration<double>(seconds));
@@ -352,6 +356,7 @@ int bench_main(int argc, char** argv) {
       const double cpu = bench::process_cpu_ms(w.verifier_pid()) - cpu0;
       const double sys = bench::process_cpu_ms(w.verifier_pid(), true) - sys0;
       const bench::IoCounts io1 = bench::process_io(w.verifier_pid());
+      const uint64_t csw1 = bench::process_context_switches(w.verifier_pid());
       uint64_t aff = 0, ref = 0, err = 0;
       std::vector<double> ms;
       for (auto& s : st) {
@@ -370,12 +375,13 @@ int bench_main(int argc, char** argv) {
       const double ddec = dec != 0u ? double(dec) : 1.0;
       std::printf(
           "%-9s %-8d %10llu %10.1f %9.3f %9.3f %6.0f%% %11.0f %9.1f %8.1f %7.2f %6.1f %7.1f "
-          "%7llu%s\n",
+          "%6.1f %7llu%s\n",
           label.c_str(), c, static_cast<unsigned long long>(dec), double(aff) / wall, cpu_per,
           dec != 0u ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
           cpu_per > 0 ? 1000.0 / cpu_per : 0.0, bench::percentile(ms, 0.5),
           bench::percentile(ms, 0.99), per_commit, double(io1.writes - io0.writes) / ddec,
-          double(io1.bytes - io0.bytes) / 1024.0 / ddec, static_cast<unsigned long long>(err),
+          double(io1.bytes - io0.bytes) / 1024.0 / ddec, double(csw1 - csw0) / ddec,
+          static_cast<unsigned long long>(err),
           ref != 0u ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
       std::fflush(stdout);
       if (double(aff) / wall > best_rate && cpu_per > 0) {

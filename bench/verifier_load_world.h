@@ -132,6 +132,29 @@ inline IoCounts process_io(pid_t pid) {
   return c;
 }
 
+// Context switches (voluntary + involuntary) of every thread of process pid so far, from
+// /proc/PID/task/*/status; 0 if unreadable. Threads that have exited are not counted.
+inline uint64_t process_context_switches(pid_t pid) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return 0;
+  uint64_t n = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream f(dir + "/" + e->d_name + "/status");
+    std::string line;
+    while (std::getline(f, line)) {
+      const size_t colon = line.find(':');
+      if (colon == std::string::npos) continue;
+      const std::string key = line.substr(0, colon);
+      if (key == "voluntary_ctxt_switches" || key == "nonvoluntary_ctxt_switches")
+        n += std::strtoull(line.c_str() + colon + 1, nullptr, 10);
+    }
+  }
+  closedir(d);
+  return n;
+}
+
 inline double self_cpu_ms() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);

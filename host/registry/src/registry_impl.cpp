@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -162,39 +163,51 @@ class RegistryImpl final : public Registry {
   static constexpr size_t kMaxGroup = 32;
 
   HStatus grouped_transaction(const std::function<HStatus()>& body, bool durable) {
-    Waiter me;
-    me.body = &body;
-    me.durable = durable;
+    // Shared with the leader that runs it: the leader wakes its members after unlocking
+    // gc_mu_ (a member woken under the lock would only block on it again, and on one core it
+    // preempts the leader to do so), and a member that already returned must not take its
+    // condition variable with it while the leader still notifies it.
+    auto me = std::make_shared<Waiter>();
+    me->body = &body;
+    me->durable = durable;
     std::unique_lock<std::mutex> g(gc_mu_);
-    gc_queue_.push_back(&me);
-    while (!me.done) {
+    gc_queue_.push_back(me);
+    while (!me->done) {
       if (gc_leader_) {
-        me.cv.wait(g);
+        me->cv.wait(g);
         continue;
       }
       const size_t n = std::min(gc_queue_.size(), kMaxGroup);
-      std::vector<Waiter*> group(gc_queue_.begin(), gc_queue_.begin() + static_cast<long>(n));
+      std::vector<std::shared_ptr<Waiter>> group(gc_queue_.begin(),
+                                                 gc_queue_.begin() + static_cast<long>(n));
       gc_queue_.erase(gc_queue_.begin(), gc_queue_.begin() + static_cast<long>(n));
       gc_leader_ = true;
       g.unlock();
+      std::vector<Waiter*> members;
+      members.reserve(group.size());
       bool group_durable = false;
-      for (const Waiter* w : group) group_durable = group_durable || w->durable;
+      for (const auto& w : group) {
+        members.push_back(w.get());
+        group_durable = group_durable || w->durable;
+      }
       try {
-        run_group(group, group_durable);
+        run_group(members, group_durable);
       } catch (...) {  // e.g. out of memory outside a body: the group's callers must still return
-        for (Waiter* w : group)
+        for (Waiter* w : members)
           if (!w->thrown) w->thrown = std::current_exception();
       }
       g.lock();
       gc_leader_ = false;
-      for (Waiter* w : group) {
-        w->done = true;
-        if (w != &me) w->cv.notify_one();
-      }
-      if (!gc_queue_.empty()) gc_queue_.front()->cv.notify_one();  // the next leader
+      for (Waiter* w : members) w->done = true;
+      std::shared_ptr<Waiter> next = gc_queue_.empty() ? nullptr : gc_queue_.front();
+      g.unlock();
+      for (const auto& w : group)
+        if (w != me) w->cv.notify_one();
+      if (next) next->cv.notify_one();  // the next leader
+      g.lock();
     }
-    if (me.thrown) std::rethrow_exception(me.thrown);
-    return me.result;
+    if (me->thrown) std::rethrow_exception(me->thrown);
+    return me->result;
   }
 
   // Runs one body on conn inside the open transaction; never throws.
@@ -1003,7 +1016,7 @@ class RegistryImpl final : public Registry {
  private:
   std::unique_ptr<db::Backend> b_;
   std::mutex gc_mu_;  // group commit: the waiting transactions and whether a leader runs
-  std::vector<Waiter*> gc_queue_;
+  std::vector<std::shared_ptr<Waiter>> gc_queue_;
   bool gc_leader_ = false;
   std::atomic<uint64_t> tx_committed_{0};
   std::atomic<uint64_t> commits_{0};
