@@ -485,6 +485,37 @@ void test_decisions_after_pages(void**) {
   assert_int_equal(static_cast<int>(one.value().size()), 1);
   assert_int_equal(one.value()[0].id, ids[2]);
   assert_int_equal(code(reg.decisions_after(0, 0).code()), code(host::HostError::kUsage));
+
+  // for_each_decision: the same history through pages of 2, in order; from an id onwards;
+  // stopped by the visitor; a visitor's error and a bad page size come back as they are.
+  std::vector<int64_t> walked;
+  auto collect = [&](const registry::Decision& d) -> host::HostResult<registry::Visit> {
+    walked.push_back(d.id);
+    return registry::Visit::kNext;
+  };
+  assert_true(registry::for_each_decision(reg, 0, collect, 2).ok());
+  assert_true(walked == ids);
+  walked.clear();
+  assert_true(registry::for_each_decision(reg, ids[2], collect, 2).ok());
+  assert_true(walked == std::vector<int64_t>(ids.begin() + 3, ids.end()));
+  walked.clear();
+  assert_true(registry::for_each_decision(
+                  reg, 0,
+                  [&](const registry::Decision& d) -> host::HostResult<registry::Visit> {
+                    walked.push_back(d.id);
+                    return walked.size() == 3 ? registry::Visit::kStop : registry::Visit::kNext;
+                  },
+                  2)
+                  .ok());
+  assert_true(walked == std::vector<int64_t>(ids.begin(), ids.begin() + 3));
+  host::HStatus failed = registry::for_each_decision(
+      reg, 0, [&](const registry::Decision&) -> host::HostResult<registry::Visit> {
+        return host::HStatus(host::HostError::kIo, "disk full");
+      });
+  assert_int_equal(code(failed.code()), code(host::HostError::kIo));
+  assert_string_equal(failed.message().c_str(), "disk full");
+  assert_int_equal(code(registry::for_each_decision(reg, 0, collect, 0).code()),
+                   code(host::HostError::kUsage));
 }
 
 // The newest decision of each enrolled board, through the decisions_ueid index (the fleet

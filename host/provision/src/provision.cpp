@@ -431,47 +431,44 @@ HostResult<ExportSummary> export_artifacts(const std::string& out_dir, registry:
   }
   HStatus s = host::write_text_file(out_dir + "/devices.json", dj.dump(2) + "\n", 0644, force);
   if (!s.ok()) return s.error();
-  // The history a page at a time (decisions_after): memory stays bounded however long it is.
-  int64_t after = 0;
-  for (;;) {
-    auto page = reg->decisions_after(after, verifier::kDecisionPage);
-    if (!page.ok()) return page.error();
-    if (page.value().empty()) break;
-    after = page.value().back().id;
-    for (const auto& d : page.value()) {
-      std::string id = std::to_string(d.id);
-      json j = locus::host::parse_json(d.decision_json);
-      std::string text = j.is_discarded() ? d.decision_json : j.dump(2);
-      s = host::write_text_file(
-          std::string(out_dir).append("/decisions/").append(id).append(".json"), text + "\n", 0644,
-          force);
-      if (!s.ok()) return s.error();
-      sum.decisions++;
-      if (!d.evidence.empty()) {
-        s = host::write_file(std::string(out_dir).append("/evidence/").append(id).append(".cose"),
-                             d.evidence, 0644, force);
-        if (!s.ok()) return s.error();
-        sum.evidence++;
-      }
-      if (!d.license.empty()) {
-        s = host::write_file(std::string(out_dir).append("/licenses/").append(id).append(".cose"),
-                             d.license, 0644, force);
-        if (!s.ok()) return s.error();
-        sum.licenses++;
-      }
-      // The whole evidence bundle (docs/audit.md), for `locus audit reverify --export`.
-      auto b = reg->get_evidence_bundle(d.id);
-      if (b.ok()) {
-        s = verifier::write_bundle_dir(std::string(out_dir).append("/bundles/").append(id), d.id,
-                                       b.value(), j.is_discarded() ? json(d.decision_json) : j,
-                                       force);
-        if (!s.ok()) return s.error();
-        sum.bundles++;
-      } else if (b.code() != HostError::kNotFound) {
-        return b.error();
-      }
-    }
-  }
+  // The history a page at a time (registry::for_each_decision): memory stays bounded however
+  // long it is.
+  s = registry::for_each_decision(
+      *reg, 0, [&](const registry::Decision& d) -> HostResult<registry::Visit> {
+        std::string id = std::to_string(d.id);
+        json j = locus::host::parse_json(d.decision_json);
+        std::string text = j.is_discarded() ? d.decision_json : j.dump(2);
+        HStatus w = host::write_text_file(
+            std::string(out_dir).append("/decisions/").append(id).append(".json"), text + "\n",
+            0644, force);
+        if (!w.ok()) return w.error();
+        sum.decisions++;
+        if (!d.evidence.empty()) {
+          w = host::write_file(std::string(out_dir).append("/evidence/").append(id).append(".cose"),
+                               d.evidence, 0644, force);
+          if (!w.ok()) return w.error();
+          sum.evidence++;
+        }
+        if (!d.license.empty()) {
+          w = host::write_file(std::string(out_dir).append("/licenses/").append(id).append(".cose"),
+                               d.license, 0644, force);
+          if (!w.ok()) return w.error();
+          sum.licenses++;
+        }
+        // The whole evidence bundle (docs/audit.md), for `locus audit reverify --export`.
+        auto b = reg->get_evidence_bundle(d.id);
+        if (b.ok()) {
+          w = verifier::write_bundle_dir(std::string(out_dir).append("/bundles/").append(id), d.id,
+                                         b.value(), j.is_discarded() ? json(d.decision_json) : j,
+                                         force);
+          if (!w.ok()) return w.error();
+          sum.bundles++;
+        } else if (b.code() != HostError::kNotFound) {
+          return b.error();
+        }
+        return registry::Visit::kNext;
+      });
+  if (!s.ok()) return s.error();
   if (!audit_log_path.empty() && host::file_exists(audit_log_path)) {
     auto a = host::read_file(audit_log_path);
     if (!a.ok()) return a.error();

@@ -52,6 +52,23 @@ int latest_schema_version() {
   return db::migration_count();
 }
 
+HStatus for_each_decision(Registry& reg, int64_t after_id,
+                          const std::function<HostResult<Visit>(const Decision&)>& visit,
+                          int64_t page) {
+  int64_t after = after_id;
+  for (;;) {
+    auto rows = reg.decisions_after(after, page);
+    if (!rows.ok()) return rows.status();
+    if (rows.value().empty()) return HStatus::Ok();
+    for (const Decision& d : rows.value()) {
+      after = d.id;
+      auto v = visit(d);
+      if (!v.ok()) return v.status();
+      if (v.value() == Visit::kStop) return HStatus::Ok();
+    }
+  }
+}
+
 bool is_postgres_url(const std::string& spec) {
   return spec.rfind("postgresql://", 0) == 0 || spec.rfind("postgres://", 0) == 0;
 }

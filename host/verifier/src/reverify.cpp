@@ -215,34 +215,30 @@ HStatus write_bundle_dir(const std::string& dir, int64_t decision_id, ByteSpan b
 }
 
 HStatus for_each_decision(registry::Registry& reg, int64_t only_id, const DecisionSink& sink) {
-  int64_t after = only_id != 0 ? only_id - 1 : 0;
-  for (;;) {
-    auto page = reg.decisions_after(after, only_id != 0 ? 1 : kDecisionPage);
-    if (!page.ok()) return page.status();
-    if (page.value().empty()) return HStatus::Ok();
-    for (const auto& d : page.value()) {
-      if (only_id != 0 && d.id != only_id) return HStatus::Ok();
-      after = d.id;
-      StoredDecision s;
-      s.id = d.id;
-      s.decision = locus::host::parse_json(d.decision_json);
-      auto b = reg.get_evidence_bundle(d.id);
-      if (b.ok()) {
-        auto eb = decode_bundle(b.value());
-        if (eb.ok()) {
-          s.has_bundle = true;
-          s.bundle = eb.take();
-        } else {
-          s.load_error = eb.message();
+  return registry::for_each_decision(
+      reg, only_id != 0 ? only_id - 1 : 0,
+      [&](const registry::Decision& d) -> host::HostResult<registry::Visit> {
+        if (only_id != 0 && d.id != only_id) return registry::Visit::kStop;
+        StoredDecision s;
+        s.id = d.id;
+        s.decision = locus::host::parse_json(d.decision_json);
+        auto b = reg.get_evidence_bundle(d.id);
+        if (b.ok()) {
+          auto eb = decode_bundle(b.value());
+          if (eb.ok()) {
+            s.has_bundle = true;
+            s.bundle = eb.take();
+          } else {
+            s.load_error = eb.message();
+          }
+        } else if (b.code() != HostError::kNotFound) {
+          return b.error();
         }
-      } else if (b.code() != HostError::kNotFound) {
-        return b.status();
-      }
-      HStatus st = sink(std::move(s));
-      if (!st.ok()) return st;
-    }
-    if (only_id != 0) return HStatus::Ok();
-  }
+        HStatus st = sink(std::move(s));
+        if (!st.ok()) return st.error();
+        return only_id != 0 ? registry::Visit::kStop : registry::Visit::kNext;
+      },
+      only_id != 0 ? 1 : registry::kDecisionPage);
 }
 
 HStatus for_each_exported(const std::string& dir, int64_t only_id, const DecisionSink& sink) {

@@ -252,6 +252,20 @@ class Registry {
   virtual std::string describe() const = 0;
 };
 
+// Decisions read a page at a time (decisions_after): how many per page.
+constexpr int64_t kDecisionPage = 256;
+
+// What a for_each_decision visitor says after each decision.
+enum class Visit : uint8_t { kNext, kStop };
+
+// Hands every decision with id > after_id to visit, in id order, reading pages of `page`
+// decisions (decisions_after; 1.. , kDecisionPage by default): memory stays bounded by one
+// page however long the history is. Ends at the last decision, at visit's kStop, or with the
+// first error (a failed read, or visit's own error, returned as it is).
+HStatus for_each_decision(Registry& reg, int64_t after_id,
+                          const std::function<HostResult<Visit>(const Decision&)>& visit,
+                          int64_t page = kDecisionPage);
+
 // Latest schema version this build knows.
 int latest_schema_version();
 

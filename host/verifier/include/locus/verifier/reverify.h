@@ -38,9 +38,8 @@ struct StoredDecision {
 using DecisionSink = std::function<HStatus(StoredDecision&&)>;
 
 // Reads every decision and its bundle in id order (only_id != 0: that one decision), a page
-// of kDecisionPage at a time, handing each to sink: memory stays bounded by the page however
-// long the history (read-only calls only).
-constexpr int64_t kDecisionPage = 256;
+// of registry::kDecisionPage at a time (registry::for_each_decision), handing each to sink:
+// memory stays bounded by the page however long the history (read-only calls only).
 HStatus for_each_decision(registry::Registry& reg, int64_t only_id, const DecisionSink& sink);
 // Reads OUT/bundles/*/manifest.json in decision id order (only_id != 0: that one), one
 // decision at a time.
