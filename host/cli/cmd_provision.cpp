@@ -185,7 +185,11 @@ void register_provision_commands(CLI::App& app, CliContext& ctx) {
   ex->add_option("--audit-log", o->audit_log, "Audit log to include (default: <db>.audit.jsonl)");
   ex->add_flag("--force", o->force, "Replace existing files in the output directory");
   ex->callback([o, &ctx]() {
-    auto reg = open_db(ctx, o->db);
+    // Read-only: an export never creates, migrates or writes the registry (a mistyped --db is
+    // "no such registry", not an empty export; a replica or a registry in use reads as it is).
+    auto opened = locus::registry::open_read_only(o->db);
+    if (!opened.ok()) fail(ctx, opened.error());
+    auto reg = opened.take();
     std::string ca = locus::host::file_exists(o->ca_cert) ? o->ca_cert : "";
     auto r = prov::export_artifacts(o->out, reg.get(), ca, o->audit_path(), o->force);
     if (!r.ok()) fail(ctx, r.error());

@@ -101,6 +101,15 @@ void test_batch(void**) {
                    0);
   assert_int_equal(json::parse(out)["certificates"].get<int>(), 3);
   assert_true(host::file_exists(P("exp/devices.json")));
+  // Export reads the registry only: a mistyped --db is refused (exit 4, I/O) and creates
+  // neither that registry nor the output directory.
+  assert_int_equal(run({"--json", "provision", "export", "--out", P("exp2"), "--db",
+                        P("no-such.db"), "--ca-cert", P("ca.pem")},
+                       &out),
+                   4);
+  assert_true(out.find("no such registry") != std::string::npos);
+  assert_false(host::file_exists(P("no-such.db")));
+  assert_false(host::file_exists(P("exp2")));
   a.kill_and_wait(15);
   c.kill_and_wait(15);
   host::test::remove_tree(g_dir);
