@@ -83,9 +83,9 @@ class FailingRegistry final : public registry::Registry {
     return r_->devices_after(a, l);
   }
   host::HostResult<int64_t> count_devices() override { return r_->count_devices(); }
-  host::HostResult<std::vector<registry::Decision>> latest_decisions_after(ByteSpan a,
-                                                                           int64_t l) override {
-    return r_->latest_decisions_after(a, l);
+  host::HostResult<std::vector<registry::Decision>> latest_decisions_between(ByteSpan a,
+                                                                             ByteSpan t) override {
+    return r_->latest_decisions_between(a, t);
   }
   host::HostResult<std::vector<registry::Decision>> latest_decisions() override {
     return r_->latest_decisions();

@@ -567,12 +567,13 @@ void test_latest_decisions(void**) {
   assert_int_equal(static_cast<int>(p2.value().size()), 1);
   assert_true(p2.value()[0].ueid == ueid_n(3));
   assert_true(reg.devices_after(ueid_n(3), 2).value().empty());
-  auto lp = reg.latest_decisions_after(ueid_n(1), 1);  // board 2 alone
+  auto lp = reg.latest_decisions_between(ueid_n(1), ueid_n(2));  // board 2 alone
   assert_int_equal(static_cast<int>(lp.value().size()), 1);
   assert_int_equal(lp.value()[0].id, ids[4]);
-  assert_int_equal(static_cast<int>(reg.latest_decisions_after(host::Bytes{}, 2).value().size()),
-                   2);
-  assert_true(reg.latest_decisions_after(ueid_n(2), 5).value().empty());
+  assert_int_equal(
+      static_cast<int>(reg.latest_decisions_between(host::Bytes{}, ueid_n(2)).value().size()), 2);
+  assert_true(reg.latest_decisions_between(ueid_n(2), ueid_n(3)).value().empty());
+  assert_true(reg.latest_decisions_between(ueid_n(2), ueid_n(1)).value().empty());
   assert_int_equal(code(reg.devices_after(host::Bytes{}, 0).code()), code(host::HostError::kUsage));
   // The index the lookup goes through is part of the schema on this backend.
   assert_int_equal(scalar(p, g_pg != nullptr ? "SELECT COUNT(*) FROM pg_indexes WHERE "

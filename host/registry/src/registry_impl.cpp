@@ -752,15 +752,15 @@ class RegistryImpl final : public Registry {
     });
   }
 
-  HostResult<std::vector<Decision>> latest_decisions_after(ByteSpan after, int64_t limit) override {
-    if (limit < 1) return {HostError::kUsage, "latest_decisions_after: limit must be at least 1"};
+  HostResult<std::vector<Decision>> latest_decisions_between(ByteSpan after,
+                                                             ByteSpan through) override {
     return with_conn([&](Conn& c) -> HostResult<std::vector<Decision>> {
       // The page's devices through their primary key, then as latest_decisions().
       auto r = c.exec(
           "SELECT d.id,d.time,d.ueid,d.status,d.json FROM (SELECT ueid FROM devices WHERE"
-          " ueid > ? ORDER BY ueid LIMIT ?) AS v JOIN decisions d ON d.id = (SELECT x.id FROM"
+          " ueid > ? AND ueid <= ?) AS v JOIN decisions d ON d.id = (SELECT x.id FROM"
           " decisions x WHERE x.ueid=v.ueid ORDER BY x.id DESC LIMIT 1) ORDER BY d.id",
-          {B(after), I(limit)});
+          {B(after), B(through)});
       if (!r.ok()) return r.error();
       return decisions_of(r.value(), false);
     });

@@ -156,7 +156,11 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v, const FleetQu
   // The newest decision of each board of the page (one index lookup per board, not the
   // decision table, which grows with every renewal), oldest first: a site's map and a
   // landmark's last disc come from the newest of these that has them.
-  auto decs = reg->latest_decisions_after(q.after, limit);
+  // Bounded by the page's own last board, not by a count: a board enrolled since
+  // devices_after() cannot push one of the page's boards out of this read.
+  host::HostResult<std::vector<registry::Decision>> decs = std::vector<registry::Decision>{};
+  if (!devs.value().empty())
+    decs = reg->latest_decisions_between(q.after, devs.value().back().ueid);
   if (!decs.ok()) return decs.error();
   const int64_t now = host::unix_time();
   const Policy& pol = v.policy();

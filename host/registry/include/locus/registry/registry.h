@@ -180,9 +180,11 @@ class Registry {
   // The newest decision of every enrolled device that has one, oldest first, without the
   // evidence and license bytes: one index lookup per device, however long the history.
   virtual HostResult<std::vector<Decision>> latest_decisions() = 0;
-  // The same for the devices of devices_after(after, limit) only (the fleet page's page).
-  virtual HostResult<std::vector<Decision>> latest_decisions_after(ByteSpan after,
-                                                                   int64_t limit) = 0;
+  // The same for the devices with after < UEID <= through only (the fleet page's page: from
+  // the UEID before it to its last board's, so a board enrolled between the two reads cannot
+  // push one of the page's boards out of this read).
+  virtual HostResult<std::vector<Decision>> latest_decisions_between(ByteSpan after,
+                                                                     ByteSpan through) = 0;
 
   // Evidence bundles (CBOR, docs/audit.md), one per decision id, written once in the
   // decision's transaction (kDuplicate if the id has one). get: kNotFound if none.
