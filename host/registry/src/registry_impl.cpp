@@ -195,27 +195,33 @@ class RegistryImpl final : public Registry {
         continue;
       }
       const size_t n = std::min(gc_queue_.size(), kMaxGroup);
-      std::vector<std::shared_ptr<Waiter>> group(gc_queue_.begin(),
-                                                 gc_queue_.begin() + static_cast<long>(n));
+      std::vector<std::shared_ptr<Waiter>> group;
+      try {
+        group.assign(gc_queue_.begin(), gc_queue_.begin() + static_cast<long>(n));
+      } catch (...) {  // out of memory: this caller leaves the queue (its body is not run)
+        gc_queue_.erase(std::remove(gc_queue_.begin(), gc_queue_.end(), me), gc_queue_.end());
+        if (!gc_queue_.empty()) gc_queue_.front()->cv.notify_one();  // it leads in our place
+        throw;
+      }
       gc_queue_.erase(gc_queue_.begin(), gc_queue_.begin() + static_cast<long>(n));
       gc_leader_ = true;
       g.unlock();
-      std::vector<Waiter*> members;
-      members.reserve(group.size());
-      bool group_durable = false;
-      for (const auto& w : group) {
-        members.push_back(w.get());
-        group_durable = group_durable || w->durable;
-      }
       try {
+        std::vector<Waiter*> members;
+        members.reserve(group.size());
+        bool group_durable = false;
+        for (const auto& w : group) {
+          members.push_back(w.get());
+          group_durable = group_durable || w->durable;
+        }
         run_group(members, group_durable);
       } catch (...) {  // e.g. out of memory outside a body: the group's callers must still return
-        for (Waiter* w : members)
+        for (const auto& w : group)
           if (!w->thrown) w->thrown = std::current_exception();
       }
       g.lock();
       gc_leader_ = false;
-      for (Waiter* w : members) w->done = true;
+      for (const auto& w : group) w->done = true;
       std::shared_ptr<Waiter> next = gc_queue_.empty() ? nullptr : gc_queue_.front();
       g.unlock();
       for (const auto& w : group)
