@@ -241,13 +241,10 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
     // --db (it used to open read-write, create an empty registry and say "no decisions").
     auto reg = locus::registry::open_read_only(o->db);
     if (!reg.ok()) fail(ctx, reg.error());
-    auto d = reg.value()->list_decisions(o->limit);
-    if (!d.ok()) fail(ctx, d.error());
-    json arr = json::array();
-    std::string human;
-    for (const auto& x : d.value()) {
+    // One decision as its JSON (the stored text if it does not parse) and its human line.
+    auto describe = [](const locus::registry::Decision& x, json* out, std::string* line) {
       json j = locus::host::parse_json(x.decision_json);
-      arr.push_back(j.is_discarded() ? json(x.decision_json) : j);
+      *out = j.is_discarded() ? json(x.decision_json) : j;
       std::string why;
       if (!j.is_discarded() && j.contains("checks"))
         for (const auto& c : j["checks"])
@@ -255,8 +252,49 @@ void register_verifier_commands(CLI::App& app, CliContext& ctx) {
             why = c.value("name", "") + ": " + c.value("reason", "");
             break;
           }
-      human += "#" + std::to_string(x.id) + "  " + locus::host::hex_encode(x.ueid).substr(0, 18) +
-               "...  " + x.status + (why.empty() ? "" : "  (" + why + ")") + "\n";
+      *line = "#" + std::to_string(x.id) + "  " + locus::host::hex_encode(x.ueid).substr(0, 18) +
+              "...  " + x.status + (why.empty() ? "" : "  (" + why + ")") + "\n";
+    };
+    if (o->limit < 0) {
+      // The whole history, printed as it is read a page at a time (registry::
+      // for_each_decision): memory stays bounded however long it is. An error part-way ends
+      // the output where it is, with the error on stderr and a non-zero exit.
+      size_t n = 0;
+      if (ctx.json) (void)std::fputs("[", stdout);
+      locus::host::HStatus read = locus::registry::for_each_decision(
+          *reg.value(), 0,
+          [&](const locus::registry::Decision& x)
+              -> locus::host::HostResult<locus::registry::Visit> {
+            json j;
+            std::string line;
+            describe(x, &j, &line);
+            if (ctx.json)
+              (void)std::printf("%s%s", n == 0 ? "" : ",", j.dump().c_str());
+            else
+              (void)std::fputs(line.c_str(), stdout);
+            ++n;
+            return locus::registry::Visit::kNext;
+          });
+      if (!read.ok()) {
+        (void)std::fputs("\n", stdout);
+        (void)std::fflush(stdout);
+        fail(ctx, read.error());
+      }
+      if (ctx.json) (void)std::fputs("]\n", stdout);
+      if (!ctx.json && n == 0) (void)std::fputs("no decisions\n", stdout);
+      (void)std::fflush(stdout);
+      return;
+    }
+    auto d = reg.value()->list_decisions(o->limit);
+    if (!d.ok()) fail(ctx, d.error());
+    json arr = json::array();
+    std::string human;
+    for (const auto& x : d.value()) {
+      json j;
+      std::string line;
+      describe(x, &j, &line);
+      arr.push_back(std::move(j));
+      human += line;
     }
     locus::cli::emit(ctx, arr.dump(), human.empty() ? "no decisions" : human);
   });

@@ -7,6 +7,7 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -258,6 +259,18 @@ void test_end_to_end(void**) {
   assert_int_equal(all.size(), 4);
   assert_true(all[3]["decision_id"] == newest[1]["decision_id"]);
   assert_true(all[2]["decision_id"] == newest[0]["decision_id"]);
+  // -1 is printed page by page as it is read; it says the same as the newest 4 of 4, in JSON
+  // (above) and as text.
+  std::string text_all, text_four;
+  assert_int_equal(
+      locus_cmd({"verifier", "decisions", "--db", path("locus.db"), "--limit", "-1"}, &text_all),
+      0);
+  assert_int_equal(
+      locus_cmd({"verifier", "decisions", "--db", path("locus.db"), "--limit", "4"}, &text_four),
+      0);
+  assert_string_equal(text_all.c_str(), text_four.c_str());
+  assert_int_equal(std::count(text_all.begin(), text_all.end(), '#'), 4);
+  assert_true(all == decisions("4"));
   // A mistyped --db is an error naming it, and no empty registry appears in its place.
   assert_int_not_equal(
       locus_cmd({"verifier", "decisions", "--db", path("no-such.db"), "--limit", "1"}, &out), 0);
