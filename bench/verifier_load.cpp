@@ -23,7 +23,7 @@
 // SQLite's WAL frames (two writes each), checkpoints, the audit log; not socket sends), and
 // the context switches of all its threads per decision (csw/d: /proc/PID/task/*/status,
 // voluntary + involuntary: hand-offs between the I/O thread, the handlers and the group
-// commit, and waits for the disk). The
+// commit, and waits for the disk; -1 if /proc could not be read). The
 // clients run on the same cores: where they saturate them, decisions/s is a floor, while CPU
 // ms per decision is the verifier's cost. They share the CPUs' caches and the scheduler with the
 // verifier, though, which makes its CPU per decision higher than on a machine of its own:
@@ -380,8 +380,8 @@ int bench_main(int argc, char** argv) {
           dec != 0u ? sys / double(dec) : 0.0, 100.0 * cpu / (wall * 1000.0),
           cpu_per > 0 ? 1000.0 / cpu_per : 0.0, bench::percentile(ms, 0.5),
           bench::percentile(ms, 0.99), per_commit, double(io1.writes - io0.writes) / ddec,
-          double(io1.bytes - io0.bytes) / 1024.0 / ddec, double(csw1 - csw0) / ddec,
-          static_cast<unsigned long long>(err),
+          double(io1.bytes - io0.bytes) / 1024.0 / ddec,
+          csw1 >= csw0 ? double(csw1 - csw0) / ddec : -1.0, static_cast<unsigned long long>(err),
           ref != 0u ? ("  (" + std::to_string(ref) + " refused)").c_str() : "");
       std::fflush(stdout);
       if (double(aff) / wall > best_rate && cpu_per > 0) {

@@ -224,12 +224,27 @@ class RegistryImpl final : public Registry {
       for (const auto& w : group) w->done = true;
       std::shared_ptr<Waiter> next = gc_queue_.empty() ? nullptr : gc_queue_.front();
       g.unlock();
-      for (const auto& w : group)
-        if (w != me) w->cv.notify_one();
+      bool led_me = false;
+      for (const auto& w : group) {
+        if (w != me)
+          w->cv.notify_one();
+        else
+          led_me = true;
+      }
       if (next) next->cv.notify_one();  // the next leader
+      // This thread ran its own body and set its result: nothing to wait for, and no reason
+      // to contend for the mutex with the members it just woke.
+      if (led_me) break;
       g.lock();
     }
-    if (me->thrown) std::rethrow_exception(me->thrown);
+    // The exception moves out of the shared record: its last reference is then this thread's,
+    // whichever thread drops the record last (libstdc++ counts exception references in code
+    // ThreadSanitizer does not see).
+    if (me->thrown) {
+      std::exception_ptr thrown = std::move(me->thrown);
+      me->thrown = nullptr;
+      std::rethrow_exception(thrown);
+    }
     return me->result;
   }
 

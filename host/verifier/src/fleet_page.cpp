@@ -170,14 +170,17 @@ host::HostResult<std::string> render_fleet_page(const Verifier& v, const FleetQu
   std::map<std::string, std::string> site_of;
   for (const auto& d : devs.value()) site_of[host::hex_encode(d.ueid)] = d.site;
   for (const auto& d : decs.value()) {
+    const std::string u = host::hex_encode(d.ueid);
+    // A board enrolled between the two reads, inside the page's UEID range, is not on this
+    // page: its decision says nothing here (not even a landmark's last disc).
+    if (site_of.count(u) == 0u) continue;
     json j = locus::host::parse_json(d.decision_json);
     if (j.is_discarded()) j = json::object();
-    const std::string u = host::hex_encode(d.ueid);
     Last l{d.id, d.time, d.status, j};
     last[u] = l;
     if (j.contains("claims") && j["claims"].is_object() && j["claims"].contains("location")) {
       const json& loc = j["claims"]["location"];
-      if (site_of.count(u) != 0u) last_located[site_of[u]] = l;
+      last_located[site_of[u]] = l;
       if (loc.contains("discs") && loc["discs"].is_array())
         for (const auto& di : loc["discs"])
           if (di.is_object() && di.contains("landmark") && di["landmark"].is_string())
