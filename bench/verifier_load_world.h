@@ -61,8 +61,17 @@ inline crypto::P256PublicKey pub_of(const crypto::P256PrivateKey& k) {
   return p;
 }
 
+// The running World's directory, kept when the bench dies (its logs say why).
+inline std::string& bench_dir() {
+  static std::string d;
+  return d;
+}
+
 [[noreturn]] inline void die(const std::string& what) {
   std::fprintf(stderr, "bench: %s\n", what.c_str());
+  if (!bench_dir().empty())
+    std::fprintf(stderr, "bench: its files (logs, registry) are kept in %s; remove it when done\n",
+                 bench_dir().c_str());
   std::exit(2);
 }
 
@@ -182,6 +191,7 @@ class World {
       : bin_(locus_bin) {
     if (tpm_hosts > boards_per_site) die("more TPM hosts than boards per site");
     dir_ = locus::host::test::make_temp_dir("locus-bench-");
+    bench_dir() = dir_;
     ca_ = simdev::make_ca("bench-root");
     for (int i = 0; i < kMaxLandmarks; ++i) {
       const std::string id = "lm-" + std::to_string(i);
@@ -320,6 +330,7 @@ class World {
     for (auto& b : boards_) b.tpm.reset();
     for (auto& t : swtpms_) t->stop();
     if (std::getenv("LOCUS_BENCH_KEEP") == nullptr) locus::host::test::remove_tree(dir_);
+    bench_dir().clear();
   }
 
   std::string path(const std::string& n) const { return dir_ + "/" + n; }
