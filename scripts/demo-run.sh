@@ -244,15 +244,33 @@ if [[ "$TPM_ON" == 1 ]]; then
   swtpm_setup --tpm2 --tpmstate "$WORK/tpm-state" --create-ek-cert --config "$WORK/swtpm_setup.conf" >swtpm-setup.log 2>&1 \
     || die "swtpm_setup failed"
   cat tpm-ca/issuercert.pem tpm-ca/swtpm-localca-rootca-cert.pem >tpm-ca.pem
+  # Two adjacent free ports (swtpm's command and control ports), drawn outside the kernel's
+  # ephemeral range as tests/tpm/swtpm_harness.cpp free_port_pair() does: right after a load
+  # run, a port next to a kernel-chosen one is almost never free (scripts/time_wait_ports.py).
   TPM_PORT="$(python3 -c '
-import socket
-for _ in range(100):
-    a = socket.socket(); a.bind(("127.0.0.1", 0)); p = a.getsockname()[1]
-    b = socket.socket()
+import random, socket
+try:
+    lo, hi = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+except (OSError, ValueError):
+    lo, hi = 32768, 60999
+first, last = 10000, lo - 2
+if last - first < 1000:
+    first, last = max(hi + 1, 1024), 65534
+if last - first < 1000:
+    first, last = 1024, 65534
+def free(p):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        b.bind(("127.0.0.1", p + 1)); print(p); break
-    except OSError: pass
-    finally: a.close(); b.close()')"
+        s.bind(("127.0.0.1", p)); return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for _ in range(64):
+    p = random.randint(first, last)
+    if free(p) and free(p + 1):
+        print(p); break')"
+  [[ -n "$TPM_PORT" ]] || die "no two adjacent free loopback ports for swtpm (64 tries)"
   swtpm socket --tpm2 --server "type=tcp,port=$TPM_PORT,bindaddr=127.0.0.1" \
     --ctrl "type=tcp,port=$((TPM_PORT + 1)),bindaddr=127.0.0.1" --tpmstate "dir=$WORK/tpm-state" \
     --flags not-need-init,startup-clear >swtpm.log 2>&1 &
