@@ -1,8 +1,11 @@
 // Evidence bundle CBOR codec (docs/audit.md lists every key).
 #include "locus/verifier/bundle.h"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
+
+#include "locus/crypto/cbor.h"
 
 namespace locus::verifier {
 
@@ -10,16 +13,6 @@ using host::HostError;
 using json = nlohmann::json;
 
 namespace {
-
-json bin(const Bytes& b) {
-  return json::binary(std::vector<uint8_t>(b.begin(), b.end()));
-}
-
-json pcrs_to(const std::vector<PcrValueBytes>& v) {
-  json a = json::array();
-  for (const auto& p : v) a.push_back(json::array({p.index, bin(p.value)}));
-  return a;
-}
 
 // A strict reader over one CBOR map: every key read is remembered, leftovers are refused.
 struct Reader {
@@ -103,70 +96,214 @@ json parse_cbor(ByteSpan cbor) {
   }
 }
 
-Bytes encode_bundle(const EvidenceBundle& b) {
-  json lms = json::array();
-  for (const auto& l : b.landmarks) lms.push_back(json::array({bin(l.record), bin(l.transcript)}));
-  const RegistryFacts& f = b.facts;
-  const registry::Device& d = f.device;
-  json dev = {{"ueid", bin(d.ueid)},
-              {"site", d.site},
-              {"host", d.host},
-              {"hwmodel", d.hwmodel},
-              {"devid_cert", bin(d.devid_cert)},
-              {"serial", d.serial_hex},
-              {"revoked", d.revoked},
-              {"revoke_reason", d.revoke_reason},
-              {"enrolled_at", d.enrolled_at},
-              {"state", static_cast<int>(d.state)}};
-  json facts = {{"time", f.time},
-                {"device_found", f.device_found},
-                {"device_error", f.device_error},
-                {"serial_revoked", f.serial_revoked},
-                {"serial_error", f.serial_error},
-                {"nonce_peek", f.nonce_peek},
-                {"nonce_error", f.nonce_error},
-                {"nonce_consumed", f.nonce_consumed},
-                {"tpm_enabled", f.tpm_enabled},
-                {"tpm_lookup", f.tpm_lookup},
-                {"tpm_error", f.tpm_error},
-                {"tpm_other_host", f.tpm_other_host},
-                {"tpm_record", f.tpm_record}};
-  if (f.device_found) facts["device"] = dev;
-  if (!f.tpm_host.ak_key.empty()) {  // a host record was read (a parsed quote, TPM on, bound)
-    const StoredTpmHost& h = f.tpm_host;
-    facts["tpm_host"] = {{"host", h.host},
-                         {"ak_public", bin(h.ak_public)},
-                         {"ak_key", bin(h.ak_key)},
-                         {"ak_name", bin(h.ak_name)},
-                         {"qualified_signer", bin(h.qualified_signer)},
-                         {"golden", pcrs_to(h.golden)},
-                         {"have_last", h.have_last},
-                         {"last_clock", h.last_clock},
-                         {"last_reset", h.last_reset},
-                         {"last_restart", h.last_restart},
-                         {"last_safe", h.last_safe}};
+namespace {
+
+// The bundle is written twice by one template: into a Counter for its exact size, then into a
+// cbor::Encoder over a buffer of that size. The bytes are what nlohmann's to_cbor wrote for the
+// same tree (which decode_bundle still reads): every map's keys in std::string order (as
+// std::map keeps them), minimal heads, byte strings untagged. Test: the bundle tests and the
+// fuzz target check encode(decode(x)) == to_cbor(from_cbor(x)).
+class Counter {
+ public:
+  Counter& uint(uint64_t v) { return head(v); }
+  Counter& int64(int64_t v) {
+    return head(v >= 0 ? static_cast<uint64_t>(v) : ~static_cast<uint64_t>(v));
   }
-  json m = {{"v", b.version},
-            {"decision_id", b.decision_id},
-            {"ueid", bin(b.ueid)},
-            {"nonce", bin(b.nonce)},
-            {"evidence", bin(b.evidence)},
-            {"landmarks", lms},
-            {"facts", facts},
-            {"policy_sha256", b.policy_sha256},
-            {"trust_list_version", b.trust_list_version},
-            {"license", bin(b.license)}};
+  Counter& bytes(ByteSpan b) {
+    head(b.size);
+    n_ += b.size;
+    return *this;
+  }
+  Counter& text(ByteSpan s) { return bytes(s); }
+  Counter& array(uint64_t n) { return head(n); }
+  Counter& map(uint64_t n) { return head(n); }
+  Counter& boolean(bool) {
+    n_ += 1;
+    return *this;
+  }
+  size_t size() const { return n_; }
+
+ private:
+  Counter& head(uint64_t arg) {
+    n_ += arg < 24 ? 1 : arg <= 0xFF ? 2 : arg <= 0xFFFF ? 3 : arg <= 0xFFFFFFFFULL ? 5 : 9;
+    return *this;
+  }
+  size_t n_ = 0;
+};
+
+ByteSpan str(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+ByteSpan bin_span(const Bytes& b) {
+  return ByteSpan(b);
+}
+
+template <typename E>
+void key(E& e, const char* k) {
+  e.text(ByteSpan(reinterpret_cast<const uint8_t*>(k), std::strlen(k)));
+}
+
+template <typename E>
+void write_pcrs(E& e, const std::vector<PcrValueBytes>& v) {
+  e.array(v.size());
+  for (const auto& p : v) {
+    e.array(2);
+    e.uint(p.index);
+    e.bytes(bin_span(p.value));
+  }
+}
+
+template <typename E>
+void write_device(E& e, const registry::Device& d) {
+  e.map(10);
+  key(e, "devid_cert");
+  e.bytes(bin_span(d.devid_cert));
+  key(e, "enrolled_at");
+  e.int64(d.enrolled_at);
+  key(e, "host");
+  e.text(str(d.host));
+  key(e, "hwmodel");
+  e.text(str(d.hwmodel));
+  key(e, "revoke_reason");
+  e.text(str(d.revoke_reason));
+  key(e, "revoked");
+  e.boolean(d.revoked);
+  key(e, "serial");
+  e.text(str(d.serial_hex));
+  key(e, "site");
+  e.text(str(d.site));
+  key(e, "state");
+  e.int64(static_cast<int>(d.state));
+  key(e, "ueid");
+  e.bytes(bin_span(d.ueid));
+}
+
+template <typename E>
+void write_tpm_host(E& e, const StoredTpmHost& h) {
+  e.map(11);
+  key(e, "ak_key");
+  e.bytes(bin_span(h.ak_key));
+  key(e, "ak_name");
+  e.bytes(bin_span(h.ak_name));
+  key(e, "ak_public");
+  e.bytes(bin_span(h.ak_public));
+  key(e, "golden");
+  write_pcrs(e, h.golden);
+  key(e, "have_last");
+  e.boolean(h.have_last);
+  key(e, "host");
+  e.text(str(h.host));
+  key(e, "last_clock");
+  e.uint(h.last_clock);
+  key(e, "last_reset");
+  e.uint(h.last_reset);
+  key(e, "last_restart");
+  e.uint(h.last_restart);
+  key(e, "last_safe");
+  e.boolean(h.last_safe);
+  key(e, "qualified_signer");
+  e.bytes(bin_span(h.qualified_signer));
+}
+
+template <typename E>
+void write_facts(E& e, const RegistryFacts& f) {
+  const bool with_host = !f.tpm_host.ak_key.empty();  // a host record was read
+  e.map(13 + (f.device_found ? 1 : 0) + (with_host ? 1 : 0));
+  if (f.device_found) {
+    key(e, "device");
+    write_device(e, f.device);
+  }
+  key(e, "device_error");
+  e.text(str(f.device_error));
+  key(e, "device_found");
+  e.boolean(f.device_found);
+  key(e, "nonce_consumed");
+  e.int64(f.nonce_consumed);
+  key(e, "nonce_error");
+  e.text(str(f.nonce_error));
+  key(e, "nonce_peek");
+  e.int64(f.nonce_peek);
+  key(e, "serial_error");
+  e.text(str(f.serial_error));
+  key(e, "serial_revoked");
+  e.int64(f.serial_revoked);
+  key(e, "time");
+  e.int64(f.time);
+  key(e, "tpm_enabled");
+  e.boolean(f.tpm_enabled);
+  key(e, "tpm_error");
+  e.text(str(f.tpm_error));
+  if (with_host) {
+    key(e, "tpm_host");
+    write_tpm_host(e, f.tpm_host);
+  }
+  key(e, "tpm_lookup");
+  e.int64(f.tpm_lookup);
+  key(e, "tpm_other_host");
+  e.text(str(f.tpm_other_host));
+  key(e, "tpm_record");
+  e.int64(f.tpm_record);
+}
+
+template <typename E>
+void write_bundle(E& e, const EvidenceBundle& b) {
+  e.map(10 + (b.quote.present ? 1 : 0));
+  key(e, "decision_id");
+  e.int64(b.decision_id);
+  key(e, "evidence");
+  e.bytes(bin_span(b.evidence));
+  key(e, "facts");
+  write_facts(e, b.facts);
+  key(e, "landmarks");
+  e.array(b.landmarks.size());
+  for (const auto& l : b.landmarks) {
+    e.array(2);
+    e.bytes(bin_span(l.record));
+    e.bytes(bin_span(l.transcript));
+  }
+  key(e, "license");
+  e.bytes(bin_span(b.license));
+  key(e, "nonce");
+  e.bytes(bin_span(b.nonce));
+  key(e, "policy_sha256");
+  e.text(str(b.policy_sha256));
   if (b.quote.present) {
-    if (!b.quote.raw_json.empty())
-      m["tpm_quote"] = {{"raw_json", b.quote.raw_json}};
-    else
-      m["tpm_quote"] = {{"attest", bin(b.quote.attest)},
-                        {"signature", bin(b.quote.signature)},
-                        {"ak_name", bin(b.quote.ak_name)},
-                        {"pcrs", pcrs_to(b.quote.pcrs)}};
+    key(e, "tpm_quote");
+    if (!b.quote.raw_json.empty()) {
+      e.map(1);
+      key(e, "raw_json");
+      e.text(str(b.quote.raw_json));
+    } else {
+      e.map(4);
+      key(e, "ak_name");
+      e.bytes(bin_span(b.quote.ak_name));
+      key(e, "attest");
+      e.bytes(bin_span(b.quote.attest));
+      key(e, "pcrs");
+      write_pcrs(e, b.quote.pcrs);
+      key(e, "signature");
+      e.bytes(bin_span(b.quote.signature));
+    }
   }
-  std::vector<uint8_t> out = json::to_cbor(m);
-  return Bytes(out.begin(), out.end());
+  key(e, "trust_list_version");
+  e.int64(b.trust_list_version);
+  key(e, "ueid");
+  e.bytes(bin_span(b.ueid));
+  key(e, "v");
+  e.int64(b.version);
+}
+
+}  // namespace
+
+Bytes encode_bundle(const EvidenceBundle& b) {
+  Counter count;
+  write_bundle(count, b);
+  Bytes out(count.size());
+  cbor::Encoder e(MutByteSpan(out.data(), out.size()));
+  write_bundle(e, b);
+  // The two passes wrote the same items; a mismatch would be a bug here, never input's fault.
+  if (!e.status().ok() || e.size() != out.size()) return {};
+  return out;
 }
 
 host::HostResult<EvidenceBundle> decode_bundle(ByteSpan cbor) {

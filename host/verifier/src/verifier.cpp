@@ -927,7 +927,9 @@ AttestResult Verifier::commit(State& st) {
         b.policy_sha256 = policy_.sha256_hex;
         b.trust_list_version = trust_list_version();
         b.license = license;
-        HStatus bs = reg_->put_evidence_bundle(out.decision_id, encode_bundle(b));
+        const Bytes encoded = encode_bundle(b);
+        if (encoded.empty()) return {HostError::kInternal, "evidence bundle could not be encoded"};
+        HStatus bs = reg_->put_evidence_bundle(out.decision_id, encoded);
         if (!bs.ok()) return bs;
       }
       if (with_audit) {

@@ -1,7 +1,11 @@
 // Fuzz target evidence_bundle: the CBOR evidence bundle of a decision (docs/audit.md §1), as
 // `locus audit reverify` reads it from a registry or rebuilds it from an export, through
 // verifier::decode_bundle. Invariants: an accepted bundle re-encodes to a bundle that decodes
-// again, and that re-encoding is a fixed point (nothing is lost or invented on the way).
+// again, and that re-encoding is a fixed point (nothing is lost or invented on the way); and
+// the encoding is exactly what nlohmann's to_cbor writes for the same tree (the bundle's bytes
+// before encode_bundle wrote them itself: key order, minimal heads, untagged byte strings).
+#include <nlohmann/json.hpp>
+
 #include "fuzz_targets.h"
 #include "locus/verifier/bundle.h"
 
@@ -16,6 +20,11 @@ extern "C" int locus_fuzz_evidence_bundle(const uint8_t* data, size_t size) {
   LOCUS_FUZZ_CHECK(r2.ok());
   host::Bytes e2 = verifier::encode_bundle(r2.value());
   LOCUS_FUZZ_CHECK(locus_fuzz::same_bytes(e1.data(), e1.size(), e2.data(), e2.size()));
+  const nlohmann::json tree = verifier::parse_cbor(e1);
+  LOCUS_FUZZ_CHECK(!tree.is_discarded());
+  const std::vector<uint8_t> canonical = nlohmann::json::to_cbor(tree);
+  LOCUS_FUZZ_CHECK(
+      locus_fuzz::same_bytes(canonical.data(), canonical.size(), e1.data(), e1.size()));
   LOCUS_FUZZ_CHECK(r2.value().landmarks.size() == r.value().landmarks.size());
   LOCUS_FUZZ_CHECK(r2.value().evidence == r.value().evidence);
   return 0;
