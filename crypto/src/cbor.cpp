@@ -180,7 +180,7 @@ void Encoder::put(const uint8_t* p, size_t n) {
     status_ = CborError::kBufferFull;
     return;
   }
-  if (n != 0) {
+  if (n != 0 && !measuring_) {
     memcpy(buf_ + len_, p, n);
   }
   len_ += n;
@@ -291,6 +291,10 @@ Encoder& Encoder::raw(ByteSpan encoded) {
 uint8_t* Encoder::reserve_bytes(size_t n) {
   head(2, n);
   if (!status_.ok()) {
+    return nullptr;
+  }
+  if (measuring_) {
+    status_ = CborError::kBufferFull;
     return nullptr;
   }
   if (cap_ - len_ < n) {

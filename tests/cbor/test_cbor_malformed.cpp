@@ -410,6 +410,19 @@ void test_encoder_sticky_error(void** /*state*/) {
   r5.array(2).raw(item).null();
   assert_true(r5.finish().ok());
   ASSERT_OK(validate(ByteSpan(b3, r5.size())));
+  // A measuring encoder writes nothing and counts exactly what the same calls write.
+  uint8_t b4[64];
+  const uint8_t payload[30] = {};
+  Encoder m = Encoder::measuring();
+  Encoder w(b4, sizeof b4);
+  for (Encoder* x : {&m, &w})
+    x->map(2).text("k").bytes(ByteSpan(payload, sizeof payload)).uint(1000).int64(-70000);
+  ASSERT_OK(m.status());
+  ASSERT_OK(w.status());
+  assert_int_equal(m.size(), w.size());
+  assert_int_equal(m.size(), 1 + 2 + 2 + 30 + 3 + 5);
+  assert_null(m.reserve_bytes(4));  // it has no memory to hand out
+  ASSERT_ERR(m.status(), CborError::kBufferFull);
 }
 
 // skip() returns the exact bytes of the item and stops there; a decoder can walk a map

@@ -1,7 +1,6 @@
 // Evidence bundle CBOR codec (docs/audit.md lists every key).
 #include "locus/verifier/bundle.h"
 
-#include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -98,206 +97,166 @@ json parse_cbor(ByteSpan cbor) {
 
 namespace {
 
-// The bundle is written twice by one template: into a Counter for its exact size, then into a
-// cbor::Encoder over a buffer of that size. The bytes are what nlohmann's to_cbor wrote for the
-// same tree (which decode_bundle still reads): every map's keys in std::string order (as
-// std::map keeps them), minimal heads, byte strings untagged. Test: the bundle tests and the
-// fuzz target check encode(decode(x)) == to_cbor(from_cbor(x)).
-class Counter {
- public:
-  Counter& uint(uint64_t v) { return head(v); }
-  Counter& int64(int64_t v) {
-    return head(v >= 0 ? static_cast<uint64_t>(v) : ~static_cast<uint64_t>(v));
-  }
-  Counter& bytes(ByteSpan b) {
-    head(b.size);
-    n_ += b.size;
-    return *this;
-  }
-  Counter& text(ByteSpan s) { return bytes(s); }
-  Counter& array(uint64_t n) { return head(n); }
-  Counter& map(uint64_t n) { return head(n); }
-  Counter& boolean(bool) {
-    n_ += 1;
-    return *this;
-  }
-  size_t size() const { return n_; }
-
- private:
-  Counter& head(uint64_t arg) {
-    n_ += arg < 24 ? 1 : arg <= 0xFF ? 2 : arg <= 0xFFFF ? 3 : arg <= 0xFFFFFFFFULL ? 5 : 9;
-    return *this;
-  }
-  size_t n_ = 0;
-};
-
+// The bundle is written twice: into a measuring cbor::Encoder for its exact size, then into
+// one over a buffer of that size. The bytes are what nlohmann's to_cbor wrote for the same
+// tree (which decode_bundle still reads): every map's keys in std::string order (as std::map
+// keeps them), minimal heads, byte strings untagged. The fuzz target evidence_bundle checks
+// encode(decode(x)) against to_cbor of its tree, and stored bundles against their own bytes.
 ByteSpan str(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
-ByteSpan bin_span(const Bytes& b) {
-  return ByteSpan(b);
-}
 
-template <typename E>
-void key(E& e, const char* k) {
-  e.text(ByteSpan(reinterpret_cast<const uint8_t*>(k), std::strlen(k)));
-}
-
-template <typename E>
-void write_pcrs(E& e, const std::vector<PcrValueBytes>& v) {
+void write_pcrs(cbor::Encoder& e, const std::vector<PcrValueBytes>& v) {
   e.array(v.size());
   for (const auto& p : v) {
     e.array(2);
     e.uint(p.index);
-    e.bytes(bin_span(p.value));
+    e.bytes(ByteSpan(p.value));
   }
 }
 
-template <typename E>
-void write_device(E& e, const registry::Device& d) {
+void write_device(cbor::Encoder& e, const registry::Device& d) {
   e.map(10);
-  key(e, "devid_cert");
-  e.bytes(bin_span(d.devid_cert));
-  key(e, "enrolled_at");
+  e.text("devid_cert");
+  e.bytes(ByteSpan(d.devid_cert));
+  e.text("enrolled_at");
   e.int64(d.enrolled_at);
-  key(e, "host");
+  e.text("host");
   e.text(str(d.host));
-  key(e, "hwmodel");
+  e.text("hwmodel");
   e.text(str(d.hwmodel));
-  key(e, "revoke_reason");
+  e.text("revoke_reason");
   e.text(str(d.revoke_reason));
-  key(e, "revoked");
+  e.text("revoked");
   e.boolean(d.revoked);
-  key(e, "serial");
+  e.text("serial");
   e.text(str(d.serial_hex));
-  key(e, "site");
+  e.text("site");
   e.text(str(d.site));
-  key(e, "state");
+  e.text("state");
   e.int64(static_cast<int>(d.state));
-  key(e, "ueid");
-  e.bytes(bin_span(d.ueid));
+  e.text("ueid");
+  e.bytes(ByteSpan(d.ueid));
 }
 
-template <typename E>
-void write_tpm_host(E& e, const StoredTpmHost& h) {
+void write_tpm_host(cbor::Encoder& e, const StoredTpmHost& h) {
   e.map(11);
-  key(e, "ak_key");
-  e.bytes(bin_span(h.ak_key));
-  key(e, "ak_name");
-  e.bytes(bin_span(h.ak_name));
-  key(e, "ak_public");
-  e.bytes(bin_span(h.ak_public));
-  key(e, "golden");
+  e.text("ak_key");
+  e.bytes(ByteSpan(h.ak_key));
+  e.text("ak_name");
+  e.bytes(ByteSpan(h.ak_name));
+  e.text("ak_public");
+  e.bytes(ByteSpan(h.ak_public));
+  e.text("golden");
   write_pcrs(e, h.golden);
-  key(e, "have_last");
+  e.text("have_last");
   e.boolean(h.have_last);
-  key(e, "host");
+  e.text("host");
   e.text(str(h.host));
-  key(e, "last_clock");
+  e.text("last_clock");
   e.uint(h.last_clock);
-  key(e, "last_reset");
+  e.text("last_reset");
   e.uint(h.last_reset);
-  key(e, "last_restart");
+  e.text("last_restart");
   e.uint(h.last_restart);
-  key(e, "last_safe");
+  e.text("last_safe");
   e.boolean(h.last_safe);
-  key(e, "qualified_signer");
-  e.bytes(bin_span(h.qualified_signer));
+  e.text("qualified_signer");
+  e.bytes(ByteSpan(h.qualified_signer));
 }
 
-template <typename E>
-void write_facts(E& e, const RegistryFacts& f) {
+void write_facts(cbor::Encoder& e, const RegistryFacts& f) {
   const bool with_host = !f.tpm_host.ak_key.empty();  // a host record was read
   e.map(13 + (f.device_found ? 1 : 0) + (with_host ? 1 : 0));
   if (f.device_found) {
-    key(e, "device");
+    e.text("device");
     write_device(e, f.device);
   }
-  key(e, "device_error");
+  e.text("device_error");
   e.text(str(f.device_error));
-  key(e, "device_found");
+  e.text("device_found");
   e.boolean(f.device_found);
-  key(e, "nonce_consumed");
+  e.text("nonce_consumed");
   e.int64(f.nonce_consumed);
-  key(e, "nonce_error");
+  e.text("nonce_error");
   e.text(str(f.nonce_error));
-  key(e, "nonce_peek");
+  e.text("nonce_peek");
   e.int64(f.nonce_peek);
-  key(e, "serial_error");
+  e.text("serial_error");
   e.text(str(f.serial_error));
-  key(e, "serial_revoked");
+  e.text("serial_revoked");
   e.int64(f.serial_revoked);
-  key(e, "time");
+  e.text("time");
   e.int64(f.time);
-  key(e, "tpm_enabled");
+  e.text("tpm_enabled");
   e.boolean(f.tpm_enabled);
-  key(e, "tpm_error");
+  e.text("tpm_error");
   e.text(str(f.tpm_error));
   if (with_host) {
-    key(e, "tpm_host");
+    e.text("tpm_host");
     write_tpm_host(e, f.tpm_host);
   }
-  key(e, "tpm_lookup");
+  e.text("tpm_lookup");
   e.int64(f.tpm_lookup);
-  key(e, "tpm_other_host");
+  e.text("tpm_other_host");
   e.text(str(f.tpm_other_host));
-  key(e, "tpm_record");
+  e.text("tpm_record");
   e.int64(f.tpm_record);
 }
 
-template <typename E>
-void write_bundle(E& e, const EvidenceBundle& b) {
+void write_bundle(cbor::Encoder& e, const EvidenceBundle& b) {
   e.map(10 + (b.quote.present ? 1 : 0));
-  key(e, "decision_id");
+  e.text("decision_id");
   e.int64(b.decision_id);
-  key(e, "evidence");
-  e.bytes(bin_span(b.evidence));
-  key(e, "facts");
+  e.text("evidence");
+  e.bytes(ByteSpan(b.evidence));
+  e.text("facts");
   write_facts(e, b.facts);
-  key(e, "landmarks");
+  e.text("landmarks");
   e.array(b.landmarks.size());
   for (const auto& l : b.landmarks) {
     e.array(2);
-    e.bytes(bin_span(l.record));
-    e.bytes(bin_span(l.transcript));
+    e.bytes(ByteSpan(l.record));
+    e.bytes(ByteSpan(l.transcript));
   }
-  key(e, "license");
-  e.bytes(bin_span(b.license));
-  key(e, "nonce");
-  e.bytes(bin_span(b.nonce));
-  key(e, "policy_sha256");
+  e.text("license");
+  e.bytes(ByteSpan(b.license));
+  e.text("nonce");
+  e.bytes(ByteSpan(b.nonce));
+  e.text("policy_sha256");
   e.text(str(b.policy_sha256));
   if (b.quote.present) {
-    key(e, "tpm_quote");
+    e.text("tpm_quote");
     if (!b.quote.raw_json.empty()) {
       e.map(1);
-      key(e, "raw_json");
+      e.text("raw_json");
       e.text(str(b.quote.raw_json));
     } else {
       e.map(4);
-      key(e, "ak_name");
-      e.bytes(bin_span(b.quote.ak_name));
-      key(e, "attest");
-      e.bytes(bin_span(b.quote.attest));
-      key(e, "pcrs");
+      e.text("ak_name");
+      e.bytes(ByteSpan(b.quote.ak_name));
+      e.text("attest");
+      e.bytes(ByteSpan(b.quote.attest));
+      e.text("pcrs");
       write_pcrs(e, b.quote.pcrs);
-      key(e, "signature");
-      e.bytes(bin_span(b.quote.signature));
+      e.text("signature");
+      e.bytes(ByteSpan(b.quote.signature));
     }
   }
-  key(e, "trust_list_version");
+  e.text("trust_list_version");
   e.int64(b.trust_list_version);
-  key(e, "ueid");
-  e.bytes(bin_span(b.ueid));
-  key(e, "v");
+  e.text("ueid");
+  e.bytes(ByteSpan(b.ueid));
+  e.text("v");
   e.int64(b.version);
 }
 
 }  // namespace
 
 Bytes encode_bundle(const EvidenceBundle& b) {
-  Counter count;
+  cbor::Encoder count = cbor::Encoder::measuring();
   write_bundle(count, b);
+  if (!count.status().ok()) return {};
   Bytes out(count.size());
   cbor::Encoder e(MutByteSpan(out.data(), out.size()));
   write_bundle(e, b);

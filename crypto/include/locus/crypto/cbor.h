@@ -52,6 +52,14 @@ class Encoder {
  public:
   Encoder(uint8_t* buf, size_t cap) : buf_(buf), cap_(cap) {}
   explicit Encoder(MutByteSpan out) : buf_(out.data), cap_(out.size) {}
+  // An encoder that writes nothing and has no capacity limit: its size() is the exact length
+  // the same calls write into a buffer, to size one for a second pass. reserve_bytes() fails
+  // on it (kBufferFull): it has no memory to hand out.
+  static Encoder measuring() {
+    Encoder e(nullptr, SIZE_MAX);
+    e.measuring_ = true;
+    return e;
+  }
 
   Encoder& uint(uint64_t v);
   Encoder& int64(int64_t v);
@@ -83,6 +91,7 @@ class Encoder {
   size_t cap_;
   size_t len_ = 0;
   Status status_ = Status::Ok();
+  bool measuring_ = false;
 };
 
 // validate() keeps one small frame per nesting level on the stack; max_depth is clamped to
